@@ -1,0 +1,77 @@
+// Cluster description: node types (GPUs, links inside a node, host memory and PCIe, NICs),
+// node counts per type and the network between nodes. Pure data; the SimGrid platform is built
+// from it in sim/engine/platform_builder.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "platforms/gpu_catalogue.hpp"
+#include "sim/core/ids.hpp"
+
+namespace frugal::platforms {
+
+/// A point-to-point link: bandwidth per direction and one-way latency.
+struct LinkSpec {
+  double bandwidth_bytes_per_s = 0;
+  double latency_s = 0;
+};
+
+struct NodeType {
+  std::string name;
+  GpuSpec gpu;
+  int gpus_per_node = 1;
+  std::string intra_node_kind = "nvlink";  ///< "nvlink" (switched) or "pcie"
+  LinkSpec gpu_link;       ///< each GPU's link to the node's switch (NVLink per GPU per direction)
+  LinkSpec host_link;      ///< each GPU's PCIe link to host memory
+  double host_memory_bytes = 0;
+  LinkSpec nic;            ///< one NIC; GPU i uses NIC i mod nics_per_node
+  int nics_per_node = 1;
+  double cpu_flops_per_s = 1e12;
+  double cpu_idle_power_w = 0;  ///< not counted in GPU energy; kept for the node total
+  double cpu_max_power_w = 0;
+};
+
+struct NetworkSpec {
+  std::string topology = "star";  ///< nodes joined by one non-blocking switch
+  double switch_latency_s = 0;    ///< one-way latency added by the switch
+  double backbone_bandwidth_bytes_per_s = 0;  ///< 0: non-blocking; else a shared bisection link
+};
+
+/// One GPU of the cluster, in node-major order (global index = position in Cluster::gpus).
+struct GpuSlot {
+  core::NodeId node;
+  int local_index = 0;     ///< index inside its node
+  int node_type = 0;       ///< index into Cluster::node_types
+};
+
+struct Cluster {
+  std::string name;
+  std::vector<NodeType> node_types;
+  std::vector<int> node_type_of;  ///< node id → node type index, nodes grouped by type in file order
+  NetworkSpec network;
+  std::vector<GpuSlot> gpus;      ///< all GPUs, node-major
+
+  int node_count() const { return static_cast<int>(node_type_of.size()); }
+  int gpu_count() const { return static_cast<int>(gpus.size()); }
+  const NodeType& type_of_node(core::NodeId n) const { return node_types.at(node_type_of.at(n.value)); }
+  const NodeType& type_of_gpu(int global_gpu) const { return node_types.at(gpus.at(global_gpu).node_type); }
+  const GpuSpec& gpu_spec(int global_gpu) const { return type_of_gpu(global_gpu).gpu; }
+};
+
+/// Reads a cluster object. GPU names are looked up in `catalogue`.
+Cluster read_cluster(const core::Json& value, const std::string& file, const std::string& pointer,
+                     const GpuCatalogue& catalogue);
+
+/// Resolved form (GPU specs inlined, SI numbers): read_cluster(to_json(c)) reproduces c.
+core::Json to_json(const Cluster& cluster);
+
+/// Shipped cluster names (platforms/clusters/*.json stems), sorted.
+std::vector<std::string> list_clusters();
+
+/// Loads a cluster by name or by path to a JSON file.
+Cluster load_cluster(const std::string& name_or_path, const GpuCatalogue& catalogue,
+                     const std::string& referrer = "", const std::string& pointer = "");
+
+}  // namespace frugal::platforms

@@ -1,0 +1,45 @@
+// Typed errors of FrugalSim. Library code throws; only main() turns an error into an exit code.
+// A ConfigError always names the file and the JSON pointer (or line) of the faulty input.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace frugal::core {
+
+/// Bad user input: a file, a JSON pointer (or "line N") inside it, and what was expected.
+/// `what()` reads `file:pointer: message`. The CLI exits with code 2 on it.
+class ConfigError : public std::runtime_error {
+ public:
+  ConfigError(std::string file, std::string pointer, std::string message)
+      : std::runtime_error(format(file, pointer, message)),
+        file_(std::move(file)),
+        pointer_(std::move(pointer)),
+        message_(std::move(message)) {}
+
+  const std::string& file() const { return file_; }
+  const std::string& pointer() const { return pointer_; }
+  const std::string& message() const { return message_; }
+
+ private:
+  static std::string format(const std::string& file, const std::string& pointer,
+                            const std::string& message) {
+    std::string out = file.empty() ? std::string("<input>") : file;
+    out += ":";
+    out += pointer.empty() ? std::string("/") : pointer;
+    out += ": ";
+    out += message;
+    return out;
+  }
+  std::string file_;
+  std::string pointer_;
+  std::string message_;
+};
+
+/// A broken internal invariant (a bug, not bad input). The CLI exits with code 3 on it.
+class InternalError : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+}  // namespace frugal::core

@@ -1,0 +1,157 @@
+// The Program IR: for every rank, the ops of one training iteration with their dependencies.
+// It is the contract between policies (which lower to it), the simulator and the real backend
+// (which both execute it). Plain data, backend-neutral; no SimGrid, no CUDA.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "sim/core/ids.hpp"
+#include "sim/core/json_reader.hpp"
+
+namespace frugal::program {
+
+using core::OpId;
+using core::RankId;
+
+enum class OpKind { kCompute, kCollective, kSend, kRecv, kCopy, kAlloc, kFree, kCheckpointWrite };
+enum class Phase { kForward, kBackward, kRecompute, kOptimizer, kOther };
+enum class CollectiveKind { kAllReduce, kReduceScatter, kAllGather, kBroadcast, kAllToAll };
+enum class CollectiveAlgorithm { kRing, kHierarchical };
+enum class CopyDirection { kDeviceToHost, kHostToDevice };
+enum class MemoryTag { kParameters, kGradients, kOptimizer, kActivations, kBuffers, kWorkspace, kReserved };
+
+/// Streams: ops of one stream run in program order; ops of different streams overlap.
+enum class Stream { kCompute, kComm, kCopy };
+
+std::string to_string(OpKind);
+std::string to_string(Phase);
+std::string to_string(CollectiveKind);
+std::string to_string(CollectiveAlgorithm);
+std::string to_string(CopyDirection);
+std::string to_string(MemoryTag);
+std::string to_string(Stream);
+
+/// One GEMM of a compute op: C[m×n] = A[m×k]·B[k×n], `batch` times.
+struct Gemm {
+  std::int64_t m = 0, n = 0, k = 0, batch = 1;
+  bool operator==(const Gemm&) const = default;
+};
+
+struct Compute {
+  Phase phase = Phase::kOther;
+  std::string layer;         ///< layer name, for traces and calibration by shape
+  double flops = 0;          ///< total FLOPs (GEMMs and the rest)
+  double memory_bytes = 0;   ///< HBM traffic of memory-bound work (runs at HBM bandwidth)
+  std::vector<Gemm> gemms;   ///< the GEMMs behind `flops` (the real backend runs these)
+  bool operator==(const Compute&) const = default;
+};
+
+/// `bytes` is the whole buffer (nccl-tests convention): all-reduce of S bytes, reduce-scatter
+/// of S bytes in (S/n out), all-gather of S bytes out (S/n in).
+struct Collective {
+  CollectiveKind kind = CollectiveKind::kAllReduce;
+  CollectiveAlgorithm algorithm = CollectiveAlgorithm::kRing;
+  int group = 0;              ///< index into Program::groups
+  std::int64_t instance = 0;  ///< same value on every member rank: matches the calls
+  double bytes = 0;
+  RankId root;                ///< broadcast only
+  bool operator==(const Collective&) const = default;
+};
+
+struct PointToPoint {  ///< payload of kSend and kRecv
+  RankId peer;
+  std::int64_t tag = 0;  ///< a send matches the recv at `peer` with the same tag
+  double bytes = 0;
+  bool operator==(const PointToPoint&) const = default;
+};
+
+struct Copy {
+  CopyDirection direction = CopyDirection::kDeviceToHost;
+  double bytes = 0;
+  bool operator==(const Copy&) const = default;
+};
+
+struct Memory {  ///< payload of kAlloc and kFree
+  MemoryTag tag = MemoryTag::kBuffers;
+  std::string buffer;  ///< a free names the buffer of an earlier alloc
+  double bytes = 0;
+  bool operator==(const Memory&) const = default;
+};
+
+struct CheckpointWrite {
+  double bytes = 0;
+  bool operator==(const CheckpointWrite&) const = default;
+};
+
+struct Op {
+  OpId id;
+  OpKind kind = OpKind::kCompute;
+  Stream stream = Stream::kCompute;
+  std::string name;
+  std::vector<OpId> deps;  ///< ops of the same rank that must finish first; all precede `id`
+  std::variant<Compute, Collective, PointToPoint, Copy, Memory, CheckpointWrite> payload;
+
+  const Compute& compute() const { return std::get<Compute>(payload); }
+  const Collective& collective() const { return std::get<Collective>(payload); }
+  const PointToPoint& p2p() const { return std::get<PointToPoint>(payload); }
+  const Copy& copy() const { return std::get<Copy>(payload); }
+  const Memory& memory() const { return std::get<Memory>(payload); }
+  const CheckpointWrite& checkpoint() const { return std::get<CheckpointWrite>(payload); }
+  bool operator==(const Op&) const = default;
+};
+
+struct Group {
+  std::string name;            ///< e.g. "dp", "node0"
+  std::vector<RankId> ranks;   ///< ring order
+  bool operator==(const Group&) const = default;
+};
+
+struct RankProgram {
+  RankId rank;
+  int gpu = 0;                     ///< global GPU index in the cluster (node-major)
+  std::vector<Memory> resident;    ///< allocated before the first iteration, kept throughout
+  std::vector<Op> ops;             ///< one iteration; frees everything it allocates
+  bool operator==(const RankProgram&) const = default;
+};
+
+struct Program {
+  static constexpr int kFormatVersion = 1;
+  core::Json metadata = core::Json::object();  ///< model, precision, tokens/samples per iteration...
+  std::vector<Group> groups;
+  std::vector<RankProgram> ranks;  ///< ranks[i].rank == i
+  bool operator==(const Program&) const = default;
+};
+
+/// Appends ops to one rank's program with dense ids. Policies lower through it.
+class RankBuilder {
+ public:
+  explicit RankBuilder(RankProgram& target) : target_(&target) {}
+  OpId add(OpKind kind, Stream stream, std::string name, std::vector<OpId> deps,
+           decltype(Op::payload) payload);
+  OpId compute(std::string name, Compute c, std::vector<OpId> deps = {});
+  OpId collective(std::string name, Collective c, std::vector<OpId> deps = {});
+  OpId alloc(Memory m, std::vector<OpId> deps = {});
+  OpId free(Memory m, std::vector<OpId> deps = {});
+  OpId last() const;  ///< id of the last op added (invalid when none)
+
+ private:
+  RankProgram* target_;
+};
+
+/// Checks a program before anything runs: dense ids, dependencies on earlier ops only (program
+/// order is a topological order, so there is no cycle), groups and ranks in range, every
+/// collective instance called by all members with the same kind and size, every send matched
+/// by a recv, frees matching allocs, each iteration freeing what it allocates.
+/// Throws core::ConfigError(file, "/ranks/R/ops/I", ...) naming the first problem.
+void validate(const Program& program, const std::string& file = "");
+
+core::Json to_json(const Program& program);
+/// Strict reading (unknown op kinds or keys are errors); validates. `from_json(to_json(p)) == p`.
+Program from_json(const core::Json& value, const std::string& file = "");
+Program load_program(const std::filesystem::path& path);
+void save_program(const Program& program, const std::filesystem::path& path);
+
+}  // namespace frugal::program

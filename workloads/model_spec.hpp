@@ -1,0 +1,51 @@
+// Transformer model description with HuggingFace config.json field names, and the model zoo.
+// Pure data: no SimGrid, no policies.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "sim/core/json_reader.hpp"
+
+namespace frugal::workloads {
+
+/// A decoder-only transformer. Field names follow HuggingFace's config.json.
+struct ModelSpec {
+  std::string name;
+  std::int64_t hidden_size = 0;              ///< h
+  std::int64_t num_hidden_layers = 0;        ///< L
+  std::int64_t num_attention_heads = 0;      ///< a
+  std::int64_t num_key_value_heads = 0;      ///< grouped-query attention when < a (defaults to a)
+  std::int64_t intermediate_size = 0;        ///< MLP width (defaults to 4h)
+  std::int64_t vocab_size = 0;               ///< V
+  std::int64_t max_position_embeddings = 0;  ///< longest sequence the model accepts
+  bool gated_mlp = false;                    ///< SwiGLU-style MLP: three h×ffn matrices (Llama)
+  bool tie_word_embeddings = true;           ///< output head shares the input embedding
+  std::string position_embedding_type = "absolute";  ///< "absolute" (learned table) or "rotary"
+  std::string norm_type = "layernorm";       ///< "layernorm" (weight+bias) or "rmsnorm" (weight)
+  bool use_bias = true;                      ///< biases in the linear layers (GPT yes, Llama no)
+
+  std::int64_t head_dim() const { return hidden_size / num_attention_heads; }
+  std::int64_t kv_dim() const { return head_dim() * num_key_value_heads; }
+};
+
+/// Reads a model object; errors name `file` and the pointer under `pointer`.
+ModelSpec read_model(const core::Json& value, const std::string& file, const std::string& pointer);
+
+/// Writes the model back (every field explicit): read_model(to_json(m)) == m.
+core::Json to_json(const ModelSpec& model);
+
+/// Directory of the shipped zoo (workloads/models), found from the source tree or the
+/// FRUGALSIM_DATA_DIR environment variable.
+std::filesystem::path model_zoo_dir();
+
+/// Names of the shipped models (file stems of workloads/models/*.json), sorted.
+std::vector<std::string> list_models();
+
+/// Loads a model by zoo name ("gpt3-1.3b") or by path to a JSON file. Errors name the file, or
+/// `referrer` / `pointer` when the name is unknown (listing valid names).
+ModelSpec load_model(const std::string& name_or_path, const std::string& referrer = "",
+                     const std::string& pointer = "");
+
+}  // namespace frugal::workloads
