@@ -16,6 +16,8 @@ namespace frugal::platforms {
 struct LinkSpec {
   double bandwidth_bytes_per_s = 0;
   double latency_s = 0;
+
+  bool operator==(const LinkSpec&) const = default;
 };
 
 struct NodeType {
@@ -31,12 +33,16 @@ struct NodeType {
   double cpu_flops_per_s = 1e12;
   double cpu_idle_power_w = 0;  ///< not counted in GPU energy; kept for the node total
   double cpu_max_power_w = 0;
+
+  bool operator==(const NodeType&) const = default;
 };
 
 struct NetworkSpec {
   std::string topology = "star";  ///< nodes joined by one non-blocking switch
   double switch_latency_s = 0;    ///< one-way latency added by the switch
   double backbone_bandwidth_bytes_per_s = 0;  ///< 0: non-blocking; else a shared bisection link
+
+  bool operator==(const NetworkSpec&) const = default;
 };
 
 /// One GPU of the cluster, in node-major order (global index = position in Cluster::gpus).
@@ -44,12 +50,16 @@ struct GpuSlot {
   core::NodeId node;
   int local_index = 0;     ///< index inside its node
   int node_type = 0;       ///< index into Cluster::node_types
+
+  bool operator==(const GpuSlot&) const = default;
 };
 
 struct Cluster {
   std::string name;
-  std::vector<NodeType> node_types;
-  std::vector<int> node_type_of;  ///< node id → node type index, nodes grouped by type in file order
+  std::string description;
+  std::string source;                ///< datasheets and arithmetic behind the numbers
+  std::vector<NodeType> node_types;  ///< sorted by name (the order of the JSON object's keys)
+  std::vector<int> node_type_of;  ///< node id → node type index, "nodes" entries expanded in file order
   NetworkSpec network;
   std::vector<GpuSlot> gpus;      ///< all GPUs, node-major
 
@@ -58,6 +68,8 @@ struct Cluster {
   const NodeType& type_of_node(core::NodeId n) const { return node_types.at(node_type_of.at(n.value)); }
   const NodeType& type_of_gpu(int global_gpu) const { return node_types.at(gpus.at(global_gpu).node_type); }
   const GpuSpec& gpu_spec(int global_gpu) const { return type_of_gpu(global_gpu).gpu; }
+
+  bool operator==(const Cluster&) const = default;
 };
 
 /// Reads a cluster object. GPU names are looked up in `catalogue`.
@@ -70,7 +82,10 @@ core::Json to_json(const Cluster& cluster);
 /// Shipped cluster names (platforms/clusters/*.json stems), sorted.
 std::vector<std::string> list_clusters();
 
-/// Loads a cluster by name or by path to a JSON file.
+/// Loads a cluster by name or by path to a JSON file. A value containing '/' or ending in
+/// ".json" is a path (a relative one is tried next to `referrer` first, then from the working
+/// directory); anything else names platform_data_dir()/clusters/<name>.json. Errors:
+/// ConfigError(referrer, pointer, "unknown cluster ... (valid: ...)") or a missing file.
 Cluster load_cluster(const std::string& name_or_path, const GpuCatalogue& catalogue,
                      const std::string& referrer = "", const std::string& pointer = "");
 

@@ -1,6 +1,7 @@
 // GPU catalogue: datasheet figures per GPU model (platforms/gpus.json). Pure data.
 #pragma once
 
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -12,7 +13,15 @@ namespace frugal::platforms {
 
 struct GpuSpec {
   std::string name;                                     ///< catalogue key, e.g. "A100-80GB"
-  std::map<core::Precision, double> peak_flops_per_s;   ///< dense peak per precision
+  std::string description;                              ///< free text (optional)
+  std::string source;                                   ///< where the figures come from (optional)
+  /// Dense (no sparsity) peak per precision the hardware runs natively. A precision that is
+  /// absent is not supported: peak() throws for it.
+  std::map<core::Precision, double> peak_flops_per_s;
+  /// Explicit substitutions for precisions the GPU lacks, as mixed-precision frameworks do
+  /// (V100/T4: bf16 → fp16 autocast, tf32 → fp32). Keys are never in peak_flops_per_s; values
+  /// always are. Used only through runs_as(); peak() itself never substitutes.
+  std::map<core::Precision, core::Precision> fallback;
   double memory_bytes = 0;                              ///< HBM/GDDR capacity
   double hbm_bandwidth_bytes_per_s = 0;
   double idle_power_w = 0;
@@ -21,10 +30,19 @@ struct GpuSpec {
   /// peak × matmul_efficiency.
   double matmul_efficiency = 0.7;
 
-  /// Peak for `p`; throws std::invalid_argument if the GPU does not support it.
+  /// Peak for `p`; throws std::invalid_argument if the GPU does not support it (the message
+  /// names the GPU, the precisions it has and its fallback for `p`, if any).
   double peak(core::Precision p) const;
-  /// peak(p) × matmul_efficiency.
+  /// peak(p) × matmul_efficiency (same strictness as peak()).
   double effective_flops_per_s(core::Precision p) const;
+  /// True when the GPU has a native peak for `p`.
+  bool supports(core::Precision p) const { return peak_flops_per_s.count(p) != 0; }
+  /// The precision the GPU actually computes in when a job asks for `p`: `p` itself when
+  /// supported, else its declared fallback; throws std::invalid_argument when neither exists.
+  /// Mixed clusters call effective_flops_per_s(runs_as(p)).
+  core::Precision runs_as(core::Precision p) const;
+
+  bool operator==(const GpuSpec&) const = default;
 };
 
 class GpuCatalogue {
@@ -44,7 +62,10 @@ class GpuCatalogue {
   std::map<std::string, GpuSpec> gpus_;
 };
 
+/// Reads one GPU object (every key, then reader.finish()). An optional "name" key must equal
+/// `name` (catalogue entries are named by their key; inline GPUs in clusters carry "name").
 GpuSpec read_gpu(core::ObjectReader& reader, const std::string& name);
+/// Resolved form with "name" and SI numbers; read_gpu() on it gives back an equal GpuSpec.
 core::Json to_json(const GpuSpec& gpu);
 
 /// Directory of shipped platform data (platforms/), from the source tree or FRUGALSIM_DATA_DIR.

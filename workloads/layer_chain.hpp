@@ -46,7 +46,7 @@ struct Layer {
   double backward_flops = 0;    ///< 2× forward (input and weight gradients)
   double recompute_flops = 0;   ///< extra forward FLOPs the backward pays under `recompute`
   double forward_memory_bytes = 0;   ///< HBM traffic of memory-bound ops (norms, softmax, ...)
-  double backward_memory_bytes = 0;
+  double backward_memory_bytes = 0;  ///< same for the backward, including what `recompute` replays
   double parameters = 0;        ///< parameter count held by this GPU (after tensor split)
   double activation_bytes = 0;  ///< stored for backward, per sample, under `recompute`
   double transient_bytes = 0;   ///< peak temporary memory while the layer runs, per sample
@@ -63,6 +63,8 @@ struct LayerChain {
   double forward_flops() const;     ///< per sample, whole chain
   double backward_flops() const;
   double parameters() const;        ///< per GPU
+  double recompute_flops() const;   ///< per sample, whole chain, under `shard.recompute`
+  double activation_bytes() const;  ///< per sample, whole chain, under `shard.recompute`
 };
 
 /// Builds the chain for sequences of `sequence_length` tokens.

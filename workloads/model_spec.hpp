@@ -2,6 +2,7 @@
 // Pure data: no SimGrid, no policies.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -25,6 +26,10 @@ struct ModelSpec {
   std::string position_embedding_type = "absolute";  ///< "absolute" (learned table) or "rotary"
   std::string norm_type = "layernorm";       ///< "layernorm" (weight+bias) or "rmsnorm" (weight)
   bool use_bias = true;                      ///< biases in the linear layers (GPT yes, Llama no)
+  std::string description;                   ///< free text, optional
+  std::string source;                        ///< where the numbers come from (paper, config URL)
+
+  bool operator==(const ModelSpec&) const = default;
 
   std::int64_t head_dim() const { return hidden_size / num_attention_heads; }
   std::int64_t kv_dim() const { return head_dim() * num_key_value_heads; }

@@ -1,0 +1,214 @@
+// Cluster files: strict reading (node types, node counts, network), the resolved JSON form
+// (GPUs inlined, SI numbers) and lookup of shipped clusters by name. Pure data: no SimGrid.
+#include "platforms/cluster_spec.hpp"
+
+#include <algorithm>
+
+namespace frugal::platforms {
+namespace {
+
+using core::Dimension;
+using core::Json;
+using core::ObjectReader;
+
+const std::vector<std::string> kIntraNodeKinds = {"nvlink", "pcie"};
+const std::vector<std::string> kTopologies = {"star"};
+
+std::string given_key(const ObjectReader& reader, const std::string& key, Dimension dim) {
+  const std::string si_key = key + std::string(core::si_suffix(dim));
+  return reader.json().contains(si_key) ? si_key : key;
+}
+
+double positive_quantity(ObjectReader& reader, const std::string& key, Dimension dim) {
+  const double v = reader.quantity(key, dim);
+  if (v <= 0) reader.fail(given_key(reader, key, dim), "must be > 0");
+  return v;
+}
+
+/// {"bandwidth": "25 GB/s", "latency": "1 us"}: bandwidth per direction > 0, latency >= 0.
+LinkSpec read_link(ObjectReader& reader) {
+  LinkSpec link;
+  link.bandwidth_bytes_per_s = positive_quantity(reader, "bandwidth", Dimension::kBandwidth);
+  link.latency_s = reader.quantity("latency", Dimension::kTime);
+  return link;
+}
+
+Json link_json(const LinkSpec& link) {
+  return Json{{"bandwidth_bytes_per_s", link.bandwidth_bytes_per_s}, {"latency_s", link.latency_s}};
+}
+
+NodeType read_node_type(ObjectReader& reader, const std::string& name, const GpuCatalogue& catalogue) {
+  NodeType type;
+  type.name = name;
+  // "gpu": a catalogue name, or an inline GPU object (the resolved form written by to_json).
+  const Json& gpu = reader.value("gpu");
+  if (gpu.is_string()) {
+    type.gpu = catalogue.get(gpu.get<std::string>(), reader.file(), reader.pointer_of("gpu"));
+  } else if (gpu.is_object()) {
+    ObjectReader inline_gpu = reader.object("gpu");
+    type.gpu = read_gpu(inline_gpu, inline_gpu.string("name"));
+  } else {
+    reader.fail("gpu", "expected a GPU name (" + core::list_valid(catalogue.names()) + ") or a GPU object");
+  }
+  type.gpus_per_node = static_cast<int>(reader.integer("gpus_per_node", 1, 1 << 20));
+
+  ObjectReader intra = reader.object("intra_node");
+  type.intra_node_kind = intra.choice("kind", kIntraNodeKinds);
+  type.gpu_link = read_link(intra);
+  intra.finish();
+
+  ObjectReader host = reader.object("host_link");
+  type.host_link = read_link(host);
+  host.finish();
+  type.host_memory_bytes = positive_quantity(reader, "host_memory", Dimension::kBytes);
+
+  ObjectReader nic = reader.object("nic");
+  type.nic = read_link(nic);
+  nic.finish();
+  type.nics_per_node = static_cast<int>(reader.integer("nics_per_node", 1, 1 << 20));
+
+  ObjectReader cpu = reader.object("cpu");
+  type.cpu_flops_per_s = positive_quantity(cpu, "speed", Dimension::kFlopRate);
+  type.cpu_idle_power_w = cpu.quantity("idle_power", Dimension::kPower);
+  type.cpu_max_power_w = cpu.quantity("max_power", Dimension::kPower);
+  if (type.cpu_idle_power_w > type.cpu_max_power_w)
+    cpu.fail(given_key(cpu, "idle_power", Dimension::kPower), "idle_power exceeds max_power");
+  cpu.finish();
+
+  reader.finish();
+  return type;
+}
+
+Json node_type_json(const NodeType& type) {
+  return Json{{"gpu", to_json(type.gpu)},
+              {"gpus_per_node", type.gpus_per_node},
+              {"intra_node",
+               {{"kind", type.intra_node_kind},
+                {"bandwidth_bytes_per_s", type.gpu_link.bandwidth_bytes_per_s},
+                {"latency_s", type.gpu_link.latency_s}}},
+              {"host_link", link_json(type.host_link)},
+              {"host_memory_bytes", type.host_memory_bytes},
+              {"nic", link_json(type.nic)},
+              {"nics_per_node", type.nics_per_node},
+              {"cpu",
+               {{"speed_flops_per_s", type.cpu_flops_per_s},
+                {"idle_power_w", type.cpu_idle_power_w},
+                {"max_power_w", type.cpu_max_power_w}}}};
+}
+
+std::filesystem::path clusters_dir() { return platform_data_dir() / "clusters"; }
+
+}  // namespace
+
+Cluster read_cluster(const Json& value, const std::string& file, const std::string& pointer,
+                     const GpuCatalogue& catalogue) {
+  ObjectReader top(value, file, pointer);
+  Cluster cluster;
+  cluster.name = top.string("name");
+  if (cluster.name.empty()) top.fail("name", "must not be empty");
+  cluster.description = top.string_or("description", "");
+  cluster.source = top.string_or("source", "");
+
+  // Node types come out sorted by name: nlohmann::json objects keep their keys sorted.
+  ObjectReader types = top.object("node_types");
+  std::vector<std::string> type_names;
+  for (auto it = types.json().begin(); it != types.json().end(); ++it) {
+    ObjectReader type = types.object(it.key());
+    cluster.node_types.push_back(read_node_type(type, it.key(), catalogue));
+    type_names.push_back(it.key());
+  }
+  if (type_names.empty()) types.fail_here("at least one node type is required");
+  types.finish();
+
+  // "nodes": [{"type", "count"}...] expanded in file order; GPUs listed node-major.
+  const Json& nodes = top.array("nodes");
+  if (nodes.empty()) top.fail("nodes", "at least one {\"type\", \"count\"} entry is required");
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    ObjectReader entry(nodes[i], file, top.pointer_of("nodes") + "/" + std::to_string(i));
+    const std::string type_name = entry.choice("type", type_names);
+    const int type_index =
+        static_cast<int>(std::find(type_names.begin(), type_names.end(), type_name) - type_names.begin());
+    const auto count = entry.integer("count", 1, 1 << 20);
+    entry.finish();
+    for (std::int64_t n = 0; n < count; ++n) {
+      const core::NodeId node(cluster.node_count());
+      cluster.node_type_of.push_back(type_index);
+      for (int g = 0; g < cluster.node_types[type_index].gpus_per_node; ++g)
+        cluster.gpus.push_back(GpuSlot{node, g, type_index});
+    }
+  }
+
+  ObjectReader network = top.object("network");
+  cluster.network.topology = network.choice("topology", kTopologies);
+  cluster.network.switch_latency_s = network.quantity_or("switch_latency", Dimension::kTime, 0.0);
+  if (network.has_quantity("backbone_bandwidth", Dimension::kBandwidth))
+    cluster.network.backbone_bandwidth_bytes_per_s =
+        positive_quantity(network, "backbone_bandwidth", Dimension::kBandwidth);
+  network.finish();
+
+  top.finish();
+  return cluster;
+}
+
+Json to_json(const Cluster& cluster) {
+  Json out = Json::object();
+  out["name"] = cluster.name;
+  if (!cluster.description.empty()) out["description"] = cluster.description;
+  if (!cluster.source.empty()) out["source"] = cluster.source;
+  Json types = Json::object();
+  for (const NodeType& type : cluster.node_types) types[type.name] = node_type_json(type);
+  out["node_types"] = types;
+  // Runs of consecutive nodes of one type, so that reading back expands to the same order.
+  Json nodes = Json::array();
+  for (std::size_t n = 0; n < cluster.node_type_of.size(); ++n) {
+    const std::string& type = cluster.node_types.at(cluster.node_type_of[n]).name;
+    if (n > 0 && cluster.node_type_of[n] == cluster.node_type_of[n - 1])
+      nodes.back()["count"] = nodes.back()["count"].get<int>() + 1;
+    else
+      nodes.push_back(Json{{"type", type}, {"count", 1}});
+  }
+  out["nodes"] = nodes;
+  Json network = {{"topology", cluster.network.topology}, {"switch_latency_s", cluster.network.switch_latency_s}};
+  if (cluster.network.backbone_bandwidth_bytes_per_s > 0)
+    network["backbone_bandwidth_bytes_per_s"] = cluster.network.backbone_bandwidth_bytes_per_s;
+  out["network"] = network;
+  return out;
+}
+
+std::vector<std::string> list_clusters() {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(clusters_dir(), ec)) {
+    if (entry.is_regular_file() && entry.path().extension() == ".json")
+      names.push_back(entry.path().stem().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Cluster load_cluster(const std::string& name_or_path, const GpuCatalogue& catalogue,
+                     const std::string& referrer, const std::string& pointer) {
+  const bool is_path = name_or_path.find('/') != std::string::npos ||
+                       (name_or_path.size() > 5 && name_or_path.ends_with(".json"));
+  std::filesystem::path path;
+  if (is_path) {
+    path = name_or_path;
+    // A study names its cluster file relative to itself; fall back to the working directory.
+    if (path.is_relative() && !referrer.empty()) {
+      const auto beside = std::filesystem::path(referrer).parent_path() / path;
+      if (std::filesystem::exists(beside)) path = beside;
+    }
+    if (!std::filesystem::exists(path))
+      throw core::ConfigError(referrer, pointer, "cluster file \"" + name_or_path + "\" not found");
+  } else {
+    path = clusters_dir() / (name_or_path + ".json");
+    if (!std::filesystem::exists(path))
+      throw core::ConfigError(referrer, pointer,
+                              "unknown cluster \"" + name_or_path + "\" (" + core::list_valid(list_clusters()) +
+                                  ", or a path to a .json file)");
+  }
+  const Json doc = core::load_json_file(path);
+  return read_cluster(doc, path.string(), "", catalogue);
+}
+
+}  // namespace frugal::platforms

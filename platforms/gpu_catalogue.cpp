@@ -1,0 +1,216 @@
+// GPU catalogue: strict reading of GPU objects (platforms/gpus.json and GPUs inlined in cluster
+// files), their resolved JSON form, and where shipped platform data lives. Pure data: no SimGrid.
+#include "platforms/gpu_catalogue.hpp"
+
+#include <cstdlib>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+
+namespace frugal::platforms {
+namespace {
+
+using core::Dimension;
+using core::ObjectReader;
+using core::Precision;
+
+std::string precision_list(const std::map<Precision, double>& peaks) {
+  std::string out;
+  for (const auto& [p, rate] : peaks) {
+    if (!out.empty()) out += ", ";
+    out += core::to_string(p);
+  }
+  return out;
+}
+
+/// The key under which a quantity was given ("memory" or "memory_bytes"), for error pointers.
+std::string given_key(const ObjectReader& reader, const std::string& key, Dimension dim) {
+  const std::string si_key = key + std::string(core::si_suffix(dim));
+  return reader.json().contains(si_key) ? si_key : key;
+}
+
+/// A quantity that must be strictly positive (bandwidths, capacities, peaks).
+double positive_quantity(ObjectReader& reader, const std::string& key, Dimension dim) {
+  const double v = reader.quantity(key, dim);
+  if (v <= 0) reader.fail(given_key(reader, key, dim), "must be > 0");
+  return v;
+}
+
+bool is_precision_name(const std::string& name) {
+  for (const std::string& p : core::precision_names())
+    if (p == name) return true;
+  return false;
+}
+
+/// Precision named by a key of "peak": "bf16" or "bf16_flops_per_s".
+std::optional<std::string> precision_of_peak_key(const std::string& key) {
+  const std::string suffix(core::si_suffix(Dimension::kFlopRate));
+  std::string stem = key;
+  if (stem.size() > suffix.size() && stem.compare(stem.size() - suffix.size(), suffix.size(), suffix) == 0)
+    stem.resize(stem.size() - suffix.size());
+  if (is_precision_name(stem)) return stem;
+  return std::nullopt;
+}
+
+std::string shown(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
+}  // namespace
+
+double GpuSpec::peak(Precision p) const {
+  auto it = peak_flops_per_s.find(p);
+  if (it != peak_flops_per_s.end()) return it->second;
+  std::string message = "GPU \"" + name + "\" does not support " + core::to_string(p) +
+                        " (it has: " + precision_list(peak_flops_per_s) + ")";
+  auto fb = fallback.find(p);
+  if (fb != fallback.end())
+    message += "; its catalogue entry runs " + core::to_string(p) + " as " + core::to_string(fb->second) +
+               ": use runs_as(" + core::to_string(p) + ")";
+  throw std::invalid_argument(message);
+}
+
+double GpuSpec::effective_flops_per_s(Precision p) const { return peak(p) * matmul_efficiency; }
+
+Precision GpuSpec::runs_as(Precision p) const {
+  if (supports(p)) return p;
+  auto fb = fallback.find(p);
+  if (fb != fallback.end()) return fb->second;
+  throw std::invalid_argument("GPU \"" + name + "\" supports neither " + core::to_string(p) +
+                              " nor a fallback for it (it has: " + precision_list(peak_flops_per_s) +
+                              ")");
+}
+
+GpuSpec read_gpu(ObjectReader& reader, const std::string& name) {
+  GpuSpec gpu;
+  gpu.name = name;
+  if (reader.has("name") && reader.string("name") != name)
+    reader.fail("name", "\"" + reader.json().at("name").get<std::string>() + "\" differs from the GPU's key \"" +
+                            name + "\"");
+  gpu.description = reader.string_or("description", "");
+  gpu.source = reader.string_or("source", "");
+
+  // Peaks: every key must name a precision; report unknown ones with the valid names rather
+  // than the generic unknown-key list (which would also show the *_flops_per_s spellings).
+  ObjectReader peak = reader.object("peak");
+  for (auto it = peak.json().begin(); it != peak.json().end(); ++it) {
+    if (!precision_of_peak_key(it.key()))
+      peak.fail(it.key(), "unknown precision \"" + it.key() + "\" (" + core::list_valid(core::precision_names()) +
+                              ")");
+  }
+  for (const std::string& pname : core::precision_names()) {
+    if (peak.has_quantity(pname, Dimension::kFlopRate))
+      gpu.peak_flops_per_s[core::parse_precision(pname)] = positive_quantity(peak, pname, Dimension::kFlopRate);
+  }
+  if (gpu.peak_flops_per_s.empty())
+    peak.fail_here("at least one precision is required (" + core::list_valid(core::precision_names()) + ")");
+  peak.finish();
+
+  // Fallbacks: "bf16": "fp16" means a bf16 job runs its GEMMs in fp16 on this GPU.
+  if (auto fb = reader.optional_object("fallback")) {
+    for (auto it = fb->json().begin(); it != fb->json().end(); ++it) {
+      const std::string& from_name = it.key();
+      if (!is_precision_name(from_name))
+        fb->fail(from_name, "unknown precision \"" + from_name + "\" (" +
+                                core::list_valid(core::precision_names()) + ")");
+      const Precision from = core::parse_precision(from_name);
+      if (gpu.supports(from))
+        fb->fail(from_name, from_name + " has its own peak; a fallback for it would never be used");
+      const std::string to_name = fb->choice(from_name, core::precision_names());
+      const Precision to = core::parse_precision(to_name);
+      if (!gpu.supports(to))
+        fb->fail(from_name, "fallback target " + to_name + " has no peak on this GPU (it has: " +
+                                precision_list(gpu.peak_flops_per_s) + ")");
+      gpu.fallback[from] = to;
+    }
+    fb->finish();
+  }
+
+  gpu.memory_bytes = positive_quantity(reader, "memory", Dimension::kBytes);
+  gpu.hbm_bandwidth_bytes_per_s = positive_quantity(reader, "hbm_bandwidth", Dimension::kBandwidth);
+  gpu.idle_power_w = reader.quantity("idle_power", Dimension::kPower);
+  gpu.max_power_w = positive_quantity(reader, "max_power", Dimension::kPower);
+  if (gpu.idle_power_w > gpu.max_power_w)
+    reader.fail(given_key(reader, "idle_power", Dimension::kPower),
+                "idle_power (" + shown(gpu.idle_power_w) + " W) exceeds max_power (" +
+                    shown(gpu.max_power_w) + " W)");
+  gpu.matmul_efficiency = reader.number_or("matmul_efficiency", 0.7, 0.0, 1.0);
+  if (gpu.matmul_efficiency <= 0) reader.fail("matmul_efficiency", "must be in (0, 1]");
+  reader.finish();
+  return gpu;
+}
+
+core::Json to_json(const GpuSpec& gpu) {
+  core::Json out = core::Json::object();
+  out["name"] = gpu.name;
+  if (!gpu.description.empty()) out["description"] = gpu.description;
+  if (!gpu.source.empty()) out["source"] = gpu.source;
+  core::Json peak = core::Json::object();
+  for (const auto& [p, rate] : gpu.peak_flops_per_s)
+    peak[core::to_string(p) + std::string(core::si_suffix(Dimension::kFlopRate))] = rate;
+  out["peak"] = peak;
+  if (!gpu.fallback.empty()) {
+    core::Json fb = core::Json::object();
+    for (const auto& [from, to] : gpu.fallback) fb[core::to_string(from)] = core::to_string(to);
+    out["fallback"] = fb;
+  }
+  out["memory_bytes"] = gpu.memory_bytes;
+  out["hbm_bandwidth_bytes_per_s"] = gpu.hbm_bandwidth_bytes_per_s;
+  out["idle_power_w"] = gpu.idle_power_w;
+  out["max_power_w"] = gpu.max_power_w;
+  out["matmul_efficiency"] = gpu.matmul_efficiency;
+  return out;
+}
+
+GpuCatalogue GpuCatalogue::load(const std::filesystem::path& path) {
+  const core::Json doc = core::load_json_file(path);
+  ObjectReader top(doc, path.string(), "");
+  top.string_or("description", "");
+  ObjectReader gpus = top.object("gpus");
+  GpuCatalogue catalogue;
+  for (auto it = gpus.json().begin(); it != gpus.json().end(); ++it) {
+    ObjectReader entry = gpus.object(it.key());
+    catalogue.gpus_.emplace(it.key(), read_gpu(entry, it.key()));
+  }
+  if (catalogue.gpus_.empty()) gpus.fail_here("the catalogue lists no GPU");
+  gpus.finish();
+  top.finish();
+  return catalogue;
+}
+
+const GpuCatalogue& GpuCatalogue::shipped() {
+  // Loaded once per process; a failed load throws here and is retried on the next call.
+  static const GpuCatalogue catalogue = [] {
+    const auto path = platform_data_dir() / "gpus.json";
+    if (!std::filesystem::exists(path))
+      throw core::ConfigError(path.string(), "",
+                              "shipped GPU catalogue not found (platform data is read from "
+                              "$FRUGALSIM_DATA_DIR/platforms when set, else from the source tree)");
+    return load(path);
+  }();
+  return catalogue;
+}
+
+const GpuSpec& GpuCatalogue::get(const std::string& name, const std::string& referrer,
+                                 const std::string& pointer) const {
+  auto it = gpus_.find(name);
+  if (it == gpus_.end())
+    throw core::ConfigError(referrer, pointer, "unknown GPU \"" + name + "\" (" + core::list_valid(names()) + ")");
+  return it->second;
+}
+
+std::vector<std::string> GpuCatalogue::names() const {
+  std::vector<std::string> out;
+  for (const auto& [name, gpu] : gpus_) out.push_back(name);
+  return out;
+}
+
+std::filesystem::path platform_data_dir() {
+  if (const char* dir = std::getenv("FRUGALSIM_DATA_DIR"); dir && *dir)
+    return std::filesystem::path(dir) / "platforms";
+  return std::filesystem::path(FRUGALSIM_SOURCE_DIR) / "platforms";
+}
+
+}  // namespace frugal::platforms

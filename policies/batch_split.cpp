@@ -1,0 +1,58 @@
+// Proportional batch split with largest-remainder rounding.
+#include "policies/batch_split.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+
+namespace frugal::policies {
+
+std::vector<std::int64_t> split_proportional(std::int64_t total, const std::vector<double>& speeds,
+                                             std::int64_t min_samples) {
+  const auto n = static_cast<std::int64_t>(speeds.size());
+  if (n == 0) throw std::invalid_argument("no replicas to split the batch over");
+  if (total < min_samples * n)
+    throw std::invalid_argument("global batch (" + std::to_string(total) + ") < " + std::to_string(n) +
+                                " replicas × " + std::to_string(min_samples) + " sample(s)");
+  double sum = 0;
+  for (double s : speeds) {
+    if (!(s > 0)) throw std::invalid_argument("replica speeds must be positive");
+    sum += s;
+  }
+  // Give each replica its minimum, then share the rest by speed.
+  const std::int64_t rest = total - min_samples * n;
+  std::vector<std::int64_t> out(speeds.size(), min_samples);
+  std::vector<double> remainder(speeds.size());
+  std::int64_t given = 0;
+  for (std::size_t i = 0; i < speeds.size(); ++i) {
+    const double exact = static_cast<double>(total) * speeds[i] / sum - static_cast<double>(min_samples);
+    const double share = std::clamp(exact, 0.0, static_cast<double>(rest));
+    const auto whole = static_cast<std::int64_t>(std::floor(share));
+    out[i] += whole;
+    given += whole;
+    remainder[i] = share - static_cast<double>(whole);
+  }
+  // Hand out what is left (can be negative when clamping over-assigned) by remainder order.
+  std::vector<std::size_t> order(speeds.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return remainder[a] > remainder[b]; });
+  std::int64_t left = rest - given;
+  for (std::size_t k = 0; left > 0; k = (k + 1) % order.size(), --left) ++out[order[k]];
+  for (std::size_t k = order.size(); left < 0;) {
+    k = (k == 0 ? order.size() : k) - 1;
+    if (out[order[k]] > min_samples) { --out[order[k]]; ++left; }
+  }
+  return out;
+}
+
+std::vector<std::int64_t> micro_batches_of(std::int64_t samples, std::int64_t micro_batch_size) {
+  if (micro_batch_size <= 0) throw std::invalid_argument("micro-batch size must be positive");
+  std::vector<std::int64_t> out;
+  for (std::int64_t left = samples; left > 0; left -= micro_batch_size)
+    out.push_back(std::min(left, micro_batch_size));
+  return out;
+}
+
+}  // namespace frugal::policies

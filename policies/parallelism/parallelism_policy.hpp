@@ -1,0 +1,28 @@
+// Parallelism policies: map a model onto a cluster (layout, placement, batch split).
+// A policy is a pure function of plain data; it explains its decision in Plan::reason.
+#pragma once
+
+#include <memory>
+
+#include "platforms/cluster_spec.hpp"
+#include "policies/plan.hpp"
+#include "sim/core/plugin.hpp"
+#include "workloads/model_spec.hpp"
+
+namespace frugal::policies {
+
+class ParallelismPolicy {
+ public:
+  virtual ~ParallelismPolicy() = default;
+  /// Contract: returns a plan whose ranks cover GPUs of `cluster` (each at most once) and whose
+  /// per-rank micro-batches sum to setup.global_batch_size over the data-parallel replicas.
+  /// Throws core::ConfigError("", "/parallelism/...", msg with the arithmetic) when the setup
+  /// cannot be split as asked (e.g. batch not divisible); the caller fills in the file.
+  virtual Plan plan(const workloads::ModelSpec& model, const platforms::Cluster& cluster,
+                    const TrainingSetup& setup) const = 0;
+};
+
+/// The registered parallelism policies (explicit list in registry.cpp).
+const core::Registry<ParallelismPolicy>& parallelism_policies();
+
+}  // namespace frugal::policies

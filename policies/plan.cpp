@@ -1,0 +1,33 @@
+// Plan: summary form for summary.json and program metadata.
+#include "policies/plan.hpp"
+
+#include <numeric>
+
+namespace frugal::policies {
+
+std::int64_t RankPlan::samples() const {
+  return std::accumulate(micro_batches.begin(), micro_batches.end(), std::int64_t{0});
+}
+
+core::Json Plan::to_json() const {
+  core::Json samples = core::Json::array();
+  core::Json micro = core::Json::array();
+  core::Json gpus = core::Json::array();
+  for (const RankPlan& r : ranks) {
+    samples.push_back(r.samples());
+    micro.push_back(r.micro_batches.size());
+    gpus.push_back(r.gpu);
+  }
+  return core::Json{{"policy", policy},
+                    {"reason", reason},
+                    {"tensor_model_parallel_size", tensor_parallel},
+                    {"pipeline_model_parallel_size", pipeline_parallel},
+                    {"data_parallel_size", data_parallel},
+                    {"rank_gpus", gpus},
+                    {"samples_per_rank", samples},
+                    {"micro_batches_per_rank", micro},
+                    {"bucket_size_bytes", bucket_bytes},
+                    {"gradient_algorithm", program::to_string(gradient_algorithm)}};
+}
+
+}  // namespace frugal::policies

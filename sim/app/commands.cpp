@@ -1,0 +1,240 @@
+// frugalsim run | plan | list: argument parsing and orchestration.
+#include "sim/app/commands.hpp"
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <boost/program_options.hpp>
+
+#include "policies/lowering.hpp"
+#include "sim/engine/simulation.hpp"
+#include "sim/metrics/summary.hpp"
+#include "workloads/layer_chain.hpp"
+
+namespace frugal::app {
+namespace {
+
+namespace po = boost::program_options;
+using core::Json;
+
+constexpr const char* kUsage =
+    "usage: frugalsim <command> [options]\n"
+    "commands:\n"
+    "  run STUDY.json [-o DIR] [--set /json/pointer=value]...   simulate a study, write results\n"
+    "  plan STUDY.json [-o PROGRAM.json] [--set ...]            write the lowered per-rank program\n"
+    "  list                                                     shipped models, GPUs, clusters, policies\n"
+    "  version                                                  version and git revision\n"
+    "exit codes: 0 ok, 1 usage, 2 bad input, 3 internal error\n";
+
+/// Writes `text` to dir/name through a temporary file renamed at the end.
+struct PendingFile {
+  std::filesystem::path final_path;
+  std::string text;
+};
+
+void commit_files(const std::filesystem::path& dir, const std::vector<PendingFile>& files) {
+  if (!dir.empty()) std::filesystem::create_directories(dir);
+  std::vector<std::filesystem::path> temps;
+  for (const auto& f : files) {
+    auto tmp = f.final_path;
+    tmp += ".tmp";
+    std::ofstream out(tmp, std::ios::binary);
+    out << f.text;
+    if (!out) throw core::ConfigError(tmp.string(), "", "cannot write file");
+    temps.push_back(tmp);
+  }
+  for (std::size_t i = 0; i < files.size(); ++i) std::filesystem::rename(temps[i], files[i].final_path);
+}
+
+std::vector<study::Override> parse_overrides(const std::vector<std::string>& sets) {
+  std::vector<study::Override> out;
+  for (const auto& s : sets) out.push_back(study::parse_override(s));
+  return out;
+}
+
+struct CommandLine {
+  std::string study;
+  std::string output;
+  std::vector<std::string> sets;
+};
+
+/// Parses `STUDY [-o X] [--set P=V]...`; returns false (after printing help) on --help.
+bool parse_study_command(const std::vector<std::string>& args, const std::string& command, CommandLine& cl) {
+  po::options_description opts(command + " options");
+  opts.add_options()("help,h", "show this help")("output,o", po::value(&cl.output), "output path")(
+      "set", po::value(&cl.sets)->composing(), "override: /json/pointer=value (repeatable)");
+  po::options_description hidden;
+  hidden.add_options()("study", po::value(&cl.study), "study file");
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::positional_options_description pos;
+  pos.add("study", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << "usage: frugalsim " << command << " STUDY.json [options]\n" << opts;
+    return false;
+  }
+  if (cl.study.empty()) throw po::error("missing STUDY.json");
+  return true;
+}
+
+std::string manifest_text(const study::Study& s, const RunOptions& options, const std::string& simgrid_version,
+                          double wall_s) {
+  Json manifest = {{"frugalsim_version", FRUGALSIM_VERSION},
+                   {"git_revision", FRUGALSIM_GIT_REVISION},
+                   {"argv", options.argv},
+                   {"study_file", std::filesystem::absolute(options.study).string()},
+                   {"seed", s.seed},
+                   {"simgrid_version", simgrid_version},
+                   {"wall_time_s", wall_s}};
+  return manifest.dump(2) + "\n";
+}
+
+int cmd_list() {
+  std::cout << "models (workloads/models):\n";
+  for (const auto& name : workloads::list_models()) {
+    const auto m = workloads::load_model(name);
+    std::printf("  %-14s %8.2fB params  L=%-3lld h=%-6lld heads=%-3lld kv=%-3lld ffn=%-6lld V=%lld%s\n", name.c_str(),
+                workloads::parameter_count(m) / 1e9, static_cast<long long>(m.num_hidden_layers),
+                static_cast<long long>(m.hidden_size), static_cast<long long>(m.num_attention_heads),
+                static_cast<long long>(m.num_key_value_heads), static_cast<long long>(m.intermediate_size),
+                static_cast<long long>(m.vocab_size), m.gated_mlp ? " gated" : "");
+  }
+  std::cout << "GPUs (platforms/gpus.json):\n";
+  for (const auto& [name, g] : platforms::GpuCatalogue::shipped().all()) {
+    std::printf("  %-16s %6.0f GB  %6.0f GB/s", name.c_str(), g.memory_bytes / 1e9, g.hbm_bandwidth_bytes_per_s / 1e9);
+    for (const auto& [p, f] : g.peak_flops_per_s) std::printf("  %s %.1f TFLOPS", core::to_string(p).c_str(), f / 1e12);
+    std::printf("  %.0f-%.0f W\n", g.idle_power_w, g.max_power_w);
+  }
+  std::cout << "clusters (platforms/clusters):\n";
+  for (const auto& name : platforms::list_clusters()) {
+    const auto c = platforms::load_cluster(name, platforms::GpuCatalogue::shipped());
+    std::printf("  %-20s %3d nodes %4d GPUs:", name.c_str(), c.node_count(), c.gpu_count());
+    for (const auto& t : c.node_types) std::printf(" %s(%d×%s)", t.name.c_str(), t.gpus_per_node, t.gpu.name.c_str());
+    std::printf("\n");
+  }
+  std::cout << "parallelism policies ({\"impl\": name, ...}):\n";
+  for (const auto* info : policies::parallelism_policies().infos())
+    std::cout << "  " << info->name << ": " << info->summary << "\n" << core::describe_params(*info);
+  return 0;
+}
+
+int cmd_plan(const std::vector<std::string>& args) {
+  CommandLine cl;
+  if (!parse_study_command(args, "plan", cl)) return 0;
+  const auto s = study::load_study(cl.study, parse_overrides(cl.sets));
+  const auto prog = plan_study(s);
+  const std::filesystem::path out = cl.output.empty() ? std::filesystem::path("program.json") : std::filesystem::path(cl.output);
+  if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
+  commit_files(out.parent_path(), {{out, program::to_json(prog).dump() + "\n"}});
+  std::cout << "program: " << prog.ranks.size() << " ranks, " << prog.groups.size() << " groups -> " << out.string()
+            << "\n";
+  return 0;
+}
+
+int cmd_run(const std::vector<std::string>& args, int argc, char** argv) {
+  CommandLine cl;
+  if (!parse_study_command(args, "run", cl)) return 0;
+  RunOptions options;
+  options.study = cl.study;
+  options.output_dir = cl.output;
+  options.overrides = parse_overrides(cl.sets);
+  options.argv.assign(argv, argv + argc);
+  const Json summary = run_study(options);
+  std::cout << "status: " << summary.at("status").get<std::string>() << "\n";
+  if (summary.at("status") == "ok") {
+    std::printf("iteration: %.4f s  tokens/s: %.0f  MFU: %.3f  exposed communication: %.4f s  max peak memory: %.2f GiB\n",
+                summary.at("iteration_time_s").get<double>(), summary.at("tokens_per_s").get<double>(),
+                summary.at("mfu").get<double>(), summary.at("exposed_communication_s").get<double>(),
+                summary.at("max_peak_memory_bytes").get<double>() / 1073741824.0);
+  } else {
+    std::cout << "reason: " << summary.at("reason").get<std::string>() << "\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+program::Program plan_study(const study::Study& s) {
+  policies::Plan plan;
+  try {
+    plan = s.parallelism->plan(s.model, s.cluster, s.training);
+  } catch (const core::ConfigError& e) {
+    // Policies do not know the file; name it here.
+    throw core::ConfigError(s.file.string(), e.pointer(), e.message());
+  }
+  auto prog = policies::lower(plan, s.model, s.training);
+  program::validate(prog, "<lowered program>");
+  return prog;
+}
+
+core::Json run_study(const RunOptions& options) {
+  const auto wall_start = std::chrono::steady_clock::now();
+  const auto s = study::load_study(options.study, options.overrides);
+  const std::filesystem::path dir =
+      options.output_dir.empty() ? options.study.parent_path() / "out" : options.output_dir;
+  const auto prog = plan_study(s);
+  const auto memory = metrics::check_memory(prog, s.cluster);
+
+  Json summary;
+  std::optional<Json> timeline;
+  std::string simgrid_version;
+  if (!memory.fits()) {
+    summary = metrics::make_oom_summary(s, prog, memory);
+  } else {
+    engine::EngineOptions eo;
+    eo.iterations = s.iterations;
+    eo.precision = s.training.precision;
+    eo.record_timeline = s.write_timeline;
+    const auto result = engine::simulate(s.cluster, prog, eo);
+    simgrid_version = result.simgrid_version;
+    summary = metrics::make_summary(s, prog, result);
+    if (s.write_timeline) timeline = metrics::make_timeline(s, prog, result);
+  }
+  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  std::vector<PendingFile> files = {
+      {dir / "summary.json", summary.dump(2) + "\n"},
+      {dir / "config.resolved.json", s.resolved().dump(2) + "\n"},
+      {dir / "manifest.json", manifest_text(s, options, simgrid_version, wall_s)},
+  };
+  if (timeline) files.push_back({dir / "timeline.json", timeline->dump() + "\n"});
+  commit_files(dir, files);
+  std::cout << "results: " << std::filesystem::absolute(dir).lexically_normal().string() << "\n";
+  return summary;
+}
+
+int run_main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  try {
+    if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+      std::cout << kUsage;
+      return args.empty() ? 1 : 0;
+    }
+    const std::string command = args[0];
+    const std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (command == "run") return cmd_run(rest, argc, argv);
+    if (command == "plan") return cmd_plan(rest);
+    if (command == "list") return cmd_list();
+    if (command == "version") {
+      std::cout << "frugalsim " << FRUGALSIM_VERSION << " (" << FRUGALSIM_GIT_REVISION << ")\n";
+      return 0;
+    }
+    std::cerr << "frugalsim: unknown command \"" << command << "\"\n" << kUsage;
+    return 1;
+  } catch (const po::error& e) {
+    std::cerr << "frugalsim: " << e.what() << "\n" << kUsage;
+    return 1;
+  } catch (const core::ConfigError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "internal error: " << e.what() << "\n";
+    return 3;
+  }
+}
+
+}  // namespace frugal::app

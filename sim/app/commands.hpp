@@ -1,0 +1,32 @@
+// The frugalsim commands (run, plan, list) as library functions, so tests call them in-process
+// or as a subprocess. run_main() maps errors to exit codes: 0 ok, 1 usage, 2 bad input
+// (ConfigError: file, pointer, what was expected), 3 internal error.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "sim/study/study.hpp"
+
+namespace frugal::app {
+
+int run_main(int argc, char** argv);
+
+struct RunOptions {
+  std::filesystem::path study;
+  std::filesystem::path output_dir;          ///< default: <study folder>/out
+  std::vector<study::Override> overrides;
+  std::vector<std::string> argv;             ///< recorded in manifest.json
+};
+
+/// Loads, plans, simulates and writes summary.json, config.resolved.json, manifest.json and
+/// timeline.json into the output folder. All inputs are checked before anything is written;
+/// files are written under temporary names and renamed, so a failed run leaves no partial
+/// output. Returns the summary.
+core::Json run_study(const RunOptions& options);
+
+/// The program of the study's first iteration (what `frugalsim plan` writes).
+program::Program plan_study(const study::Study& study);
+
+}  // namespace frugal::app

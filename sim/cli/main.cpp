@@ -1,0 +1,5 @@
+// frugalsim: command-line entry point. All logic lives in frugal_sim (sim/app); main() only maps
+// errors to exit codes: 0 ok, 2 bad input (ConfigError), 3 internal error.
+#include "sim/app/commands.hpp"
+
+int main(int argc, char** argv) { return frugal::app::run_main(argc, argv); }

@@ -1,0 +1,192 @@
+// summary.json and timeline.json.
+#include "sim/metrics/summary.hpp"
+
+#include <algorithm>
+#include <numeric>
+
+#include "sim/program/memory_ledger.hpp"
+
+namespace frugal::metrics {
+namespace {
+
+using core::Json;
+
+std::string gpu_label(const platforms::Cluster& cluster, int gpu) {
+  const auto& slot = cluster.gpus.at(static_cast<std::size_t>(gpu));
+  return cluster.gpu_spec(gpu).name + " node" + std::to_string(slot.node.value) + "/gpu" +
+         std::to_string(slot.local_index);
+}
+
+Json base_summary(const study::Study& study, const std::string& status) {
+  const double samples = static_cast<double>(study.training.global_batch_size);
+  return Json{{"status", status},
+              {"study", study.name},
+              {"model", study.model.name},
+              {"cluster", study.cluster.name},
+              {"gpus", study.cluster.gpu_count()},
+              {"seed", study.seed},
+              {"iterations", study.iterations},
+              {"samples_per_iteration", samples},
+              {"tokens_per_iteration", samples * static_cast<double>(study.training.seq_length)}};
+}
+
+void add_null_performance(Json& s) {
+  for (const char* key : {"iteration_time_s", "tokens_per_s", "samples_per_s", "mfu", "tflops_per_gpu", "compute_s",
+                          "communication_s", "exposed_communication_s", "energy_j_per_iteration", "energy_j_per_token"})
+    s[key] = nullptr;
+}
+
+}  // namespace
+
+bool MemoryCheck::fits() const { return overflowing_ranks().empty(); }
+
+std::vector<int> MemoryCheck::overflowing_ranks() const {
+  std::vector<int> out;
+  for (std::size_t r = 0; r < peak_bytes.size(); ++r)
+    if (peak_bytes[r] > capacity_bytes[r]) out.push_back(static_cast<int>(r));
+  return out;
+}
+
+MemoryCheck check_memory(const program::Program& program, const platforms::Cluster& cluster) {
+  MemoryCheck check;
+  for (const auto& rp : program.ranks) {
+    const auto ledger = program::static_memory_profile(rp);
+    check.peak_bytes.push_back(ledger.peak_bytes());
+    check.capacity_bytes.push_back(cluster.gpu_spec(rp.gpu).memory_bytes);
+    check.breakdown.push_back(ledger.peak_breakdown_json());
+  }
+  return check;
+}
+
+Json make_summary(const study::Study& study, const program::Program& program, const engine::SimulationResult& result) {
+  const auto& cluster = study.cluster;
+  const double n_iter = result.iterations;
+  const double t = result.makespan_s / n_iter;
+  const double samples = static_cast<double>(study.training.global_batch_size);
+  const double tokens = samples * static_cast<double>(study.training.seq_length);
+  const double model_flops = program.metadata.at("model_flops_per_iteration").get<double>();
+  const auto n_ranks = result.ranks.size();
+
+  double peak_sum = 0, compute = 0, comm = 0, exposed = 0, energy = 0, max_peak = 0;
+  std::size_t max_rank = 0;
+  Json per_gpu = Json::array();
+  Json peaks = Json::array();
+  const Json& plan = program.metadata.at("plan");
+  for (std::size_t r = 0; r < n_ranks; ++r) {
+    const auto& rs = result.ranks[r];
+    const int gpu = program.ranks[r].gpu;
+    const auto& spec = cluster.gpu_spec(gpu);
+    peak_sum += spec.peak(spec.runs_as(study.training.precision));
+    compute += rs.compute_busy_s / n_iter;
+    comm += rs.communication_busy_s / n_iter;
+    exposed += rs.exposed_communication_s / n_iter;
+    energy += rs.energy_j;
+    peaks.push_back(rs.peak_memory_bytes);
+    if (rs.peak_memory_bytes > max_peak) { max_peak = rs.peak_memory_bytes; max_rank = r; }
+    Json breakdown = Json::object();
+    for (const auto& [tag, bytes] : rs.peak_breakdown) breakdown[program::to_string(tag)] = bytes;
+    per_gpu.push_back({{"rank", r},
+                       {"gpu", gpu_label(cluster, gpu)},
+                       {"samples", plan.at("samples_per_rank").at(r)},
+                       {"compute_s", rs.compute_busy_s / n_iter},
+                       {"communication_s", rs.communication_busy_s / n_iter},
+                       {"exposed_communication_s", rs.exposed_communication_s / n_iter},
+                       {"idle_s", std::max(0.0, t - (rs.compute_busy_s + rs.exposed_communication_s) / n_iter)},
+                       {"peak_memory_bytes", rs.peak_memory_bytes},
+                       {"memory_capacity_bytes", cluster.gpu_spec(gpu).memory_bytes},
+                       {"memory_breakdown_bytes", breakdown},
+                       {"energy_j_per_iteration", rs.energy_j / n_iter}});
+  }
+  const double n = static_cast<double>(n_ranks);
+  Json collectives = Json::object();
+  for (const auto& [kind, busy] : result.collective_busy_s) collectives[kind] = busy / n_iter / n;
+
+  Json s = base_summary(study, "ok");
+  s["iteration_time_s"] = t;
+  s["tokens_per_s"] = tokens / t;
+  s["samples_per_s"] = samples / t;
+  s["model_flops_per_iteration"] = model_flops;
+  s["mfu"] = model_flops / (t * peak_sum);
+  s["tflops_per_gpu"] = model_flops / t / n / 1e12;
+  s["compute_s"] = compute / n;
+  s["communication_s"] = comm / n;
+  s["exposed_communication_s"] = exposed / n;
+  s["collective_s"] = collectives;
+  s["peak_memory_bytes"] = peaks;
+  s["max_peak_memory_bytes"] = max_peak;
+  s["memory_breakdown_bytes"] = per_gpu.at(max_rank).at("memory_breakdown_bytes");
+  s["energy_j_per_iteration"] = energy / n_iter;
+  s["energy_j_per_token"] = energy / n_iter / tokens;
+  s["layout"] = plan;
+  s["per_gpu"] = per_gpu;
+  s["simulated_activities"] = result.activities;
+  return s;
+}
+
+Json make_oom_summary(const study::Study& study, const program::Program& program, const MemoryCheck& memory) {
+  Json s = base_summary(study, "out_of_memory");
+  const auto over = memory.overflowing_ranks();
+  const int first = over.front();
+  const int gpu = program.ranks[static_cast<std::size_t>(first)].gpu;
+  s["reason"] = std::to_string(over.size()) + " of " + std::to_string(memory.peak_bytes.size()) +
+                " GPUs run out of memory; rank " + std::to_string(first) + " (" + gpu_label(study.cluster, gpu) +
+                ") needs " + std::to_string(memory.peak_bytes[static_cast<std::size_t>(first)] / 1073741824.0) +
+                " GiB of " + std::to_string(memory.capacity_bytes[static_cast<std::size_t>(first)] / 1073741824.0) +
+                " GiB";
+  add_null_performance(s);
+  s["model_flops_per_iteration"] = program.metadata.at("model_flops_per_iteration");
+  s["peak_memory_bytes"] = memory.peak_bytes;
+  s["max_peak_memory_bytes"] = *std::max_element(memory.peak_bytes.begin(), memory.peak_bytes.end());
+  s["memory_breakdown_bytes"] = memory.breakdown[static_cast<std::size_t>(first)];
+  Json overflow = Json::array();
+  for (int r : over) {
+    const auto ru = static_cast<std::size_t>(r);
+    overflow.push_back({{"rank", r},
+                        {"gpu", gpu_label(study.cluster, program.ranks[ru].gpu)},
+                        {"peak_memory_bytes", memory.peak_bytes[ru]},
+                        {"memory_capacity_bytes", memory.capacity_bytes[ru]},
+                        {"memory_breakdown_bytes", memory.breakdown[ru]}});
+  }
+  s["out_of_memory_gpus"] = overflow;
+  s["layout"] = program.metadata.at("plan");
+  return s;
+}
+
+Json make_infeasible_summary(const study::Study& study, const std::string& reason) {
+  Json s = base_summary(study, "infeasible");
+  s["reason"] = reason;
+  add_null_performance(s);
+  return s;
+}
+
+Json make_timeline(const study::Study& study, const program::Program& program, const engine::SimulationResult& result) {
+  Json events = Json::array();
+  for (const auto& rp : program.ranks) {
+    const auto pid = rp.rank.value;
+    events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", pid},
+                      {"args", {{"name", "rank " + std::to_string(pid) + " " + gpu_label(study.cluster, rp.gpu)}}}});
+    events.push_back({{"name", "process_sort_index"}, {"ph", "M"}, {"pid", pid}, {"args", {{"sort_index", pid}}}});
+    for (auto stream : {program::Stream::kCompute, program::Stream::kComm, program::Stream::kCopy}) {
+      events.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", pid}, {"tid", static_cast<int>(stream)},
+                        {"args", {{"name", program::to_string(stream)}}}});
+    }
+  }
+  for (const auto& e : result.timeline) {
+    Json args = {{"iteration", e.iteration}};
+    if (e.flops > 0) args["flops"] = e.flops;
+    if (e.bytes > 0) args["bytes"] = e.bytes;
+    events.push_back({{"name", e.name},
+                      {"cat", e.category},
+                      {"ph", "X"},
+                      {"pid", e.rank},
+                      {"tid", static_cast<int>(e.stream)},
+                      {"ts", e.start_s * 1e6},
+                      {"dur", (e.end_s - e.start_s) * 1e6},
+                      {"args", args}});
+  }
+  return Json{{"traceEvents", events},
+              {"displayTimeUnit", "ms"},
+              {"otherData", {{"study", study.name}, {"time_unit", "microseconds"}}}};
+}
+
+}  // namespace frugal::metrics

@@ -1,0 +1,41 @@
+// Memory ledger: current, peak and by-tag breakdown at the peak.
+#include "sim/program/memory_ledger.hpp"
+
+namespace frugal::program {
+
+void MemoryLedger::alloc(const Memory& m) {
+  if (!live_.emplace(m.buffer, m).second)
+    throw core::InternalError("memory ledger: buffer \"" + m.buffer + "\" allocated twice");
+  current_bytes_ += m.bytes;
+  by_tag_[m.tag] += m.bytes;
+  if (current_bytes_ > peak_bytes_) {
+    peak_bytes_ = current_bytes_;
+    peak_breakdown_ = by_tag_;
+  }
+}
+
+void MemoryLedger::free(const Memory& m) {
+  auto it = live_.find(m.buffer);
+  if (it == live_.end()) throw core::InternalError("memory ledger: free of unknown buffer \"" + m.buffer + "\"");
+  current_bytes_ -= it->second.bytes;
+  by_tag_[it->second.tag] -= it->second.bytes;
+  live_.erase(it);
+}
+
+core::Json MemoryLedger::peak_breakdown_json() const {
+  core::Json out = core::Json::object();
+  for (const auto& [tag, bytes] : peak_breakdown_) out[to_string(tag)] = bytes;
+  return out;
+}
+
+MemoryLedger static_memory_profile(const RankProgram& rank) {
+  MemoryLedger ledger;
+  for (const Memory& m : rank.resident) ledger.alloc(m);
+  for (const Op& op : rank.ops) {
+    if (op.kind == OpKind::kAlloc) ledger.alloc(op.memory());
+    else if (op.kind == OpKind::kFree) ledger.free(op.memory());
+  }
+  return ledger;
+}
+
+}  // namespace frugal::program

@@ -1,0 +1,50 @@
+// A study: which model, which cluster, which policies, and the training setup. Loaded strictly
+// from a JSON file (with --set overrides); its resolved form alone reproduces the run.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "platforms/cluster_spec.hpp"
+#include "policies/parallelism/parallelism_policy.hpp"
+#include "workloads/model_spec.hpp"
+
+namespace frugal::study {
+
+struct Study {
+  std::string name;
+  std::filesystem::path file;            ///< the study file ("" when built in code)
+  workloads::ModelSpec model;
+  platforms::Cluster cluster;
+  policies::TrainingSetup training;
+  int iterations = 1;                    ///< iterations simulated (results are per iteration)
+  std::uint64_t seed = 0;
+  bool write_timeline = true;
+  std::shared_ptr<const policies::ParallelismPolicy> parallelism;
+  std::optional<core::PluginParams> parallelism_params;
+
+  /// config.resolved.json: every default filled, units in SI, model and cluster inlined.
+  core::Json resolved() const;
+};
+
+/// One `--set /json/pointer=value` override; `value` is parsed as JSON, else taken as a string.
+struct Override {
+  std::string pointer;
+  std::string value;
+};
+
+/// Parses "POINTER=VALUE"; throws ConfigError("--set", ...) when malformed.
+Override parse_override(const std::string& text);
+
+/// Reads a study file, applies overrides, resolves the model and cluster (by zoo name, relative
+/// to the study's folder, or by path) and checks everything. Throws ConfigError naming the file
+/// and the pointer; nothing is written.
+Study load_study(const std::filesystem::path& path, const std::vector<Override>& overrides = {});
+
+/// Same from an in-memory document (`file` names it in errors; relative paths from `base_dir`).
+Study read_study(const core::Json& document, const std::string& file, const std::filesystem::path& base_dir);
+
+}  // namespace frugal::study

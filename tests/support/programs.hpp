@@ -1,0 +1,44 @@
+// Test helpers: small studies and programs built in code (no files), shared by unit and
+// integration tests.
+#pragma once
+
+#include "platforms/cluster_spec.hpp"
+#include "policies/lowering.hpp"
+#include "policies/parallelism/parallelism_policy.hpp"
+#include "workloads/model_spec.hpp"
+
+namespace frugal::test_support {
+
+/// A tiny GPT (h=128, L=2, a=4, V=1000, s≤256): plans and lowers in microseconds.
+inline workloads::ModelSpec tiny_model() {
+  workloads::ModelSpec m;
+  m.name = "tiny";
+  m.hidden_size = 128;
+  m.num_hidden_layers = 2;
+  m.num_attention_heads = 4;
+  m.num_key_value_heads = 4;
+  m.intermediate_size = 512;
+  m.vocab_size = 1000;
+  m.max_position_embeddings = 256;
+  return m;
+}
+
+inline policies::TrainingSetup tiny_setup(std::int64_t global_batch = 8, std::int64_t micro_batch = 2) {
+  policies::TrainingSetup s;
+  s.global_batch_size = global_batch;
+  s.micro_batch_size = micro_batch;
+  s.seq_length = 128;
+  s.reserved_memory_bytes = 0;
+  return s;
+}
+
+/// A data-parallel plan from the registered policy with the given JSON parameters.
+inline policies::Plan data_parallel_plan(const workloads::ModelSpec& model, const platforms::Cluster& cluster,
+                                         const policies::TrainingSetup& setup, core::Json params = {}) {
+  if (params.is_null()) params = core::Json::object();
+  params["impl"] = "data_parallel";
+  auto policy = policies::parallelism_policies().create(params, "test", "/parallelism");
+  return policy->plan(model, cluster, setup);
+}
+
+}  // namespace frugal::test_support
