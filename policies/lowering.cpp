@@ -1,18 +1,23 @@
-// Lowering of data-parallel plans to the Program IR.
+// Lowering of 3D-parallel plans (tensor × pipeline × data, ZeRO) to the Program IR.
 #include "policies/lowering.hpp"
 
 #include <algorithm>
+#include <map>
+#include <tuple>
 
 namespace frugal::policies {
 namespace {
 
 using program::Collective;
+using program::CollectiveAlgorithm;
 using program::CollectiveKind;
 using program::Compute;
 using program::Memory;
 using program::MemoryTag;
 using program::OpId;
+using program::OpKind;
 using program::Phase;
+using program::Stream;
 
 /// Backward GEMMs of a forward C = A·B [m×n×k]: dA = dC·Bᵀ [m×k×n] and dB = Aᵀ·dC [k×n×m].
 void add_backward_gemms(const program::Gemm& f, std::vector<program::Gemm>& out) {
@@ -20,8 +25,8 @@ void add_backward_gemms(const program::Gemm& f, std::vector<program::Gemm>& out)
   out.push_back({f.k, f.n, f.m, f.batch});
 }
 
-/// Adam step: reads gradients, fp32 master weights, m and v; writes master, m, v and the
-/// training-precision weights. About 12 FLOPs per parameter; memory-bound in practice.
+/// Adam step over `parameters`: reads gradients, fp32 master weights, m and v; writes master,
+/// m, v and the training-precision weights. About 12 FLOPs per parameter; memory-bound.
 Compute optimizer_step(double parameters, const ModelStateBytes& state) {
   Compute c;
   c.phase = Phase::kOptimizer;
@@ -31,12 +36,273 @@ Compute optimizer_step(double parameters, const ModelStateBytes& state) {
   return c;
 }
 
-}  // namespace
+/// Groups of the layout: tensor-parallel (per dp, pp), data-parallel (per tp, pp), and the
+/// tied-embedding pair (first and last pipeline rank, per tp, dp).
+struct Groups {
+  std::map<std::pair<int, int>, int> tensor, data, embedding;
+};
 
-ModelStateBytes model_state_bytes(core::Precision precision) {
-  const double w = core::bytes_per_element(precision);
-  return ModelStateBytes{w, w, w < 4 ? 12.0 : 8.0};
-}
+struct Coords {
+  int tp, pp, dp;
+};
+
+class RankLowering {
+ public:
+  RankLowering(const Plan& plan, const workloads::LayerChain& chain, const TrainingSetup& setup, const Groups& groups,
+               const std::map<std::tuple<int, int, int>, core::RankId>& rank_at, double tied_embedding_params,
+               std::int64_t hidden_size)
+      : plan_(plan), chain_(chain), setup_(setup), groups_(groups), rank_at_(rank_at),
+        tied_embedding_params_(tied_embedding_params), hidden_size_(hidden_size),
+        state_(model_state_bytes(setup.precision)) {}
+
+  program::RankProgram lower(const RankPlan& rp) {
+    rp_ = &rp;
+    me_ = {rp.tensor_parallel_index, rp.stage, rp.data_parallel_index};
+    out_ = program::RankProgram{};
+    next_instance_.clear();
+    gradient_sync_ops_.clear();
+    compute_history_.clear();
+    pending_.clear();
+    bucket_index_ = 0;
+    out_.rank = rp.rank;
+    out_.gpu = rp.gpu;
+    program::RankBuilder b(out_);
+    b_ = &b;
+    const int p = plan_.pipeline_parallel, v = plan_.virtual_pipeline;
+    const int n_layers = static_cast<int>(chain_.layers.size());
+
+    // Parameters and workspace of this rank's chunks.
+    double params = 0, transient = 0;
+    for (int c = 0; c < v; ++c) {
+      const auto [first, end] = stage_layers(plan_, c * p + me_.pp, n_layers);
+      for (int l = first; l < end; ++l) {
+        params += chain_.layers[static_cast<std::size_t>(l)].parameters;
+        transient = std::max(transient, chain_.layers[static_cast<std::size_t>(l)].transient_bytes);
+      }
+    }
+    const bool holds_tied_copy = tied_embedding_params_ > 0 && me_.pp == p - 1;
+    if (holds_tied_copy) params += tied_embedding_params_;
+    const auto sharded = sharded_model_state(params, setup_.precision, plan_.zero_stage, plan_.data_parallel);
+    const double largest_mb =
+        rp.micro_batches.empty() ? 0.0 : static_cast<double>(*std::max_element(rp.micro_batches.begin(), rp.micro_batches.end()));
+    out_.resident = {
+        Memory{MemoryTag::kParameters, "weights", sharded.weights_bytes},
+        Memory{MemoryTag::kGradients, "gradients", sharded.gradients_bytes},
+        Memory{MemoryTag::kOptimizer, "optimizer_state", sharded.optimizer_bytes},
+        Memory{MemoryTag::kWorkspace, "workspace", transient * largest_mb},
+        Memory{MemoryTag::kReserved, "reserved", setup_.reserved_memory_bytes},
+    };
+
+    const int m = static_cast<int>(rp.micro_batches.size());
+    if (m > 0) {
+      for (const ScheduleUnit& u : pipeline_schedule(plan_.schedule, me_.pp, p, m, v)) {
+        if (u.forward) forward_unit(u);
+        else backward_unit(u, u.micro_batch == m - 1);
+      }
+    }
+    if (holds_tied_copy || (tied_embedding_params_ > 0 && me_.pp == 0 && p > 1)) {
+      // Megatron keeps the output layer's copy of the word embeddings in sync with the input's.
+      const double bytes = tied_embedding_params_ * state_.gradients;
+      gradient_sync_ops_.push_back(
+          collective(groups_.embedding.at({me_.tp, me_.dp}), CollectiveKind::kAllReduce, bytes, "allreduce tied embedding grads",
+                     {b.last()}, CollectiveAlgorithm::kRing));
+    }
+    const double nd = plan_.data_parallel;
+    const double step_params = plan_.zero_stage >= 1 ? params / nd : params;
+    std::vector<OpId> before_step = gradient_sync_ops_;
+    before_step.insert(before_step.end(), pending_.begin(), pending_.end());
+    const OpId step = b.compute("optimizer step", optimizer_step(step_params, state_), before_step);
+    if (plan_.zero_stage >= 1 && plan_.zero_stage <= 2 && plan_.data_parallel > 1)
+      collective(dp_group(), CollectiveKind::kAllGather, params * state_.weights, "allgather updated weights", {step},
+                 plan_.gradient_algorithm);
+    return std::move(out_);
+  }
+
+ private:
+  int dp_group() const { return groups_.data.at({me_.tp, me_.pp}); }
+
+  OpId collective(int group, CollectiveKind kind, double bytes, const std::string& name, std::vector<OpId> deps,
+                  CollectiveAlgorithm algorithm) {
+    Collective c;
+    c.kind = kind;
+    c.algorithm = algorithm;
+    c.group = group;
+    c.instance = next_instance_[group]++;
+    c.bytes = bytes;
+    return b_->collective(name + " #" + std::to_string(c.instance), c, std::move(deps));
+  }
+
+  /// Tag of the message that arrives at `virtual_stage` for micro-batch `mb`.
+  std::int64_t tag(int mb, int virtual_stage, bool forward) const {
+    const std::int64_t stages = static_cast<std::int64_t>(plan_.pipeline_parallel) * plan_.virtual_pipeline;
+    return ((static_cast<std::int64_t>(mb) * stages + virtual_stage) * 2) + (forward ? 0 : 1);
+  }
+
+  core::RankId rank_of_stage(int virtual_stage) const {
+    return rank_at_.at({me_.tp, virtual_stage % plan_.pipeline_parallel, me_.dp});
+  }
+
+  double boundary_bytes(int virtual_stage, double samples) const {
+    const auto [first, end] = stage_layers(plan_, virtual_stage, static_cast<int>(chain_.layers.size()));
+    return chain_.layers[static_cast<std::size_t>(end - 1)].output_bytes * samples;
+  }
+
+  /// Receives block the compute stream (the next layer needs the data); sends go on the comm
+  /// stream once the data is computed (last compute and its tensor-parallel collectives).
+  void p2p(OpKind kind, int peer_stage, std::int64_t t, double bytes, const std::string& name) {
+    std::vector<OpId> deps;
+    if (kind == OpKind::kSend) {
+      deps = pending_;
+      if (!compute_history_.empty()) deps.push_back(compute_history_.back());
+    }
+    b_->add(kind, kind == OpKind::kRecv ? Stream::kCompute : Stream::kComm, name, std::move(deps),
+            program::PointToPoint{rank_of_stage(peer_stage), t, bytes});
+  }
+
+  /// Tensor-parallel collectives after a transformer layer's compute; returns the last op.
+  OpId tensor_parallel_comm(const workloads::Layer& layer, OpId after, double samples, const std::string& what) {
+    if (plan_.tensor_parallel < 2 || layer.kind != workloads::LayerKind::kTransformer) return after;
+    const int group = groups_.tensor.at({me_.dp, me_.pp});
+    // Whole activation buffer s·b·h in the training precision (sequence parallelism shards
+    // the buffer's input or output, not its size in the nccl-tests convention).
+    const double bytes = static_cast<double>(setup_.seq_length) * static_cast<double>(hidden_size_) *
+                         core::bytes_per_element(setup_.precision) * samples;
+    OpId last = after;
+    for (int block = 0; block < 2; ++block) {  // attention, MLP
+      if (plan_.shard.sequence_parallel) {
+        last = collective(group, CollectiveKind::kAllGather, bytes, "tp allgather " + what, {last}, CollectiveAlgorithm::kRing);
+        last = collective(group, CollectiveKind::kReduceScatter, bytes, "tp reducescatter " + what, {last}, CollectiveAlgorithm::kRing);
+      } else {
+        last = collective(group, CollectiveKind::kAllReduce, bytes, "tp allreduce " + what, {last}, CollectiveAlgorithm::kRing);
+      }
+    }
+    pending_ = {last};
+    return last;
+  }
+
+  /// ZeRO-3: gather a layer's weights on the comm stream, at most one layer ahead of compute.
+  std::vector<OpId> gather_weights(const workloads::Layer& layer, const std::string& key) {
+    if (plan_.zero_stage < 3 || plan_.data_parallel < 2 || layer.parameters <= 0) return {};
+    const double bytes = layer.parameters * state_.weights;
+    b_->add(OpKind::kAlloc, Stream::kComm, "alloc gathered " + key, {}, Memory{MemoryTag::kBuffers, "gathered/" + key, bytes});
+    std::vector<OpId> deps;
+    if (compute_history_.size() >= 2) deps.push_back(compute_history_[compute_history_.size() - 2]);
+    return {collective(dp_group(), CollectiveKind::kAllGather, bytes, "zero3 allgather " + key, deps, plan_.gradient_algorithm)};
+  }
+
+  void release_gathered(const workloads::Layer& layer, const std::string& key) {
+    if (plan_.zero_stage < 3 || plan_.data_parallel < 2 || layer.parameters <= 0) return;
+    b_->free(Memory{MemoryTag::kBuffers, "gathered/" + key, layer.parameters * state_.weights});
+  }
+
+  /// A compute op that also waits for the previous layer's tensor-parallel collectives.
+  OpId compute(const std::string& name, Compute c, std::vector<OpId> deps) {
+    deps.insert(deps.end(), pending_.begin(), pending_.end());
+    pending_.clear();
+    const OpId id = b_->compute(name, std::move(c), std::move(deps));
+    compute_history_.push_back(id);
+    return id;
+  }
+
+  void forward_unit(const ScheduleUnit& u) {
+    const int p = plan_.pipeline_parallel;
+    const int stages = p * plan_.virtual_pipeline;
+    const int vs = u.chunk * p + me_.pp;
+    const std::int64_t n = rp_->micro_batches[static_cast<std::size_t>(u.micro_batch)];
+    const double scale = static_cast<double>(n);
+    const std::string mb = "mb" + std::to_string(u.micro_batch);
+    if (vs > 0) p2p(OpKind::kRecv, vs - 1, tag(u.micro_batch, vs, true), boundary_bytes(vs - 1, scale), "recv activations " + mb);
+    const auto [first, end] = stage_layers(plan_, vs, static_cast<int>(chain_.layers.size()));
+    for (int l = first; l < end; ++l) {
+      const auto& layer = chain_.layers[static_cast<std::size_t>(l)];
+      const std::string key = layer.name + "/" + mb + "/fwd";
+      const auto gathered = gather_weights(layer, key);
+      if (layer.activation_bytes > 0)
+        b_->alloc(Memory{MemoryTag::kActivations, layer.name + "/" + mb, layer.activation_bytes * scale});
+      Compute c{Phase::kForward, layer.name, layer.forward_flops * scale, layer.forward_memory_bytes * scale, {}};
+      for (const auto& g : layer.forward_gemms) c.gemms.push_back(scale_gemm(g, n));
+      const OpId op = compute("fwd " + layer.name + " " + mb, std::move(c), gathered);
+      release_gathered(layer, key);
+      tensor_parallel_comm(layer, op, scale, layer.name + " fwd " + mb);
+    }
+    if (vs < stages - 1)
+      p2p(OpKind::kSend, vs + 1, tag(u.micro_batch, vs + 1, true), boundary_bytes(vs, scale), "send activations " + mb);
+  }
+
+  void backward_unit(const ScheduleUnit& u, bool last_micro_batch) {
+    const int p = plan_.pipeline_parallel;
+    const int stages = p * plan_.virtual_pipeline;
+    const int vs = u.chunk * p + me_.pp;
+    const std::int64_t n = rp_->micro_batches[static_cast<std::size_t>(u.micro_batch)];
+    const double scale = static_cast<double>(n);
+    const std::string mb = "mb" + std::to_string(u.micro_batch);
+    if (vs < stages - 1)
+      p2p(OpKind::kRecv, vs + 1, tag(u.micro_batch, vs, false), boundary_bytes(vs, scale), "recv gradients " + mb);
+    const auto [first, end] = stage_layers(plan_, vs, static_cast<int>(chain_.layers.size()));
+    const bool sync = last_micro_batch && plan_.data_parallel > 1;
+    const bool sharded_grads = plan_.zero_stage >= 2;
+    double bucket_fill = 0;
+    std::string bucket_buffer;
+    for (int l = end - 1; l >= first; --l) {
+      const auto& layer = chain_.layers[static_cast<std::size_t>(l)];
+      const std::string key = layer.name + "/" + mb + "/bwd";
+      auto gathered = gather_weights(layer, key);
+      if (layer.recompute_flops > 0) {
+        Compute rc{Phase::kRecompute, layer.name, layer.recompute_flops * scale, layer.forward_memory_bytes * scale, {}};
+        compute("recompute " + layer.name + " " + mb, std::move(rc), gathered);
+        gathered.clear();
+      }
+      Compute c{Phase::kBackward, layer.name, layer.backward_flops * scale, layer.backward_memory_bytes * scale, {}};
+      for (const auto& g : layer.forward_gemms) add_backward_gemms(scale_gemm(g, n), c.gemms);
+      const OpId bwd = compute("bwd " + layer.name + " " + mb, std::move(c), gathered);
+      release_gathered(layer, key);
+      if (layer.activation_bytes > 0)
+        b_->free(Memory{MemoryTag::kActivations, layer.name + "/" + mb, layer.activation_bytes * scale});
+      const OpId last = tensor_parallel_comm(layer, bwd, scale, layer.name + " bwd " + mb);
+      if (!sync) continue;
+      // Gradients of this layer are final: add them to the open bucket (DDP's reducer).
+      const double grad_bytes = layer.parameters * state_.gradients;
+      if (sharded_grads && bucket_fill == 0 && grad_bytes > 0) {
+        bucket_buffer = "grad_bucket/" + std::to_string(bucket_index_++);
+        b_->alloc(Memory{MemoryTag::kBuffers, bucket_buffer, plan_.bucket_bytes});
+      }
+      bucket_fill += grad_bytes;
+      if (bucket_fill > 0 && (bucket_fill >= plan_.bucket_bytes || l == first)) {
+        const auto kind = plan_.zero_stage == 0 ? CollectiveKind::kAllReduce : CollectiveKind::kReduceScatter;
+        const OpId op = collective(dp_group(), kind, bucket_fill,
+                                   std::string(plan_.zero_stage == 0 ? "allreduce" : "reducescatter") + " grads bucket",
+                                   {last}, plan_.gradient_algorithm);
+        gradient_sync_ops_.push_back(op);
+        if (sharded_grads)
+          b_->add(OpKind::kFree, Stream::kComm, "free " + bucket_buffer, {op},
+                  Memory{MemoryTag::kBuffers, bucket_buffer, plan_.bucket_bytes});
+        bucket_fill = 0;
+      }
+    }
+    if (vs > 0) p2p(OpKind::kSend, vs - 1, tag(u.micro_batch, vs - 1, false), boundary_bytes(vs - 1, scale), "send gradients " + mb);
+  }
+
+  const Plan& plan_;
+  const workloads::LayerChain& chain_;
+  const TrainingSetup& setup_;
+  const Groups& groups_;
+  const std::map<std::tuple<int, int, int>, core::RankId>& rank_at_;
+  const double tied_embedding_params_;
+  const std::int64_t hidden_size_;
+  const ModelStateBytes state_;
+
+  const RankPlan* rp_ = nullptr;
+  Coords me_{};
+  program::RankProgram out_;
+  program::RankBuilder* b_ = nullptr;
+  std::map<int, std::int64_t> next_instance_;
+  std::vector<OpId> gradient_sync_ops_;
+  std::vector<OpId> compute_history_;
+  std::vector<OpId> pending_;  ///< tensor-parallel collectives the next compute must wait for
+  int bucket_index_ = 0;
+};
+
+}  // namespace
 
 program::Gemm scale_gemm(const workloads::GemmShape& g, std::int64_t samples) {
   const bool attention = g.name.rfind("attn_scores", 0) == 0 || g.name.rfind("attn_values", 0) == 0;
@@ -44,81 +310,56 @@ program::Gemm scale_gemm(const workloads::GemmShape& g, std::int64_t samples) {
   return {g.m * samples, g.n, g.k, g.batch};
 }
 
+std::pair<int, int> stage_layers(const Plan& plan, int virtual_stage, int chain_layers) {
+  const auto& first = plan.stage_first_layer;
+  const auto vs = static_cast<std::size_t>(virtual_stage);
+  const int end = vs + 1 < first.size() ? first[vs + 1] : chain_layers;
+  return {first.at(vs), end};
+}
+
 program::Program lower(const Plan& plan, const workloads::ModelSpec& model, const TrainingSetup& setup) {
-  if (plan.tensor_parallel != 1 || plan.pipeline_parallel != 1)
-    throw core::InternalError("lowering supports data-parallel plans only (t = p = 1)");
-  const auto chain = workloads::build_layer_chain(model, setup.seq_length, setup.precision);
-  const ModelStateBytes state = model_state_bytes(setup.precision);
-  const double parameters = chain.parameters();
-  const auto n_layers = chain.layers.size();
+  const int t = plan.tensor_parallel, p = plan.pipeline_parallel, d = plan.data_parallel;
+  if (static_cast<int>(plan.ranks.size()) != t * p * d)
+    throw core::InternalError("plan has " + std::to_string(plan.ranks.size()) + " ranks, expected t×p×d = " +
+                              std::to_string(t * p * d));
+  if (static_cast<int>(plan.stage_first_layer.size()) != p * plan.virtual_pipeline)
+    throw core::InternalError("plan has " + std::to_string(plan.stage_first_layer.size()) + " stage boundaries, expected p×v");
+  const auto chain = workloads::build_layer_chain(model, setup.seq_length, setup.precision, plan.shard);
 
   program::Program prog;
-  program::Group dp{"dp", {}};
-  for (const RankPlan& r : plan.ranks) dp.ranks.push_back(r.rank);
-  prog.groups.push_back(dp);
-
-  double max_transient = 0;
-  for (const auto& l : chain.layers) max_transient = std::max(max_transient, l.transient_bytes);
-
-  for (const RankPlan& rp : plan.ranks) {
-    program::RankProgram out;
-    out.rank = rp.rank;
-    out.gpu = rp.gpu;
-    const double largest_micro_batch =
-        rp.micro_batches.empty() ? 0.0 : static_cast<double>(*std::max_element(rp.micro_batches.begin(), rp.micro_batches.end()));
-    out.resident = {
-        Memory{MemoryTag::kParameters, "weights", parameters * state.weights},
-        Memory{MemoryTag::kGradients, "gradients", parameters * state.gradients},
-        Memory{MemoryTag::kOptimizer, "optimizer_state", parameters * state.optimizer},
-        Memory{MemoryTag::kWorkspace, "workspace", max_transient * largest_micro_batch},
-        Memory{MemoryTag::kReserved, "reserved", setup.reserved_memory_bytes},
-    };
-    program::RankBuilder b(out);
-    std::vector<OpId> bucket_ops;
-    std::int64_t instance = 0;
-
-    for (std::size_t mb = 0; mb < rp.micro_batches.size(); ++mb) {
-      const std::int64_t n = rp.micro_batches[mb];
-      const double scale = static_cast<double>(n);
-      const std::string tag = "mb" + std::to_string(mb);
-      const bool last = mb + 1 == rp.micro_batches.size();
-      for (const auto& l : chain.layers) {
-        if (l.activation_bytes > 0)
-          b.alloc(Memory{MemoryTag::kActivations, l.name + "/" + tag, l.activation_bytes * scale});
-        Compute c{Phase::kForward, l.name, l.forward_flops * scale, l.forward_memory_bytes * scale, {}};
-        for (const auto& g : l.forward_gemms) c.gemms.push_back(scale_gemm(g, n));
-        b.compute("fwd " + l.name + " " + tag, std::move(c));
-      }
-      double bucket_fill = 0;
-      for (std::size_t i = n_layers; i-- > 0;) {
-        const auto& l = chain.layers[i];
-        if (l.recompute_flops > 0) {
-          Compute rc{Phase::kRecompute, l.name, l.recompute_flops * scale, l.forward_memory_bytes * scale, {}};
-          b.compute("recompute " + l.name + " " + tag, std::move(rc));
-        }
-        Compute c{Phase::kBackward, l.name, l.backward_flops * scale, l.backward_memory_bytes * scale, {}};
-        for (const auto& g : l.forward_gemms) add_backward_gemms(scale_gemm(g, n), c.gemms);
-        const OpId bwd = b.compute("bwd " + l.name + " " + tag, std::move(c));
-        if (l.activation_bytes > 0) b.free(Memory{MemoryTag::kActivations, l.name + "/" + tag, l.activation_bytes * scale});
-        if (!last || plan.data_parallel < 2) continue;
-        // Gradients of this layer are final: add them to the open bucket (DDP's reducer).
-        bucket_fill += l.parameters * state.gradients;
-        if (bucket_fill >= plan.bucket_bytes || i == 0) {
-          Collective ar;
-          ar.kind = CollectiveKind::kAllReduce;
-          ar.algorithm = plan.gradient_algorithm;
-          ar.group = 0;
-          ar.instance = instance;
-          ar.bytes = bucket_fill;
-          bucket_ops.push_back(b.collective("allreduce grads bucket " + std::to_string(instance), ar, {bwd}));
-          ++instance;
-          bucket_fill = 0;
-        }
-      }
+  std::map<std::tuple<int, int, int>, core::RankId> rank_at;
+  for (const RankPlan& r : plan.ranks) rank_at[{r.tensor_parallel_index, r.stage, r.data_parallel_index}] = r.rank;
+  Groups groups;
+  auto add_group = [&](std::string name, std::vector<core::RankId> ranks) {
+    std::sort(ranks.begin(), ranks.end());
+    prog.groups.push_back({std::move(name), std::move(ranks)});
+    return static_cast<int>(prog.groups.size()) - 1;
+  };
+  for (int dp = 0; dp < d; ++dp)
+    for (int pp = 0; pp < p; ++pp) {
+      if (t < 2) continue;
+      std::vector<core::RankId> members;
+      for (int tp = 0; tp < t; ++tp) members.push_back(rank_at.at({tp, pp, dp}));
+      groups.tensor[{dp, pp}] = add_group("tp/dp" + std::to_string(dp) + "/pp" + std::to_string(pp), members);
     }
-    b.compute("optimizer step", optimizer_step(parameters, state), bucket_ops);
-    prog.ranks.push_back(std::move(out));
+  for (int tp = 0; tp < t; ++tp)
+    for (int pp = 0; pp < p; ++pp) {
+      std::vector<core::RankId> members;
+      for (int dp = 0; dp < d; ++dp) members.push_back(rank_at.at({tp, pp, dp}));
+      groups.data[{tp, pp}] = add_group(d == plan.ranks.size() ? "dp" : "dp/tp" + std::to_string(tp) + "/pp" + std::to_string(pp), members);
+    }
+  // A tied output layer on another pipeline rank needs its own copy of the word embeddings.
+  double tied_params = 0;
+  if (model.tie_word_embeddings && p > 1) {
+    tied_params = static_cast<double>(model.vocab_size) * static_cast<double>(model.hidden_size) / t;
+    for (int tp = 0; tp < t; ++tp)
+      for (int dp = 0; dp < d; ++dp)
+        groups.embedding[{tp, dp}] = add_group("embedding/tp" + std::to_string(tp) + "/dp" + std::to_string(dp),
+                                               {rank_at.at({tp, 0, dp}), rank_at.at({tp, p - 1, dp})});
   }
+
+  RankLowering lowering(plan, chain, setup, groups, rank_at, tied_params, model.hidden_size);
+  for (const RankPlan& rp : plan.ranks) prog.ranks.push_back(lowering.lower(rp));
 
   const double samples = static_cast<double>(setup.global_batch_size);
   prog.metadata = {{"model", model.name},
@@ -127,8 +368,7 @@ program::Program lower(const Plan& plan, const workloads::ModelSpec& model, cons
                    {"global_batch_size", setup.global_batch_size},
                    {"micro_batch_size", setup.micro_batch_size},
                    {"tokens_per_iteration", samples * static_cast<double>(setup.seq_length)},
-                   {"model_flops_per_iteration",
-                    workloads::model_flops_per_iteration(model, setup.seq_length, samples)},
+                   {"model_flops_per_iteration", workloads::model_flops_per_iteration(model, setup.seq_length, samples)},
                    {"plan", plan.to_json()}};
   return prog;
 }

@@ -3,31 +3,35 @@
 // exactly what the policies decided.
 #pragma once
 
-#include "platforms/cluster_spec.hpp"
+#include "policies/model_state.hpp"
 #include "policies/plan.hpp"
 #include "sim/program/program.hpp"
 #include "workloads/layer_chain.hpp"
 
 namespace frugal::policies {
 
-/// Model-state bytes per parameter under mixed precision (ZeRO paper): weights and gradients in
-/// the training precision, fp32 master weights + Adam m and v (12 B) when the training precision
-/// is narrower than fp32, else Adam m and v only (8 B).
-struct ModelStateBytes {
-  double weights = 2, gradients = 2, optimizer = 12;
-};
-ModelStateBytes model_state_bytes(core::Precision precision);
-
-/// Lowers a data-parallel plan (tensor_parallel == pipeline_parallel == 1). Per rank: resident
-/// weights, gradients, optimizer state, workspace and reserve; per micro-batch the forward of
-/// every layer (allocating its stored activations) then the backward in reverse (freeing them);
-/// during the last micro-batch's backward, gradient buckets of `plan.bucket_bytes` are
-/// all-reduced on the comm stream as soon as their layers are done; the optimizer step waits for
-/// all buckets. Throws core::InternalError for plans with tensor or pipeline parallelism.
+/// Lowers a plan with any combination of tensor (Megatron, optionally sequence-parallel),
+/// pipeline (GPipe, 1F1B, interleaved 1F1B) and data parallelism (ZeRO stages 0–3).
+///
+/// Per rank: resident model state (ZeRO-sharded), workspace and reserve; then the rank's pipeline
+/// schedule. A forward unit receives its input from the previous virtual stage (compute stream),
+/// runs each layer (allocating its stored activations; ZeRO-3 first all-gathers the layer's
+/// weights on the comm stream, one layer ahead), follows each transformer layer with its tensor-
+/// parallel collectives (2 all-reduces, or 2 reduce-scatters + 2 all-gathers with sequence
+/// parallelism), and sends its output to the next virtual stage (comm stream). A backward unit
+/// mirrors it and frees the activations. During the last micro-batch's backward of each chunk,
+/// gradients are bucketed and all-reduced (ZeRO 0) or reduce-scattered (ZeRO ≥ 1) on the comm
+/// stream as soon as their layers are done. With tied embeddings and p > 1 the last stage holds a
+/// copy of the word embeddings, whose gradients are all-reduced with the first stage's. The
+/// optimizer step waits for every gradient collective; ZeRO 1–2 then all-gather the weights.
+/// Sends are non-blocking for their stream (the engine completes them in the background).
 program::Program lower(const Plan& plan, const workloads::ModelSpec& model, const TrainingSetup& setup);
 
 /// Scales a per-sample GEMM to `samples` sequences: attention GEMMs (batched over heads) grow
 /// their batch, the others their row count.
 program::Gemm scale_gemm(const workloads::GemmShape& g, std::int64_t samples);
+
+/// Virtual stage → [first, end) range of chain layers of a plan.
+std::pair<int, int> stage_layers(const Plan& plan, int virtual_stage, int chain_layers);
 
 }  // namespace frugal::policies

@@ -23,6 +23,15 @@ core::Json Plan::to_json() const {
                     {"tensor_model_parallel_size", tensor_parallel},
                     {"pipeline_model_parallel_size", pipeline_parallel},
                     {"data_parallel_size", data_parallel},
+                    {"virtual_pipeline_model_parallel_size", virtual_pipeline},
+                    {"schedule", schedule == PipelineSchedule::kGPipe ? "gpipe" : "1f1b"},
+                    {"zero_stage", zero_stage},
+                    {"sequence_parallel", shard.sequence_parallel},
+                    {"recompute_granularity", shard.recompute == workloads::Recompute::kNone        ? "none"
+                                              : shard.recompute == workloads::Recompute::kSelective ? "selective"
+                                                                                                    : "full"},
+                    {"rank_order", rank_order},
+                    {"stage_first_layer", stage_first_layer},
                     {"rank_gpus", gpus},
                     {"samples_per_rank", samples},
                     {"micro_batches_per_rank", micro},

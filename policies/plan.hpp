@@ -11,6 +11,8 @@
 #include "sim/core/json_reader.hpp"
 #include "sim/core/precision.hpp"
 #include "sim/program/program.hpp"
+#include "policies/schedule.hpp"
+#include "workloads/layer_chain.hpp"
 
 namespace frugal::policies {
 
@@ -39,8 +41,15 @@ struct Plan {
   int tensor_parallel = 1;
   int pipeline_parallel = 1;
   int data_parallel = 1;
+  int virtual_pipeline = 1;             ///< model chunks per pipeline rank (interleaving)
+  PipelineSchedule schedule = PipelineSchedule::kOneFOneB;
+  int zero_stage = 0;                   ///< ZeRO stage over the data-parallel group (0–3)
+  workloads::ShardSpec shard;           ///< tensor split, sequence parallelism, recomputation
+  std::string rank_order = "tp-dp-pp";  ///< fastest-varying coordinate first
   std::vector<RankPlan> ranks;          ///< indexed by rank
-  std::vector<int> stage_first_layer;   ///< stage i holds layers [first[i], first[i+1])
+  /// Virtual stage i (i = chunk × p + pipeline rank) holds layers [first[i], first[i+1]) of
+  /// the layer chain (embedding = 0, transformer layers, head = last); size p × v.
+  std::vector<int> stage_first_layer;
   double bucket_bytes = 25.0 * 1024 * 1024;  ///< gradient all-reduce bucket size
   program::CollectiveAlgorithm gradient_algorithm = program::CollectiveAlgorithm::kRing;
 

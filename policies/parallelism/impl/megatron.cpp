@@ -1,0 +1,294 @@
+// megatron: 3D parallelism in Megatron-LM's vocabulary — tensor (optionally sequence-parallel),
+// pipeline (GPipe, 1F1B, interleaved 1F1B) and data parallelism with ZeRO stages — with
+// heterogeneity-aware choices: layer-to-stage partition by stage speed and memory, and batch
+// split over data-parallel replicas by replica speed. Invalid layouts are errors that show the
+// arithmetic.
+#include <algorithm>
+#include <sstream>
+
+#include "policies/batch_split.hpp"
+#include "policies/model_state.hpp"
+#include "policies/parallelism/parallelism_policy.hpp"
+#include "policies/partition.hpp"
+
+namespace frugal::policies {
+namespace {
+
+using core::ConfigError;
+using core::ParamSpec;
+using core::ParamType;
+
+[[noreturn]] void fail(const std::string& param, const std::string& message) {
+  throw ConfigError("", "/parallelism/" + param, message);
+}
+
+std::string str(std::int64_t v) { return std::to_string(v); }
+
+class Megatron final : public ParallelismPolicy {
+ public:
+  explicit Megatron(const core::PluginParams& p)
+      : t_(static_cast<int>(p.integer("tensor_model_parallel_size"))),
+        p_(static_cast<int>(p.integer("pipeline_model_parallel_size"))),
+        v_(static_cast<int>(p.integer("virtual_pipeline_model_parallel_size"))),
+        sequence_parallel_(p.boolean("sequence_parallel")),
+        schedule_(p.string("schedule") == "gpipe" ? PipelineSchedule::kGPipe : PipelineSchedule::kOneFOneB),
+        zero_stage_(static_cast<int>(p.integer("zero_stage"))),
+        recompute_(p.string("recompute_granularity")),
+        balanced_(p.string("partition") == "balanced"),
+        proportional_(p.string("batch_split") == "proportional"),
+        bucket_bytes_(p.number("bucket_size")),
+        algorithm_(p.string("gradient_algorithm")),
+        rank_order_(p.string("rank_order")) {}
+
+  Plan plan(const workloads::ModelSpec& model, const platforms::Cluster& cluster, const TrainingSetup& setup) const override {
+    const int world = cluster.gpu_count();
+    check_layout(model, world);
+    Plan plan;
+    plan.policy = "megatron";
+    plan.tensor_parallel = t_;
+    plan.pipeline_parallel = p_;
+    plan.data_parallel = world / (t_ * p_);
+    plan.virtual_pipeline = v_;
+    plan.schedule = schedule_;
+    plan.zero_stage = zero_stage_;
+    plan.shard = shard();
+    plan.rank_order = rank_order_;
+    plan.bucket_bytes = bucket_bytes_;
+    const int d = plan.data_parallel;
+
+    for (int r = 0; r < world; ++r) {
+      RankPlan rp;
+      rp.rank = core::RankId(r);
+      rp.gpu = r;
+      rp.tensor_parallel_index = r % t_;
+      if (rank_order_ == "tp-dp-pp") {
+        rp.data_parallel_index = (r / t_) % d;
+        rp.stage = r / (t_ * d);
+      } else {  // tp-pp-dp
+        rp.stage = (r / t_) % p_;
+        rp.data_parallel_index = r / (t_ * p_);
+      }
+      plan.ranks.push_back(std::move(rp));
+    }
+    plan.gradient_algorithm = choose_algorithm(cluster, plan);
+
+    const auto chain = workloads::build_layer_chain(model, setup.seq_length, setup.precision, plan.shard);
+    std::ostringstream why;
+    why << "t=" << t_ << " p=" << p_ << " d=" << d << (v_ > 1 ? " v=" + str(v_) : "") << " ("
+        << (schedule_ == PipelineSchedule::kGPipe ? "gpipe" : v_ > 1 ? "interleaved 1f1b" : "1f1b") << ", ZeRO-"
+        << zero_stage_ << "); ";
+    plan.stage_first_layer = partition(chain, cluster, plan, setup, why);
+    split_batch(chain, cluster, plan, setup, why);
+    plan.reason = why.str();
+    return plan;
+  }
+
+ private:
+  workloads::ShardSpec shard() const {
+    workloads::ShardSpec s;
+    s.tensor_parallel = t_;
+    s.sequence_parallel = sequence_parallel_;
+    s.recompute = recompute_ == "full"        ? workloads::Recompute::kFull
+                  : recompute_ == "selective" ? workloads::Recompute::kSelective
+                                              : workloads::Recompute::kNone;
+    return s;
+  }
+
+  void check_layout(const workloads::ModelSpec& model, int world) const {
+    if (world % (t_ * p_) != 0)
+      fail("pipeline_model_parallel_size", "GPUs (" + str(world) + ") not divisible by tensor_model_parallel_size (" + str(t_) +
+                                               ") × pipeline_model_parallel_size (" + str(p_) + ") = " + str(t_ * p_));
+    if (model.num_attention_heads % t_ != 0)
+      fail("tensor_model_parallel_size", "num_attention_heads (" + str(model.num_attention_heads) +
+                                             ") not divisible by tensor_model_parallel_size (" + str(t_) + ")");
+    if (model.num_key_value_heads % t_ != 0)
+      fail("tensor_model_parallel_size", "num_key_value_heads (" + str(model.num_key_value_heads) +
+                                             ") not divisible by tensor_model_parallel_size (" + str(t_) + ")");
+    if (model.num_hidden_layers < static_cast<std::int64_t>(p_) * v_)
+      fail("pipeline_model_parallel_size", "num_hidden_layers (" + str(model.num_hidden_layers) + ") < pipeline stages (" +
+                                               str(p_) + " × " + str(v_) + " chunks = " + str(p_ * v_) + ")");
+    if (v_ > 1 && schedule_ == PipelineSchedule::kGPipe)
+      fail("virtual_pipeline_model_parallel_size", "interleaving (v = " + str(v_) + ") needs schedule \"1f1b\"");
+    if (v_ > 1 && balanced_)
+      fail("partition", "\"balanced\" partitions one chunk per stage; use \"equal\" with virtual_pipeline_model_parallel_size > 1");
+    if (sequence_parallel_ && t_ < 2) fail("sequence_parallel", "sequence parallelism needs tensor_model_parallel_size > 1");
+  }
+
+  program::CollectiveAlgorithm choose_algorithm(const platforms::Cluster& cluster, const Plan& plan) const {
+    if (algorithm_ == "ring") return program::CollectiveAlgorithm::kRing;
+    if (algorithm_ == "hierarchical") return program::CollectiveAlgorithm::kHierarchical;
+    // Hierarchical when a data-parallel group spans several nodes with several members each.
+    std::map<int, int> per_node;
+    for (const RankPlan& r : plan.ranks)
+      if (r.tensor_parallel_index == 0 && r.stage == 0) ++per_node[static_cast<int>(cluster.gpus[static_cast<std::size_t>(r.gpu)].node.value)];
+    bool equal = per_node.size() > 1;
+    for (const auto& [node, count] : per_node) equal = equal && count == per_node.begin()->second && count > 1;
+    return equal ? program::CollectiveAlgorithm::kHierarchical : program::CollectiveAlgorithm::kRing;
+  }
+
+  /// Slowest GPU of each pipeline stage (all replicas share the layer-to-stage mapping).
+  std::vector<const platforms::GpuSpec*> stage_gpus(const platforms::Cluster& cluster, const Plan& plan,
+                                                    core::Precision precision) const {
+    std::vector<const platforms::GpuSpec*> out(static_cast<std::size_t>(p_), nullptr);
+    for (const RankPlan& r : plan.ranks) {
+      const auto* g = &cluster.gpu_spec(r.gpu);
+      auto& slot = out[static_cast<std::size_t>(r.stage)];
+      if (!slot || g->effective_flops_per_s(g->runs_as(precision)) < slot->effective_flops_per_s(slot->runs_as(precision))) slot = g;
+    }
+    return out;
+  }
+
+  static double layer_seconds(const workloads::Layer& l, const platforms::GpuSpec& gpu, core::Precision precision) {
+    return (l.forward_flops + l.backward_flops + l.recompute_flops) / gpu.effective_flops_per_s(gpu.runs_as(precision)) +
+           (l.forward_memory_bytes + l.backward_memory_bytes) / gpu.hbm_bandwidth_bytes_per_s;
+  }
+
+  std::vector<int> partition(const workloads::LayerChain& chain, const platforms::Cluster& cluster, const Plan& plan,
+                             const TrainingSetup& setup, std::ostringstream& why) const {
+    const int layers = static_cast<int>(chain.layers.size());  // embedding + L + head
+    const int transformer = layers - 2;
+    const int stages = p_ * v_;
+    std::vector<int> equal(static_cast<std::size_t>(stages), 0);
+    if (transformer % stages != 0 && !balanced_)
+      fail("pipeline_model_parallel_size", "num_hidden_layers (" + str(transformer) + ") not divisible by pipeline stages (" +
+                                               str(p_) + " × " + str(v_) + " = " + str(stages) +
+                                               ") for the equal partition (use \"partition\": \"balanced\")");
+    for (int s = 1; s < stages; ++s) equal[static_cast<std::size_t>(s)] = 1 + s * (transformer / std::max(stages, 1));
+    if (!balanced_ || p_ == 1) {
+      why << "equal partition; ";
+      return equal;
+    }
+    // Balanced: per-stage device speed and memory (1F1B keeps p − s micro-batches in flight on
+    // stage s, GPipe all of them).
+    const auto gpus = stage_gpus(cluster, plan, setup.precision);
+    const auto b = static_cast<double>(setup.micro_batch_size);
+    const auto state = model_state_bytes(setup.precision);
+    const double micro_batches = static_cast<double>(setup.global_batch_size) / (b * plan.data_parallel);
+    PartitionProblem problem;
+    for (int s = 0; s < p_; ++s) {
+      const auto& gpu = *gpus[static_cast<std::size_t>(s)];
+      const double in_flight = schedule_ == PipelineSchedule::kGPipe ? micro_batches : std::min<double>(p_ - s, micro_batches);
+      std::vector<double> time, memory;
+      for (const auto& l : chain.layers) {
+        time.push_back(layer_seconds(l, gpu, setup.precision) * b);
+        const double shard = zero_stage_ >= 3 ? plan.data_parallel : 1.0;
+        const double opt_shard = zero_stage_ >= 1 ? plan.data_parallel : 1.0;
+        const double grad_shard = zero_stage_ >= 2 ? plan.data_parallel : 1.0;
+        memory.push_back(l.parameters * (state.weights / shard + state.gradients / grad_shard + state.optimizer / opt_shard) +
+                         l.activation_bytes * b * in_flight);
+      }
+      problem.layer_time_s.push_back(std::move(time));
+      problem.layer_memory_bytes.push_back(std::move(memory));
+      double transient = 0;
+      for (const auto& l : chain.layers) transient = std::max(transient, l.transient_bytes * b);
+      problem.capacity_bytes.push_back(gpu.memory_bytes - setup.reserved_memory_bytes - transient);
+    }
+    const auto& link = cluster.type_of_gpu(plan.ranks.back().gpu).nic;
+    for (const auto& l : chain.layers) problem.boundary_time_s.push_back(link.latency_s + l.output_bytes * b / link.bandwidth_bytes_per_s);
+    const Partition best = partition_balanced(problem);
+    if (!best.feasible) {
+      why << "balanced partition infeasible in memory, equal partition used; ";
+      return equal;
+    }
+    const Partition eq = evaluate_partition(problem, equal);
+    why << "balanced partition (slowest stage " << best.bottleneck_s * 1e3 << " ms per micro-batch vs "
+        << eq.bottleneck_s * 1e3 << " ms equal); ";
+    return best.first;
+  }
+
+  void split_batch(const workloads::LayerChain& chain, const platforms::Cluster& cluster, Plan& plan, const TrainingSetup& setup,
+                   std::ostringstream& why) const {
+    const int d = plan.data_parallel;
+    const std::int64_t b = setup.micro_batch_size;
+    std::vector<std::int64_t> samples;
+    if (!proportional_) {
+      if (setup.global_batch_size % (b * d) != 0)
+        throw ConfigError("", "/training/global_batch_size",
+                          "global_batch_size (" + str(setup.global_batch_size) + ") is not a multiple of micro_batch_size (" +
+                              str(b) + ") × data-parallel size (" + str(d) + ") = " + str(b * d) + " (d = GPUs " +
+                              str(cluster.gpu_count()) + " / (t " + str(t_) + " × p " + str(p_) + "))");
+      samples.assign(static_cast<std::size_t>(d), setup.global_batch_size / d);
+      why << "equal batch split: " << samples.front() << " samples per replica";
+    } else {
+      // A replica runs at the pace of its slowest stage.
+      std::vector<double> stage_time(static_cast<std::size_t>(d * p_), 0.0);
+      for (const RankPlan& r : plan.ranks) {
+        double t = 0;
+        for (int c = 0; c < v_; ++c) {
+          const int vs = c * p_ + r.stage;
+          const int first = plan.stage_first_layer[static_cast<std::size_t>(vs)];
+          const int end = vs + 1 < p_ * v_ ? plan.stage_first_layer[static_cast<std::size_t>(vs + 1)] : static_cast<int>(chain.layers.size());
+          for (int l = first; l < end; ++l) t += layer_seconds(chain.layers[static_cast<std::size_t>(l)], cluster.gpu_spec(r.gpu), setup.precision);
+        }
+        auto& slot = stage_time[static_cast<std::size_t>(r.data_parallel_index * p_ + r.stage)];
+        slot = std::max(slot, t);
+      }
+      std::vector<double> speeds;
+      for (int dp = 0; dp < d; ++dp) {
+        const auto begin = stage_time.begin() + dp * p_;
+        speeds.push_back(1.0 / *std::max_element(begin, begin + p_));
+      }
+      try {
+        samples = split_proportional(setup.global_batch_size, speeds, 1);
+      } catch (const std::invalid_argument& e) {
+        throw ConfigError("", "/training/global_batch_size", e.what());
+      }
+      why << "batch split by replica speed:";
+      for (std::size_t i = 0; i < samples.size(); ++i) why << " " << samples[i];
+    }
+    for (RankPlan& r : plan.ranks) {
+      r.micro_batches = micro_batches_of(samples[static_cast<std::size_t>(r.data_parallel_index)], b);
+      const auto m = static_cast<std::int64_t>(r.micro_batches.size());
+      if (v_ > 1 && m % p_ != 0)
+        fail("virtual_pipeline_model_parallel_size", "interleaved 1F1B needs micro-batches per replica (" + str(m) +
+                                                         ") to be a multiple of pipeline_model_parallel_size (" + str(p_) + ")");
+    }
+  }
+
+  int t_, p_, v_;
+  bool sequence_parallel_;
+  PipelineSchedule schedule_;
+  int zero_stage_;
+  std::string recompute_;
+  bool balanced_, proportional_;
+  double bucket_bytes_;
+  std::string algorithm_, rank_order_;
+};
+
+ParamSpec int_param(const std::string& name, std::int64_t def, double min, double max, const std::string& what) {
+  return ParamSpec{name, ParamType::kInteger, {}, def, min, max, {}, what};
+}
+
+ParamSpec choice_param(const std::string& name, const std::string& def, std::vector<std::string> choices, const std::string& what) {
+  return ParamSpec{name, ParamType::kChoice, {}, def, -1e300, 1e300, std::move(choices), what};
+}
+
+}  // namespace
+
+core::PluginInfo megatron_info() {
+  core::PluginInfo info;
+  info.name = "megatron";
+  info.summary = "tensor × pipeline × data parallelism (Megatron-LM), ZeRO stages, heterogeneity-aware partition and batch split";
+  info.params = {
+      int_param("tensor_model_parallel_size", 1, 1, 1024, "t: GPUs sharing each layer (Megatron column/row split)"),
+      int_param("pipeline_model_parallel_size", 1, 1, 1024, "p: pipeline stages"),
+      int_param("virtual_pipeline_model_parallel_size", 1, 1, 64, "v: model chunks per pipeline rank (interleaved 1F1B)"),
+      ParamSpec{"sequence_parallel", ParamType::kBoolean, {}, false, 0, 1, {}, "shard norms/dropout over t (reduce-scatter + all-gather)"},
+      choice_param("schedule", "1f1b", {"1f1b", "gpipe"}, "pipeline schedule (1f1b becomes interleaved when v > 1)"),
+      int_param("zero_stage", 0, 0, 3, "ZeRO stage over the data-parallel group (1: optimizer, 2: + gradients, 3: + weights)"),
+      choice_param("recompute_granularity", "none", {"none", "selective", "full"}, "activation recomputation (Korthikanti et al.)"),
+      choice_param("partition", "equal", {"equal", "balanced"},
+                   "layers per stage: equal, or balanced by each stage's GPU speed and memory (dynamic program)"),
+      choice_param("batch_split", "equal", {"equal", "proportional"}, "samples per data-parallel replica: equal, or by replica speed"),
+      ParamSpec{"bucket_size", ParamType::kQuantity, core::Dimension::kBytes, 25.0 * 1024 * 1024, 1, 1e15, {},
+                "gradient bytes per data-parallel bucket"},
+      choice_param("gradient_algorithm", "auto", {"auto", "ring", "hierarchical"},
+                   "data-parallel collective algorithm; auto: hierarchical when groups span nodes with several members each"),
+      choice_param("rank_order", "tp-dp-pp", {"tp-dp-pp", "tp-pp-dp"}, "rank layout, fastest-varying first (tensor parallel inside a node)"),
+  };
+  return info;
+}
+
+std::unique_ptr<ParallelismPolicy> make_megatron(const core::PluginParams& params) { return std::make_unique<Megatron>(params); }
+
+}  // namespace frugal::policies
