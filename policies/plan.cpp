@@ -13,7 +13,9 @@ core::Json Plan::to_json() const {
   core::Json samples = core::Json::array();
   core::Json micro = core::Json::array();
   core::Json gpus = core::Json::array();
+  core::Json coordinates = core::Json::array();
   for (const RankPlan& r : ranks) {
+    coordinates.push_back({r.tensor_parallel_index, r.stage, r.data_parallel_index});
     samples.push_back(r.samples());
     micro.push_back(r.micro_batches.size());
     gpus.push_back(r.gpu);
@@ -33,6 +35,7 @@ core::Json Plan::to_json() const {
                     {"rank_order", rank_order},
                     {"stage_first_layer", stage_first_layer},
                     {"rank_gpus", gpus},
+                    {"rank_coordinates_tp_pp_dp", coordinates},
                     {"samples_per_rank", samples},
                     {"micro_batches_per_rank", micro},
                     {"bucket_size_bytes", bucket_bytes},

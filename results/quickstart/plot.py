@@ -52,7 +52,7 @@ def draw_timeline(ax, summary, timeline):
 
 def draw_breakdown(ax, summary):
     gpus = summary["per_gpu"]
-    labels = [f"rank {g['rank']}\n{g['gpu'].split()[0]}\n{g['samples']} samples" for g in gpus]
+    labels = [f"r{g['rank']}\n{g['gpu'].split()[0].split('-')[0]}\n{g['samples']} smp" for g in gpus]
     compute = [g["compute_s"] * 1e3 for g in gpus]
     exposed = [g["exposed_communication_s"] * 1e3 for g in gpus]
     idle = [g["idle_s"] * 1e3 for g in gpus]

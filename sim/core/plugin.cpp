@@ -23,12 +23,13 @@ std::string PluginParams::string(const std::string& name) const { return at(name
 Json PluginParams::to_json() const {
   Json out = Json::object();
   out["impl"] = impl_;
-  for (auto it = values_.begin(); it != values_.end(); ++it) out[it.key()] = it.value();
+  for (auto it = resolved_.begin(); it != resolved_.end(); ++it) out[it.key()] = it.value();
   return out;
 }
 
 PluginParams read_plugin_params(ObjectReader& r, const PluginInfo& info) {
   Json values = Json::object();
+  Json resolved = Json::object();
   for (const ParamSpec& p : info.params) {
     const bool required = p.default_value.is_null();
     Json v;
@@ -60,9 +61,10 @@ PluginParams read_plugin_params(ObjectReader& r, const PluginInfo& info) {
         break;
     }
     values[p.name] = v;
+    resolved[p.resolved_key()] = v;
   }
   r.finish();
-  return PluginParams(info.name, std::move(values));
+  return PluginParams(info.name, std::move(values), std::move(resolved));
 }
 
 std::string describe_params(const PluginInfo& info) {

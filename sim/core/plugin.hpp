@@ -40,7 +40,9 @@ struct PluginInfo {
 /// Validated parameter values of one plug-in instance, in SI units.
 class PluginParams {
  public:
-  PluginParams(std::string impl, Json values) : impl_(std::move(impl)), values_(std::move(values)) {}
+  /// `values`: param name → SI value; `resolved`: resolved key → SI value (see ParamSpec).
+  PluginParams(std::string impl, Json values, Json resolved)
+      : impl_(std::move(impl)), values_(std::move(values)), resolved_(std::move(resolved)) {}
   const std::string& impl() const { return impl_; }
   double number(const std::string& name) const;
   std::int64_t integer(const std::string& name) const;
@@ -52,7 +54,8 @@ class PluginParams {
  private:
   const Json& at(const std::string& name) const;
   std::string impl_;
-  Json values_;  ///< param name → SI value
+  Json values_;    ///< param name → SI value
+  Json resolved_;  ///< resolved key → SI value
 };
 
 /// Reads the declared parameters of `info` from `reader` (which holds the "impl" key) and

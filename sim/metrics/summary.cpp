@@ -100,6 +100,26 @@ Json make_summary(const study::Study& study, const program::Program& program, co
   const double n = static_cast<double>(n_ranks);
   Json collectives = Json::object();
   for (const auto& [kind, busy] : result.collective_busy_s) collectives[kind] = busy / n_iter / n;
+  // Bytes per collective kind (whole-buffer convention), mean over GPUs, per iteration.
+  Json collective_bytes = Json::object();
+  for (const auto& rp : program.ranks)
+    for (const auto& op : rp.ops)
+      if (op.kind == program::OpKind::kCollective) {
+        const std::string kind = program::to_string(op.collective().kind);
+        collective_bytes[kind] = collective_bytes.value(kind, 0.0) + op.collective().bytes / n;
+      }
+  // Pipeline bubble: the part of the iteration a GPU is neither computing nor communicating,
+  // mean over GPUs; per-stage compute time, mean over the stage's GPUs.
+  double idle = 0;
+  std::map<int, std::pair<double, int>> stage_compute;
+  for (std::size_t r = 0; r < n_ranks; ++r) {
+    idle += per_gpu[r].at("idle_s").get<double>();
+    auto& [sum, count] = stage_compute[plan.at("rank_coordinates_tp_pp_dp").at(r).at(1).get<int>()];
+    sum += per_gpu[r].at("compute_s").get<double>();
+    ++count;
+  }
+  Json per_stage = Json::array();
+  for (const auto& [stage, v] : stage_compute) per_stage.push_back(v.first / v.second);
 
   Json s = base_summary(study, "ok");
   s["iteration_time_s"] = t;
@@ -112,6 +132,9 @@ Json make_summary(const study::Study& study, const program::Program& program, co
   s["communication_s"] = comm / n;
   s["exposed_communication_s"] = exposed / n;
   s["collective_s"] = collectives;
+  s["collective_bytes"] = collective_bytes;
+  s["bubble_fraction"] = idle / n / t;
+  s["stage_compute_s"] = per_stage;
   s["peak_memory_bytes"] = peaks;
   s["max_peak_memory_bytes"] = max_peak;
   s["memory_breakdown_bytes"] = per_gpu.at(max_rank).at("memory_breakdown_bytes");

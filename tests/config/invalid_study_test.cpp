@@ -30,6 +30,8 @@ struct Case {
   std::string expected;  ///< substring of the error message
 };
 
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
 class InvalidStudy : public ::testing::TestWithParam<Case> {};
 
 }  // namespace

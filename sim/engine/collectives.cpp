@@ -1,0 +1,241 @@
+// Collective algorithms and point-to-point transfers as mailbox steps (see collectives.hpp for
+// the algorithms and their closed forms). Activities are created just in time by the calling
+// actor; mailboxes are looked up once per call, never per step.
+#include "sim/engine/collectives.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include <simgrid/s4u.hpp>
+
+namespace sg4 = simgrid::s4u;
+
+namespace frugal::engine {
+namespace {
+
+// SimGrid refuses null payloads; nothing reads them, so one static object serves every send,
+// and one static sink receives every pointer (it outlives any actor, even a killed one).
+int g_payload = 0;
+void* g_sink = nullptr;
+
+std::uint64_t to_bytes(double bytes) { return bytes > 0 ? static_cast<std::uint64_t>(std::llround(bytes)) : 0; }
+
+// Appends (never prepends: GCC 12 warns falsely on "literal" + std::string).
+std::string& append(std::string& s, std::int64_t v) { return s += std::to_string(v); }
+
+std::string collective_prefix(const program::Collective& c) {
+  std::string s = "c";
+  append(s, c.group) += ".";
+  return append(s, c.instance);
+}
+
+std::string mailbox_name(const std::string& prefix, int dst) {
+  std::string s = prefix;
+  s += ">";
+  return append(s, dst);
+}
+
+std::string pair_mailbox_name(const std::string& prefix, int src, int dst) {
+  std::string s = prefix;
+  s += ".";
+  append(s, src) += ">";
+  return append(s, dst);
+}
+
+// `steps` ring steps among `members` (this rank at `pos`): send `chunk` bytes to the successor,
+// receive from the predecessor, both in flight together. Each mailbox has one sender (the
+// predecessor) and one receiver, so FIFO matching pairs step s with step s.
+void ring_steps(CommContext& ctx, const std::vector<int>& members, int pos, int steps, std::uint64_t chunk,
+                const std::string& prefix) {
+  const int n = static_cast<int>(members.size());
+  if (n < 2 || steps <= 0) return;
+  const int self = members[pos];
+  const int succ = members[(pos + 1) % n];
+  sg4::Mailbox* out = sg4::Mailbox::by_name(mailbox_name(prefix, succ));
+  sg4::Mailbox* in = sg4::Mailbox::by_name(mailbox_name(prefix, self));
+  for (int s = 0; s < steps; ++s) {
+    sg4::CommPtr send = out->put_async(&g_payload, chunk);
+    sg4::CommPtr recv = in->get_async<void>(&g_sink);
+    ++ctx.activities;
+    send->wait();
+    recv->wait();
+  }
+}
+
+// Chain broadcast from `root_pos`, `chunks` pipelined pieces. Member at chain index c sends
+// chunk j in step c + j and receives chunk j in step c + j − 1.
+void chain_broadcast(CommContext& ctx, const std::vector<int>& members, int pos, int root_pos, double bytes,
+                     const std::string& prefix) {
+  const int n = static_cast<int>(members.size());
+  const int k = broadcast_chunks(bytes);
+  const std::uint64_t chunk = to_bytes(bytes / k);
+  const int c = (pos - root_pos + n) % n;
+  const int self = members[pos];
+  const int succ = members[(pos + 1) % n];
+  sg4::Mailbox* out = c < n - 1 ? sg4::Mailbox::by_name(mailbox_name(prefix, succ)) : nullptr;
+  sg4::Mailbox* in = c > 0 ? sg4::Mailbox::by_name(mailbox_name(prefix, self)) : nullptr;
+  const int steps = n - 2 + k;
+  for (int t = 0; t < steps; ++t) {
+    const int send_chunk = t - c;
+    const int recv_chunk = t - c + 1;
+    sg4::CommPtr send, recv;
+    if (out != nullptr && send_chunk >= 0 && send_chunk < k) {
+      send = out->put_async(&g_payload, chunk);
+      ++ctx.activities;
+    }
+    if (in != nullptr && recv_chunk >= 0 && recv_chunk < k) recv = in->get_async<void>(&g_sink);
+    if (send) send->wait();
+    if (recv) recv->wait();
+  }
+}
+
+// Pairwise exchange: step s sends to position p+s and receives from p−s. Mailboxes are per
+// (source, destination) pair because several sources feed one destination.
+void pairwise_all_to_all(CommContext& ctx, const std::vector<int>& members, int pos, double bytes,
+                         const std::string& prefix) {
+  const int n = static_cast<int>(members.size());
+  const std::uint64_t chunk = to_bytes(bytes / n);
+  const int self = members[pos];
+  for (int s = 1; s < n; ++s) {
+    const int dst = members[(pos + s) % n];
+    const int src = members[(pos - s + n) % n];
+    sg4::Mailbox* out = sg4::Mailbox::by_name(pair_mailbox_name(prefix, self, dst));
+    sg4::Mailbox* in = sg4::Mailbox::by_name(pair_mailbox_name(prefix, src, self));
+    sg4::CommPtr send = out->put_async(&g_payload, chunk);
+    sg4::CommPtr recv = in->get_async<void>(&g_sink);
+    ++ctx.activities;
+    send->wait();
+    recv->wait();
+  }
+}
+
+std::string p2p_mailbox(int src, int dst, std::int64_t tag) {
+  std::string s = "p";
+  append(s, src) += ">";
+  append(s, dst) += ".";
+  return append(s, tag);
+}
+
+}  // namespace
+
+int broadcast_chunks(double bytes) {
+  const double k = std::ceil(bytes / kBroadcastChunkBytes);
+  return static_cast<int>(std::clamp(k, 1.0, static_cast<double>(kMaxBroadcastChunks)));
+}
+
+GroupLayout make_group_layout(int id, const program::Group& group, const std::vector<int>& rank_node) {
+  GroupLayout g;
+  g.id = id;
+  g.name = group.name;
+  g.ranks.reserve(group.ranks.size());
+  for (const auto& r : group.ranks) {
+    if (r.value < 0 || r.value >= static_cast<std::int64_t>(rank_node.size()))
+      throw std::invalid_argument("group " + std::to_string(id) + " (\"" + group.name + "\"): rank " +
+                                  std::to_string(r.value) + " out of range");
+    const int rank = static_cast<int>(r.value);
+    if (!g.position.emplace(rank, static_cast<int>(g.ranks.size())).second)
+      throw std::invalid_argument("group " + std::to_string(id) + " (\"" + group.name + "\"): rank " +
+                                  std::to_string(rank) + " listed twice");
+    g.ranks.push_back(rank);
+  }
+
+  std::unordered_map<int, int> slot_of_node;
+  std::vector<int> slot_of_pos(g.ranks.size()), local_of_pos(g.ranks.size());
+  for (std::size_t p = 0; p < g.ranks.size(); ++p) {
+    const int node = rank_node[g.ranks[p]];
+    auto [it, inserted] = slot_of_node.emplace(node, static_cast<int>(g.by_node.size()));
+    if (inserted) g.by_node.emplace_back();
+    slot_of_pos[p] = it->second;
+    local_of_pos[p] = static_cast<int>(g.by_node[it->second].size());
+    g.by_node[it->second].push_back(g.ranks[p]);
+  }
+  const std::size_t per_node = g.by_node.empty() ? 0 : g.by_node.front().size();
+  g.hierarchical_ok = g.by_node.size() >= 2 && per_node >= 2 &&
+                      std::all_of(g.by_node.begin(), g.by_node.end(),
+                                  [&](const std::vector<int>& v) { return v.size() == per_node; });
+  if (g.hierarchical_ok) {
+    g.by_local.assign(per_node, {});
+    for (std::size_t l = 0; l < per_node; ++l)
+      for (const auto& members : g.by_node) g.by_local[l].push_back(members[l]);
+    g.node_slot = std::move(slot_of_pos);
+    g.local_index = std::move(local_of_pos);
+  } else {
+    g.by_node.clear();
+  }
+  return g;
+}
+
+void run_collective(CommContext& ctx, int rank, const program::Collective& c) {
+  if (c.group < 0 || c.group >= static_cast<int>(ctx.groups.size()))
+    throw std::invalid_argument("collective on unknown group " + std::to_string(c.group));
+  const GroupLayout& g = ctx.groups[c.group];
+  const int n = static_cast<int>(g.ranks.size());
+  if (n < 2 || !(c.bytes > 0)) return;
+  const auto found = g.position.find(rank);
+  if (found == g.position.end())
+    throw std::invalid_argument("rank " + std::to_string(rank) + " is not a member of group " +
+                                std::to_string(c.group) + " (\"" + g.name + "\")");
+  const int pos = found->second;
+  const std::string prefix = collective_prefix(c);
+  const std::uint64_t ring_chunk = to_bytes(c.bytes / n);
+
+  switch (c.kind) {
+    case program::CollectiveKind::kAllReduce:
+      if (c.algorithm == program::CollectiveAlgorithm::kHierarchical && g.hierarchical_ok) {
+        const int m = g.node_slot[pos];
+        const int l = g.local_index[pos];
+        const auto& local = g.by_node[m];
+        const auto& across = g.by_local[l];
+        const int n_local = static_cast<int>(local.size());
+        const int n_nodes = static_cast<int>(across.size());
+        ring_steps(ctx, local, l, n_local - 1, to_bytes(c.bytes / n_local), prefix + ".hrs");
+        ring_steps(ctx, across, m, 2 * (n_nodes - 1), to_bytes(c.bytes / (n_local * n_nodes)), prefix + ".har");
+        ring_steps(ctx, local, l, n_local - 1, to_bytes(c.bytes / n_local), prefix + ".hag");
+      } else {
+        ring_steps(ctx, g.ranks, pos, 2 * (n - 1), ring_chunk, prefix + ".ar");
+      }
+      return;
+    case program::CollectiveKind::kReduceScatter:
+      ring_steps(ctx, g.ranks, pos, n - 1, ring_chunk, prefix + ".rs");
+      return;
+    case program::CollectiveKind::kAllGather:
+      ring_steps(ctx, g.ranks, pos, n - 1, ring_chunk, prefix + ".ag");
+      return;
+    case program::CollectiveKind::kBroadcast: {
+      const auto root = g.position.find(static_cast<int>(c.root.value));
+      if (root == g.position.end())
+        throw std::invalid_argument("broadcast root " + std::to_string(c.root.value) + " is not a member of group " +
+                                    std::to_string(c.group) + " (\"" + g.name + "\")");
+      chain_broadcast(ctx, g.ranks, pos, root->second, c.bytes, prefix + ".bc");
+      return;
+    }
+    case program::CollectiveKind::kAllToAll:
+      pairwise_all_to_all(ctx, g.ranks, pos, c.bytes, prefix + ".a2a");
+      return;
+  }
+}
+
+void run_send(CommContext& ctx, int rank, const program::PointToPoint& p) {
+  if (!(p.bytes > 0)) return;
+  sg4::Mailbox* box = sg4::Mailbox::by_name(p2p_mailbox(rank, static_cast<int>(p.peer.value), p.tag));
+  sg4::CommPtr send = box->put_async(&g_payload, to_bytes(p.bytes));
+  ++ctx.activities;
+  send->wait();
+}
+
+void run_recv(CommContext& ctx, int rank, const program::PointToPoint& p) {
+  if (!(p.bytes > 0)) return;
+  sg4::Mailbox* box = sg4::Mailbox::by_name(p2p_mailbox(static_cast<int>(p.peer.value), rank, p.tag));
+  sg4::CommPtr recv = box->get_async<void>(&g_sink);
+  recv->wait();
+}
+
+void run_host_transfer(CommContext& ctx, sg4::Host* from, sg4::Host* to, double bytes) {
+  if (!(bytes > 0)) return;
+  sg4::CommPtr comm = sg4::Comm::sendto_async(from, to, to_bytes(bytes));
+  ++ctx.activities;
+  comm->wait();
+}
+
+}  // namespace frugal::engine

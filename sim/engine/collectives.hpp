@@ -1,0 +1,81 @@
+// Collectives and point-to-point transfers as SimGrid mailbox communications, run from inside
+// the calling rank's actor. Each algorithm is a sequence of steps; in a step a member posts its
+// send and its receive together and waits for both (so α is paid once per step, and the step
+// structure gives the textbook closed forms on uniform links). No global barrier: members only
+// synchronize with the peers they exchange with, through the mailbox rendezvous.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "sim/program/program.hpp"
+
+namespace simgrid::s4u {
+class Host;
+}
+
+namespace frugal::engine {
+
+/// One Program::Group as the algorithms need it, computed once per simulation (O(group size)).
+struct GroupLayout {
+  int id = 0;
+  std::string name;
+  std::vector<int> ranks;                  ///< ring order (Group::ranks)
+  std::unordered_map<int, int> position;   ///< rank → index in `ranks`
+  /// Hierarchical decomposition, valid when the members span ≥ 2 nodes with the same number
+  /// (≥ 2) of members on each: nodes in order of first appearance in the ring, members of a
+  /// node in ring order.
+  bool hierarchical_ok = false;
+  std::vector<std::vector<int>> by_node;   ///< node slot m → its members (local order)
+  std::vector<std::vector<int>> by_local;  ///< local index l → the l-th member of every node
+  std::vector<int> node_slot;              ///< index in `ranks` → node slot m
+  std::vector<int> local_index;            ///< index in `ranks` → local index l
+};
+
+/// `rank_node[r]` is the node of rank r's GPU.
+GroupLayout make_group_layout(int id, const program::Group& group, const std::vector<int>& rank_node);
+
+/// What the algorithms read and update; owned by the executor, shared by all actors (SimGrid
+/// runs actors one at a time, so plain fields are safe).
+struct CommContext {
+  std::vector<simgrid::s4u::Host*> rank_gpu;  ///< rank → its GPU host
+  std::vector<simgrid::s4u::Host*> rank_cpu;  ///< rank → its node's CPU host
+  std::vector<GroupLayout> groups;            ///< Program::groups, same indices
+  std::uint64_t activities = 0;               ///< executions and communications started
+};
+
+/// Broadcast splits S into chunks of this size (at most kMaxBroadcastChunks) and pipelines them
+/// down a chain: T = (n − 2 + k)·(α + S/(k·β)) for k chunks on uniform links.
+inline constexpr double kBroadcastChunkBytes = 4.0 * 1024 * 1024;
+inline constexpr int kMaxBroadcastChunks = 64;
+int broadcast_chunks(double bytes);
+
+/// Runs `rank`'s part of collective `c` (program conventions: `bytes` is the whole buffer).
+/// Algorithms, for n members, S = c.bytes, on links of latency α and bandwidth β:
+/// - all-reduce, ring: reduce-scatter then all-gather, 2(n−1) steps of S/n:
+///   T = 2(n−1)·α + 2(n−1)/n·S/β.
+/// - all-reduce, hierarchical (when GroupLayout::hierarchical_ok, else ring): with L members on
+///   each of M nodes: intra-node reduce-scatter ring (L−1 steps of S/L), inter-node all-reduce
+///   ring among members of equal local index on S/L bytes (2(M−1) steps of S/(L·M)), intra-node
+///   all-gather ring (L−1 steps of S/L). The L inter-node rings run at once and share the NICs.
+/// - reduce-scatter (S in) and all-gather (S out), ring: n−1 steps of S/n:
+///   T = (n−1)·α + (n−1)/n·S/β. (Hierarchical falls back to ring.)
+/// - broadcast: chain from the root following ring order, S pipelined in broadcast_chunks(S).
+/// - all-to-all: S is what each member sends in total (S/n to each peer, itself included, so
+///   (n−1)/n·S leaves it); pairwise exchange in n−1 steps, step s sending S/n to position
+///   p+s and receiving from p−s: T = (n−1)·α + (n−1)/n·S/β.
+/// Zero bytes or a single member: returns at once.
+void run_collective(CommContext& ctx, int rank, const program::Collective& c);
+
+/// Point-to-point: mailbox per (src, dst, tag); send and recv each return when the transfer is
+/// done: T = α + S/β from the later of the two posts. Zero bytes: returns at once.
+void run_send(CommContext& ctx, int rank, const program::PointToPoint& p);
+void run_recv(CommContext& ctx, int rank, const program::PointToPoint& p);
+
+/// Transfer between `from` and `to` hosts without a receiving actor (copies over PCIe,
+/// checkpoint writes to the node's CPU). Zero bytes: returns at once.
+void run_host_transfer(CommContext& ctx, simgrid::s4u::Host* from, simgrid::s4u::Host* to, double bytes);
+
+}  // namespace frugal::engine

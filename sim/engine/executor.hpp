@@ -1,0 +1,46 @@
+// Executes a Program on a built platform: one SimGrid actor per (rank, stream with ops), op
+// dependencies across streams, memory ledger, metrics and deadlock diagnosis. Used only by
+// simulation.cpp, between platform building and Engine::run().
+#pragma once
+
+#include <memory>
+
+#include "sim/engine/platform_builder.hpp"
+#include "sim/engine/simulation.hpp"
+
+namespace frugal::engine {
+
+/// Contract: construct after build_platform() (the Engine exists), call start() before
+/// Engine::run(), note_deadlock() from Engine::on_deadlock, and collect() after run() while the
+/// Engine still exists. The Executor must outlive Engine::run().
+///
+/// Semantics: each rank's ops run `options.iterations` times. An op of iteration k starts when
+/// the previous op of its stream is done and every dependency has completed iteration k.
+/// Resident memory is allocated once, at time 0. Compute: one Exec of
+/// flops + memory_bytes × speed / hbm_bandwidth on the rank's GPU host. Copy and checkpoint
+/// write: a transfer GPU ↔ the node's CPU host over PCIe. Collectives and send/recv: see
+/// collectives.hpp. Alloc/free: instantaneous, applied to the rank's MemoryLedger.
+class Executor {
+ public:
+  /// Throws std::invalid_argument for programs that cannot run at all (a rank on a GPU that
+  /// does not exist, a dependency on a later or unknown op, an unknown group).
+  Executor(const platforms::Cluster& cluster, const program::Program& program, const EngineOptions& options,
+           const BuiltPlatform& platform);
+  ~Executor();
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
+
+  /// Creates the actors (and allocates resident memory).
+  void start();
+  /// SimGrid found no actor able to progress; it is about to kill them all.
+  void note_deadlock();
+  /// Rethrows the first error raised inside an actor; throws core::InternalError naming the
+  /// stuck ranks, streams and ops when some stream did not finish (deadlock); else the result.
+  SimulationResult collect();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace frugal::engine

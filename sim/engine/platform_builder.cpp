@@ -1,0 +1,158 @@
+// Builds the SimGrid zones, hosts, links and routes of a Cluster (see platform_builder.hpp for
+// the layout and the α/β of each path). Everything is created and sealed here, once, before
+// Engine::run(); nothing later looks a host up by name.
+#include "sim/engine/platform_builder.hpp"
+
+#include <algorithm>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+#include <simgrid/s4u.hpp>
+
+namespace sg4 = simgrid::s4u;
+
+namespace frugal::engine {
+namespace {
+
+using Dir = sg4::LinkInRoute::Direction;
+
+std::string number(double v) {
+  std::ostringstream out;
+  out.precision(17);
+  out << v;
+  return out.str();
+}
+
+// The energy plugin reads "idle:max" (2 values: epsilon = idle, so P = idle + (max − idle)·load
+// while anything runs, idle otherwise) and must see it before Host::seal().
+void set_wattage(sg4::Host* host, double idle_w, double max_w) {
+  host->set_property("wattage_per_state", number(idle_w) + ":" + number(max_w));
+  host->set_property("wattage_off", "0");
+}
+
+sg4::SplitDuplexLink* duplex(sg4::NetZone* zone, const std::string& name, const platforms::LinkSpec& spec) {
+  if (!(spec.bandwidth_bytes_per_s > 0))
+    throw std::invalid_argument("link " + name + ": bandwidth must be > 0 (got " + number(spec.bandwidth_bytes_per_s) +
+                                ")");
+  auto* link = zone->create_split_duplex_link(name, spec.bandwidth_bytes_per_s);
+  link->set_latency(std::max(0.0, spec.latency_s));
+  link->seal();
+  return link;
+}
+
+}  // namespace
+
+BuiltPlatform build_platform(const platforms::Cluster& cluster, core::Precision precision) {
+  const int n_nodes = cluster.node_count();
+  BuiltPlatform built;
+  built.gpu_hosts.assign(cluster.gpu_count(), nullptr);
+  built.node_of_gpu.assign(cluster.gpu_count(), -1);
+  built.cpu_hosts.assign(n_nodes, nullptr);
+
+  // GPU slots grouped by node: node → local index → global index.
+  std::vector<std::vector<int>> globals_of_node(n_nodes);
+  for (int g = 0; g < cluster.gpu_count(); ++g) {
+    const auto& slot = cluster.gpus[g];
+    if (slot.node.value < 0 || slot.node.value >= n_nodes)
+      throw std::invalid_argument("GPU " + std::to_string(g) + ": node " + std::to_string(slot.node.value) +
+                                  " out of range");
+    const int per_node = cluster.type_of_node(slot.node).gpus_per_node;
+    if (slot.local_index < 0 || slot.local_index >= per_node)
+      throw std::invalid_argument("GPU " + std::to_string(g) + ": local index " + std::to_string(slot.local_index) +
+                                  " outside its node type (" + std::to_string(per_node) + " GPUs per node)");
+    auto& locals = globals_of_node[slot.node.value];
+    if (locals.empty()) locals.assign(per_node, -1);
+    locals[slot.local_index] = g;
+    built.node_of_gpu[g] = static_cast<int>(slot.node.value);
+  }
+
+  sg4::NetZone* star = sg4::create_star_zone("cluster");
+  sg4::Link* backbone = nullptr;
+  if (cluster.network.backbone_bandwidth_bytes_per_s > 0)
+    backbone = star->create_link("backbone", cluster.network.backbone_bandwidth_bytes_per_s)->set_latency(0)->seal();
+  const double uplink_latency_s = std::max(0.0, cluster.network.switch_latency_s) / 2;
+
+  for (int i = 0; i < n_nodes; ++i) {
+    const platforms::NodeType& type = cluster.type_of_node(core::NodeId(i));
+    const std::string prefix = "node" + std::to_string(i);
+    const int n_gpus = type.gpus_per_node;
+    const int n_nics = std::max(1, type.nics_per_node);
+    const double speed = type.gpu.effective_flops_per_s(type.gpu.runs_as(precision));
+    if (!(speed > 0)) throw std::invalid_argument(prefix + ": GPU " + type.gpu.name + " has no positive speed");
+
+    sg4::NetZone* zone = sg4::create_full_zone(prefix);
+    zone->set_parent(star);
+
+    // All vertices first: a full zone sizes its routing table at the first add_route().
+    std::vector<sg4::Host*> gpus(n_gpus);
+    for (int j = 0; j < n_gpus; ++j) {
+      gpus[j] = zone->create_host(prefix + "-gpu" + std::to_string(j), speed);
+      set_wattage(gpus[j], type.gpu.idle_power_w, type.gpu.max_power_w);
+      gpus[j]->seal();
+    }
+    sg4::Host* cpu = zone->create_host(prefix + "-cpu", type.cpu_flops_per_s > 0 ? type.cpu_flops_per_s : 1e9);
+    set_wattage(cpu, type.cpu_idle_power_w, type.cpu_max_power_w);
+    cpu->seal();
+    simgrid::kernel::routing::NetPoint* router = zone->create_router(prefix + "-router");
+
+    std::vector<sg4::Link*> gpu_links(n_gpus), pcie(n_gpus), nics(n_nics);
+    for (int j = 0; j < n_gpus; ++j) {
+      gpu_links[j] = duplex(zone, prefix + "-gpu" + std::to_string(j) + "-link", type.gpu_link);
+      pcie[j] = duplex(zone, prefix + "-gpu" + std::to_string(j) + "-pcie", type.host_link);
+    }
+    for (int k = 0; k < n_nics; ++k) nics[k] = duplex(zone, prefix + "-nic" + std::to_string(k), type.nic);
+
+    for (int j = 0; j < n_gpus; ++j) {
+      for (int m = 0; m < n_gpus; ++m) {
+        if (m == j) continue;
+        // Each direction explicitly (not symmetrical): j sends on its UP half, m receives on its DOWN half.
+        zone->add_route(gpus[j]->get_netpoint(), gpus[m]->get_netpoint(), nullptr, nullptr,
+                        {sg4::LinkInRoute(gpu_links[j], Dir::UP), sg4::LinkInRoute(gpu_links[m], Dir::DOWN)}, false);
+      }
+      // Symmetrical: the reverse route uses the other half of the same split-duplex link.
+      zone->add_route(gpus[j]->get_netpoint(), cpu->get_netpoint(), nullptr, nullptr,
+                      {sg4::LinkInRoute(pcie[j], Dir::UP)}, true);
+      zone->add_route(gpus[j]->get_netpoint(), router, nullptr, nullptr,
+                      {sg4::LinkInRoute(nics[j % n_nics], Dir::UP)}, true);
+    }
+    zone->add_route(cpu->get_netpoint(), router, nullptr, nullptr, {sg4::LinkInRoute(nics[0], Dir::UP)}, true);
+    zone->seal();
+
+    platforms::LinkSpec uplink_spec{n_nics * type.nic.bandwidth_bytes_per_s, uplink_latency_s};
+    sg4::Link* uplink = duplex(star, prefix + "-uplink", uplink_spec);
+    std::vector<sg4::LinkInRoute> to_center{sg4::LinkInRoute(uplink, Dir::UP)};
+    if (backbone != nullptr) to_center.emplace_back(backbone);
+    // Star routes go "node → center" (UP halves); symmetrical=true gives "center → node" with
+    // the DOWN halves in reverse order. A shared backbone appears once per route (StarZone dedups).
+    star->add_route(zone->get_netpoint(), nullptr, router, nullptr, to_center, true);
+
+    built.cpu_hosts[i] = cpu;
+    const auto& locals = globals_of_node[i];
+    for (int j = 0; j < static_cast<int>(locals.size()); ++j)
+      if (locals[j] >= 0) built.gpu_hosts[locals[j]] = gpus[j];
+  }
+  star->seal();
+  return built;
+}
+
+PathCost gpu_path(const platforms::Cluster& cluster, int from, int to) {
+  const auto& a = cluster.gpus.at(from);
+  const auto& b = cluster.gpus.at(to);
+  const platforms::NodeType& ta = cluster.type_of_gpu(from);
+  const platforms::NodeType& tb = cluster.type_of_gpu(to);
+  if (a.node == b.node)
+    return {2 * ta.gpu_link.latency_s, ta.gpu_link.bandwidth_bytes_per_s};
+  double bw = std::min(ta.nic.bandwidth_bytes_per_s, tb.nic.bandwidth_bytes_per_s);
+  bw = std::min(bw, std::max(1, ta.nics_per_node) * ta.nic.bandwidth_bytes_per_s);
+  bw = std::min(bw, std::max(1, tb.nics_per_node) * tb.nic.bandwidth_bytes_per_s);
+  if (cluster.network.backbone_bandwidth_bytes_per_s > 0) bw = std::min(bw, cluster.network.backbone_bandwidth_bytes_per_s);
+  return {ta.nic.latency_s + std::max(0.0, cluster.network.switch_latency_s) + tb.nic.latency_s, bw};
+}
+
+PathCost host_path(const platforms::Cluster& cluster, int gpu) {
+  const platforms::NodeType& t = cluster.type_of_gpu(gpu);
+  return {t.host_link.latency_s, t.host_link.bandwidth_bytes_per_s};
+}
+
+}  // namespace frugal::engine

@@ -1,0 +1,62 @@
+// Cluster (plain data) → SimGrid platform: one star zone joining one full zone per node. Keeps
+// its own GPU → Host* and node → CPU Host* vectors so nothing is ever looked up by name later.
+// Also states, as plain functions, the latency α and bandwidth β of every path it builds, so
+// tests and analytic models can use the same numbers without SimGrid.
+#pragma once
+
+#include <vector>
+
+#include "platforms/cluster_spec.hpp"
+#include "sim/core/precision.hpp"
+
+namespace simgrid::s4u {
+class Host;
+}
+
+namespace frugal::engine {
+
+/// Platform built by build_platform(). Pointers are owned by the SimGrid Engine.
+struct BuiltPlatform {
+  std::vector<simgrid::s4u::Host*> gpu_hosts;  ///< global GPU index (Cluster::gpus order) → host
+  std::vector<simgrid::s4u::Host*> cpu_hosts;  ///< node id → the node's CPU host
+  std::vector<int> node_of_gpu;                ///< global GPU index → node id
+};
+
+/// Builds the platform of `cluster` in the current simgrid::s4u::Engine, which must exist, be
+/// configured (network model) and hold no platform yet. Layout:
+///
+///   zone "cluster" (star) ── per node: uplink "node<i>-uplink" (split duplex, bandwidth =
+///   │                        nics_per_node × nic bandwidth, latency = switch_latency_s / 2),
+///   │                        then, when backbone_bandwidth_bytes_per_s > 0, the one shared
+///   │                        link "backbone" (latency 0, both directions share it)
+///   └─ zone "node<i>" (full), gateway router "node<i>-router"
+///        hosts "node<i>-gpu<j>" (speed = effective FLOP/s of `precision`, wattage idle:max),
+///        host "node<i>-cpu" (cpu_flops_per_s, wattage cpu idle:max)
+///        per GPU j: "node<i>-gpu<j>-link" (gpu_link, split duplex) and "node<i>-gpu<j>-pcie"
+///        (host_link, split duplex); per NIC k: "node<i>-nic<k>" (nic, split duplex)
+///        routes: gpu_j → gpu_m = [link_j UP, link_m DOWN]; gpu_j ↔ cpu = pcie_j;
+///                gpu_j ↔ router = nic (j mod nics_per_node); cpu ↔ router = nic 0.
+///
+/// Path costs (α = sum of one-way link latencies, β = smallest bandwidth on the path):
+///   same node, GPU → GPU:   α = 2·gpu_link.latency,             β = gpu_link.bandwidth
+///   GPU ↔ its node's CPU:   α = host_link.latency,              β = host_link.bandwidth
+///   GPU → GPU, two nodes:   α = nic_a.latency + switch_latency + nic_b.latency,
+///                           β = min(nic_a, nic_b, uplinks, backbone) bandwidths
+/// Split-duplex links give each direction its full bandwidth; flows in one direction of one
+/// link share it (max-min), e.g. the GPUs of a node that use the same NIC.
+/// Throws std::invalid_argument for an inconsistent cluster (a GPU slot outside its node type)
+/// or a precision a GPU can neither run nor fall back from.
+BuiltPlatform build_platform(const platforms::Cluster& cluster, core::Precision precision);
+
+/// Uncontended cost of one path: time(S bytes) = latency_s + S / bandwidth_bytes_per_s.
+struct PathCost {
+  double latency_s = 0;
+  double bandwidth_bytes_per_s = 0;
+};
+
+/// α and β of the route from GPU `from` to GPU `to` (global indices, from != to), as built above.
+PathCost gpu_path(const platforms::Cluster& cluster, int from, int to);
+/// α and β of the PCIe route between GPU `gpu` and its node's CPU host (copies, checkpoints).
+PathCost host_path(const platforms::Cluster& cluster, int gpu);
+
+}  // namespace frugal::engine

@@ -1,0 +1,64 @@
+// simulate(): configures SimGrid's engine for GPU fabrics, builds the platform, runs the
+// executor's actors and returns plain results. The only place an Engine is created.
+#include "sim/engine/simulation.hpp"
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <simgrid/plugins/energy.h>
+#include <simgrid/s4u.hpp>
+
+#include "sim/core/error.hpp"
+#include "sim/engine/executor.hpp"
+#include "sim/engine/platform_builder.hpp"
+
+namespace sg4 = simgrid::s4u;
+
+namespace frugal::engine {
+
+SimulationResult simulate(const platforms::Cluster& cluster, const program::Program& program,
+                          const EngineOptions& options) {
+  if (options.iterations < 1)
+    throw std::invalid_argument("iterations must be >= 1 (got " + std::to_string(options.iterations) + ")");
+  // SimGrid keeps global state (models, signals, the root zone): a second Engine in one process
+  // is undefined behaviour, so refuse it loudly.
+  static bool engine_used = false;
+  if (engine_used)
+    throw core::InternalError("simulate() called twice in one process: SimGrid's engine is one per process");
+  engine_used = true;
+
+  std::vector<std::string> args = {"frugalsim", "--log=root.thres:critical"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  int argc = static_cast<int>(args.size());
+  sg4::Engine engine(&argc, argv.data());
+  sg_host_energy_plugin_init();  // must follow the Engine's construction (3.32)
+
+  // CM02 without the TCP corrections of the default model (bandwidth ×0.97, latency ×13.01,
+  // weight-S) and without cross traffic (5 % of each flow charged to the reverse route), so a
+  // transfer of S bytes over a path takes exactly α + S/β.
+  sg4::Engine::set_config("network/model:CM02");
+  sg4::Engine::set_config("network/crosstraffic:0");
+  // CM02 bounds every flow by TCP-gamma / (2·latency) (the TCP window): with the default 4 MiB
+  // window and 10 µs of latency a flow could not exceed 210 GB/s, below NVLink. A huge window
+  // makes the bound min(link bandwidths), i.e. no window limit. (Setting 0 also works in 3.32,
+  // since the max-min solver ignores bounds <= 0, but relies on that detail.)
+  sg4::Engine::set_config("network/TCP-gamma:1e100");
+  for (const std::string& item : options.simgrid_config) sg4::Engine::set_config(item);
+
+  const BuiltPlatform platform = build_platform(cluster, options.precision);
+  Executor executor(cluster, program, options, platform);
+  // SimGrid 3.32 on deadlock: logs it, fires on_deadlock, kills every actor (their stacks unwind
+  // with ForcefulKillException) and returns from run(); it does not abort. The executor then
+  // sees unfinished streams and throws InternalError naming them. Only one simulation per
+  // process, so the executor outlives every firing of this signal.
+  sg4::Engine::on_deadlock_cb([&executor]() { executor.note_deadlock(); });
+  executor.start();
+  engine.run();
+  return executor.collect();
+}
+
+}  // namespace frugal::engine

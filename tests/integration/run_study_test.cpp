@@ -1,0 +1,97 @@
+// End to end through the CLI, as a user runs it: outputs, determinism, reproduction from
+// config.resolved.json, out-of-memory as a result, plan → program JSON round trip.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "sim/app/commands.hpp"
+#include "tests/support/cli.hpp"
+
+using namespace frugal;
+using test_support::fresh_dir;
+using test_support::read_json;
+using test_support::run_frugalsim;
+using Json = nlohmann::json;
+
+namespace {
+
+const std::string kQuickstart = std::string(FRUGALSIM_SOURCE_DIR) + "/results/quickstart/study.json";
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+TEST(RunStudy, QuickstartWritesAllOutputs) {
+  const auto dir = fresh_dir("quickstart");
+  const auto r = run_frugalsim("run " + kQuickstart + " -o " + (dir / "out").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const char* f : {"summary.json", "timeline.json", "config.resolved.json", "manifest.json"})
+    EXPECT_TRUE(std::filesystem::exists(dir / "out" / f)) << f;
+  const Json s = read_json(dir / "out" / "summary.json");
+  EXPECT_EQ(s.at("status"), "ok");
+  for (const char* key : {"iteration_time_s", "tokens_per_s", "samples_per_s", "model_flops_per_iteration", "mfu",
+                          "tflops_per_gpu", "compute_s", "exposed_communication_s", "max_peak_memory_bytes",
+                          "energy_j_per_iteration", "energy_j_per_token"})
+    EXPECT_GT(s.at(key).get<double>(), 0) << key;
+  EXPECT_EQ(s.at("peak_memory_bytes").size(), 8u);
+  EXPECT_LT(s.at("mfu").get<double>(), 1.0);
+  const Json manifest = read_json(dir / "out" / "manifest.json");
+  EXPECT_EQ(manifest.at("seed"), 1);
+  EXPECT_NE(manifest.at("simgrid_version").get<std::string>(), "");
+  const Json trace = read_json(dir / "out" / "timeline.json");
+  EXPECT_GT(trace.at("traceEvents").size(), 100u);
+}
+
+TEST(RunStudy, SameStudyAndSeedGiveByteIdenticalSummaries) {
+  const auto dir = fresh_dir("determinism");
+  ASSERT_EQ(run_frugalsim("run " + kQuickstart + " -o " + (dir / "a").string()).exit_code, 0);
+  ASSERT_EQ(run_frugalsim("run " + kQuickstart + " -o " + (dir / "b").string()).exit_code, 0);
+  EXPECT_EQ(slurp(dir / "a" / "summary.json"), slurp(dir / "b" / "summary.json"));
+  EXPECT_EQ(slurp(dir / "a" / "timeline.json"), slurp(dir / "b" / "timeline.json"));
+}
+
+TEST(RunStudy, ResolvedConfigAloneReproducesTheRun) {
+  const auto dir = fresh_dir("resolved");
+  ASSERT_EQ(run_frugalsim("run " + kQuickstart + " -o " + (dir / "a").string()).exit_code, 0);
+  const auto again = run_frugalsim("run " + (dir / "a" / "config.resolved.json").string() + " -o " + (dir / "b").string());
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  Json a = read_json(dir / "a" / "summary.json"), b = read_json(dir / "b" / "summary.json");
+  EXPECT_EQ(a.at("iteration_time_s"), b.at("iteration_time_s"));
+  EXPECT_EQ(a.at("energy_j_per_iteration"), b.at("energy_j_per_iteration"));
+  EXPECT_EQ(a.at("peak_memory_bytes"), b.at("peak_memory_bytes"));
+}
+
+TEST(RunStudy, ModelTooBigIsOutOfMemoryResult) {
+  const auto dir = fresh_dir("oom");
+  const auto r = run_frugalsim("run " + kQuickstart + " --set /model=gpt3-13b -o " + (dir / "out").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const Json s = read_json(dir / "out" / "summary.json");
+  EXPECT_EQ(s.at("status"), "out_of_memory");
+  EXPECT_NE(s.at("reason").get<std::string>().find("GiB"), std::string::npos);
+  EXPECT_TRUE(s.at("iteration_time_s").is_null());
+  EXPECT_GT(s.at("memory_breakdown_bytes").at("optimizer").get<double>(), 12 * 12e9);
+  EXPECT_EQ(s.at("out_of_memory_gpus").size(), 8u);
+}
+
+TEST(RunStudy, PlanWritesAProgramThatReadsBackEqual) {
+  const auto dir = fresh_dir("plan");
+  const auto r = run_frugalsim("plan " + kQuickstart + " -o " + (dir / "program.json").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto loaded = program::load_program(dir / "program.json");
+  const auto planned = app::plan_study(study::load_study(kQuickstart));
+  EXPECT_EQ(loaded, planned);
+}
+
+TEST(RunStudy, ListShowsZooAndPolicies) {
+  const auto r = run_frugalsim("list");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const char* s : {"gpt3-175b", "llama3-70b", "A100-80GB", "RTX-4090", "dgx-h100", "mixed-a100-v100",
+                        "data_parallel", "megatron", "bucket_size_bytes"})
+    EXPECT_NE(r.output.find(s), std::string::npos) << s;
+}
