@@ -106,6 +106,7 @@ struct Executor::Impl {
     std::vector<Interval> compute;
     std::vector<Interval> communication;
     double finish_s = 0;
+    int sends_in_flight = 0;  ///< started sends not yet delivered (isend semantics)
     std::array<StreamState, kStreams> streams;
   };
 
@@ -199,19 +200,52 @@ struct Executor::Impl {
         st.waiting_deps = true;
         wait_for_deps(rr, ops[idx], it);
         st.waiting_deps = false;
-        execute(rr, st, ops[idx], it);
-        ++rr.done[idx];
-        // Waiters registered under the mutex, so a zero count here cannot miss one (actors
-        // only switch at simcalls; see wait_for_deps).
-        if (rr.waiters > 0) {
-          rr.mutex->lock();
-          rr.cv->notify_all();
-          rr.mutex->unlock();
+        if (ops[idx].kind == OpKind::kSend) {
+          start_detached_send(rr, st, ops[idx], idx, it);
+          continue;
         }
+        execute(rr, st, ops[idx], it);
+        mark_done(rr, idx);
       }
     }
     st.current = -1;
     st.finished = true;
+  }
+
+  void mark_done(RankRuntime& rr, int idx) {
+    ++rr.done[idx];
+    // Waiters registered under the mutex, so a zero count here cannot miss one (actors only
+    // switch at simcalls; see wait_for_deps).
+    if (rr.waiters > 0) {
+      rr.mutex->lock();
+      rr.cv->notify_all();
+      rr.mutex->unlock();
+    }
+  }
+
+  /// Sends behave like MPI_Isend: the stream moves on at once and a small actor posts the send
+  /// and completes the op (dependencies, metrics, timeline) when the data is delivered. The
+  /// actor owns the communication (SimGrid cancels the pending comms of an actor that ends).
+  /// Blocking sends would let a pipeline's sends hold up the collectives queued behind them.
+  void start_detached_send(RankRuntime& rr, const StreamState& st, const program::Op& op, int idx, int iteration) {
+    const double start_s = sg4::Engine::get_clock();
+    if (!(op.p2p().bytes > 0)) {
+      record(rr, st.stream, op, iteration, start_s, start_s, 0, 0);
+      mark_done(rr, idx);
+      return;
+    }
+    ++rr.sends_in_flight;
+    const program::Stream stream = st.stream;
+    sg4::Actor::create("send", rr.gpu, [this, &rr, &op, idx, iteration, start_s, stream]() {
+      try {
+        run_send(ctx, rr.rank, op.p2p());
+        record(rr, stream, op, iteration, start_s, sg4::Engine::get_clock(), op.p2p().bytes, 0);
+        --rr.sends_in_flight;
+        mark_done(rr, idx);
+      } catch (const std::exception&) {
+        if (!deadlocked && !error) error = std::current_exception();
+      }
+    });
   }
 
   static bool deps_done(const RankRuntime& rr, const program::Op& op, int iteration) {
@@ -282,7 +316,12 @@ struct Executor::Impl {
         run_host_transfer(ctx, rr.gpu, rr.cpu, bytes);
         break;
     }
-    const double end_s = sg4::Engine::get_clock();
+    record(rr, st.stream, op, iteration, start_s, sg4::Engine::get_clock(), bytes, flops);
+  }
+
+  /// Metrics and timeline of one finished op.
+  void record(RankRuntime& rr, program::Stream stream, const program::Op& op, int iteration, double start_s,
+              double end_s, double bytes, double flops) {
     if (end_s > start_s) {
       if (op.kind == OpKind::kCompute) rr.compute.push_back({start_s, end_s});
       else if (is_communication(op.kind)) rr.communication.push_back({start_s, end_s});
@@ -296,7 +335,7 @@ struct Executor::Impl {
     if (options.record_timeline) {
       TimelineEvent e;
       e.rank = rr.rank;
-      e.stream = st.stream;
+      e.stream = stream;
       e.name = op.name;
       e.category = program::to_string(op.kind);
       e.iteration = iteration;
@@ -355,6 +394,11 @@ struct Executor::Impl {
         if (st.finished) continue;
         rank_stuck = true;
         if (st.current >= 0) stuck.push_back(describe(rr, st));
+      }
+      if (rr.sends_in_flight > 0) {
+        rank_stuck = true;
+        stuck.push_back("rank " + std::to_string(rr.rank) + ": " + std::to_string(rr.sends_in_flight) +
+                        " send(s) never received");
       }
       stuck_ranks += rank_stuck ? 1 : 0;
     }
