@@ -1,5 +1,5 @@
-// Cluster files: strict reading (node types, node counts, network), the resolved JSON form
-// (GPUs inlined, SI numbers) and lookup of shipped clusters by name. Pure data: no SimGrid.
+// Cluster files: strict reading (node types, node counts, network, storage, prices), the resolved
+// JSON form (GPUs inlined, SI numbers) and lookup of shipped clusters by name. Pure data: no SimGrid.
 #include "platforms/cluster_spec.hpp"
 
 #include <algorithm>
@@ -75,25 +75,58 @@ NodeType read_node_type(ObjectReader& reader, const std::string& name, const Gpu
     cpu.fail(given_key(cpu, "idle_power", Dimension::kPower), "idle_power exceeds max_power");
   cpu.finish();
 
+  // "price": {"on_demand": N, "spot": N} in currency units per GPU-hour (plain numbers).
+  if (auto price = reader.optional_object("price")) {
+    type.has_price = true;
+    type.price_on_demand_per_gpu_hour = price->number("on_demand", 0);
+    type.price_spot_per_gpu_hour = price->number_or("spot", type.price_on_demand_per_gpu_hour, 0);
+    price->finish();
+  }
+  type.spot = reader.boolean_or("spot", false);
+  if (type.spot && !type.has_price)
+    reader.fail("spot", "a spot node type needs \"price\": {\"on_demand\": N, \"spot\": N} (currency per GPU-hour)");
+
   reader.finish();
   return type;
 }
 
 Json node_type_json(const NodeType& type) {
-  return Json{{"gpu", to_json(type.gpu)},
-              {"gpus_per_node", type.gpus_per_node},
-              {"intra_node",
-               {{"kind", type.intra_node_kind},
-                {"bandwidth_bytes_per_s", type.gpu_link.bandwidth_bytes_per_s},
-                {"latency_s", type.gpu_link.latency_s}}},
-              {"host_link", link_json(type.host_link)},
-              {"host_memory_bytes", type.host_memory_bytes},
-              {"nic", link_json(type.nic)},
-              {"nics_per_node", type.nics_per_node},
-              {"cpu",
-               {{"speed_flops_per_s", type.cpu_flops_per_s},
-                {"idle_power_w", type.cpu_idle_power_w},
-                {"max_power_w", type.cpu_max_power_w}}}};
+  Json out = Json{{"gpu", to_json(type.gpu)},
+                  {"gpus_per_node", type.gpus_per_node},
+                  {"intra_node",
+                   {{"kind", type.intra_node_kind},
+                    {"bandwidth_bytes_per_s", type.gpu_link.bandwidth_bytes_per_s},
+                    {"latency_s", type.gpu_link.latency_s}}},
+                  {"host_link", link_json(type.host_link)},
+                  {"host_memory_bytes", type.host_memory_bytes},
+                  {"nic", link_json(type.nic)},
+                  {"nics_per_node", type.nics_per_node},
+                  {"cpu",
+                   {{"speed_flops_per_s", type.cpu_flops_per_s},
+                    {"idle_power_w", type.cpu_idle_power_w},
+                    {"max_power_w", type.cpu_max_power_w}}}};
+  if (type.has_price)
+    out["price"] = Json{{"on_demand", type.price_on_demand_per_gpu_hour}, {"spot", type.price_spot_per_gpu_hour}};
+  if (type.spot) out["spot"] = true;
+  return out;
+}
+
+/// "storage": {"shared": {"bandwidth", "latency"}, "local_disk": {"bandwidth"}}, at least one.
+StorageSpec read_storage(ObjectReader& reader) {
+  StorageSpec storage;
+  if (auto shared = reader.optional_object("shared")) {
+    storage.has_shared = true;
+    storage.shared = read_link(*shared);
+    shared->finish();
+  }
+  if (auto disk = reader.optional_object("local_disk")) {
+    storage.local_disk_bandwidth_bytes_per_s = positive_quantity(*disk, "bandwidth", Dimension::kBandwidth);
+    disk->finish();
+  }
+  if (!storage.has_shared && !storage.has_local_disk())
+    reader.fail_here("give \"shared\" (a parallel file system: bandwidth, latency) and/or \"local_disk\" (bandwidth)");
+  reader.finish();
+  return storage;
 }
 
 std::filesystem::path clusters_dir() { return platform_data_dir() / "clusters"; }
@@ -146,6 +179,8 @@ Cluster read_cluster(const Json& value, const std::string& file, const std::stri
         positive_quantity(network, "backbone_bandwidth", Dimension::kBandwidth);
   network.finish();
 
+  if (auto storage = top.optional_object("storage")) cluster.storage = read_storage(*storage);
+
   top.finish();
   return cluster;
 }
@@ -172,6 +207,13 @@ Json to_json(const Cluster& cluster) {
   if (cluster.network.backbone_bandwidth_bytes_per_s > 0)
     network["backbone_bandwidth_bytes_per_s"] = cluster.network.backbone_bandwidth_bytes_per_s;
   out["network"] = network;
+  if (cluster.storage.has_shared || cluster.storage.has_local_disk()) {
+    Json storage = Json::object();
+    if (cluster.storage.has_shared) storage["shared"] = link_json(cluster.storage.shared);
+    if (cluster.storage.has_local_disk())
+      storage["local_disk"] = Json{{"bandwidth_bytes_per_s", cluster.storage.local_disk_bandwidth_bytes_per_s}};
+    out["storage"] = storage;
+  }
   return out;
 }
 

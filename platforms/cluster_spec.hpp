@@ -1,6 +1,6 @@
-// Cluster description: node types (GPUs, links inside a node, host memory and PCIe, NICs),
-// node counts per type and the network between nodes. Pure data; the SimGrid platform is built
-// from it in sim/engine/platform_builder.
+// Cluster description: node types (GPUs, links inside a node, host memory and PCIe, NICs,
+// prices), node counts per type, the network between nodes and the checkpoint storage. Pure
+// data; the SimGrid platform is built from it in sim/engine/platform_builder.
 #pragma once
 
 #include <filesystem>
@@ -33,8 +33,33 @@ struct NodeType {
   double cpu_flops_per_s = 1e12;
   double cpu_idle_power_w = 0;  ///< not counted in GPU energy; kept for the node total
   double cpu_max_power_w = 0;
+  /// Prices in currency units per GPU-hour (a plain number; the shipped clusters use USD).
+  /// Optional ("price": {"on_demand": 12.29, "spot": 4.3}); has_price false: cost is unknown.
+  bool has_price = false;
+  double price_on_demand_per_gpu_hour = 0;
+  double price_spot_per_gpu_hour = 0;
+  /// Spot (preemptible) instances: billed at the spot price. Whether they are preempted is the
+  /// availability model's business (campaign.availability), not this flag's.
+  bool spot = false;
+
+  /// The price this node type is billed at per GPU-hour (spot or on-demand); 0 without a price.
+  double billed_price_per_gpu_hour() const {
+    return has_price ? (spot ? price_spot_per_gpu_hour : price_on_demand_per_gpu_hour) : 0.0;
+  }
 
   bool operator==(const NodeType&) const = default;
+};
+
+/// Checkpoint storage. A shared parallel file system is one storage host behind one link of the
+/// aggregate bandwidth (all writers share it) reached through each node's NIC; local disks are
+/// one disk per node (no sharing between nodes). Either, both or neither may be given.
+struct StorageSpec {
+  bool has_shared = false;
+  LinkSpec shared;                              ///< aggregate bandwidth per direction, latency
+  double local_disk_bandwidth_bytes_per_s = 0;  ///< per node, read and write; 0: no local disk
+
+  bool has_local_disk() const { return local_disk_bandwidth_bytes_per_s > 0; }
+  bool operator==(const StorageSpec&) const = default;
 };
 
 struct NetworkSpec {
@@ -61,6 +86,7 @@ struct Cluster {
   std::vector<NodeType> node_types;  ///< sorted by name (the order of the JSON object's keys)
   std::vector<int> node_type_of;  ///< node id → node type index, "nodes" entries expanded in file order
   NetworkSpec network;
+  StorageSpec storage;            ///< optional "storage" object (checkpoints)
   std::vector<GpuSlot> gpus;      ///< all GPUs, node-major
 
   int node_count() const { return static_cast<int>(node_type_of.size()); }

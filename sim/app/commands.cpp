@@ -9,7 +9,9 @@
 #include <boost/program_options.hpp>
 
 #include "policies/lowering.hpp"
+#include "sim/campaign/campaign.hpp"
 #include "sim/engine/simulation.hpp"
+#include "sim/metrics/campaign_summary.hpp"
 #include "sim/metrics/summary.hpp"
 #include "workloads/layer_chain.hpp"
 
@@ -149,10 +151,21 @@ int cmd_run(const std::vector<std::string>& args, int argc, char** argv) {
   if (summary.at("status") == "ok") {
     std::printf("iteration: %.4f s  tokens/s: %.0f  MFU: %.3f  exposed communication: %.4f s  max peak memory: %.2f GiB\n",
                 summary.at("iteration_time_s").get<double>(), summary.at("tokens_per_s").get<double>(),
-                summary.at("mfu").get<double>(), summary.at("exposed_communication_s").get<double>(),
+                summary.at("mfu").get<double>(), summary.value("exposed_communication_s", Json(0.0)).is_null()
+                                                     ? 0.0
+                                                     : summary.at("exposed_communication_s").get<double>(),
                 summary.at("max_peak_memory_bytes").get<double>() / 1073741824.0);
   } else {
     std::cout << "reason: " << summary.at("reason").get<std::string>() << "\n";
+  }
+  if (summary.contains("wall_clock_s")) {
+    std::printf("campaign: %s  wall clock: %.1f h  ETTR: %.4f  goodput: %.0f tokens/s  failures: %d  restarts: %d  "
+                "lost work: %.1f h  GPU-hours: %.0f\n",
+                summary.at("campaign").at("status").get<std::string>().c_str(),
+                summary.at("wall_clock_s").get<double>() / 3600, summary.at("ettr").get<double>(),
+                summary.at("goodput_tokens_per_s").get<double>(), summary.at("failures").get<int>(),
+                summary.at("restarts").get<int>(), summary.at("lost_work_s").get<double>() / 3600,
+                summary.at("gpu_hours").get<double>());
   }
   return 0;
 }
@@ -182,9 +195,23 @@ core::Json run_study(const RunOptions& options) {
 
   Json summary;
   std::optional<Json> timeline;
+  std::optional<Json> events;
   std::string simgrid_version;
   if (!memory.fits()) {
     summary = metrics::make_oom_summary(s, prog, memory);
+  } else if (s.campaign) {
+    // The op-by-op iterations run in forked children; this process hosts the campaign engine.
+    const auto outcome = campaign::run_campaign(s, prog);
+    simgrid_version = outcome.result.simgrid_version;
+    summary = outcome.iteration ? metrics::make_summary(s, prog, *outcome.iteration)
+                                : metrics::make_given_iteration_summary(s, prog, memory, outcome);
+    metrics::add_campaign_summary(summary, s, outcome);
+    if (s.write_timeline) {
+      Json t = outcome.iteration ? metrics::make_timeline(s, prog, *outcome.iteration) : Json();
+      metrics::add_campaign_timeline(t, s, outcome);
+      timeline = std::move(t);
+    }
+    events = metrics::make_campaign_events(s, outcome);
   } else {
     engine::EngineOptions eo;
     eo.iterations = s.iterations;
@@ -202,6 +229,7 @@ core::Json run_study(const RunOptions& options) {
       {dir / "manifest.json", manifest_text(s, options, simgrid_version, wall_s)},
   };
   if (timeline) files.push_back({dir / "timeline.json", timeline->dump() + "\n"});
+  if (events) files.push_back({dir / "events.json", events->dump(1) + "\n"});
   commit_files(dir, files);
   std::cout << "results: " << std::filesystem::absolute(dir).lexically_normal().string() << "\n";
   return summary;

@@ -216,19 +216,21 @@ void run_collective(CommContext& ctx, int rank, const program::Collective& c) {
   }
 }
 
-void run_send(CommContext& ctx, int rank, const program::PointToPoint& p) {
-  if (!(p.bytes > 0)) return;
+double run_send(CommContext& ctx, int rank, const program::PointToPoint& p) {
+  if (!(p.bytes > 0)) return sg4::Engine::get_clock();
   sg4::Mailbox* box = sg4::Mailbox::by_name(p2p_mailbox(rank, static_cast<int>(p.peer.value), p.tag));
   sg4::CommPtr send = box->put_async(&g_payload, to_bytes(p.bytes));
   ++ctx.activities;
   send->wait();
+  return send->get_start_time();
 }
 
-void run_recv(CommContext& ctx, int rank, const program::PointToPoint& p) {
-  if (!(p.bytes > 0)) return;
+double run_recv(CommContext& ctx, int rank, const program::PointToPoint& p) {
+  if (!(p.bytes > 0)) return sg4::Engine::get_clock();
   sg4::Mailbox* box = sg4::Mailbox::by_name(p2p_mailbox(static_cast<int>(p.peer.value), rank, p.tag));
   sg4::CommPtr recv = box->get_async<void>(&g_sink);
   recv->wait();
+  return recv->get_start_time();
 }
 
 void run_host_transfer(CommContext& ctx, sg4::Host* from, sg4::Host* to, double bytes) {

@@ -71,8 +71,11 @@ void run_collective(CommContext& ctx, int rank, const program::Collective& c);
 
 /// Point-to-point: mailbox per (src, dst, tag); send and recv each return when the transfer is
 /// done: T = α + S/β from the later of the two posts. Zero bytes: returns at once.
-void run_send(CommContext& ctx, int rank, const program::PointToPoint& p);
-void run_recv(CommContext& ctx, int rank, const program::PointToPoint& p);
+/// Both return the simulated time the transfer started (when send and recv matched; the call
+/// time for zero bytes), so callers can tell waiting for the peer (a pipeline bubble) from data
+/// in flight.
+double run_send(CommContext& ctx, int rank, const program::PointToPoint& p);
+double run_recv(CommContext& ctx, int rank, const program::PointToPoint& p);
 
 /// Transfer between `from` and `to` hosts without a receiving actor (copies over PCIe,
 /// checkpoint writes to the node's CPU). Zero bytes: returns at once.

@@ -238,8 +238,8 @@ struct Executor::Impl {
     const program::Stream stream = st.stream;
     sg4::Actor::create("send", rr.gpu, [this, &rr, &op, idx, iteration, start_s, stream]() {
       try {
-        run_send(ctx, rr.rank, op.p2p());
-        record(rr, stream, op, iteration, start_s, sg4::Engine::get_clock(), op.p2p().bytes, 0);
+        const double matched_s = run_send(ctx, rr.rank, op.p2p());
+        record(rr, stream, op, iteration, start_s, sg4::Engine::get_clock(), op.p2p().bytes, 0, matched_s);
         --rr.sends_in_flight;
         mark_done(rr, idx);
       } catch (const std::exception&) {
@@ -265,6 +265,7 @@ struct Executor::Impl {
 
   void execute(RankRuntime& rr, const StreamState& st, const program::Op& op, int iteration) {
     const double start_s = sg4::Engine::get_clock();
+    double busy_from_s = start_s;
     double bytes = 0, flops = 0;
     switch (op.kind) {
       case OpKind::kCompute: {
@@ -294,7 +295,8 @@ struct Executor::Impl {
         break;
       case OpKind::kRecv:
         bytes = op.p2p().bytes;
-        run_recv(ctx, rr.rank, op.p2p());
+        // Waiting for the sender to post is idle time (a pipeline bubble), not communication.
+        busy_from_s = std::max(start_s, run_recv(ctx, rr.rank, op.p2p()));
         break;
       case OpKind::kCopy:
         bytes = op.copy().bytes;
@@ -316,15 +318,18 @@ struct Executor::Impl {
         run_host_transfer(ctx, rr.gpu, rr.cpu, bytes);
         break;
     }
-    record(rr, st.stream, op, iteration, start_s, sg4::Engine::get_clock(), bytes, flops);
+    record(rr, st.stream, op, iteration, start_s, sg4::Engine::get_clock(), bytes, flops, busy_from_s);
   }
 
   /// Metrics and timeline of one finished op.
+  /// `busy_from_s` (≥ start_s) is when the op's resource use began: a recv waits idle for its
+  /// sender before data moves.
   void record(RankRuntime& rr, program::Stream stream, const program::Op& op, int iteration, double start_s,
-              double end_s, double bytes, double flops) {
-    if (end_s > start_s) {
-      if (op.kind == OpKind::kCompute) rr.compute.push_back({start_s, end_s});
-      else if (is_communication(op.kind)) rr.communication.push_back({start_s, end_s});
+              double end_s, double bytes, double flops, double busy_from_s = -1) {
+    const double busy_s = std::max(start_s, busy_from_s);
+    if (end_s > busy_s) {
+      if (op.kind == OpKind::kCompute) rr.compute.push_back({busy_s, end_s});
+      else if (is_communication(op.kind)) rr.communication.push_back({busy_s, end_s});
     }
     if (op.kind == OpKind::kCollective) {
       const int k = static_cast<int>(op.collective().kind);

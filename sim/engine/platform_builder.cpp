@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 
+#include <simgrid/kernel/ProfileBuilder.hpp>
 #include <simgrid/s4u.hpp>
 
 namespace sg4 = simgrid::s4u;
@@ -44,7 +45,24 @@ sg4::SplitDuplexLink* duplex(sg4::NetZone* zone, const std::string& name, const 
 }  // namespace
 
 BuiltPlatform build_platform(const platforms::Cluster& cluster, core::Precision precision) {
+  return build_platform(cluster, precision, PlatformExtras{});
+}
+
+BuiltPlatform build_platform(const platforms::Cluster& cluster, core::Precision precision,
+                             const PlatformExtras& extras) {
+  using simgrid::kernel::profile::ProfileBuilder;
   const int n_nodes = cluster.node_count();
+  if (static_cast<int>(extras.node_state_profiles.size()) > n_nodes ||
+      static_cast<int>(extras.node_speed_profiles.size()) > n_nodes)
+    throw std::invalid_argument("platform extras: more profiles than nodes (" + std::to_string(n_nodes) + ")");
+  if (extras.storage && !cluster.storage.has_shared)
+    throw std::invalid_argument("cluster " + cluster.name + " has no shared storage (\"storage\": {\"shared\": ...})");
+  if (extras.local_disks && !cluster.storage.has_local_disk())
+    throw std::invalid_argument("cluster " + cluster.name + " has no local disks (\"storage\": {\"local_disk\": ...})");
+  auto profile_of = [](const std::vector<std::string>& texts, int node) -> const std::string* {
+    if (node >= static_cast<int>(texts.size()) || texts[node].empty()) return nullptr;
+    return &texts[node];
+  };
   BuiltPlatform built;
   built.gpu_hosts.assign(cluster.gpu_count(), nullptr);
   built.node_of_gpu.assign(cluster.gpu_count(), -1);
@@ -84,15 +102,30 @@ BuiltPlatform build_platform(const platforms::Cluster& cluster, core::Precision 
     sg4::NetZone* zone = sg4::create_full_zone(prefix);
     zone->set_parent(star);
 
+    // One profile object per node, shared by its hosts (each host gets its own event on it).
+    simgrid::kernel::profile::Profile* state = nullptr;
+    simgrid::kernel::profile::Profile* speed_profile = nullptr;
+    if (const std::string* text = profile_of(extras.node_state_profiles, i))
+      state = ProfileBuilder::from_string(prefix + "-state", *text, -1);
+    if (const std::string* text = profile_of(extras.node_speed_profiles, i))
+      speed_profile = ProfileBuilder::from_string(prefix + "-speed", *text, -1);
+
     // All vertices first: a full zone sizes its routing table at the first add_route().
     std::vector<sg4::Host*> gpus(n_gpus);
     for (int j = 0; j < n_gpus; ++j) {
       gpus[j] = zone->create_host(prefix + "-gpu" + std::to_string(j), speed);
       set_wattage(gpus[j], type.gpu.idle_power_w, type.gpu.max_power_w);
+      if (state != nullptr) gpus[j]->set_state_profile(state);
+      if (speed_profile != nullptr) gpus[j]->set_speed_profile(speed_profile);
       gpus[j]->seal();
     }
     sg4::Host* cpu = zone->create_host(prefix + "-cpu", type.cpu_flops_per_s > 0 ? type.cpu_flops_per_s : 1e9);
     set_wattage(cpu, type.cpu_idle_power_w, type.cpu_max_power_w);
+    if (state != nullptr) cpu->set_state_profile(state);
+    if (extras.local_disks) {
+      const double bw = cluster.storage.local_disk_bandwidth_bytes_per_s;
+      built.node_disks.push_back(cpu->create_disk(prefix + "-disk", bw, bw)->seal());
+    }
     cpu->seal();
     simgrid::kernel::routing::NetPoint* router = zone->create_router(prefix + "-router");
 
@@ -131,6 +164,19 @@ BuiltPlatform build_platform(const platforms::Cluster& cluster, core::Precision 
     const auto& locals = globals_of_node[i];
     for (int j = 0; j < static_cast<int>(locals.size()); ++j)
       if (locals[j] >= 0) built.gpu_hosts[locals[j]] = gpus[j];
+  }
+  if (extras.storage) {
+    // The shared file system: one host behind one link of the aggregate bandwidth, so every
+    // writer shares it (max-min), after its own NIC and uplink.
+    sg4::Host* storage = star->create_host("storage", 1e12);
+    storage->seal();
+    sg4::Link* link = duplex(star, "storage-link", cluster.storage.shared);
+    star->add_route(storage->get_netpoint(), nullptr, nullptr, nullptr, {sg4::LinkInRoute(link, Dir::UP)}, true);
+    built.storage_host = storage;
+  }
+  if (extras.controller) {
+    built.controller_host = star->create_host("controller", 1e9);
+    built.controller_host->seal();
   }
   star->seal();
   return built;

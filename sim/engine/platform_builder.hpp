@@ -4,12 +4,14 @@
 // tests and analytic models can use the same numbers without SimGrid.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "platforms/cluster_spec.hpp"
 #include "sim/core/precision.hpp"
 
 namespace simgrid::s4u {
+class Disk;
 class Host;
 }
 
@@ -20,6 +22,28 @@ struct BuiltPlatform {
   std::vector<simgrid::s4u::Host*> gpu_hosts;  ///< global GPU index (Cluster::gpus order) → host
   std::vector<simgrid::s4u::Host*> cpu_hosts;  ///< node id → the node's CPU host
   std::vector<int> node_of_gpu;                ///< global GPU index → node id
+  simgrid::s4u::Host* storage_host = nullptr;     ///< PlatformExtras::storage: the shared file system
+  simgrid::s4u::Host* controller_host = nullptr;  ///< PlatformExtras::controller
+  std::vector<simgrid::s4u::Disk*> node_disks;    ///< PlatformExtras::local_disks: node id → disk
+};
+
+/// What a campaign adds to the platform of a training step (see build_platform).
+struct PlatformExtras {
+  /// By node id ("" or missing: none): SimGrid state profile text ("date 0|1" lines, as
+  /// platforms::state_profile writes it), attached to every host of the node (GPUs and CPU), so
+  /// a node failure turns all of them off; and speed profile text ("date ratio"), attached to the
+  /// node's GPU hosts. Attached before the hosts are sealed, through ProfileBuilder::from_string
+  /// (SimGrid 3.32 aborts on profile files given by absolute path).
+  std::vector<std::string> node_state_profiles;
+  std::vector<std::string> node_speed_profiles;
+  /// Host "storage" in the top-level star zone behind the split-duplex link "storage-link"
+  /// (cluster.storage.shared: aggregate bandwidth per direction, latency); requires it.
+  bool storage = false;
+  /// Disk "node<i>-disk" on each node's CPU host (read = write = local_disk bandwidth); requires it.
+  bool local_disks = false;
+  /// Host "controller" in the star zone (no profile, so it never fails; no route: it never
+  /// communicates). It runs the campaign controller actor.
+  bool controller = false;
 };
 
 /// Builds the platform of `cluster` in the current simgrid::s4u::Engine, which must exist, be
@@ -47,6 +71,14 @@ struct BuiltPlatform {
 /// Throws std::invalid_argument for an inconsistent cluster (a GPU slot outside its node type)
 /// or a precision a GPU can neither run nor fall back from.
 BuiltPlatform build_platform(const platforms::Cluster& cluster, core::Precision precision);
+
+/// Same, plus the campaign additions of `extras`: per-node state and speed profiles, the
+/// storage host (route storage ↔ GPU/CPU of node i = [node route to its router, node<i>-uplink,
+/// (backbone), storage-link]), per-node disks and the controller host. Throws
+/// std::invalid_argument when extras ask for storage the cluster does not describe, or when a
+/// profile vector is longer than the node count.
+BuiltPlatform build_platform(const platforms::Cluster& cluster, core::Precision precision,
+                             const PlatformExtras& extras);
 
 /// Uncontended cost of one path: time(S bytes) = latency_s + S / bandwidth_bytes_per_s.
 struct PathCost {

@@ -18,6 +18,36 @@ namespace sg4 = simgrid::s4u;
 
 namespace frugal::engine {
 
+std::string to_string(CollectiveModel model) {
+  switch (model) {
+    case CollectiveModel::kStepByStep: return "step_by_step";
+    case CollectiveModel::kAggregate: return "aggregate";
+    case CollectiveModel::kAuto: return "auto";
+  }
+  return "?";
+}
+
+std::string to_string(IdenticalRanks mode) {
+  switch (mode) {
+    case IdenticalRanks::kSimulateAll: return "all";
+    case IdenticalRanks::kRepresentatives: return "representatives";
+    case IdenticalRanks::kAuto: return "auto";
+  }
+  return "?";
+}
+
+CollectiveModel collective_model_from_string(const std::string& name) {
+  for (auto m : {CollectiveModel::kStepByStep, CollectiveModel::kAggregate, CollectiveModel::kAuto})
+    if (to_string(m) == name) return m;
+  throw std::invalid_argument("unknown collective model \"" + name + "\" (valid: step_by_step, aggregate, auto)");
+}
+
+IdenticalRanks identical_ranks_from_string(const std::string& name) {
+  for (auto m : {IdenticalRanks::kSimulateAll, IdenticalRanks::kRepresentatives, IdenticalRanks::kAuto})
+    if (to_string(m) == name) return m;
+  throw std::invalid_argument("unknown identical-ranks mode \"" + name + "\" (valid: all, representatives, auto)");
+}
+
 SimulationResult simulate(const platforms::Cluster& cluster, const program::Program& program,
                           const EngineOptions& options) {
   if (options.iterations < 1)

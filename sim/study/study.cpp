@@ -80,6 +80,8 @@ Study read_study(const Json& document, const std::string& file, const std::files
   s.parallelism = policies::parallelism_policies().create(parallelism, file, r.pointer_of("parallelism"),
                                                           &s.parallelism_params);
 
+  if (r.has("campaign")) s.campaign = campaign::read_campaign(r.value("campaign"), file, r.pointer_of("campaign"), s.cluster);
+
   if (auto out = r.optional_object("outputs")) {
     s.write_timeline = out->boolean_or("timeline", true);
     out->finish();
@@ -113,13 +115,15 @@ Json Study::resolved() const {
                         {"precision", core::to_string(training.precision)},
                         {"reserved_memory_bytes", training.reserved_memory_bytes},
                         {"iterations", iterations}};
-  return Json{{"name", name},
-              {"seed", seed},
-              {"model", workloads::to_json(model)},
-              {"cluster", platforms::to_json(cluster)},
-              {"training", training_json},
-              {"parallelism", parallelism_params ? parallelism_params->to_json() : Json()},
-              {"outputs", {{"timeline", write_timeline}}}};
+  Json out = Json{{"name", name},
+                  {"seed", seed},
+                  {"model", workloads::to_json(model)},
+                  {"cluster", platforms::to_json(cluster)},
+                  {"training", training_json},
+                  {"parallelism", parallelism_params ? parallelism_params->to_json() : Json()},
+                  {"outputs", {{"timeline", write_timeline}}}};
+  if (campaign) out["campaign"] = campaign->resolved();
+  return out;
 }
 
 }  // namespace frugal::study

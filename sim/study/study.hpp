@@ -10,6 +10,7 @@
 
 #include "platforms/cluster_spec.hpp"
 #include "policies/parallelism/parallelism_policy.hpp"
+#include "sim/campaign/campaign_spec.hpp"
 #include "workloads/model_spec.hpp"
 
 namespace frugal::study {
@@ -25,6 +26,9 @@ struct Study {
   bool write_timeline = true;
   std::shared_ptr<const policies::ParallelismPolicy> parallelism;
   std::optional<core::PluginParams> parallelism_params;
+  /// Optional "campaign": simulate a whole training campaign (failures, checkpoints, recovery)
+  /// after the op-by-op iteration; see sim/campaign/campaign.hpp.
+  std::optional<campaign::CampaignSpec> campaign;
 
   /// config.resolved.json: every default filled, units in SI, model and cluster inlined.
   core::Json resolved() const;

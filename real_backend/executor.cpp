@@ -1,0 +1,374 @@
+// Program executor (contract in executor.hpp). Timestamps are device markers, so the same code
+// times synchronous CPU work (host clock) and asynchronous CUDA streams (events).
+#include "real_backend/executor.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "sim/core/error.hpp"
+
+namespace frugal::real {
+namespace {
+
+using program::OpKind;
+
+/// Above this arithmetic intensity (FLOP per byte of memory traffic) the FLOPs of a compute op
+/// without GEMM shapes are compute-bound on every device we target, so they run as a square
+/// GEMM of the same FLOPs; below it they are elementwise work, covered by the memory stream.
+constexpr double kComputeBoundFlopsPerByte = 8.0;
+
+program::Gemm scaled(const program::Gemm& g, double scale) {
+  if (scale == 1.0) return g;
+  program::Gemm out = g;
+  // The lowering scales GEMMs by samples through the batch (attention) or the rows (the rest).
+  if (g.batch > 1) out.batch = std::max<std::int64_t>(1, std::llround(static_cast<double>(g.batch) * scale));
+  else out.m = std::max<std::int64_t>(1, std::llround(static_cast<double>(g.m) * scale));
+  return out;
+}
+
+double gemm_flops(const program::Gemm& g) {
+  return 2.0 * static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k) * static_cast<double>(g.batch);
+}
+
+}  // namespace
+
+std::string to_string(Schedule s) { return s == Schedule::kSerial ? "serial" : "streams"; }
+
+std::vector<OpWork> plan_work(const program::Program& program, int rank, double scale) {
+  const program::RankProgram& rp = program.ranks.at(static_cast<std::size_t>(rank));
+  std::vector<OpWork> work(rp.ops.size());
+  for (std::size_t i = 0; i < rp.ops.size(); ++i) {
+    const program::Op& op = rp.ops[i];
+    OpWork& w = work[i];
+    switch (op.kind) {
+      case OpKind::kCompute: {
+        const program::Compute& c = op.compute();
+        for (const program::Gemm& g : c.gemms) w.gemms.push_back(scaled(g, scale));
+        const double flops = c.flops * scale;
+        if (c.gemms.empty() && flops > 0 && flops > kComputeBoundFlopsPerByte * c.memory_bytes * scale) {
+          const auto n = std::max<std::int64_t>(1, std::llround(std::cbrt(flops / 2.0)));
+          w.gemms.push_back({n, n, n, 1});
+          w.synthetic_gemm = true;
+        }
+        for (const program::Gemm& g : w.gemms) w.gemm_flops += gemm_flops(g);
+        w.stream_bytes = c.memory_bytes * scale;
+        break;
+      }
+      case OpKind::kCollective: w.bytes = op.collective().bytes * scale; break;
+      case OpKind::kSend:
+      case OpKind::kRecv: w.bytes = op.p2p().bytes * scale; break;
+      case OpKind::kCopy: w.bytes = op.copy().bytes * scale; break;
+      case OpKind::kAlloc:
+      case OpKind::kFree: w.bytes = op.memory().bytes * scale; break;
+      case OpKind::kCheckpointWrite: w.bytes = op.checkpoint().bytes * scale; break;
+    }
+  }
+  return work;
+}
+
+Workspace workspace_for(const std::vector<OpWork>& work, const program::RankProgram& rp, std::size_t max_buffer_bytes) {
+  Workspace ws;
+  const std::size_t cap_elements = std::max<std::size_t>(1, max_buffer_bytes / 4);
+  const double cap = static_cast<double>(max_buffer_bytes);
+  auto operand = [&](std::int64_t rows, std::int64_t cols, std::int64_t batch) {
+    const auto one = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
+    return std::min(one * static_cast<std::size_t>(batch), std::max(one, cap_elements));
+  };
+  double stream = 0, copy = 0;
+  for (std::size_t i = 0; i < work.size(); ++i) {
+    for (const program::Gemm& g : work[i].gemms) {
+      ws.gemm_a_elements = std::max(ws.gemm_a_elements, operand(g.m, g.k, g.batch));
+      ws.gemm_b_elements = std::max(ws.gemm_b_elements, operand(g.k, g.n, g.batch));
+      ws.gemm_c_elements = std::max(ws.gemm_c_elements, operand(g.m, g.n, g.batch));
+    }
+    stream = std::max(stream, work[i].stream_bytes / 2);
+    const OpKind k = rp.ops[i].kind;
+    if (k == OpKind::kCopy || k == OpKind::kCheckpointWrite) copy = std::max(copy, work[i].bytes);
+  }
+  ws.stream_bytes = static_cast<std::size_t>(std::min(stream, cap));
+  ws.copy_bytes = static_cast<std::size_t>(std::min(copy, cap));
+  return ws;
+}
+
+struct Executor::Impl {
+  const program::Program& program;
+  const program::RankProgram& rp;
+  int rank;
+  Device& device;
+  Communicator& comm;
+  ExecutorOptions options;
+  std::vector<OpWork> work;
+  DataType type;
+  Buffer send_buffer, recv_buffer;
+  std::vector<int> root_position;  // per op: broadcast root as a group position
+
+  std::mutex memory_mutex;
+  std::map<std::string, Buffer> live;
+  double program_bytes = 0, program_peak_bytes = 0;
+  std::vector<OutOfMemoryEvent> oom;
+  std::filesystem::path checkpoint_file;
+
+  // Per (iteration, op) markers of the phase being run.
+  std::vector<int> start_marker, end_marker;
+
+  // Streams schedule.
+  std::mutex done_mutex;
+  std::condition_variable done_cv;
+  std::vector<int> done;  // per op: iterations completed in this phase
+  bool aborted = false;
+
+  Impl(const program::Program& p, int r, Device& d, Communicator& c, ExecutorOptions o)
+      : program(p), rp(p.ranks.at(static_cast<std::size_t>(r))), rank(r), device(d), comm(c), options(std::move(o)),
+        type(c.preferred_type()) {
+    work = plan_work(program, rank, options.scale);
+    device.reserve_workspace(workspace_for(work, rp, options.max_buffer_bytes));
+    const double cap = static_cast<double>(options.max_buffer_bytes);
+    std::size_t comm_bytes = 1;
+    root_position.assign(rp.ops.size(), 0);
+    for (std::size_t i = 0; i < rp.ops.size(); ++i) {
+      const program::Op& op = rp.ops[i];
+      if (op.kind == OpKind::kCollective) {
+        const program::Collective& c = op.collective();
+        const int n = comm.group_size(c.group);
+        comm_bytes = std::max(comm_bytes, collective_shape(c.kind, std::min(work[i].bytes, cap), n, type).bytes);
+        const auto& ranks = program.groups.at(static_cast<std::size_t>(c.group)).ranks;
+        const auto it = std::find(ranks.begin(), ranks.end(), c.root);
+        root_position[i] = it == ranks.end() ? 0 : static_cast<int>(it - ranks.begin());
+      } else if (op.kind == OpKind::kSend || op.kind == OpKind::kRecv) {
+        comm_bytes = std::max(comm_bytes, static_cast<std::size_t>(std::min(work[i].bytes, cap)));
+      }
+    }
+    send_buffer = device.allocate(comm_bytes, Stream::kComm);
+    recv_buffer = device.allocate(comm_bytes, Stream::kComm);
+    std::vector<char> init(comm_bytes, 0);
+    device.upload(send_buffer, init.data(), comm_bytes);
+    device.upload(recv_buffer, init.data(), comm_bytes);
+    std::filesystem::path dir = options.checkpoint_dir.empty() ? std::filesystem::temp_directory_path() : options.checkpoint_dir;
+    checkpoint_file = dir / ("frugal-real-checkpoint-rank" + std::to_string(rank) + "-" + std::to_string(getpid()) + ".bin");
+  }
+
+  ~Impl() {
+    device.synchronise();
+    for (auto& [name, b] : live) device.release(b, Stream::kCompute);
+    device.release(send_buffer, Stream::kComm);
+    device.release(recv_buffer, Stream::kComm);
+    std::error_code ignored;
+    std::filesystem::remove(checkpoint_file, ignored);
+  }
+
+  void allocate(const std::string& name, double bytes, Stream stream, int op, int iteration, bool warmup) {
+    Buffer b;
+    try {
+      b = device.allocate(static_cast<std::size_t>(bytes), stream);
+    } catch (const OutOfMemory& e) {
+      std::lock_guard lock(memory_mutex);
+      auto same = std::find_if(oom.begin(), oom.end(), [&](const OutOfMemoryEvent& o) { return o.op == op && o.buffer == name; });
+      if (same != oom.end()) ++same->count;
+      else oom.push_back({op, iteration, warmup, name, e.requested_bytes, e.in_use_bytes, e.capacity_bytes, e.what(), 1});
+      return;
+    }
+    std::lock_guard lock(memory_mutex);
+    live[name] = b;
+    program_bytes += bytes;
+    program_peak_bytes = std::max(program_peak_bytes, program_bytes);
+  }
+
+  void release(const std::string& name, Stream stream) {
+    Buffer b;
+    {
+      std::lock_guard lock(memory_mutex);
+      auto it = live.find(name);
+      if (it == live.end()) return;  // its allocation ran out of memory (reported there)
+      b = it->second;
+      live.erase(it);
+      program_bytes -= static_cast<double>(b.bytes);
+    }
+    device.release(b, stream);
+  }
+
+  void write_checkpoint(double bytes, Stream stream) {
+    device.copy(program::CopyDirection::kDeviceToHost, bytes, stream);
+    device.synchronise(stream);
+    const int fd = ::open(checkpoint_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) throw std::runtime_error("cannot write checkpoint file " + checkpoint_file.string());
+    const auto* data = static_cast<const char*>(device.copy_host_data());
+    const auto chunk_cap = std::max<std::size_t>(1, std::min(options.max_buffer_bytes, static_cast<std::size_t>(bytes)));
+    for (auto remaining = static_cast<std::size_t>(bytes); remaining > 0;) {
+      const std::size_t chunk = std::min(remaining, chunk_cap);
+      const ssize_t n = ::write(fd, data, chunk);
+      if (n <= 0) {
+        ::close(fd);
+        throw std::runtime_error("writing checkpoint file " + checkpoint_file.string() + " failed");
+      }
+      remaining -= static_cast<std::size_t>(n);
+    }
+    ::fdatasync(fd);
+    ::close(fd);
+  }
+
+  void execute(std::size_t idx, int iteration, bool warmup) {
+    const program::Op& op = rp.ops[idx];
+    const OpWork& w = work[idx];
+    const Stream s = op.stream;
+    const double cap = static_cast<double>(options.max_buffer_bytes);
+    switch (op.kind) {
+      case OpKind::kCompute:
+        for (const program::Gemm& g : w.gemms) device.gemm(g, s);
+        if (w.stream_bytes > 0) device.stream_memory(w.stream_bytes, s);
+        break;
+      case OpKind::kCollective: {
+        const program::Collective& c = op.collective();
+        for (double left = w.bytes; left > 0; left -= cap)
+          comm.collective(c.kind, c.group, root_position[idx], send_buffer, recv_buffer, std::min(left, cap), type, s);
+        break;
+      }
+      case OpKind::kSend:
+      case OpKind::kRecv: {
+        const program::PointToPoint& p = op.p2p();
+        for (double left = w.bytes; left > 0; left -= cap) {
+          const auto chunk = static_cast<std::size_t>(std::max(1.0, std::min(left, cap)));
+          if (op.kind == OpKind::kSend) comm.send(static_cast<int>(p.peer.value), p.tag, send_buffer, chunk, s);
+          else comm.recv(static_cast<int>(p.peer.value), p.tag, recv_buffer, chunk, s);
+        }
+        break;
+      }
+      case OpKind::kCopy:
+        if (w.bytes > 0) device.copy(op.copy().direction, w.bytes, s);
+        break;
+      case OpKind::kAlloc:
+        allocate(op.memory().buffer, w.bytes, s, static_cast<int>(idx), iteration, warmup);
+        break;
+      case OpKind::kFree:
+        release(op.memory().buffer, s);
+        break;
+      case OpKind::kCheckpointWrite:
+        if (w.bytes > 0) write_checkpoint(w.bytes, s);
+        break;
+    }
+  }
+
+  std::size_t slot(int iteration, std::size_t idx) const { return static_cast<std::size_t>(iteration) * rp.ops.size() + idx; }
+
+  void run_serial(int iterations, int first_iteration, bool warmup) {
+    const bool async = device.asynchronous();
+    for (int it = 0; it < iterations; ++it)
+      for (std::size_t idx = 0; idx < rp.ops.size(); ++idx) {
+        const program::Op& op = rp.ops[idx];
+        if (async)
+          for (const core::OpId d : op.deps)
+            if (rp.ops[static_cast<std::size_t>(d.value)].stream != op.stream)
+              device.wait(op.stream, end_marker[slot(it, static_cast<std::size_t>(d.value))]);
+        start_marker[slot(it, idx)] = device.mark(op.stream);
+        execute(idx, first_iteration + it, warmup);
+        end_marker[slot(it, idx)] = device.mark(op.stream);
+      }
+  }
+
+  void run_stream(Stream stream, int iterations, int first_iteration, bool warmup) {
+    for (int it = 0; it < iterations; ++it)
+      for (std::size_t idx = 0; idx < rp.ops.size(); ++idx) {
+        const program::Op& op = rp.ops[idx];
+        if (op.stream != stream) continue;
+        {
+          std::unique_lock lock(done_mutex);
+          done_cv.wait(lock, [&] {
+            if (aborted) return true;
+            for (const core::OpId d : op.deps)
+              if (done[static_cast<std::size_t>(d.value)] <= it) return false;
+            return true;
+          });
+          if (aborted) return;
+        }
+        start_marker[slot(it, idx)] = device.mark(op.stream);
+        execute(idx, first_iteration + it, warmup);
+        end_marker[slot(it, idx)] = device.mark(op.stream);
+        {
+          std::lock_guard lock(done_mutex);
+          done[idx] = it + 1;
+        }
+        done_cv.notify_all();
+      }
+  }
+
+  void run_streams(int iterations, int first_iteration, bool warmup) {
+    done.assign(rp.ops.size(), 0);
+    aborted = false;
+    std::exception_ptr error;
+    std::mutex error_mutex;
+    std::vector<std::thread> threads;
+    for (int s = 0; s < kStreamCount; ++s) {
+      const auto stream = static_cast<Stream>(s);
+      if (std::none_of(rp.ops.begin(), rp.ops.end(), [&](const program::Op& op) { return op.stream == stream; })) continue;
+      threads.emplace_back([&, stream] {
+        try {
+          run_stream(stream, iterations, first_iteration, warmup);
+        } catch (...) {
+          {
+            std::lock_guard lock(error_mutex);
+            if (!error) error = std::current_exception();
+          }
+          std::lock_guard lock(done_mutex);
+          aborted = true;
+          done_cv.notify_all();
+        }
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    if (error) std::rethrow_exception(error);
+  }
+
+  void run_phase(int iterations, int first_iteration, bool warmup) {
+    start_marker.assign(static_cast<std::size_t>(iterations) * rp.ops.size(), -1);
+    end_marker.assign(start_marker.size(), -1);
+    if (options.schedule == Schedule::kStreams) run_streams(iterations, first_iteration, warmup);
+    else run_serial(iterations, first_iteration, warmup);
+    device.synchronise();
+  }
+
+  RankRun run() {
+    RankRun out;
+    out.rank = rank;
+    for (const program::Memory& m : rp.resident)
+      if (m.bytes > 0) allocate(m.buffer, m.bytes * options.scale, Stream::kCompute, -1, -1, true);
+    device.clear_markers();
+    run_phase(options.warmup_iterations, 0, true);
+    comm.barrier();
+    device.clear_markers();
+    const int epoch = device.mark(Stream::kCompute);
+    const auto wall_start = std::chrono::steady_clock::now();
+    run_phase(options.iterations, options.warmup_iterations, false);
+    out.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    for (int it = 0; it < options.iterations; ++it)
+      for (std::size_t idx = 0; idx < rp.ops.size(); ++idx)
+        out.timings.push_back({static_cast<int>(idx), it, device.elapsed_s(epoch, start_marker[slot(it, idx)]),
+                               device.elapsed_s(epoch, end_marker[slot(it, idx)])});
+    device.clear_markers();
+    for (const program::Memory& m : rp.resident) release(m.buffer, Stream::kCompute);
+    out.work = work;
+    out.out_of_memory = oom;
+    out.program_peak_bytes = program_peak_bytes;
+    out.device_peak_bytes = device.peak_bytes();
+    out.capacity_bytes = device.capacity_bytes();
+    return out;
+  }
+};
+
+Executor::Executor(const program::Program& program, int rank, Device& device, Communicator& communicator,
+                   ExecutorOptions options)
+    : impl_(std::make_unique<Impl>(program, rank, device, communicator, std::move(options))) {}
+
+Executor::~Executor() = default;
+
+RankRun Executor::run() { return impl_->run(); }
+
+}  // namespace frugal::real
