@@ -2,6 +2,8 @@
 // files), their resolved JSON form, and where shipped platform data lives. Pure data: no SimGrid.
 #include "platforms/gpu_catalogue.hpp"
 
+#include <cmath>
+
 #include <cstdlib>
 #include <optional>
 #include <sstream>
@@ -74,6 +76,20 @@ double GpuSpec::peak(Precision p) const {
 
 double GpuSpec::effective_flops_per_s(Precision p) const { return peak(p) * matmul_efficiency; }
 
+double GpuSpec::gemm_efficiency_at(double flops) const {
+  if (gemm_efficiency.empty()) return matmul_efficiency;
+  if (flops <= gemm_efficiency.front().first) return gemm_efficiency.front().second;
+  if (flops >= gemm_efficiency.back().first) return gemm_efficiency.back().second;
+  for (std::size_t i = 1; i < gemm_efficiency.size(); ++i) {
+    const auto& [f1, e1] = gemm_efficiency[i];
+    if (flops > f1) continue;
+    const auto& [f0, e0] = gemm_efficiency[i - 1];
+    const double w = (std::log(flops) - std::log(f0)) / (std::log(f1) - std::log(f0));
+    return e0 + w * (e1 - e0);
+  }
+  return gemm_efficiency.back().second;
+}
+
 Precision GpuSpec::runs_as(Precision p) const {
   if (supports(p)) return p;
   auto fb = fallback.find(p);
@@ -138,6 +154,19 @@ GpuSpec read_gpu(ObjectReader& reader, const std::string& name) {
                     shown(gpu.max_power_w) + " W)");
   gpu.matmul_efficiency = reader.number_or("matmul_efficiency", 0.7, 0.0, 1.0);
   if (gpu.matmul_efficiency <= 0) reader.fail("matmul_efficiency", "must be in (0, 1]");
+  if (reader.has("gemm_efficiency")) {
+    const core::Json& table = reader.array("gemm_efficiency");
+    for (std::size_t i = 0; i < table.size(); ++i) {
+      const core::Json& row = table[i];
+      const bool ok = row.is_array() && row.size() == 2 && row[0].is_number() && row[1].is_number() &&
+                      row[0].get<double>() > 0 && row[1].get<double>() > 0 && row[1].get<double>() <= 1 &&
+                      (gpu.gemm_efficiency.empty() || row[0].get<double>() > gpu.gemm_efficiency.back().first);
+      if (!ok)
+        throw core::ConfigError(reader.file(), reader.pointer_of("gemm_efficiency") + "/" + std::to_string(i),
+                                "expected [flops of one GEMM, efficiency in (0, 1]] with increasing FLOPs");
+      gpu.gemm_efficiency.emplace_back(row[0].get<double>(), row[1].get<double>());
+    }
+  }
   reader.finish();
   return gpu;
 }
@@ -161,6 +190,11 @@ core::Json to_json(const GpuSpec& gpu) {
   out["idle_power_w"] = gpu.idle_power_w;
   out["max_power_w"] = gpu.max_power_w;
   out["matmul_efficiency"] = gpu.matmul_efficiency;
+  if (!gpu.gemm_efficiency.empty()) {
+    core::Json table = core::Json::array();
+    for (const auto& [f, e] : gpu.gemm_efficiency) table.push_back({f, e});
+    out["gemm_efficiency"] = table;
+  }
   return out;
 }
 

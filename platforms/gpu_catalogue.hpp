@@ -29,10 +29,16 @@ struct GpuSpec {
   /// Fraction of peak that large GEMMs reach (before calibration); effective speed =
   /// peak × matmul_efficiency.
   double matmul_efficiency = 0.7;
+  /// Measured efficiency of single GEMMs by size (FLOPs of one GEMM → fraction of peak), sorted
+  /// by FLOPs; empty: every GEMM runs at matmul_efficiency. Written by `frugalsim calibrate`.
+  std::vector<std::pair<double, double>> gemm_efficiency;
 
   /// Peak for `p`; throws std::invalid_argument if the GPU does not support it (the message
   /// names the GPU, the precisions it has and its fallback for `p`, if any).
   double peak(core::Precision p) const;
+  /// Fraction of peak reached by one GEMM of `flops`: interpolated in log(FLOPs) over
+  /// gemm_efficiency (clamped at its ends), or matmul_efficiency when there is no table.
+  double gemm_efficiency_at(double flops) const;
   /// peak(p) × matmul_efficiency (same strictness as peak()).
   double effective_flops_per_s(core::Precision p) const;
   /// True when the GPU has a native peak for `p`.

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The calibration loop on this machine's CPU: benchmark the CPU device with 2 MPI ranks, fit the
+# cpu-local platform, run a small data-parallel program for real, and report how well the
+# uncalibrated and the calibrated simulator predict its iteration time.
+# Usage: scripts/calibration_loop.sh [BUILD_DIR] [OUT_DIR] [MAX_ERROR]
+# Exits non-zero unless the calibrated prediction is within MAX_ERROR (default 0.25) of the
+# measured iteration time and better than the uncalibrated one.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=$(cd "${1:-$root/build}" && pwd)
+out="${2:-$root/results/calibration/out}"
+max_error="${3:-0.25}"
+mkdir -p "$out"
+cd "$out"
+export OPENBLAS_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+mpi=(mpirun --oversubscribe --mca btl self,vader --mca oob_tcp_if_include lo -x OPENBLAS_NUM_THREADS -np 2)
+
+"$build/bin/frugalsim" plan "$root/results/calibration/study.json" -o program.json
+# GEMM shapes of the program itself, plus the default sweep; point-to-point and memory streaming.
+"${mpi[@]}" "$build/bin/frugal-real" bench --gemm --collectives --memory --program program.json \
+  --iterations 5 --warmup 2 --max-bytes 16MiB -o bench.json > bench.log
+"$build/bin/frugalsim" calibrate bench.json --platform cpu-local -o cpu-local.calibrated.json
+# --schedule streams: one thread per stream, the simulator's semantics (compute overlaps comm).
+"${mpi[@]}" "$build/bin/frugal-real" run program.json --schedule streams --iterations 3 --warmup 1 -o measurements.json
+"$build/bin/frugalsim" validate --platform cpu-local --program program.json --measurements measurements.json \
+  -o report.uncalibrated.json > validate.uncalibrated.log
+"$build/bin/frugalsim" validate --platform cpu-local.calibrated.json --program program.json \
+  --measurements measurements.json -o report.calibrated.json | tee validate.calibrated.log | head -2
+
+/usr/bin/python3 - "$max_error" <<'PY'
+import json, sys
+max_error = float(sys.argv[1])
+before = json.load(open("report.uncalibrated.json"))["iteration"]
+after = json.load(open("report.calibrated.json"))["iteration"]
+print(f"measured iteration {after['measured_s']:.4f} s; predicted uncalibrated {before['simulated_s']:.4f} s "
+      f"({100 * before['relative_error']:+.1f} %), calibrated {after['simulated_s']:.4f} s ({100 * after['relative_error']:+.1f} %)")
+ok = abs(after["relative_error"]) <= max_error and abs(after["relative_error"]) < abs(before["relative_error"])
+sys.exit(0 if ok else 1)
+PY

@@ -1,0 +1,123 @@
+// calibrate and validate commands (see calibration_commands.hpp).
+#include "sim/app/calibration_commands.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include <boost/program_options.hpp>
+
+#include "platforms/cluster_spec.hpp"
+#include "sim/calibration/calibration.hpp"
+#include "sim/engine/simulation.hpp"
+
+namespace frugal::app {
+namespace {
+
+namespace po = boost::program_options;
+using core::Json;
+
+void write_atomically(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    out << text;
+    if (!out) throw core::ConfigError(path, "", "cannot write file");
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+}  // namespace
+
+int cmd_calibrate(const std::vector<std::string>& args) {
+  std::vector<std::string> benches;
+  std::string platform, output, node_type, precision = "fp32";
+  po::options_description opts("calibrate options");
+  opts.add_options()("help,h", "show this help")("platform", po::value(&platform)->required(), "cluster file or name to calibrate")(
+      "output,o", po::value(&output)->required(), "calibrated cluster file to write")(
+      "node-type", po::value(&node_type), "only this node type (default: all)")(
+      "precision", po::value(&precision), "precision the GEMMs were measured in (efficiency is relative to its peak)");
+  po::options_description hidden;
+  hidden.add_options()("bench", po::value(&benches), "bench files");
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::positional_options_description pos;
+  pos.add("bench", -1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  if (vm.count("help")) {
+    std::cout << "usage: frugalsim calibrate BENCH.json... --platform P.json -o P_CAL.json\n" << opts;
+    return 0;
+  }
+  po::notify(vm);
+  if (benches.empty()) throw po::error("no bench file (run `frugal-real bench -o bench.json` first)");
+
+  const bool is_path = platform.find('/') != std::string::npos || platform.ends_with(".json");
+  const std::filesystem::path platform_file =
+      is_path ? std::filesystem::path(platform) : platforms::platform_data_dir() / "clusters" / (platform + ".json");
+  const Json doc = core::load_json_file(platform_file);
+  const auto cluster = platforms::read_cluster(doc, platform_file.string(), "", platforms::GpuCatalogue::shipped());
+  std::vector<Json> loaded;
+  for (const auto& b : benches) loaded.push_back(core::load_json_file(b));
+  const auto p = core::parse_precision(precision);
+  const auto& gpu = cluster.gpu_spec(0);
+  const calibration::Fit fit = calibration::fit_benches(loaded, benches, gpu.peak(gpu.runs_as(p)));
+  const Json calibrated = calibration::apply_fit(doc, fit, benches, node_type);
+  // The result must read back as a cluster before it is written.
+  (void)platforms::read_cluster(calibrated, output, "", platforms::GpuCatalogue::shipped());
+  write_atomically(output, calibrated.dump(2) + "\n");
+  std::printf("matmul efficiency %.3f (largest GEMM), %zu GEMM sizes; memory %.2f GB/s; link alpha %.2f us beta %.3f GB/s (R2 %.3f)\n",
+              fit.matmul_efficiency, fit.gemm_efficiency.size(), fit.memory_bandwidth_bytes_per_s / 1e9,
+              fit.link.alpha_s * 1e6, fit.link.beta_bytes_per_s / 1e9, fit.link.r2);
+  std::cout << "calibrated platform: " << output << "\n";
+  return 0;
+}
+
+int cmd_validate(const std::vector<std::string>& args) {
+  std::string platform, program_file, measurements_file, output;
+  po::options_description opts("validate options");
+  opts.add_options()("help,h", "show this help")("platform", po::value(&platform)->required(), "cluster file or name")(
+      "program", po::value(&program_file)->required(), "program that was run (frugalsim plan)")(
+      "measurements", po::value(&measurements_file)->required(), "frugal-real run output")(
+      "output,o", po::value(&output), "report JSON (default: print only)");
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(opts).run(), vm);
+  if (vm.count("help")) {
+    std::cout << "usage: frugalsim validate --platform P.json --program PROGRAM.json --measurements M.json [-o R.json]\n" << opts;
+    return 0;
+  }
+  po::notify(vm);
+  const auto cluster = platforms::load_cluster(platform, platforms::GpuCatalogue::shipped());
+  const auto prog = program::load_program(program_file);
+  const Json measured = core::load_json_file(measurements_file);
+  if (measured.value("format", "") != "frugal-real-measurements")
+    throw core::ConfigError(measurements_file, "/format", "not a frugal-real measurements file");
+  engine::EngineOptions eo;
+  eo.iterations = 1;
+  eo.precision = core::parse_precision(prog.metadata.value("precision", "bf16"));
+  const auto simulated = engine::simulate(cluster, prog, eo);
+  Json report = calibration::compare(prog, simulated, measured);
+  report["platform"] = platform;
+  report["program"] = program_file;
+  report["measurements"] = measurements_file;
+  const Json& it = report.at("iteration");
+  std::printf("iteration: simulated %.6f s, measured %.6f s, error %+.1f %%\n", it.at("simulated_s").get<double>(),
+              it.at("measured_s").get<double>(), 100 * it.at("relative_error").get<double>());
+  std::printf("ops compared: %d, MAPE %.1f %% (compute ops %.1f %%)\n", report.at("ops_compared").get<int>(),
+              100 * report.at("mape_ops").get<double>(), 100 * report.at("mape_compute_ops").get<double>());
+  std::printf("%-6s %-34s %-12s %12s %12s %8s\n", "rank", "op", "kind", "simulated_s", "measured_s", "error");
+  int shown = 0;
+  for (const Json& row : report.at("ops")) {
+    if (shown++ >= 20) break;
+    std::printf("%-6d %-34.34s %-12s %12.6f %12.6f %+7.1f%%\n", row.at("rank").get<int>(), row.at("name").get<std::string>().c_str(),
+                row.at("kind").get<std::string>().c_str(), row.at("simulated_s").get<double>(), row.at("measured_s").get<double>(),
+                100 * row.at("relative_error").get<double>());
+  }
+  if (!output.empty()) {
+    write_atomically(output, report.dump(2) + "\n");
+    std::cout << "report: " << output << " (plot: /usr/bin/python3 scripts/plot_validation.py " << output << ")\n";
+  }
+  return 0;
+}
+
+}  // namespace frugal::app

@@ -1,0 +1,187 @@
+// Fits of bench measurements, and simulated-vs-measured comparison.
+#include "sim/calibration/calibration.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <sstream>
+
+namespace frugal::calibration {
+namespace {
+
+using core::ConfigError;
+using core::Json;
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+const Json& section(const Json& bench, const std::string& file, const std::string& key) {
+  if (!bench.is_object() || bench.value("format", "") != "frugal-real-bench")
+    throw ConfigError(file, "/format", "not a frugal-real bench file (expected \"format\": \"frugal-real-bench\")");
+  if (!bench.contains(key) || !bench.at(key).is_array() || bench.at(key).empty())
+    throw ConfigError(file, "/" + key, "missing or empty: run `frugal-real bench` with this section");
+  return bench.at(key);
+}
+
+std::string shown(double v) {
+  std::ostringstream s;
+  s.precision(4);
+  s << v;
+  return s.str();
+}
+
+}  // namespace
+
+AlphaBeta fit_alpha_beta(const std::vector<std::pair<double, double>>& pts) {
+  AlphaBeta out;
+  out.points = static_cast<int>(pts.size());
+  if (pts.size() < 2) return out;
+  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (const auto& [x, y] : pts) {
+    sx += x;
+    sy += y;
+    sxx += x * x;
+    sxy += x * y;
+  }
+  const double n = static_cast<double>(pts.size());
+  const double slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+  const double intercept = (sy - slope * sx) / n;
+  out.alpha_s = std::max(0.0, intercept);
+  out.beta_bytes_per_s = slope > 0 ? 1.0 / slope : 0;
+  double ss_res = 0, ss_tot = 0;
+  for (const auto& [x, y] : pts) {
+    const double f = out.alpha_s + (slope > 0 ? x * slope : 0);
+    ss_res += (y - f) * (y - f);
+    ss_tot += (y - sy / n) * (y - sy / n);
+  }
+  out.r2 = ss_tot > 0 ? 1 - ss_res / ss_tot : 1;
+  return out;
+}
+
+Fit fit_benches(const std::vector<Json>& benches, const std::vector<std::string>& files, double peak_flops_per_s) {
+  Fit fit;
+  std::map<double, std::vector<double>> efficiency;  // GEMM FLOPs → efficiencies seen
+  std::vector<std::pair<double, double>> p2p, all_reduce;
+  std::vector<double> streaming;
+  double largest_stream = 0;
+  for (std::size_t b = 0; b < benches.size(); ++b) {
+    const Json& bench = benches[b];
+    const std::string& file = files[b];
+    for (const Json& g : section(bench, file, "gemm")) {
+      const double flops = g.at("flops").get<double>() / std::max<double>(1, g.value("batch", 1));
+      efficiency[flops].push_back(g.at("flops_per_s").get<double>() / peak_flops_per_s);
+    }
+    for (const Json& c : section(bench, file, "collectives")) {
+      // Two ranks exchanging S bytes: T = α_route + S/β (a route inside a node crosses two links).
+      if (c.at("bytes").get<double>() <= 0) continue;
+      const auto point = std::make_pair(c.at("bytes").get<double>(), c.at("time_s").at("median").get<double>());
+      if (c.at("collective") == "send_recv") p2p.push_back(point);
+      else if (c.at("collective") == "all_reduce" && c.at("group_size") == 2) all_reduce.push_back(point);
+    }
+    if (bench.contains("memory"))
+      for (const Json& m : bench.at("memory")) largest_stream = std::max(largest_stream, m.at("bytes").get<double>());
+    if (bench.contains("memory"))
+      for (const Json& m : bench.at("memory"))
+        if (m.at("bytes").get<double>() >= largest_stream / 4) streaming.push_back(m.at("bandwidth_bytes_per_s").get<double>());
+    fit.precision = bench.at("manifest").at("device").value("kind", "cpu") == "cpu" ? "fp32" : "bf16";
+  }
+  for (const auto& [flops, effs] : efficiency) fit.gemm_efficiency.emplace_back(flops, std::min(1.0, median(effs)));
+  if (fit.gemm_efficiency.empty()) throw ConfigError(files.front(), "/gemm", "no GEMM measurement");
+  fit.matmul_efficiency = fit.gemm_efficiency.back().second;
+  fit.memory_bandwidth_bytes_per_s = median(streaming);
+  // A 2-rank ring all-reduce moves S once each way: T = 2α + S/β — the same fit, used when no
+  // point-to-point figures were measured.
+  fit.link = fit_alpha_beta(p2p.empty() ? all_reduce : p2p);
+  if (p2p.empty()) fit.link.alpha_s /= 2;
+  return fit;
+}
+
+Json apply_fit(const Json& cluster_doc, const Fit& fit, const std::vector<std::string>& files, const std::string& node_type) {
+  Json doc = cluster_doc;
+  std::string from;
+  for (const auto& f : files) from += (from.empty() ? "" : ", ") + f;
+  std::ostringstream note;
+  note << "Calibrated by frugalsim calibrate from " << from << ": matmul efficiency " << shown(fit.matmul_efficiency)
+       << " (largest GEMM), GEMM efficiency table of " << fit.gemm_efficiency.size() << " sizes";
+  if (fit.memory_bandwidth_bytes_per_s > 0) note << ", memory bandwidth " << shown(fit.memory_bandwidth_bytes_per_s / 1e9) << " GB/s";
+  if (fit.link.beta_bytes_per_s > 0)
+    note << ", intra-node point-to-point alpha " << shown(fit.link.alpha_s * 1e6) << " us beta "
+         << shown(fit.link.beta_bytes_per_s / 1e9) << " GB/s (R2 " << shown(fit.link.r2) << ", " << fit.link.points
+         << " sizes)";
+  note << ".";
+  bool applied = false;
+  for (auto it = doc.at("node_types").begin(); it != doc.at("node_types").end(); ++it) {
+    if (!node_type.empty() && it.key() != node_type) continue;
+    applied = true;
+    Json& t = it.value();
+    Json gpu = t.at("gpu");
+    if (gpu.is_string()) {
+      gpu = platforms::to_json(platforms::GpuCatalogue::shipped().get(gpu.get<std::string>()));
+    }
+    gpu["matmul_efficiency"] = fit.matmul_efficiency;
+    Json table = Json::array();
+    for (const auto& [f, e] : fit.gemm_efficiency) table.push_back({f, e});
+    gpu["gemm_efficiency"] = table;
+    if (fit.memory_bandwidth_bytes_per_s > 0) {
+      gpu.erase("hbm_bandwidth");
+      gpu["hbm_bandwidth_bytes_per_s"] = fit.memory_bandwidth_bytes_per_s;
+    }
+    gpu["source"] = gpu.value("source", std::string()) + (gpu.contains("source") ? " " : "") + note.str();
+    t["gpu"] = gpu;
+    if (fit.link.beta_bytes_per_s > 0) {
+      Json& link = t.at("intra_node");
+      for (const char* k : {"bandwidth", "latency"}) link.erase(k);
+      link["bandwidth_bytes_per_s"] = fit.link.beta_bytes_per_s;
+      link["latency_s"] = fit.link.alpha_s / 2;  // two links per route inside a node
+    }
+  }
+  if (!applied) throw ConfigError("--node-type", "", "no node type \"" + node_type + "\" in the platform");
+  doc["source"] = doc.value("source", std::string()) + (doc.contains("source") ? " " : "") + note.str();
+  return doc;
+}
+
+Json compare(const program::Program& program, const engine::SimulationResult& simulated, const Json& measurements,
+             double min_op_s) {
+  // Simulated duration per (rank, op name, occurrence) from the timeline of the last iteration.
+  std::map<std::pair<int, std::string>, double> sim_ops;
+  const int last = simulated.iterations - 1;
+  for (const auto& e : simulated.timeline)
+    if (e.iteration == last) sim_ops[{e.rank, e.name}] += e.end_s - e.start_s;
+  Json rows = Json::array();
+  double abs_sum = 0, abs_compute = 0;
+  int n = 0, n_compute = 0;
+  for (const Json& op : measurements.at("ops")) {
+    const int rank = op.at("rank").get<int>();
+    const std::string name = op.at("name").get<std::string>();
+    const double measured = op.at("time_s").at("median").get<double>();
+    auto it = sim_ops.find({rank, name});
+    if (it == sim_ops.end() || measured < min_op_s) continue;
+    const double err = (it->second - measured) / measured;
+    const std::string kind = op.value("kind", "");
+    rows.push_back({{"rank", rank}, {"op", op.value("op", -1)}, {"name", name}, {"kind", kind},
+                    {"simulated_s", it->second}, {"measured_s", measured}, {"relative_error", err}});
+    abs_sum += std::abs(err);
+    ++n;
+    if (kind == "compute") {
+      abs_compute += std::abs(err);
+      ++n_compute;
+    }
+  }
+  const double measured_iter = measurements.at("iterations").at("median_s").get<double>();
+  const double simulated_iter = simulated.makespan_s / simulated.iterations;
+  return Json{{"iteration", {{"simulated_s", simulated_iter},
+                             {"measured_s", measured_iter},
+                             {"absolute_error_s", simulated_iter - measured_iter},
+                             {"relative_error", (simulated_iter - measured_iter) / measured_iter}}},
+              {"ops_compared", n},
+              {"mape_ops", n ? abs_sum / n : 0.0},
+              {"mape_compute_ops", n_compute ? abs_compute / n_compute : 0.0},
+              {"program_ranks", program.ranks.size()},
+              {"ops", rows}};
+}
+
+}  // namespace frugal::calibration
