@@ -9,6 +9,7 @@
 #include <boost/program_options.hpp>
 
 #include "policies/lowering.hpp"
+#include "sim/app/calibration_commands.hpp"
 #include "sim/campaign/campaign.hpp"
 #include "sim/engine/simulation.hpp"
 #include "sim/metrics/campaign_summary.hpp"
@@ -27,6 +28,8 @@ constexpr const char* kUsage =
     "  run STUDY.json [-o DIR] [--set /json/pointer=value]...   simulate a study, write results\n"
     "  plan STUDY.json [-o PROGRAM.json] [--set ...]            write the lowered per-rank program\n"
     "  list                                                     shipped models, GPUs, clusters, policies\n"
+    "  calibrate BENCH.json... --platform P -o P_CAL.json       fit a platform to frugal-real benchmarks\n"
+    "  validate --platform P --program PROG --measurements M    simulated vs measured error\n"
     "  version                                                  version and git revision\n"
     "exit codes: 0 ok, 1 usage, 2 bad input, 3 internal error\n";
 
@@ -247,6 +250,8 @@ int run_main(int argc, char** argv) {
     if (command == "run") return cmd_run(rest, argc, argv);
     if (command == "plan") return cmd_plan(rest);
     if (command == "list") return cmd_list();
+    if (command == "calibrate") return cmd_calibrate(rest);
+    if (command == "validate") return cmd_validate(rest);
     if (command == "version") {
       std::cout << "frugalsim " << FRUGALSIM_VERSION << " (" << FRUGALSIM_GIT_REVISION << ")\n";
       return 0;

@@ -112,14 +112,20 @@ CampaignOutcome run_campaign(const study::Study& s, const program::Program& prog
         l.note = "the parallelism policy cannot plan " + std::to_string(u) + " replica groups: " + e.message();
         continue;
       }
-      const auto memory = metrics::check_memory(prog, reduced);
-      if (!memory.fits()) {
-        const auto over = memory.overflowing_ranks();
-        l.note = "does not fit: rank " + std::to_string(over.front()) + " needs " +
-                 std::to_string(memory.peak_bytes[over.front()] / 1073741824.0) + " GiB of " +
-                 std::to_string(memory.capacity_bytes[over.front()] / 1073741824.0) + " GiB";
-        continue;
-      }
+    }
+    const auto memory = metrics::check_memory(prog, reduced);
+    std::size_t worst = 0;
+    for (std::size_t r = 0; r < memory.peak_bytes.size(); ++r)
+      if (memory.peak_bytes[r] / memory.capacity_bytes[r] > memory.peak_bytes[worst] / memory.capacity_bytes[worst]) worst = r;
+    if (!memory.peak_bytes.empty()) {
+      l.peak_memory_bytes = memory.peak_bytes[worst];
+      l.memory_capacity_bytes = memory.capacity_bytes[worst];
+    }
+    if (!memory.fits()) {
+      l.note = "does not fit in GPU memory: rank " + std::to_string(worst) + " needs " +
+               std::to_string(memory.peak_bytes[worst] / 1073741824.0) + " GiB of " +
+               std::to_string(memory.capacity_bytes[worst] / 1073741824.0) + " GiB";
+      continue;
     }
     l.data_parallel = prog.metadata.at("plan").at("data_parallel_size").get<int>();
     if (spec.iteration_time_s > 0) {

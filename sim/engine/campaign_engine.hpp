@@ -26,6 +26,9 @@ struct CampaignLayout {
   double iteration_s = 0;               ///< duration of one iteration at full speed
   double energy_j_per_iteration = 0;    ///< all GPUs of the layout, one iteration
   bool allowed = false;                 ///< a plan exists and fits memory
+  /// Static memory check of the layout's program: the GPU closest to its capacity (peak, capacity).
+  double peak_memory_bytes = 0;
+  double memory_capacity_bytes = 0;
   std::string origin;                   ///< "simulated", "interpolated", "given", "scaled"
   std::string note;                     ///< why not allowed, or how it was obtained
 };

@@ -9,6 +9,8 @@
 
 #include <simgrid/s4u.hpp>
 
+#include "sim/engine/coarse_collectives.hpp"
+
 namespace sg4 = simgrid::s4u;
 
 namespace frugal::engine {
@@ -150,6 +152,7 @@ GroupLayout make_group_layout(int id, const program::Group& group, const std::ve
     local_of_pos[p] = static_cast<int>(g.by_node[it->second].size());
     g.by_node[it->second].push_back(g.ranks[p]);
   }
+  g.nodes = static_cast<int>(g.by_node.size());
   const std::size_t per_node = g.by_node.empty() ? 0 : g.by_node.front().size();
   g.hierarchical_ok = g.by_node.size() >= 2 && per_node >= 2 &&
                       std::all_of(g.by_node.begin(), g.by_node.end(),
@@ -166,7 +169,7 @@ GroupLayout make_group_layout(int id, const program::Group& group, const std::ve
   return g;
 }
 
-void run_collective(CommContext& ctx, int rank, const program::Collective& c) {
+void run_collective(CommContext& ctx, int rank, const program::Collective& c, int op_index, int iteration) {
   if (c.group < 0 || c.group >= static_cast<int>(ctx.groups.size()))
     throw std::invalid_argument("collective on unknown group " + std::to_string(c.group));
   const GroupLayout& g = ctx.groups[c.group];
@@ -177,8 +180,24 @@ void run_collective(CommContext& ctx, int rank, const program::Collective& c) {
     throw std::invalid_argument("rank " + std::to_string(rank) + " is not a member of group " +
                                 std::to_string(c.group) + " (\"" + g.name + "\")");
   const int pos = found->second;
+  if (c.kind == program::CollectiveKind::kBroadcast && g.position.find(static_cast<int>(c.root.value)) == g.position.end())
+    throw std::invalid_argument("broadcast root " + std::to_string(c.root.value) + " is not a member of group " +
+                                std::to_string(c.group) + " (\"" + g.name + "\")");
   const std::string prefix = collective_prefix(c);
   const std::uint64_t ring_chunk = to_bytes(c.bytes / n);
+
+  // Coarse paths (coarse_collectives.hpp): a collapsed group is run by its representative
+  // alone; a group whose members are all simulated injects its copies from its first member.
+  if (ctx.representatives != nullptr && g.simulated_members == 1) {
+    inject_collective_copies(ctx, rank, op_index, g, c);
+    run_collective_collapsed(ctx, rank, g, c);
+    return;
+  }
+  if (ctx.aggregate && c.kind != program::CollectiveKind::kAllToAll) {
+    run_collective_aggregate(ctx, rank, g, c, prefix, iteration, op_index);  // injects copies after its barrier
+    return;
+  }
+  if (leads_group(ctx, rank, g)) inject_collective_copies(ctx, rank, op_index, g, c);
 
   switch (c.kind) {
     case program::CollectiveKind::kAllReduce:
@@ -216,19 +235,23 @@ void run_collective(CommContext& ctx, int rank, const program::Collective& c) {
   }
 }
 
-double run_send(CommContext& ctx, int rank, const program::PointToPoint& p) {
+double run_send(CommContext& ctx, int rank, const program::PointToPoint& p, int op_index) {
   if (!(p.bytes > 0)) return sg4::Engine::get_clock();
-  sg4::Mailbox* box = sg4::Mailbox::by_name(p2p_mailbox(rank, static_cast<int>(p.peer.value), p.tag));
+  const int peer = simulated_rank(ctx, static_cast<int>(p.peer.value));
+  sg4::Mailbox* box = sg4::Mailbox::by_name(p2p_mailbox(rank, peer, p.tag));
   sg4::CommPtr send = box->put_async(&g_payload, to_bytes(p.bytes));
   ++ctx.activities;
+  note_p2p_post(ctx, rank, op_index, p, true);
   send->wait();
   return send->get_start_time();
 }
 
-double run_recv(CommContext& ctx, int rank, const program::PointToPoint& p) {
+double run_recv(CommContext& ctx, int rank, const program::PointToPoint& p, int op_index) {
   if (!(p.bytes > 0)) return sg4::Engine::get_clock();
-  sg4::Mailbox* box = sg4::Mailbox::by_name(p2p_mailbox(static_cast<int>(p.peer.value), rank, p.tag));
+  const int peer = simulated_rank(ctx, static_cast<int>(p.peer.value));
+  sg4::Mailbox* box = sg4::Mailbox::by_name(p2p_mailbox(peer, rank, p.tag));
   sg4::CommPtr recv = box->get_async<void>(&g_sink);
+  note_p2p_post(ctx, rank, op_index, p, false);
   recv->wait();
   return recv->get_start_time();
 }

@@ -6,10 +6,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "platforms/cluster_spec.hpp"
 #include "sim/program/program.hpp"
 
 namespace simgrid::s4u {
@@ -32,10 +34,21 @@ struct GroupLayout {
   std::vector<std::vector<int>> by_local;  ///< local index l → the l-th member of every node
   std::vector<int> node_slot;              ///< index in `ranks` → node slot m
   std::vector<int> local_index;            ///< index in `ranks` → local index l
+  int nodes = 0;                           ///< distinct nodes of the members
+  /// Members that run as actors (all unless representatives stand for identical ranks); a group
+  /// with one simulated member of several is "collapsed" (see coarse_collectives.hpp).
+  int simulated_members = 0;
+  /// Cached by the aggregate model (coarse_collectives.cpp): slowest-edge latency of the member
+  /// ring [0], of the node-local rings [1] and of the cross-node rings [2]; < 0 until computed.
+  mutable double ring_latency_s[3] = {-1, -1, -1};
+  mutable double ring_bandwidth_bytes_per_s = -1;  ///< smallest bandwidth on the member ring
 };
 
 /// `rank_node[r]` is the node of rank r's GPU.
 GroupLayout make_group_layout(int id, const program::Group& group, const std::vector<int>& rank_node);
+
+struct CoarseState;        // coarse_collectives.cpp: barriers and rendezvous bookkeeping
+struct Representatives;    // coarse_replicas.hpp
 
 /// What the algorithms read and update; owned by the executor, shared by all actors (SimGrid
 /// runs actors one at a time, so plain fields are safe).
@@ -43,7 +56,17 @@ struct CommContext {
   std::vector<simgrid::s4u::Host*> rank_gpu;  ///< rank → its GPU host
   std::vector<simgrid::s4u::Host*> rank_cpu;  ///< rank → its node's CPU host
   std::vector<GroupLayout> groups;            ///< Program::groups, same indices
-  std::uint64_t activities = 0;               ///< executions and communications started
+  std::uint64_t activities = 0;               ///< executions, communications and sleeps started
+  /// Collective model: false = step by step (the reference), true = aggregate.
+  bool aggregate = false;
+  const platforms::Cluster* cluster = nullptr;   ///< for route costs (gpu_path)
+  std::vector<int> rank_gpu_index;               ///< rank → global GPU index
+  std::vector<int> rank_node;                    ///< rank → node id
+  const program::Program* program = nullptr;     ///< the ops of identical ranks (copies)
+  /// Non-null when representatives stand for identical ranks: peers are redirected to their
+  /// representatives and the copies' traffic is injected (coarse_collectives.hpp).
+  const Representatives* representatives = nullptr;
+  std::shared_ptr<CoarseState> coarse;           ///< created by the executor
 };
 
 /// Broadcast splits S into chunks of this size (at most kMaxBroadcastChunks) and pipelines them
@@ -67,15 +90,20 @@ int broadcast_chunks(double bytes);
 ///   (n−1)/n·S leaves it); pairwise exchange in n−1 steps, step s sending S/n to position
 ///   p+s and receiving from p−s: T = (n−1)·α + (n−1)/n·S/β.
 /// Zero bytes or a single member: returns at once.
-void run_collective(CommContext& ctx, int rank, const program::Collective& c);
+/// That is the step-by-step model. With CommContext::aggregate, or when representatives stand
+/// for identical ranks, coarse_collectives.hpp runs it instead. `op_index` (the op in the
+/// rank's program) finds the copies' ops; `iteration` tells the program's iterations apart.
+void run_collective(CommContext& ctx, int rank, const program::Collective& c, int op_index = -1, int iteration = 0);
 
 /// Point-to-point: mailbox per (src, dst, tag); send and recv each return when the transfer is
 /// done: T = α + S/β from the later of the two posts. Zero bytes: returns at once.
 /// Both return the simulated time the transfer started (when send and recv matched; the call
 /// time for zero bytes), so callers can tell waiting for the peer (a pipeline bubble) from data
 /// in flight.
-double run_send(CommContext& ctx, int rank, const program::PointToPoint& p);
-double run_recv(CommContext& ctx, int rank, const program::PointToPoint& p);
+/// With representatives, the peer is redirected to its representative and the copies'
+/// transfers start with the transfer (note_p2p_post); `op_index` is the op in the rank's program.
+double run_send(CommContext& ctx, int rank, const program::PointToPoint& p, int op_index = -1);
+double run_recv(CommContext& ctx, int rank, const program::PointToPoint& p, int op_index = -1);
 
 /// Transfer between `from` and `to` hosts without a receiving actor (copies over PCIe,
 /// checkpoint writes to the node's CPU). Zero bytes: returns at once.

@@ -15,7 +15,10 @@
 #include <simgrid/version.h>
 
 #include "sim/core/error.hpp"
+#include "sim/engine/coarse_collectives.hpp"
+#include "sim/engine/coarse_replicas.hpp"
 #include "sim/engine/collectives.hpp"
+#include "sim/engine/compute_cost.hpp"
 #include "sim/program/memory_ledger.hpp"
 
 namespace sg4 = simgrid::s4u;
@@ -120,14 +123,25 @@ struct Executor::Impl {
   std::array<bool, kCollectiveKinds> collective_seen{};
   bool deadlocked = false;
   std::exception_ptr error;
+  CollectiveModel collective_model = CollectiveModel::kStepByStep;  ///< resolved (never kAuto)
+  Representatives reps;  ///< reps.applied: only representatives run (coarse_replicas.hpp)
 
   Impl(const platforms::Cluster& c, const program::Program& p, const EngineOptions& o, const BuiltPlatform& platform)
       : cluster(c), program(p), options(o) {
     const int n_ranks = static_cast<int>(p.ranks.size());
+    const bool coarse = n_ranks > o.coarse_above_ranks;
+    collective_model = o.collective_model != CollectiveModel::kAuto ? o.collective_model
+                       : coarse                                    ? CollectiveModel::kAggregate
+                                                                   : CollectiveModel::kStepByStep;
+    if (o.identical_ranks == IdenticalRanks::kRepresentatives || (o.identical_ranks == IdenticalRanks::kAuto && coarse))
+      reps = find_representatives(c, p);
+    else
+      reps.note = o.identical_ranks == IdenticalRanks::kAuto ? "program at or below coarse_above_ranks" : "not requested";
     ranks.resize(n_ranks);
     ctx.rank_gpu.resize(n_ranks);
     ctx.rank_cpu.resize(n_ranks);
     std::vector<int> rank_node(n_ranks);
+    ctx.rank_gpu_index.resize(n_ranks);
     for (int r = 0; r < n_ranks; ++r) {
       const program::RankProgram& rp = p.ranks[r];
       const std::string where = "rank " + std::to_string(r);
@@ -142,7 +156,9 @@ struct Executor::Impl {
       rr.cpu = platform.cpu_hosts[rank_node[r]];
       rr.speed_flops_per_s = rr.gpu->get_speed();
       rr.hbm_bytes_per_s = c.gpu_spec(rp.gpu).hbm_bandwidth_bytes_per_s;
-      rr.done.assign(rp.ops.size(), 0);
+      ctx.rank_gpu_index[r] = rp.gpu;
+      const bool runs = !reps.applied || reps.is_simulated(r);
+      if (runs) rr.done.assign(rp.ops.size(), 0);
       for (int s = 0; s < kStreams; ++s) rr.streams[s].stream = static_cast<program::Stream>(s);
       for (std::size_t i = 0; i < rp.ops.size(); ++i) {
         const program::Op& op = rp.ops[i];
@@ -156,19 +172,32 @@ struct Executor::Impl {
                                       "\"): memory-bound work on a GPU without HBM bandwidth");
         const int s = static_cast<int>(op.stream);
         if (s < 0 || s >= kStreams) throw std::invalid_argument(where + ": unknown stream");
-        rr.streams[s].ops.push_back(static_cast<int>(i));
+        if (runs) rr.streams[s].ops.push_back(static_cast<int>(i));
       }
       for (StreamState& st : rr.streams) st.finished = st.ops.empty();
       ctx.rank_gpu[r] = rr.gpu;
       ctx.rank_cpu[r] = rr.cpu;
     }
     ctx.groups.reserve(p.groups.size());
-    for (std::size_t g = 0; g < p.groups.size(); ++g)
+    for (std::size_t g = 0; g < p.groups.size(); ++g) {
       ctx.groups.push_back(make_group_layout(static_cast<int>(g), p.groups[g], rank_node));
+      GroupLayout& layout = ctx.groups.back();
+      for (const int r : layout.ranks) layout.simulated_members += (!reps.applied || reps.is_simulated(r)) ? 1 : 0;
+    }
+    ctx.aggregate = collective_model == CollectiveModel::kAggregate;
+    ctx.cluster = &c;
+    ctx.rank_node = std::move(rank_node);
+    ctx.program = &p;
+    ctx.representatives = reps.applied ? &reps : nullptr;
+    ctx.coarse = make_coarse_state();
   }
 
   void start() {
     for (RankRuntime& rr : ranks) {
+      if (reps.applied && !reps.is_simulated(rr.rank)) {
+        for (StreamState& st : rr.streams) st.finished = true;  // its representative runs for it
+        continue;
+      }
       for (const program::Memory& m : rr.program->resident) rr.ledger.alloc(m);
       if (rr.program->ops.empty()) continue;
       rr.mutex = sg4::Mutex::create();
@@ -238,7 +267,7 @@ struct Executor::Impl {
     const program::Stream stream = st.stream;
     sg4::Actor::create("send", rr.gpu, [this, &rr, &op, idx, iteration, start_s, stream]() {
       try {
-        const double matched_s = run_send(ctx, rr.rank, op.p2p());
+        const double matched_s = run_send(ctx, rr.rank, op.p2p(), idx);
         record(rr, stream, op, iteration, start_s, sg4::Engine::get_clock(), op.p2p().bytes, 0, matched_s);
         --rr.sends_in_flight;
         mark_done(rr, idx);
@@ -264,6 +293,7 @@ struct Executor::Impl {
   }
 
   void execute(RankRuntime& rr, const StreamState& st, const program::Op& op, int iteration) {
+    const int idx = static_cast<int>(&op - rr.program->ops.data());  // the copies' ops have this index
     const double start_s = sg4::Engine::get_clock();
     double busy_from_s = start_s;
     double bytes = 0, flops = 0;
@@ -271,10 +301,9 @@ struct Executor::Impl {
       case OpKind::kCompute: {
         const program::Compute& c = op.compute();
         flops = c.flops;
-        // Memory-bound work runs at HBM bandwidth: memory_bytes / hbm seconds, expressed as
-        // flops at the host's speed so that one Exec covers both terms.
-        const double amount =
-            std::max(0.0, c.flops) + (c.memory_bytes > 0 ? c.memory_bytes * rr.speed_flops_per_s / rr.hbm_bytes_per_s : 0);
+        // GEMMs at their calibrated efficiency and memory-bound work at HBM bandwidth, expressed
+        // as flops at the host's speed so that one Exec covers every term.
+        const double amount = compute_exec_amount(c, cluster.gpu_spec(rr.program->gpu), rr.speed_flops_per_s);
         if (amount > 0) {
           sg4::ExecPtr exec = sg4::Exec::init();
           exec->set_flops_amount(amount);
@@ -287,16 +316,16 @@ struct Executor::Impl {
       }
       case OpKind::kCollective:
         bytes = op.collective().bytes;
-        run_collective(ctx, rr.rank, op.collective());
+        run_collective(ctx, rr.rank, op.collective(), idx, iteration);
         break;
       case OpKind::kSend:
         bytes = op.p2p().bytes;
-        run_send(ctx, rr.rank, op.p2p());
+        run_send(ctx, rr.rank, op.p2p(), idx);
         break;
       case OpKind::kRecv:
         bytes = op.p2p().bytes;
         // Waiting for the sender to post is idle time (a pipeline bubble), not communication.
-        busy_from_s = std::max(start_s, run_recv(ctx, rr.rank, op.p2p()));
+        busy_from_s = std::max(start_s, run_recv(ctx, rr.rank, op.p2p(), idx));
         break;
       case OpKind::kCopy:
         bytes = op.copy().bytes;
@@ -333,7 +362,8 @@ struct Executor::Impl {
     }
     if (op.kind == OpKind::kCollective) {
       const int k = static_cast<int>(op.collective().kind);
-      collective_busy_s[k] += end_s - start_s;
+      // A representative's op stands for its whole class (reps.class_size is 1 without them).
+      collective_busy_s[k] += (end_s - start_s) * (reps.applied ? reps.class_size(rr.rank) : 1);
       collective_seen[k] = true;
     }
     rr.finish_s = std::max(rr.finish_s, end_s);
@@ -434,6 +464,17 @@ struct Executor::Impl {
       s.energy_j = sg_host_get_consumed_energy(rr.gpu);
       result.makespan_s = std::max(result.makespan_s, rr.finish_s);
     }
+    // Ranks that a representative stood for: its figures (same node type, same program).
+    result.representative.resize(ranks.size());
+    result.simulated_ranks = 0;
+    for (std::size_t r = 0; r < ranks.size(); ++r) {
+      const int rep = reps.applied ? reps.representative_of(static_cast<int>(r)) : static_cast<int>(r);
+      result.representative[r] = rep;
+      if (rep == static_cast<int>(r)) ++result.simulated_ranks;
+      else result.ranks[r] = result.ranks[static_cast<std::size_t>(rep)];
+    }
+    result.collective_model = collective_model;
+    result.representatives_note = reps.applied ? "" : reps.note;
     for (int k = 0; k < kCollectiveKinds; ++k)
       if (collective_seen[k])
         result.collective_busy_s[program::to_string(static_cast<program::CollectiveKind>(k))] = collective_busy_s[k];

@@ -16,6 +16,10 @@ Json layout_json(const engine::CampaignLayout& l, const campaign::CampaignOutcom
             {"data_parallel_size", l.data_parallel},
             {"allowed", l.allowed},
             {"origin", l.origin}};
+  if (l.memory_capacity_bytes > 0) {
+    j["peak_memory_bytes"] = l.peak_memory_bytes;
+    j["memory_capacity_bytes"] = l.memory_capacity_bytes;
+  }
   if (l.allowed) {
     j["iteration_time_s"] = l.iteration_s;
     j["energy_j_per_iteration"] = l.energy_j_per_iteration;

@@ -48,7 +48,9 @@ TEST(Partition, RespectsMemoryAndReportsInfeasible) {
   const auto dp = partition_balanced(p);
   const auto bf = partition_brute_force(p);
   EXPECT_EQ(dp.feasible, bf.feasible);
-  if (dp.feasible) EXPECT_NEAR(dp.bottleneck_s, bf.bottleneck_s, 1e-12);
+  if (dp.feasible) {
+    EXPECT_NEAR(dp.bottleneck_s, bf.bottleneck_s, 1e-12);
+  }
   p.capacity_bytes = {1.0, 1.0};
   EXPECT_FALSE(partition_balanced(p).feasible);
 }

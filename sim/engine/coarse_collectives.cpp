@@ -1,0 +1,368 @@
+// Aggregate collectives, collapsed groups and copies (contracts in coarse_collectives.hpp).
+// Activities are created by actors only (SimGrid 3.32 scans the activities created without an
+// actor at every completion): helpers that inject copies are short-lived actors.
+#include "sim/engine/coarse_collectives.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <map>
+#include <tuple>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+
+#include <simgrid/s4u.hpp>
+
+#include "sim/engine/coarse_replicas.hpp"
+#include "sim/engine/platform_builder.hpp"
+
+namespace sg4 = simgrid::s4u;
+
+namespace frugal::engine {
+
+struct CoarseState {
+  struct BarrierEntry {
+    sg4::BarrierPtr barrier;
+    int leaving = 0;  ///< members that have not passed the closing barrier yet
+  };
+  struct Posts {
+    std::deque<int> send_ops;  ///< posted sends (their op index) not matched yet
+    int recvs = 0;             ///< posted receives not matched yet
+  };
+  std::unordered_map<std::string, BarrierEntry> barriers;
+  std::map<std::tuple<int, int, std::int64_t>, Posts> p2p;  ///< (source, destination, tag)
+};
+
+std::shared_ptr<CoarseState> make_coarse_state() { return std::make_shared<CoarseState>(); }
+
+namespace {
+
+int g_payload = 0;       // SimGrid refuses null payloads; nothing reads them
+void* g_sink = nullptr;  // outlives every actor
+
+std::uint64_t to_bytes(double bytes) { return bytes > 0 ? static_cast<std::uint64_t>(std::llround(bytes)) : 0; }
+
+/// One phase of an algorithm (see coarse_collectives.hpp).
+struct Phase {
+  enum class Shape { kRings, kChain, kPairwise };
+  Shape shape = Shape::kRings;
+  std::vector<const std::vector<int>*> rings;  ///< kRings: every ring; else the member list
+  int steps = 0;
+  std::uint64_t chunk_bytes = 0;
+  int latency_slot = 0;  ///< GroupLayout::ring_latency_s index
+  int root_pos = 0;      ///< kChain: chain starts here
+  int chunks = 1;        ///< kChain: pipelined pieces k
+};
+
+std::vector<Phase> phases_of(const GroupLayout& g, const program::Collective& c) {
+  const int n = static_cast<int>(g.ranks.size());
+  std::vector<Phase> out;
+  const std::uint64_t ring_chunk = to_bytes(c.bytes / n);
+  switch (c.kind) {
+    case program::CollectiveKind::kAllReduce:
+      if (c.algorithm == program::CollectiveAlgorithm::kHierarchical && g.hierarchical_ok) {
+        const int local = static_cast<int>(g.by_local.size());
+        const int nodes = static_cast<int>(g.by_node.size());
+        Phase intra{Phase::Shape::kRings, {}, local - 1, to_bytes(c.bytes / local), 1, 0, 1};
+        for (const auto& r : g.by_node) intra.rings.push_back(&r);
+        Phase across{Phase::Shape::kRings, {}, 2 * (nodes - 1), to_bytes(c.bytes / (local * nodes)), 2, 0, 1};
+        for (const auto& r : g.by_local) across.rings.push_back(&r);
+        out = {intra, across, intra};
+      } else {
+        out.push_back({Phase::Shape::kRings, {&g.ranks}, 2 * (n - 1), ring_chunk, 0, 0, 1});
+      }
+      break;
+    case program::CollectiveKind::kReduceScatter:
+    case program::CollectiveKind::kAllGather:
+      out.push_back({Phase::Shape::kRings, {&g.ranks}, n - 1, ring_chunk, 0, 0, 1});
+      break;
+    case program::CollectiveKind::kBroadcast: {
+      const auto root = g.position.find(static_cast<int>(c.root.value));
+      const int k = broadcast_chunks(c.bytes);
+      out.push_back({Phase::Shape::kChain, {&g.ranks}, n - 2 + k, to_bytes(c.bytes / k), 0,
+                     root == g.position.end() ? 0 : root->second, k});
+      break;
+    }
+    case program::CollectiveKind::kAllToAll:
+      out.push_back({Phase::Shape::kPairwise, {&g.ranks}, n - 1, ring_chunk, 0, 0, 1});
+      break;
+  }
+  return out;
+}
+
+PathCost path(const CommContext& ctx, int from_rank, int to_rank) {
+  const int a = ctx.rank_gpu_index[from_rank], b = ctx.rank_gpu_index[to_rank];
+  if (a == b) return {0, 0};
+  return gpu_path(*ctx.cluster, a, b);
+}
+
+/// Slowest-edge latency of a phase's rings, cached per group and ring kind.
+double phase_latency_s(const CommContext& ctx, const GroupLayout& g, const Phase& ph) {
+  double& cached = g.ring_latency_s[ph.latency_slot];
+  if (cached >= 0) return cached;
+  double worst = 0;
+  for (const std::vector<int>* ring : ph.rings) {
+    const std::size_t m = ring->size();
+    if (m < 2) continue;
+    for (std::size_t i = 0; i < m; ++i) worst = std::max(worst, path(ctx, (*ring)[i], (*ring)[(i + 1) % m]).latency_s);
+  }
+  return cached = worst;
+}
+
+/// Smallest bandwidth on the member ring (chain broadcast's pipeline fill).
+double ring_bandwidth(const CommContext& ctx, const GroupLayout& g) {
+  double& cached = g.ring_bandwidth_bytes_per_s;
+  if (cached >= 0) return cached;
+  double slowest = 0;
+  const std::size_t m = g.ranks.size();
+  for (std::size_t i = 0; i < m && m > 1; ++i) {
+    const double bw = path(ctx, g.ranks[i], g.ranks[(i + 1) % m]).bandwidth_bytes_per_s;
+    if (bw > 0) slowest = slowest == 0 ? bw : std::min(slowest, bw);
+  }
+  return cached = slowest;
+}
+
+/// Latency the aggregate model adds after a phase's transfers (see the header).
+double aggregate_extra_s(const CommContext& ctx, const GroupLayout& g, const Phase& ph) {
+  const double alpha = phase_latency_s(ctx, g, ph);
+  if (ph.shape == Phase::Shape::kChain) {
+    const int n = static_cast<int>(g.ranks.size());
+    const double beta = ring_bandwidth(ctx, g);
+    const double fill = n > 2 ? (n - 2) * (alpha + (beta > 0 ? static_cast<double>(ph.chunk_bytes) / beta : 0)) : 0;
+    return fill + (ph.chunks - 1) * alpha;
+  }
+  return (ph.steps - 1) * alpha;
+}
+
+void sleep_for(CommContext& ctx, double seconds) {
+  if (!(seconds > 0)) return;
+  ++ctx.activities;
+  sg4::this_actor::sleep_for(seconds);
+}
+
+void add_flow(CommContext& ctx, std::vector<sg4::CommPtr>& flows, int from_rank, int to_rank, std::uint64_t bytes) {
+  if (bytes == 0 || from_rank == to_rank) return;
+  flows.push_back(sg4::Comm::sendto_async(ctx.rank_gpu[from_rank], ctx.rank_gpu[to_rank], bytes));
+  ++ctx.activities;
+}
+
+/// Flows of step `s` of phase `ph` (every member's), or of the whole phase when `whole`.
+void phase_flows(CommContext& ctx, const Phase& ph, int s, bool whole, std::vector<sg4::CommPtr>& flows) {
+  switch (ph.shape) {
+    case Phase::Shape::kRings:
+      for (const std::vector<int>* ring : ph.rings) {
+        const std::size_t m = ring->size();
+        if (m < 2) continue;
+        for (std::size_t i = 0; i < m; ++i)
+          add_flow(ctx, flows, (*ring)[i], (*ring)[(i + 1) % m], whole ? ph.chunk_bytes * ph.steps : ph.chunk_bytes);
+      }
+      return;
+    case Phase::Shape::kChain: {
+      const std::vector<int>& members = *ph.rings.front();
+      const int n = static_cast<int>(members.size());
+      for (int c = 0; c + 1 < n; ++c) {
+        const int piece = s - c;
+        if (!whole && (piece < 0 || piece >= ph.chunks)) continue;
+        add_flow(ctx, flows, members[(ph.root_pos + c) % n], members[(ph.root_pos + c + 1) % n],
+                 whole ? ph.chunk_bytes * ph.chunks : ph.chunk_bytes);
+      }
+      return;
+    }
+    case Phase::Shape::kPairwise: {
+      const std::vector<int>& members = *ph.rings.front();
+      const int n = static_cast<int>(members.size());
+      for (int p = 0; p < n; ++p) add_flow(ctx, flows, members[p], members[(p + s + 1) % n], ph.chunk_bytes);
+      return;
+    }
+  }
+}
+
+/// Every member's traffic of collective `c` on each of `groups` (isomorphic groups run in
+/// lockstep), from the calling actor; returns when all of it is delivered.
+void inject(CommContext& ctx, const std::vector<const GroupLayout*>& groups, const program::Collective& c) {
+  if (groups.empty()) return;
+  std::vector<std::vector<Phase>> phases;
+  phases.reserve(groups.size());
+  for (const GroupLayout* g : groups) {
+    program::Collective mine = c;
+    // A broadcast root is a position in the group: the copies' roots are at the same position.
+    if (c.kind == program::CollectiveKind::kBroadcast && g != groups.front()) {
+      const auto root = groups.front()->position.find(static_cast<int>(c.root.value));
+      if (root != groups.front()->position.end()) mine.root = core::RankId(g->ranks[root->second]);
+    }
+    phases.push_back(phases_of(*g, mine));
+  }
+  std::vector<sg4::CommPtr> flows;
+  for (std::size_t k = 0; k < phases.front().size(); ++k) {
+    const Phase& ph = phases.front()[k];
+    if (ctx.aggregate && ph.shape != Phase::Shape::kPairwise) {
+      double extra_s = 0;
+      for (std::size_t i = 0; i < groups.size(); ++i) {
+        phase_flows(ctx, phases[i][k], 0, true, flows);
+        extra_s = std::max(extra_s, aggregate_extra_s(ctx, *groups[i], phases[i][k]));
+      }
+      sg4::Comm::wait_all(flows);
+      flows.clear();
+      sleep_for(ctx, extra_s);
+      continue;
+    }
+    for (int s = 0; s < ph.steps; ++s) {
+      for (std::size_t i = 0; i < groups.size(); ++i) phase_flows(ctx, phases[i][k], s, false, flows);
+      sg4::Comm::wait_all(flows);
+      flows.clear();
+    }
+  }
+}
+
+std::string& append(std::string& s, std::int64_t v) { return s += std::to_string(v); }
+
+}  // namespace
+
+int simulated_rank(const CommContext& ctx, int rank) {
+  return ctx.representatives != nullptr ? ctx.representatives->representative_of(rank) : rank;
+}
+
+bool leads_group(const CommContext& ctx, int rank, const GroupLayout& g) {
+  if (ctx.representatives == nullptr) return false;
+  for (const int r : g.ranks)
+    if (ctx.representatives->is_simulated(r)) return r == rank;
+  return false;
+}
+
+void run_collective_aggregate(CommContext& ctx, int rank, const GroupLayout& g, const program::Collective& c,
+                              const std::string& prefix, int iteration, int op_index) {
+  const int n = static_cast<int>(g.ranks.size());
+  const int pos = g.position.at(rank);
+  std::string key = prefix;
+  key += "@";
+  append(key, iteration);
+  CoarseState::BarrierEntry& entry = ctx.coarse->barriers[key];
+  if (!entry.barrier) {
+    entry.barrier = sg4::Barrier::create(static_cast<unsigned>(n));
+    entry.leaving = n;
+  }
+  const sg4::BarrierPtr barrier = entry.barrier;  // the entry may be erased while we wait
+  barrier->wait();
+  if (leads_group(ctx, rank, g)) inject_collective_copies(ctx, rank, op_index, g, c);
+
+  const std::vector<Phase> phases = phases_of(g, c);
+  for (std::size_t k = 0; k < phases.size(); ++k) {
+    const Phase& ph = phases[k];
+    // This member's ring (and position in it) in the phase.
+    const std::vector<int>* ring = &g.ranks;
+    int at = pos;
+    if (ph.latency_slot == 1) {
+      ring = &g.by_node[g.node_slot[pos]];
+      at = g.local_index[pos];
+    } else if (ph.latency_slot == 2) {
+      ring = &g.by_local[g.local_index[pos]];
+      at = g.node_slot[pos];
+    }
+    const int m = static_cast<int>(ring->size());
+    if (m < 2 || ph.steps <= 0) continue;
+    std::string box = prefix;
+    box += ".a";
+    append(box, static_cast<std::int64_t>(k)) += ">";
+    const std::size_t stem = box.size();
+    sg4::CommPtr send, recv;
+    bool sends = true, receives = true;
+    std::uint64_t bytes = ph.chunk_bytes * ph.steps;
+    if (ph.shape == Phase::Shape::kChain) {
+      const int chain_index = (at - ph.root_pos + m) % m;
+      sends = chain_index < m - 1;
+      receives = chain_index > 0;
+      bytes = ph.chunk_bytes * ph.chunks;
+    } else if (ph.shape == Phase::Shape::kPairwise) {
+      continue;  // not reached: all-to-all is never aggregated (collectives.cpp)
+    }
+    if (sends) {
+      append(box, (*ring)[(at + 1) % m]);
+      send = sg4::Mailbox::by_name(box)->put_async(&g_payload, bytes);
+      ++ctx.activities;
+    }
+    if (receives) {
+      box.resize(stem);
+      append(box, (*ring)[at]);
+      recv = sg4::Mailbox::by_name(box)->get_async<void>(&g_sink);
+    }
+    if (send) send->wait();
+    if (recv) recv->wait();
+    sleep_for(ctx, aggregate_extra_s(ctx, g, ph));
+  }
+
+  barrier->wait();
+  if (--entry.leaving == 0) ctx.coarse->barriers.erase(key);
+}
+
+void run_collective_collapsed(CommContext& ctx, int rank, const GroupLayout& g, const program::Collective& c) {
+  inject(ctx, {&g}, c);
+}
+
+void inject_collective_copies(CommContext& ctx, int rank, int op_index, const GroupLayout& g,
+                              const program::Collective& c) {
+  if (ctx.representatives == nullptr || op_index < 0 || g.nodes < 2) return;
+  const Representatives& reps = *ctx.representatives;
+  const std::vector<int>& members = reps.members[reps.class_of[rank]];
+  if (members.size() < 2) return;
+  std::vector<const GroupLayout*> copies;
+  std::unordered_set<int> seen = {c.group};
+  for (const int s : members) {
+    if (s == rank) continue;
+    const int copy = ctx.program->ranks[s].ops[op_index].collective().group;
+    if (seen.insert(copy).second && ctx.groups[copy].nodes > 1) copies.push_back(&ctx.groups[copy]);
+  }
+  if (copies.empty()) return;
+  program::Collective like = c;
+  like.group = copies.front()->id;
+  if (c.kind == program::CollectiveKind::kBroadcast) {
+    const auto root = g.position.find(static_cast<int>(c.root.value));
+    if (root != g.position.end()) like.root = core::RankId(copies.front()->ranks[root->second]);
+  }
+  sg4::Actor::create("copies", ctx.rank_gpu[rank], [&ctx, copies = std::move(copies), like]() { inject(ctx, copies, like); });
+}
+
+void note_p2p_post(CommContext& ctx, int rank, int op_index, const program::PointToPoint& p, bool is_send) {
+  if (ctx.representatives == nullptr || !(p.bytes > 0) || op_index < 0) return;
+  const Representatives& reps = *ctx.representatives;
+  const int peer = reps.representative_of(static_cast<int>(p.peer.value));
+  const auto key = is_send ? std::make_tuple(rank, peer, p.tag) : std::make_tuple(peer, rank, p.tag);
+  const auto it = ctx.coarse->p2p.try_emplace(key).first;
+  CoarseState::Posts& posts = it->second;
+  int send_op = -1;
+  if (is_send) {
+    if (posts.recvs > 0) {
+      --posts.recvs;
+      send_op = op_index;
+    } else {
+      posts.send_ops.push_back(op_index);
+    }
+  } else if (!posts.send_ops.empty()) {
+    send_op = posts.send_ops.front();
+    posts.send_ops.pop_front();
+  } else {
+    ++posts.recvs;
+  }
+  if (posts.recvs == 0 && posts.send_ops.empty()) ctx.coarse->p2p.erase(it);
+  if (send_op < 0) return;  // the transfer starts when the other half is posted
+
+  // The transfer starts now: so do the copies' transfers that leave their node.
+  const int source = std::get<0>(key);
+  std::vector<std::pair<int, int>> pairs;
+  for (const int s : reps.members[reps.class_of[source]]) {
+    if (s == source) continue;
+    const program::Op& twin = ctx.program->ranks[s].ops[send_op];
+    const int to = static_cast<int>(twin.p2p().peer.value);
+    if (ctx.rank_node[s] != ctx.rank_node[to]) pairs.emplace_back(s, to);
+  }
+  if (pairs.empty()) return;
+  const std::uint64_t bytes = to_bytes(p.bytes);
+  sg4::Actor::create("copies", ctx.rank_gpu[rank], [&ctx, pairs = std::move(pairs), bytes]() {
+    std::vector<sg4::CommPtr> flows;
+    flows.reserve(pairs.size());
+    for (const auto& [from, to] : pairs) add_flow(ctx, flows, from, to, bytes);
+    sg4::Comm::wait_all(flows);
+  });
+}
+
+}  // namespace frugal::engine

@@ -1,0 +1,67 @@
+// Coarse collective models: the aggregate model (one transfer per member per phase instead of
+// one per step) and the injection of the traffic of ranks that are not simulated (collapsed
+// groups and copies, when representatives stand for identical ranks). Called from
+// run_collective / run_send / run_recv (collectives.cpp) inside the calling rank's actor.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "sim/engine/collectives.hpp"
+
+namespace frugal::engine {
+
+/// Barrier and rendezvous bookkeeping of the coarse models, one per simulation.
+std::shared_ptr<CoarseState> make_coarse_state();
+
+/// Aggregate model of ring-based algorithms (ring all-reduce, reduce-scatter, all-gather,
+/// hierarchical all-reduce) and of the chain broadcast, all members simulated. A *phase* is a
+/// set of rings that run at once (the member ring; or the node-local rings, then the cross-node
+/// rings, then the node-local rings again for hierarchical all-reduce), with k steps of chunk c.
+/// Per phase every member sends ONE transfer of k·c bytes to its ring successor while receiving
+/// one from its predecessor, all members concurrently, so SimGrid's max-min sharing sees the same
+/// links loaded by the same flows as in any step, and then sleeps (k − 1)·α, α being the
+/// slowest latency of the phase's ring edges (route latencies, cached per group). On a ring whose
+/// edges all have latency α and bandwidth β, alone or with equally loaded shared links:
+///   T = α + k·c/β + (k − 1)·α = k·(α + c/β),
+/// exactly the step-by-step time (and the α-β closed forms of collectives.hpp). Members
+/// synchronize by a barrier when all have arrived (the ring's step dependencies make the
+/// step-by-step members wait for every other member too) and by a barrier at the end (a ring runs
+/// at the pace of its slowest edge). Approximations: with unequal edges the pace is taken as
+/// max over edges of (α_e + k·c/β_e), whereas steps pay max_e(α_e + c/β_e) each; flows that share
+/// a link with traffic of varying intensity see its average instead of its step-by-step profile.
+/// Chain broadcast: every chain member sends S to its successor at once, then sleeps the
+/// pipeline fill (n − 2)·(α + S/(k·β)) + (k − 1)·α of the closed form (uncontended β).
+/// All-to-all stays pairwise (n − 1 steps; no coarse model). `prefix` names the collective's
+/// mailboxes and barrier (unique per group and instance), `iteration` tells apart the program's
+/// iterations, which reuse instances.
+void run_collective_aggregate(CommContext& ctx, int rank, const GroupLayout& g, const program::Collective& c,
+                              const std::string& prefix, int iteration, int op_index);
+
+/// Collapsed group: `rank` is its only simulated member and every member is identical, so the
+/// representative alone produces the traffic of all members: host-to-host transfers (no
+/// receiving actor), step by step (n flows per step, the same flows the members would post) or
+/// aggregated as above; it returns when its group's transfers are done.
+void run_collective_collapsed(CommContext& ctx, int rank, const GroupLayout& g, const program::Collective& c);
+
+/// Copies: when representatives are used, the other ranks of `rank`'s class run collective
+/// `op_index` on their own groups. When those groups span nodes (their flows can meet simulated
+/// flows on NICs, node uplinks or the backbone), a helper actor injects their traffic now, as
+/// above, without holding up `rank`. Groups inside one node touch only their own GPUs' links
+/// (platform_builder.hpp) and are not injected. Does nothing without representatives.
+void inject_collective_copies(CommContext& ctx, int rank, int op_index, const GroupLayout& g,
+                              const program::Collective& c);
+
+/// `rank`, the first simulated member of `g` in ring order? (it injects the copies of a group
+/// whose members are all simulated)
+bool leads_group(const CommContext& ctx, int rank, const GroupLayout& g);
+
+/// Point-to-point copies: a representative posted its half (`is_send`) of op `op_index`. When
+/// the other half is already posted, the transfer starts now, and so do the copies' transfers
+/// between different nodes (helper actor); same-node copies touch only their own GPU links.
+void note_p2p_post(CommContext& ctx, int rank, int op_index, const program::PointToPoint& p, bool is_send);
+
+/// The rank that is simulated in place of `rank` (itself without representatives).
+int simulated_rank(const CommContext& ctx, int rank);
+
+}  // namespace frugal::engine
