@@ -3,6 +3,7 @@
 #include "sim/campaign/campaign.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cmath>
 #include <set>
 
@@ -232,7 +233,20 @@ CampaignOutcome run_campaign(const study::Study& s, const program::Program& prog
   setup.policy = &policy;
   setup.record_phases = s.write_timeline;
   out.result = engine::simulate_campaign(setup);
+  out.events_fingerprint = fingerprint(out.result.events);
   return out;
+}
+
+std::string fingerprint(const Json& events) {
+  const std::string text = events.dump();
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
 }
 
 }  // namespace frugal::campaign

@@ -38,6 +38,7 @@ struct CampaignOutcome {
   double checkpoint_bytes = 0;
   double horizon_s = 0;
   std::size_t availability_events = 0;
+  std::string events_fingerprint;     ///< FNV-1a 64 of the event log's compact JSON, 16 hex digits
   platforms::Cluster cluster;         ///< the study's cluster with the spares appended
 };
 
@@ -47,5 +48,8 @@ struct CampaignOutcome {
 /// naming unknown nodes, malformed lines: file and line) and for a study whose plan leaves no
 /// allowed layout; core::InternalError for simulator faults.
 CampaignOutcome run_campaign(const study::Study& study, const program::Program& program);
+
+/// FNV-1a 64-bit hash of `events.dump()`, as 16 hex digits (golden-run fingerprint).
+std::string fingerprint(const core::Json& events);
 
 }  // namespace frugal::campaign

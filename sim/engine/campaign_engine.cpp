@@ -1,9 +1,11 @@
 // The campaign engine (see campaign_engine.hpp). One controller actor, on a host that never
 // fails, drives the job through SimGrid:
-//  - failures are host state changes (state profiles attached by the platform builder); the
-//    controller watches one long-lived "heartbeat" Exec per job node and every wait it makes is
-//    an Activity::wait_any_for over the heartbeats plus its own transfers and a timeout, so a
-//    job node turning off interrupts it (HostFailureException) at the simulated instant;
+//  - failures are host state changes (state profiles attached by the platform builder); each
+//    job node runs one long-lived "heartbeat" Exec, waited on by a small watcher actor on the
+//    controller's host: a node turning off fails its heartbeat (HostFailureException), the
+//    watcher notes it and releases the controller's semaphore. Every wait of the controller is
+//    one Semaphore::acquire_timeout, so its cost does not grow with the job's size (a
+//    wait_any over 2,048 heartbeats per segment dominated 30-day runs on 16k GPUs);
 //  - training is fast-forwarded in segments: the checkpoint policy's on_iteration_end is called
 //    in plain C++ per iteration on a hand-advanced Progress until it asks for a write (or the
 //    goal, a known event — notice, repair, speed change — or a persist completion comes first),
@@ -50,6 +52,7 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kHeartbeatFlops = 1e30;               // never completes within any horizon
 constexpr std::int64_t kMaxSegmentIterations = 1'000'000;  // bounds the policy calls made ahead
 constexpr double kTimeEps = 1e-9;
+constexpr unsigned kWatcherStackBytes = 128 * 1024;  // watcher actors only wait: a small stack
 
 std::string level_name(StorageLevel level) {
   switch (level) {
@@ -85,12 +88,23 @@ struct Record {
 };
 
 /// An asynchronous persist in flight (CheckFreq): snapshot taken, bytes on their way.
+/// Transfers in flight, watched by one actor that waits for all of them and then wakes the
+/// controller (done) — or stops at the first failure (failed; the failed node's heartbeat
+/// watcher reports the failure itself).
+struct Batch {
+  std::vector<sg4::ActivityPtr> activities;
+  bool done = false;
+  bool failed = false;
+};
+using BatchPtr = std::shared_ptr<Batch>;
+
 struct Persist {
   bool active = false;
   Record snapshot;
   double start_s = 0;
   double end_s = kInf;                         ///< timer mode: when it completes
-  std::vector<sg4::ActivityPtr> transfers;     ///< simulated mode: what is still in flight
+  std::vector<sg4::ActivityPtr> transfers;     ///< simulated mode: what is in flight
+  BatchPtr batch;                              ///< simulated mode: their watcher's view
 };
 
 enum class Wake { kTimeout, kFailure, kTransfer };
@@ -108,7 +122,9 @@ class Controller {
   double now() const { return sg4::Engine::get_clock(); }
   double stop_time() const { return stop_s_; }
   bool stopped() const { return now() >= stop_s_ - kTimeEps; }
-  Wake wait_until(double t_end, std::vector<sg4::ActivityPtr>* extras, std::size_t* done);
+  Wake wait_until(double t_end, const Batch* batch);
+  BatchPtr start_batch(const std::vector<sg4::ActivityPtr>& activities);
+  void note_failure(int node);
   Op wait_transfers(std::vector<sg4::ActivityPtr>& transfers);
   Op wait_timer(double duration_s);
   void sleep_until(double t);
@@ -119,6 +135,7 @@ class Controller {
   bool usable(int node) const { return node_up(node) && !excluded_[node]; }
   double node_speed(int node) const;
   void refresh_speeds();
+  void recompute_speed_factor();
   void start_heartbeat(int node);
   void stop_heartbeat(int node);
   void set_job(const std::vector<int>& nodes);
@@ -196,6 +213,7 @@ class Controller {
   std::vector<double> speed_;             ///< by node id: latest speed ratio read from SimGrid
   int units_ = 0, max_units_ = 0;
   double speed_factor_ = 1;
+  bool has_speed_events_ = false;
   double job_mtbf_cache_ = kInf;
   std::vector<int> job_gpus_by_type_;
 
@@ -222,7 +240,11 @@ class Controller {
   std::vector<std::vector<std::pair<double, bool>>> state_log_;  ///< node → (time, on)
   bool done_ = false;
   std::exception_ptr error_;
-  std::shared_ptr<Controller*> alive_ = std::make_shared<Controller*>(this);  ///< for the state callback
+  std::shared_ptr<Controller*> alive_ = std::make_shared<Controller*>(this);  ///< for callbacks and watchers
+  sg4::SemaphorePtr wakeup_ = sg4::Semaphore::create(0);  ///< released by watchers
+  std::vector<int> failure_notes_;  ///< nodes whose heartbeat failed, not yet handled
+  std::uint64_t state_version_ = 0, view_version_ = ~std::uint64_t{0};
+  ClusterView view_cache_;
 };
 
 Controller::Controller(const CampaignSetup& setup, const BuiltPlatform& platform)
@@ -245,6 +267,7 @@ Controller::Controller(const CampaignSetup& setup, const BuiltPlatform& platform
     if (platforms::is_down(e.kind) || platforms::is_up(e.kind)) transitions_of_node_[e.node.value].push_back(i);
     if (e.kind == AvailabilityKind::kPreemptNotice || platforms::is_up(e.kind) || e.kind == AvailabilityKind::kSpeedChange)
       hints_.push_back(i);
+    if (e.kind == AvailabilityKind::kSpeedChange) has_speed_events_ = true;
   }
   stop_s_ = setup.horizon_s;
   if (setup.goal_wall_time_s > 0) stop_s_ = std::min(stop_s_, setup.goal_wall_time_s);
@@ -257,55 +280,63 @@ Controller::Controller(const CampaignSetup& setup, const BuiltPlatform& platform
 
 // --- waits ------------------------------------------------------------------------------------
 
-Wake Controller::wait_until(double t_end, std::vector<sg4::ActivityPtr>* extras, std::size_t* done) {
+Wake Controller::wait_until(double t_end, const Batch* batch) {
   for (;;) {
-    std::vector<sg4::ActivityPtr> set;
-    set.reserve(job_.size() + (extras ? extras->size() : 0));
-    for (int n : job_) set.push_back(heartbeat_[n]);
-    const std::size_t n_heartbeats = set.size();
-    if (extras) set.insert(set.end(), extras->begin(), extras->end());
-    const double timeout = std::isfinite(t_end) ? std::max(0.0, t_end - now()) : -1.0;
-    ssize_t r = -1;
-    try {
-      r = set.empty() ? (sg4::this_actor::sleep_for(std::max(timeout, 0.0)), -1)
-                      : sg4::Activity::wait_any_for(set, timeout);
-    } catch (const simgrid::HostFailureException&) {
-      return Wake::kFailure;
-    } catch (const simgrid::NetworkFailureException&) {
-      return Wake::kFailure;
-    } catch (const simgrid::StorageFailureException&) {
-      return Wake::kFailure;
+    if (!failure_notes_.empty()) {
+      if (!down_job_nodes().empty()) return Wake::kFailure;
+      failure_notes_.clear();  // stale: a node that left the job as it failed
     }
-    if (r < 0) {
-      // A timeout: its date now + (t_end − now) may round below t_end; wait the remainder so
-      // that profile events dated t_end have been applied when we look.
-      if (std::isfinite(t_end) && now() < t_end && t_end - now() > 0) continue;
-      return Wake::kTimeout;
-    }
-    if (static_cast<std::size_t>(r) < n_heartbeats)
-      throw core::InternalError("campaign: a heartbeat completed (flops amount too small for the horizon)");
-    *done = static_cast<std::size_t>(r) - n_heartbeats;
-    return Wake::kTransfer;
+    if (batch != nullptr && batch->done) return Wake::kTransfer;
+    if (batch != nullptr && batch->failed && !down_job_nodes().empty()) return Wake::kFailure;
+    const double t = now();
+    if (std::isfinite(t_end) && t >= t_end) return Wake::kTimeout;
+    // A release (failure note, batch done) or the timeout. A timeout dated now + (t_end − now)
+    // may round below t_end: the loop waits the remainder, so that profile events dated t_end
+    // have been applied when the caller looks.
+    if (std::isfinite(t_end))
+      (void)wakeup_->acquire_timeout(t_end - t);
+    else
+      wakeup_->acquire();
   }
 }
 
+BatchPtr Controller::start_batch(const std::vector<sg4::ActivityPtr>& activities) {
+  auto batch = std::make_shared<Batch>();
+  batch->activities = activities;
+  sg4::SemaphorePtr wakeup = wakeup_;
+  sg4::Actor::init("transfers", platform_.controller_host)->set_stacksize(kWatcherStackBytes)->start([batch, wakeup]() {
+    sg4::Actor::self()->daemonize();
+    try {
+      for (const auto& a : batch->activities) a->wait();
+      batch->done = true;
+    } catch (const simgrid::Exception&) {  // host or network failure, or cancelled by the controller
+      batch->failed = true;
+    }
+    wakeup->release();
+  });
+  return batch;
+}
+
+void Controller::note_failure(int node) {
+  failure_notes_.push_back(node);
+  wakeup_->release();
+}
+
 Op Controller::wait_transfers(std::vector<sg4::ActivityPtr>& transfers) {
-  while (!transfers.empty()) {
-    std::size_t done = 0;
-    const Wake w = wait_until(stop_time(), &transfers, &done);
-    if (w == Wake::kFailure) return Op::kFailure;
-    if (w == Wake::kTimeout) return Op::kStopped;
-    transfers.erase(transfers.begin() + static_cast<std::ptrdiff_t>(done));
-  }
+  if (transfers.empty()) return down_job_nodes().empty() ? Op::kDone : Op::kFailure;
+  const BatchPtr batch = start_batch(transfers);
+  const Wake w = wait_until(stop_time(), batch.get());
+  if (w == Wake::kFailure) return Op::kFailure;
+  if (w == Wake::kTimeout) return Op::kStopped;
+  transfers.clear();
   // Disk I/O on a host turned off still succeeds in SimGrid 3.32: never count a transfer of a
-  // node that is down (its heartbeat failure will be seen by the next wait).
+  // node that is down (its heartbeat watcher reports the failure).
   return down_job_nodes().empty() ? Op::kDone : Op::kFailure;
 }
 
 Op Controller::wait_timer(double duration_s) {
   const double end = now() + duration_s;
-  std::size_t unused = 0;
-  const Wake w = wait_until(std::min(end, stop_time()), nullptr, &unused);
+  const Wake w = wait_until(std::min(end, stop_time()), nullptr);
   if (w == Wake::kFailure) return Op::kFailure;
   return now() >= end - kTimeEps ? Op::kDone : Op::kStopped;
 }
@@ -316,10 +347,8 @@ void Controller::sleep_until(double t) {
 }
 
 void Controller::cancel_all(std::vector<sg4::ActivityPtr>& transfers) {
-  for (auto& a : transfers)
-    if (a->get_state() != sg4::Activity::State::FINISHED && a->get_state() != sg4::Activity::State::FAILED &&
-        a->get_state() != sg4::Activity::State::CANCELED)
-      a->cancel();
+  // Cancelling a finished or failed activity is a no-op in the kernel.
+  for (auto& a : transfers) a->cancel();
   transfers.clear();
 }
 
@@ -333,11 +362,15 @@ double Controller::node_speed(int node) const {
 }
 
 void Controller::refresh_speeds() {
+  // Read SimGrid's speeds only when some node has a speed profile (16k hosts otherwise).
+  if (has_speed_events_)
+    for (int n : job_) speed_[n] = node_speed(n);
+  recompute_speed_factor();
+}
+
+void Controller::recompute_speed_factor() {
   double factor = 1.0;
-  for (int n : job_) {
-    speed_[n] = node_speed(n);
-    factor = std::min(factor, speed_[n]);
-  }
+  for (int n : job_) factor = std::min(factor, speed_[n]);
   speed_factor_ = std::max(factor, 1e-6);
 }
 
@@ -347,6 +380,17 @@ void Controller::start_heartbeat(int node) {
   heartbeat_[node] = e;
   heartbeat_dead_[node] = 0;
   ++result_.activities;
+  sg4::Actor::init("watch-node" + std::to_string(node), platform_.controller_host)
+      ->set_stacksize(kWatcherStackBytes)
+      ->start([e, node, alive = alive_]() {
+        sg4::Actor::self()->daemonize();
+        try {
+          e->wait();
+        } catch (const simgrid::HostFailureException&) {
+          if (*alive != nullptr) (*alive)->note_failure(node);
+        } catch (const simgrid::CancelException&) {  // the node left the job
+        }
+      });
 }
 
 void Controller::stop_heartbeat(int node) {
@@ -365,6 +409,8 @@ void Controller::set_job(const std::vector<int>& nodes) {
   // A node whose heartbeat died with it (failed, then repaired) gets a fresh one.
   for (int n : job_)
     if (!heartbeat_[n] || heartbeat_dead_[n]) start_heartbeat(n);
+  failure_notes_.clear();  // failures seen while the job was down are not the new job's
+  ++state_version_;
   std::fill(job_gpus_by_type_.begin(), job_gpus_by_type_.end(), 0);
   for (int n : job_) job_gpus_by_type_[setup_.cluster->node_type_of[n]] += setup_.cluster->type_of_node(core::NodeId(n)).gpus_per_node;
   job_mtbf_cache_ = setup_.job_mtbf_s ? setup_.job_mtbf_s(job_) : kInf;
@@ -438,7 +484,10 @@ Progress Controller::progress() const {
 }
 
 ClusterView Controller::view() {
-  ClusterView v;
+  // Cached between changes of node state, exclusions or the job (a scan of every node).
+  if (view_version_ == state_version_) return view_cache_;
+  view_version_ = state_version_;
+  ClusterView& v = view_cache_;
   v.nodes_total = n_nodes_;
   v.nodes_up = usable_count();
   v.nodes_in_job = static_cast<int>(job_.size());
@@ -539,7 +588,7 @@ void Controller::run_segment() {
   const double it = iteration_seconds();
   const double t0 = now();
   double t_stop = std::min(stop_time(), next_hint_time());
-  const bool persist_timer = persist_.active && persist_.transfers.empty();
+  const bool persist_timer = persist_.active && !persist_.batch;
   if (persist_timer) t_stop = std::min(t_stop, persist_.end_s);
 
   // Decide ahead, iteration by iteration, with a hand-advanced clock: the segment ends at the
@@ -568,9 +617,7 @@ void Controller::run_segment() {
   if (j == kMaxSegmentIterations) decided = true;
   const double t_end = decided ? t_j : t_stop;
 
-  std::size_t done = 0;
-  std::vector<sg4::ActivityPtr>* extras = persist_.active && !persist_.transfers.empty() ? &persist_.transfers : nullptr;
-  const Wake w = wait_until(t_end, extras, &done);
+  const Wake w = wait_until(t_end, persist_.active ? persist_.batch.get() : nullptr);
   const double t1 = now();
   if (w == Wake::kFailure) {
     account_training(t0, t1, j, false);
@@ -579,8 +626,7 @@ void Controller::run_segment() {
   }
   if (w == Wake::kTransfer) {  // a background persist transfer finished mid-segment
     account_training(t0, t1, j, false);
-    persist_.transfers.erase(persist_.transfers.begin() + static_cast<std::ptrdiff_t>(done));
-    if (persist_.transfers.empty()) complete_persist();
+    complete_persist();
     return;
   }
   if (decided && t1 >= t_end - kTimeEps) {
@@ -621,7 +667,7 @@ bool Controller::process_hints() {
         slowed.push_back(n);
         slow_cause = e.cause;
       } else if (speed_[n] > before + 1e-12 && (in_job_[n] || excluded_[n])) {
-        if (excluded_[n] && speed_[n] >= 1 - 1e-12) excluded_[n] = 0;
+        if (excluded_[n] && speed_[n] >= 1 - 1e-12) excluded_[n] = 0, ++state_version_;
         returned.push_back(n);
       }
     } else if (platforms::is_up(e.kind)) {
@@ -637,7 +683,7 @@ bool Controller::process_hints() {
     if (a.write && !do_checkpoint(a)) return false;
   }
   const double old_factor = speed_factor_;
-  refresh_speeds();
+  recompute_speed_factor();
   if (!slowed.empty()) {
     Failure f;
     f.time_s = now();
@@ -813,9 +859,10 @@ bool Controller::write_async(const std::string& reason) {
   persist_.start_s = now();
   const double measured = costs().persist_s;
   const bool simulate = setup_.simulate_all_transfers || measured < 0;
-  if (simulate)
+  if (simulate) {
     persist_.transfers = start_persistent_writes();
-  else
+    persist_.batch = start_batch(persist_.transfers);
+  } else
     persist_.end_s = now() + measured;
   log(Json{{"event", "persist_start"}, {"iteration", iteration_}, {"simulated", simulate}});
   return true;
@@ -909,6 +956,7 @@ void Controller::recover_from_failure() {
       const int holder = peer_holder_[n];
       if (peer_.exists() && (holder < 0 || !node_up(holder))) f.peer_copy_lost = true;
     }
+    failure_notes_.clear();
     // What dies with the nodes: the snapshot in host memory and a persist still in flight.
     if (persist_.active) abort_persist("failure of " + std::to_string(failed.size()) + " job node(s)");
     host_memory_ = Record{};
@@ -971,7 +1019,7 @@ bool Controller::wait_for_nodes(int need) {
     while (hint_cursor_ < hints_.size() && setup_.events[hints_[hint_cursor_]].time_s <= now() + kTimeEps) {
       const AvailabilityEvent& e = setup_.events[hints_[hint_cursor_++]];
       if (e.kind == AvailabilityKind::kSpeedChange && excluded_[e.node.value] && node_speed(e.node.value) >= 1 - 1e-12)
-        excluded_[e.node.value] = 0;
+        excluded_[e.node.value] = 0, ++state_version_;
     }
   }
   const double dt = now() - start;
@@ -1003,6 +1051,7 @@ void Controller::apply_layout(int units, const std::vector<int>& nodes, const st
   const int old_units = units_;
   set_job(nodes);
   units_ = units;
+  ++state_version_;
   if (old_units != units) {
     ++result_.replans;
     const CampaignLayout& l = layout();
@@ -1094,13 +1143,13 @@ bool Controller::execute_recovery(RecoveryAction a, const std::vector<int>& fail
 bool Controller::execute_live_change(const RecoveryAction& a, const std::string& why) {
   // Decide the new layout first: a change that changes nothing (e.g. a grow to a size no
   // allowed layout reaches) costs no checkpoint and no restart.
-  for (const core::NodeId& n : a.exclude) excluded_[n.value] = 1;
+  for (const core::NodeId& n : a.exclude) excluded_[n.value] = 1, ++state_version_;
   int units = units_;
   if (a.kind == RecoveryKind::kGrow || a.kind == RecoveryKind::kShrink) units = allowed_at_most(a.data_parallel);
   if (units == 0) units = units_;
   std::vector<int> nodes = choose_nodes(units);
   if (nodes.empty() || (units == units_ && nodes == job_)) {
-    for (const core::NodeId& n : a.exclude) excluded_[n.value] = 0;
+    for (const core::NodeId& n : a.exclude) excluded_[n.value] = 0, ++state_version_;
     log(Json{{"event", "change_skipped"}, {"kind", recovery_name(a.kind)}, {"asked_units", a.data_parallel},
              {"why", nodes.empty() ? "not enough usable nodes" : "no allowed layout differs from the running one"}});
     return true;
@@ -1136,10 +1185,13 @@ Json Controller::node_list(const std::vector<int>& nodes) const {
 }
 
 std::string Controller::cause_at(int node, bool down) const {
-  for (std::size_t k : transitions_of_node_[node]) {
-    const AvailabilityEvent& e = setup_.events[k];
-    if (std::abs(e.time_s - now()) <= 1e-6 && (down ? platforms::is_down(e.kind) : platforms::is_up(e.kind)))
-      return kind_name(e.kind) + ": " + e.cause;
+  // transitions_of_node_ is sorted by time (the events are): binary search for now.
+  const auto& tr = transitions_of_node_[node];
+  auto it = std::lower_bound(tr.begin(), tr.end(), now() - 1e-6,
+                             [this](std::size_t k, double t) { return setup_.events[k].time_s < t; });
+  for (; it != tr.end() && setup_.events[*it].time_s <= now() + 1e-6; ++it) {
+    const AvailabilityEvent& e = setup_.events[*it];
+    if (down ? platforms::is_down(e.kind) : platforms::is_up(e.kind)) return kind_name(e.kind) + ": " + e.cause;
   }
   return down ? "turned off" : "provisioned by the campaign (replacement node)";
 }
@@ -1150,6 +1202,7 @@ void Controller::on_state_change(const sg4::Host& host) {
   const int n = it->second;
   const bool on = host.is_on();
   if (!on) heartbeat_dead_[n] = 1;
+  ++state_version_;
   state_log_[n].emplace_back(now(), on);
   log(Json{{"event", on ? "node_up" : "node_down"}, {"node", n}, {"in_job", in_job_[n] != 0}, {"cause", cause_at(n, !on)}});
 }

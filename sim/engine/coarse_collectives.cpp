@@ -141,21 +141,34 @@ void sleep_for(CommContext& ctx, double seconds) {
   sg4::this_actor::sleep_for(seconds);
 }
 
-void add_flow(CommContext& ctx, std::vector<sg4::CommPtr>& flows, int from_rank, int to_rank, std::uint64_t bytes) {
+/// Copies' transfers matter only where they can share a link with modelled traffic: every link
+/// of a node that hosts a simulated rank carries all of its traffic (the representatives', their
+/// collapsed groups' and the copies touching it), so its transfers see the contention of the full
+/// program; elsewhere copies would only add load to links whose flows are not simulated or are
+/// injected copies themselves, which under the symmetry of identical ranks finish no later
+/// than the modelled ones. A shared backbone links everything: then every copy counts.
+bool copy_matters(const CommContext& ctx, int from_rank, int to_rank) {
+  return ctx.copies_everywhere || ctx.node_hosts_simulated[ctx.rank_node[from_rank]] != 0 ||
+         ctx.node_hosts_simulated[ctx.rank_node[to_rank]] != 0;
+}
+
+void add_flow(CommContext& ctx, std::vector<sg4::CommPtr>& flows, int from_rank, int to_rank, std::uint64_t bytes,
+              bool copy = false) {
   if (bytes == 0 || from_rank == to_rank) return;
+  if (copy && !copy_matters(ctx, from_rank, to_rank)) return;
   flows.push_back(sg4::Comm::sendto_async(ctx.rank_gpu[from_rank], ctx.rank_gpu[to_rank], bytes));
   ++ctx.activities;
 }
 
 /// Flows of step `s` of phase `ph` (every member's), or of the whole phase when `whole`.
-void phase_flows(CommContext& ctx, const Phase& ph, int s, bool whole, std::vector<sg4::CommPtr>& flows) {
+void phase_flows(CommContext& ctx, const Phase& ph, int s, bool whole, bool copy, std::vector<sg4::CommPtr>& flows) {
   switch (ph.shape) {
     case Phase::Shape::kRings:
       for (const std::vector<int>* ring : ph.rings) {
         const std::size_t m = ring->size();
         if (m < 2) continue;
         for (std::size_t i = 0; i < m; ++i)
-          add_flow(ctx, flows, (*ring)[i], (*ring)[(i + 1) % m], whole ? ph.chunk_bytes * ph.steps : ph.chunk_bytes);
+          add_flow(ctx, flows, (*ring)[i], (*ring)[(i + 1) % m], whole ? ph.chunk_bytes * ph.steps : ph.chunk_bytes, copy);
       }
       return;
     case Phase::Shape::kChain: {
@@ -165,22 +178,24 @@ void phase_flows(CommContext& ctx, const Phase& ph, int s, bool whole, std::vect
         const int piece = s - c;
         if (!whole && (piece < 0 || piece >= ph.chunks)) continue;
         add_flow(ctx, flows, members[(ph.root_pos + c) % n], members[(ph.root_pos + c + 1) % n],
-                 whole ? ph.chunk_bytes * ph.chunks : ph.chunk_bytes);
+                 whole ? ph.chunk_bytes * ph.chunks : ph.chunk_bytes, copy);
       }
       return;
     }
     case Phase::Shape::kPairwise: {
       const std::vector<int>& members = *ph.rings.front();
       const int n = static_cast<int>(members.size());
-      for (int p = 0; p < n; ++p) add_flow(ctx, flows, members[p], members[(p + s + 1) % n], ph.chunk_bytes);
+      for (int p = 0; p < n; ++p) add_flow(ctx, flows, members[p], members[(p + s + 1) % n], ph.chunk_bytes, copy);
       return;
     }
   }
 }
 
 /// Every member's traffic of collective `c` on each of `groups` (isomorphic groups run in
-/// lockstep), from the calling actor; returns when all of it is delivered.
-void inject(CommContext& ctx, const std::vector<const GroupLayout*>& groups, const program::Collective& c) {
+/// lockstep), from the calling actor; returns when all of it is delivered. `copies`: the groups
+/// are copies, whose transfers are filtered by copy_matters.
+void inject(CommContext& ctx, const std::vector<const GroupLayout*>& groups, const program::Collective& c,
+            bool copies) {
   if (groups.empty()) return;
   std::vector<std::vector<Phase>> phases;
   phases.reserve(groups.size());
@@ -199,7 +214,7 @@ void inject(CommContext& ctx, const std::vector<const GroupLayout*>& groups, con
     if (ctx.aggregate && ph.shape != Phase::Shape::kPairwise) {
       double extra_s = 0;
       for (std::size_t i = 0; i < groups.size(); ++i) {
-        phase_flows(ctx, phases[i][k], 0, true, flows);
+        phase_flows(ctx, phases[i][k], 0, true, copies, flows);
         extra_s = std::max(extra_s, aggregate_extra_s(ctx, *groups[i], phases[i][k]));
       }
       sg4::Comm::wait_all(flows);
@@ -208,7 +223,7 @@ void inject(CommContext& ctx, const std::vector<const GroupLayout*>& groups, con
       continue;
     }
     for (int s = 0; s < ph.steps; ++s) {
-      for (std::size_t i = 0; i < groups.size(); ++i) phase_flows(ctx, phases[i][k], s, false, flows);
+      for (std::size_t i = 0; i < groups.size(); ++i) phase_flows(ctx, phases[i][k], s, false, copies, flows);
       sg4::Comm::wait_all(flows);
       flows.clear();
     }
@@ -296,7 +311,7 @@ void run_collective_aggregate(CommContext& ctx, int rank, const GroupLayout& g, 
 }
 
 void run_collective_collapsed(CommContext& ctx, int rank, const GroupLayout& g, const program::Collective& c) {
-  inject(ctx, {&g}, c);
+  inject(ctx, {&g}, c, false);
 }
 
 void inject_collective_copies(CommContext& ctx, int rank, int op_index, const GroupLayout& g,
@@ -310,7 +325,12 @@ void inject_collective_copies(CommContext& ctx, int rank, int op_index, const Gr
   for (const int s : members) {
     if (s == rank) continue;
     const int copy = ctx.program->ranks[s].ops[op_index].collective().group;
-    if (seen.insert(copy).second && ctx.groups[copy].nodes > 1) copies.push_back(&ctx.groups[copy]);
+    if (!seen.insert(copy).second || ctx.groups[copy].nodes < 2) continue;
+    const auto& ranks = ctx.groups[copy].ranks;
+    if (ctx.copies_everywhere || std::any_of(ranks.begin(), ranks.end(), [&ctx](int r) {
+          return ctx.node_hosts_simulated[ctx.rank_node[r]] != 0;
+        }))
+      copies.push_back(&ctx.groups[copy]);
   }
   if (copies.empty()) return;
   program::Collective like = c;
@@ -319,7 +339,7 @@ void inject_collective_copies(CommContext& ctx, int rank, int op_index, const Gr
     const auto root = g.position.find(static_cast<int>(c.root.value));
     if (root != g.position.end()) like.root = core::RankId(copies.front()->ranks[root->second]);
   }
-  sg4::Actor::create("copies", ctx.rank_gpu[rank], [&ctx, copies = std::move(copies), like]() { inject(ctx, copies, like); });
+  sg4::Actor::create("copies", ctx.rank_gpu[rank], [&ctx, copies = std::move(copies), like]() { inject(ctx, copies, like, true); });
 }
 
 void note_p2p_post(CommContext& ctx, int rank, int op_index, const program::PointToPoint& p, bool is_send) {
@@ -353,7 +373,7 @@ void note_p2p_post(CommContext& ctx, int rank, int op_index, const program::Poin
     if (s == source) continue;
     const program::Op& twin = ctx.program->ranks[s].ops[send_op];
     const int to = static_cast<int>(twin.p2p().peer.value);
-    if (ctx.rank_node[s] != ctx.rank_node[to]) pairs.emplace_back(s, to);
+    if (ctx.rank_node[s] != ctx.rank_node[to] && copy_matters(ctx, s, to)) pairs.emplace_back(s, to);
   }
   if (pairs.empty()) return;
   const std::uint64_t bytes = to_bytes(p.bytes);

@@ -66,6 +66,11 @@ struct CommContext {
   /// Non-null when representatives stand for identical ranks: peers are redirected to their
   /// representatives and the copies' traffic is injected (coarse_collectives.hpp).
   const Representatives* representatives = nullptr;
+  /// With representatives: node → 1 when it hosts a simulated rank. Copies' transfers are
+  /// injected only when they touch such a node, or everywhere when `copies_everywhere` (a
+  /// shared backbone carries every inter-node transfer).
+  std::vector<char> node_hosts_simulated;
+  bool copies_everywhere = false;
   std::shared_ptr<CoarseState> coarse;           ///< created by the executor
 };
 

@@ -160,7 +160,9 @@ struct Executor::Impl {
       const bool runs = !reps.applied || reps.is_simulated(r);
       if (runs) rr.done.assign(rp.ops.size(), 0);
       for (int s = 0; s < kStreams; ++s) rr.streams[s].stream = static_cast<program::Stream>(s);
-      for (std::size_t i = 0; i < rp.ops.size(); ++i) {
+      // A rank that a representative stands for has the same ops (fingerprint equality, which
+      // covers dependencies and streams): checking the representative's ops checks its own.
+      for (std::size_t i = 0; runs && i < rp.ops.size(); ++i) {
         const program::Op& op = rp.ops[i];
         for (const auto& d : op.deps)
           if (d.value < 0 || d.value >= static_cast<std::int64_t>(i))
@@ -172,7 +174,7 @@ struct Executor::Impl {
                                       "\"): memory-bound work on a GPU without HBM bandwidth");
         const int s = static_cast<int>(op.stream);
         if (s < 0 || s >= kStreams) throw std::invalid_argument(where + ": unknown stream");
-        if (runs) rr.streams[s].ops.push_back(static_cast<int>(i));
+        rr.streams[s].ops.push_back(static_cast<int>(i));
       }
       for (StreamState& st : rr.streams) st.finished = st.ops.empty();
       ctx.rank_gpu[r] = rr.gpu;
@@ -189,6 +191,11 @@ struct Executor::Impl {
     ctx.rank_node = std::move(rank_node);
     ctx.program = &p;
     ctx.representatives = reps.applied ? &reps : nullptr;
+    if (reps.applied) {
+      ctx.node_hosts_simulated.assign(static_cast<std::size_t>(c.node_count()), 0);
+      for (const auto& m : reps.members) ctx.node_hosts_simulated[static_cast<std::size_t>(ctx.rank_node[m[0]])] = 1;
+      ctx.copies_everywhere = c.network.backbone_bandwidth_bytes_per_s > 0;
+    }
     ctx.coarse = make_coarse_state();
   }
 

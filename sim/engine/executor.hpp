@@ -19,7 +19,13 @@ namespace frugal::engine {
 /// Resident memory is allocated once, at time 0. Compute: one Exec of
 /// flops + memory_bytes × speed / hbm_bandwidth on the rank's GPU host. Copy and checkpoint
 /// write: a transfer GPU ↔ the node's CPU host over PCIe. Collectives and send/recv: see
-/// collectives.hpp. Alloc/free: instantaneous, applied to the rank's MemoryLedger.
+/// collectives.hpp (and coarse_collectives.hpp for the aggregate model). Alloc/free:
+/// instantaneous, applied to the rank's MemoryLedger.
+///
+/// Coarse options (EngineOptions): kAuto modes resolve here from the program's rank count. With
+/// representatives (coarse_replicas.hpp), only representatives get actors, memory ledgers and
+/// dependency checks (the others' ops are the same, by fingerprint); collect() copies each
+/// representative's RankStats to the ranks it stands for.
 class Executor {
  public:
   /// Throws std::invalid_argument for programs that cannot run at all (a rank on a GPU that

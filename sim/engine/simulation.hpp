@@ -13,14 +13,37 @@
 
 namespace frugal::engine {
 
-/// How collectives are simulated (see collectives.hpp for both models and their accuracy).
+/// How collectives are simulated (collectives.hpp: step by step; coarse_collectives.hpp: the
+/// aggregate model, equal to the α-β closed forms on uniform rings, and its approximations).
 enum class CollectiveModel {
   kStepByStep,  ///< every step of the algorithm as point-to-point transfers: the reference
   kAggregate,   ///< per member one transfer of its whole step volume + the missing latencies
   kAuto,        ///< kAggregate when the program has more than EngineOptions::coarse_above_ranks ranks
 };
 
-/// Whether ranks that run identical programs are all simulated (see "Representatives" below).
+/// Whether ranks that run identical programs are all simulated.
+///
+/// Representatives. Data-parallel replicas and tensor-parallel peers run the same ops; ranks
+/// are grouped into classes of identical programs (same node type and resident memory, and op by
+/// op the same kinds, streams, dependencies and sizes, with groups and peers compared by shape
+/// and route: coarse_replicas.hpp), and only the lowest rank of each class runs as an actor.
+/// Its sends and receives go to the representatives of its peers' classes. A group with a single
+/// simulated member (a tensor- or data-parallel group) is "collapsed": its representative
+/// injects every member's transfers, host to host, step by step or aggregated, so the group's
+/// time includes the contention of all its members. The class's other ranks run the same op on
+/// other groups and peers ("copies"); their transfers that leave a node and touch a node hosting
+/// a simulated rank (all of them under a shared backbone) are injected too, by helper actors,
+/// at the moment the representative's collective or transfer starts. The nodes that host a
+/// representative thus carry their full traffic; other links carry less, which by the symmetry
+/// of identical ranks cannot delay the modelled flows. Applied only when this is sound: the
+/// representatives must form a closed program (every redirected send has its receive, no class
+/// talks to itself, no group is simulated in part); otherwise every rank is simulated and
+/// SimulationResult::representatives_note says why.
+/// Exact when identical ranks are also identical in time (the same arrivals, and links loaded
+/// symmetrically); validated against the op-by-op path within 2 % in
+/// tests/integration/coarse_iteration_test.cpp. Per-rank metrics of the ranks a representative
+/// stands for are copies of its own; collective_busy_s counts each of its ops once per class
+/// member; the timeline holds the representatives' ops only.
 enum class IdenticalRanks {
   kSimulateAll,      ///< every rank op by op: the reference
   kRepresentatives,  ///< one representative per class of identical ranks, when the program allows
@@ -100,7 +123,8 @@ struct SimulationResult {
 
 /// Runs `program` on `cluster`. Ranks run on the GPUs named by RankProgram::gpu. Compute ops
 /// take flops / (peak(precision) × matmul_efficiency) + memory_bytes / hbm_bandwidth;
-/// collectives run as the point-to-point steps of their algorithm; memory is tracked op by op
+/// collectives run as the point-to-point steps of their algorithm, or aggregated, and identical
+/// ranks may be represented by one of them (EngineOptions); memory is tracked op by op
 /// (the result reports the peak; exceeding capacity is for the caller to judge).
 /// Algorithms, byte conventions and the platform layout: sim/engine/collectives.hpp,
 /// sim/engine/executor.hpp, sim/engine/platform_builder.hpp.

@@ -1,7 +1,6 @@
 // Campaign outputs: summary keys, events.json and timeline tracks (see campaign_summary.hpp).
 #include "sim/metrics/campaign_summary.hpp"
 
-#include <cstdio>
 
 namespace frugal::metrics {
 namespace {
@@ -36,17 +35,7 @@ Json costs_json(const engine::LayoutCosts& c) {
 
 }  // namespace
 
-std::string events_fingerprint(const Json& events) {
-  const std::string text = events.dump();
-  std::uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
+std::string events_fingerprint(const Json& events) { return campaign::fingerprint(events); }
 
 Json make_given_iteration_summary(const study::Study& study, const program::Program& program, const MemoryCheck& memory,
                                   const campaign::CampaignOutcome& outcome) {
@@ -163,14 +152,14 @@ void add_campaign_summary(Json& s, const study::Study& study, const campaign::Ca
       {"measured_costs", costs},
       {"availability_events", o.availability_events},
       {"simulated_activities", r.activities},
-      {"events_fingerprint", events_fingerprint(r.events)},
+      {"events_fingerprint", o.events_fingerprint},
   };
 }
 
 Json make_campaign_events(const study::Study& study, const campaign::CampaignOutcome& o) {
   return Json{{"study", study.name},
               {"seed", study.seed},
-              {"fingerprint", events_fingerprint(o.result.events)},
+              {"fingerprint", o.events_fingerprint},
               {"events", o.result.events}};
 }
 
