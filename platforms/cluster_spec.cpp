@@ -4,6 +4,9 @@
 
 #include <algorithm>
 
+#include "sim/program/enum_names.hpp"
+#include "sim/program/program.hpp"
+
 namespace frugal::platforms {
 namespace {
 
@@ -14,27 +17,48 @@ using core::ObjectReader;
 const std::vector<std::string> kIntraNodeKinds = {"nvlink", "pcie"};
 const std::vector<std::string> kTopologies = {"star"};
 
-std::string given_key(const ObjectReader& reader, const std::string& key, Dimension dim) {
-  const std::string si_key = key + std::string(core::si_suffix(dim));
-  return reader.json().contains(si_key) ? si_key : key;
+/// "factors": [{"from": "0 B", "latency": 1.3, "bandwidth": 0.6}, {"from": "64 KiB", ...}]:
+/// strictly increasing sizes from 0 B, positive factors.
+std::vector<SizeFactor> read_factors(ObjectReader& reader) {
+  std::vector<SizeFactor> factors;
+  if (!reader.has("factors")) return factors;
+  const Json& list = reader.array("factors");
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    ObjectReader entry(list[i], reader.file(), reader.pointer_of("factors") + "/" + std::to_string(i));
+    SizeFactor f;
+    f.from_bytes = entry.quantity("from", Dimension::kBytes);
+    f.latency = entry.number("latency", 1e-6);
+    f.bandwidth = entry.number("bandwidth", 1e-6);
+    entry.finish();
+    if (i == 0 && f.from_bytes != 0) entry.fail(entry.given_key("from", Dimension::kBytes), "the first factor must start at 0 B");
+    if (i > 0 && f.from_bytes <= factors.back().from_bytes)
+      entry.fail(entry.given_key("from", Dimension::kBytes), "sizes must increase strictly from one factor to the next");
+    factors.push_back(f);
+  }
+  return factors;
 }
 
-double positive_quantity(ObjectReader& reader, const std::string& key, Dimension dim) {
-  const double v = reader.quantity(key, dim);
-  if (v <= 0) reader.fail(given_key(reader, key, dim), "must be > 0");
-  return v;
-}
-
-/// {"bandwidth": "25 GB/s", "latency": "1 us"}: bandwidth per direction > 0, latency >= 0.
+/// {"bandwidth": "25 GB/s", "latency": "1 us", "factors": [...]}: bandwidth per direction > 0,
+/// latency >= 0, optional size factors.
 LinkSpec read_link(ObjectReader& reader) {
   LinkSpec link;
-  link.bandwidth_bytes_per_s = positive_quantity(reader, "bandwidth", Dimension::kBandwidth);
+  link.bandwidth_bytes_per_s = reader.positive_quantity("bandwidth", Dimension::kBandwidth);
   link.latency_s = reader.quantity("latency", Dimension::kTime);
+  link.factors = read_factors(reader);
   return link;
 }
 
+/// The link's keys in resolved form, added to `out`.
+void add_link_json(Json& out, const LinkSpec& link) {
+  out["bandwidth_bytes_per_s"] = link.bandwidth_bytes_per_s;
+  out["latency_s"] = link.latency_s;
+  if (!link.factors.empty()) out["factors"] = to_json(link.factors);
+}
+
 Json link_json(const LinkSpec& link) {
-  return Json{{"bandwidth_bytes_per_s", link.bandwidth_bytes_per_s}, {"latency_s", link.latency_s}};
+  Json out = Json::object();
+  add_link_json(out, link);
+  return out;
 }
 
 NodeType read_node_type(ObjectReader& reader, const std::string& name, const GpuCatalogue& catalogue) {
@@ -60,7 +84,7 @@ NodeType read_node_type(ObjectReader& reader, const std::string& name, const Gpu
   ObjectReader host = reader.object("host_link");
   type.host_link = read_link(host);
   host.finish();
-  type.host_memory_bytes = positive_quantity(reader, "host_memory", Dimension::kBytes);
+  type.host_memory_bytes = reader.positive_quantity("host_memory", Dimension::kBytes);
 
   ObjectReader nic = reader.object("nic");
   type.nic = read_link(nic);
@@ -68,11 +92,11 @@ NodeType read_node_type(ObjectReader& reader, const std::string& name, const Gpu
   type.nics_per_node = static_cast<int>(reader.integer("nics_per_node", 1, 1 << 20));
 
   ObjectReader cpu = reader.object("cpu");
-  type.cpu_flops_per_s = positive_quantity(cpu, "speed", Dimension::kFlopRate);
+  type.cpu_flops_per_s = cpu.positive_quantity("speed", Dimension::kFlopRate);
   type.cpu_idle_power_w = cpu.quantity("idle_power", Dimension::kPower);
   type.cpu_max_power_w = cpu.quantity("max_power", Dimension::kPower);
   if (type.cpu_idle_power_w > type.cpu_max_power_w)
-    cpu.fail(given_key(cpu, "idle_power", Dimension::kPower), "idle_power exceeds max_power");
+    cpu.fail(cpu.given_key("idle_power", Dimension::kPower), "idle_power exceeds max_power");
   cpu.finish();
 
   // "price": {"on_demand": N, "spot": N} in currency units per GPU-hour (plain numbers).
@@ -93,10 +117,7 @@ NodeType read_node_type(ObjectReader& reader, const std::string& name, const Gpu
 Json node_type_json(const NodeType& type) {
   Json out = Json{{"gpu", to_json(type.gpu)},
                   {"gpus_per_node", type.gpus_per_node},
-                  {"intra_node",
-                   {{"kind", type.intra_node_kind},
-                    {"bandwidth_bytes_per_s", type.gpu_link.bandwidth_bytes_per_s},
-                    {"latency_s", type.gpu_link.latency_s}}},
+                  {"intra_node", {{"kind", type.intra_node_kind}}},
                   {"host_link", link_json(type.host_link)},
                   {"host_memory_bytes", type.host_memory_bytes},
                   {"nic", link_json(type.nic)},
@@ -108,6 +129,7 @@ Json node_type_json(const NodeType& type) {
   if (type.has_price)
     out["price"] = Json{{"on_demand", type.price_on_demand_per_gpu_hour}, {"spot", type.price_spot_per_gpu_hour}};
   if (type.spot) out["spot"] = true;
+  add_link_json(out["intra_node"], type.gpu_link);
   return out;
 }
 
@@ -120,7 +142,7 @@ StorageSpec read_storage(ObjectReader& reader) {
     shared->finish();
   }
   if (auto disk = reader.optional_object("local_disk")) {
-    storage.local_disk_bandwidth_bytes_per_s = positive_quantity(*disk, "bandwidth", Dimension::kBandwidth);
+    storage.local_disk_bandwidth_bytes_per_s = disk->positive_quantity("bandwidth", Dimension::kBandwidth);
     disk->finish();
   }
   if (!storage.has_shared && !storage.has_local_disk())
@@ -132,6 +154,20 @@ StorageSpec read_storage(ObjectReader& reader) {
 std::filesystem::path clusters_dir() { return platform_data_dir() / "clusters"; }
 
 }  // namespace
+
+Json to_json(const std::vector<SizeFactor>& factors) {
+  Json list = Json::array();
+  for (const SizeFactor& f : factors)
+    list.push_back(Json{{"from_bytes", f.from_bytes}, {"latency", f.latency}, {"bandwidth", f.bandwidth}});
+  return list;
+}
+
+const SizeFactor* LinkSpec::factor_for(double bytes) const {
+  const SizeFactor* found = nullptr;
+  for (const SizeFactor& f : factors)
+    if (f.from_bytes <= bytes) found = &f;
+  return found;
+}
 
 Cluster read_cluster(const Json& value, const std::string& file, const std::string& pointer,
                      const GpuCatalogue& catalogue) {
@@ -176,7 +212,19 @@ Cluster read_cluster(const Json& value, const std::string& file, const std::stri
   cluster.network.switch_latency_s = network.quantity_or("switch_latency", Dimension::kTime, 0.0);
   if (network.has_quantity("backbone_bandwidth", Dimension::kBandwidth))
     cluster.network.backbone_bandwidth_bytes_per_s =
-        positive_quantity(network, "backbone_bandwidth", Dimension::kBandwidth);
+        network.positive_quantity("backbone_bandwidth", Dimension::kBandwidth);
+  if (auto overhead = network.optional_object("collective_overhead")) {
+    // {"all_reduce": "15 us", ...}: keys are collective kinds.
+    const auto& kinds = program::enum_names<program::CollectiveKind>();
+    for (const std::string& kind : kinds) {
+      const double v = overhead->quantity_or(kind, Dimension::kTime, 0.0);
+      if (v > 0) {
+        cluster.network.collective_overhead_s.resize(kinds.size(), 0.0);
+        cluster.network.collective_overhead_s[&kind - kinds.data()] = v;
+      }
+    }
+    overhead->finish();
+  }
   network.finish();
 
   if (auto storage = top.optional_object("storage")) cluster.storage = read_storage(*storage);
@@ -206,6 +254,10 @@ Json to_json(const Cluster& cluster) {
   Json network = {{"topology", cluster.network.topology}, {"switch_latency_s", cluster.network.switch_latency_s}};
   if (cluster.network.backbone_bandwidth_bytes_per_s > 0)
     network["backbone_bandwidth_bytes_per_s"] = cluster.network.backbone_bandwidth_bytes_per_s;
+  const auto& kinds = program::enum_names<program::CollectiveKind>();
+  for (std::size_t k = 0; k < cluster.network.collective_overhead_s.size(); ++k)
+    if (cluster.network.collective_overhead_s[k] > 0)
+      network["collective_overhead"][kinds.at(k) + "_s"] = cluster.network.collective_overhead_s[k];
   out["network"] = network;
   if (cluster.storage.has_shared || cluster.storage.has_local_disk()) {
     Json storage = Json::object();

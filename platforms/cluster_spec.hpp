@@ -12,10 +12,28 @@
 
 namespace frugal::platforms {
 
-/// A point-to-point link: bandwidth per direction and one-way latency.
+/// How a message of at least `from_bytes` deviates from a link's nominal α-β model: the route's
+/// latency is multiplied by `latency`, the bandwidth available to the message by `bandwidth`
+/// (SimGrid's network factors; `frugalsim calibrate` fits them from point-to-point benchmarks).
+struct SizeFactor {
+  double from_bytes = 0;
+  double latency = 1;
+  double bandwidth = 1;
+
+  bool operator==(const SizeFactor&) const = default;
+};
+
+/// A point-to-point link: bandwidth per direction and one-way latency, optionally corrected by
+/// message size.
 struct LinkSpec {
   double bandwidth_bytes_per_s = 0;
   double latency_s = 0;
+  /// By strictly increasing from_bytes, the first at 0 B; empty: the nominal model at every size.
+  std::vector<SizeFactor> factors{};
+
+  /// The factor of a message of `bytes` (the last entry with from_bytes <= bytes); nullptr
+  /// when the link has no factors.
+  const SizeFactor* factor_for(double bytes) const;
 
   bool operator==(const LinkSpec&) const = default;
 };
@@ -66,7 +84,14 @@ struct NetworkSpec {
   std::string topology = "star";  ///< nodes joined by one non-blocking switch
   double switch_latency_s = 0;    ///< one-way latency added by the switch
   double backbone_bandwidth_bytes_per_s = 0;  ///< 0: non-blocking; else a shared bisection link
+  /// Fixed cost of one collective on each member before its first step (launch, setup and
+  /// synchronisation that the α-β steps do not show), by program::CollectiveKind index; shorter
+  /// than the kind list: 0 for the rest. `frugalsim calibrate` fits it from collective benchmarks.
+  std::vector<double> collective_overhead_s;
 
+  double collective_overhead(int kind) const {
+    return kind >= 0 && kind < static_cast<int>(collective_overhead_s.size()) ? collective_overhead_s[kind] : 0.0;
+  }
   bool operator==(const NetworkSpec&) const = default;
 };
 
@@ -104,6 +129,9 @@ Cluster read_cluster(const core::Json& value, const std::string& file, const std
 
 /// Resolved form (GPU specs inlined, SI numbers): read_cluster(to_json(c)) reproduces c.
 core::Json to_json(const Cluster& cluster);
+
+/// Resolved form of a link's "factors" array.
+core::Json to_json(const std::vector<SizeFactor>& factors);
 
 /// Shipped cluster names (platforms/clusters/*.json stems), sorted.
 std::vector<std::string> list_clusters();

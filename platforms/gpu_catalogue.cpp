@@ -25,19 +25,6 @@ std::string precision_list(const std::map<Precision, double>& peaks) {
   return out;
 }
 
-/// The key under which a quantity was given ("memory" or "memory_bytes"), for error pointers.
-std::string given_key(const ObjectReader& reader, const std::string& key, Dimension dim) {
-  const std::string si_key = key + std::string(core::si_suffix(dim));
-  return reader.json().contains(si_key) ? si_key : key;
-}
-
-/// A quantity that must be strictly positive (bandwidths, capacities, peaks).
-double positive_quantity(ObjectReader& reader, const std::string& key, Dimension dim) {
-  const double v = reader.quantity(key, dim);
-  if (v <= 0) reader.fail(given_key(reader, key, dim), "must be > 0");
-  return v;
-}
-
 bool is_precision_name(const std::string& name) {
   for (const std::string& p : core::precision_names())
     if (p == name) return true;
@@ -118,7 +105,7 @@ GpuSpec read_gpu(ObjectReader& reader, const std::string& name) {
   }
   for (const std::string& pname : core::precision_names()) {
     if (peak.has_quantity(pname, Dimension::kFlopRate))
-      gpu.peak_flops_per_s[core::parse_precision(pname)] = positive_quantity(peak, pname, Dimension::kFlopRate);
+      gpu.peak_flops_per_s[core::parse_precision(pname)] = peak.positive_quantity(pname, Dimension::kFlopRate);
   }
   if (gpu.peak_flops_per_s.empty())
     peak.fail_here("at least one precision is required (" + core::list_valid(core::precision_names()) + ")");
@@ -144,12 +131,12 @@ GpuSpec read_gpu(ObjectReader& reader, const std::string& name) {
     fb->finish();
   }
 
-  gpu.memory_bytes = positive_quantity(reader, "memory", Dimension::kBytes);
-  gpu.hbm_bandwidth_bytes_per_s = positive_quantity(reader, "hbm_bandwidth", Dimension::kBandwidth);
+  gpu.memory_bytes = reader.positive_quantity("memory", Dimension::kBytes);
+  gpu.hbm_bandwidth_bytes_per_s = reader.positive_quantity("hbm_bandwidth", Dimension::kBandwidth);
   gpu.idle_power_w = reader.quantity("idle_power", Dimension::kPower);
-  gpu.max_power_w = positive_quantity(reader, "max_power", Dimension::kPower);
+  gpu.max_power_w = reader.positive_quantity("max_power", Dimension::kPower);
   if (gpu.idle_power_w > gpu.max_power_w)
-    reader.fail(given_key(reader, "idle_power", Dimension::kPower),
+    reader.fail(reader.given_key("idle_power", Dimension::kPower),
                 "idle_power (" + shown(gpu.idle_power_w) + " W) exceeds max_power (" +
                     shown(gpu.max_power_w) + " W)");
   gpu.matmul_efficiency = reader.number_or("matmul_efficiency", 0.7, 0.0, 1.0);

@@ -20,8 +20,9 @@ mpi=(mpirun --oversubscribe --mca btl self,vader --mca oob_tcp_if_include lo -x 
 "${mpi[@]}" "$build/bin/frugal-real" bench --gemm --collectives --memory --program program.json \
   --iterations 5 --warmup 2 --max-bytes 16MiB -o bench.json > bench.log
 "$build/bin/frugalsim" calibrate bench.json --platform cpu-local -o cpu-local.calibrated.json
-# --schedule streams: one thread per stream, the simulator's semantics (compute overlaps comm).
-"${mpi[@]}" "$build/bin/frugal-real" run program.json --schedule streams --iterations 3 --warmup 1 -o measurements.json
+# --schedule streams: one thread per stream, the simulator's semantics (compute overlaps comm);
+# the median of 10 iterations damps what other processes of the machine do to one of them.
+"${mpi[@]}" "$build/bin/frugal-real" run program.json --schedule streams --iterations 10 --warmup 2 -o measurements.json
 "$build/bin/frugalsim" validate --platform cpu-local --program program.json --measurements measurements.json \
   -o report.uncalibrated.json > validate.uncalibrated.log
 "$build/bin/frugalsim" validate --platform cpu-local.calibrated.json --program program.json \

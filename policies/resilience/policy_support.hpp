@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 #include <algorithm>
 #include <string>
@@ -12,11 +13,13 @@
 
 namespace frugal::policies::detail {
 
-/// A number for reasons, 6 significant digits.
+/// A number for reasons, 6 significant digits (as an ostream prints it). snprintf, not a
+/// stream: periodic policies format reasons at every iteration end the campaign engine asks about
+/// (millions in a 30-day campaign), and a stream per number dominated that loop.
 inline std::string num(double v) {
-  std::ostringstream out;
-  out << v;
-  return out.str();
+  char buf[32];
+  const int n = std::snprintf(buf, sizeof buf, "%g", v);
+  return std::string(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
 }
 
 /// ConfigError("", "/<param>", message); read_*_policy adds the file and pointer.
@@ -61,8 +64,17 @@ class PeriodicPolicy : public CheckpointPolicy {
                                         "checkpoint cost not measured yet: checkpoint now to measure it");
     if (async_ && progress.persist_in_flight)
       return CheckpointAction::none("previous asynchronous persist still in flight");
-    std::string why;
-    const double tau = interval_s(progress, cluster, why);
+    // The campaign engine asks at every iteration end (millions of times in a 30-day campaign):
+    // an interval that depends on C and M only is computed, reason included, once per (C, M).
+    const bool memo = interval_depends_on_cost_and_mtbf_only();
+    if (!memo || progress.checkpoint_s != memo_c_ || cluster.job_mtbf_s != memo_m_ || memo_why_.empty()) {
+      memo_why_.clear();
+      memo_tau_ = interval_s(progress, cluster, memo_why_);
+      memo_c_ = progress.checkpoint_s;
+      memo_m_ = cluster.job_mtbf_s;
+    }
+    const std::string& why = memo_why_;
+    const double tau = memo_tau_;
     const double since = progress.since_s(progress.persistent);
     if (!std::isfinite(tau)) return CheckpointAction::none(why + ": no periodic checkpoint", tau);
     if (due(since, progress.iteration_time_s, tau))
@@ -80,8 +92,13 @@ class PeriodicPolicy : public CheckpointPolicy {
   bool async() const { return async_; }
   /// Target interval τ in seconds (∞: never) and a reason showing the arithmetic.
   virtual double interval_s(const Progress& progress, const ClusterView& cluster, std::string& why) const = 0;
+  /// True when interval_s() depends on nothing but progress.checkpoint_s and cluster.job_mtbf_s
+  /// (and the policy's own parameters): its result is then reused while they do not change.
+  virtual bool interval_depends_on_cost_and_mtbf_only() const { return false; }
 
  private:
+  double memo_c_ = -1, memo_m_ = -1, memo_tau_ = 0;
+  std::string memo_why_;
   bool needs_cost_;
   bool async_;
   bool write_on_notice_;

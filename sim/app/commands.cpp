@@ -10,6 +10,7 @@
 
 #include "policies/lowering.hpp"
 #include "sim/app/calibration_commands.hpp"
+#include "sim/app/sweep.hpp"
 #include "sim/campaign/campaign.hpp"
 #include "sim/engine/simulation.hpp"
 #include "sim/metrics/campaign_summary.hpp"
@@ -26,6 +27,7 @@ constexpr const char* kUsage =
     "usage: frugalsim <command> [options]\n"
     "commands:\n"
     "  run STUDY.json [-o DIR] [--set /json/pointer=value]...   simulate a study, write results\n"
+    "  sweep SWEEP.json [-o DIR] [-j N]                         run a grid of variants of a study, one table\n"
     "  plan STUDY.json [-o PROGRAM.json] [--set ...]            write the lowered per-rank program\n"
     "  list                                                     shipped models, GPUs, clusters, policies\n"
     "  calibrate BENCH.json... --platform P -o P_CAL.json       fit a platform to frugal-real benchmarks\n"
@@ -204,7 +206,7 @@ core::Json run_study(const RunOptions& options) {
     summary = metrics::make_oom_summary(s, prog, memory);
   } else if (s.campaign) {
     // The op-by-op iterations run in forked children; this process hosts the campaign engine.
-    const auto outcome = campaign::run_campaign(s, prog);
+    const auto outcome = campaign::run_campaign(s, prog, &memory);
     simgrid_version = outcome.result.simgrid_version;
     summary = outcome.iteration ? metrics::make_summary(s, prog, *outcome.iteration)
                                 : metrics::make_given_iteration_summary(s, prog, memory, outcome);
@@ -216,11 +218,7 @@ core::Json run_study(const RunOptions& options) {
     }
     events = metrics::make_campaign_events(s, outcome);
   } else {
-    engine::EngineOptions eo;
-    eo.iterations = s.iterations;
-    eo.precision = s.training.precision;
-    eo.record_timeline = s.write_timeline;
-    const auto result = engine::simulate(s.cluster, prog, eo);
+    const auto result = engine::simulate(s.cluster, prog, s.engine_options());
     simgrid_version = result.simgrid_version;
     summary = metrics::make_summary(s, prog, result);
     if (s.write_timeline) timeline = metrics::make_timeline(s, prog, result);
@@ -249,6 +247,7 @@ int run_main(int argc, char** argv) {
     const std::vector<std::string> rest(args.begin() + 1, args.end());
     if (command == "run") return cmd_run(rest, argc, argv);
     if (command == "plan") return cmd_plan(rest);
+    if (command == "sweep") return cmd_sweep(rest);
     if (command == "list") return cmd_list();
     if (command == "calibrate") return cmd_calibrate(rest);
     if (command == "validate") return cmd_validate(rest);

@@ -6,6 +6,9 @@
 #include <map>
 #include <sstream>
 
+#include "sim/engine/collectives.hpp"
+#include "sim/program/enum_names.hpp"
+
 namespace frugal::calibration {
 namespace {
 
@@ -37,35 +40,106 @@ std::string shown(double v) {
 }  // namespace
 
 AlphaBeta fit_alpha_beta(const std::vector<std::pair<double, double>>& pts) {
+  // Weighted least squares with weights 1/y²: the relative error counts, so a latency-bound
+  // 1 KiB point weighs as much as a 16 MiB one (an unweighted fit follows the largest sizes
+  // alone and can give a negative α).
   AlphaBeta out;
   out.points = static_cast<int>(pts.size());
   if (pts.size() < 2) return out;
-  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  double sw = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
   for (const auto& [x, y] : pts) {
-    sx += x;
-    sy += y;
-    sxx += x * x;
-    sxy += x * y;
+    const double w = y > 0 ? 1.0 / (y * y) : 0.0;
+    sw += w;
+    sx += w * x;
+    sy += w * y;
+    sxx += w * x * x;
+    sxy += w * x * y;
   }
-  const double n = static_cast<double>(pts.size());
-  const double slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
-  const double intercept = (sy - slope * sx) / n;
+  const double det = sw * sxx - sx * sx;
+  if (!(det > 0)) return out;
+  const double slope = (sw * sxy - sx * sy) / det;
+  const double intercept = (sy - slope * sx) / sw;
   out.alpha_s = std::max(0.0, intercept);
   out.beta_bytes_per_s = slope > 0 ? 1.0 / slope : 0;
   double ss_res = 0, ss_tot = 0;
   for (const auto& [x, y] : pts) {
+    const double w = y > 0 ? 1.0 / (y * y) : 0.0;
     const double f = out.alpha_s + (slope > 0 ? x * slope : 0);
-    ss_res += (y - f) * (y - f);
-    ss_tot += (y - sy / n) * (y - sy / n);
+    ss_res += w * (y - f) * (y - f);
+    ss_tot += w * (y - sy / sw) * (y - sy / sw);
   }
   out.r2 = ss_tot > 0 ? 1 - ss_res / ss_tot : 1;
   return out;
+}
+
+std::vector<platforms::SizeFactor> fit_size_factors(const std::vector<std::pair<double, double>>& pts,
+                                                    const AlphaBeta& line) {
+  std::vector<platforms::SizeFactor> factors;
+  if (pts.empty() || !(line.beta_bytes_per_s > 0)) return factors;
+  const auto clamp = [](double f) { return std::clamp(f, 0.01, 100.0); };
+  // Band b holds sizes in [4 KiB · 16^(b−1), 4 KiB · 16^b); band 0 everything below 4 KiB.
+  const auto band_of = [](double bytes) {
+    int b = 0;
+    for (double bound = 4096; bytes >= bound && b < 16; bound *= 16) ++b;
+    return b;
+  };
+  std::map<int, std::vector<std::pair<double, double>>> bands;
+  for (const auto& p : pts) bands[band_of(p.first)].push_back(p);
+  for (const auto& [b, band] : bands) {
+    platforms::SizeFactor f;
+    f.from_bytes = factors.empty() ? 0 : (b == 0 ? 0 : 4096 * std::pow(16.0, b - 1));
+    std::map<double, std::vector<double>> by_size;
+    for (const auto& [bytes, s] : band) by_size[bytes].push_back(s);
+    const AlphaBeta own = fit_alpha_beta(band);
+    if (by_size.size() >= 2 && own.beta_bytes_per_s > 0) {
+      f.latency = line.alpha_s > 0 && own.alpha_s > 0 ? clamp(own.alpha_s / line.alpha_s) : 1.0;
+      f.bandwidth = clamp(own.beta_bytes_per_s / line.beta_bytes_per_s);
+    } else {
+      const double bytes = by_size.begin()->first;
+      const double transfer_s = median(by_size.begin()->second) - line.alpha_s;
+      f.bandwidth = transfer_s > 0 ? clamp(bytes / line.beta_bytes_per_s / transfer_s) : 1.0;
+    }
+    const auto close = [](double a, double b) { return std::abs(a - b) <= 0.02 * std::max(a, b); };
+    if (!factors.empty() && close(factors.back().latency, f.latency) && close(factors.back().bandwidth, f.bandwidth))
+      continue;
+    factors.push_back(f);
+  }
+  return factors;
+}
+
+double predicted_collective_s(program::CollectiveKind kind, double bytes, int n, const AlphaBeta& link,
+                              const std::vector<platforms::SizeFactor>& factors) {
+  if (n < 2 || !(bytes > 0) || !(link.beta_bytes_per_s > 0)) return 0;
+  platforms::LinkSpec spec{link.beta_bytes_per_s, link.alpha_s};
+  spec.factors = factors;
+  const auto step = [&](double message) {
+    const platforms::SizeFactor* f = spec.factor_for(message);
+    return link.alpha_s * (f ? f->latency : 1.0) + message / (link.beta_bytes_per_s * (f ? f->bandwidth : 1.0));
+  };
+  using K = program::CollectiveKind;
+  switch (kind) {
+    case K::kAllReduce: return 2 * (n - 1) * step(bytes / n);
+    case K::kReduceScatter:
+    case K::kAllGather:
+    case K::kAllToAll: return (n - 1) * step(bytes / n);
+    case K::kBroadcast: {
+      const int k = engine::broadcast_chunks(bytes);
+      return (n - 2 + k) * step(bytes / k);
+    }
+  }
+  return 0;
 }
 
 Fit fit_benches(const std::vector<Json>& benches, const std::vector<std::string>& files, double peak_flops_per_s) {
   Fit fit;
   std::map<double, std::vector<double>> efficiency;  // GEMM FLOPs → efficiencies seen
   std::vector<std::pair<double, double>> p2p, all_reduce;
+  struct Measured {
+    program::CollectiveKind kind;
+    int n;
+    double bytes, seconds;
+  };
+  std::vector<Measured> collectives;
   std::vector<double> streaming;
   double largest_stream = 0;
   for (std::size_t b = 0; b < benches.size(); ++b) {
@@ -81,6 +155,9 @@ Fit fit_benches(const std::vector<Json>& benches, const std::vector<std::string>
       const auto point = std::make_pair(c.at("bytes").get<double>(), c.at("time_s").at("median").get<double>());
       if (c.at("collective") == "send_recv") p2p.push_back(point);
       else if (c.at("collective") == "all_reduce" && c.at("group_size") == 2) all_reduce.push_back(point);
+      bool known = false;
+      const auto kind = program::enum_from_string<program::CollectiveKind>(c.at("collective").get<std::string>(), &known);
+      if (known) collectives.push_back({kind, c.at("group_size").get<int>(), point.first, point.second});
     }
     if (bench.contains("memory"))
       for (const Json& m : bench.at("memory")) largest_stream = std::max(largest_stream, m.at("bytes").get<double>());
@@ -96,7 +173,23 @@ Fit fit_benches(const std::vector<Json>& benches, const std::vector<std::string>
   // A 2-rank ring all-reduce moves S once each way: T = 2α + S/β — the same fit, used when no
   // point-to-point figures were measured.
   fit.link = fit_alpha_beta(p2p.empty() ? all_reduce : p2p);
+  fit.link_factors = fit_size_factors(p2p.empty() ? all_reduce : p2p, fit.link);
   if (p2p.empty()) fit.link.alpha_s /= 2;
+  // Collective overheads: the residual of the latency-bound sizes, per kind.
+  constexpr double kLatencyBoundBytes = 64 * 1024;
+  const auto& kinds = program::enum_names<program::CollectiveKind>();
+  for (std::size_t k = 0; k < kinds.size(); ++k) {
+    std::vector<double> small, all;
+    for (const Measured& m : collectives) {
+      if (static_cast<std::size_t>(m.kind) != k || m.n < 2) continue;
+      const double residual = m.seconds - predicted_collective_s(m.kind, m.bytes, m.n, fit.link, fit.link_factors);
+      all.push_back(residual);
+      if (m.bytes <= kLatencyBoundBytes) small.push_back(residual);
+    }
+    if (all.empty()) continue;
+    fit.collective_overhead_s.resize(kinds.size(), 0.0);
+    fit.collective_overhead_s[k] = std::max(0.0, median(small.empty() ? all : small));
+  }
   return fit;
 }
 
@@ -111,7 +204,11 @@ Json apply_fit(const Json& cluster_doc, const Fit& fit, const std::vector<std::s
   if (fit.link.beta_bytes_per_s > 0)
     note << ", intra-node point-to-point alpha " << shown(fit.link.alpha_s * 1e6) << " us beta "
          << shown(fit.link.beta_bytes_per_s / 1e9) << " GB/s (R2 " << shown(fit.link.r2) << ", " << fit.link.points
-         << " sizes)";
+         << " sizes, " << fit.link_factors.size() << " size factors)";
+  for (std::size_t k = 0; k < fit.collective_overhead_s.size(); ++k)
+    if (fit.collective_overhead_s[k] > 0)
+      note << ", " << program::enum_names<program::CollectiveKind>().at(k) << " overhead "
+           << shown(fit.collective_overhead_s[k] * 1e6) << " us";
   note << ".";
   bool applied = false;
   for (auto it = doc.at("node_types").begin(); it != doc.at("node_types").end(); ++it) {
@@ -137,7 +234,16 @@ Json apply_fit(const Json& cluster_doc, const Fit& fit, const std::vector<std::s
       for (const char* k : {"bandwidth", "latency"}) link.erase(k);
       link["bandwidth_bytes_per_s"] = fit.link.beta_bytes_per_s;
       link["latency_s"] = fit.link.alpha_s / 2;  // two links per route inside a node
+      link.erase("factors");
+      if (!fit.link_factors.empty()) link["factors"] = platforms::to_json(fit.link_factors);
     }
+  }
+  for (std::size_t k = 0; k < fit.collective_overhead_s.size(); ++k) {
+    Json& overhead = doc["network"]["collective_overhead"];
+    if (!overhead.is_object()) overhead = Json::object();
+    const std::string& kind = program::enum_names<program::CollectiveKind>().at(k);
+    overhead.erase(kind);
+    overhead[kind + "_s"] = fit.collective_overhead_s[k];
   }
   if (!applied) throw ConfigError("--node-type", "", "no node type \"" + node_type + "\" in the platform");
   doc["source"] = doc.value("source", std::string()) + (doc.contains("source") ? " " : "") + note.str();

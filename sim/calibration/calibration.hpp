@@ -6,12 +6,14 @@
 #include <string>
 #include <vector>
 
+#include "platforms/cluster_spec.hpp"
 #include "sim/core/json_reader.hpp"
 #include "sim/engine/simulation.hpp"
 
 namespace frugal::calibration {
 
-/// Least-squares fit of T(S) = α + S/β over (bytes, seconds) points.
+/// Least-squares fit of T(S) = α + S/β over (bytes, seconds) points, weighted by 1/T² (relative
+/// residuals, so every size counts); R² is the weighted one.
 struct AlphaBeta {
   double alpha_s = 0;
   double beta_bytes_per_s = 0;
@@ -20,14 +22,34 @@ struct AlphaBeta {
 };
 AlphaBeta fit_alpha_beta(const std::vector<std::pair<double, double>>& bytes_and_seconds);
 
+/// Size factors (platforms::SizeFactor) that bend the line `line` through measured points: sizes
+/// are grouped in bands whose bounds are powers of 16 from 4 KiB (4 KiB, 64 KiB, 1 MiB, ...);
+/// a band with two or more sizes gets its own α_b, β_b (latency α_b/α, bandwidth β_b/β), a band
+/// with one size keeps latency 1 and matches its time through bandwidth alone. Neighbouring
+/// bands within 2 % of each other merge; the first factor starts at 0 B. Factors are clamped
+/// to [0.01, 100]. Empty when `line` has no bandwidth or there are no points.
+std::vector<platforms::SizeFactor> fit_size_factors(const std::vector<std::pair<double, double>>& bytes_and_seconds,
+                                                    const AlphaBeta& line);
+
 /// What a set of `frugal-real bench` files says about one device and its intra-node link.
 struct Fit {
   std::vector<std::pair<double, double>> gemm_efficiency;  ///< FLOPs of one GEMM → fraction of peak
   double matmul_efficiency = 0;   ///< efficiency of the largest GEMM measured
   double memory_bandwidth_bytes_per_s = 0;  ///< median of the out-of-cache streaming sizes
   AlphaBeta link;                 ///< point-to-point between two ranks of one node
+  std::vector<platforms::SizeFactor> link_factors;  ///< deviation of the measurements from `link`
+  /// By program::CollectiveKind index: the median, over the latency-bound sizes measured (at
+  /// most 64 KiB, or all when none is), of measured − predicted time, where the prediction runs
+  /// the engine's step algorithm on `link` and `link_factors`; clamped at 0. Empty: none measured.
+  std::vector<double> collective_overhead_s;
   std::string precision;          ///< of the GEMMs measured ("fp32" on the CPU device)
 };
+
+/// Time of one collective of `bytes` (program conventions) over `n` members joined by routes of
+/// `link` bent by `factors`: the engine's step algorithms (collectives.hpp) step by step, each
+/// step's message getting its own size factor.
+double predicted_collective_s(program::CollectiveKind kind, double bytes, int n, const AlphaBeta& link,
+                              const std::vector<platforms::SizeFactor>& factors);
 
 /// Fits from bench files (format frugal-real-bench). `peak_flops_per_s` is the nominal peak the
 /// efficiencies are relative to. Throws ConfigError(file, pointer, ...) for files that are not
@@ -36,7 +58,7 @@ Fit fit_benches(const std::vector<core::Json>& benches, const std::vector<std::s
 
 /// Writes the fit into a cluster document (every node type, or the one named): the GPU inlined
 /// with its GEMM efficiency table, matmul efficiency and memory bandwidth; the intra-node link's
-/// bandwidth and latency (a route inside a node crosses two such links). Provenance (files, fitted
+/// bandwidth and latency (a route inside a node crosses two such links) and its size factors. Provenance (files, fitted
 /// values, R²) goes into the `source` strings. Returns the new document.
 core::Json apply_fit(const core::Json& cluster_doc, const Fit& fit, const std::vector<std::string>& files,
                      const std::string& node_type = "");

@@ -63,7 +63,8 @@ double max_power_energy(const platforms::Cluster& cluster, double seconds) {
 
 }  // namespace
 
-CampaignOutcome run_campaign(const study::Study& s, const program::Program& program) {
+CampaignOutcome run_campaign(const study::Study& s, const program::Program& program,
+                             const metrics::MemoryCheck* initial_memory) {
   if (!s.campaign) throw core::InternalError("run_campaign: the study has no campaign section");
   const CampaignSpec& spec = *s.campaign;
   CampaignOutcome out;
@@ -101,20 +102,21 @@ CampaignOutcome run_campaign(const study::Study& s, const program::Program& prog
     l.units = u;
     l.origin = "refused";
     const bool initial = u == max_units;
-    platforms::Cluster reduced = reduced_cluster(s.cluster, out.initial_nodes, u * out.unit_nodes);
-    program::Program prog;
-    if (initial) {
-      prog = program;
-      reduced = s.cluster;  // the study's own cluster: the plan and its summary are unchanged
-    } else {
+    // The plan's own layout runs on the study's own cluster and is not copied (16k ranks).
+    const platforms::Cluster reduced =
+        initial ? s.cluster : reduced_cluster(s.cluster, out.initial_nodes, u * out.unit_nodes);
+    program::Program lowered;
+    if (!initial) {
       try {
-        prog = policies::lower(s.parallelism->plan(s.model, reduced, s.training), s.model, s.training);
+        lowered = policies::lower(s.parallelism->plan(s.model, reduced, s.training), s.model, s.training);
       } catch (const core::ConfigError& e) {
         l.note = "the parallelism policy cannot plan " + std::to_string(u) + " replica groups: " + e.message();
         continue;
       }
     }
-    const auto memory = metrics::check_memory(prog, reduced);
+    const program::Program& prog = initial ? program : lowered;
+    const auto memory =
+        initial && initial_memory != nullptr ? *initial_memory : metrics::check_memory(prog, reduced);
     std::size_t worst = 0;
     for (std::size_t r = 0; r < memory.peak_bytes.size(); ++r)
       if (memory.peak_bytes[r] / memory.capacity_bytes[r] > memory.peak_bytes[worst] / memory.capacity_bytes[worst]) worst = r;
@@ -135,9 +137,8 @@ CampaignOutcome run_campaign(const study::Study& s, const program::Program& prog
       l.energy_j_per_iteration = max_power_energy(reduced, l.iteration_s);
       l.origin = initial ? "given" : "scaled";
     } else {
-      engine::EngineOptions eo;
+      engine::EngineOptions eo = s.engine_options();
       eo.iterations = initial ? s.iterations : 1;
-      eo.precision = s.training.precision;
       eo.record_timeline = initial && s.write_timeline;
       engine::SimulationResult r = simulate_in_child(reduced, prog, eo);
       l.iteration_s = r.makespan_s / r.iterations;

@@ -1,5 +1,5 @@
 // Forked op-by-op probes (see iteration_probe.hpp): fork, simulate in the child, JSON through a
-// pipe, _exit. The only place in FrugalSim that forks.
+// pipe, _exit. (app::run_sweep forks too, one child per sweep point, with the pipe helpers here.)
 #include "sim/campaign/iteration_probe.hpp"
 
 #include <cerrno>
@@ -14,11 +14,10 @@
 #include "sim/core/error.hpp"
 
 namespace frugal::campaign {
-namespace {
 
 using core::Json;
 
-void write_all(int fd, const std::string& text) {
+void write_fully(int fd, const std::string& text) {
   std::size_t off = 0;
   while (off < text.size()) {
     const ssize_t n = ::write(fd, text.data() + off, text.size() - off);
@@ -28,7 +27,7 @@ void write_all(int fd, const std::string& text) {
   }
 }
 
-std::string read_all(int fd) {
+std::string read_fully(int fd) {
   std::string out;
   char buf[65536];
   for (;;) {
@@ -39,8 +38,6 @@ std::string read_all(int fd) {
   }
   return out;
 }
-
-}  // namespace
 
 Json to_json(const engine::SimulationResult& r) {
   Json ranks = Json::array();
@@ -117,12 +114,12 @@ engine::SimulationResult simulate_in_child(const platforms::Cluster& cluster, co
     } catch (const std::exception& e) {
       reply = Json{{"internal_error", e.what()}};
     }
-    write_all(fds[1], reply.dump());
+    write_fully(fds[1], reply.dump());
     ::close(fds[1]);
     ::_exit(0);  // no atexit handlers, no destructors of the parent's copied state
   }
   ::close(fds[1]);
-  const std::string text = read_all(fds[0]);
+  const std::string text = read_fully(fds[0]);
   ::close(fds[0]);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {

@@ -20,6 +20,11 @@ namespace frugal::campaign {
 engine::SimulationResult simulate_in_child(const platforms::Cluster& cluster, const program::Program& program,
                                            const engine::EngineOptions& options);
 
+/// Writes all of `text` to `fd` (retrying on EINTR; stops quietly when the reader went away).
+void write_fully(int fd, const std::string& text);
+/// Reads `fd` to its end (retrying on EINTR).
+std::string read_fully(int fd);
+
 /// The JSON form used on the pipe (exposed for tests): from_json(to_json(r)) == r field by field.
 core::Json to_json(const engine::SimulationResult& result);
 engine::SimulationResult simulation_result_from_json(const core::Json& json);

@@ -201,6 +201,17 @@ double ObjectReader::quantity_or(const std::string& key, Dimension dim, double f
   return has_quantity(key, dim) ? quantity(key, dim, min, max) : fallback;
 }
 
+double ObjectReader::positive_quantity(const std::string& key, Dimension dim) {
+  const double v = quantity(key, dim);
+  if (v <= 0) fail(given_key(key, dim), "must be > 0");
+  return v;
+}
+
+std::string ObjectReader::given_key(const std::string& key, Dimension dim) const {
+  const std::string si_key = key + std::string(si_suffix(dim));
+  return value_->contains(si_key) ? si_key : key;
+}
+
 ObjectReader ObjectReader::object(const std::string& key) {
   return ObjectReader(require(key), file_, pointer_of(key));
 }

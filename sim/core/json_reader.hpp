@@ -67,6 +67,11 @@ class ObjectReader {
                   double max = std::numeric_limits<double>::infinity());
   double quantity_or(const std::string& key, Dimension dim, double fallback, double min = 0,
                      double max = std::numeric_limits<double>::infinity());
+  /// A quantity that must be strictly positive (bandwidths, capacities, peaks); a zero names the
+  /// key it was given under.
+  double positive_quantity(const std::string& key, Dimension dim);
+  /// The key under which a quantity was given ("memory" or "memory_bytes"), for error pointers.
+  std::string given_key(const std::string& key, Dimension dim) const;
 
   /// Nested object; the caller must call `finish()` on it.
   ObjectReader object(const std::string& key);

@@ -54,26 +54,9 @@ constexpr std::int64_t kMaxSegmentIterations = 1'000'000;  // bounds the policy 
 constexpr double kTimeEps = 1e-9;
 constexpr unsigned kWatcherStackBytes = 128 * 1024;  // watcher actors only wait: a small stack
 
-std::string level_name(StorageLevel level) {
-  switch (level) {
-    case StorageLevel::kHostMemory: return "host_memory";
-    case StorageLevel::kPeer: return "peer";
-    case StorageLevel::kPersistent: return "persistent";
-  }
-  return "?";
-}
-
-std::string recovery_name(RecoveryKind kind) {
-  switch (kind) {
-    case RecoveryKind::kContinue: return "continue";
-    case RecoveryKind::kRestartFromSpares: return "restart_from_spares";
-    case RecoveryKind::kRestartAfterProvisioning: return "restart_after_provisioning";
-    case RecoveryKind::kWaitForRepair: return "wait_for_repair";
-    case RecoveryKind::kShrink: return "shrink";
-    case RecoveryKind::kGrow: return "grow";
-  }
-  return "?";
-}
+// Names of levels and decisions: the policies' own (policies::to_string).
+std::string level_name(StorageLevel level) { return std::string(policies::to_string(level)); }
+std::string recovery_name(RecoveryKind kind) { return std::string(policies::to_string(kind)); }
 
 std::string kind_name(AvailabilityKind kind) { return std::string(platforms::to_string(kind)); }
 
@@ -160,6 +143,12 @@ class Controller {
 
   // --- checkpoints --------------------------------------------------------------------------
   bool do_checkpoint(const CheckpointAction& action);
+  using TransferStarter = std::vector<sg4::ActivityPtr> (Controller::*)();
+  /// A blocking write at `level`: logs its start, runs the transfers `start_transfers` makes (or
+  /// waits the duration `measured` by the first simulated write of this kind and layout),
+  /// accounts the time and logs its end or abort, with a "job" phase.
+  Op blocking_write(StorageLevel level, double& measured, const std::string& reason, const std::string& phase_name,
+                    TransferStarter start_transfers);
   bool write_persistent(const std::string& reason);
   bool write_async(const std::string& reason);
   bool write_peer(const std::string& reason);
@@ -781,71 +770,56 @@ std::vector<sg4::ActivityPtr> Controller::start_reloads(StorageLevel level, cons
   return out;
 }
 
-bool Controller::write_persistent(const std::string& reason) {
-  discard_partial("checkpoint of the last completed iteration");
-  const double start = now();
-  double& measured = costs().checkpoint_s;
+Op Controller::blocking_write(StorageLevel level, double& measured, const std::string& reason,
+                              const std::string& phase_name, TransferStarter start_transfers) {
+  const std::string name = level_name(level);
+  const double start_s = now();
   const bool simulate = setup_.simulate_all_transfers || measured < 0;
-  log(Json{{"event", "checkpoint_start"}, {"level", "persistent"}, {"async", false}, {"iteration", iteration_},
+  log(Json{{"event", "checkpoint_start"}, {"level", name}, {"async", false}, {"iteration", iteration_},
            {"simulated", simulate}, {"reason", reason}});
   Op op;
   std::vector<sg4::ActivityPtr> transfers;
   if (simulate) {
-    transfers = start_persistent_writes();
+    transfers = (this->*start_transfers)();
     op = wait_transfers(transfers);
   } else {
     op = wait_timer(measured);
   }
-  const double dt = now() - start;
+  const double dt = now() - start_s;
   result_.checkpoint_s += dt;
   exposure_s_ += dt;
   if (op != Op::kDone) {
     cancel_all(transfers);
     ++result_.checkpoints_aborted;
-    log(Json{{"event", "checkpoint_aborted"}, {"level", "persistent"}, {"iteration", iteration_}, {"duration_s", dt},
+    log(Json{{"event", "checkpoint_aborted"}, {"level", name}, {"iteration", iteration_}, {"duration_s", dt},
              {"why", op == Op::kFailure ? "failure during the write" : "campaign end"}});
-    phase("job", "checkpoint (aborted)", start, now(), Json{{"level", "persistent"}});
-    return op != Op::kFailure;
+    phase("job", phase_name + " (aborted)", start_s, now(), Json{{"level", name}});
+    return op;
   }
   if (simulate && measured < 0) measured = dt;
+  log(Json{{"event", "checkpoint_end"}, {"level", name}, {"iteration", iteration_}, {"duration_s", dt},
+           {"measured", simulate}});
+  phase("job", phase_name, start_s, now(), Json{{"level", name}, {"iteration", iteration_}});
+  return op;
+}
+
+bool Controller::write_persistent(const std::string& reason) {
+  discard_partial("checkpoint of the last completed iteration");
+  const Op op = blocking_write(StorageLevel::kPersistent, costs().checkpoint_s, reason, "checkpoint",
+                               &Controller::start_persistent_writes);
+  if (op != Op::kDone) return op != Op::kFailure;
   persistent_ = Record{iteration_, now(), work_s_};
   ++result_.checkpoints;
-  log(Json{{"event", "checkpoint_end"}, {"level", "persistent"}, {"iteration", iteration_}, {"duration_s", dt},
-           {"measured", simulate}});
-  phase("job", "checkpoint", start, now(), Json{{"level", "persistent"}, {"iteration", iteration_}});
   if (persist_.active && persist_.snapshot.iteration <= iteration_) abort_persist("superseded by a synchronous checkpoint");
   return true;
 }
 
 bool Controller::write_host_memory(const std::string& reason) {
   discard_partial("snapshot of the last completed iteration");
-  const double start = now();
-  double& measured = costs().snapshot_s;
-  const bool simulate = setup_.simulate_all_transfers || measured < 0;
-  log(Json{{"event", "checkpoint_start"}, {"level", "host_memory"}, {"async", false}, {"iteration", iteration_},
-           {"simulated", simulate}, {"reason", reason}});
-  std::vector<sg4::ActivityPtr> transfers;
-  Op op;
-  if (simulate) {
-    transfers = start_snapshots();
-    op = wait_transfers(transfers);
-  } else {
-    op = wait_timer(measured);
-  }
-  const double dt = now() - start;
-  result_.checkpoint_s += dt;
-  exposure_s_ += dt;
-  if (op != Op::kDone) {
-    cancel_all(transfers);
-    ++result_.checkpoints_aborted;
-    log(Json{{"event", "checkpoint_aborted"}, {"level", "host_memory"}, {"iteration", iteration_}, {"duration_s", dt}});
-    return op != Op::kFailure;
-  }
-  if (simulate && measured < 0) measured = dt;
+  const Op op = blocking_write(StorageLevel::kHostMemory, costs().snapshot_s, reason, "snapshot",
+                               &Controller::start_snapshots);
+  if (op != Op::kDone) return op != Op::kFailure;
   host_memory_ = Record{iteration_, now(), work_s_};
-  log(Json{{"event", "checkpoint_end"}, {"level", "host_memory"}, {"iteration", iteration_}, {"duration_s", dt},
-           {"measured", simulate}});
-  phase("job", "snapshot", start, now(), Json{{"iteration", iteration_}});
   return true;
 }
 
@@ -889,36 +863,13 @@ void Controller::abort_persist(const std::string& why) {
 
 bool Controller::write_peer(const std::string& reason) {
   discard_partial("replica of the last completed iteration");
-  const double start = now();
-  double& measured = costs().peer_s;
-  const bool simulate = setup_.simulate_all_transfers || measured < 0;
-  log(Json{{"event", "checkpoint_start"}, {"level", "peer"}, {"async", false}, {"iteration", iteration_},
-           {"simulated", simulate}, {"reason", reason}});
-  std::vector<sg4::ActivityPtr> transfers;
-  Op op;
-  if (simulate) {
-    transfers = start_peer_copies();
-    op = wait_transfers(transfers);
-  } else {
-    op = wait_timer(measured);
-  }
-  const double dt = now() - start;
-  result_.checkpoint_s += dt;
-  exposure_s_ += dt;
-  if (op != Op::kDone) {
-    cancel_all(transfers);
-    ++result_.checkpoints_aborted;
-    log(Json{{"event", "checkpoint_aborted"}, {"level", "peer"}, {"iteration", iteration_}, {"duration_s", dt}});
-    return op != Op::kFailure;
-  }
-  if (simulate && measured < 0) measured = dt;
+  const Op op = blocking_write(StorageLevel::kPeer, costs().peer_s, reason, "peer checkpoint",
+                               &Controller::start_peer_copies);
+  if (op != Op::kDone) return op != Op::kFailure;
   peer_ = Record{iteration_, now(), work_s_};
   std::fill(peer_holder_.begin(), peer_holder_.end(), -1);
   for (std::size_t i = 0; i < job_.size(); ++i) peer_holder_[job_[i]] = job_[(i + 1) % job_.size()];
   ++result_.peer_checkpoints;
-  log(Json{{"event", "checkpoint_end"}, {"level", "peer"}, {"iteration", iteration_}, {"duration_s", dt},
-           {"measured", simulate}});
-  phase("job", "peer checkpoint", start, now(), Json{{"iteration", iteration_}});
   return true;
 }
 

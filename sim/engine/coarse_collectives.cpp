@@ -152,16 +152,54 @@ bool copy_matters(const CommContext& ctx, int from_rank, int to_rank) {
          ctx.node_hosts_simulated[ctx.rank_node[to_rank]] != 0;
 }
 
-void add_flow(CommContext& ctx, std::vector<sg4::CommPtr>& flows, int from_rank, int to_rank, std::uint64_t bytes,
-              bool copy = false) {
+/// A host-to-host transfer to inject.
+struct Flow {
+  sg4::Host* from;
+  sg4::Host* to;
+  std::uint64_t bytes;
+};
+using Flows = std::vector<Flow>;
+
+void add_flow(CommContext& ctx, Flows& flows, int from_rank, int to_rank, std::uint64_t bytes, bool copy = false) {
   if (bytes == 0 || from_rank == to_rank) return;
   if (copy && !copy_matters(ctx, from_rank, to_rank)) return;
-  flows.push_back(sg4::Comm::sendto_async(ctx.rank_gpu[from_rank], ctx.rank_gpu[to_rank], bytes));
+  flows.push_back({ctx.rank_gpu[from_rank], ctx.rank_gpu[to_rank], bytes});
   ++ctx.activities;
 }
 
+/// Most transfers one actor starts: SimGrid 3.32 removes a finished activity from its actor's
+/// list by a linear scan (std::list::remove in CommImpl::finish), so one actor waiting on n
+/// transfers pays O(n²) as they finish. Larger batches are started by helper actors at the same
+/// simulated date, so the transfers and their sharing are unchanged. 1 GiB ring all-reduce over
+/// 16,384 GPUs with one representative, median of 4 runs on 2 shared cores: 7.8 s → 4.8 s wall.
+constexpr std::size_t kFlowsPerActor = 256;
+
+void start_and_wait(const Flows& flows, std::size_t begin, std::size_t end) {
+  std::vector<sg4::CommPtr> comms;
+  comms.reserve(end - begin);
+  for (std::size_t i = begin; i < end; ++i)
+    comms.push_back(sg4::Comm::sendto_async(flows[i].from, flows[i].to, flows[i].bytes));
+  sg4::Comm::wait_all(comms);
+}
+
+/// Starts every flow now and returns when all are delivered; clears `flows`.
+void transfer(Flows& flows) {
+  if (flows.size() <= kFlowsPerActor) {
+    start_and_wait(flows, 0, flows.size());
+  } else {
+    std::vector<sg4::ActorPtr> helpers;
+    for (std::size_t begin = 0; begin < flows.size(); begin += kFlowsPerActor) {
+      const std::size_t end = std::min(flows.size(), begin + kFlowsPerActor);
+      helpers.push_back(sg4::Actor::create("flows", sg4::this_actor::get_host(),
+                                           [&flows, begin, end]() { start_and_wait(flows, begin, end); }));
+    }
+    for (const sg4::ActorPtr& h : helpers) h->join();
+  }
+  flows.clear();
+}
+
 /// Flows of step `s` of phase `ph` (every member's), or of the whole phase when `whole`.
-void phase_flows(CommContext& ctx, const Phase& ph, int s, bool whole, bool copy, std::vector<sg4::CommPtr>& flows) {
+void phase_flows(CommContext& ctx, const Phase& ph, int s, bool whole, bool copy, Flows& flows) {
   switch (ph.shape) {
     case Phase::Shape::kRings:
       for (const std::vector<int>* ring : ph.rings) {
@@ -208,7 +246,7 @@ void inject(CommContext& ctx, const std::vector<const GroupLayout*>& groups, con
     }
     phases.push_back(phases_of(*g, mine));
   }
-  std::vector<sg4::CommPtr> flows;
+  Flows flows;
   for (std::size_t k = 0; k < phases.front().size(); ++k) {
     const Phase& ph = phases.front()[k];
     if (ctx.aggregate && ph.shape != Phase::Shape::kPairwise) {
@@ -217,15 +255,13 @@ void inject(CommContext& ctx, const std::vector<const GroupLayout*>& groups, con
         phase_flows(ctx, phases[i][k], 0, true, copies, flows);
         extra_s = std::max(extra_s, aggregate_extra_s(ctx, *groups[i], phases[i][k]));
       }
-      sg4::Comm::wait_all(flows);
-      flows.clear();
+      transfer(flows);
       sleep_for(ctx, extra_s);
       continue;
     }
     for (int s = 0; s < ph.steps; ++s) {
       for (std::size_t i = 0; i < groups.size(); ++i) phase_flows(ctx, phases[i][k], s, false, copies, flows);
-      sg4::Comm::wait_all(flows);
-      flows.clear();
+      transfer(flows);
     }
   }
 }
@@ -378,10 +414,10 @@ void note_p2p_post(CommContext& ctx, int rank, int op_index, const program::Poin
   if (pairs.empty()) return;
   const std::uint64_t bytes = to_bytes(p.bytes);
   sg4::Actor::create("copies", ctx.rank_gpu[rank], [&ctx, pairs = std::move(pairs), bytes]() {
-    std::vector<sg4::CommPtr> flows;
+    Flows flows;
     flows.reserve(pairs.size());
     for (const auto& [from, to] : pairs) add_flow(ctx, flows, from, to, bytes);
-    sg4::Comm::wait_all(flows);
+    transfer(flows);
   });
 }
 

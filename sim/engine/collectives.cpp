@@ -183,6 +183,12 @@ void run_collective(CommContext& ctx, int rank, const program::Collective& c, in
   if (c.kind == program::CollectiveKind::kBroadcast && g.position.find(static_cast<int>(c.root.value)) == g.position.end())
     throw std::invalid_argument("broadcast root " + std::to_string(c.root.value) + " is not a member of group " +
                                 std::to_string(c.group) + " (\"" + g.name + "\")");
+  // A calibrated fixed cost per collective (launch, setup, synchronisation): each member pays
+  // it before its first step, whatever the model below.
+  if (const double overhead_s = ctx.cluster->network.collective_overhead(static_cast<int>(c.kind)); overhead_s > 0) {
+    ++ctx.activities;
+    sg4::this_actor::sleep_for(overhead_s);
+  }
   const std::string prefix = collective_prefix(c);
   const std::uint64_t ring_chunk = to_bytes(c.bytes / n);
 

@@ -94,7 +94,8 @@ int broadcast_chunks(double bytes);
 /// - all-to-all: S is what each member sends in total (S/n to each peer, itself included, so
 ///   (n−1)/n·S leaves it); pairwise exchange in n−1 steps, step s sending S/n to position
 ///   p+s and receiving from p−s: T = (n−1)·α + (n−1)/n·S/β.
-/// Zero bytes or a single member: returns at once.
+/// Zero bytes or a single member: returns at once. Otherwise each member first waits the
+/// cluster's collective overhead for the kind (NetworkSpec::collective_overhead, 0 by default).
 /// That is the step-by-step model. With CommContext::aggregate, or when representatives stand
 /// for identical ranks, coarse_collectives.hpp runs it instead. `op_index` (the op in the
 /// rank's program) finds the copies' ops; `iteration` tells the program's iterations apart.

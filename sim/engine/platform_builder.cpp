@@ -12,6 +12,8 @@
 #include <simgrid/kernel/routing/NetZoneImpl.hpp>
 #include <simgrid/s4u.hpp>
 
+#include "sim/engine/network_factors.hpp"
+
 namespace sg4 = simgrid::s4u;
 
 namespace frugal::engine {
@@ -33,13 +35,27 @@ void set_wattage(sg4::Host* host, double idle_w, double max_w) {
   host->set_property("wattage_off", "0");
 }
 
-sg4::SplitDuplexLink* duplex(sg4::NetZone* zone, const std::string& name, const platforms::LinkSpec& spec) {
+/// The models of `from` (the root, which SimGrid gives them) for a zone not attached yet.
+void inherit_models(sg4::NetZone* zone, sg4::NetZone* from) {
+  simgrid::kernel::routing::NetZoneImpl* to = zone->get_impl();
+  const simgrid::kernel::routing::NetZoneImpl* source = from->get_impl();
+  to->set_network_model(source->get_network_model());
+  to->set_cpu_pm_model(source->get_cpu_pm_model());
+  to->set_cpu_vm_model(source->get_cpu_vm_model());
+  to->set_disk_model(source->get_disk_model());
+  to->set_host_model(source->get_host_model());
+}
+
+/// A split-duplex link of `spec`; its size factors, if any, go into `factors` under `link_class`.
+sg4::SplitDuplexLink* duplex(sg4::NetZone* zone, const std::string& name, const platforms::LinkSpec& spec,
+                             NetworkFactors* factors = nullptr, LinkClass link_class = LinkClass::kHostLink) {
   if (!(spec.bandwidth_bytes_per_s > 0))
     throw std::invalid_argument("link " + name + ": bandwidth must be > 0 (got " + number(spec.bandwidth_bytes_per_s) +
                                 ")");
   auto* link = zone->create_split_duplex_link(name, spec.bandwidth_bytes_per_s);
   link->set_latency(std::max(0.0, spec.latency_s));
   link->seal();
+  if (factors != nullptr) factors->add(link->get_link_up(), link->get_link_down(), spec, link_class);
   return link;
 }
 
@@ -58,6 +74,7 @@ BuiltPlatform build_platform(const platforms::Cluster& cluster, core::Precision 
     throw std::invalid_argument("platform extras: more profiles than nodes (" + std::to_string(n_nodes) + ")");
   if (extras.storage && !cluster.storage.has_shared)
     throw std::invalid_argument("cluster " + cluster.name + " has no shared storage (\"storage\": {\"shared\": ...})");
+  auto factors = std::make_shared<NetworkFactors>();
   if (extras.local_disks && !cluster.storage.has_local_disk())
     throw std::invalid_argument("cluster " + cluster.name + " has no local disks (\"storage\": {\"local_disk\": ...})");
   auto profile_of = [](const std::vector<std::string>& texts, int node) -> const std::string* {
@@ -86,16 +103,22 @@ BuiltPlatform build_platform(const platforms::Cluster& cluster, core::Precision 
     built.node_of_gpu[g] = static_cast<int>(slot.node.value);
   }
 
+  // Zones are filled and sealed while detached from the root, and attached at the end. SimGrid
+  // 3.32 checks each new link's name against every link of every zone reachable from the root,
+  // and sealing a zone scans every host reachable from the root (NetZoneImpl::get_all_hosts
+  // filters the whole tree), so filling or sealing zones already attached costs O(nodes²): at
+  // 2,048 DGX-like nodes, 35 s for the names and ~3 s for the seals. Hence an empty root holding
+  // only the star, which stays detached (with its node zones below it) until everything below
+  // it is sealed. Detached zones get the root's models by hand (set_parent would copy them).
+  sg4::NetZone* root = sg4::create_star_zone("platform");
   sg4::NetZone* star = sg4::create_star_zone("cluster");
+  inherit_models(star, root);
   sg4::Link* backbone = nullptr;
   if (cluster.network.backbone_bandwidth_bytes_per_s > 0)
     backbone = star->create_link("backbone", cluster.network.backbone_bandwidth_bytes_per_s)->set_latency(0)->seal();
   const double uplink_latency_s = std::max(0.0, cluster.network.switch_latency_s) / 2;
 
-  // Node zones are filled while detached from the star and attached at the end. SimGrid 3.32
-  // checks each new link's name against every link of every zone reachable from the root, so
-  // filling zones already attached costs O(links²): 35 s for 2,048 DGX-like nodes, against
-  // 0.9 s this way. A detached zone gets the star's models by hand (set_parent would copy them).
+  // Node zones are attached to the star once filled (still detached from the root).
   struct PendingZone {
     sg4::NetZone* zone;
     simgrid::kernel::routing::NetPoint* router;
@@ -103,7 +126,6 @@ BuiltPlatform build_platform(const platforms::Cluster& cluster, core::Precision 
   };
   std::vector<PendingZone> pending;
   pending.reserve(n_nodes);
-  simgrid::kernel::routing::NetZoneImpl* star_impl = star->get_impl();
 
   for (int i = 0; i < n_nodes; ++i) {
     const platforms::NodeType& type = cluster.type_of_node(core::NodeId(i));
@@ -114,12 +136,7 @@ BuiltPlatform build_platform(const platforms::Cluster& cluster, core::Precision 
     if (!(speed > 0)) throw std::invalid_argument(prefix + ": GPU " + type.gpu.name + " has no positive speed");
 
     sg4::NetZone* zone = sg4::create_full_zone(prefix);
-    simgrid::kernel::routing::NetZoneImpl* impl = zone->get_impl();
-    impl->set_network_model(star_impl->get_network_model());
-    impl->set_cpu_pm_model(star_impl->get_cpu_pm_model());
-    impl->set_cpu_vm_model(star_impl->get_cpu_vm_model());
-    impl->set_disk_model(star_impl->get_disk_model());
-    impl->set_host_model(star_impl->get_host_model());
+    inherit_models(zone, root);
 
     // One profile object per node, shared by its hosts (each host gets its own event on it).
     simgrid::kernel::profile::Profile* state = nullptr;
@@ -150,10 +167,10 @@ BuiltPlatform build_platform(const platforms::Cluster& cluster, core::Precision 
 
     std::vector<sg4::Link*> gpu_links(n_gpus), pcie(n_gpus), nics(n_nics);
     for (int j = 0; j < n_gpus; ++j) {
-      gpu_links[j] = duplex(zone, prefix + "-gpu" + std::to_string(j) + "-link", type.gpu_link);
-      pcie[j] = duplex(zone, prefix + "-gpu" + std::to_string(j) + "-pcie", type.host_link);
+      gpu_links[j] = duplex(zone, prefix + "-gpu" + std::to_string(j) + "-link", type.gpu_link, factors.get(), LinkClass::kGpuLink);
+      pcie[j] = duplex(zone, prefix + "-gpu" + std::to_string(j) + "-pcie", type.host_link, factors.get(), LinkClass::kHostLink);
     }
-    for (int k = 0; k < n_nics; ++k) nics[k] = duplex(zone, prefix + "-nic" + std::to_string(k), type.nic);
+    for (int k = 0; k < n_nics; ++k) nics[k] = duplex(zone, prefix + "-nic" + std::to_string(k), type.nic, factors.get(), LinkClass::kNic);
 
     for (int j = 0; j < n_gpus; ++j) {
       for (int m = 0; m < n_gpus; ++m) {
@@ -191,17 +208,28 @@ BuiltPlatform build_platform(const platforms::Cluster& cluster, core::Precision 
   if (extras.storage) {
     // The shared file system: one host behind one link of the aggregate bandwidth, so every
     // writer shares it (max-min), after its own NIC and uplink.
-    sg4::Host* storage = star->create_host("storage", 1e12);
+    // The host sits in a zone of its own: SimGrid 3.32 routes a host placed directly in the star
+    // to a host of a node zone as if both were in the star (it looks the node host's id inside
+    // its own zone up among the star's routes), which picks another node's uplink or throws
+    // out_of_range once nodes hold more hosts than the star has members.
+    sg4::NetZone* storage_zone = sg4::create_full_zone("storage-zone");
+    storage_zone->set_parent(star);
+    sg4::Host* storage = storage_zone->create_host("storage", 1e12);
     storage->seal();
-    sg4::Link* link = duplex(star, "storage-link", cluster.storage.shared);
-    star->add_route(storage->get_netpoint(), nullptr, nullptr, nullptr, {sg4::LinkInRoute(link, Dir::UP)}, true);
+    storage_zone->seal();
+    sg4::Link* link = duplex(star, "storage-link", cluster.storage.shared, factors.get(), LinkClass::kStorage);
+    star->add_route(storage_zone->get_netpoint(), nullptr, storage->get_netpoint(), nullptr,
+                    {sg4::LinkInRoute(link, Dir::UP)}, true);
     built.storage_host = storage;
   }
   if (extras.controller) {
     built.controller_host = star->create_host("controller", 1e9);
     built.controller_host->seal();
   }
+  star->set_parent(root);
   star->seal();
+  root->seal();
+  NetworkFactors::install(factors);
   return built;
 }
 

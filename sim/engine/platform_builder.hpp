@@ -49,6 +49,7 @@ struct PlatformExtras {
 /// Builds the platform of `cluster` in the current simgrid::s4u::Engine, which must exist, be
 /// configured (network model) and hold no platform yet. Layout:
 ///
+///   zone "platform" (the root; its only child is the star)
 ///   zone "cluster" (star) ── per node: uplink "node<i>-uplink" (split duplex, bandwidth =
 ///   │                        nics_per_node × nic bandwidth, latency = switch_latency_s / 2),
 ///   │                        then, when backbone_bandwidth_bytes_per_s > 0, the one shared

@@ -36,16 +36,40 @@ std::string to_string(IdenticalRanks mode) {
   return "?";
 }
 
+namespace {
+
+constexpr CollectiveModel kCollectiveModels[] = {CollectiveModel::kStepByStep, CollectiveModel::kAggregate,
+                                                 CollectiveModel::kAuto};
+constexpr IdenticalRanks kIdenticalRanks[] = {IdenticalRanks::kSimulateAll, IdenticalRanks::kRepresentatives,
+                                              IdenticalRanks::kAuto};
+
+template <class Enum, std::size_t N>
+std::vector<std::string> names_of(const Enum (&values)[N]) {
+  std::vector<std::string> out;
+  for (Enum v : values) out.push_back(to_string(v));
+  return out;
+}
+
+template <class Enum, std::size_t N>
+Enum from_name(const Enum (&values)[N], const std::string& name, const std::string& what) {
+  for (Enum v : values)
+    if (to_string(v) == name) return v;
+  std::string valid;
+  for (const std::string& n : names_of(values)) valid += (valid.empty() ? "" : ", ") + n;
+  throw std::invalid_argument("unknown " + what + " \"" + name + "\" (valid: " + valid + ")");
+}
+
+}  // namespace
+
+std::vector<std::string> collective_model_names() { return names_of(kCollectiveModels); }
+std::vector<std::string> identical_ranks_names() { return names_of(kIdenticalRanks); }
+
 CollectiveModel collective_model_from_string(const std::string& name) {
-  for (auto m : {CollectiveModel::kStepByStep, CollectiveModel::kAggregate, CollectiveModel::kAuto})
-    if (to_string(m) == name) return m;
-  throw std::invalid_argument("unknown collective model \"" + name + "\" (valid: step_by_step, aggregate, auto)");
+  return from_name(kCollectiveModels, name, "collective model");
 }
 
 IdenticalRanks identical_ranks_from_string(const std::string& name) {
-  for (auto m : {IdenticalRanks::kSimulateAll, IdenticalRanks::kRepresentatives, IdenticalRanks::kAuto})
-    if (to_string(m) == name) return m;
-  throw std::invalid_argument("unknown identical-ranks mode \"" + name + "\" (valid: all, representatives, auto)");
+  return from_name(kIdenticalRanks, name, "identical-ranks mode");
 }
 
 SimulationResult simulate(const platforms::Cluster& cluster, const program::Program& program,

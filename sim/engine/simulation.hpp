@@ -52,6 +52,9 @@ enum class IdenticalRanks {
 
 std::string to_string(CollectiveModel model);     ///< "step_by_step", "aggregate", "auto"
 std::string to_string(IdenticalRanks mode);       ///< "all", "representatives", "auto"
+/// Every name to_string gives, in declaration order (for configuration readers and messages).
+std::vector<std::string> collective_model_names();
+std::vector<std::string> identical_ranks_names();
 /// Inverse of to_string; throws std::invalid_argument listing the valid names.
 CollectiveModel collective_model_from_string(const std::string& name);
 IdenticalRanks identical_ranks_from_string(const std::string& name);

@@ -36,6 +36,16 @@ void add_null_performance(Json& s) {
     s[key] = nullptr;
 }
 
+/// How the engine modelled the run: the collective model used and whether representatives
+/// stood for identical ranks (and, when they did not, why).
+Json simulation_summary(const engine::SimulationResult& result) {
+  const bool representatives = result.representatives_note.empty();
+  return Json{{"collectives", engine::to_string(result.collective_model)},
+              {"identical_ranks", representatives ? "representatives" : "all"},
+              {"simulated_ranks", result.simulated_ranks},
+              {"representatives_note", result.representatives_note}};
+}
+
 }  // namespace
 
 bool MemoryCheck::fits() const { return overflowing_ranks().empty(); }
@@ -143,6 +153,7 @@ Json make_summary(const study::Study& study, const program::Program& program, co
   s["layout"] = plan;
   s["per_gpu"] = per_gpu;
   s["simulated_activities"] = result.activities;
+  s["simulation"] = simulation_summary(result);
   return s;
 }
 

@@ -82,6 +82,16 @@ Study read_study(const Json& document, const std::string& file, const std::files
 
   if (r.has("campaign")) s.campaign = campaign::read_campaign(r.value("campaign"), file, r.pointer_of("campaign"), s.cluster);
 
+  if (auto sim = r.optional_object("simulation")) {
+    s.simulation.collectives = engine::collective_model_from_string(
+        sim->choice_or("collectives", engine::collective_model_names(), engine::to_string(s.simulation.collectives)));
+    s.simulation.identical_ranks = engine::identical_ranks_from_string(
+        sim->choice_or("identical_ranks", engine::identical_ranks_names(), engine::to_string(s.simulation.identical_ranks)));
+    s.simulation.coarse_above_ranks =
+        static_cast<int>(sim->integer_or("coarse_above_ranks", s.simulation.coarse_above_ranks, 0, 1 << 30));
+    sim->finish();
+  }
+
   if (auto out = r.optional_object("outputs")) {
     s.write_timeline = out->boolean_or("timeline", true);
     out->finish();
@@ -121,9 +131,24 @@ Json Study::resolved() const {
                   {"cluster", platforms::to_json(cluster)},
                   {"training", training_json},
                   {"parallelism", parallelism_params ? parallelism_params->to_json() : Json()},
+                  {"simulation",
+                   {{"collectives", engine::to_string(simulation.collectives)},
+                    {"identical_ranks", engine::to_string(simulation.identical_ranks)},
+                    {"coarse_above_ranks", simulation.coarse_above_ranks}}},
                   {"outputs", {{"timeline", write_timeline}}}};
   if (campaign) out["campaign"] = campaign->resolved();
   return out;
+}
+
+engine::EngineOptions Study::engine_options() const {
+  engine::EngineOptions eo;
+  eo.iterations = iterations;
+  eo.precision = training.precision;
+  eo.record_timeline = write_timeline;
+  eo.collective_model = simulation.collectives;
+  eo.identical_ranks = simulation.identical_ranks;
+  eo.coarse_above_ranks = simulation.coarse_above_ranks;
+  return eo;
 }
 
 }  // namespace frugal::study

@@ -11,9 +11,18 @@
 #include "platforms/cluster_spec.hpp"
 #include "policies/parallelism/parallelism_policy.hpp"
 #include "sim/campaign/campaign_spec.hpp"
+#include "sim/engine/simulation.hpp"
 #include "workloads/model_spec.hpp"
 
 namespace frugal::study {
+
+/// "simulation": how the engine models an iteration (sim/engine/simulation.hpp). Defaults are
+/// EngineOptions' own: both models "auto", coarse above EngineOptions::coarse_above_ranks ranks.
+struct SimulationSettings {
+  engine::CollectiveModel collectives = engine::EngineOptions{}.collective_model;
+  engine::IdenticalRanks identical_ranks = engine::EngineOptions{}.identical_ranks;
+  int coarse_above_ranks = engine::EngineOptions{}.coarse_above_ranks;
+};
 
 struct Study {
   std::string name;
@@ -29,6 +38,12 @@ struct Study {
   /// Optional "campaign": simulate a whole training campaign (failures, checkpoints, recovery)
   /// after the op-by-op iteration; see sim/campaign/campaign.hpp.
   std::optional<campaign::CampaignSpec> campaign;
+  SimulationSettings simulation;
+
+  /// Engine options of the study's iterations: its iteration count, precision, timeline choice
+  /// and "simulation" settings. Callers that simulate something else (one iteration of a shrunk
+  /// layout) override the fields that differ.
+  engine::EngineOptions engine_options() const;
 
   /// config.resolved.json: every default filled, units in SI, model and cluster inlined.
   core::Json resolved() const;

@@ -12,7 +12,7 @@ run() {
   "$bin" "$@"
 }
 run ring 1024 aggregate all           # 1 GiB ring all-reduce, 1,024 GPUs, 50 GB/s NICs: the < 1 s bar
-run ring 1024 step all                # the same, step by step (reference): ~2 M transfers
+run ring 1024 step_by_step all        # the same, step by step (reference): ~2 M transfers
 run ring 16384 aggregate all          # 16,384 GPUs: must finish
 run ring 16384 aggregate representatives
 run study "$here/gpt3_175b_1024.json" auto auto   # GPT-3 175B, t8 p8 d16, 96 micro-batches

@@ -32,20 +32,6 @@ double peak_rss_mib() {
   return static_cast<double>(u.ru_maxrss) / 1024.0;  // Linux reports KiB
 }
 
-engine::CollectiveModel parse_model(const std::string& s) {
-  if (s == "step") return engine::CollectiveModel::kStepByStep;
-  if (s == "aggregate") return engine::CollectiveModel::kAggregate;
-  if (s == "auto") return engine::CollectiveModel::kAuto;
-  throw std::invalid_argument("collective model must be step, aggregate or auto (got \"" + s + "\")");
-}
-
-engine::IdenticalRanks parse_dedup(const std::string& s) {
-  if (s == "all") return engine::IdenticalRanks::kSimulateAll;
-  if (s == "representatives") return engine::IdenticalRanks::kRepresentatives;
-  if (s == "auto") return engine::IdenticalRanks::kAuto;
-  throw std::invalid_argument("identical-rank mode must be all, representatives or auto (got \"" + s + "\")");
-}
-
 /// 1 GiB ring all-reduce over `gpus` GPUs: 8 per node, NVLink 300 GB/s, one 50 GB/s NIC per GPU.
 int ring_case(int gpus, engine::CollectiveModel model, engine::IdenticalRanks dedup) {
   const auto t0 = Clock::now();
@@ -97,9 +83,8 @@ int study_case(const std::string& file, const std::vector<study::Override>& over
   const auto memory = metrics::check_memory(prog, s.cluster);
   const double memory_s = seconds_since(t2);
 
-  engine::EngineOptions options;
+  engine::EngineOptions options = s.engine_options();
   options.iterations = 1;
-  options.precision = s.training.precision;
   options.record_timeline = false;
   options.collective_model = model;
   options.identical_ranks = dedup;
@@ -118,8 +103,8 @@ int study_case(const std::string& file, const std::vector<study::Override>& over
 
 int usage() {
   std::fprintf(stderr,
-               "usage: frugal_scale_bench ring GPUS [step|aggregate|auto] [all|representatives|auto]\n"
-               "       frugal_scale_bench study STUDY.json [step|aggregate|auto] [all|representatives|auto] "
+               "usage: frugal_scale_bench ring GPUS [step_by_step|aggregate|auto] [all|representatives|auto]\n"
+               "       frugal_scale_bench study STUDY.json [step_by_step|aggregate|auto] [all|representatives|auto] "
                "[--set /pointer=value]...\n");
   return 1;
 }
@@ -132,8 +117,8 @@ int main(int argc, char** argv) {
   if (argc < 3) return usage();
   try {
     const std::string what = argv[1];
-    const engine::CollectiveModel model = parse_model(argc > 3 ? argv[3] : "auto");
-    const engine::IdenticalRanks dedup = parse_dedup(argc > 4 ? argv[4] : "auto");
+    const engine::CollectiveModel model = engine::collective_model_from_string(argc > 3 ? argv[3] : "auto");
+    const engine::IdenticalRanks dedup = engine::identical_ranks_from_string(argc > 4 ? argv[4] : "auto");
     if (what == "ring") return ring_case(std::atoi(argv[2]), model, dedup);
     if (what == "study") {
       std::vector<study::Override> overrides;

@@ -273,5 +273,58 @@ TEST(PlatformClusterErrors, PointersNameTheFault) {
   cluster_error(j, "/cluster/nodes/0/type", "/cluster");
 }
 
+TEST(PlatformCluster, LinkSizeFactorsReadRoundTripAndApplyBySize) {
+  Json j = small_cluster();
+  j["node_types"]["a"]["nic"]["factors"] = Json::parse(R"([
+    {"from": "0 B", "latency": 2.5, "bandwidth": 0.3},
+    {"from": "64 KiB", "latency": 1.2, "bandwidth": 0.8}])");
+  const Cluster c = read_cluster(j, "c.json", "", cat());
+  const LinkSpec& nic = c.node_types[0].nic;
+  ASSERT_EQ(nic.factors.size(), 2u);
+  EXPECT_EQ(nic.factors[1].from_bytes, 65536.0);
+  EXPECT_EQ(nic.factor_for(100)->bandwidth, 0.3);
+  EXPECT_EQ(nic.factor_for(65536)->latency, 1.2);
+  EXPECT_EQ(nic.factor_for(1e12)->bandwidth, 0.8);
+  EXPECT_EQ(c.node_types[0].gpu_link.factor_for(1e6), nullptr);
+  EXPECT_EQ(read_cluster(to_json(c), "", "", cat()), c);
+}
+
+TEST(PlatformClusterErrors, LinkSizeFactorsNameTheFault) {
+  Json j = small_cluster();
+  j["node_types"]["a"]["nic"]["factors"] = Json::parse(R"([{"from": "1 KiB", "latency": 1, "bandwidth": 1}])");
+  EXPECT_NE(cluster_error(j, "/node_types/a/nic/factors/0/from").find("start at 0 B"), std::string::npos);
+
+  j["node_types"]["a"]["nic"]["factors"] = Json::parse(R"([{"from": "0 B", "latency": 1, "bandwidth": 1},
+                                                          {"from": "0 B", "latency": 1, "bandwidth": 1}])");
+  EXPECT_NE(cluster_error(j, "/node_types/a/nic/factors/1/from").find("increase strictly"), std::string::npos);
+
+  j["node_types"]["a"]["nic"]["factors"] = Json::parse(R"([{"from": "0 B", "latency": 1, "bandwidth": 0}])");
+  cluster_error(j, "/node_types/a/nic/factors/0/bandwidth");
+
+  j["node_types"]["a"]["nic"]["factors"] = Json::parse(R"([{"from": "0 B", "latency": 1, "bandwidth": 1, "bandwith": 1}])");
+  cluster_error(j, "/node_types/a/nic/factors/0/bandwith");
+
+  j["node_types"]["a"]["intra_node"]["factors"] = "fast";
+  j["node_types"]["a"]["nic"].erase("factors");
+  cluster_error(j, "/node_types/a/intra_node/factors");
+}
+
+TEST(PlatformCluster, CollectiveOverheadsByKind) {
+  Json j = small_cluster();
+  j["network"]["collective_overhead"] = Json::parse(R"({"all_reduce": "15 us", "all_gather": "8 us"})");
+  const Cluster c = read_cluster(j, "c.json", "", cat());
+  EXPECT_DOUBLE_EQ(c.network.collective_overhead(0), 15e-6);  // all_reduce
+  EXPECT_DOUBLE_EQ(c.network.collective_overhead(2), 8e-6);   // all_gather
+  EXPECT_EQ(c.network.collective_overhead(1), 0.0);
+  EXPECT_EQ(c.network.collective_overhead(4), 0.0);
+  EXPECT_EQ(read_cluster(to_json(c), "", "", cat()), c);
+
+  j["network"]["collective_overhead"]["allreduce"] = "1 us";
+  EXPECT_NE(cluster_error(j, "/network/collective_overhead/allreduce").find("all_reduce"), std::string::npos);
+  j["network"]["collective_overhead"].erase("allreduce");
+  j["network"]["collective_overhead"]["broadcast"] = "-1 us";
+  cluster_error(j, "/network/collective_overhead/broadcast");
+}
+
 }  // namespace
 }  // namespace frugal::platforms

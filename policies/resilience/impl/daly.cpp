@@ -13,6 +13,7 @@ class DalyPolicy final : public detail::PeriodicPolicy {
       : PeriodicPolicy(p, true), mtbf_s_(p.number("mtbf")), exact_(p.string("variant") == "exact") {}
 
  protected:
+  bool interval_depends_on_cost_and_mtbf_only() const override { return true; }
   double interval_s(const Progress& progress, const ClusterView& cluster, std::string& why) const override {
     const double m = detail::mtbf_for(mtbf_s_, cluster);
     if (!(m > 0)) {

@@ -27,6 +27,7 @@ class FixedPolicy final : public detail::PeriodicPolicy {
   }
 
  protected:
+  bool interval_depends_on_cost_and_mtbf_only() const override { return true; }
   double interval_s(const Progress&, const ClusterView&, std::string& why) const override {
     why = "fixed: every " + detail::num(interval_s_) + " s";
     return interval_s_;

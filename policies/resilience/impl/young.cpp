@@ -11,6 +11,7 @@ class YoungPolicy final : public detail::PeriodicPolicy {
   explicit YoungPolicy(const core::PluginParams& p) : PeriodicPolicy(p, true), mtbf_s_(p.number("mtbf")) {}
 
  protected:
+  bool interval_depends_on_cost_and_mtbf_only() const override { return true; }
   double interval_s(const Progress& progress, const ClusterView& cluster, std::string& why) const override {
     const double m = detail::mtbf_for(mtbf_s_, cluster);
     if (!(m > 0)) {

@@ -1,0 +1,514 @@
+// frugalsim sweep (see sweep.hpp): strict reading of the sweep file, grid expansion, one forked
+// child per point running app::run_study, and the result table.
+#include "sim/app/sweep.hpp"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <boost/program_options.hpp>
+
+#include "sim/app/commands.hpp"
+#include "sim/campaign/iteration_probe.hpp"
+
+namespace frugal::app {
+namespace {
+
+namespace po = boost::program_options;
+using core::ConfigError;
+using core::Json;
+using core::ObjectReader;
+using OrderedJson = nlohmann::ordered_json;
+
+constexpr std::size_t kMaxPoints = 1'000'000;
+constexpr std::size_t kMaxErrorBytes = 8192;  // a child's reply stays far below a pipe's buffer
+
+const std::set<std::string> kReservedColumns = {"point", "seed", "status", "error", "dir"};
+const std::set<std::string> kResultStatuses = {"ok", "out_of_memory", "infeasible"};
+
+/// Checks that `pointer` is a JSON pointer whose parent exists in `base` (an object, or an
+/// array holding the index); errors go to `reader` at `key`.
+void check_pointer(const std::string& pointer, const Json& base, const ObjectReader& reader, const std::string& key,
+                   const std::string& study_file) {
+  if (pointer.empty() || pointer[0] != '/')
+    reader.fail(key, "expected a JSON pointer into the study, starting with \"/\" (got \"" + pointer + "\")");
+  Json::json_pointer jp;
+  try {
+    jp = Json::json_pointer(pointer);
+  } catch (const Json::exception& e) {
+    reader.fail(key, "malformed JSON pointer \"" + pointer + "\": " + e.what());
+  }
+  const Json::json_pointer parent = jp.parent_pointer();
+  const Json* container = nullptr;
+  try {
+    if (base.contains(parent)) container = &base.at(parent);
+  } catch (const Json::exception&) {
+  }
+  const std::string where = parent.to_string().empty() ? "/" : parent.to_string();
+  if (!container) reader.fail(key, "\"" + pointer + "\": " + study_file + " has nothing at " + where);
+  if (container->is_array()) {
+    const std::string& last = jp.back();
+    const bool digits = !last.empty() && last.find_first_not_of("0123456789") == std::string::npos;
+    if (!digits || std::stoull(last) >= container->size())
+      reader.fail(key, "\"" + pointer + "\": " + where + " in " + study_file + " is an array of " +
+                           std::to_string(container->size()) + " elements; \"" + last + "\" is not one of its indices");
+  } else if (!container->is_object()) {
+    reader.fail(key, "\"" + pointer + "\": " + where + " in " + study_file + " is " +
+                         (container->is_string() ? "a string" : "not an object") +
+                         "; a swept value must go into an object or an array");
+  }
+}
+
+SweepParameter read_parameter(ObjectReader r, const Json& base, const std::string& study_file) {
+  SweepParameter p;
+  p.pointer = r.string("pointer");
+  check_pointer(p.pointer, base, r, "pointer", study_file);
+  p.name = r.string_or("name", p.pointer);
+  if (p.name.empty()) r.fail("name", "a column name must not be empty");
+  if (kReservedColumns.count(p.name))
+    r.fail("name", "\"" + p.name + "\" is a column of its own (reserved: point, seed, status, error, dir)");
+  const Json& values = r.array("values");
+  if (values.empty()) r.fail("values", "expected at least one value");
+  p.values.assign(values.begin(), values.end());
+  r.finish();
+  return p;
+}
+
+/// True when one pointer is the other or lies inside it.
+bool overlaps(const std::string& a, const std::string& b) {
+  const auto inside = [](const std::string& outer, const std::string& inner) {
+    return inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 && inner[outer.size()] == '/';
+  };
+  return a == b || inside(a, b) || inside(b, a);
+}
+
+std::string csv_field(const Json& v) {
+  std::string text;
+  if (v.is_null()) return "";
+  if (v.is_string()) text = v.get<std::string>();
+  else text = v.dump();
+  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string point_dir_name(std::size_t index, std::size_t count) {
+  std::size_t width = 4;
+  for (std::size_t n = count > 0 ? count - 1 : 0; n >= 10000; n /= 10) ++width;
+  std::string s = std::to_string(index);
+  return std::string(width > s.size() ? width - s.size() : 0, '0') + s;
+}
+
+void write_atomically(const std::filesystem::path& path, const std::string& text) {
+  auto tmp = path;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    out << text;
+    if (!out) throw ConfigError(tmp.string(), "", "cannot write file");
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+std::string shown_columns(const SweepPoint& p) {
+  std::string out;
+  for (const auto& [name, value] : p.columns) {
+    if (!out.empty()) out += ", ";
+    out += name + "=" + (value.is_string() ? value.get<std::string>() : value.dump());
+  }
+  return out;
+}
+
+/// The child: runs the point's study into `dir` with stdout and stderr in dir/log.txt, replies
+/// {"status", "error"?} on `fd`, and _exit()s.
+[[noreturn]] void run_point_child(const Sweep& sweep, const SweepPoint& point, const std::filesystem::path& dir,
+                                  int fd) {
+  const int log = ::open((dir / "log.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (log >= 0) {
+    ::dup2(log, STDOUT_FILENO);
+    ::dup2(log, STDERR_FILENO);
+    ::close(log);
+  }
+  Json reply;
+  int code = 0;
+  try {
+    RunOptions options;
+    options.study = sweep.study;
+    options.output_dir = dir;
+    // The manifest records the equivalent single run.
+    options.argv = {"frugalsim", "run", sweep.study.string(), "-o", dir.string()};
+    for (const auto& [pointer, value] : point.overrides) {
+      options.overrides.push_back(study::Override{pointer, value.dump()});
+      options.argv.push_back("--set");
+      options.argv.push_back(pointer + "=" + value.dump());
+    }
+    const Json summary = run_study(options);
+    // Campaign event logs run to megabytes per point: kept only when the sweep asks for them.
+    if (!sweep.point_events) std::filesystem::remove(dir / "events.json");
+    reply = Json{{"status", summary.at("status")}};
+  } catch (const ConfigError& e) {
+    reply = Json{{"status", "invalid"}, {"error", std::string(e.what()).substr(0, kMaxErrorBytes)}};
+    code = 2;
+  } catch (const std::exception& e) {
+    reply = Json{{"status", "error"}, {"error", std::string(e.what()).substr(0, kMaxErrorBytes)}};
+    code = 3;
+  }
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
+  campaign::write_fully(fd, reply.dump());
+  ::close(fd);
+  ::_exit(code);
+}
+
+/// Runs the points, `jobs` children at a time; returns the children's replies by point.
+std::vector<Json> run_points(const Sweep& sweep, const std::vector<SweepPoint>& points,
+                             const std::filesystem::path& out_dir, int jobs, bool quiet) {
+  std::vector<Json> replies(points.size());
+  std::map<pid_t, std::pair<std::size_t, int>> running;  // pid → (point, read end of its pipe)
+  std::size_t next = 0, done = 0;
+  while (next < points.size() || !running.empty()) {
+    while (next < points.size() && static_cast<int>(running.size()) < jobs) {
+      const std::size_t i = next++;
+      const auto dir = out_dir / "points" / point_dir_name(i, points.size());
+      std::filesystem::remove_all(dir);
+      std::filesystem::create_directories(dir);
+      int fds[2];
+      if (::pipe(fds) != 0) throw core::InternalError(std::string("sweep: pipe() failed: ") + std::strerror(errno));
+      std::cout.flush();
+      std::fflush(nullptr);  // or the child would flush the parent's buffered output again
+      const pid_t pid = ::fork();
+      if (pid < 0) throw core::InternalError(std::string("sweep: fork() failed: ") + std::strerror(errno));
+      if (pid == 0) {
+        ::close(fds[0]);
+        for (const auto& [other, r] : running) ::close(r.second);
+        run_point_child(sweep, points[i], dir, fds[1]);
+      }
+      ::close(fds[1]);
+      running[pid] = {i, fds[0]};
+    }
+    int status = 0;
+    const pid_t pid = ::waitpid(-1, &status, 0);
+    if (pid < 0) {
+      if (errno == EINTR) continue;
+      throw core::InternalError(std::string("sweep: waitpid() failed: ") + std::strerror(errno));
+    }
+    const auto it = running.find(pid);
+    if (it == running.end()) continue;  // not one of ours
+    const auto [index, fd] = it->second;
+    running.erase(it);
+    const std::string text = campaign::read_fully(fd);
+    ::close(fd);
+    Json reply;
+    try {
+      reply = Json::parse(text);
+    } catch (const Json::exception&) {
+      reply = Json{{"status", "error"},
+                   {"error", WIFSIGNALED(status) ? "the point's process was killed by signal " + std::to_string(WTERMSIG(status))
+                                                 : "the point's process exited with status " +
+                                                       std::to_string(WEXITSTATUS(status)) + " without a result"}};
+    }
+    replies[index] = reply;
+    ++done;
+    if (!quiet) {
+      std::printf("[%zu/%zu] point %s %s  %s\n", done, points.size(), point_dir_name(index, points.size()).c_str(),
+                  reply.at("status").get<std::string>().c_str(), shown_columns(points[index]).c_str());
+      if (reply.contains("error")) std::printf("    %s\n", reply.at("error").get<std::string>().c_str());
+      std::fflush(stdout);
+    }
+  }
+  return replies;
+}
+
+}  // namespace
+
+Sweep read_sweep(const Json& document, const std::string& file, const std::filesystem::path& base_dir) {
+  ObjectReader r(document, file, "");
+  Sweep sweep;
+  sweep.file = file;
+  sweep.name = r.string_or("name", std::filesystem::path(file).stem().string());
+  const std::string study_ref = r.string("study");
+  sweep.study = std::filesystem::path(study_ref).is_relative() ? (base_dir / study_ref).lexically_normal()
+                                                               : std::filesystem::path(study_ref);
+  if (!std::filesystem::is_regular_file(sweep.study))
+    r.fail("study", "no study file at \"" + sweep.study.string() + "\"");
+  const Json base = core::load_json_file(sweep.study);
+  if (!base.is_object()) throw ConfigError(sweep.study.string(), "", "a study is a JSON object");
+  const std::string study_file = sweep.study.string();
+
+  std::vector<std::pair<std::string, std::string>> seen;  // pointer → where it was given
+  auto claim = [&](const std::string& pointer, const ObjectReader& at, const std::string& key) {
+    for (const auto& [other, where] : seen)
+      if (overlaps(pointer, other))
+        at.fail(key, "\"" + pointer + "\" " + (pointer == other ? "is also set" : "overlaps \"" + other + "\" set") +
+                         " at " + where);
+    seen.emplace_back(pointer, at.pointer_of(key));
+  };
+  std::set<std::string> names;
+  auto name_once = [&](const SweepParameter& p, const ObjectReader& at) {
+    if (!names.insert(p.name).second) at.fail(at.json().contains("name") ? "name" : "pointer", "column \"" + p.name + "\" is given twice");
+  };
+
+  if (r.has("parameters")) {
+    const Json& params = r.array("parameters");
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      ObjectReader axis_reader(params[i], file, r.pointer_of("parameters") + "/" + std::to_string(i));
+      SweepAxis axis;
+      if (axis_reader.has("zip")) {
+        const Json& members = axis_reader.array("zip");
+        if (members.empty()) axis_reader.fail("zip", "expected at least one {\"pointer\", \"values\"} member");
+        for (std::size_t k = 0; k < members.size(); ++k) {
+          ObjectReader m(members[k], file, axis_reader.pointer_of("zip") + "/" + std::to_string(k));
+          SweepParameter p = read_parameter(m, base, study_file);
+          claim(p.pointer, m, "pointer");
+          name_once(p, m);
+          if (k > 0 && p.values.size() != axis.size())
+            m.fail("values", std::to_string(p.values.size()) + " values, but " + axis_reader.pointer_of("zip") +
+                                 "/0/values has " + std::to_string(axis.size()) +
+                                 " (the members of a zip take their values together)");
+          axis.parameters.push_back(std::move(p));
+        }
+        axis_reader.finish();
+      } else {
+        ObjectReader m(params[i], file, axis_reader.pointer());
+        SweepParameter p = read_parameter(m, base, study_file);
+        claim(p.pointer, m, "pointer");
+        name_once(p, m);
+        axis.parameters.push_back(std::move(p));
+      }
+      sweep.axes.push_back(std::move(axis));
+    }
+  }
+
+  if (auto set = r.optional_object("set")) {
+    for (auto it = set->json().begin(); it != set->json().end(); ++it) {
+      set->has(it.key());
+      check_pointer(it.key(), base, *set, it.key(), study_file);
+      claim(it.key(), *set, it.key());
+      sweep.fixed.emplace_back(it.key(), it.value());
+    }
+    set->finish();
+  }
+
+  const bool has_seeds = r.has("seeds"), has_reps = r.has("repetitions");
+  if (has_seeds && has_reps) r.fail("repetitions", "give either \"seeds\" or \"repetitions\", not both");
+  if (has_seeds || has_reps) {
+    claim("/seed", r, has_seeds ? "seeds" : "repetitions");
+    names.insert("seed");
+  }
+  if (has_seeds) {
+    const Json& seeds = r.array("seeds");
+    if (seeds.empty()) r.fail("seeds", "expected at least one seed");
+    std::set<std::uint64_t> distinct;
+    for (std::size_t i = 0; i < seeds.size(); ++i) {
+      if (!seeds[i].is_number_unsigned() && !(seeds[i].is_number_integer() && seeds[i].get<std::int64_t>() >= 0))
+        throw ConfigError(file, r.pointer_of("seeds") + "/" + std::to_string(i),
+                          "expected a non-negative integer seed, got " + seeds[i].dump());
+      if (!distinct.insert(seeds[i].get<std::uint64_t>()).second)
+        throw ConfigError(file, r.pointer_of("seeds") + "/" + std::to_string(i), "seed " + seeds[i].dump() + " is given twice");
+      sweep.seeds.push_back(seeds[i].get<std::uint64_t>());
+    }
+  } else if (has_reps) {
+    const auto reps = r.integer("repetitions", 1, static_cast<std::int64_t>(kMaxPoints));
+    const Json& seed = base.contains("seed") ? base.at("seed") : Json(0);
+    const std::uint64_t first = seed.is_number_unsigned() ? seed.get<std::uint64_t>() : 0;
+    for (std::int64_t i = 0; i < reps; ++i) sweep.seeds.push_back(first + static_cast<std::uint64_t>(i));
+  }
+
+  if (auto outputs = r.optional_object("outputs")) {
+    sweep.point_timelines = outputs->boolean_or("timeline", false);
+    sweep.point_events = outputs->boolean_or("events", false);
+    outputs->finish();
+  }
+  r.finish();
+
+  std::size_t count = std::max<std::size_t>(sweep.seeds.size(), 1);
+  for (const auto& axis : sweep.axes) {
+    if (count > kMaxPoints / axis.size())
+      r.fail("parameters", "more than " + std::to_string(kMaxPoints) + " points; split the sweep");
+    count *= axis.size();
+  }
+  return sweep;
+}
+
+Sweep load_sweep(const std::filesystem::path& path) {
+  return read_sweep(core::load_json_file(path), path.string(), path.parent_path());
+}
+
+std::vector<SweepPoint> expand(const Sweep& sweep) {
+  std::size_t count = std::max<std::size_t>(sweep.seeds.size(), 1);
+  for (const auto& axis : sweep.axes) count *= axis.size();
+  std::vector<SweepPoint> points(count);
+  // Points write no timeline unless the sweep asks for them or sets /outputs itself.
+  bool sets_timeline = false;
+  for (const auto& [pointer, value] : sweep.fixed) sets_timeline |= overlaps(pointer, "/outputs/timeline");
+  for (const auto& axis : sweep.axes)
+    for (const auto& param : axis.parameters) sets_timeline |= overlaps(param.pointer, "/outputs/timeline");
+  for (std::size_t i = 0; i < count; ++i) {
+    SweepPoint& p = points[i];
+    p.index = i;
+    // Mixed-radix digits of i: the last axis (seeds) varies fastest.
+    std::size_t rest = i;
+    const std::size_t seed_index = sweep.seeds.empty() ? 0 : rest % sweep.seeds.size();
+    if (!sweep.seeds.empty()) rest /= sweep.seeds.size();
+    std::vector<std::size_t> digit(sweep.axes.size());
+    for (std::size_t a = sweep.axes.size(); a-- > 0;) {
+      digit[a] = rest % sweep.axes[a].size();
+      rest /= sweep.axes[a].size();
+    }
+    for (const auto& [pointer, value] : sweep.fixed) p.overrides.emplace_back(pointer, value);
+    for (std::size_t a = 0; a < sweep.axes.size(); ++a)
+      for (const auto& param : sweep.axes[a].parameters) {
+        p.columns.emplace_back(param.name, param.values[digit[a]]);
+        p.overrides.emplace_back(param.pointer, param.values[digit[a]]);
+      }
+    if (!sweep.seeds.empty()) {
+      p.columns.emplace_back("seed", sweep.seeds[seed_index]);
+      p.overrides.emplace_back("/seed", sweep.seeds[seed_index]);
+    }
+    if (!sweep.point_timelines && !sets_timeline) p.overrides.emplace_back("/outputs/timeline", false);
+  }
+  return points;
+}
+
+Json flatten_scalars(const Json& summary) {
+  Json out = Json::object();
+  auto walk = [&out](auto&& self, const Json& v, const std::string& prefix) -> void {
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      const std::string key = prefix.empty() ? it.key() : prefix + "." + it.key();
+      if (it->is_object()) self(self, *it, key);
+      else if (!it->is_array()) out[key] = *it;
+    }
+  };
+  if (summary.is_object()) walk(walk, summary, "");
+  return out;
+}
+
+SweepReport run_sweep(const SweepOptions& options) {
+  const Sweep sweep = load_sweep(options.sweep);
+  const std::vector<SweepPoint> points = expand(sweep);
+  const std::filesystem::path out_dir =
+      options.output_dir.empty() ? options.sweep.parent_path() / "out" : options.output_dir;
+  std::filesystem::create_directories(out_dir / "points");
+  const int jobs = std::max(1, options.jobs);
+  if (!options.quiet)
+    std::printf("sweep %s: %zu points of %s, %d at a time -> %s\n", sweep.name.c_str(), points.size(),
+                sweep.study.string().c_str(), jobs, std::filesystem::absolute(out_dir).lexically_normal().c_str());
+  const std::vector<Json> replies = run_points(sweep, points, out_dir, jobs, options.quiet);
+
+  // Rows, in point order; metric columns: every scalar any point's summary has, sorted.
+  SweepReport report;
+  report.points = points.size();
+  std::vector<Json> metrics(points.size());
+  std::set<std::string> metric_keys;
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const std::string status = replies[i].at("status").get<std::string>();
+    if (kResultStatuses.count(status)) {
+      ++report.results;
+      const auto file = out_dir / "points" / point_dir_name(i, points.size()) / "summary.json";
+      metrics[i] = flatten_scalars(core::load_json_file(file));
+      metrics[i].erase("status");
+      for (auto it = metrics[i].begin(); it != metrics[i].end(); ++it) metric_keys.insert(it.key());
+    } else if (status == "invalid") {
+      ++report.invalid;
+    } else {
+      ++report.failed;
+    }
+  }
+
+  std::ostringstream csv, jsonl;
+  csv << "point";
+  for (const auto& [name, value] : points.front().columns) csv << "," << csv_field(name);
+  csv << ",status,error,dir";
+  for (const auto& key : metric_keys) csv << "," << csv_field(key);
+  csv << "\n";
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const std::string dir = "points/" + point_dir_name(i, points.size());
+    const Json& reply = replies[i];
+    const Json error = reply.contains("error") ? reply.at("error") : Json();
+    csv << i;
+    for (const auto& [name, value] : points[i].columns) csv << "," << csv_field(value);
+    csv << "," << csv_field(reply.at("status")) << "," << csv_field(error) << "," << dir;
+    for (const auto& key : metric_keys)
+      csv << "," << (metrics[i].is_object() && metrics[i].contains(key) ? csv_field(metrics[i].at(key)) : "");
+    csv << "\n";
+
+    OrderedJson row;
+    row["point"] = i;
+    OrderedJson params = OrderedJson::object();
+    for (const auto& [name, value] : points[i].columns)
+      if (name != "seed") params[name] = OrderedJson::parse(value.dump());
+    row["parameters"] = params;
+    if (!sweep.seeds.empty()) row["seed"] = points[i].columns.back().second.get<std::uint64_t>();
+    row["status"] = reply.at("status").get<std::string>();
+    if (!error.is_null()) row["error"] = error.get<std::string>();
+    row["dir"] = dir;
+    row["metrics"] = metrics[i].is_object() ? OrderedJson::parse(metrics[i].dump()) : OrderedJson::object();
+    jsonl << row.dump() << "\n";
+  }
+  write_atomically(out_dir / "sweep.csv", csv.str());
+  write_atomically(out_dir / "sweep.jsonl", jsonl.str());
+  if (!options.quiet) {
+    std::printf("sweep %s: %zu points, %zu results, %zu invalid, %zu failed\n", sweep.name.c_str(), report.points,
+                report.results, report.invalid, report.failed);
+    std::printf("results: %s\n", std::filesystem::absolute(out_dir / "sweep.csv").lexically_normal().c_str());
+  }
+  return report;
+}
+
+int cmd_sweep(const std::vector<std::string>& args) {
+  SweepOptions options;
+  std::string sweep_file, output;
+  int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  po::options_description opts("sweep options");
+  opts.add_options()("help,h", "show this help")("output,o", po::value(&output),
+                                                 "output folder (default: <sweep folder>/out)")(
+      "jobs,j", po::value(&jobs), "points run at once (default: the number of CPUs)")("quiet,q", "no line per point");
+  po::options_description hidden;
+  hidden.add_options()("sweep", po::value(&sweep_file), "sweep file");
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::positional_options_description pos;
+  pos.add("sweep", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << "usage: frugalsim sweep SWEEP.json [options]\n" << opts;
+    return 0;
+  }
+  if (sweep_file.empty()) throw po::error("missing SWEEP.json");
+  if (jobs < 1) throw po::error("--jobs must be at least 1");
+  options.sweep = sweep_file;
+  options.output_dir = output;
+  options.jobs = jobs;
+  options.quiet = vm.count("quiet") > 0;
+  const SweepReport report = run_sweep(options);
+  if (report.failed > 0) {
+    std::cerr << "error: " << report.failed << " of " << report.points
+              << " points failed (internal error); see the error column of sweep.csv\n";
+    return 3;
+  }
+  if (report.invalid > 0) {
+    std::cerr << "error: " << report.invalid << " of " << report.points
+              << " points have an invalid study; see the error column of sweep.csv\n";
+    return 2;
+  }
+  return 0;
+}
+
+}  // namespace frugal::app

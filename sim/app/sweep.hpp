@@ -1,0 +1,87 @@
+// frugalsim sweep: many runs of one base study, each with some of its values replaced through
+// JSON pointers (a full grid, "zip" groups that vary together, seeds). Every point runs in its
+// own child process (SimGrid's engine is one per process), N at a time; the table of results
+// (sweep.csv, sweep.jsonl) is ordered by point and does not depend on N.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "sim/core/json_reader.hpp"
+
+namespace frugal::app {
+
+/// One swept value: where it goes in the study and the values it takes.
+struct SweepParameter {
+  std::string name;              ///< column name (default: the pointer)
+  std::string pointer;           ///< JSON pointer into the base study
+  std::vector<core::Json> values;
+};
+
+/// One axis of the grid: a single parameter, or a "zip" group whose parameters take their i-th
+/// values together (all of the same length).
+struct SweepAxis {
+  std::vector<SweepParameter> parameters;
+  std::size_t size() const { return parameters.front().values.size(); }
+};
+
+struct Sweep {
+  std::filesystem::path file;            ///< the sweep file
+  std::string name;
+  std::filesystem::path study;           ///< the base study (relative paths: from the sweep's folder)
+  std::vector<SweepAxis> axes;           ///< first axis varies slowest
+  std::vector<std::uint64_t> seeds;      ///< innermost axis ("/seed"); empty: the study's own seed
+  std::vector<std::pair<std::string, core::Json>> fixed;  ///< "set": the same for every point
+  bool point_timelines = false;          ///< write timeline.json for every point
+  bool point_events = false;             ///< keep events.json (campaigns) of every point
+};
+
+/// One run of the sweep: its index (row order), column values and the overrides that make it.
+struct SweepPoint {
+  std::size_t index = 0;
+  std::vector<std::pair<std::string, core::Json>> columns;     ///< parameter name → value (+ "seed")
+  std::vector<std::pair<std::string, core::Json>> overrides;   ///< pointer → value, applied in order
+};
+
+/// Strict reading of a sweep file. Throws core::ConfigError naming the sweep file and the JSON
+/// pointer at fault (unknown keys, empty value lists, zip members of different lengths, pointers
+/// that are malformed, repeated, overlapping or whose parent is not in the base study).
+Sweep load_sweep(const std::filesystem::path& path);
+Sweep read_sweep(const core::Json& document, const std::string& file, const std::filesystem::path& base_dir);
+
+/// The points, in row order: the first axis varies slowest, seeds fastest.
+std::vector<SweepPoint> expand(const Sweep& sweep);
+
+/// Every scalar of a summary (numbers, strings, booleans, nulls), nested objects flattened with
+/// "." ("campaign.checkpoints"); arrays are left out.
+core::Json flatten_scalars(const core::Json& summary);
+
+struct SweepOptions {
+  std::filesystem::path sweep;
+  std::filesystem::path output_dir;   ///< default: <sweep folder>/out
+  int jobs = 1;                       ///< points run at once
+  bool quiet = false;                 ///< no line per finished point
+};
+
+struct SweepReport {
+  std::size_t points = 0;
+  std::size_t results = 0;  ///< status ok, out_of_memory or infeasible: a row of results
+  std::size_t invalid = 0;  ///< the point's study is invalid (ConfigError: file, pointer, message)
+  std::size_t failed = 0;   ///< internal error or a child that died
+};
+
+/// Runs every point (each in a forked child running app::run_study into
+/// <output>/points/<index>/) and writes <output>/sweep.csv and <output>/sweep.jsonl. The sweep
+/// file is read completely before anything runs or is written. Contract: the calling process
+/// has not created a SimGrid engine (children are forked from it).
+SweepReport run_sweep(const SweepOptions& options);
+
+/// `frugalsim sweep SWEEP.json [-o DIR] [-j N] [--quiet]` (arguments after "sweep"): returns 0
+/// when every point gave a result, 2 when some point's study is invalid, 3 when some point
+/// failed; throws boost::program_options::error (usage) and core::ConfigError (bad sweep file),
+/// which run_main maps to exit codes 1 and 2.
+int cmd_sweep(const std::vector<std::string>& args);
+
+}  // namespace frugal::app

@@ -1,0 +1,133 @@
+// frugalsim sweep end to end: one row per point in point order, the same table whatever the
+// number of parallel children, an out-of-memory point as a row of results, and an invalid point
+// reported with its pointer while the other points still run.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "tests/integration/campaign_support.hpp"
+
+using namespace frugal::campaign_test;
+using frugal::test_support::fresh_dir;
+using frugal::test_support::read_json;
+using frugal::test_support::run_frugalsim;
+using frugal::test_support::write_file;
+
+namespace {
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+std::vector<Json> jsonl(const std::filesystem::path& p) {
+  std::vector<Json> rows;
+  for (const auto& line : lines(slurp(p))) rows.push_back(Json::parse(line));
+  return rows;
+}
+
+/// A two-day campaign with a given iteration time (no op-by-op simulation: fast).
+Json campaign_study() {
+  Json c = Json::parse(R"({
+    "goal": {"wall_time": "2 days"},
+    "iteration_time": "20 s",
+    "availability": {"n": {"impl": "exponential", "mtbf": "6 h", "repair": "10 min"}},
+    "checkpoint": {"size": "20 GB"},
+    "spares": {"n": 1},
+    "resilience": {"checkpoint": {"impl": "fixed", "interval_s": 600},
+                   "recovery": {"impl": "restart", "detection_s": 30, "restart_s": 60}}
+  })");
+  return study(small_cluster(2), c, 1);
+}
+
+}  // namespace
+
+TEST(SweepRun, RowsInPointOrderAndTheSameTableWhateverTheParallelism) {
+  const auto dir = fresh_dir("sweep_determinism");
+  write_file(dir / "study.json", campaign_study().dump(2));
+  write_file(dir / "sweep.json", R"({
+    "name": "interval",
+    "study": "study.json",
+    "parameters": [{"name": "interval_s", "pointer": "/campaign/resilience/checkpoint/interval_s",
+                    "values": [300, 1200]}],
+    "seeds": [3, 4]
+  })");
+  const auto a = run_frugalsim("sweep " + (dir / "sweep.json").string() + " -o " + (dir / "a").string() + " -j 1");
+  ASSERT_EQ(a.exit_code, 0) << a.output;
+  const auto b = run_frugalsim("sweep " + (dir / "sweep.json").string() + " -o " + (dir / "b").string() + " -j 3 -q");
+  ASSERT_EQ(b.exit_code, 0) << b.output;
+  EXPECT_EQ(slurp(dir / "a" / "sweep.csv"), slurp(dir / "b" / "sweep.csv"));
+  EXPECT_EQ(slurp(dir / "a" / "sweep.jsonl"), slurp(dir / "b" / "sweep.jsonl"));
+
+  const auto csv = lines(slurp(dir / "a" / "sweep.csv"));
+  ASSERT_EQ(csv.size(), 5u);
+  EXPECT_EQ(csv[0].rfind("point,interval_s,seed,status,error,dir,", 0), 0u) << csv[0];
+  for (const char* column : {",goodput_tokens_per_s", ",ettr", ",failures", ",campaign.checkpoints", ",wall_clock_s"})
+    EXPECT_NE(csv[0].find(column), std::string::npos) << column;
+  EXPECT_EQ(csv[1].rfind("0,300,3,ok,,points/0000,", 0), 0u) << csv[1];
+  EXPECT_EQ(csv[4].rfind("3,1200,4,ok,,points/0003,", 0), 0u) << csv[4];
+
+  const auto rows = jsonl(dir / "a" / "sweep.jsonl");
+  ASSERT_EQ(rows.size(), 4u);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i].at("point"), i);
+    EXPECT_EQ(rows[i].at("status"), "ok");
+    // Each point's own outputs, and its row holds its summary's scalars.
+    const Json summary = read_json(dir / "a" / rows[i].at("dir").get<std::string>() / "summary.json");
+    EXPECT_EQ(rows[i].at("metrics").at("goodput_tokens_per_s"), summary.at("goodput_tokens_per_s"));
+    EXPECT_EQ(rows[i].at("metrics").at("campaign.checkpoints"), summary.at("campaign").at("checkpoints"));
+    EXPECT_EQ(summary.at("seed"), rows[i].at("seed"));
+    EXPECT_FALSE(std::filesystem::exists(dir / "a" / rows[i].at("dir").get<std::string>() / "timeline.json"));
+  }
+  EXPECT_EQ(rows[1].at("parameters").at("interval_s"), 300);
+  EXPECT_EQ(rows[2].at("parameters").at("interval_s"), 1200);
+  // Same failures for both intervals of one seed (the availability events depend on the seed only),
+  // different failures for different seeds.
+  EXPECT_EQ(rows[0].at("metrics").at("campaign.availability_events"), rows[2].at("metrics").at("campaign.availability_events"));
+  EXPECT_NE(rows[0].at("metrics").at("campaign.events_fingerprint"), rows[1].at("metrics").at("campaign.events_fingerprint"));
+  EXPECT_GT(rows[0].at("metrics").at("campaign.checkpoints").get<int>(), rows[2].at("metrics").at("campaign.checkpoints").get<int>());
+}
+
+TEST(SweepRun, OutOfMemoryPointIsARowAndInvalidPointNamesItsPointer) {
+  const auto dir = fresh_dir("sweep_oom_invalid");
+  Json s = study(small_cluster(2), Json(), 1);
+  s.erase("campaign");
+  write_file(dir / "study.json", s.dump(2));
+  // gpt3-13b data-parallel needs 16 bytes per parameter on each 80 GB GPU: out of memory.
+  // A micro-batch of 0 is invalid.
+  write_file(dir / "sweep.json", R"({
+    "study": "study.json",
+    "parameters": [{"pointer": "/model", "values": ["gpt3-125m", "gpt3-13b"]},
+                   {"name": "mbs", "pointer": "/training/micro_batch_size", "values": [1, 0]}]
+  })");
+  const auto r = run_frugalsim("sweep " + (dir / "sweep.json").string() + " -o " + (dir / "out").string() + " -j 2");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("2 of 4 points have an invalid study"), std::string::npos) << r.output;
+  const auto rows = jsonl(dir / "out" / "sweep.jsonl");
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0].at("status"), "ok");
+  EXPECT_GT(rows[0].at("metrics").at("tokens_per_s").get<double>(), 0);
+  EXPECT_EQ(rows[2].at("status"), "out_of_memory");
+  EXPECT_EQ(rows[2].at("parameters").at("/model"), "gpt3-13b");
+  EXPECT_TRUE(rows[2].at("metrics").at("tokens_per_s").is_null());
+  EXPECT_GT(rows[2].at("metrics").at("max_peak_memory_bytes").get<double>(), 80e9);
+  for (int i : {1, 3}) {
+    EXPECT_EQ(rows[i].at("status"), "invalid");
+    const std::string error = rows[i].at("error");
+    EXPECT_NE(error.find("study.json:/training/micro_batch_size"), std::string::npos) << error;
+    EXPECT_TRUE(rows[i].at("metrics").empty());
+  }
+  const auto csv = lines(slurp(dir / "out" / "sweep.csv"));
+  ASSERT_EQ(csv.size(), 5u);
+  EXPECT_EQ(csv[3].rfind("2,gpt3-13b,1,out_of_memory,,points/0002,", 0), 0u) << csv[3];
+}

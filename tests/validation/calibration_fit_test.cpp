@@ -1,0 +1,123 @@
+// Calibration fits on synthetic measurements with known answers: the α-β line, the size factors
+// that bend it through band-wise different curves, and their place in a calibrated cluster.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <utility>
+#include <vector>
+
+#include "platforms/cluster_spec.hpp"
+#include "sim/calibration/calibration.hpp"
+
+namespace frugal::calibration {
+namespace {
+
+using Points = std::vector<std::pair<double, double>>;
+
+TEST(CalibrationFit, AlphaBetaLineIsRecoveredExactly) {
+  Points pts;
+  for (double s : {1e3, 1e5, 1e6, 1e7}) pts.emplace_back(s, 3e-6 + s / 8e9);
+  const AlphaBeta ab = fit_alpha_beta(pts);
+  EXPECT_NEAR(ab.alpha_s, 3e-6, 1e-12);
+  EXPECT_NEAR(ab.beta_bytes_per_s, 8e9, 1e-3);
+  EXPECT_NEAR(ab.r2, 1.0, 1e-12);
+  EXPECT_EQ(ab.points, 4);
+}
+
+/// Per band (α_b, β_b): the fitted factors applied to the global line reproduce every point.
+TEST(CalibrationFit, SizeFactorsReproduceBandwiseCurves) {
+  struct Band {
+    std::vector<double> sizes;
+    double alpha_s, beta;
+  };
+  const std::vector<Band> bands = {{{256, 1024}, 2e-6, 2e9},        // below 4 KiB: latency-bound, eager
+                                   {{8192, 32768}, 5e-6, 4e9},      // [4 KiB, 64 KiB)
+                                   {{131072, 524288}, 9e-6, 9e9},   // [64 KiB, 1 MiB)
+                                   {{4194304}, 9e-6, 11e9}};        // one size: bandwidth only
+  Points pts;
+  for (const Band& b : bands)
+    for (double s : b.sizes) pts.emplace_back(s, b.alpha_s + s / b.beta);
+  const AlphaBeta line = fit_alpha_beta(pts);
+  platforms::LinkSpec link{line.beta_bytes_per_s, line.alpha_s};
+  link.factors = fit_size_factors(pts, line);
+  ASSERT_EQ(link.factors.size(), 4u);
+  EXPECT_EQ(link.factors[0].from_bytes, 0);
+  EXPECT_EQ(link.factors[1].from_bytes, 4096);
+  EXPECT_EQ(link.factors[3].from_bytes, 1048576);
+  EXPECT_EQ(link.factors[3].latency, 1.0);
+  for (const auto& [bytes, seconds] : pts) {
+    const platforms::SizeFactor* f = link.factor_for(bytes);
+    ASSERT_NE(f, nullptr);
+    const double predicted = line.alpha_s * f->latency + bytes / (line.beta_bytes_per_s * f->bandwidth);
+    EXPECT_NEAR(predicted, seconds, 1e-9 * seconds) << bytes << " B";
+  }
+}
+
+TEST(CalibrationFit, AStraightLineNeedsNoFactorBeyondOne) {
+  Points pts;
+  for (double s : {512.0, 2048.0, 16384.0, 65536.0, 1e6, 4e6}) pts.emplace_back(s, 1e-6 + s / 5e9);
+  const AlphaBeta line = fit_alpha_beta(pts);
+  const auto factors = fit_size_factors(pts, line);
+  ASSERT_EQ(factors.size(), 1u);  // neighbouring bands within 2 % merge into the first
+  EXPECT_NEAR(factors[0].latency, 1.0, 1e-6);
+  EXPECT_NEAR(factors[0].bandwidth, 1.0, 1e-6);
+  EXPECT_TRUE(fit_size_factors({}, line).empty());
+}
+
+TEST(CalibrationFit, CalibratedClusterCarriesTheFactors) {
+  const core::Json doc = core::Json::parse(R"({
+    "name": "t",
+    "node_types": { "cpu": {
+      "gpu": "A100-80GB", "gpus_per_node": 2,
+      "intra_node": {"kind": "pcie", "bandwidth": "10 GB/s", "latency": "1 us"},
+      "host_link": {"bandwidth": "10 GB/s", "latency": "1 us"}, "host_memory": "16 GiB",
+      "nic": {"bandwidth": "10 Gbps", "latency": "10 us"}, "nics_per_node": 1,
+      "cpu": {"speed": "100 GFLOPS", "idle_power": "10 W", "max_power": "60 W"} } },
+    "nodes": [ {"type": "cpu", "count": 1} ],
+    "network": {"topology": "star", "switch_latency": "1 us"} })");
+  Fit fit;
+  fit.gemm_efficiency = {{1e6, 0.4}, {1e9, 0.8}};
+  fit.matmul_efficiency = 0.8;
+  fit.link = AlphaBeta{2e-6, 6e9, 0.99, 6};
+  fit.link_factors = {{0, 1.5, 0.5}, {65536, 1.0, 0.9}};
+  const core::Json calibrated = apply_fit(doc, fit, {"bench.json"});
+  const platforms::Cluster c = platforms::read_cluster(calibrated, "cal.json", "", platforms::GpuCatalogue::shipped());
+  EXPECT_EQ(c.node_types[0].gpu_link.factors, fit.link_factors);
+  EXPECT_DOUBLE_EQ(c.node_types[0].gpu_link.latency_s, 1e-6);  // α of a route of two links
+  EXPECT_NE(c.source.find("2 size factors"), std::string::npos) << c.source;
+}
+
+/// A bench file with one GEMM, an exact point-to-point line and collectives that cost a known
+/// overhead on top of the engine's ring steps.
+TEST(CalibrationFit, CollectiveOverheadIsTheLatencyBoundResidual) {
+  const AlphaBeta line{2e-6, 5e9, 1, 0};
+  core::Json collectives = core::Json::array();
+  const auto add = [&](const std::string& kind, double bytes, double seconds) {
+    collectives.push_back({{"collective", kind}, {"group_size", 2}, {"bytes", bytes}, {"time_s", {{"median", seconds}}}});
+  };
+  for (double s : {1024.0, 16384.0, 1048576.0, 16777216.0}) {
+    add("send_recv", s, line.alpha_s + s / line.beta_bytes_per_s);
+    add("all_reduce", s, 15e-6 + predicted_collective_s(program::CollectiveKind::kAllReduce, s, 2, line, {}));
+    add("all_gather", s, predicted_collective_s(program::CollectiveKind::kAllGather, s, 2, line, {}));
+  }
+  add("all_reduce", 1 << 20, 1.0);  // an outlier above 64 KiB does not move the overhead
+  const core::Json bench = {
+      {"format", "frugal-real-bench"},
+      {"manifest", {{"device", {{"kind", "cpu"}}}}},
+      {"gemm", core::Json::array({{{"flops", 2e9}, {"batch", 1}, {"flops_per_s", 5e10}}})},
+      {"collectives", collectives}};
+  const Fit fit = fit_benches({bench}, {"bench.json"}, 1e11);
+  EXPECT_NEAR(fit.link.alpha_s, line.alpha_s, 1e-12);
+  EXPECT_NEAR(fit.link.beta_bytes_per_s, line.beta_bytes_per_s, 1e-3);
+  EXPECT_DOUBLE_EQ(fit.matmul_efficiency, 0.5);
+  ASSERT_EQ(fit.collective_overhead_s.size(), 5u);
+  EXPECT_NEAR(fit.collective_overhead_s[0], 15e-6, 1e-12);  // all_reduce
+  EXPECT_NEAR(fit.collective_overhead_s[2], 0.0, 1e-12);    // all_gather
+  // Ring steps: all-reduce 2(n−1) steps of S/n; all-gather n−1.
+  EXPECT_DOUBLE_EQ(predicted_collective_s(program::CollectiveKind::kAllReduce, 8e6, 4, line, {}),
+                   6 * (2e-6 + 2e6 / 5e9));
+  EXPECT_DOUBLE_EQ(predicted_collective_s(program::CollectiveKind::kAllGather, 8e6, 4, line, {}), 3 * (2e-6 + 2e6 / 5e9));
+}
+
+}  // namespace
+}  // namespace frugal::calibration
