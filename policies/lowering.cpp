@@ -2,8 +2,11 @@
 #include "policies/lowering.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <initializer_list>
 #include <map>
-#include <tuple>
+#include <stdexcept>
+#include <string_view>
 
 namespace frugal::policies {
 namespace {
@@ -46,14 +49,65 @@ struct Coords {
   int tp, pp, dp;
 };
 
+/// Ranks of a t × p × d layout by coordinates (a dense table: lowering looks a peer up for each
+/// send and recv). `at` throws std::out_of_range for a coordinate no rank of the plan has.
+class RankTable {
+ public:
+  RankTable(const Plan& plan)
+      : t_(plan.tensor_parallel), p_(plan.pipeline_parallel), d_(plan.data_parallel),
+        ranks_(static_cast<std::size_t>(std::max(t_ * p_ * d_, 0))) {
+    for (const RankPlan& r : plan.ranks)
+      if (inside(r.tensor_parallel_index, r.stage, r.data_parallel_index))
+        ranks_[index(r.tensor_parallel_index, r.stage, r.data_parallel_index)] = r.rank;
+  }
+  core::RankId at(int tp, int pp, int dp) const {
+    if (!inside(tp, pp, dp) || !ranks_[index(tp, pp, dp)].valid())
+      throw std::out_of_range("no rank at tp " + std::to_string(tp) + ", pp " + std::to_string(pp) + ", dp " +
+                              std::to_string(dp));
+    return ranks_[index(tp, pp, dp)];
+  }
+
+ private:
+  bool inside(int tp, int pp, int dp) const { return tp >= 0 && tp < t_ && pp >= 0 && pp < p_ && dp >= 0 && dp < d_; }
+  std::size_t index(int tp, int pp, int dp) const {
+    return (static_cast<std::size_t>(dp) * static_cast<std::size_t>(p_) + static_cast<std::size_t>(pp)) *
+               static_cast<std::size_t>(t_) +
+           static_cast<std::size_t>(tp);
+  }
+  int t_, p_, d_;
+  std::vector<core::RankId> ranks_;
+};
+
+/// Decimal form of an integer in a stack buffer (as std::to_string writes it).
+class Decimal {
+ public:
+  explicit Decimal(std::int64_t v) { size_ = static_cast<std::size_t>(std::to_chars(buf_, buf_ + sizeof buf_, v).ptr - buf_); }
+  operator std::string_view() const { return {buf_, size_}; }
+
+ private:
+  char buf_[24];
+  std::size_t size_ = 0;
+};
+
+/// Concatenation with a single allocation: op names are built for every op of every rank
+/// (15 M at GPT-3 175B on 1,024 GPUs), so no temporaries.
+std::string join(std::initializer_list<std::string_view> parts) {
+  std::size_t size = 0;
+  for (const auto part : parts) size += part.size();
+  std::string out;
+  out.reserve(size);
+  for (const auto part : parts) out.append(part);
+  return out;
+}
+
 class RankLowering {
  public:
   RankLowering(const Plan& plan, const workloads::LayerChain& chain, const TrainingSetup& setup, const Groups& groups,
-               const std::map<std::tuple<int, int, int>, core::RankId>& rank_at, double tied_embedding_params,
-               std::int64_t hidden_size)
+               const RankTable& rank_at, double tied_embedding_params, std::int64_t hidden_size)
       : plan_(plan), chain_(chain), setup_(setup), groups_(groups), rank_at_(rank_at),
         tied_embedding_params_(tied_embedding_params), hidden_size_(hidden_size),
-        state_(model_state_bytes(setup.precision)) {}
+        state_(model_state_bytes(setup.precision)), gemm_cache_(chain.layers.size()),
+        ops_hint_(static_cast<std::size_t>(std::max(plan.pipeline_parallel, 1)), 0) {}
 
   program::RankProgram lower(const RankPlan& rp) {
     rp_ = &rp;
@@ -61,11 +115,17 @@ class RankLowering {
     out_ = program::RankProgram{};
     next_instance_.clear();
     gradient_sync_ops_.clear();
-    compute_history_.clear();
+    last_compute_ = previous_compute_ = OpId();
+    computes_ = 0;
     pending_.clear();
     bucket_index_ = 0;
+    tp_group_ = dp_group_ = -1;
     out_.rank = rp.rank;
     out_.gpu = rp.gpu;
+    // Ranks of one pipeline stage usually have the same number of ops: reserve the last one's.
+    std::size_t* hint = me_.pp >= 0 && me_.pp < static_cast<int>(ops_hint_.size())
+                            ? &ops_hint_[static_cast<std::size_t>(me_.pp)] : nullptr;
+    if (hint) out_.ops.reserve(*hint);
     program::RankBuilder b(out_);
     b_ = &b;
     const int p = plan_.pipeline_parallel, v = plan_.virtual_pipeline;
@@ -103,33 +163,51 @@ class RankLowering {
     if (holds_tied_copy || (tied_embedding_params_ > 0 && me_.pp == 0 && p > 1)) {
       // Megatron keeps the output layer's copy of the word embeddings in sync with the input's.
       const double bytes = tied_embedding_params_ * state_.gradients;
-      gradient_sync_ops_.push_back(
-          collective(groups_.embedding.at({me_.tp, me_.dp}), CollectiveKind::kAllReduce, bytes, "allreduce tied embedding grads",
-                     {b.last()}, CollectiveAlgorithm::kRing));
+      gradient_sync_ops_.push_back(collective(groups_.embedding.at({me_.tp, me_.dp}), CollectiveKind::kAllReduce, bytes,
+                                              "allreduce tied embedding grads", "", {b.last()}, CollectiveAlgorithm::kRing));
     }
     const double nd = plan_.data_parallel;
     const double step_params = plan_.zero_stage >= 1 ? params / nd : params;
-    std::vector<OpId> before_step = gradient_sync_ops_;
+    std::vector<OpId> before_step;
+    before_step.reserve(gradient_sync_ops_.size() + pending_.size());
+    before_step = gradient_sync_ops_;
     before_step.insert(before_step.end(), pending_.begin(), pending_.end());
-    const OpId step = b.compute("optimizer step", optimizer_step(step_params, state_), before_step);
+    const OpId step = b.compute("optimizer step", optimizer_step(step_params, state_), std::move(before_step));
     if (plan_.zero_stage >= 1 && plan_.zero_stage <= 2 && plan_.data_parallel > 1)
-      collective(dp_group(), CollectiveKind::kAllGather, params * state_.weights, "allgather updated weights", {step},
+      collective(dp_group(), CollectiveKind::kAllGather, params * state_.weights, "allgather updated weights", "", {step},
                  plan_.gradient_algorithm);
+    if (hint) *hint = out_.ops.size();
     return std::move(out_);
   }
 
  private:
-  int dp_group() const { return groups_.data.at({me_.tp, me_.pp}); }
+  int dp_group() {
+    if (dp_group_ < 0) dp_group_ = groups_.data.at({me_.tp, me_.pp});
+    return dp_group_;
+  }
+  int tp_group() {
+    if (tp_group_ < 0) tp_group_ = groups_.tensor.at({me_.dp, me_.pp});
+    return tp_group_;
+  }
 
-  OpId collective(int group, CollectiveKind kind, double bytes, const std::string& name, std::vector<OpId> deps,
-                  CollectiveAlgorithm algorithm) {
+  /// Collective named `name_a` + `name_b` + " #" + its instance (counted per group).
+  OpId collective(int group, CollectiveKind kind, double bytes, std::string_view name_a, std::string_view name_b,
+                  std::vector<OpId> deps, CollectiveAlgorithm algorithm) {
     Collective c;
     c.kind = kind;
     c.algorithm = algorithm;
     c.group = group;
-    c.instance = next_instance_[group]++;
+    c.instance = next_instance(group)++;
     c.bytes = bytes;
-    return b_->collective(name + " #" + std::to_string(c.instance), c, std::move(deps));
+    return b_->collective(join({name_a, name_b, " #", Decimal(c.instance)}), c, std::move(deps));
+  }
+
+  /// A rank calls collectives of a handful of groups: a short list beats a tree.
+  std::int64_t& next_instance(int group) {
+    for (auto& [g, next] : next_instance_)
+      if (g == group) return next;
+    next_instance_.emplace_back(group, 0);
+    return next_instance_.back().second;
   }
 
   /// Tag of the message that arrives at `virtual_stage` for micro-batch `mb`.
@@ -139,7 +217,7 @@ class RankLowering {
   }
 
   core::RankId rank_of_stage(int virtual_stage) const {
-    return rank_at_.at({me_.tp, virtual_stage % plan_.pipeline_parallel, me_.dp});
+    return rank_at_.at(me_.tp, virtual_stage % plan_.pipeline_parallel, me_.dp);
   }
 
   double boundary_bytes(int virtual_stage, double samples) const {
@@ -149,59 +227,94 @@ class RankLowering {
 
   /// Receives block the compute stream (the next layer needs the data); sends go on the comm
   /// stream once the data is computed (last compute and its tensor-parallel collectives).
-  void p2p(OpKind kind, int peer_stage, std::int64_t t, double bytes, const std::string& name) {
+  void p2p(OpKind kind, int peer_stage, std::int64_t t, double bytes, std::string name) {
     std::vector<OpId> deps;
     if (kind == OpKind::kSend) {
+      deps.reserve(pending_.size() + 1);
       deps = pending_;
-      if (!compute_history_.empty()) deps.push_back(compute_history_.back());
+      if (computes_ > 0) deps.push_back(last_compute_);
     }
-    b_->add(kind, kind == OpKind::kRecv ? Stream::kCompute : Stream::kComm, name, std::move(deps),
+    b_->add(kind, kind == OpKind::kRecv ? Stream::kCompute : Stream::kComm, std::move(name), std::move(deps),
             program::PointToPoint{rank_of_stage(peer_stage), t, bytes});
   }
 
   /// Tensor-parallel collectives after a transformer layer's compute; returns the last op.
-  OpId tensor_parallel_comm(const workloads::Layer& layer, OpId after, double samples, const std::string& what) {
+  /// Their names end in `what` = layer + " " + pass + " " + micro-batch.
+  OpId tensor_parallel_comm(const workloads::Layer& layer, OpId after, double samples, std::string_view pass,
+                            std::string_view mb) {
     if (plan_.tensor_parallel < 2 || layer.kind != workloads::LayerKind::kTransformer) return after;
-    const int group = groups_.tensor.at({me_.dp, me_.pp});
+    const int group = tp_group();
     // Whole activation buffer s·b·h in the training precision (sequence parallelism shards
     // the buffer's input or output, not its size in the nccl-tests convention).
     const double bytes = static_cast<double>(setup_.seq_length) * static_cast<double>(hidden_size_) *
                          core::bytes_per_element(setup_.precision) * samples;
+    const std::string what = join({layer.name, " ", pass, " ", mb});
     OpId last = after;
     for (int block = 0; block < 2; ++block) {  // attention, MLP
       if (plan_.shard.sequence_parallel) {
-        last = collective(group, CollectiveKind::kAllGather, bytes, "tp allgather " + what, {last}, CollectiveAlgorithm::kRing);
-        last = collective(group, CollectiveKind::kReduceScatter, bytes, "tp reducescatter " + what, {last}, CollectiveAlgorithm::kRing);
+        last = collective(group, CollectiveKind::kAllGather, bytes, "tp allgather ", what, {last}, CollectiveAlgorithm::kRing);
+        last = collective(group, CollectiveKind::kReduceScatter, bytes, "tp reducescatter ", what, {last},
+                          CollectiveAlgorithm::kRing);
       } else {
-        last = collective(group, CollectiveKind::kAllReduce, bytes, "tp allreduce " + what, {last}, CollectiveAlgorithm::kRing);
+        last = collective(group, CollectiveKind::kAllReduce, bytes, "tp allreduce ", what, {last}, CollectiveAlgorithm::kRing);
       }
     }
-    pending_ = {last};
+    pending_.assign(1, last);
     return last;
   }
 
+  bool gathers(const workloads::Layer& layer) const {
+    return plan_.zero_stage >= 3 && plan_.data_parallel >= 2 && layer.parameters > 0;
+  }
+
   /// ZeRO-3: gather a layer's weights on the comm stream, at most one layer ahead of compute.
+  /// `key` = layer + "/" + micro-batch + "/" + pass.
   std::vector<OpId> gather_weights(const workloads::Layer& layer, const std::string& key) {
-    if (plan_.zero_stage < 3 || plan_.data_parallel < 2 || layer.parameters <= 0) return {};
     const double bytes = layer.parameters * state_.weights;
-    b_->add(OpKind::kAlloc, Stream::kComm, "alloc gathered " + key, {}, Memory{MemoryTag::kBuffers, "gathered/" + key, bytes});
+    b_->add(OpKind::kAlloc, Stream::kComm, join({"alloc gathered ", key}), {},
+            Memory{MemoryTag::kBuffers, join({"gathered/", key}), bytes});
     std::vector<OpId> deps;
-    if (compute_history_.size() >= 2) deps.push_back(compute_history_[compute_history_.size() - 2]);
-    return {collective(dp_group(), CollectiveKind::kAllGather, bytes, "zero3 allgather " + key, deps, plan_.gradient_algorithm)};
+    if (computes_ >= 2) deps.push_back(previous_compute_);
+    return {collective(dp_group(), CollectiveKind::kAllGather, bytes, "zero3 allgather ", key, deps, plan_.gradient_algorithm)};
   }
 
   void release_gathered(const workloads::Layer& layer, const std::string& key) {
-    if (plan_.zero_stage < 3 || plan_.data_parallel < 2 || layer.parameters <= 0) return;
-    b_->free(Memory{MemoryTag::kBuffers, "gathered/" + key, layer.parameters * state_.weights});
+    b_->free(Memory{MemoryTag::kBuffers, join({"gathered/", key}), layer.parameters * state_.weights});
   }
 
   /// A compute op that also waits for the previous layer's tensor-parallel collectives.
-  OpId compute(const std::string& name, Compute c, std::vector<OpId> deps) {
-    deps.insert(deps.end(), pending_.begin(), pending_.end());
+  OpId compute(std::string name, Compute c, std::vector<OpId> deps) {
+    if (deps.empty()) {
+      deps.swap(pending_);
+    } else {
+      deps.insert(deps.end(), pending_.begin(), pending_.end());
+    }
     pending_.clear();
-    const OpId id = b_->compute(name, std::move(c), std::move(deps));
-    compute_history_.push_back(id);
+    const OpId id = b_->compute(std::move(name), std::move(c), std::move(deps));
+    previous_compute_ = last_compute_;
+    last_compute_ = id;
+    ++computes_;
     return id;
+  }
+
+  /// GEMMs of layer `l` scaled to `n` samples, forward and backward (cached: a rank's
+  /// micro-batches, and the ranks, mostly share their size).
+  struct ScaledGemms {
+    std::int64_t samples = -1;
+    std::vector<program::Gemm> forward, backward;
+  };
+  const ScaledGemms& gemms(std::size_t l, std::int64_t n) {
+    ScaledGemms& s = gemm_cache_[l];
+    if (s.samples != n) {
+      s.samples = n;
+      s.forward.clear();
+      s.backward.clear();
+      for (const auto& g : chain_.layers[l].forward_gemms) {
+        s.forward.push_back(scale_gemm(g, n));
+        add_backward_gemms(s.forward.back(), s.backward);
+      }
+    }
+    return s;
   }
 
   void forward_unit(const ScheduleUnit& u) {
@@ -210,23 +323,26 @@ class RankLowering {
     const int vs = u.chunk * p + me_.pp;
     const std::int64_t n = rp_->micro_batches[static_cast<std::size_t>(u.micro_batch)];
     const double scale = static_cast<double>(n);
-    const std::string mb = "mb" + std::to_string(u.micro_batch);
-    if (vs > 0) p2p(OpKind::kRecv, vs - 1, tag(u.micro_batch, vs, true), boundary_bytes(vs - 1, scale), "recv activations " + mb);
+    const std::string mb = join({"mb", Decimal(u.micro_batch)});
+    if (vs > 0)
+      p2p(OpKind::kRecv, vs - 1, tag(u.micro_batch, vs, true), boundary_bytes(vs - 1, scale), join({"recv activations ", mb}));
     const auto [first, end] = stage_layers(plan_, vs, static_cast<int>(chain_.layers.size()));
     for (int l = first; l < end; ++l) {
       const auto& layer = chain_.layers[static_cast<std::size_t>(l)];
-      const std::string key = layer.name + "/" + mb + "/fwd";
-      const auto gathered = gather_weights(layer, key);
+      const bool gather = gathers(layer);
+      const std::string key = gather ? join({layer.name, "/", mb, "/fwd"}) : std::string();
+      std::vector<OpId> gathered;
+      if (gather) gathered = gather_weights(layer, key);
       if (layer.activation_bytes > 0)
-        b_->alloc(Memory{MemoryTag::kActivations, layer.name + "/" + mb, layer.activation_bytes * scale});
-      Compute c{Phase::kForward, layer.name, layer.forward_flops * scale, layer.forward_memory_bytes * scale, {}};
-      for (const auto& g : layer.forward_gemms) c.gemms.push_back(scale_gemm(g, n));
-      const OpId op = compute("fwd " + layer.name + " " + mb, std::move(c), gathered);
-      release_gathered(layer, key);
-      tensor_parallel_comm(layer, op, scale, layer.name + " fwd " + mb);
+        b_->alloc(Memory{MemoryTag::kActivations, join({layer.name, "/", mb}), layer.activation_bytes * scale});
+      Compute c{Phase::kForward, layer.name, layer.forward_flops * scale, layer.forward_memory_bytes * scale,
+                gemms(static_cast<std::size_t>(l), n).forward};
+      const OpId op = compute(join({"fwd ", layer.name, " ", mb}), std::move(c), std::move(gathered));
+      if (gather) release_gathered(layer, key);
+      tensor_parallel_comm(layer, op, scale, "fwd", mb);
     }
     if (vs < stages - 1)
-      p2p(OpKind::kSend, vs + 1, tag(u.micro_batch, vs + 1, true), boundary_bytes(vs, scale), "send activations " + mb);
+      p2p(OpKind::kSend, vs + 1, tag(u.micro_batch, vs + 1, true), boundary_bytes(vs, scale), join({"send activations ", mb}));
   }
 
   void backward_unit(const ScheduleUnit& u, bool last_micro_batch) {
@@ -235,9 +351,9 @@ class RankLowering {
     const int vs = u.chunk * p + me_.pp;
     const std::int64_t n = rp_->micro_batches[static_cast<std::size_t>(u.micro_batch)];
     const double scale = static_cast<double>(n);
-    const std::string mb = "mb" + std::to_string(u.micro_batch);
+    const std::string mb = join({"mb", Decimal(u.micro_batch)});
     if (vs < stages - 1)
-      p2p(OpKind::kRecv, vs + 1, tag(u.micro_batch, vs, false), boundary_bytes(vs, scale), "recv gradients " + mb);
+      p2p(OpKind::kRecv, vs + 1, tag(u.micro_batch, vs, false), boundary_bytes(vs, scale), join({"recv gradients ", mb}));
     const auto [first, end] = stage_layers(plan_, vs, static_cast<int>(chain_.layers.size()));
     const bool sync = last_micro_batch && plan_.data_parallel > 1;
     const bool sharded_grads = plan_.zero_stage >= 2;
@@ -245,59 +361,65 @@ class RankLowering {
     std::string bucket_buffer;
     for (int l = end - 1; l >= first; --l) {
       const auto& layer = chain_.layers[static_cast<std::size_t>(l)];
-      const std::string key = layer.name + "/" + mb + "/bwd";
-      auto gathered = gather_weights(layer, key);
+      const bool gather = gathers(layer);
+      const std::string key = gather ? join({layer.name, "/", mb, "/bwd"}) : std::string();
+      std::vector<OpId> gathered;
+      if (gather) gathered = gather_weights(layer, key);
       if (layer.recompute_flops > 0) {
         Compute rc{Phase::kRecompute, layer.name, layer.recompute_flops * scale, layer.forward_memory_bytes * scale, {}};
-        compute("recompute " + layer.name + " " + mb, std::move(rc), gathered);
+        compute(join({"recompute ", layer.name, " ", mb}), std::move(rc), std::move(gathered));
         gathered.clear();
       }
-      Compute c{Phase::kBackward, layer.name, layer.backward_flops * scale, layer.backward_memory_bytes * scale, {}};
-      for (const auto& g : layer.forward_gemms) add_backward_gemms(scale_gemm(g, n), c.gemms);
-      const OpId bwd = compute("bwd " + layer.name + " " + mb, std::move(c), gathered);
-      release_gathered(layer, key);
+      Compute c{Phase::kBackward, layer.name, layer.backward_flops * scale, layer.backward_memory_bytes * scale,
+                gemms(static_cast<std::size_t>(l), n).backward};
+      const OpId bwd = compute(join({"bwd ", layer.name, " ", mb}), std::move(c), std::move(gathered));
+      if (gather) release_gathered(layer, key);
       if (layer.activation_bytes > 0)
-        b_->free(Memory{MemoryTag::kActivations, layer.name + "/" + mb, layer.activation_bytes * scale});
-      const OpId last = tensor_parallel_comm(layer, bwd, scale, layer.name + " bwd " + mb);
+        b_->free(Memory{MemoryTag::kActivations, join({layer.name, "/", mb}), layer.activation_bytes * scale});
+      const OpId last = tensor_parallel_comm(layer, bwd, scale, "bwd", mb);
       if (!sync) continue;
       // Gradients of this layer are final: add them to the open bucket (DDP's reducer).
       const double grad_bytes = layer.parameters * state_.gradients;
       if (sharded_grads && bucket_fill == 0 && grad_bytes > 0) {
-        bucket_buffer = "grad_bucket/" + std::to_string(bucket_index_++);
+        bucket_buffer = join({"grad_bucket/", Decimal(bucket_index_++)});
         b_->alloc(Memory{MemoryTag::kBuffers, bucket_buffer, plan_.bucket_bytes});
       }
       bucket_fill += grad_bytes;
       if (bucket_fill > 0 && (bucket_fill >= plan_.bucket_bytes || l == first)) {
         const auto kind = plan_.zero_stage == 0 ? CollectiveKind::kAllReduce : CollectiveKind::kReduceScatter;
-        const OpId op = collective(dp_group(), kind, bucket_fill,
-                                   std::string(plan_.zero_stage == 0 ? "allreduce" : "reducescatter") + " grads bucket",
-                                   {last}, plan_.gradient_algorithm);
+        const OpId op = collective(dp_group(), kind, bucket_fill, plan_.zero_stage == 0 ? "allreduce" : "reducescatter",
+                                   " grads bucket", {last}, plan_.gradient_algorithm);
         gradient_sync_ops_.push_back(op);
         if (sharded_grads)
-          b_->add(OpKind::kFree, Stream::kComm, "free " + bucket_buffer, {op},
+          b_->add(OpKind::kFree, Stream::kComm, join({"free ", bucket_buffer}), {op},
                   Memory{MemoryTag::kBuffers, bucket_buffer, plan_.bucket_bytes});
         bucket_fill = 0;
       }
     }
-    if (vs > 0) p2p(OpKind::kSend, vs - 1, tag(u.micro_batch, vs - 1, false), boundary_bytes(vs - 1, scale), "send gradients " + mb);
+    if (vs > 0)
+      p2p(OpKind::kSend, vs - 1, tag(u.micro_batch, vs - 1, false), boundary_bytes(vs - 1, scale), join({"send gradients ", mb}));
   }
 
   const Plan& plan_;
   const workloads::LayerChain& chain_;
   const TrainingSetup& setup_;
   const Groups& groups_;
-  const std::map<std::tuple<int, int, int>, core::RankId>& rank_at_;
+  const RankTable& rank_at_;
   const double tied_embedding_params_;
   const std::int64_t hidden_size_;
   const ModelStateBytes state_;
+  std::vector<ScaledGemms> gemm_cache_;  ///< per chain layer
+  std::vector<std::size_t> ops_hint_;    ///< per pipeline stage: ops of its last lowered rank
 
   const RankPlan* rp_ = nullptr;
   Coords me_{};
   program::RankProgram out_;
   program::RankBuilder* b_ = nullptr;
-  std::map<int, std::int64_t> next_instance_;
+  std::vector<std::pair<int, std::int64_t>> next_instance_;  ///< group → next instance
+  int tp_group_ = -1, dp_group_ = -1;                        ///< this rank's groups, looked up once
   std::vector<OpId> gradient_sync_ops_;
-  std::vector<OpId> compute_history_;
+  OpId last_compute_, previous_compute_;  ///< the last two compute ops
+  std::int64_t computes_ = 0;             ///< compute ops so far
   std::vector<OpId> pending_;  ///< tensor-parallel collectives the next compute must wait for
   int bucket_index_ = 0;
 };
@@ -327,8 +449,7 @@ program::Program lower(const Plan& plan, const workloads::ModelSpec& model, cons
   const auto chain = workloads::build_layer_chain(model, setup.seq_length, setup.precision, plan.shard);
 
   program::Program prog;
-  std::map<std::tuple<int, int, int>, core::RankId> rank_at;
-  for (const RankPlan& r : plan.ranks) rank_at[{r.tensor_parallel_index, r.stage, r.data_parallel_index}] = r.rank;
+  const RankTable rank_at(plan);
   Groups groups;
   auto add_group = [&](std::string name, std::vector<core::RankId> ranks) {
     std::sort(ranks.begin(), ranks.end());
@@ -339,13 +460,13 @@ program::Program lower(const Plan& plan, const workloads::ModelSpec& model, cons
     for (int pp = 0; pp < p; ++pp) {
       if (t < 2) continue;
       std::vector<core::RankId> members;
-      for (int tp = 0; tp < t; ++tp) members.push_back(rank_at.at({tp, pp, dp}));
+      for (int tp = 0; tp < t; ++tp) members.push_back(rank_at.at(tp, pp, dp));
       groups.tensor[{dp, pp}] = add_group("tp/dp" + std::to_string(dp) + "/pp" + std::to_string(pp), members);
     }
   for (int tp = 0; tp < t; ++tp)
     for (int pp = 0; pp < p; ++pp) {
       std::vector<core::RankId> members;
-      for (int dp = 0; dp < d; ++dp) members.push_back(rank_at.at({tp, pp, dp}));
+      for (int dp = 0; dp < d; ++dp) members.push_back(rank_at.at(tp, pp, dp));
       groups.data[{tp, pp}] = add_group(d == plan.ranks.size() ? "dp" : "dp/tp" + std::to_string(tp) + "/pp" + std::to_string(pp), members);
     }
   // A tied output layer on another pipeline rank needs its own copy of the word embeddings.
@@ -355,10 +476,11 @@ program::Program lower(const Plan& plan, const workloads::ModelSpec& model, cons
     for (int tp = 0; tp < t; ++tp)
       for (int dp = 0; dp < d; ++dp)
         groups.embedding[{tp, dp}] = add_group("embedding/tp" + std::to_string(tp) + "/dp" + std::to_string(dp),
-                                               {rank_at.at({tp, 0, dp}), rank_at.at({tp, p - 1, dp})});
+                                               {rank_at.at(tp, 0, dp), rank_at.at(tp, p - 1, dp)});
   }
 
   RankLowering lowering(plan, chain, setup, groups, rank_at, tied_params, model.hidden_size);
+  prog.ranks.reserve(plan.ranks.size());
   for (const RankPlan& rp : plan.ranks) prog.ranks.push_back(lowering.lower(rp));
 
   const double samples = static_cast<double>(setup.global_batch_size);

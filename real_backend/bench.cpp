@@ -46,12 +46,16 @@ std::vector<double> time_iterations(Device& device, Stream stream, const BenchOp
   return slowest_rank(std::move(times));
 }
 
-std::vector<double> sizes(const BenchOptions& o, double floor_bytes) {
+std::vector<double> sizes(const BenchOptions& o, double floor_bytes, double max_bytes) {
   std::vector<double> out;
   const double step = std::max(1.01, o.step_factor);
-  for (double b = std::max(o.min_bytes, floor_bytes); b <= o.max_bytes * 1.0000001; b *= step) out.push_back(std::round(b));
+  for (double b = std::max(o.min_bytes, floor_bytes); b <= max_bytes * 1.0000001; b *= step) out.push_back(std::round(b));
   return out;
 }
+
+std::vector<double> sizes(const BenchOptions& o, double floor_bytes) { return sizes(o, floor_bytes, o.max_bytes); }
+
+double memory_max_bytes(const BenchOptions& o) { return std::max(o.max_bytes, o.memory_max_bytes); }
 
 std::string line(const char* format, auto... args) {
   char text[512];
@@ -197,7 +201,7 @@ Json bench_copies(const BenchOptions& o, Device& device, const std::function<voi
 Json bench_memory(const BenchOptions& o, Device& device, const std::function<void(const std::string&)>& print) {
   print("# memory stream  traffic(B)   median(us)   GB/s(median)");
   Json out = Json::array();
-  for (double bytes : sizes(o, 2.0)) {
+  for (double bytes : sizes(o, 2.0, memory_max_bytes(o))) {
     const Summary t = summarize(time_iterations(device, Stream::kCompute, o, [&] { device.stream_memory(bytes, Stream::kCompute); }));
     out.push_back({{"bytes", bytes}, {"time_s", to_json(t)}, {"bandwidth_bytes_per_s", bytes / t.median}});
     print(line("  %12.0f %12.2f %12.3f", bytes, t.median * 1e6, bytes / t.median / 1e9));
@@ -287,7 +291,7 @@ Json run_benchmarks(const BenchOptions& o, Device& device, Communicator& comm,
     ws.gemm_b_elements = std::max(ws.gemm_b_elements, static_cast<std::size_t>(g.k * g.n));
     ws.gemm_c_elements = std::max(ws.gemm_c_elements, static_cast<std::size_t>(g.m * g.n));
   }
-  ws.stream_bytes = static_cast<std::size_t>(o.max_bytes / 2) + 1;
+  ws.stream_bytes = static_cast<std::size_t>((o.memory ? memory_max_bytes(o) : o.max_bytes) / 2) + 1;
   ws.copy_bytes = static_cast<std::size_t>(o.max_bytes) + 1;
   device.reserve_workspace(ws);
 

@@ -23,6 +23,9 @@ struct BenchOptions {
   int iterations = 20;
   double min_bytes = 1024;            ///< collectives, copies and streaming sizes
   double max_bytes = 64.0 * (1 << 20);
+  /// Streaming sizes go up to max(max_bytes, this): past the last-level cache, where the
+  /// memory-bound work of a program (an optimizer step over every parameter) streams.
+  double memory_max_bytes = 256.0 * (1 << 20);
   double step_factor = 4;             ///< sizes grow by this factor (nccl-tests -f)
   std::vector<int> gemm_sizes = {128, 256, 512, 1024, 2048};  ///< square sweep
   std::vector<program::Gemm> gemm_shapes;  ///< more shapes (e.g. those of a program)

@@ -1,9 +1,10 @@
 // Program IR: names of enums, the builder used by lowering, and validation.
 #include "sim/program/program.hpp"
 
-#include <map>
-#include <set>
-#include <tuple>
+#include <algorithm>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace frugal::program {
 namespace {
@@ -90,15 +91,10 @@ template const std::vector<std::string>& enum_names<Stream>();
 
 OpId RankBuilder::add(OpKind kind, Stream stream, std::string name, std::vector<OpId> deps,
                       decltype(Op::payload) payload) {
-  Op op;
-  op.id = OpId(static_cast<std::int64_t>(target_->ops.size()));
-  op.kind = kind;
-  op.stream = stream;
-  op.name = std::move(name);
-  op.deps = std::move(deps);
-  op.payload = std::move(payload);
-  target_->ops.push_back(std::move(op));
-  return target_->ops.back().id;
+  // Built in place: lowering adds millions of ops.
+  const OpId id(static_cast<std::int64_t>(target_->ops.size()));
+  target_->ops.emplace_back(id, kind, stream, std::move(name), std::move(deps), std::move(payload));
+  return id;
 }
 
 OpId RankBuilder::compute(std::string name, Compute c, std::vector<OpId> deps) {
@@ -110,12 +106,16 @@ OpId RankBuilder::collective(std::string name, Collective c, std::vector<OpId> d
 }
 
 OpId RankBuilder::alloc(Memory m, std::vector<OpId> deps) {
-  std::string name = "alloc " + m.buffer;
+  std::string name;
+  name.reserve(6 + m.buffer.size());
+  name.append("alloc ").append(m.buffer);
   return add(OpKind::kAlloc, Stream::kCompute, std::move(name), std::move(deps), std::move(m));
 }
 
 OpId RankBuilder::free(Memory m, std::vector<OpId> deps) {
-  std::string name = "free " + m.buffer;
+  std::string name;
+  name.reserve(5 + m.buffer.size());
+  name.append("free ").append(m.buffer);
   return add(OpKind::kFree, Stream::kCompute, std::move(name), std::move(deps), std::move(m));
 }
 
@@ -151,137 +151,253 @@ double payload_bytes(const Op& op) {
 
 }  // namespace
 
+namespace {
+
+/// Per collective instance: what its first call said and how many distinct ranks called it.
+/// Ranks are checked in order, one after the other, so a rank calls an instance twice exactly
+/// when the instance's last caller is the rank being checked.
+struct InstanceSeen {
+  std::int64_t callers = 0;     ///< distinct ranks; 0: not seen yet
+  std::int64_t last_rank = -1;  ///< last caller
+  std::int64_t where_rank = 0;  ///< first call: /ranks/where_rank/ops/where_op
+  std::int64_t where_op = 0;
+  CollectiveKind kind = CollectiveKind::kAllReduce;
+  double bytes = 0;
+};
+
+/// Instances of one group: a dense table for the ids lowering produces (0, 1, 2, ... per
+/// group), a hash map for ids far from them (any int64 is valid in the JSON form).
+struct GroupInstances {
+  std::vector<InstanceSeen> dense;
+  std::unordered_map<std::int64_t, InstanceSeen> sparse;
+
+  InstanceSeen& at(std::int64_t instance) {
+    const auto size = static_cast<std::int64_t>(dense.size());
+    if (instance >= 0 && instance < size) return dense[static_cast<std::size_t>(instance)];
+    constexpr std::int64_t kDenseMax = std::int64_t{1} << 24;
+    if (instance >= 0 && instance < kDenseMax && instance <= 2 * size + 1024) {
+      const std::int64_t grown = std::min(std::max(instance + 1, 2 * size), kDenseMax);
+      dense.resize(static_cast<std::size_t>(grown));
+      // Ids now covered by the table move into it, so each id lives in one place.
+      for (auto it = sparse.begin(); it != sparse.end();) {
+        if (it->first >= 0 && it->first < grown) {
+          dense[static_cast<std::size_t>(it->first)] = it->second;
+          it = sparse.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      return dense[static_cast<std::size_t>(instance)];
+    }
+    return sparse[instance];
+  }
+};
+
+struct P2pKey {
+  std::int64_t src, dst, tag;
+  bool operator==(const P2pKey&) const = default;
+  auto operator<=>(const P2pKey&) const = default;
+};
+
+struct P2pKeyHash {
+  std::size_t operator()(const P2pKey& k) const noexcept {
+    std::uint64_t h = static_cast<std::uint64_t>(k.src) * 0x9E3779B97F4A7C15ull;
+    h ^= static_cast<std::uint64_t>(k.dst) + 0x7F4A7C159E3779B9ull + (h << 6) + (h >> 2);
+    h ^= static_cast<std::uint64_t>(k.tag) + 0x94D049BB133111EBull + (h << 6) + (h >> 2);
+    return static_cast<std::size_t>(h ^ (h >> 31));
+  }
+};
+
+/// Sends minus recvs of one (src, dst, tag), and the last op that counted.
+struct P2pSeen {
+  std::int64_t balance = 0;
+  std::int64_t where_rank = 0;
+  std::int64_t where_op = 0;
+};
+
+}  // namespace
+
+// Checks run in the order of the original specification and report the same first problem; the
+// JSON pointers of ops are only formatted when something fails, and matching uses tables and hash
+// maps (15 M ops at 1,024 ranks must not cost a string or a tree node each).
 void validate(const Program& program, const std::string& file) {
   auto fail = [&](const std::string& pointer, const std::string& message) {
     throw core::ConfigError(file, pointer, message);
   };
+  auto op_path = [](std::int64_t r, std::int64_t i) {
+    return "/ranks/" + std::to_string(r) + "/ops/" + std::to_string(i);
+  };
   const auto n_ranks = static_cast<std::int64_t>(program.ranks.size());
   if (n_ranks == 0) fail("/ranks", "a program needs at least one rank");
-  for (std::size_t g = 0; g < program.groups.size(); ++g) {
-    const Group& group = program.groups[g];
-    const std::string gp = "/groups/" + std::to_string(g);
-    if (group.ranks.empty()) fail(gp + "/ranks", "a group needs at least one rank");
-    std::set<std::int64_t> seen;
-    for (const RankId r : group.ranks) {
-      if (r.value < 0 || r.value >= n_ranks)
-        fail(gp + "/ranks", "rank " + std::to_string(r.value) + " out of range [0, " +
-                                std::to_string(n_ranks) + ")");
-      if (!seen.insert(r.value).second)
-        fail(gp + "/ranks", "rank " + std::to_string(r.value) + " listed twice");
+  {
+    std::vector<std::size_t> seen_in(static_cast<std::size_t>(n_ranks), program.groups.size());
+    for (std::size_t g = 0; g < program.groups.size(); ++g) {
+      const Group& group = program.groups[g];
+      const std::string gp = "/groups/" + std::to_string(g);
+      if (group.ranks.empty()) fail(gp + "/ranks", "a group needs at least one rank");
+      for (const RankId r : group.ranks) {
+        if (r.value < 0 || r.value >= n_ranks)
+          fail(gp + "/ranks", "rank " + std::to_string(r.value) + " out of range [0, " +
+                                  std::to_string(n_ranks) + ")");
+        std::size_t& mark = seen_in[static_cast<std::size_t>(r.value)];
+        if (mark == g) fail(gp + "/ranks", "rank " + std::to_string(r.value) + " listed twice");
+        mark = g;
+      }
     }
   }
 
-  // Collective instance → (kind, group, bytes) and the ranks that call it.
-  struct InstanceSeen {
-    CollectiveKind kind;
-    int group;
-    double bytes;
-    std::string where;
-    std::set<std::int64_t> callers;
-  };
-  std::map<std::pair<int, std::int64_t>, InstanceSeen> instances;
+  // (group, instance) → what the first call said and who called it.
+  std::vector<GroupInstances> instances(program.groups.size());
+  // Last rank found to be a member of each group (membership is checked once per rank and group).
+  std::vector<std::int64_t> member_of(program.groups.size(), -1);
   // (src, dst, tag) → count of sends minus recvs.
-  std::map<std::tuple<std::int64_t, std::int64_t, std::int64_t>, std::pair<int, std::string>> p2p;
+  std::unordered_map<P2pKey, P2pSeen, P2pKeyHash> p2p;
 
+  std::unordered_set<std::string_view> live, resident;
   for (std::int64_t r = 0; r < n_ranks; ++r) {
     const RankProgram& rp = program.ranks[static_cast<std::size_t>(r)];
     const std::string rpath = "/ranks/" + std::to_string(r);
     if (rp.rank.value != r) fail(rpath + "/rank", "ranks must be listed in order: expected " + std::to_string(r));
     if (rp.gpu < 0) fail(rpath + "/gpu", "negative GPU index");
-    std::set<std::string> live;
+    live.clear();
     for (std::size_t i = 0; i < rp.resident.size(); ++i) {
       if (rp.resident[i].bytes < 0) fail(rpath + "/resident/" + std::to_string(i), "negative size");
       if (!live.insert(rp.resident[i].buffer).second)
         fail(rpath + "/resident/" + std::to_string(i), "buffer \"" + rp.resident[i].buffer + "\" allocated twice");
     }
-    const std::set<std::string> resident = live;
-    for (std::size_t i = 0; i < rp.ops.size(); ++i) {
-      const Op& op = rp.ops[i];
-      const std::string opath = rpath + "/ops/" + std::to_string(i);
-      if (op.id.value != static_cast<std::int64_t>(i))
-        fail(opath + "/id", "op ids must be dense and in order: expected " + std::to_string(i));
-      if (!payload_matches(op)) fail(opath, "payload does not match kind " + to_string(op.kind));
-      if (payload_bytes(op) < 0) fail(opath, "negative size");
+    resident = live;
+    const auto n_ops = static_cast<std::int64_t>(rp.ops.size());
+    for (std::int64_t i = 0; i < n_ops; ++i) {
+      const Op& op = rp.ops[static_cast<std::size_t>(i)];
+      if (op.id.value != i)
+        fail(op_path(r, i) + "/id", "op ids must be dense and in order: expected " + std::to_string(i));
+      if (!payload_matches(op)) fail(op_path(r, i), "payload does not match kind " + to_string(op.kind));
+      if (payload_bytes(op) < 0) fail(op_path(r, i), "negative size");
       for (const OpId d : op.deps) {
         if (d.value < 0 || d.value >= op.id.value)
-          fail(opath + "/deps",
+          fail(op_path(r, i) + "/deps",
                "dependency on op " + std::to_string(d.value) +
-                   (d.value >= op.id.value && d.value < static_cast<std::int64_t>(rp.ops.size())
+                   (d.value >= op.id.value && d.value < n_ops
                         ? ", which does not precede it (program order must be a topological order; "
                           "a dependency on a later op would allow a cycle)"
                         : ", which does not exist"));
       }
       switch (op.kind) {
         case OpKind::kCompute:
-          if (op.compute().flops < 0) fail(opath + "/flops", "negative FLOPs");
+          if (op.compute().flops < 0) fail(op_path(r, i) + "/flops", "negative FLOPs");
           break;
         case OpKind::kCollective: {
           const Collective& c = op.collective();
           if (c.group < 0 || c.group >= static_cast<int>(program.groups.size()))
-            fail(opath + "/group", "unknown group " + std::to_string(c.group));
-          const Group& g = program.groups[static_cast<std::size_t>(c.group)];
-          bool member = false;
-          for (const RankId m : g.ranks) member |= m.value == r;
-          if (!member) fail(opath + "/group", "rank " + std::to_string(r) + " is not a member of group \"" + g.name + "\"");
+            fail(op_path(r, i) + "/group", "unknown group " + std::to_string(c.group));
+          const auto gi = static_cast<std::size_t>(c.group);
+          const Group& g = program.groups[gi];
+          if (member_of[gi] != r) {
+            bool member = false;
+            for (const RankId m : g.ranks) member |= m.value == r;
+            if (!member)
+              fail(op_path(r, i) + "/group",
+                   "rank " + std::to_string(r) + " is not a member of group \"" + g.name + "\"");
+            member_of[gi] = r;
+          }
           if (c.kind == CollectiveKind::kBroadcast) {
             bool root_member = false;
             for (const RankId m : g.ranks) root_member |= m == c.root;
-            if (!root_member) fail(opath + "/root", "broadcast root is not a member of the group");
+            if (!root_member) fail(op_path(r, i) + "/root", "broadcast root is not a member of the group");
           }
-          auto [it, inserted] = instances.try_emplace({c.group, c.instance},
-                                                      InstanceSeen{c.kind, c.group, c.bytes, opath, {}});
-          if (!inserted && (it->second.kind != c.kind || it->second.bytes != c.bytes))
-            fail(opath, "collective instance " + std::to_string(c.instance) + " differs from " + it->second.where +
-                            " (kind or size)");
-          if (!it->second.callers.insert(r).second)
-            fail(opath + "/instance", "collective instance " + std::to_string(c.instance) + " called twice by rank " +
-                                          std::to_string(r));
+          InstanceSeen& seen = instances[gi].at(c.instance);
+          if (seen.callers == 0) {
+            seen.kind = c.kind;
+            seen.bytes = c.bytes;
+            seen.where_rank = r;
+            seen.where_op = i;
+          } else if (seen.kind != c.kind || seen.bytes != c.bytes) {
+            fail(op_path(r, i), "collective instance " + std::to_string(c.instance) + " differs from " +
+                                    op_path(seen.where_rank, seen.where_op) + " (kind or size)");
+          }
+          if (seen.last_rank == r)
+            fail(op_path(r, i) + "/instance", "collective instance " + std::to_string(c.instance) +
+                                                  " called twice by rank " + std::to_string(r));
+          seen.last_rank = r;
+          ++seen.callers;
           break;
         }
         case OpKind::kSend:
         case OpKind::kRecv: {
           const PointToPoint& p = op.p2p();
           if (p.peer.value < 0 || p.peer.value >= n_ranks || p.peer.value == r)
-            fail(opath + "/peer", "peer " + std::to_string(p.peer.value) + " is not another rank of the program");
+            fail(op_path(r, i) + "/peer",
+                 "peer " + std::to_string(p.peer.value) + " is not another rank of the program");
           const bool send = op.kind == OpKind::kSend;
-          auto key = send ? std::make_tuple(r, p.peer.value, p.tag) : std::make_tuple(p.peer.value, r, p.tag);
-          auto& entry = p2p[key];
-          entry.first += send ? 1 : -1;
-          entry.second = opath;
+          const P2pKey key = send ? P2pKey{r, p.peer.value, p.tag} : P2pKey{p.peer.value, r, p.tag};
+          P2pSeen& entry = p2p[key];
+          entry.balance += send ? 1 : -1;
+          entry.where_rank = r;
+          entry.where_op = i;
           break;
         }
         case OpKind::kAlloc:
           if (!live.insert(op.memory().buffer).second)
-            fail(opath, "buffer \"" + op.memory().buffer + "\" is already allocated");
+            fail(op_path(r, i), "buffer \"" + op.memory().buffer + "\" is already allocated");
           break;
         case OpKind::kFree:
           if (resident.count(op.memory().buffer))
-            fail(opath, "buffer \"" + op.memory().buffer + "\" is resident and cannot be freed by an iteration");
+            fail(op_path(r, i), "buffer \"" + op.memory().buffer + "\" is resident and cannot be freed by an iteration");
           if (!live.erase(op.memory().buffer))
-            fail(opath, "free of buffer \"" + op.memory().buffer + "\" that is not allocated");
+            fail(op_path(r, i), "free of buffer \"" + op.memory().buffer + "\" that is not allocated");
           break;
         default: break;
       }
     }
     if (live.size() != resident.size()) {
+      // The first buffer in name order, as a sorted set would list them.
+      const std::string_view* first = nullptr;
       for (const auto& b : live)
-        if (!resident.count(b)) fail(rpath + "/ops", "buffer \"" + b + "\" is allocated and never freed in the iteration");
+        if (!resident.count(b) && (!first || b < *first)) first = &b;
+      if (first)
+        fail(rpath + "/ops", "buffer \"" + std::string(*first) + "\" is allocated and never freed in the iteration");
     }
   }
-  for (const auto& [key, seen] : instances) {
-    const Group& g = program.groups[static_cast<std::size_t>(seen.group)];
-    if (seen.callers.size() != g.ranks.size())
-      fail(seen.where, "collective instance " + std::to_string(key.second) + " of group \"" + g.name + "\" is called by " +
-                           std::to_string(seen.callers.size()) + " of its " + std::to_string(g.ranks.size()) +
-                           " ranks");
+  // First incomplete instance in (group, instance) order.
+  for (std::size_t gi = 0; gi < instances.size(); ++gi) {
+    const Group& g = program.groups[gi];
+    const auto expected = static_cast<std::int64_t>(g.ranks.size());
+    const InstanceSeen* worst = nullptr;
+    std::int64_t worst_instance = 0;
+    auto consider = [&](std::int64_t instance, const InstanceSeen& seen) {
+      if (seen.callers == 0 || seen.callers == expected) return;
+      if (!worst || instance < worst_instance) {
+        worst = &seen;
+        worst_instance = instance;
+      }
+    };
+    for (const auto& [instance, seen] : instances[gi].sparse) consider(instance, seen);
+    const auto& dense = instances[gi].dense;
+    for (std::size_t k = 0; k < dense.size(); ++k) {
+      if (dense[k].callers != 0 && dense[k].callers != expected) {
+        consider(static_cast<std::int64_t>(k), dense[k]);
+        break;
+      }
+    }
+    if (worst)
+      fail(op_path(worst->where_rank, worst->where_op),
+           "collective instance " + std::to_string(worst_instance) + " of group \"" + g.name + "\" is called by " +
+               std::to_string(worst->callers) + " of its " + std::to_string(g.ranks.size()) + " ranks");
   }
+  // First unmatched (src, dst, tag) in key order.
+  const P2pKey* worst = nullptr;
+  const P2pSeen* worst_entry = nullptr;
   for (const auto& [key, entry] : p2p) {
-    if (entry.first != 0)
-      fail(entry.second, std::string(entry.first > 0 ? "send" : "recv") + " from rank " +
-                             std::to_string(std::get<0>(key)) + " to rank " + std::to_string(std::get<1>(key)) +
-                             " with tag " + std::to_string(std::get<2>(key)) + " has no matching " +
-                             (entry.first > 0 ? "recv" : "send"));
+    if (entry.balance != 0 && (!worst || key < *worst)) {
+      worst = &key;
+      worst_entry = &entry;
+    }
   }
+  if (worst)
+    fail(op_path(worst_entry->where_rank, worst_entry->where_op),
+         std::string(worst_entry->balance > 0 ? "send" : "recv") + " from rank " + std::to_string(worst->src) +
+             " to rank " + std::to_string(worst->dst) + " with tag " + std::to_string(worst->tag) + " has no matching " +
+             (worst_entry->balance > 0 ? "recv" : "send"));
 }
 
 }  // namespace frugal::program

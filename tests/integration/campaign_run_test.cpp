@@ -11,6 +11,7 @@
 
 using namespace frugal::campaign_test;
 using frugal::test_support::fresh_dir;
+using frugal::test_support::slurp;
 using frugal::test_support::write_file;
 
 namespace {
@@ -25,13 +26,6 @@ Json basic_campaign() {
                    "recovery": {"impl": "restart", "detection": "30 s", "restart": "60 s"}},
     "spares": {"n": 2}
   })");
-}
-
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 }  // namespace

@@ -14,65 +14,59 @@
 namespace frugal {
 namespace {
 
-TEST(Scale, RingAllReduceOverHundredsOfRanks) {
+/// A 1 GiB ring all-reduce over `nodes` × 8 GPUs (300 GB/s GPU links, 8 NICs of 50 GB/s per
+/// node, 2 µs switch) with `model`, every rank simulated. Node-crossing edges (one in 8) set the
+/// pace: α = 2·4 µs + 2 µs, β = 50 GB/s. Prints the figures; returns the result.
+struct RingRun {
+  engine::SimulationResult result;
+  int ranks = 0;
+  double closed_form_s = 0;
+};
+
+RingRun ring_all_reduce(int nodes, engine::CollectiveModel model, const char* label) {
   testing::ClusterShape s;
-  const char* nodes = std::getenv("FRUGAL_SCALE_NODES");
-  s.nodes = nodes != nullptr ? std::atoi(nodes) : 32;
+  s.nodes = nodes;
   s.gpus_per_node = 8;
   s.gpu_link = {300e9, 1e-6};
   s.nic = {50e9, 4e-6};
   s.nics_per_node = 8;
   s.switch_latency_s = 2e-6;
   const platforms::Cluster cluster = testing::make_cluster(s);
-  const int n = cluster.gpu_count();
-  program::Program p = testing::make_program(n);
+  RingRun run;
+  run.ranks = cluster.gpu_count();
+  program::Program p = testing::make_program(run.ranks);
   const int world = testing::add_world_group(p);
   const double bytes = 1024.0 * 1024 * 1024;
   testing::add_collective_to_members(p, testing::collective(program::CollectiveKind::kAllReduce, world, 0, bytes));
   engine::EngineOptions options;
   options.record_timeline = false;
-  options.collective_model = engine::CollectiveModel::kStepByStep;  // the reference, whatever the size
+  options.collective_model = model;
   options.identical_ranks = engine::IdenticalRanks::kSimulateAll;
   const auto t0 = std::chrono::steady_clock::now();
-  const engine::SimulationResult r = engine::simulate(cluster, p, options);
+  run.result = engine::simulate(cluster, p, options);
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  // Node-crossing edges (one in 8) set the pace: α = 2·4 µs + 2 µs, β = 50 GB/s.
-  const double expected = 2 * (n - 1) * (10e-6 + bytes / n / 50e9);
-  std::printf("%d-rank ring all-reduce: simulated %.9g s (closed form %.9g s), %llu activities, wall %.2f s "
-              "(%.0f activities/s)\n",
-              n, r.makespan_s, expected, static_cast<unsigned long long>(r.activities), wall_s, r.activities / wall_s);
-  EXPECT_NEAR(r.makespan_s, expected, 0.02 * expected);
-  EXPECT_EQ(r.activities, static_cast<std::uint64_t>(2 * (n - 1)) * n);
+  const int n = run.ranks;
+  run.closed_form_s = 2 * (n - 1) * (10e-6 + bytes / n / 50e9);
+  std::printf("%d-rank %s ring all-reduce: simulated %.9g s (closed form %.9g s), %llu activities, wall %.2f s\n", n,
+              label, run.result.makespan_s, run.closed_form_s, static_cast<unsigned long long>(run.result.activities),
+              wall_s);
+  return run;
 }
 
-/// The aggregate model on 1,024 ranks (128 nodes × 8 GPUs, 50 GB/s NICs): one transfer per
-/// member, within 1 % of α-β (issue 3's bar; the benchmark in tests/benchmarks times it).
+TEST(Scale, RingAllReduceOverHundredsOfRanks) {
+  const char* nodes = std::getenv("FRUGAL_SCALE_NODES");
+  const RingRun r = ring_all_reduce(nodes != nullptr ? std::atoi(nodes) : 32, engine::CollectiveModel::kStepByStep,
+                                    "step-by-step");  // the reference, whatever the size
+  EXPECT_NEAR(r.result.makespan_s, r.closed_form_s, 0.02 * r.closed_form_s);
+  EXPECT_EQ(r.result.activities, static_cast<std::uint64_t>(2 * (r.ranks - 1)) * r.ranks);
+}
+
+/// The aggregate model on 1,024 ranks: one transfer per member, within 1 % of α-β (the
+/// benchmark in tests/benchmarks times it).
 TEST(Scale, AggregateRingAllReduceOverThousandRanks) {
-  testing::ClusterShape s;
-  s.nodes = 128;
-  s.gpus_per_node = 8;
-  s.gpu_link = {300e9, 1e-6};
-  s.nic = {50e9, 4e-6};
-  s.nics_per_node = 8;
-  s.switch_latency_s = 2e-6;
-  const platforms::Cluster cluster = testing::make_cluster(s);
-  const int n = cluster.gpu_count();
-  program::Program p = testing::make_program(n);
-  const int world = testing::add_world_group(p);
-  const double bytes = 1024.0 * 1024 * 1024;
-  testing::add_collective_to_members(p, testing::collective(program::CollectiveKind::kAllReduce, world, 0, bytes));
-  engine::EngineOptions options;
-  options.record_timeline = false;
-  options.collective_model = engine::CollectiveModel::kAggregate;
-  options.identical_ranks = engine::IdenticalRanks::kSimulateAll;
-  const auto t0 = std::chrono::steady_clock::now();
-  const engine::SimulationResult r = engine::simulate(cluster, p, options);
-  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const double expected = 2 * (n - 1) * (10e-6 + bytes / n / 50e9);
-  std::printf("%d-rank aggregate ring all-reduce: simulated %.9g s (closed form %.9g s), %llu activities, wall %.2f s\n",
-              n, r.makespan_s, expected, static_cast<unsigned long long>(r.activities), wall_s);
-  EXPECT_NEAR(r.makespan_s, expected, 0.01 * expected);
-  EXPECT_EQ(r.activities, static_cast<std::uint64_t>(2 * n));  // one transfer and one sleep each
+  const RingRun r = ring_all_reduce(128, engine::CollectiveModel::kAggregate, "aggregate");
+  EXPECT_NEAR(r.result.makespan_s, r.closed_form_s, 0.01 * r.closed_form_s);
+  EXPECT_EQ(r.result.activities, static_cast<std::uint64_t>(2 * r.ranks));  // one transfer and one sleep each
 }
 
 }  // namespace

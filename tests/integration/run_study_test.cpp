@@ -12,18 +12,12 @@ using namespace frugal;
 using test_support::fresh_dir;
 using test_support::read_json;
 using test_support::run_frugalsim;
+using test_support::slurp;
 using Json = nlohmann::json;
 
 namespace {
 
 const std::string kQuickstart = std::string(FRUGALSIM_SOURCE_DIR) + "/results/quickstart/study.json";
-
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 }  // namespace
 

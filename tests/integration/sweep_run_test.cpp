@@ -10,18 +10,12 @@
 
 using namespace frugal::campaign_test;
 using frugal::test_support::fresh_dir;
+using frugal::test_support::slurp;
 using frugal::test_support::read_json;
 using frugal::test_support::run_frugalsim;
 using frugal::test_support::write_file;
 
 namespace {
-
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::vector<std::string> lines(const std::string& text) {
   std::vector<std::string> out;

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <sys/wait.h>
 
@@ -40,6 +41,14 @@ inline std::filesystem::path fresh_dir(const std::string& name) {
 
 inline void write_file(const std::filesystem::path& path, const std::string& text) {
   std::ofstream(path) << text;
+}
+
+/// The file's bytes ("" when it cannot be read).
+inline std::string slurp(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
 }
 
 inline nlohmann::json read_json(const std::filesystem::path& path) {
