@@ -467,7 +467,7 @@ program::Program lower(const Plan& plan, const workloads::ModelSpec& model, cons
     for (int pp = 0; pp < p; ++pp) {
       std::vector<core::RankId> members;
       for (int dp = 0; dp < d; ++dp) members.push_back(rank_at.at(tp, pp, dp));
-      groups.data[{tp, pp}] = add_group(d == plan.ranks.size() ? "dp" : "dp/tp" + std::to_string(tp) + "/pp" + std::to_string(pp), members);
+      groups.data[{tp, pp}] = add_group(static_cast<std::size_t>(d) == plan.ranks.size() ? "dp" : "dp/tp" + std::to_string(tp) + "/pp" + std::to_string(pp), members);
     }
   // A tied output layer on another pipeline rank needs its own copy of the word embeddings.
   double tied_params = 0;
