@@ -1227,11 +1227,7 @@ CampaignResult simulate_campaign(const CampaignSetup& setup) {
   argv.push_back(nullptr);
   int argc = static_cast<int>(args.size());
   sg4::Engine engine(&argc, argv.data());
-  // Same network model as simulate(): CM02 without TCP corrections and cross traffic, no window
-  // bound, so a transfer of S bytes over a path takes α + S/β (shared max-min).
-  sg4::Engine::set_config("network/model:CM02");
-  sg4::Engine::set_config("network/crosstraffic:0");
-  sg4::Engine::set_config("network/TCP-gamma:1e100");
+  configure_network_model();  // the same as simulate()'s
 
   // Per-node profiles from the availability events, grouped by node first (one pass).
   std::vector<std::vector<platforms::AvailabilityEvent>> by_node(n_nodes);

@@ -61,6 +61,12 @@ sg4::SplitDuplexLink* duplex(sg4::NetZone* zone, const std::string& name, const 
 
 }  // namespace
 
+void configure_network_model() {
+  sg4::Engine::set_config("network/model:CM02");
+  sg4::Engine::set_config("network/crosstraffic:0");
+  sg4::Engine::set_config("network/TCP-gamma:1e100");
+}
+
 BuiltPlatform build_platform(const platforms::Cluster& cluster, core::Precision precision) {
   return build_platform(cluster, precision, PlatformExtras{});
 }

@@ -81,6 +81,14 @@ BuiltPlatform build_platform(const platforms::Cluster& cluster, core::Precision 
 BuiltPlatform build_platform(const platforms::Cluster& cluster, core::Precision precision,
                              const PlatformExtras& extras);
 
+/// Configures the current engine's network model (before build_platform) so that a transfer of
+/// S bytes over a path takes exactly α + S/β, shared max-min: CM02 without the TCP corrections
+/// of the default model (bandwidth ×0.97, latency ×13.01, weight-S), without cross traffic (5 %
+/// of each flow charged to the reverse route), and with an unbounded TCP window (CM02 bounds a
+/// flow by TCP-gamma / (2·latency): the default 4 MiB window at 10 µs would cap it at 210 GB/s,
+/// below NVLink).
+void configure_network_model();
+
 /// Uncontended cost of one path: time(S bytes) = latency_s + S / bandwidth_bytes_per_s.
 struct PathCost {
   double latency_s = 0;

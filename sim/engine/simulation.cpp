@@ -91,16 +91,7 @@ SimulationResult simulate(const platforms::Cluster& cluster, const program::Prog
   sg4::Engine engine(&argc, argv.data());
   sg_host_energy_plugin_init();  // must follow the Engine's construction (3.32)
 
-  // CM02 without the TCP corrections of the default model (bandwidth ×0.97, latency ×13.01,
-  // weight-S) and without cross traffic (5 % of each flow charged to the reverse route), so a
-  // transfer of S bytes over a path takes exactly α + S/β.
-  sg4::Engine::set_config("network/model:CM02");
-  sg4::Engine::set_config("network/crosstraffic:0");
-  // CM02 bounds every flow by TCP-gamma / (2·latency) (the TCP window): with the default 4 MiB
-  // window and 10 µs of latency a flow could not exceed 210 GB/s, below NVLink. A huge window
-  // makes the bound min(link bandwidths), i.e. no window limit. (Setting 0 also works in 3.32,
-  // since the max-min solver ignores bounds <= 0, but relies on that detail.)
-  sg4::Engine::set_config("network/TCP-gamma:1e100");
+  configure_network_model();
   for (const std::string& item : options.simgrid_config) sg4::Engine::set_config(item);
 
   const BuiltPlatform platform = build_platform(cluster, options.precision);
