@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include <cstdlib>
+#include <limits>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -47,6 +48,43 @@ std::string shown(double v) {
   return s.str();
 }
 
+/// Linear in log(x) between the rows of a table sorted by x; clamped at its ends.
+double interpolate_log(const std::vector<std::pair<double, double>>& table, double x) {
+  if (x <= table.front().first) return table.front().second;
+  if (x >= table.back().first) return table.back().second;
+  for (std::size_t i = 1; i < table.size(); ++i) {
+    const auto& [x1, y1] = table[i];
+    if (x > x1) continue;
+    const auto& [x0, y0] = table[i - 1];
+    const double w = (std::log(x) - std::log(x0)) / (std::log(x1) - std::log(x0));
+    return y0 + w * (y1 - y0);
+  }
+  return table.back().second;
+}
+
+/// Reads an optional table of [x, y] rows, x > 0 increasing, 0 < y <= max_y.
+std::vector<std::pair<double, double>> read_table(ObjectReader& reader, const std::string& key, double max_y,
+                                                  const std::string& expected) {
+  std::vector<std::pair<double, double>> out;
+  if (!reader.has(key)) return out;
+  const core::Json& table = reader.array(key);
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    const core::Json& row = table[i];
+    const bool ok = row.is_array() && row.size() == 2 && row[0].is_number() && row[1].is_number() &&
+                    row[0].get<double>() > 0 && row[1].get<double>() > 0 && row[1].get<double>() <= max_y &&
+                    (out.empty() || row[0].get<double>() > out.back().first);
+    if (!ok) throw core::ConfigError(reader.file(), reader.pointer_of(key) + "/" + std::to_string(i), "expected " + expected);
+    out.emplace_back(row[0].get<double>(), row[1].get<double>());
+  }
+  return out;
+}
+
+core::Json table_json(const std::vector<std::pair<double, double>>& table) {
+  core::Json out = core::Json::array();
+  for (const auto& [x, y] : table) out.push_back({x, y});
+  return out;
+}
+
 }  // namespace
 
 double GpuSpec::peak(Precision p) const {
@@ -64,17 +102,11 @@ double GpuSpec::peak(Precision p) const {
 double GpuSpec::effective_flops_per_s(Precision p) const { return peak(p) * matmul_efficiency; }
 
 double GpuSpec::gemm_efficiency_at(double flops) const {
-  if (gemm_efficiency.empty()) return matmul_efficiency;
-  if (flops <= gemm_efficiency.front().first) return gemm_efficiency.front().second;
-  if (flops >= gemm_efficiency.back().first) return gemm_efficiency.back().second;
-  for (std::size_t i = 1; i < gemm_efficiency.size(); ++i) {
-    const auto& [f1, e1] = gemm_efficiency[i];
-    if (flops > f1) continue;
-    const auto& [f0, e0] = gemm_efficiency[i - 1];
-    const double w = (std::log(flops) - std::log(f0)) / (std::log(f1) - std::log(f0));
-    return e0 + w * (e1 - e0);
-  }
-  return gemm_efficiency.back().second;
+  return gemm_efficiency.empty() ? matmul_efficiency : interpolate_log(gemm_efficiency, flops);
+}
+
+double GpuSpec::memory_bandwidth_at(double bytes) const {
+  return memory_bandwidth_by_size.empty() ? hbm_bandwidth_bytes_per_s : interpolate_log(memory_bandwidth_by_size, bytes);
 }
 
 Precision GpuSpec::runs_as(Precision p) const {
@@ -141,19 +173,11 @@ GpuSpec read_gpu(ObjectReader& reader, const std::string& name) {
                     shown(gpu.max_power_w) + " W)");
   gpu.matmul_efficiency = reader.number_or("matmul_efficiency", 0.7, 0.0, 1.0);
   if (gpu.matmul_efficiency <= 0) reader.fail("matmul_efficiency", "must be in (0, 1]");
-  if (reader.has("gemm_efficiency")) {
-    const core::Json& table = reader.array("gemm_efficiency");
-    for (std::size_t i = 0; i < table.size(); ++i) {
-      const core::Json& row = table[i];
-      const bool ok = row.is_array() && row.size() == 2 && row[0].is_number() && row[1].is_number() &&
-                      row[0].get<double>() > 0 && row[1].get<double>() > 0 && row[1].get<double>() <= 1 &&
-                      (gpu.gemm_efficiency.empty() || row[0].get<double>() > gpu.gemm_efficiency.back().first);
-      if (!ok)
-        throw core::ConfigError(reader.file(), reader.pointer_of("gemm_efficiency") + "/" + std::to_string(i),
-                                "expected [flops of one GEMM, efficiency in (0, 1]] with increasing FLOPs");
-      gpu.gemm_efficiency.emplace_back(row[0].get<double>(), row[1].get<double>());
-    }
-  }
+  gpu.gemm_efficiency =
+      read_table(reader, "gemm_efficiency", 1.0, "[flops of one GEMM, efficiency in (0, 1]] with increasing FLOPs");
+  gpu.memory_bandwidth_by_size = read_table(reader, "memory_bandwidth_by_size", std::numeric_limits<double>::max(),
+                                            "[bytes one op moves, bytes per second > 0] with increasing bytes");
+  gpu.serial_streams = reader.boolean_or("serial_streams", false);
   reader.finish();
   return gpu;
 }
@@ -177,11 +201,9 @@ core::Json to_json(const GpuSpec& gpu) {
   out["idle_power_w"] = gpu.idle_power_w;
   out["max_power_w"] = gpu.max_power_w;
   out["matmul_efficiency"] = gpu.matmul_efficiency;
-  if (!gpu.gemm_efficiency.empty()) {
-    core::Json table = core::Json::array();
-    for (const auto& [f, e] : gpu.gemm_efficiency) table.push_back({f, e});
-    out["gemm_efficiency"] = table;
-  }
+  if (!gpu.gemm_efficiency.empty()) out["gemm_efficiency"] = table_json(gpu.gemm_efficiency);
+  if (!gpu.memory_bandwidth_by_size.empty()) out["memory_bandwidth_by_size"] = table_json(gpu.memory_bandwidth_by_size);
+  if (gpu.serial_streams) out["serial_streams"] = true;
   return out;
 }
 

@@ -32,6 +32,14 @@ struct GpuSpec {
   /// Measured efficiency of single GEMMs by size (FLOPs of one GEMM → fraction of peak), sorted
   /// by FLOPs; empty: every GEMM runs at matmul_efficiency. Written by `frugalsim calibrate`.
   std::vector<std::pair<double, double>> gemm_efficiency;
+  /// Measured bandwidth of memory-bound work by the bytes one compute op moves (bytes → bytes/s),
+  /// sorted by bytes; empty: every op streams at hbm_bandwidth. Small working sets run from
+  /// caches, faster than HBM or DRAM. Written by `frugalsim calibrate`.
+  std::vector<std::pair<double, double>> memory_bandwidth_by_size;
+  /// The device runs one op at a time in program order, whatever the op's stream: a CPU core
+  /// that computes and also drives its own communication cannot overlap the two. False for
+  /// GPUs, whose compute and communication streams run concurrently.
+  bool serial_streams = false;
 
   /// Peak for `p`; throws std::invalid_argument if the GPU does not support it (the message
   /// names the GPU, the precisions it has and its fallback for `p`, if any).
@@ -39,6 +47,9 @@ struct GpuSpec {
   /// Fraction of peak reached by one GEMM of `flops`: interpolated in log(FLOPs) over
   /// gemm_efficiency (clamped at its ends), or matmul_efficiency when there is no table.
   double gemm_efficiency_at(double flops) const;
+  /// Bandwidth of a compute op's memory-bound work of `bytes`: interpolated in log(bytes) over
+  /// memory_bandwidth_by_size (clamped at its ends), or hbm_bandwidth_bytes_per_s without one.
+  double memory_bandwidth_at(double bytes) const;
   /// peak(p) × matmul_efficiency (same strictness as peak()).
   double effective_flops_per_s(core::Precision p) const;
   /// True when the GPU has a native peak for `p`.

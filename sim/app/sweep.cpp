@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -176,8 +177,37 @@ std::string shown_columns(const SweepPoint& p) {
 }
 
 /// Runs the points, `jobs` children at a time; returns the children's replies by point.
+/// The reply of an earlier run of point `i` into `dir` when it can stand for a new run: same key,
+/// a result or an invalid study (deterministic), and, for a result, its summary still there.
+std::optional<Json> reusable_reply(const Sweep& sweep, const SweepPoint& point, const std::filesystem::path& dir) {
+  Json stored;
+  try {
+    stored = core::load_json_file(dir / "point.json");
+  } catch (const std::exception&) {
+    return std::nullopt;  // never finished, or unreadable: run it again
+  }
+  if (!stored.is_object() || !stored.contains("key") || !stored.contains("reply") || stored.at("key") != point_key(sweep, point))
+    return std::nullopt;
+  const Json& reply = stored.at("reply");
+  if (!reply.is_object() || !reply.contains("status") || !reply.at("status").is_string()) return std::nullopt;
+  const std::string status = reply.at("status").get<std::string>();
+  if (status == "invalid") return reply;
+  if (kResultStatuses.count(status) && std::filesystem::is_regular_file(dir / "summary.json")) return reply;
+  return std::nullopt;
+}
+
+void print_progress(std::size_t done, const std::vector<SweepPoint>& points, std::size_t index, const Json& reply,
+                    bool reused) {
+  std::printf("[%zu/%zu] point %s %s%s  %s\n", done, points.size(), point_dir_name(index, points.size()).c_str(),
+              reply.at("status").get<std::string>().c_str(), reused ? " (reused)" : "",
+              shown_columns(points[index]).c_str());
+  if (reply.contains("error")) std::printf("    %s\n", reply.at("error").get<std::string>().c_str());
+  std::fflush(stdout);
+}
+
 std::vector<Json> run_points(const Sweep& sweep, const std::vector<SweepPoint>& points,
-                             const std::filesystem::path& out_dir, int jobs, bool quiet) {
+                             const std::filesystem::path& out_dir, const SweepOptions& options, SweepReport& report) {
+  const int jobs = std::max(1, options.jobs);
   std::vector<Json> replies(points.size());
   std::map<pid_t, std::pair<std::size_t, int>> running;  // pid → (point, read end of its pipe)
   std::size_t next = 0, done = 0;
@@ -185,6 +215,15 @@ std::vector<Json> run_points(const Sweep& sweep, const std::vector<SweepPoint>& 
     while (next < points.size() && static_cast<int>(running.size()) < jobs) {
       const std::size_t i = next++;
       const auto dir = out_dir / "points" / point_dir_name(i, points.size());
+      if (options.resume) {
+        if (auto reply = reusable_reply(sweep, points[i], dir)) {
+          replies[i] = *reply;
+          ++report.reused;
+          ++done;
+          if (!options.quiet) print_progress(done, points, i, replies[i], true);
+          continue;
+        }
+      }
       std::filesystem::remove_all(dir);
       std::filesystem::create_directories(dir);
       int fds[2];
@@ -201,6 +240,7 @@ std::vector<Json> run_points(const Sweep& sweep, const std::vector<SweepPoint>& 
       ::close(fds[1]);
       running[pid] = {i, fds[0]};
     }
+    if (running.empty()) continue;  // the last points were reused: nothing to wait for
     int status = 0;
     const pid_t pid = ::waitpid(-1, &status, 0);
     if (pid < 0) {
@@ -223,13 +263,11 @@ std::vector<Json> run_points(const Sweep& sweep, const std::vector<SweepPoint>& 
                                                        std::to_string(WEXITSTATUS(status)) + " without a result"}};
     }
     replies[index] = reply;
+    // Written last, once the point's outputs are complete: what --resume trusts.
+    write_atomically(out_dir / "points" / point_dir_name(index, points.size()) / "point.json",
+                     Json{{"key", point_key(sweep, points[index])}, {"reply", reply}}.dump(1) + "\n");
     ++done;
-    if (!quiet) {
-      std::printf("[%zu/%zu] point %s %s  %s\n", done, points.size(), point_dir_name(index, points.size()).c_str(),
-                  reply.at("status").get<std::string>().c_str(), shown_columns(points[index]).c_str());
-      if (reply.contains("error")) std::printf("    %s\n", reply.at("error").get<std::string>().c_str());
-      std::fflush(stdout);
-    }
+    if (!options.quiet) print_progress(done, points, index, reply, false);
   }
   return replies;
 }
@@ -246,7 +284,8 @@ Sweep read_sweep(const Json& document, const std::string& file, const std::files
                                                                : std::filesystem::path(study_ref);
   if (!std::filesystem::is_regular_file(sweep.study))
     r.fail("study", "no study file at \"" + sweep.study.string() + "\"");
-  const Json base = core::load_json_file(sweep.study);
+  sweep.base_study = core::load_json_file(sweep.study);
+  const Json& base = sweep.base_study;
   if (!base.is_object()) throw ConfigError(sweep.study.string(), "", "a study is a JSON object");
   const std::string study_file = sweep.study.string();
 
@@ -398,21 +437,29 @@ Json flatten_scalars(const Json& summary) {
   return out;
 }
 
+Json point_key(const Sweep& sweep, const SweepPoint& point) {
+  Json overrides = Json::array();
+  for (const auto& [pointer, value] : point.overrides) overrides.push_back({pointer, value});
+  return Json{{"frugalsim", std::string(FRUGALSIM_VERSION) + " " + FRUGALSIM_GIT_REVISION},
+              {"study", sweep.base_study},
+              {"overrides", overrides}};
+}
+
 SweepReport run_sweep(const SweepOptions& options) {
   const Sweep sweep = load_sweep(options.sweep);
   const std::vector<SweepPoint> points = expand(sweep);
   const std::filesystem::path out_dir =
       options.output_dir.empty() ? options.sweep.parent_path() / "out" : options.output_dir;
   std::filesystem::create_directories(out_dir / "points");
-  const int jobs = std::max(1, options.jobs);
   if (!options.quiet)
-    std::printf("sweep %s: %zu points of %s, %d at a time -> %s\n", sweep.name.c_str(), points.size(),
-                sweep.study.string().c_str(), jobs, std::filesystem::absolute(out_dir).lexically_normal().c_str());
-  const std::vector<Json> replies = run_points(sweep, points, out_dir, jobs, options.quiet);
-
-  // Rows, in point order; metric columns: every scalar any point's summary has, sorted.
+    std::printf("sweep %s: %zu points of %s, %d at a time%s -> %s\n", sweep.name.c_str(), points.size(),
+                sweep.study.string().c_str(), std::max(1, options.jobs), options.resume ? ", resuming" : "",
+                std::filesystem::absolute(out_dir).lexically_normal().c_str());
   SweepReport report;
   report.points = points.size();
+  const std::vector<Json> replies = run_points(sweep, points, out_dir, options, report);
+
+  // Rows, in point order; metric columns: every scalar any point's summary has, sorted.
   std::vector<Json> metrics(points.size());
   std::set<std::string> metric_keys;
   for (std::size_t i = 0; i < points.size(); ++i) {
@@ -463,8 +510,10 @@ SweepReport run_sweep(const SweepOptions& options) {
   write_atomically(out_dir / "sweep.csv", csv.str());
   write_atomically(out_dir / "sweep.jsonl", jsonl.str());
   if (!options.quiet) {
-    std::printf("sweep %s: %zu points, %zu results, %zu invalid, %zu failed\n", sweep.name.c_str(), report.points,
+    std::printf("sweep %s: %zu points, %zu results, %zu invalid, %zu failed", sweep.name.c_str(), report.points,
                 report.results, report.invalid, report.failed);
+    if (options.resume) std::printf(" (%zu reused)", report.reused);
+    std::printf("\n");
     std::printf("results: %s\n", std::filesystem::absolute(out_dir / "sweep.csv").lexically_normal().c_str());
   }
   return report;
@@ -477,7 +526,9 @@ int cmd_sweep(const std::vector<std::string>& args) {
   po::options_description opts("sweep options");
   opts.add_options()("help,h", "show this help")("output,o", po::value(&output),
                                                  "output folder (default: <sweep folder>/out)")(
-      "jobs,j", po::value(&jobs), "points run at once (default: the number of CPUs)")("quiet,q", "no line per point");
+      "jobs,j", po::value(&jobs), "points run at once (default: the number of CPUs)")(
+      "resume", "reuse the finished points of an earlier run into the same folder (same study, overrides and build)")(
+      "quiet,q", "no line per point");
   po::options_description hidden;
   hidden.add_options()("sweep", po::value(&sweep_file), "sweep file");
   po::options_description all;
@@ -497,6 +548,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
   options.output_dir = output;
   options.jobs = jobs;
   options.quiet = vm.count("quiet") > 0;
+  options.resume = vm.count("resume") > 0;
   const SweepReport report = run_sweep(options);
   if (report.failed > 0) {
     std::cerr << "error: " << report.failed << " of " << report.points

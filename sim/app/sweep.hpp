@@ -31,6 +31,7 @@ struct Sweep {
   std::filesystem::path file;            ///< the sweep file
   std::string name;
   std::filesystem::path study;           ///< the base study (relative paths: from the sweep's folder)
+  core::Json base_study;                 ///< its document, as read
   std::vector<SweepAxis> axes;           ///< first axis varies slowest
   std::vector<std::uint64_t> seeds;      ///< innermost axis ("/seed"); empty: the study's own seed
   std::vector<std::pair<std::string, core::Json>> fixed;  ///< "set": the same for every point
@@ -63,6 +64,10 @@ struct SweepOptions {
   std::filesystem::path output_dir;   ///< default: <sweep folder>/out
   int jobs = 1;                       ///< points run at once
   bool quiet = false;                 ///< no line per finished point
+  /// Reuse the points of an earlier run into the same folder whose key is unchanged (see
+  /// point_key) and whose reply was a result or an invalid study; rerun the others (never
+  /// finished, failed, or made from another study, overrides or build).
+  bool resume = false;
 };
 
 struct SweepReport {
@@ -70,7 +75,13 @@ struct SweepReport {
   std::size_t results = 0;  ///< status ok, out_of_memory or infeasible: a row of results
   std::size_t invalid = 0;  ///< the point's study is invalid (ConfigError: file, pointer, message)
   std::size_t failed = 0;   ///< internal error or a child that died
+  std::size_t reused = 0;   ///< points taken from an earlier run (resume)
 };
+
+/// What makes a point's outputs: frugalsim's version and git revision, the base study document
+/// and the point's overrides. Stored with the point's reply in points/<index>/point.json once
+/// the point has finished. Files the study refers to (cluster files, traces) are not part of it.
+core::Json point_key(const Sweep& sweep, const SweepPoint& point);
 
 /// Runs every point (each in a forked child running app::run_study into
 /// <output>/points/<index>/) and writes <output>/sweep.csv and <output>/sweep.jsonl. The sweep
@@ -78,7 +89,7 @@ struct SweepReport {
 /// has not created a SimGrid engine (children are forked from it).
 SweepReport run_sweep(const SweepOptions& options);
 
-/// `frugalsim sweep SWEEP.json [-o DIR] [-j N] [--quiet]` (arguments after "sweep"): returns 0
+/// `frugalsim sweep SWEEP.json [-o DIR] [-j N] [--resume] [--quiet]` (arguments after "sweep"): returns 0
 /// when every point gave a result, 2 when some point's study is invalid, 3 when some point
 /// failed; throws boost::program_options::error (usage) and core::ConfigError (bad sweep file),
 /// which run_main maps to exit codes 1 and 2.

@@ -22,11 +22,14 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+/// The array `key` of a bench file, empty when the file has no such section (a bench of
+/// compute only, say); throws for files that are not benches at all.
 const Json& section(const Json& bench, const std::string& file, const std::string& key) {
+  static const Json kNone = Json::array();
   if (!bench.is_object() || bench.value("format", "") != "frugal-real-bench")
     throw ConfigError(file, "/format", "not a frugal-real bench file (expected \"format\": \"frugal-real-bench\")");
-  if (!bench.contains(key) || !bench.at(key).is_array() || bench.at(key).empty())
-    throw ConfigError(file, "/" + key, "missing or empty: run `frugal-real bench` with this section");
+  if (!bench.contains(key)) return kNone;
+  if (!bench.at(key).is_array()) throw ConfigError(file, "/" + key, "expected an array of measurements");
   return bench.at(key);
 }
 
@@ -140,7 +143,7 @@ Fit fit_benches(const std::vector<Json>& benches, const std::vector<std::string>
     double bytes, seconds;
   };
   std::vector<Measured> collectives;
-  std::vector<double> streaming;
+  std::map<double, std::vector<double>> memory;  // bytes streamed → bandwidths seen
   double largest_stream = 0;
   for (std::size_t b = 0; b < benches.size(); ++b) {
     const Json& bench = benches[b];
@@ -160,15 +163,21 @@ Fit fit_benches(const std::vector<Json>& benches, const std::vector<std::string>
       if (known) collectives.push_back({kind, c.at("group_size").get<int>(), point.first, point.second});
     }
     if (bench.contains("memory"))
-      for (const Json& m : bench.at("memory")) largest_stream = std::max(largest_stream, m.at("bytes").get<double>());
-    if (bench.contains("memory"))
-      for (const Json& m : bench.at("memory"))
-        if (m.at("bytes").get<double>() >= largest_stream / 4) streaming.push_back(m.at("bandwidth_bytes_per_s").get<double>());
+      for (const Json& m : bench.at("memory")) {
+        largest_stream = std::max(largest_stream, m.at("bytes").get<double>());
+        memory[m.at("bytes").get<double>()].push_back(m.at("bandwidth_bytes_per_s").get<double>());
+      }
     fit.precision = bench.at("manifest").at("device").value("kind", "cpu") == "cpu" ? "fp32" : "bf16";
   }
   for (const auto& [flops, effs] : efficiency) fit.gemm_efficiency.emplace_back(flops, std::min(1.0, median(effs)));
-  if (fit.gemm_efficiency.empty()) throw ConfigError(files.front(), "/gemm", "no GEMM measurement");
+  if (fit.gemm_efficiency.empty())
+    throw ConfigError(files.front(), "/gemm", "no GEMM measurement in any bench file: run `frugal-real bench --gemm`");
   fit.matmul_efficiency = fit.gemm_efficiency.back().second;
+  std::vector<double> streaming;  // out of cache: within a factor 4 of the largest size
+  for (const auto& [bytes, bws] : memory) {
+    fit.memory_bandwidth_by_size.emplace_back(bytes, median(bws));
+    if (bytes >= largest_stream / 4) streaming.insert(streaming.end(), bws.begin(), bws.end());
+  }
   fit.memory_bandwidth_bytes_per_s = median(streaming);
   // A 2-rank ring all-reduce moves S once each way: T = 2α + S/β — the same fit, used when no
   // point-to-point figures were measured.
@@ -200,7 +209,9 @@ Json apply_fit(const Json& cluster_doc, const Fit& fit, const std::vector<std::s
   std::ostringstream note;
   note << "Calibrated by frugalsim calibrate from " << from << ": matmul efficiency " << shown(fit.matmul_efficiency)
        << " (largest GEMM), GEMM efficiency table of " << fit.gemm_efficiency.size() << " sizes";
-  if (fit.memory_bandwidth_bytes_per_s > 0) note << ", memory bandwidth " << shown(fit.memory_bandwidth_bytes_per_s / 1e9) << " GB/s";
+  if (fit.memory_bandwidth_bytes_per_s > 0)
+    note << ", memory bandwidth " << shown(fit.memory_bandwidth_bytes_per_s / 1e9) << " GB/s out of cache ("
+         << fit.memory_bandwidth_by_size.size() << " sizes)";
   if (fit.link.beta_bytes_per_s > 0)
     note << ", intra-node point-to-point alpha " << shown(fit.link.alpha_s * 1e6) << " us beta "
          << shown(fit.link.beta_bytes_per_s / 1e9) << " GB/s (R2 " << shown(fit.link.r2) << ", " << fit.link.points
@@ -226,6 +237,9 @@ Json apply_fit(const Json& cluster_doc, const Fit& fit, const std::vector<std::s
     if (fit.memory_bandwidth_bytes_per_s > 0) {
       gpu.erase("hbm_bandwidth");
       gpu["hbm_bandwidth_bytes_per_s"] = fit.memory_bandwidth_bytes_per_s;
+      Json by_size = Json::array();
+      for (const auto& [bytes, bw] : fit.memory_bandwidth_by_size) by_size.push_back({bytes, bw});
+      gpu["memory_bandwidth_by_size"] = by_size;
     }
     gpu["source"] = gpu.value("source", std::string()) + (gpu.contains("source") ? " " : "") + note.str();
     t["gpu"] = gpu;

@@ -36,6 +36,8 @@ struct Fit {
   std::vector<std::pair<double, double>> gemm_efficiency;  ///< FLOPs of one GEMM → fraction of peak
   double matmul_efficiency = 0;   ///< efficiency of the largest GEMM measured
   double memory_bandwidth_bytes_per_s = 0;  ///< median of the out-of-cache streaming sizes
+  /// Bytes one op moves → bandwidth (median over the benches), every size measured, sorted.
+  std::vector<std::pair<double, double>> memory_bandwidth_by_size;
   AlphaBeta link;                 ///< point-to-point between two ranks of one node
   std::vector<platforms::SizeFactor> link_factors;  ///< deviation of the measurements from `link`
   /// By program::CollectiveKind index: the median, over the latency-bound sizes measured (at
@@ -52,14 +54,17 @@ double predicted_collective_s(program::CollectiveKind kind, double bytes, int n,
                               const std::vector<platforms::SizeFactor>& factors);
 
 /// Fits from bench files (format frugal-real-bench). `peak_flops_per_s` is the nominal peak the
-/// efficiencies are relative to. Throws ConfigError(file, pointer, ...) for files that are not
-/// benches or lack a section.
+/// efficiencies are relative to. Sections are merged over the files (a compute-only bench after
+/// a full one, say); what no file measured stays unfitted (no link without point-to-point or
+/// 2-rank all-reduce figures). Throws ConfigError(file, pointer, ...) for files that are not
+/// benches, sections that are not arrays, and when no file has a GEMM measurement.
 Fit fit_benches(const std::vector<core::Json>& benches, const std::vector<std::string>& files, double peak_flops_per_s);
 
 /// Writes the fit into a cluster document (every node type, or the one named): the GPU inlined
-/// with its GEMM efficiency table, matmul efficiency and memory bandwidth; the intra-node link's
-/// bandwidth and latency (a route inside a node crosses two such links) and its size factors. Provenance (files, fitted
-/// values, R²) goes into the `source` strings. Returns the new document.
+/// with its GEMM efficiency table, matmul efficiency, memory bandwidth (out of cache, and by
+/// size); the intra-node link's bandwidth and latency (a route inside a node crosses two such
+/// links) and its size factors. Provenance (files, fitted values, R²) goes into the `source`
+/// strings. Returns the new document.
 core::Json apply_fit(const core::Json& cluster_doc, const Fit& fit, const std::vector<std::string>& files,
                      const std::string& node_type = "");
 

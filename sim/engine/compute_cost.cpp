@@ -18,7 +18,7 @@ double compute_exec_amount(const program::Compute& c, const platforms::GpuSpec& 
     amount = std::max(0.0, c.flops - gemm_flops) + scaled;
   }
   if (c.memory_bytes > 0 && gpu.hbm_bandwidth_bytes_per_s > 0)
-    amount += c.memory_bytes * speed_flops_per_s / gpu.hbm_bandwidth_bytes_per_s;
+    amount += c.memory_bytes * speed_flops_per_s / gpu.memory_bandwidth_at(c.memory_bytes);
   return amount;
 }
 

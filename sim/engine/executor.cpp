@@ -172,7 +172,8 @@ struct Executor::Impl {
         if (op.kind == OpKind::kCompute && op.compute().memory_bytes > 0 && !(rr.hbm_bytes_per_s > 0))
           throw std::invalid_argument(where + " op " + std::to_string(i) + " (\"" + op.name +
                                       "\"): memory-bound work on a GPU without HBM bandwidth");
-        const int s = static_cast<int>(op.stream);
+        // A device with serial streams runs every op on one actor, in program order.
+        const int s = c.gpu_spec(rp.gpu).serial_streams ? 0 : static_cast<int>(op.stream);
         if (s < 0 || s >= kStreams) throw std::invalid_argument(where + ": unknown stream");
         rr.streams[s].ops.push_back(static_cast<int>(i));
       }
@@ -237,10 +238,10 @@ struct Executor::Impl {
         wait_for_deps(rr, ops[idx], it);
         st.waiting_deps = false;
         if (ops[idx].kind == OpKind::kSend) {
-          start_detached_send(rr, st, ops[idx], idx, it);
+          start_detached_send(rr, ops[idx], idx, it);
           continue;
         }
-        execute(rr, st, ops[idx], it);
+        execute(rr, ops[idx], it);
         mark_done(rr, idx);
       }
     }
@@ -263,15 +264,15 @@ struct Executor::Impl {
   /// and completes the op (dependencies, metrics, timeline) when the data is delivered. The
   /// actor owns the communication (SimGrid cancels the pending comms of an actor that ends).
   /// Blocking sends would let a pipeline's sends hold up the collectives queued behind them.
-  void start_detached_send(RankRuntime& rr, const StreamState& st, const program::Op& op, int idx, int iteration) {
+  void start_detached_send(RankRuntime& rr, const program::Op& op, int idx, int iteration) {
     const double start_s = sg4::Engine::get_clock();
     if (!(op.p2p().bytes > 0)) {
-      record(rr, st.stream, op, iteration, start_s, start_s, 0, 0);
+      record(rr, op.stream, op, iteration, start_s, start_s, 0, 0);
       mark_done(rr, idx);
       return;
     }
     ++rr.sends_in_flight;
-    const program::Stream stream = st.stream;
+    const program::Stream stream = op.stream;  // the op's own stream, also on a serial device
     sg4::Actor::create("send", rr.gpu, [this, &rr, &op, idx, iteration, start_s, stream]() {
       try {
         const double matched_s = run_send(ctx, rr.rank, op.p2p(), idx);
@@ -299,7 +300,7 @@ struct Executor::Impl {
     rr.mutex->unlock();
   }
 
-  void execute(RankRuntime& rr, const StreamState& st, const program::Op& op, int iteration) {
+  void execute(RankRuntime& rr, const program::Op& op, int iteration) {
     const int idx = static_cast<int>(&op - rr.program->ops.data());  // the copies' ops have this index
     const double start_s = sg4::Engine::get_clock();
     double busy_from_s = start_s;
@@ -308,7 +309,7 @@ struct Executor::Impl {
       case OpKind::kCompute: {
         const program::Compute& c = op.compute();
         flops = c.flops;
-        // GEMMs at their calibrated efficiency and memory-bound work at HBM bandwidth, expressed
+        // GEMMs at their calibrated efficiency and memory-bound work at its measured bandwidth, expressed
         // as flops at the host's speed so that one Exec covers every term.
         const double amount = compute_exec_amount(c, cluster.gpu_spec(rr.program->gpu), rr.speed_flops_per_s);
         if (amount > 0) {
@@ -354,7 +355,7 @@ struct Executor::Impl {
         run_host_transfer(ctx, rr.gpu, rr.cpu, bytes);
         break;
     }
-    record(rr, st.stream, op, iteration, start_s, sg4::Engine::get_clock(), bytes, flops, busy_from_s);
+    record(rr, op.stream, op, iteration, start_s, sg4::Engine::get_clock(), bytes, flops, busy_from_s);
   }
 
   /// Metrics and timeline of one finished op.

@@ -15,9 +15,10 @@ namespace frugal::engine {
 /// Engine still exists. The Executor must outlive Engine::run().
 ///
 /// Semantics: each rank's ops run `options.iterations` times. An op of iteration k starts when
-/// the previous op of its stream is done and every dependency has completed iteration k.
-/// Resident memory is allocated once, at time 0. Compute: one Exec of
-/// flops + memory_bytes × speed / hbm_bandwidth on the rank's GPU host. Copy and checkpoint
+/// the previous op of its stream is done and every dependency has completed iteration k; on a
+/// GPU with serial_streams (a CPU core), one actor runs all the rank's ops in program order.
+/// Resident memory is allocated once, at time 0. Compute: one Exec on the rank's GPU host of
+/// the amount compute_cost.hpp gives (GEMMs by size, memory-bound bytes at their bandwidth). Copy and checkpoint
 /// write: a transfer GPU ↔ the node's CPU host over PCIe. Collectives and send/recv: see
 /// collectives.hpp (and coarse_collectives.hpp for the aggregate model). Alloc/free:
 /// instantaneous, applied to the rank's MemoryLedger.

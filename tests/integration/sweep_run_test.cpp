@@ -1,6 +1,7 @@
 // frugalsim sweep end to end: one row per point in point order, the same table whatever the
-// number of parallel children, an out-of-memory point as a row of results, and an invalid point
-// reported with its pointer while the other points still run.
+// number of parallel children, an out-of-memory point as a row of results, an invalid point
+// reported with its pointer while the other points still run, and --resume rerunning only what
+// an interrupted or changed sweep needs.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -124,4 +125,42 @@ TEST(SweepRun, OutOfMemoryPointIsARowAndInvalidPointNamesItsPointer) {
   const auto csv = lines(slurp(dir / "out" / "sweep.csv"));
   ASSERT_EQ(csv.size(), 5u);
   EXPECT_EQ(csv[3].rfind("2,gpt3-13b,1,out_of_memory,,points/0002,", 0), 0u) << csv[3];
+}
+
+/// An interrupted sweep (a point without point.json) resumes by running that point alone and
+/// gives the table of an uninterrupted run; a changed base study invalidates every point.
+TEST(SweepRun, ResumeRerunsOnlyWhatIsMissingOrStale) {
+  const auto dir = fresh_dir("sweep_resume");
+  write_file(dir / "study.json", campaign_study().dump(2));
+  write_file(dir / "sweep.json", R"({
+    "study": "study.json",
+    "parameters": [{"name": "interval_s", "pointer": "/campaign/resilience/checkpoint/interval_s",
+                    "values": [300, 1200]}],
+    "seeds": [3, 4]
+  })");
+  const std::string sweep = "sweep " + (dir / "sweep.json").string() + " -o " + (dir / "out").string();
+  const auto first = run_frugalsim(sweep + " -j 2 -q");
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  const std::string csv = slurp(dir / "out" / "sweep.csv"), rows = slurp(dir / "out" / "sweep.jsonl");
+  ASSERT_TRUE(std::filesystem::exists(dir / "out" / "points" / "0002" / "point.json"));
+
+  std::filesystem::remove(dir / "out" / "points" / "0002" / "point.json");  // as if killed mid-run
+  std::filesystem::remove(dir / "out" / "sweep.csv");
+  const auto resumed = run_frugalsim(sweep + " -j 1 --resume");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("4 results, 0 invalid, 0 failed (3 reused)"), std::string::npos) << resumed.output;
+  EXPECT_NE(resumed.output.find("point 0001 ok (reused)"), std::string::npos) << resumed.output;
+  EXPECT_EQ(resumed.output.find("point 0002 ok (reused)"), std::string::npos) << resumed.output;
+  EXPECT_EQ(slurp(dir / "out" / "sweep.csv"), csv);
+  EXPECT_EQ(slurp(dir / "out" / "sweep.jsonl"), rows);
+
+  Json changed = campaign_study();
+  changed["campaign"]["checkpoint"]["size"] = "40 GB";
+  write_file(dir / "study.json", changed.dump(2));
+  const auto stale = run_frugalsim(sweep + " -j 2 --resume");
+  ASSERT_EQ(stale.exit_code, 0) << stale.output;
+  EXPECT_NE(stale.output.find("(0 reused)"), std::string::npos) << stale.output;
+  const auto again = run_frugalsim(sweep + " -j 2 --resume");
+  EXPECT_NE(again.output.find("(4 reused)"), std::string::npos) << again.output;
+  EXPECT_NE(slurp(dir / "out" / "sweep.csv"), csv);  // bigger checkpoints: other figures
 }

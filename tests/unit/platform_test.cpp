@@ -141,6 +141,27 @@ TEST(PlatformGpu, BadGpuObjectsNameTheSpot) {
   j = good;
   j["hbm_bandwith"] = "1 TB/s";
   gpu_error(j, "/gpus/X/hbm_bandwith");
+  j = good;
+  j["memory_bandwidth_by_size"] = Json::parse("[[1e6, 4e10], [1e5, 3e10]]");  // bytes must increase
+  EXPECT_NE(gpu_error(j, "/gpus/X/memory_bandwidth_by_size/1").find("increasing bytes"), std::string::npos);
+  j = good;
+  j["gemm_efficiency"] = Json::parse("[[1e6, 1.2]]");  // an efficiency above 1
+  gpu_error(j, "/gpus/X/gemm_efficiency/0");
+  j = good;
+  j["serial_streams"] = "yes";
+  gpu_error(j, "/gpus/X/serial_streams");
+}
+
+TEST(PlatformGpu, CalibratedTablesAndSerialStreamsRoundTrip) {
+  platforms::GpuSpec gpu = cat().get("A100-80GB");
+  gpu.gemm_efficiency = {{1e6, 0.3}, {1e9, 0.8}};
+  gpu.memory_bandwidth_by_size = {{1e6, 4e12}, {1e9, 1.8e12}};
+  gpu.serial_streams = true;
+  const Json j = to_json(gpu);
+  core::ObjectReader reader(j, "", "");
+  EXPECT_EQ(read_gpu(reader, gpu.name), gpu);
+  EXPECT_DOUBLE_EQ(gpu.memory_bandwidth_at(1e12), 1.8e12);
+  EXPECT_DOUBLE_EQ(cat().get("A100-80GB").memory_bandwidth_at(1e6), cat().get("A100-80GB").hbm_bandwidth_bytes_per_s);
 }
 
 TEST(PlatformCluster, EveryShippedClusterLoads) {

@@ -14,6 +14,22 @@ namespace {
 
 using Points = std::vector<std::pair<double, double>>;
 
+/// A cluster document of one node with two of `gpu` (a catalogue name or an inline GPU).
+core::Json one_node_cluster(const core::Json& gpu) {
+  core::Json doc = core::Json::parse(R"({
+    "name": "t",
+    "node_types": { "cpu": {
+      "gpus_per_node": 2,
+      "intra_node": {"kind": "pcie", "bandwidth": "10 GB/s", "latency": "1 us"},
+      "host_link": {"bandwidth": "10 GB/s", "latency": "1 us"}, "host_memory": "16 GiB",
+      "nic": {"bandwidth": "10 Gbps", "latency": "10 us"}, "nics_per_node": 1,
+      "cpu": {"speed": "100 GFLOPS", "idle_power": "10 W", "max_power": "60 W"} } },
+    "nodes": [ {"type": "cpu", "count": 1} ],
+    "network": {"topology": "star", "switch_latency": "1 us"} })");
+  doc["node_types"]["cpu"]["gpu"] = gpu;
+  return doc;
+}
+
 TEST(CalibrationFit, AlphaBetaLineIsRecoveredExactly) {
   Points pts;
   for (double s : {1e3, 1e5, 1e6, 1e7}) pts.emplace_back(s, 3e-6 + s / 8e9);
@@ -65,16 +81,7 @@ TEST(CalibrationFit, AStraightLineNeedsNoFactorBeyondOne) {
 }
 
 TEST(CalibrationFit, CalibratedClusterCarriesTheFactors) {
-  const core::Json doc = core::Json::parse(R"({
-    "name": "t",
-    "node_types": { "cpu": {
-      "gpu": "A100-80GB", "gpus_per_node": 2,
-      "intra_node": {"kind": "pcie", "bandwidth": "10 GB/s", "latency": "1 us"},
-      "host_link": {"bandwidth": "10 GB/s", "latency": "1 us"}, "host_memory": "16 GiB",
-      "nic": {"bandwidth": "10 Gbps", "latency": "10 us"}, "nics_per_node": 1,
-      "cpu": {"speed": "100 GFLOPS", "idle_power": "10 W", "max_power": "60 W"} } },
-    "nodes": [ {"type": "cpu", "count": 1} ],
-    "network": {"topology": "star", "switch_latency": "1 us"} })");
+  const core::Json doc = one_node_cluster("A100-80GB");
   Fit fit;
   fit.gemm_efficiency = {{1e6, 0.4}, {1e9, 0.8}};
   fit.matmul_efficiency = 0.8;
@@ -117,6 +124,39 @@ TEST(CalibrationFit, CollectiveOverheadIsTheLatencyBoundResidual) {
   EXPECT_DOUBLE_EQ(predicted_collective_s(program::CollectiveKind::kAllReduce, 8e6, 4, line, {}),
                    6 * (2e-6 + 2e6 / 5e9));
   EXPECT_DOUBLE_EQ(predicted_collective_s(program::CollectiveKind::kAllGather, 8e6, 4, line, {}), 3 * (2e-6 + 2e6 / 5e9));
+}
+
+/// Streaming bandwidth by size, from two bench files: the table keeps every size (median over the
+/// files), the out-of-cache figure is the median of the sizes within 4× of the largest, and both
+/// reach the calibrated GPU.
+TEST(CalibrationFit, MemoryBandwidthBySizeReachesTheCalibratedGpu) {
+  const auto bench = [](double scale) {
+    core::Json memory = core::Json::array();
+    const std::vector<std::pair<double, double>> rows = {{1e6, 40e9}, {1e7, 30e9}, {1e8, 10e9}, {4e8, 8e9}};
+    for (const auto& [bytes, bw] : rows) memory.push_back({{"bytes", bytes}, {"bandwidth_bytes_per_s", bw * scale}});
+    return core::Json{{"format", "frugal-real-bench"},
+                      {"manifest", {{"device", {{"kind", "cpu"}}}}},
+                      {"gemm", core::Json::array({{{"flops", 2e9}, {"batch", 1}, {"flops_per_s", 5e10}}})},
+                      {"memory", memory}};
+  };
+  const Fit fit = fit_benches({bench(0.9), bench(1.1)}, {"a.json", "b.json"}, 1e11);
+  ASSERT_EQ(fit.memory_bandwidth_by_size.size(), 4u);
+  EXPECT_DOUBLE_EQ(fit.memory_bandwidth_by_size[0].first, 1e6);
+  EXPECT_NEAR(fit.memory_bandwidth_by_size[0].second, 40e9, 1);
+  EXPECT_NEAR(fit.memory_bandwidth_by_size[3].second, 8e9, 1);
+  EXPECT_NEAR(fit.memory_bandwidth_bytes_per_s, 0.5 * (8e9 * 1.1 + 10e9 * 0.9), 1);  // median of 4 values
+
+  const core::Json doc = one_node_cluster(core::Json::parse(R"({
+    "name": "core", "peak": {"fp32": "100 GFLOPS"}, "memory": "4 GB", "hbm_bandwidth": "20 GB/s",
+    "idle_power": "5 W", "max_power": "15 W", "serial_streams": true})"));
+  const platforms::Cluster c =
+      platforms::read_cluster(apply_fit(doc, fit, {"a.json", "b.json"}), "cal.json", "", platforms::GpuCatalogue::shipped());
+  const platforms::GpuSpec& gpu = c.node_types[0].gpu;
+  EXPECT_EQ(gpu.memory_bandwidth_by_size, fit.memory_bandwidth_by_size);
+  EXPECT_DOUBLE_EQ(gpu.hbm_bandwidth_bytes_per_s, fit.memory_bandwidth_bytes_per_s);
+  EXPECT_NEAR(gpu.memory_bandwidth_at(1e6), 40e9, 1);
+  EXPECT_TRUE(gpu.serial_streams);  // kept from the uncalibrated device
+  EXPECT_NE(gpu.source.find("(4 sizes)"), std::string::npos) << gpu.source;
 }
 
 }  // namespace

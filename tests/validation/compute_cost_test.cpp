@@ -1,5 +1,6 @@
 // Compute ops against their closed form: time = flops / (peak(precision) × matmul_efficiency)
-// + memory_bytes / hbm_bandwidth, summed over the ops of the compute stream.
+// + memory_bytes / bandwidth(memory_bytes), summed over the ops of the compute stream; a device
+// with serial streams runs its communication after its compute instead of beside it.
 #include <gtest/gtest.h>
 
 #include "sim/engine/simulation.hpp"
@@ -45,6 +46,57 @@ TEST(ComputeCost, PrecisionSelectsPeak) {
   const engine::SimulationResult r = engine::simulate(one_gpu(gpu), p, options);
   EXPECT_NEAR(r.makespan_s, 8e12 / 16e12, 1e-12);
 }
+
+/// A calibrated table: 1 MB at 50 GB/s, 100 MB at 10 GB/s; log-linear in between, clamped outside.
+TEST(ComputeCost, MemoryBoundWorkAtTheBandwidthMeasuredForItsSize) {
+  platforms::GpuSpec gpu = testing::test_gpu(100e12, /*hbm=*/10e9, 50, 400, 1.0);
+  gpu.memory_bandwidth_by_size = {{1e6, 50e9}, {1e8, 10e9}};
+  EXPECT_DOUBLE_EQ(gpu.memory_bandwidth_at(1e5), 50e9);
+  EXPECT_DOUBLE_EQ(gpu.memory_bandwidth_at(1e7), 30e9);
+  EXPECT_DOUBLE_EQ(gpu.memory_bandwidth_at(1e9), 10e9);
+  program::Program p = testing::make_program(1);
+  program::RankBuilder b(p.ranks[0]);
+  for (double bytes : {1e5, 1e6, 1e7, 1e8, 1e9}) b.compute("stream", testing::compute_op(0, bytes));
+  const engine::SimulationResult r = engine::simulate(one_gpu(gpu), p, {});
+  const double expected_s = 1e5 / 50e9 + 1e6 / 50e9 + 1e7 / 30e9 + 1e8 / 10e9 + 1e9 / 10e9;
+  EXPECT_NEAR(r.makespan_s, expected_s, 1e-9 * expected_s);
+  ASSERT_EQ(r.timeline.size(), 5u);
+  EXPECT_NEAR(r.timeline[2].end_s - r.timeline[2].start_s, 1e7 / 30e9, 1e-12);
+}
+
+/// Two ranks each compute 10 ms and all-reduce 80 MB (ring of 2: 2 steps of 40 MB at 10 GB/s,
+/// 8 ms) with no dependency between the two. Concurrent streams overlap them (10 ms); a serial
+/// device runs them one after the other in program order (18 ms), and the timeline still names
+/// each op's own stream. One simulation per process: one TEST each.
+void expect_compute_then_allreduce(bool serial) {
+  platforms::GpuSpec gpu = testing::test_gpu(100e12, 2e12, 50, 400, 1.0);
+  gpu.serial_streams = serial;
+  testing::ClusterShape shape;
+  shape.gpus_per_node = 2;
+  shape.gpu_link = {10e9, 0};
+  shape.gpu = gpu;
+  program::Program p = testing::make_program(2);
+  const int world = testing::add_world_group(p);
+  for (int r = 0; r < 2; ++r) {
+    program::RankBuilder b(p.ranks[r]);
+    b.compute("fwd", testing::compute_op(1e12));
+    b.collective("allreduce", testing::collective(program::CollectiveKind::kAllReduce, world, 0, 80e6));
+  }
+  const engine::SimulationResult r = engine::simulate(testing::make_cluster(shape), p, {});
+  EXPECT_NEAR(r.makespan_s, serial ? 0.010 + 0.008 : 0.010, 1e-9);
+  int collectives = 0;
+  for (const auto& e : r.timeline)
+    if (e.name == "allreduce") {
+      ++collectives;
+      EXPECT_EQ(e.stream, program::Stream::kComm);
+      EXPECT_NEAR(e.start_s, serial ? 0.010 : 0.0, 1e-12);
+    }
+  EXPECT_EQ(collectives, 2);
+}
+
+TEST(ComputeCost, ConcurrentStreamsOverlapCommunicationWithCompute) { expect_compute_then_allreduce(false); }
+
+TEST(ComputeCost, SerialStreamsRunCommunicationAfterCompute) { expect_compute_then_allreduce(true); }
 
 }  // namespace
 }  // namespace frugal
