@@ -2,12 +2,12 @@
 #include "sim/app/calibration_commands.hpp"
 
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 
 #include <boost/program_options.hpp>
 
 #include "platforms/cluster_spec.hpp"
+#include "sim/app/command_line.hpp"
 #include "sim/calibration/calibration.hpp"
 #include "sim/engine/simulation.hpp"
 
@@ -17,39 +17,19 @@ namespace {
 namespace po = boost::program_options;
 using core::Json;
 
-void write_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out << text;
-    if (!out) throw core::ConfigError(path, "", "cannot write file");
-  }
-  std::filesystem::rename(tmp, path);
-}
-
 }  // namespace
 
 int cmd_calibrate(const std::vector<std::string>& args) {
   std::vector<std::string> benches;
   std::string platform, output, node_type, precision = "fp32";
   po::options_description opts("calibrate options");
-  opts.add_options()("help,h", "show this help")("platform", po::value(&platform)->required(), "cluster file or name to calibrate")(
+  opts.add_options()("platform", po::value(&platform)->required(), "cluster file or name to calibrate")(
       "output,o", po::value(&output)->required(), "calibrated cluster file to write")(
       "node-type", po::value(&node_type), "only this node type (default: all)")(
       "precision", po::value(&precision), "precision the GEMMs were measured in (efficiency is relative to its peak)");
-  po::options_description hidden;
-  hidden.add_options()("bench", po::value(&benches), "bench files");
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description pos;
-  pos.add("bench", -1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  if (vm.count("help")) {
-    std::cout << "usage: frugalsim calibrate BENCH.json... --platform P.json -o P_CAL.json\n" << opts;
+  if (!parse_command_line(args, "frugalsim calibrate BENCH.json... --platform P.json -o P_CAL.json", opts,
+                          {"bench", po::value(&benches), -1}))
     return 0;
-  }
-  po::notify(vm);
   if (benches.empty()) throw po::error("no bench file (run `frugal-real bench -o bench.json` first)");
 
   const bool is_path = platform.find('/') != std::string::npos || platform.ends_with(".json");
@@ -76,17 +56,13 @@ int cmd_calibrate(const std::vector<std::string>& args) {
 int cmd_validate(const std::vector<std::string>& args) {
   std::string platform, program_file, measurements_file, output;
   po::options_description opts("validate options");
-  opts.add_options()("help,h", "show this help")("platform", po::value(&platform)->required(), "cluster file or name")(
+  opts.add_options()("platform", po::value(&platform)->required(), "cluster file or name")(
       "program", po::value(&program_file)->required(), "program that was run (frugalsim plan)")(
       "measurements", po::value(&measurements_file)->required(), "frugal-real run output")(
       "output,o", po::value(&output), "report JSON (default: print only)");
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(opts).run(), vm);
-  if (vm.count("help")) {
-    std::cout << "usage: frugalsim validate --platform P.json --program PROGRAM.json --measurements M.json [-o R.json]\n" << opts;
+  if (!parse_command_line(args, "frugalsim validate --platform P.json --program PROGRAM.json --measurements M.json [-o R.json]",
+                          opts))
     return 0;
-  }
-  po::notify(vm);
   const auto cluster = platforms::load_cluster(platform, platforms::GpuCatalogue::shipped());
   const auto prog = program::load_program(program_file);
   const Json measured = core::load_json_file(measurements_file);

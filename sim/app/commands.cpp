@@ -2,7 +2,6 @@
 #include "sim/app/commands.hpp"
 
 #include <chrono>
-#include <fstream>
 #include <iostream>
 #include <sstream>
 
@@ -10,6 +9,7 @@
 
 #include "policies/lowering.hpp"
 #include "sim/app/calibration_commands.hpp"
+#include "sim/app/command_line.hpp"
 #include "sim/app/sweep.hpp"
 #include "sim/campaign/campaign.hpp"
 #include "sim/engine/simulation.hpp"
@@ -27,33 +27,13 @@ constexpr const char* kUsage =
     "usage: frugalsim <command> [options]\n"
     "commands:\n"
     "  run STUDY.json [-o DIR] [--set /json/pointer=value]...   simulate a study, write results\n"
-    "  sweep SWEEP.json [-o DIR] [-j N]                         run a grid of variants of a study, one table\n"
+    "  sweep SWEEP.json [-o DIR] [-j N] [--resume]              run a grid of variants of a study, one table\n"
     "  plan STUDY.json [-o PROGRAM.json] [--set ...]            write the lowered per-rank program\n"
     "  list                                                     shipped models, GPUs, clusters, policies\n"
     "  calibrate BENCH.json... --platform P -o P_CAL.json       fit a platform to frugal-real benchmarks\n"
     "  validate --platform P --program PROG --measurements M    simulated vs measured error\n"
     "  version                                                  version and git revision\n"
     "exit codes: 0 ok, 1 usage, 2 bad input, 3 internal error\n";
-
-/// Writes `text` to dir/name through a temporary file renamed at the end.
-struct PendingFile {
-  std::filesystem::path final_path;
-  std::string text;
-};
-
-void commit_files(const std::filesystem::path& dir, const std::vector<PendingFile>& files) {
-  if (!dir.empty()) std::filesystem::create_directories(dir);
-  std::vector<std::filesystem::path> temps;
-  for (const auto& f : files) {
-    auto tmp = f.final_path;
-    tmp += ".tmp";
-    std::ofstream out(tmp, std::ios::binary);
-    out << f.text;
-    if (!out) throw core::ConfigError(tmp.string(), "", "cannot write file");
-    temps.push_back(tmp);
-  }
-  for (std::size_t i = 0; i < files.size(); ++i) std::filesystem::rename(temps[i], files[i].final_path);
-}
 
 std::vector<study::Override> parse_overrides(const std::vector<std::string>& sets) {
   std::vector<study::Override> out;
@@ -70,21 +50,10 @@ struct CommandLine {
 /// Parses `STUDY [-o X] [--set P=V]...`; returns false (after printing help) on --help.
 bool parse_study_command(const std::vector<std::string>& args, const std::string& command, CommandLine& cl) {
   po::options_description opts(command + " options");
-  opts.add_options()("help,h", "show this help")("output,o", po::value(&cl.output), "output path")(
+  opts.add_options()("output,o", po::value(&cl.output), "output path")(
       "set", po::value(&cl.sets)->composing(), "override: /json/pointer=value (repeatable)");
-  po::options_description hidden;
-  hidden.add_options()("study", po::value(&cl.study), "study file");
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description pos;
-  pos.add("study", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << "usage: frugalsim " << command << " STUDY.json [options]\n" << opts;
+  if (!parse_command_line(args, "frugalsim " + command + " STUDY.json [options]", opts, {"study", po::value(&cl.study)}))
     return false;
-  }
   if (cl.study.empty()) throw po::error("missing STUDY.json");
   return true;
 }

@@ -9,7 +9,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -19,6 +18,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "sim/app/command_line.hpp"
 #include "sim/app/commands.hpp"
 #include "sim/campaign/iteration_probe.hpp"
 
@@ -112,17 +112,6 @@ std::string point_dir_name(std::size_t index, std::size_t count) {
   for (std::size_t n = count > 0 ? count - 1 : 0; n >= 10000; n /= 10) ++width;
   std::string s = std::to_string(index);
   return std::string(width > s.size() ? width - s.size() : 0, '0') + s;
-}
-
-void write_atomically(const std::filesystem::path& path, const std::string& text) {
-  auto tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out << text;
-    if (!out) throw ConfigError(tmp.string(), "", "cannot write file");
-  }
-  std::filesystem::rename(tmp, path);
 }
 
 std::string shown_columns(const SweepPoint& p) {
@@ -523,32 +512,22 @@ int cmd_sweep(const std::vector<std::string>& args) {
   SweepOptions options;
   std::string sweep_file, output;
   int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  bool resume = false, quiet = false;
   po::options_description opts("sweep options");
-  opts.add_options()("help,h", "show this help")("output,o", po::value(&output),
-                                                 "output folder (default: <sweep folder>/out)")(
+  opts.add_options()("output,o", po::value(&output), "output folder (default: <sweep folder>/out)")(
       "jobs,j", po::value(&jobs), "points run at once (default: the number of CPUs)")(
-      "resume", "reuse the finished points of an earlier run into the same folder (same study, overrides and build)")(
-      "quiet,q", "no line per point");
-  po::options_description hidden;
-  hidden.add_options()("sweep", po::value(&sweep_file), "sweep file");
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description pos;
-  pos.add("sweep", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << "usage: frugalsim sweep SWEEP.json [options]\n" << opts;
+      "resume", po::bool_switch(&resume),
+      "reuse the finished points of an earlier run into the same folder (same study, overrides and build)")(
+      "quiet,q", po::bool_switch(&quiet), "no line per point");
+  if (!parse_command_line(args, "frugalsim sweep SWEEP.json [options]", opts, {"sweep", po::value(&sweep_file)}))
     return 0;
-  }
   if (sweep_file.empty()) throw po::error("missing SWEEP.json");
   if (jobs < 1) throw po::error("--jobs must be at least 1");
   options.sweep = sweep_file;
   options.output_dir = output;
   options.jobs = jobs;
-  options.quiet = vm.count("quiet") > 0;
-  options.resume = vm.count("resume") > 0;
+  options.quiet = quiet;
+  options.resume = resume;
   const SweepReport report = run_sweep(options);
   if (report.failed > 0) {
     std::cerr << "error: " << report.failed << " of " << report.points

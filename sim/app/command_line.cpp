@@ -1,0 +1,51 @@
+// Command-line plumbing shared by the subcommands (see command_line.hpp).
+#include "sim/app/command_line.hpp"
+
+#include <fstream>
+#include <iostream>
+
+#include "sim/core/error.hpp"
+
+namespace frugal::app {
+
+namespace po = boost::program_options;
+
+bool parse_command_line(const std::vector<std::string>& args, const std::string& usage, po::options_description& options,
+                        const Positional& positional) {
+  options.add_options()("help,h", "show this help");
+  po::options_description all;
+  all.add(options);
+  po::positional_options_description pos;
+  if (positional.name != nullptr) {
+    po::options_description hidden;
+    hidden.add_options()(positional.name, positional.value, positional.name);
+    all.add(hidden);
+    pos.add(positional.name, positional.max_count);
+  }
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  if (vm.count("help")) {
+    std::cout << "usage: " << usage << "\n" << options;
+    return false;
+  }
+  po::notify(vm);
+  return true;
+}
+
+void commit_files(const std::filesystem::path& dir, const std::vector<PendingFile>& files) {
+  if (!dir.empty()) std::filesystem::create_directories(dir);
+  std::vector<std::filesystem::path> temps;
+  for (const auto& f : files) {
+    auto tmp = f.final_path;
+    tmp += ".tmp";
+    std::ofstream out(tmp, std::ios::binary);
+    out << f.text;
+    if (!out) throw core::ConfigError(tmp.string(), "", "cannot write file");
+    temps.push_back(tmp);
+  }
+  for (std::size_t i = 0; i < files.size(); ++i) std::filesystem::rename(temps[i], files[i].final_path);
+}
+
+void write_atomically(const std::filesystem::path& path, const std::string& text) { commit_files({}, {{path, text}}); }
+
+}  // namespace frugal::app

@@ -1,0 +1,42 @@
+// Plumbing shared by frugalsim's subcommands: command-line parsing with a help screen
+// (boost::program_options) and files written whole or not at all.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+
+namespace frugal::app {
+
+/// Where a subcommand's positional arguments go: a hidden option of that name (its semantic
+/// stores them), and how many there may be (-1: any number).
+struct Positional {
+  const char* name = nullptr;
+  const boost::program_options::value_semantic* value = nullptr;  ///< owned by the parser once used
+  int max_count = 1;
+};
+
+/// Parses `args` (the words after the subcommand) against `options` plus "-h/--help" and the
+/// positional arguments, if any. On --help prints `usage` and the options and returns false
+/// before any check of required options; otherwise stores and notifies (required options
+/// missing throw) and returns true. Throws boost::program_options::error for bad usage.
+bool parse_command_line(const std::vector<std::string>& args, const std::string& usage,
+                        boost::program_options::options_description& options, const Positional& positional = {});
+
+/// One output file of a command, written by commit_files.
+struct PendingFile {
+  std::filesystem::path final_path;
+  std::string text;
+};
+
+/// Writes every file to a temporary next to it, then renames them all: a failure leaves no
+/// partial output. Creates `dir` (when not empty) first; throws core::ConfigError naming the
+/// file that cannot be written.
+void commit_files(const std::filesystem::path& dir, const std::vector<PendingFile>& files);
+
+/// commit_files for one file.
+void write_atomically(const std::filesystem::path& path, const std::string& text);
+
+}  // namespace frugal::app
