@@ -1,6 +1,8 @@
 // Command-line plumbing shared by the subcommands (see command_line.hpp).
 #include "sim/app/command_line.hpp"
 
+#include <malloc.h>
+
 #include <fstream>
 #include <iostream>
 
@@ -9,6 +11,8 @@
 namespace frugal::app {
 
 namespace po = boost::program_options;
+
+void tune_allocator() { mallopt(M_MXFAST, 0); }
 
 bool parse_command_line(const std::vector<std::string>& args, const std::string& usage, po::options_description& options,
                         const Positional& positional) {

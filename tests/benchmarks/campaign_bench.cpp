@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/app/command_line.hpp"
 #include "sim/app/commands.hpp"
 #include "sim/campaign/campaign.hpp"
 #include "sim/metrics/summary.hpp"
@@ -73,6 +74,7 @@ int usage() {
 
 int main(int argc, char** argv) {
   using namespace frugal;
+  app::tune_allocator();  // as frugalsim does
   if (argc < 2) return usage();
   try {
     std::vector<study::Override> overrides;

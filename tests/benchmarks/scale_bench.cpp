@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "policies/lowering.hpp"
+#include "sim/app/command_line.hpp"
 #include "sim/app/commands.hpp"
 #include "sim/engine/simulation.hpp"
 #include "sim/metrics/summary.hpp"
@@ -114,6 +115,7 @@ int usage() {
 
 int main(int argc, char** argv) {
   using namespace frugal;
+  app::tune_allocator();  // as frugalsim does
   if (argc < 3) return usage();
   try {
     const std::string what = argv[1];
