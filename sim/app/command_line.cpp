@@ -6,7 +6,6 @@
 #include <fstream>
 #include <iostream>
 
-#include "sim/core/error.hpp"
 
 namespace frugal::app {
 
@@ -39,13 +38,21 @@ bool parse_command_line(const std::vector<std::string>& args, const std::string&
 void commit_files(const std::filesystem::path& dir, const std::vector<PendingFile>& files) {
   if (!dir.empty()) std::filesystem::create_directories(dir);
   std::vector<std::filesystem::path> temps;
+  const auto discard = [&temps] {
+    std::error_code ignored;
+    for (const auto& t : temps) std::filesystem::remove(t, ignored);
+  };
   for (const auto& f : files) {
     auto tmp = f.final_path;
     tmp += ".tmp";
+    temps.push_back(tmp);
     std::ofstream out(tmp, std::ios::binary);
     out << f.text;
-    if (!out) throw core::ConfigError(tmp.string(), "", "cannot write file");
-    temps.push_back(tmp);
+    out.close();  // the last buffered write can fail too
+    if (!out) {
+      discard();
+      throw OutputError(tmp.string() + ": cannot write file");
+    }
   }
   for (std::size_t i = 0; i < files.size(); ++i) std::filesystem::rename(temps[i], files[i].final_path);
 }

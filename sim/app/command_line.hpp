@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -14,8 +15,8 @@ namespace frugal::app {
 /// Called first thing in main() by frugalsim's executables: glibc's fastbins off
 /// (mallopt(M_MXFAST, 0)). A lowered program is tens of millions of small heap blocks (op names,
 /// dependencies, GEMM lists) freed together at the end of a run; with fastbins, freeing them
-/// consolidates chunk after chunk. GPT-3 175B on 1,024 GPUs, whole process: 18.2 s → 15.0 s
-/// (medians of 3, tests/benchmarks/README.md).
+/// consolidates chunk after chunk. GPT-3 175B on 1,024 GPUs, whole process: 18.0 s → 15.3 s
+/// (paired medians of 3, tests/benchmarks/README.md).
 void tune_allocator();
 
 /// Where a subcommand's positional arguments go: a hidden option of that name (its semantic
@@ -33,15 +34,21 @@ struct Positional {
 bool parse_command_line(const std::vector<std::string>& args, const std::string& usage,
                         boost::program_options::options_description& options, const Positional& positional = {});
 
+/// An output file could not be written (disk full, no permission): the input was fine, so this is
+/// not a ConfigError; frugalsim reports it as an internal error (exit code 3).
+struct OutputError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 /// One output file of a command, written by commit_files.
 struct PendingFile {
   std::filesystem::path final_path;
   std::string text;
 };
 
-/// Writes every file to a temporary next to it, then renames them all: a failure leaves no
-/// partial output. Creates `dir` (when not empty) first; throws core::ConfigError naming the
-/// file that cannot be written.
+/// Writes every file to a temporary next to it (closed and checked), then renames them all: a
+/// failure leaves no partial output and removes the temporaries. Creates `dir` (when not empty)
+/// first; throws OutputError naming the file that cannot be written.
 void commit_files(const std::filesystem::path& dir, const std::vector<PendingFile>& files);
 
 /// commit_files for one file.

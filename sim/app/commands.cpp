@@ -33,7 +33,7 @@ constexpr const char* kUsage =
     "  calibrate BENCH.json... --platform P -o P_CAL.json       fit a platform to frugal-real benchmarks\n"
     "  validate --platform P --program PROG --measurements M    simulated vs measured error\n"
     "  version                                                  version and git revision\n"
-    "exit codes: 0 ok, 1 usage, 2 bad input, 3 internal error\n";
+    "exit codes: 0 ok, 1 usage, 2 bad input, 3 internal error or output not written\n";
 
 std::vector<study::Override> parse_overrides(const std::vector<std::string>& sets) {
   std::vector<study::Override> out;
@@ -232,6 +232,9 @@ int run_main(int argc, char** argv) {
   } catch (const core::ConfigError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 2;
+  } catch (const OutputError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 3;
   } catch (const std::exception& e) {
     std::cerr << "internal error: " << e.what() << "\n";
     return 3;

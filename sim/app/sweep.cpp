@@ -165,9 +165,9 @@ std::string shown_columns(const SweepPoint& p) {
   ::_exit(code);
 }
 
-/// Runs the points, `jobs` children at a time; returns the children's replies by point.
-/// The reply of an earlier run of point `i` into `dir` when it can stand for a new run: same key,
-/// a result or an invalid study (deterministic), and, for a result, its summary still there.
+/// The reply of an earlier run of `point` into `dir` when it can stand for a new run: same key, a
+/// result (ok, out_of_memory, infeasible) and its summary still there. Invalid and failed points
+/// run again (an invalid one stops while its study loads: it costs nothing).
 std::optional<Json> reusable_reply(const Sweep& sweep, const SweepPoint& point, const std::filesystem::path& dir) {
   Json stored;
   try {
@@ -180,9 +180,20 @@ std::optional<Json> reusable_reply(const Sweep& sweep, const SweepPoint& point, 
   const Json& reply = stored.at("reply");
   if (!reply.is_object() || !reply.contains("status") || !reply.at("status").is_string()) return std::nullopt;
   const std::string status = reply.at("status").get<std::string>();
-  if (status == "invalid") return reply;
   if (kResultStatuses.count(status) && std::filesystem::is_regular_file(dir / "summary.json")) return reply;
   return std::nullopt;
+}
+
+/// This executable's size and modification time: a rebuild changes them even where the git
+/// revision (taken at configure time) does not.
+std::string build_identity() {
+  std::error_code error;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (error) return "unknown";
+  const auto size = std::filesystem::file_size(exe, error);
+  const auto time = std::filesystem::last_write_time(exe, error);
+  if (error) return "unknown";
+  return std::to_string(size) + " bytes, modified " + std::to_string(time.time_since_epoch().count());
 }
 
 void print_progress(std::size_t done, const std::vector<SweepPoint>& points, std::size_t index, const Json& reply,
@@ -194,6 +205,8 @@ void print_progress(std::size_t done, const std::vector<SweepPoint>& points, std
   std::fflush(stdout);
 }
 
+/// Runs the points, `jobs` children at a time (reusing earlier ones under --resume); returns the
+/// replies by point.
 std::vector<Json> run_points(const Sweep& sweep, const std::vector<SweepPoint>& points,
                              const std::filesystem::path& out_dir, const SweepOptions& options, SweepReport& report) {
   const int jobs = std::max(1, options.jobs);
@@ -430,6 +443,8 @@ Json point_key(const Sweep& sweep, const SweepPoint& point) {
   Json overrides = Json::array();
   for (const auto& [pointer, value] : point.overrides) overrides.push_back({pointer, value});
   return Json{{"frugalsim", std::string(FRUGALSIM_VERSION) + " " + FRUGALSIM_GIT_REVISION},
+              {"build", build_identity()},
+              {"keep_events", sweep.point_events},
               {"study", sweep.base_study},
               {"overrides", overrides}};
 }

@@ -65,8 +65,8 @@ struct SweepOptions {
   int jobs = 1;                       ///< points run at once
   bool quiet = false;                 ///< no line per finished point
   /// Reuse the points of an earlier run into the same folder whose key is unchanged (see
-  /// point_key) and whose reply was a result or an invalid study; rerun the others (never
-  /// finished, failed, or made from another study, overrides or build).
+  /// point_key) and whose reply was a result; rerun the others (never finished, invalid, failed,
+  /// or made from another study, overrides or build).
   bool resume = false;
 };
 
@@ -78,8 +78,9 @@ struct SweepReport {
   std::size_t reused = 0;   ///< points taken from an earlier run (resume)
 };
 
-/// What makes a point's outputs: frugalsim's version and git revision, the base study document
-/// and the point's overrides. Stored with the point's reply in points/<index>/point.json once
+/// What makes a point's outputs: frugalsim's version and git revision, the executable's size and
+/// modification time, whether events.json is kept, the base study document and the point's
+/// overrides. Stored with the point's reply in points/<index>/point.json once
 /// the point has finished. Files the study refers to (cluster files, traces) are not part of it.
 core::Json point_key(const Sweep& sweep, const SweepPoint& point);
 

@@ -162,11 +162,18 @@ Fit fit_benches(const std::vector<Json>& benches, const std::vector<std::string>
       const auto kind = program::enum_from_string<program::CollectiveKind>(c.at("collective").get<std::string>(), &known);
       if (known) collectives.push_back({kind, c.at("group_size").get<int>(), point.first, point.second});
     }
-    if (bench.contains("memory"))
-      for (const Json& m : bench.at("memory")) {
-        largest_stream = std::max(largest_stream, m.at("bytes").get<double>());
-        memory[m.at("bytes").get<double>()].push_back(m.at("bandwidth_bytes_per_s").get<double>());
-      }
+    const Json& rows = section(bench, file, "memory");
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const Json& m = rows[i];
+      const auto positive = [&m](const char* key) {
+        return m.is_object() && m.contains(key) && m.at(key).is_number() && m.at(key).get<double>() > 0 &&
+               std::isfinite(m.at(key).get<double>());
+      };
+      if (!positive("bytes") || !positive("bandwidth_bytes_per_s"))
+        throw ConfigError(file, "/memory/" + std::to_string(i), "expected bytes and bandwidth_bytes_per_s, finite and > 0");
+      largest_stream = std::max(largest_stream, m.at("bytes").get<double>());
+      memory[m.at("bytes").get<double>()].push_back(m.at("bandwidth_bytes_per_s").get<double>());
+    }
     fit.precision = bench.at("manifest").at("device").value("kind", "cpu") == "cpu" ? "fp32" : "bf16";
   }
   for (const auto& [flops, effs] : efficiency) fit.gemm_efficiency.emplace_back(flops, std::min(1.0, median(effs)));

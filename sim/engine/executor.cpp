@@ -110,6 +110,7 @@ struct Executor::Impl {
     std::vector<Interval> communication;
     double finish_s = 0;
     int sends_in_flight = 0;  ///< started sends not yet delivered (isend semantics)
+    bool serial = false;      ///< the GPU has serial_streams: one actor runs every op
     std::array<StreamState, kStreams> streams;
   };
 
@@ -156,6 +157,7 @@ struct Executor::Impl {
       rr.cpu = platform.cpu_hosts[rank_node[r]];
       rr.speed_flops_per_s = rr.gpu->get_speed();
       rr.hbm_bytes_per_s = c.gpu_spec(rp.gpu).hbm_bandwidth_bytes_per_s;
+      rr.serial = c.gpu_spec(rp.gpu).serial_streams;
       ctx.rank_gpu_index[r] = rp.gpu;
       const bool runs = !reps.applied || reps.is_simulated(r);
       if (runs) rr.done.assign(rp.ops.size(), 0);
@@ -173,7 +175,7 @@ struct Executor::Impl {
           throw std::invalid_argument(where + " op " + std::to_string(i) + " (\"" + op.name +
                                       "\"): memory-bound work on a GPU without HBM bandwidth");
         // A device with serial streams runs every op on one actor, in program order.
-        const int s = c.gpu_spec(rp.gpu).serial_streams ? 0 : static_cast<int>(op.stream);
+        const int s = rr.serial ? 0 : static_cast<int>(op.stream);
         if (s < 0 || s >= kStreams) throw std::invalid_argument(where + ": unknown stream");
         rr.streams[s].ops.push_back(static_cast<int>(i));
       }
@@ -215,7 +217,7 @@ struct Executor::Impl {
         std::string name = "r";  // appended, not prepended: GCC 12 warns falsely on "literal" + string
         name += std::to_string(rr.rank);
         name += "-";
-        name += program::to_string(st.stream);
+        name += rr.serial ? "serial" : program::to_string(st.stream);
         sg4::Actor::create(name, rr.gpu, [this, &rr, &st]() {
           // ForcefulKillException (deadlock kill) is not a std::exception: it unwinds through.
           try {
@@ -392,7 +394,8 @@ struct Executor::Impl {
 
   std::string describe(const RankRuntime& rr, const StreamState& st) const {
     const program::Op& op = rr.program->ops[st.current];
-    std::string s = "rank " + std::to_string(rr.rank) + " stream " + program::to_string(st.stream) + " iteration " +
+    std::string s = "rank " + std::to_string(rr.rank) + " stream " + program::to_string(op.stream) +
+                    (rr.serial ? " (serial device)" : "") + " iteration " +
                     std::to_string(st.iteration) + ": op " + std::to_string(st.current) + " \"" + op.name + "\" (" +
                     program::to_string(op.kind);
     switch (op.kind) {

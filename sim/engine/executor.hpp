@@ -16,7 +16,8 @@ namespace frugal::engine {
 ///
 /// Semantics: each rank's ops run `options.iterations` times. An op of iteration k starts when
 /// the previous op of its stream is done and every dependency has completed iteration k; on a
-/// GPU with serial_streams (a CPU core), one actor runs all the rank's ops in program order.
+/// GPU with serial_streams (a CPU core), one actor runs all the rank's ops in program order
+/// (sends still complete in the background, as MPI's eager sends do).
 /// Resident memory is allocated once, at time 0. Compute: one Exec on the rank's GPU host of
 /// the amount compute_cost.hpp gives (GEMMs by size, memory-bound bytes at their bandwidth). Copy and checkpoint
 /// write: a transfer GPU ↔ the node's CPU host over PCIe. Collectives and send/recv: see

@@ -157,6 +157,17 @@ TEST(CalibrationFit, MemoryBandwidthBySizeReachesTheCalibratedGpu) {
   EXPECT_NEAR(gpu.memory_bandwidth_at(1e6), 40e9, 1);
   EXPECT_TRUE(gpu.serial_streams);  // kept from the uncalibrated device
   EXPECT_NE(gpu.source.find("(4 sizes)"), std::string::npos) << gpu.source;
+
+  // A row that is not a measurement names the bench file and the row.
+  core::Json bad = bench(1.0);
+  bad["memory"][1]["bandwidth_bytes_per_s"] = nullptr;  // what a zero-time row prints as
+  try {
+    (void)fit_benches({bench(1.0), bad}, {"a.json", "b.json"}, 1e11);
+    FAIL() << "expected a ConfigError";
+  } catch (const core::ConfigError& e) {
+    EXPECT_EQ(e.file(), "b.json");
+    EXPECT_EQ(e.pointer(), "/memory/1");
+  }
 }
 
 }  // namespace
