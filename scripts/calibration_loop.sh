@@ -6,13 +6,13 @@
 # Exits non-zero unless the calibrated prediction is within MAX_ERROR (default 0.25) of the
 # measured iteration time and better than the uncalibrated one. A shared machine can slow one
 # phase and not the other (other tenants, frequency changes): a failed attempt is rerun from the
-# start, up to ATTEMPTS times (default 2), and every attempt's figures are printed.
+# start, up to ATTEMPTS times (default 3), and every attempt's figures are printed.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
 out="${2:-$root/results/calibration/out}"
 max_error="${3:-0.25}"
-attempts="${4:-2}"
+attempts="${4:-3}"
 mkdir -p "$out"
 cd "$out"
 export OPENBLAS_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
