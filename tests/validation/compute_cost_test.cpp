@@ -68,13 +68,18 @@ TEST(ComputeCost, MemoryBoundWorkAtTheBandwidthMeasuredForItsSize) {
 /// 8 ms) with no dependency between the two. Concurrent streams overlap them (10 ms); a serial
 /// device runs them one after the other in program order (18 ms), and the timeline still names
 /// each op's own stream. One simulation per process: one TEST each.
-void expect_compute_then_allreduce(bool serial) {
+/// Two GPUs of 100 TFLOP/s (efficiency 1) joined by 10 GB/s links without latency.
+platforms::Cluster two_gpus(bool serial) {
   platforms::GpuSpec gpu = testing::test_gpu(100e12, 2e12, 50, 400, 1.0);
   gpu.serial_streams = serial;
   testing::ClusterShape shape;
   shape.gpus_per_node = 2;
   shape.gpu_link = {10e9, 0};
   shape.gpu = gpu;
+  return testing::make_cluster(shape);
+}
+
+void expect_compute_then_allreduce(bool serial) {
   program::Program p = testing::make_program(2);
   const int world = testing::add_world_group(p);
   for (int r = 0; r < 2; ++r) {
@@ -82,7 +87,7 @@ void expect_compute_then_allreduce(bool serial) {
     b.compute("fwd", testing::compute_op(1e12));
     b.collective("allreduce", testing::collective(program::CollectiveKind::kAllReduce, world, 0, 80e6));
   }
-  const engine::SimulationResult r = engine::simulate(testing::make_cluster(shape), p, {});
+  const engine::SimulationResult r = engine::simulate(two_gpus(serial), p, {});
   EXPECT_NEAR(r.makespan_s, serial ? 0.010 + 0.008 : 0.010, 1e-9);
   int collectives = 0;
   for (const auto& e : r.timeline)
@@ -97,6 +102,29 @@ void expect_compute_then_allreduce(bool serial) {
 TEST(ComputeCost, ConcurrentStreamsOverlapCommunicationWithCompute) { expect_compute_then_allreduce(false); }
 
 TEST(ComputeCost, SerialStreamsRunCommunicationAfterCompute) { expect_compute_then_allreduce(true); }
+
+/// On a serial device a send starts in program order but completes in the background (as MPI's
+/// eager sends): rank 0 computes a (10 ms), sends 80 MB (8 ms) and computes b at once; rank 1's
+/// receive completes at 18 ms and its compute c, which needs it, ends at 28 ms.
+TEST(ComputeCost, SerialStreamsSendInTheBackground) {
+  program::Program p = testing::make_program(2);
+  program::RankBuilder(p.ranks[0]).compute("a", testing::compute_op(1e12));
+  testing::add_send(p.ranks[0], 1, 0, 80e6);
+  program::RankBuilder(p.ranks[0]).compute("b", testing::compute_op(1e12));
+  const program::OpId recv = testing::add_recv(p.ranks[1], 0, 0, 80e6);
+  program::RankBuilder(p.ranks[1]).compute("c", testing::compute_op(1e12), {recv});
+  const engine::SimulationResult r = engine::simulate(two_gpus(true), p, {});
+  EXPECT_NEAR(r.makespan_s, 0.028, 1e-9);
+  for (const auto& e : r.timeline) {
+    if (e.name == "b") {
+      EXPECT_NEAR(e.start_s, 0.010, 1e-12);
+    } else if (e.name == "send") {
+      EXPECT_NEAR(e.end_s, 0.018, 1e-9);
+    } else if (e.name == "c") {
+      EXPECT_NEAR(e.start_s, 0.018, 1e-9);
+    }
+  }
+}
 
 }  // namespace
 }  // namespace frugal
