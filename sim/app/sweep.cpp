@@ -168,14 +168,14 @@ std::string shown_columns(const SweepPoint& p) {
 /// The reply of an earlier run of `point` into `dir` when it can stand for a new run: same key, a
 /// result (ok, out_of_memory, infeasible) and its summary still there. Invalid and failed points
 /// run again (an invalid one stops while its study loads: it costs nothing).
-std::optional<Json> reusable_reply(const Sweep& sweep, const SweepPoint& point, const std::filesystem::path& dir) {
+std::optional<Json> reusable_reply(const Json& key, const std::filesystem::path& dir) {
   Json stored;
   try {
     stored = core::load_json_file(dir / "point.json");
   } catch (const std::exception&) {
     return std::nullopt;  // never finished, or unreadable: run it again
   }
-  if (!stored.is_object() || !stored.contains("key") || !stored.contains("reply") || stored.at("key") != point_key(sweep, point))
+  if (!stored.is_object() || !stored.contains("key") || !stored.contains("reply") || stored.at("key") != key)
     return std::nullopt;
   const Json& reply = stored.at("reply");
   if (!reply.is_object() || !reply.contains("status") || !reply.at("status").is_string()) return std::nullopt;
@@ -185,15 +185,18 @@ std::optional<Json> reusable_reply(const Sweep& sweep, const SweepPoint& point, 
 }
 
 /// This executable's size and modification time: a rebuild changes them even where the git
-/// revision (taken at configure time) does not.
-std::string build_identity() {
-  std::error_code error;
-  const auto exe = std::filesystem::read_symlink("/proc/self/exe", error);
-  if (error) return "unknown";
-  const auto size = std::filesystem::file_size(exe, error);
-  const auto time = std::filesystem::last_write_time(exe, error);
-  if (error) return "unknown";
-  return std::to_string(size) + " bytes, modified " + std::to_string(time.time_since_epoch().count());
+/// revision (taken at configure time) does not. Read once per process.
+const std::string& build_identity() {
+  static const std::string identity = [] {
+    std::error_code error;
+    const auto exe = std::filesystem::read_symlink("/proc/self/exe", error);
+    if (error) return std::string("unknown");
+    const auto size = std::filesystem::file_size(exe, error);
+    const auto time = std::filesystem::last_write_time(exe, error);
+    if (error) return std::string("unknown");
+    return std::to_string(size) + " bytes, modified " + std::to_string(time.time_since_epoch().count());
+  }();
+  return identity;
 }
 
 void print_progress(std::size_t done, const std::vector<SweepPoint>& points, std::size_t index, const Json& reply,
@@ -211,14 +214,20 @@ std::vector<Json> run_points(const Sweep& sweep, const std::vector<SweepPoint>& 
                              const std::filesystem::path& out_dir, const SweepOptions& options, SweepReport& report) {
   const int jobs = std::max(1, options.jobs);
   std::vector<Json> replies(points.size());
-  std::map<pid_t, std::pair<std::size_t, int>> running;  // pid → (point, read end of its pipe)
+  struct Child {
+    std::size_t point;
+    int fd;    ///< read end of its pipe
+    Json key;  ///< point_key, stored with its reply
+  };
+  std::map<pid_t, Child> running;
   std::size_t next = 0, done = 0;
   while (next < points.size() || !running.empty()) {
     while (next < points.size() && static_cast<int>(running.size()) < jobs) {
       const std::size_t i = next++;
       const auto dir = out_dir / "points" / point_dir_name(i, points.size());
+      Json key = point_key(sweep, points[i]);
       if (options.resume) {
-        if (auto reply = reusable_reply(sweep, points[i], dir)) {
+        if (auto reply = reusable_reply(key, dir)) {
           replies[i] = *reply;
           ++report.reused;
           ++done;
@@ -236,11 +245,11 @@ std::vector<Json> run_points(const Sweep& sweep, const std::vector<SweepPoint>& 
       if (pid < 0) throw core::InternalError(std::string("sweep: fork() failed: ") + std::strerror(errno));
       if (pid == 0) {
         ::close(fds[0]);
-        for (const auto& [other, r] : running) ::close(r.second);
+        for (const auto& [other, child] : running) ::close(child.fd);
         run_point_child(sweep, points[i], dir, fds[1]);
       }
       ::close(fds[1]);
-      running[pid] = {i, fds[0]};
+      running[pid] = Child{i, fds[0], std::move(key)};
     }
     if (running.empty()) continue;  // the last points were reused: nothing to wait for
     int status = 0;
@@ -251,8 +260,10 @@ std::vector<Json> run_points(const Sweep& sweep, const std::vector<SweepPoint>& 
     }
     const auto it = running.find(pid);
     if (it == running.end()) continue;  // not one of ours
-    const auto [index, fd] = it->second;
+    Child child = std::move(it->second);
     running.erase(it);
+    const std::size_t index = child.point;
+    const int fd = child.fd;
     const std::string text = campaign::read_fully(fd);
     ::close(fd);
     Json reply;
@@ -267,7 +278,7 @@ std::vector<Json> run_points(const Sweep& sweep, const std::vector<SweepPoint>& 
     replies[index] = reply;
     // Written last, once the point's outputs are complete: what --resume trusts.
     write_atomically(out_dir / "points" / point_dir_name(index, points.size()) / "point.json",
-                     Json{{"key", point_key(sweep, points[index])}, {"reply", reply}}.dump(1) + "\n");
+                     Json{{"key", std::move(child.key)}, {"reply", reply}}.dump(1) + "\n");
     ++done;
     if (!options.quiet) print_progress(done, points, index, reply, false);
   }

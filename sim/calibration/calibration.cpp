@@ -238,15 +238,11 @@ Json apply_fit(const Json& cluster_doc, const Fit& fit, const std::vector<std::s
       gpu = platforms::to_json(platforms::GpuCatalogue::shipped().get(gpu.get<std::string>()));
     }
     gpu["matmul_efficiency"] = fit.matmul_efficiency;
-    Json table = Json::array();
-    for (const auto& [f, e] : fit.gemm_efficiency) table.push_back({f, e});
-    gpu["gemm_efficiency"] = table;
+    gpu["gemm_efficiency"] = fit.gemm_efficiency;  // pairs as [flops, efficiency] rows
     if (fit.memory_bandwidth_bytes_per_s > 0) {
       gpu.erase("hbm_bandwidth");
       gpu["hbm_bandwidth_bytes_per_s"] = fit.memory_bandwidth_bytes_per_s;
-      Json by_size = Json::array();
-      for (const auto& [bytes, bw] : fit.memory_bandwidth_by_size) by_size.push_back({bytes, bw});
-      gpu["memory_bandwidth_by_size"] = by_size;
+      gpu["memory_bandwidth_by_size"] = fit.memory_bandwidth_by_size;
     }
     gpu["source"] = gpu.value("source", std::string()) + (gpu.contains("source") ? " " : "") + note.str();
     t["gpu"] = gpu;

@@ -3,11 +3,8 @@
 // simulator's wall time per phase and peak memory (RSS, this process and the forked op-by-op
 // probes) next to what was simulated: days, failures, restarts, checkpoints, events.
 // Run through run_campaign_bench.sh.
-#include <sys/resource.h>
-
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <exception>
 #include <string>
 #include <vector>
@@ -17,19 +14,14 @@
 #include "sim/campaign/campaign.hpp"
 #include "sim/metrics/summary.hpp"
 #include "sim/study/study.hpp"
+#include "tests/benchmarks/bench_support.hpp"
 
 namespace frugal {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
-
-double peak_rss_mib(int who) {
-  rusage u{};
-  getrusage(who, &u);
-  return static_cast<double>(u.ru_maxrss) / 1024.0;  // Linux reports KiB
-}
+using bench::Clock;
+using bench::peak_rss_mib;
+using bench::seconds;
 
 int campaign_case(const std::string& file, const std::vector<study::Override>& overrides) {
   const auto t0 = Clock::now();
@@ -77,12 +69,9 @@ int main(int argc, char** argv) {
   app::tune_allocator();  // as frugalsim does
   if (argc < 2) return usage();
   try {
-    std::vector<study::Override> overrides;
-    for (int i = 2; i < argc; i += 2) {
-      if (i + 1 >= argc || std::strcmp(argv[i], "--set") != 0) return usage();
-      overrides.push_back(study::parse_override(argv[i + 1]));
-    }
-    return campaign_case(argv[1], overrides);
+    const auto overrides = bench::parse_sets(argc, argv, 2);
+    if (!overrides) return usage();
+    return campaign_case(argv[1], *overrides);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "frugal_campaign_bench: %s\n", e.what());
     return 2;

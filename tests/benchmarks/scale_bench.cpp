@@ -2,12 +2,9 @@
 // printing wall time per phase, activities simulated and the simulator's peak memory (RSS).
 // Cases: 1 GiB ring all-reduces over 1,024 / 16,384 GPUs and 3D-parallel training iterations
 // (GPT-3 175B on 1,024 GPUs, Llama-3-70B on 4,096). Run through run_scale_bench.sh.
-#include <sys/resource.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <exception>
 #include <string>
 #include <vector>
@@ -18,20 +15,16 @@
 #include "sim/engine/simulation.hpp"
 #include "sim/metrics/summary.hpp"
 #include "sim/study/study.hpp"
+#include "tests/benchmarks/bench_support.hpp"
 #include "tests/support/small_cluster.hpp"
 
 namespace frugal {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using bench::Clock;
+using bench::peak_rss_mib;
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-double peak_rss_mib() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_maxrss) / 1024.0;  // Linux reports KiB
-}
+double seconds_since(Clock::time_point t0) { return bench::seconds(t0, Clock::now()); }
 
 /// 1 GiB ring all-reduce over `gpus` GPUs: 8 per node, NVLink 300 GB/s, one 50 GB/s NIC per GPU.
 int ring_case(int gpus, engine::CollectiveModel model, engine::IdenticalRanks dedup) {
@@ -97,7 +90,7 @@ int study_case(const std::string& file, const std::vector<study::Override>& over
               engine::to_string(r.collective_model).c_str(), r.simulated_ranks);
   std::printf("  wall: load %.3f s, plan+lower+validate %.3f s, memory check %.3f s, simulate %.3f s, total %.3f s; "
               "activities %llu; peak RSS %.0f MiB\n",
-              std::chrono::duration<double>(t1 - t0).count(), plan_s, memory_s, sim_s, seconds_since(t0),
+              bench::seconds(t0, t1), plan_s, memory_s, sim_s, seconds_since(t0),
               static_cast<unsigned long long>(r.activities), peak_rss_mib());
   return 0;
 }
@@ -123,12 +116,9 @@ int main(int argc, char** argv) {
     const engine::IdenticalRanks dedup = engine::identical_ranks_from_string(argc > 4 ? argv[4] : "auto");
     if (what == "ring") return ring_case(std::atoi(argv[2]), model, dedup);
     if (what == "study") {
-      std::vector<study::Override> overrides;
-      for (int i = 5; i + 1 < argc; i += 2) {
-        if (std::strcmp(argv[i], "--set") != 0) return usage();
-        overrides.push_back(study::parse_override(argv[i + 1]));
-      }
-      return study_case(argv[2], overrides, model, dedup);
+      const auto overrides = bench::parse_sets(argc, argv, 5);
+      if (!overrides) return usage();
+      return study_case(argv[2], *overrides, model, dedup);
     }
     return usage();
   } catch (const std::exception& e) {
