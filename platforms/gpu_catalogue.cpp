@@ -1,6 +1,7 @@
 // GPU catalogue: strict reading of GPU objects (platforms/gpus.json and GPUs inlined in cluster
 // files), their resolved JSON form, and where shipped platform data lives. Pure data: no SimGrid.
 #include "platforms/gpu_catalogue.hpp"
+#include "sim/core/build_info.hpp"
 
 #include <cmath>
 
@@ -251,9 +252,7 @@ std::vector<std::string> GpuCatalogue::names() const {
 }
 
 std::filesystem::path platform_data_dir() {
-  if (const char* dir = std::getenv("FRUGALSIM_DATA_DIR"); dir && *dir)
-    return std::filesystem::path(dir) / "platforms";
-  return std::filesystem::path(FRUGALSIM_SOURCE_DIR) / "platforms";
+  return core::data_dir() / "platforms";
 }
 
 }  // namespace frugal::platforms

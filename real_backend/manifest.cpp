@@ -1,5 +1,6 @@
 // Manifest (contract in manifest.hpp).
 #include "real_backend/manifest.hpp"
+#include "sim/core/build_info.hpp"
 
 #include <cblas.h>
 
@@ -52,8 +53,8 @@ core::Json make_manifest(const Launch& launch, const Device& device, const Commu
                          const std::vector<std::string>& argv, const std::vector<std::string>& hosts) {
   core::Json m;
   m["tool"] = "frugal-real";
-  m["frugalsim_version"] = FRUGALSIM_VERSION;
-  m["git_revision"] = FRUGALSIM_GIT_REVISION;
+  m["frugalsim_version"] = core::frugalsim_version();
+  m["git_revision"] = core::git_revision();
   m["argv"] = argv;
   m["start_utc"] = utc_now();
   m["hostname"] = launch.hostname;

@@ -1,6 +1,7 @@
 // Reading and writing model descriptions (HuggingFace config.json names) and finding the zoo.
 // Strict: unknown keys, wrong types and impossible shapes are ConfigErrors naming the pointer.
 #include "workloads/model_spec.hpp"
+#include "sim/core/build_info.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -73,10 +74,7 @@ core::Json to_json(const ModelSpec& m) {
 }
 
 std::filesystem::path model_zoo_dir() {
-  // An installed or relocated tree points FRUGALSIM_DATA_DIR at its data; a build uses the source.
-  if (const char* data = std::getenv("FRUGALSIM_DATA_DIR"); data && *data)
-    return std::filesystem::path(data) / "workloads" / "models";
-  return std::filesystem::path(FRUGALSIM_SOURCE_DIR) / "workloads" / "models";
+  return core::data_dir() / "workloads" / "models";
 }
 
 std::vector<std::string> list_models() {

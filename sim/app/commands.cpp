@@ -16,6 +16,7 @@
 #include "sim/metrics/campaign_summary.hpp"
 #include "sim/metrics/summary.hpp"
 #include "workloads/layer_chain.hpp"
+#include "sim/core/build_info.hpp"
 
 namespace frugal::app {
 namespace {
@@ -60,8 +61,8 @@ bool parse_study_command(const std::vector<std::string>& args, const std::string
 
 std::string manifest_text(const study::Study& s, const RunOptions& options, const std::string& simgrid_version,
                           double wall_s) {
-  Json manifest = {{"frugalsim_version", FRUGALSIM_VERSION},
-                   {"git_revision", FRUGALSIM_GIT_REVISION},
+  Json manifest = {{"frugalsim_version", core::frugalsim_version()},
+                   {"git_revision", core::git_revision()},
                    {"argv", options.argv},
                    {"study_file", std::filesystem::absolute(options.study).string()},
                    {"seed", s.seed},
@@ -221,7 +222,7 @@ int run_main(int argc, char** argv) {
     if (command == "calibrate") return cmd_calibrate(rest);
     if (command == "validate") return cmd_validate(rest);
     if (command == "version") {
-      std::cout << "frugalsim " << FRUGALSIM_VERSION << " (" << FRUGALSIM_GIT_REVISION << ")\n";
+      std::cout << "frugalsim " << core::frugalsim_version() << " (" << core::git_revision() << ")\n";
       return 0;
     }
     std::cerr << "frugalsim: unknown command \"" << command << "\"\n" << kUsage;

@@ -21,6 +21,7 @@
 #include "sim/app/command_line.hpp"
 #include "sim/app/commands.hpp"
 #include "sim/campaign/iteration_probe.hpp"
+#include "sim/core/build_info.hpp"
 
 namespace frugal::app {
 namespace {
@@ -453,7 +454,7 @@ Json flatten_scalars(const Json& summary) {
 Json point_key(const Sweep& sweep, const SweepPoint& point) {
   Json overrides = Json::array();
   for (const auto& [pointer, value] : point.overrides) overrides.push_back({pointer, value});
-  return Json{{"frugalsim", std::string(FRUGALSIM_VERSION) + " " + FRUGALSIM_GIT_REVISION},
+  return Json{{"frugalsim", core::frugalsim_version() + " " + core::git_revision()},
               {"build", build_identity()},
               {"keep_events", sweep.point_events},
               {"study", sweep.base_study},

@@ -4,6 +4,7 @@
 
 #include "sim/app/sweep.hpp"
 #include "tests/support/cli.hpp"
+#include "sim/core/build_info.hpp"
 
 using frugal::test_support::fresh_dir;
 using frugal::test_support::run_frugalsim;
@@ -14,7 +15,7 @@ namespace {
 
 /// The quickstart study (model by name, "training", "seed": 1) as the sweeps' base.
 Json base_study() {
-  return frugal::test_support::read_json(std::string(FRUGALSIM_SOURCE_DIR) + "/results/quickstart/study.json");
+  return frugal::test_support::read_json(frugal::core::data_dir().string() + "/results/quickstart/study.json");
 }
 
 /// Writes study.json and sweep.json into a fresh folder; returns the sweep file.

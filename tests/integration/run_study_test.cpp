@@ -7,6 +7,7 @@
 
 #include "sim/app/commands.hpp"
 #include "tests/support/cli.hpp"
+#include "sim/core/build_info.hpp"
 
 using namespace frugal;
 using test_support::fresh_dir;
@@ -17,7 +18,7 @@ using Json = nlohmann::json;
 
 namespace {
 
-const std::string kQuickstart = std::string(FRUGALSIM_SOURCE_DIR) + "/results/quickstart/study.json";
+const std::string kQuickstart = frugal::core::data_dir().string() + "/results/quickstart/study.json";
 
 }  // namespace
 

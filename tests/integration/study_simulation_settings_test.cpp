@@ -8,6 +8,7 @@
 
 #include "sim/engine/simulation.hpp"
 #include "tests/integration/study_runs.hpp"
+#include "sim/core/build_info.hpp"
 
 using frugal::test_support::fresh_dir;
 using frugal::test_support::read_json;
@@ -17,7 +18,7 @@ using Json = nlohmann::json;
 
 namespace {
 
-const std::string kQuickstart = std::string(FRUGALSIM_SOURCE_DIR) + "/results/quickstart/study.json";
+const std::string kQuickstart = frugal::core::data_dir().string() + "/results/quickstart/study.json";
 
 /// GPT-3 125M, t=2 p=2 d=2 with ZeRO-1 on the quickstart cluster (4 A100 + 4 RTX 4090):
 /// tensor-parallel all-reduces, pipeline transfers, gradient reduce-scatter and parameter

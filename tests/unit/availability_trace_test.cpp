@@ -8,6 +8,7 @@
 
 #include "platforms/availability/availability_model.hpp"
 #include "platforms/availability/trace_formats.hpp"
+#include "sim/core/build_info.hpp"
 
 namespace frugal::platforms {
 namespace {
@@ -16,7 +17,7 @@ using core::ConfigError;
 using core::Json;
 using Kind = AvailabilityKind;
 
-const std::string kTraces = std::string(FRUGALSIM_SOURCE_DIR) + "/tests/data/traces/";
+const std::string kTraces = frugal::core::data_dir().string() + "/tests/data/traces/";
 
 std::vector<AvailabilityNode> nodes(int n) {
   std::vector<AvailabilityNode> out;

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "tests/support/cli.hpp"
+#include "sim/core/build_info.hpp"
 
 using frugal::test_support::fresh_dir;
 using frugal::test_support::read_json;
@@ -13,7 +14,7 @@ using frugal::test_support::run_frugalsim;
 namespace {
 
 nlohmann::json run_split(const std::string& split, const std::filesystem::path& dir) {
-  const std::string study = std::string(FRUGALSIM_SOURCE_DIR) + "/results/quickstart/study.json";
+  const std::string study = frugal::core::data_dir().string() + "/results/quickstart/study.json";
   const auto r = run_frugalsim("run " + study + " --set /parallelism/batch_split=" + split +
                                " --set /training/global_batch_size=512 --set /training/micro_batch_size=4"
                                " --set /training/iterations=1 --set /outputs/timeline=false -o " + (dir / split).string());
