@@ -225,7 +225,7 @@ Layer transformer_layer(const ModelSpec& m, const Dims& d, const ShardSpec& shar
   // gradient: about twice the forward traffic. Recomputation replays forward traffic.
   l.forward_memory_bytes = traffic.forward;
   l.backward_memory_bytes = 2 * traffic.forward;
-  switch (shard.recompute) {
+  switch (shard.recompute_of(index)) {
     case Recompute::kNone:
       l.activation_bytes = all;
       break;
@@ -278,6 +278,15 @@ Layer head_layer(const ModelSpec& m, const Dims& d) {
 
 }  // namespace
 
+std::string to_string(Recompute r) {
+  switch (r) {
+    case Recompute::kNone: return "none";
+    case Recompute::kSelective: return "selective";
+    case Recompute::kFull: return "full";
+  }
+  return "?";
+}
+
 double LayerChain::forward_flops() const {
   double f = 0;
   for (const auto& l : layers) f += l.forward_flops;
@@ -311,6 +320,9 @@ double LayerChain::activation_bytes() const {
 LayerChain build_layer_chain(const ModelSpec& model, std::int64_t sequence_length,
                              core::Precision precision, const ShardSpec& shard) {
   const Dims d = make_dims(model, sequence_length, precision, shard);
+  if (!shard.per_layer.empty() && static_cast<std::int64_t>(shard.per_layer.size()) != model.num_hidden_layers)
+    throw std::invalid_argument("per-layer recomputation lists " + std::to_string(shard.per_layer.size()) +
+                                " layers, the model has num_hidden_layers = " + std::to_string(model.num_hidden_layers));
   LayerChain chain;
   chain.sequence_length = sequence_length;
   chain.precision = precision;

@@ -35,8 +35,16 @@ enum class Recompute {
 struct ShardSpec {
   std::int64_t tensor_parallel = 1;  ///< t: attention heads and MLP columns split over t GPUs
   bool sequence_parallel = false;    ///< norms/dropouts split over t as well (Korthikanti)
-  Recompute recompute = Recompute::kNone;
+  Recompute recompute = Recompute::kNone;  ///< every transformer layer, unless per_layer says
+  /// When not empty: transformer layer i (0 ≤ i < num_hidden_layers) uses per_layer[i]; the size
+  /// must be num_hidden_layers (build_layer_chain throws std::invalid_argument otherwise).
+  std::vector<Recompute> per_layer;
+  Recompute recompute_of(std::int64_t layer) const {
+    return per_layer.empty() ? recompute : per_layer[static_cast<std::size_t>(layer)];
+  }
 };
+
+std::string to_string(Recompute r);  ///< "none", "selective", "full"
 
 /// Per-sample, per-GPU costs of one layer under a ShardSpec.
 struct Layer {

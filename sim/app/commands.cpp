@@ -7,7 +7,7 @@
 
 #include <boost/program_options.hpp>
 
-#include "policies/lowering.hpp"
+#include "policies/lowering/lowering.hpp"
 #include "sim/app/calibration_commands.hpp"
 #include "sim/app/command_line.hpp"
 #include "sim/app/sweep.hpp"
@@ -104,7 +104,7 @@ int cmd_plan(const std::vector<std::string>& args) {
   CommandLine cl;
   if (!parse_study_command(args, "plan", cl)) return 0;
   const auto s = study::load_study(cl.study, parse_overrides(cl.sets));
-  const auto prog = plan_study(s);
+  const auto prog = plan_study(s).program;
   const std::filesystem::path out = cl.output.empty() ? std::filesystem::path("program.json") : std::filesystem::path(cl.output);
   if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
   commit_files(out.parent_path(), {{out, program::to_json(prog).dump() + "\n"}});
@@ -147,17 +147,17 @@ int cmd_run(const std::vector<std::string>& args, int argc, char** argv) {
 
 }  // namespace
 
-program::Program plan_study(const study::Study& s) {
-  policies::Plan plan;
+PlannedStudy plan_study(const study::Study& s) {
+  PlannedStudy out;
   try {
-    plan = s.parallelism->plan(s.model, s.cluster, s.training);
+    out.plan = s.parallelism->plan(s.model, s.cluster, s.training, *s.memory);
   } catch (const core::ConfigError& e) {
     // Policies do not know the file; name it here.
     throw core::ConfigError(s.file.string(), e.pointer(), e.message());
   }
-  auto prog = policies::lower(plan, s.model, s.training);
-  program::validate(prog, "<lowered program>");
-  return prog;
+  out.program = policies::lower(out.plan, s.model, s.training);
+  program::validate(out.program, "<lowered program>");
+  return out;
 }
 
 core::Json run_study(const RunOptions& options) {
@@ -165,7 +165,7 @@ core::Json run_study(const RunOptions& options) {
   const auto s = study::load_study(options.study, options.overrides);
   const std::filesystem::path dir =
       options.output_dir.empty() ? options.study.parent_path() / "out" : options.output_dir;
-  const auto prog = plan_study(s);
+  const auto [plan, prog] = plan_study(s);
   const auto memory = metrics::check_memory(prog, s.cluster);
 
   Json summary;
@@ -173,12 +173,12 @@ core::Json run_study(const RunOptions& options) {
   std::optional<Json> events;
   std::string simgrid_version;
   if (!memory.fits()) {
-    summary = metrics::make_oom_summary(s, prog, memory);
+    summary = metrics::make_oom_summary(s, plan, prog, memory);
   } else if (s.campaign) {
     // The op-by-op iterations run in forked children; this process hosts the campaign engine.
     const auto outcome = campaign::run_campaign(s, prog, &memory);
     simgrid_version = outcome.result.simgrid_version;
-    summary = outcome.iteration ? metrics::make_summary(s, prog, *outcome.iteration)
+    summary = outcome.iteration ? metrics::make_summary(s, plan, prog, *outcome.iteration)
                                 : metrics::make_given_iteration_summary(s, prog, memory, outcome);
     metrics::add_campaign_summary(summary, s, outcome);
     if (s.write_timeline) {
@@ -190,7 +190,7 @@ core::Json run_study(const RunOptions& options) {
   } else {
     const auto result = engine::simulate(s.cluster, prog, s.engine_options());
     simgrid_version = result.simgrid_version;
-    summary = metrics::make_summary(s, prog, result);
+    summary = metrics::make_summary(s, plan, prog, result);
     if (s.write_timeline) timeline = metrics::make_timeline(s, prog, result);
   }
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();

@@ -26,7 +26,14 @@ struct RunOptions {
 /// output. Returns the summary.
 core::Json run_study(const RunOptions& options);
 
-/// The program of the study's first iteration (what `frugalsim plan` writes).
-program::Program plan_study(const study::Study& study);
+/// What the policies decided for a study (typed) and its lowered program of one iteration.
+struct PlannedStudy {
+  policies::Plan plan;
+  program::Program program;  ///< what `frugalsim plan` writes
+};
+
+/// Plans the study with its parallelism and memory policies and lowers the plan; the program is
+/// validated. Throws ConfigError (with the study's file) when the policies cannot plan it.
+PlannedStudy plan_study(const study::Study& study);
 
 }  // namespace frugal::app

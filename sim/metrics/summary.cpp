@@ -68,7 +68,8 @@ MemoryCheck check_memory(const program::Program& program, const platforms::Clust
   return check;
 }
 
-Json make_summary(const study::Study& study, const program::Program& program, const engine::SimulationResult& result) {
+Json make_summary(const study::Study& study, const policies::Plan& plan, const program::Program& program,
+                  const engine::SimulationResult& result) {
   const auto& cluster = study.cluster;
   const double n_iter = result.iterations;
   const double t = result.makespan_s / n_iter;
@@ -81,7 +82,6 @@ Json make_summary(const study::Study& study, const program::Program& program, co
   std::size_t max_rank = 0;
   Json per_gpu = Json::array();
   Json peaks = Json::array();
-  const Json& plan = program.metadata.at("plan");
   for (std::size_t r = 0; r < n_ranks; ++r) {
     const auto& rs = result.ranks[r];
     const int gpu = program.ranks[r].gpu;
@@ -97,7 +97,7 @@ Json make_summary(const study::Study& study, const program::Program& program, co
     for (const auto& [tag, bytes] : rs.peak_breakdown) breakdown[program::to_string(tag)] = bytes;
     per_gpu.push_back({{"rank", r},
                        {"gpu", gpu_label(cluster, gpu)},
-                       {"samples", plan.at("samples_per_rank").at(r)},
+                       {"samples", plan.ranks.at(r).samples()},
                        {"compute_s", rs.compute_busy_s / n_iter},
                        {"communication_s", rs.communication_busy_s / n_iter},
                        {"exposed_communication_s", rs.exposed_communication_s / n_iter},
@@ -124,7 +124,7 @@ Json make_summary(const study::Study& study, const program::Program& program, co
   std::map<int, std::pair<double, int>> stage_compute;
   for (std::size_t r = 0; r < n_ranks; ++r) {
     idle += per_gpu[r].at("idle_s").get<double>();
-    auto& [sum, count] = stage_compute[plan.at("rank_coordinates_tp_pp_dp").at(r).at(1).get<int>()];
+    auto& [sum, count] = stage_compute[plan.stage_of(core::RankId(static_cast<std::int64_t>(r)))];
     sum += per_gpu[r].at("compute_s").get<double>();
     ++count;
   }
@@ -150,14 +150,15 @@ Json make_summary(const study::Study& study, const program::Program& program, co
   s["memory_breakdown_bytes"] = per_gpu.at(max_rank).at("memory_breakdown_bytes");
   s["energy_j_per_iteration"] = energy / n_iter;
   s["energy_j_per_token"] = energy / n_iter / tokens;
-  s["layout"] = plan;
+  s["layout"] = plan.to_json();
   s["per_gpu"] = per_gpu;
   s["simulated_activities"] = result.activities;
   s["simulation"] = simulation_summary(result);
   return s;
 }
 
-Json make_oom_summary(const study::Study& study, const program::Program& program, const MemoryCheck& memory) {
+Json make_oom_summary(const study::Study& study, const policies::Plan& plan, const program::Program& program,
+                      const MemoryCheck& memory) {
   Json s = base_summary(study, "out_of_memory");
   const auto over = memory.overflowing_ranks();
   const int first = over.front();
@@ -182,7 +183,7 @@ Json make_oom_summary(const study::Study& study, const program::Program& program
                         {"memory_breakdown_bytes", memory.breakdown[ru]}});
   }
   s["out_of_memory_gpus"] = overflow;
-  s["layout"] = program.metadata.at("plan");
+  s["layout"] = plan.to_json();
   return s;
 }
 

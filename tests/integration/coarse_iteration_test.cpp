@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "policies/lowering.hpp"
+#include "policies/lowering/lowering.hpp"
 #include "policies/parallelism/parallelism_policy.hpp"
 #include "sim/engine/simulation.hpp"
 #include "tests/support/forked_run.hpp"

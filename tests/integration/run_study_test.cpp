@@ -79,7 +79,7 @@ TEST(RunStudy, PlanWritesAProgramThatReadsBackEqual) {
   const auto r = run_frugalsim("plan " + kQuickstart + " -o " + (dir / "program.json").string());
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto loaded = program::load_program(dir / "program.json");
-  const auto planned = app::plan_study(study::load_study(kQuickstart));
+  const auto planned = app::plan_study(study::load_study(kQuickstart)).program;
   EXPECT_EQ(loaded, planned);
 }
 

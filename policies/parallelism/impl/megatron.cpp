@@ -33,41 +33,32 @@ class Megatron final : public ParallelismPolicy {
         sequence_parallel_(p.boolean("sequence_parallel")),
         schedule_(p.string("schedule") == "gpipe" ? PipelineSchedule::kGPipe : PipelineSchedule::kOneFOneB),
         zero_stage_(static_cast<int>(p.integer("zero_stage"))),
-        recompute_(p.string("recompute_granularity")),
         balanced_(p.string("partition") == "balanced"),
         proportional_(p.string("batch_split") == "proportional"),
         bucket_bytes_(p.number("bucket_size")),
         algorithm_(p.string("gradient_algorithm")),
         rank_order_(p.string("rank_order")) {}
 
-  Plan plan(const workloads::ModelSpec& model, const platforms::Cluster& cluster, const TrainingSetup& setup) const override {
+  Plan plan(const workloads::ModelSpec& model, const platforms::Cluster& cluster, const TrainingSetup& setup,
+            const MemoryPolicy& memory) const override {
     const int world = cluster.gpu_count();
     check_layout(model, world);
     Plan plan;
     plan.policy = "megatron";
-    plan.tensor_parallel = t_;
-    plan.pipeline_parallel = p_;
-    plan.data_parallel = world / (t_ * p_);
+    const int d = world / (t_ * p_);
+    plan.layout = Layout({t_, 1, 1, d, p_}, Layout::parse_order(rank_order_));
     plan.virtual_pipeline = v_;
     plan.schedule = schedule_;
     plan.zero_stage = zero_stage_;
     plan.shard = shard();
-    plan.rank_order = rank_order_;
+    plan.memory = memory.decide(MemoryView{model, setup, plan.shard});
+    plan.shard.per_layer = plan.memory.recompute;
     plan.bucket_bytes = bucket_bytes_;
-    const int d = plan.data_parallel;
 
     for (int r = 0; r < world; ++r) {
       RankPlan rp;
       rp.rank = core::RankId(r);
       rp.gpu = r;
-      rp.tensor_parallel_index = r % t_;
-      if (rank_order_ == "tp-dp-pp") {
-        rp.data_parallel_index = (r / t_) % d;
-        rp.stage = r / (t_ * d);
-      } else {  // tp-pp-dp
-        rp.stage = (r / t_) % p_;
-        rp.data_parallel_index = r / (t_ * p_);
-      }
       plan.ranks.push_back(std::move(rp));
     }
     plan.gradient_algorithm = choose_algorithm(cluster, plan);
@@ -88,9 +79,6 @@ class Megatron final : public ParallelismPolicy {
     workloads::ShardSpec s;
     s.tensor_parallel = t_;
     s.sequence_parallel = sequence_parallel_;
-    s.recompute = recompute_ == "full"        ? workloads::Recompute::kFull
-                  : recompute_ == "selective" ? workloads::Recompute::kSelective
-                                              : workloads::Recompute::kNone;
     return s;
   }
 
@@ -120,7 +108,7 @@ class Megatron final : public ParallelismPolicy {
     // Hierarchical when a data-parallel group spans several nodes with several members each.
     std::map<int, int> per_node;
     for (const RankPlan& r : plan.ranks)
-      if (r.tensor_parallel_index == 0 && r.stage == 0) ++per_node[static_cast<int>(cluster.gpus[static_cast<std::size_t>(r.gpu)].node.value)];
+      if (plan.coord(r.rank)[Dim::kTensor] == 0 && plan.stage_of(r.rank) == 0) ++per_node[static_cast<int>(cluster.gpus[static_cast<std::size_t>(r.gpu)].node.value)];
     bool equal = per_node.size() > 1;
     for (const auto& [node, count] : per_node) equal = equal && count == per_node.begin()->second && count > 1;
     return equal ? program::CollectiveAlgorithm::kHierarchical : program::CollectiveAlgorithm::kRing;
@@ -132,7 +120,7 @@ class Megatron final : public ParallelismPolicy {
     std::vector<const platforms::GpuSpec*> out(static_cast<std::size_t>(p_), nullptr);
     for (const RankPlan& r : plan.ranks) {
       const auto* g = &cluster.gpu_spec(r.gpu);
-      auto& slot = out[static_cast<std::size_t>(r.stage)];
+      auto& slot = out[static_cast<std::size_t>(plan.stage_of(r.rank))];
       if (!slot || g->effective_flops_per_s(g->runs_as(precision)) < slot->effective_flops_per_s(slot->runs_as(precision))) slot = g;
     }
     return out;
@@ -163,7 +151,7 @@ class Megatron final : public ParallelismPolicy {
     const auto gpus = stage_gpus(cluster, plan, setup.precision);
     const auto b = static_cast<double>(setup.micro_batch_size);
     const auto state = model_state_bytes(setup.precision);
-    const double micro_batches = static_cast<double>(setup.global_batch_size) / (b * plan.data_parallel);
+    const double micro_batches = static_cast<double>(setup.global_batch_size) / (b * plan.data_parallel());
     PartitionProblem problem;
     for (int s = 0; s < p_; ++s) {
       const auto& gpu = *gpus[static_cast<std::size_t>(s)];
@@ -171,9 +159,9 @@ class Megatron final : public ParallelismPolicy {
       std::vector<double> time, memory;
       for (const auto& l : chain.layers) {
         time.push_back(layer_seconds(l, gpu, setup.precision) * b);
-        const double shard = zero_stage_ >= 3 ? plan.data_parallel : 1.0;
-        const double opt_shard = zero_stage_ >= 1 ? plan.data_parallel : 1.0;
-        const double grad_shard = zero_stage_ >= 2 ? plan.data_parallel : 1.0;
+        const double shard = zero_stage_ >= 3 ? plan.data_parallel() : 1.0;
+        const double opt_shard = zero_stage_ >= 1 ? plan.data_parallel() : 1.0;
+        const double grad_shard = zero_stage_ >= 2 ? plan.data_parallel() : 1.0;
         memory.push_back(l.parameters * (state.weights / shard + state.gradients / grad_shard + state.optimizer / opt_shard) +
                          l.activation_bytes * b * in_flight);
       }
@@ -198,7 +186,7 @@ class Megatron final : public ParallelismPolicy {
 
   void split_batch(const workloads::LayerChain& chain, const platforms::Cluster& cluster, Plan& plan, const TrainingSetup& setup,
                    std::ostringstream& why) const {
-    const int d = plan.data_parallel;
+    const int d = plan.data_parallel();
     const std::int64_t b = setup.micro_batch_size;
     std::vector<std::int64_t> samples;
     if (!proportional_) {
@@ -213,14 +201,15 @@ class Megatron final : public ParallelismPolicy {
       // A replica runs at the pace of its slowest stage.
       std::vector<double> stage_time(static_cast<std::size_t>(d * p_), 0.0);
       for (const RankPlan& r : plan.ranks) {
+        const Coord at = plan.coord(r.rank);
         double t = 0;
         for (int c = 0; c < v_; ++c) {
-          const int vs = c * p_ + r.stage;
+          const int vs = c * p_ + at[Dim::kPipeline];
           const int first = plan.stage_first_layer[static_cast<std::size_t>(vs)];
           const int end = vs + 1 < p_ * v_ ? plan.stage_first_layer[static_cast<std::size_t>(vs + 1)] : static_cast<int>(chain.layers.size());
           for (int l = first; l < end; ++l) t += layer_seconds(chain.layers[static_cast<std::size_t>(l)], cluster.gpu_spec(r.gpu), setup.precision);
         }
-        auto& slot = stage_time[static_cast<std::size_t>(r.data_parallel_index * p_ + r.stage)];
+        auto& slot = stage_time[static_cast<std::size_t>(at[Dim::kData] * p_ + at[Dim::kPipeline])];
         slot = std::max(slot, t);
       }
       std::vector<double> speeds;
@@ -237,7 +226,7 @@ class Megatron final : public ParallelismPolicy {
       for (std::size_t i = 0; i < samples.size(); ++i) why << " " << samples[i];
     }
     for (RankPlan& r : plan.ranks) {
-      r.micro_batches = micro_batches_of(samples[static_cast<std::size_t>(r.data_parallel_index)], b);
+      r.micro_batches = micro_batches_of(samples[static_cast<std::size_t>(plan.coord(r.rank)[Dim::kData])], b);
       const auto m = static_cast<std::int64_t>(r.micro_batches.size());
       if (v_ > 1 && m % p_ != 0)
         fail("virtual_pipeline_model_parallel_size", "interleaved 1F1B needs micro-batches per replica (" + str(m) +
@@ -249,7 +238,6 @@ class Megatron final : public ParallelismPolicy {
   bool sequence_parallel_;
   PipelineSchedule schedule_;
   int zero_stage_;
-  std::string recompute_;
   bool balanced_, proportional_;
   double bucket_bytes_;
   std::string algorithm_, rank_order_;
@@ -276,7 +264,6 @@ core::PluginInfo megatron_info() {
       ParamSpec{"sequence_parallel", ParamType::kBoolean, {}, false, 0, 1, {}, "shard norms/dropout over t (reduce-scatter + all-gather)"},
       choice_param("schedule", "1f1b", {"1f1b", "gpipe"}, "pipeline schedule (1f1b becomes interleaved when v > 1)"),
       int_param("zero_stage", 0, 0, 3, "ZeRO stage over the data-parallel group (1: optimizer, 2: + gradients, 3: + weights)"),
-      choice_param("recompute_granularity", "none", {"none", "selective", "full"}, "activation recomputation (Korthikanti et al.)"),
       choice_param("partition", "equal", {"equal", "balanced"},
                    "layers per stage: equal, or balanced by each stage's GPU speed and memory (dynamic program)"),
       choice_param("batch_split", "equal", {"equal", "proportional"}, "samples per data-parallel replica: equal, or by replica speed"),
