@@ -121,8 +121,37 @@ class ScheduleWalk {
   std::vector<std::size_t> ops_hint_;    ///< per pipeline stage: ops of its last lowered rank
 };
 
-program::Program lower_subset(const Plan& plan, const workloads::ModelSpec& model, const TrainingSetup& setup,
-                              const std::vector<core::RankId>* subset) {
+enum class Form { kExpanded, kSubset, kCompact };
+
+/// Classes of `plan` with the maps from each representative's groups and peers to each member's.
+std::vector<program::RankClass> rank_classes(const Plan& plan, const lw::Groups& groups) {
+  std::vector<program::RankClass> out;
+  const int p = plan.pipeline_parallel();
+  for (const auto& members : plan.rank_classes()) {
+    if (members.size() < 2) continue;  // a rank alone in its class keeps its own ops
+    program::RankClass c;
+    const core::RankId rep = members.front();
+    c.representative = rep;
+    const auto r = static_cast<std::size_t>(rep.value);
+    for (std::size_t k = 1; k < members.size(); ++k) {
+      const core::RankId m = members[k];
+      const auto mi = static_cast<std::size_t>(m.value);
+      program::RankClass::Member member;
+      member.rank = m;
+      for (const auto* kind : {&groups.tensor, &groups.data, &groups.embedding})
+        if ((*kind)[r] >= 0) member.groups.emplace_back((*kind)[r], (*kind)[mi]);
+      for (int q = 0; q < p; ++q)
+        if (q != plan.stage_of(rep))
+          member.peers.emplace_back(plan.layout.along(rep, Dim::kPipeline, q), plan.layout.along(m, Dim::kPipeline, q));
+      c.members.push_back(std::move(member));
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+program::Program lower_form(const Plan& plan, const workloads::ModelSpec& model, const TrainingSetup& setup, Form form,
+                            const std::vector<core::RankId>* subset) {
   plan.check();
   const auto chain = workloads::build_layer_chain(model, setup.seq_length, setup.precision, plan.shard);
   program::Program prog;
@@ -135,9 +164,27 @@ program::Program lower_subset(const Plan& plan, const workloads::ModelSpec& mode
 
   lw::RankContext ctx(plan, chain, setup, groups, tied_params, model.hidden_size);
   ScheduleWalk walk(plan, ctx);
-  if (subset) {
+  if (form == Form::kSubset) {
     prog.ranks.reserve(subset->size());
     for (const auto r : *subset) prog.ranks.push_back(walk.lower(plan.ranks.at(static_cast<std::size_t>(r.value))));
+  } else if (form == Form::kCompact) {
+    prog.classes = rank_classes(plan, groups);
+    std::vector<core::RankId> represented_by(plan.ranks.size());
+    for (const auto& c : prog.classes)
+      for (const auto& m : c.members) represented_by[static_cast<std::size_t>(m.rank.value)] = c.representative;
+    prog.ranks.reserve(plan.ranks.size());
+    for (const RankPlan& rp : plan.ranks) {
+      const core::RankId by = represented_by[static_cast<std::size_t>(rp.rank.value)];
+      if (!by.valid()) {
+        prog.ranks.push_back(walk.lower(rp));
+        continue;
+      }
+      program::RankProgram stub;
+      stub.rank = rp.rank;
+      stub.gpu = rp.gpu;
+      stub.represented_by = by;
+      prog.ranks.push_back(std::move(stub));
+    }
   } else {
     prog.ranks.reserve(plan.ranks.size());
     for (const RankPlan& rp : plan.ranks) prog.ranks.push_back(walk.lower(rp));
@@ -171,12 +218,16 @@ std::pair<int, int> stage_layers(const Plan& plan, int virtual_stage, int chain_
 }
 
 program::Program lower(const Plan& plan, const workloads::ModelSpec& model, const TrainingSetup& setup) {
-  return lower_subset(plan, model, setup, nullptr);
+  return lower_form(plan, model, setup, Form::kExpanded, nullptr);
+}
+
+program::Program lower_compact(const Plan& plan, const workloads::ModelSpec& model, const TrainingSetup& setup) {
+  return lower_form(plan, model, setup, Form::kCompact, nullptr);
 }
 
 program::Program lower_ranks(const Plan& plan, const workloads::ModelSpec& model, const TrainingSetup& setup,
                              const std::vector<core::RankId>& ranks) {
-  return lower_subset(plan, model, setup, &ranks);
+  return lower_form(plan, model, setup, Form::kSubset, &ranks);
 }
 
 }  // namespace frugal::policies

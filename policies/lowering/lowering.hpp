@@ -27,6 +27,12 @@ namespace frugal::policies {
 /// Sends are non-blocking for their stream (the engine completes them in the background).
 program::Program lower(const Plan& plan, const workloads::ModelSpec& model, const TrainingSetup& setup);
 
+/// The compact form (program::Program::classes): one lowered program per class of
+/// plan.rank_classes(), its lowest rank as representative; the other ranks name it and map its
+/// groups (tensor, data, tied embedding) and pipeline peers to theirs. program::expand() of it
+/// equals lower() of the same plan. Costs the representatives' ops only.
+program::Program lower_compact(const Plan& plan, const workloads::ModelSpec& model, const TrainingSetup& setup);
+
 /// The same for a subset of ranks only (ascending, each < plan.ranks.size()): Program::groups
 /// is complete, Program::ranks holds the listed ranks' programs in that order (so ranks[i].rank
 /// is not i: such a program is for inspection, not for validate() or the engine).

@@ -29,7 +29,8 @@ constexpr const char* kUsage =
     "commands:\n"
     "  run STUDY.json [-o DIR] [--set /json/pointer=value]...   simulate a study, write results\n"
     "  sweep SWEEP.json [-o DIR] [-j N] [--resume]              run a grid of variants of a study, one table\n"
-    "  plan STUDY.json [-o PROGRAM.json] [--set ...]            write the lowered per-rank program\n"
+    "  plan STUDY.json [-o PROGRAM.json] [--set ...] [--expand] write the lowered program (one per class of\n"
+    "                                                           identical ranks; --expand: every rank's)\n"
     "  list                                                     shipped models, GPUs, clusters, policies\n"
     "  calibrate BENCH.json... --platform P -o P_CAL.json       fit a platform to frugal-real benchmarks\n"
     "  validate --platform P --program PROG --measurements M    simulated vs measured error\n"
@@ -46,6 +47,7 @@ struct CommandLine {
   std::string study;
   std::string output;
   std::vector<std::string> sets;
+  bool expand = false;  ///< plan: every rank's ops instead of one program per class
 };
 
 /// Parses `STUDY [-o X] [--set P=V]...`; returns false (after printing help) on --help.
@@ -53,6 +55,9 @@ bool parse_study_command(const std::vector<std::string>& args, const std::string
   po::options_description opts(command + " options");
   opts.add_options()("output,o", po::value(&cl.output), "output path")(
       "set", po::value(&cl.sets)->composing(), "override: /json/pointer=value (repeatable)");
+  if (command == "plan")
+    opts.add_options()("expand", po::bool_switch(&cl.expand),
+                       "write every rank's ops (default: one program per class of identical ranks)");
   if (!parse_command_line(args, "frugalsim " + command + " STUDY.json [options]", opts, {"study", po::value(&cl.study)}))
     return false;
   if (cl.study.empty()) throw po::error("missing STUDY.json");
@@ -107,9 +112,11 @@ int cmd_plan(const std::vector<std::string>& args) {
   const auto prog = plan_study(s).program;
   const std::filesystem::path out = cl.output.empty() ? std::filesystem::path("program.json") : std::filesystem::path(cl.output);
   if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
-  commit_files(out.parent_path(), {{out, program::to_json(prog).dump() + "\n"}});
-  std::cout << "program: " << prog.ranks.size() << " ranks, " << prog.groups.size() << " groups -> " << out.string()
-            << "\n";
+  const bool expand = cl.expand;
+  commit_files(out.parent_path(), {{out, "", [&prog, expand](std::ostream& o) { program::write_program_json(prog, o, expand); }}});
+  std::cout << "program: " << prog.ranks.size() << " ranks, " << prog.groups.size() << " groups";
+  if (prog.compact() && !expand) std::cout << ", " << prog.classes.size() << " classes of identical ranks";
+  std::cout << " -> " << out.string() << "\n";
   return 0;
 }
 
@@ -155,7 +162,7 @@ PlannedStudy plan_study(const study::Study& s) {
     // Policies do not know the file; name it here.
     throw core::ConfigError(s.file.string(), e.pointer(), e.message());
   }
-  out.program = policies::lower(out.plan, s.model, s.training);
+  out.program = policies::lower_compact(out.plan, s.model, s.training);
   program::validate(out.program, "<lowered program>");
   return out;
 }

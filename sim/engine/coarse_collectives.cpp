@@ -360,7 +360,7 @@ void inject_collective_copies(CommContext& ctx, int rank, int op_index, const Gr
   std::unordered_set<int> seen = {c.group};
   for (const int s : members) {
     if (s == rank) continue;
-    const int copy = ctx.program->ranks[s].ops[op_index].collective().group;
+    const int copy = ctx.view->group_at(core::RankId(s), static_cast<std::size_t>(op_index));
     if (!seen.insert(copy).second || ctx.groups[copy].nodes < 2) continue;
     const auto& ranks = ctx.groups[copy].ranks;
     if (ctx.copies_everywhere || std::any_of(ranks.begin(), ranks.end(), [&ctx](int r) {
@@ -407,8 +407,7 @@ void note_p2p_post(CommContext& ctx, int rank, int op_index, const program::Poin
   std::vector<std::pair<int, int>> pairs;
   for (const int s : reps.members[reps.class_of[source]]) {
     if (s == source) continue;
-    const program::Op& twin = ctx.program->ranks[s].ops[send_op];
-    const int to = static_cast<int>(twin.p2p().peer.value);
+    const int to = static_cast<int>(ctx.view->peer_at(core::RankId(s), static_cast<std::size_t>(send_op)).value);
     if (ctx.rank_node[s] != ctx.rank_node[to] && copy_matters(ctx, s, to)) pairs.emplace_back(s, to);
   }
   if (pairs.empty()) return;

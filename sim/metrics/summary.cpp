@@ -2,9 +2,12 @@
 #include "sim/metrics/summary.hpp"
 
 #include <algorithm>
+#include <map>
 #include <numeric>
+#include <unordered_map>
 
 #include "sim/program/memory_ledger.hpp"
+#include "sim/program/rank_classes.hpp"
 
 namespace frugal::metrics {
 namespace {
@@ -59,8 +62,14 @@ std::vector<int> MemoryCheck::overflowing_ranks() const {
 
 MemoryCheck check_memory(const program::Program& program, const platforms::Cluster& cluster) {
   MemoryCheck check;
+  const program::ClassView view(program);
+  // A compact program's ranks share their representative's profile.
+  std::unordered_map<std::int64_t, program::MemoryLedger> ledgers;
   for (const auto& rp : program.ranks) {
-    const auto ledger = program::static_memory_profile(rp);
+    const auto rep = view.representative(rp.rank);
+    auto it = ledgers.find(rep.value);
+    if (it == ledgers.end()) it = ledgers.emplace(rep.value, program::static_memory_profile(view.lowered(rp.rank))).first;
+    const auto& ledger = it->second;
     check.peak_bytes.push_back(ledger.peak_bytes());
     check.capacity_bytes.push_back(cluster.gpu_spec(rp.gpu).memory_bytes);
     check.breakdown.push_back(ledger.peak_breakdown_json());
@@ -112,11 +121,14 @@ Json make_summary(const study::Study& study, const policies::Plan& plan, const p
   for (const auto& [kind, busy] : result.collective_busy_s) collectives[kind] = busy / n_iter / n;
   // Bytes per collective kind (whole-buffer convention), mean over GPUs, per iteration.
   Json collective_bytes = Json::object();
-  for (const auto& rp : program.ranks)
-    for (const auto& op : rp.ops)
+  const program::ClassView view(program);
+  std::map<std::int64_t, double> ranks_of;  // representative → ranks running its ops
+  for (const auto& rp : program.ranks) ranks_of[view.representative(rp.rank).value] += 1;
+  for (const auto& [rep, count] : ranks_of)
+    for (const auto& op : program.ranks[static_cast<std::size_t>(rep)].ops)
       if (op.kind == program::OpKind::kCollective) {
         const std::string kind = program::to_string(op.collective().kind);
-        collective_bytes[kind] = collective_bytes.value(kind, 0.0) + op.collective().bytes / n;
+        collective_bytes[kind] = collective_bytes.value(kind, 0.0) + count * op.collective().bytes / n;
       }
   // Pipeline bubble: the part of the iteration a GPU is neither computing nor communicating,
   // mean over GPUs; per-stage compute time, mean over the stage's GPUs.
