@@ -189,7 +189,7 @@ core::Json run_study(const RunOptions& options) {
                                 : metrics::make_given_iteration_summary(s, prog, memory, outcome);
     metrics::add_campaign_summary(summary, s, outcome);
     if (s.write_timeline) {
-      Json t = outcome.iteration ? metrics::make_timeline(s, prog, *outcome.iteration) : Json();
+      Json t = outcome.iteration ? metrics::make_timeline(s, plan, prog, *outcome.iteration) : Json();
       metrics::add_campaign_timeline(t, s, outcome);
       timeline = std::move(t);
     }
@@ -198,7 +198,7 @@ core::Json run_study(const RunOptions& options) {
     const auto result = engine::simulate(s.cluster, prog, s.engine_options());
     simgrid_version = result.simgrid_version;
     summary = metrics::make_summary(s, plan, prog, result);
-    if (s.write_timeline) timeline = metrics::make_timeline(s, prog, result);
+    if (s.write_timeline) timeline = metrics::make_timeline(s, plan, prog, result);
   }
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   std::vector<PendingFile> files = {

@@ -206,12 +206,21 @@ Json make_infeasible_summary(const study::Study& study, const std::string& reaso
   return s;
 }
 
-Json make_timeline(const study::Study& study, const program::Program& program, const engine::SimulationResult& result) {
+Json make_timeline(const study::Study& study, const policies::Plan& plan, const program::Program& program,
+                   const engine::SimulationResult& result) {
   Json events = Json::array();
   for (const auto& rp : program.ranks) {
     const auto pid = rp.rank.value;
+    // "rank 5 (tp1 dp2 pp0) node0/gpu5 A100": the dimensions of the layout that are not 1.
+    std::string name = "rank " + std::to_string(pid);
+    std::string coords;
+    const policies::Coord c = plan.coord(rp.rank);
+    for (const policies::Dim d : plan.layout.order())
+      if (plan.layout.size(d) > 1)
+        coords += (coords.empty() ? "" : " ") + std::string(policies::dim_short(d)) + std::to_string(c[d]);
+    if (!coords.empty()) name += " (" + coords + ")";
     events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", pid},
-                      {"args", {{"name", "rank " + std::to_string(pid) + " " + gpu_label(study.cluster, rp.gpu)}}}});
+                      {"args", {{"name", name + " " + gpu_label(study.cluster, rp.gpu)}}}});
     events.push_back({{"name", "process_sort_index"}, {"ph", "M"}, {"pid", pid}, {"args", {{"sort_index", pid}}}});
     for (auto stream : {program::Stream::kCompute, program::Stream::kComm, program::Stream::kCopy}) {
       events.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", pid}, {"tid", static_cast<int>(stream)},

@@ -31,8 +31,9 @@ core::Json make_oom_summary(const study::Study& study, const policies::Plan& pla
 /// summary.json of a run whose plan cannot be built (`status: "infeasible"`, `reason`).
 core::Json make_infeasible_summary(const study::Study& study, const std::string& reason);
 
-/// Chrome trace-event JSON of the simulated ops.
-core::Json make_timeline(const study::Study& study, const program::Program& program,
+/// Chrome trace-event JSON of the simulated ops; each GPU's track is named with its rank, its
+/// coordinates in the plan's layout and its GPU.
+core::Json make_timeline(const study::Study& study, const policies::Plan& plan, const program::Program& program,
                          const engine::SimulationResult& result);
 
 }  // namespace frugal::metrics
