@@ -33,8 +33,10 @@ void Plan::check() const {
   if (static_cast<int>(stage_first_layer.size()) != pipeline_parallel() * virtual_pipeline)
     fail(std::to_string(stage_first_layer.size()) + " stage boundaries, expected p×v = " +
          std::to_string(pipeline_parallel() * virtual_pipeline));
-  for (Dim d : {Dim::kContext, Dim::kExpert})
-    if (layout.size(d) != 1) fail(std::string(dim_name(d)) + " parallelism is not lowered yet");
+  if (layout.size(Dim::kExpert) != 1) fail("expert parallelism is not lowered yet");
+  if (shard.context_parallel != context_parallel())
+    fail("shard.context_parallel (" + std::to_string(shard.context_parallel) + ") differs from the layout's (" +
+         std::to_string(context_parallel()) + ")");
 }
 
 namespace {

@@ -66,6 +66,10 @@ struct Plan {
   int tensor_parallel() const { return layout.size(Dim::kTensor); }
   int pipeline_parallel() const { return layout.size(Dim::kPipeline); }
   int data_parallel() const { return layout.size(Dim::kData); }
+  int context_parallel() const { return layout.size(Dim::kContext); }
+  /// Ranks holding the same parameters (data × context parallel): the group that reduces
+  /// gradients and over which ZeRO shards.
+  int gradient_replicas() const { return data_parallel() * context_parallel(); }
   Coord coord(core::RankId rank) const { return layout.coord(rank); }
   int stage_of(core::RankId rank) const { return layout.coord(rank)[Dim::kPipeline]; }
 

@@ -27,6 +27,7 @@ class ScheduleWalk {
         ops_hint_(static_cast<std::size_t>(std::max(plan.pipeline_parallel(), 1)), 0) {
     passes_.push_back(lw::make_zero_pass());
     passes_.push_back(lw::make_memory_pass());
+    passes_.push_back(lw::make_context_parallel_pass());
     passes_.push_back(lw::make_tensor_parallel_pass());
     passes_.push_back(lw::make_gradient_sync_pass());
     passes_.push_back(lw::make_pipeline_pass());
@@ -138,7 +139,7 @@ std::vector<program::RankClass> rank_classes(const Plan& plan, const lw::Groups&
       const auto mi = static_cast<std::size_t>(m.value);
       program::RankClass::Member member;
       member.rank = m;
-      for (const auto* kind : {&groups.tensor, &groups.data, &groups.embedding})
+      for (const auto* kind : {&groups.tensor, &groups.data, &groups.embedding, &groups.context})
         if ((*kind)[r] >= 0) member.groups.emplace_back((*kind)[r], (*kind)[mi]);
       for (int q = 0; q < p; ++q)
         if (q != plan.stage_of(rep))

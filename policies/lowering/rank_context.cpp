@@ -26,15 +26,20 @@ std::string join(std::initializer_list<std::string_view> parts) {
 Groups build_groups(const Plan& plan, bool tied, program::Program& program) {
   const Layout& layout = plan.layout;
   const int t = plan.tensor_parallel(), p = plan.pipeline_parallel(), d = plan.data_parallel();
+  const int cp = plan.context_parallel();
   const auto world = static_cast<std::size_t>(layout.world());
-  Groups g{std::vector<int>(world, -1), std::vector<int>(world, -1), std::vector<int>(world, -1)};
-  auto at = [&](int tp, int pp, int dp) {
-    Coord c;
-    c[Dim::kTensor] = tp;
-    c[Dim::kPipeline] = pp;
-    c[Dim::kData] = dp;
-    return layout.rank(c);
+  Groups g{std::vector<int>(world, -1), std::vector<int>(world, -1), std::vector<int>(world, -1),
+           std::vector<int>(world, -1)};
+  auto at = [&](int tp, int pp, int dp, int c = 0) {
+    Coord coord;
+    coord[Dim::kTensor] = tp;
+    coord[Dim::kPipeline] = pp;
+    coord[Dim::kData] = dp;
+    coord[Dim::kContext] = c;
+    return layout.rank(coord);
   };
+  // "/cp<c>" in the names of groups that hold one context coordinate, when there are several.
+  auto cp_suffix = [&](int c) { return cp > 1 ? join({"/cp", Decimal(c)}) : std::string(); };
   auto add = [&](std::string name, std::vector<core::RankId> ranks, std::vector<int>& of_rank) {
     std::sort(ranks.begin(), ranks.end());
     const int index = static_cast<int>(program.groups.size());
@@ -42,17 +47,29 @@ Groups build_groups(const Plan& plan, bool tied, program::Program& program) {
     program.groups.push_back({std::move(name), std::move(ranks)});
   };
   if (t >= 2)
-    for (int dp = 0; dp < d; ++dp)
-      for (int pp = 0; pp < p; ++pp)
-        add(join({"tp/dp", Decimal(dp), "/pp", Decimal(pp)}), layout.group({Dim::kTensor}, at(0, pp, dp)), g.tensor);
+    for (int c = 0; c < cp; ++c)
+      for (int dp = 0; dp < d; ++dp)
+        for (int pp = 0; pp < p; ++pp)
+          add(join({"tp/dp", Decimal(dp), "/pp", Decimal(pp), cp_suffix(c)}), layout.group({Dim::kTensor}, at(0, pp, dp, c)),
+              g.tensor);
+  const std::string_view data_name = cp > 1 ? "dpcp" : "dp";
   for (int tp = 0; tp < t; ++tp)
     for (int pp = 0; pp < p; ++pp)
-      add(static_cast<std::size_t>(d) == world ? std::string("dp") : join({"dp/tp", Decimal(tp), "/pp", Decimal(pp)}),
-          layout.group({Dim::kData}, at(tp, pp, 0)), g.data);
+      add(static_cast<std::size_t>(d * cp) == world ? std::string(data_name)
+                                                    : join({data_name, "/tp", Decimal(tp), "/pp", Decimal(pp)}),
+          layout.group({Dim::kData, Dim::kContext}, at(tp, pp, 0)), g.data);
   if (tied && p > 1)
+    for (int c = 0; c < cp; ++c)
+      for (int tp = 0; tp < t; ++tp)
+        for (int dp = 0; dp < d; ++dp)
+          add(join({"embedding/tp", Decimal(tp), "/dp", Decimal(dp), cp_suffix(c)}), {at(tp, 0, dp, c), at(tp, p - 1, dp, c)},
+              g.embedding);
+  if (cp > 1)
     for (int tp = 0; tp < t; ++tp)
       for (int dp = 0; dp < d; ++dp)
-        add(join({"embedding/tp", Decimal(tp), "/dp", Decimal(dp)}), {at(tp, 0, dp), at(tp, p - 1, dp)}, g.embedding);
+        for (int pp = 0; pp < p; ++pp)
+          add(join({"cp/tp", Decimal(tp), "/dp", Decimal(dp), "/pp", Decimal(pp)}), layout.group({Dim::kContext}, at(tp, pp, dp)),
+              g.context);
   return g;
 }
 
@@ -89,6 +106,7 @@ bool RankContext::holds_tied_copy() const {
 
 int RankContext::tensor_group() const { return groups_.tensor[static_cast<std::size_t>(rp_->rank.value)]; }
 int RankContext::data_group() const { return groups_.data[static_cast<std::size_t>(rp_->rank.value)]; }
+int RankContext::context_group() const { return groups_.context[static_cast<std::size_t>(rp_->rank.value)]; }
 int RankContext::embedding_group() const { return groups_.embedding[static_cast<std::size_t>(rp_->rank.value)]; }
 
 core::RankId RankContext::rank_of_stage(int virtual_stage) const {

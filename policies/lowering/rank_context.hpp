@@ -21,13 +21,17 @@ namespace frugal::policies::lowering {
 /// Process groups of a plan, as indices into Program::groups, by rank (-1: none).
 struct Groups {
   std::vector<int> tensor;     ///< tensor-parallel group (t ≥ 2)
-  std::vector<int> data;       ///< data-parallel group
+  std::vector<int> data;       ///< data-parallel group (data × context parallel: same parameters)
+  std::vector<int> context;    ///< context-parallel group (c ≥ 2)
   std::vector<int> embedding;  ///< first + last pipeline rank holding the tied word embeddings
 };
 
 /// Builds the groups of `plan` into `program.groups` (order and names are part of the IR's
 /// form: tensor groups "tp/dp<d>/pp<p>", data groups "dp" or "dp/tp<t>/pp<p>", tied-embedding
-/// pairs "embedding/tp<t>/dp<d>"; members ascending). `tied` adds the embedding pairs.
+/// pairs "embedding/tp<t>/dp<d>"; members ascending). `tied` adds the embedding pairs. With
+/// context parallelism (c ≥ 2) every name gains "/cp<c>" where the group has one context
+/// coordinate, data groups span data × context ("dp" or "dpcp/tp<t>/pp<p>"), and context
+/// groups "cp/tp<t>/dp<d>/pp<p>" come last.
 Groups build_groups(const Plan& plan, bool tied, program::Program& program);
 
 /// Decimal form of an integer in a stack buffer (as std::to_string writes it).
@@ -68,6 +72,11 @@ class RankContext {
   /// This rank's groups (-1 when it has none of that kind).
   int tensor_group() const;
   int data_group() const;
+  int context_group() const;
+  /// Tokens of one sequence this rank holds (seq_length / context parallel size).
+  double tokens_per_sample() const {
+    return static_cast<double>(setup.seq_length) / static_cast<double>(plan.context_parallel());
+  }
   int embedding_group() const;
   /// The rank of the same tensor/data coordinates on pipeline rank `virtual_stage mod p`.
   core::RankId rank_of_stage(int virtual_stage) const;

@@ -178,6 +178,22 @@ TEST(CoarseIteration, GPipeBehindABackbone) {
   expect_coarse_matches(l, 2);
 }
 
+/// t=2, c=2 (context parallel), p=2, d=1 on 2 nodes: K/V all-gathers on context groups
+/// inside each node, gradients reduced over the context group.
+TEST(CoarseIteration, ContextParallelInsideNodes) {
+  Layout l;
+  l.global_batch = 4;
+  l.parallelism = {{"tensor_model_parallel_size", 2}, {"context_parallel_size", 2}, {"pipeline_model_parallel_size", 2}};
+  expect_coarse_matches(l, 2);
+}
+
+TEST(CompactProgram, ContextParallelSimulatesAsTheExpandedProgram) {
+  Layout l;
+  l.global_batch = 4;
+  l.parallelism = {{"tensor_model_parallel_size", 2}, {"context_parallel_size", 2}, {"pipeline_model_parallel_size", 2}};
+  expect_compact_matches(l, CollectiveModel::kAggregate, IdenticalRanks::kRepresentatives);
+}
+
 TEST(CompactProgram, SimulatesAsTheExpandedProgramWithRepresentatives) {
   Layout l;
   l.nodes = 4;

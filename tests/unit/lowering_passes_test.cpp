@@ -160,3 +160,32 @@ TEST(OptimizerPass, AdamStepOverTheOwnShardAfterEveryGradientCollective) {
     EXPECT_EQ(step->deps, gradient_ops);
   }
 }
+
+TEST(ContextParallelPass, KeysAndValuesGatheredForwardAndReducedBackwardGradientsOverDataTimesContext) {
+  const Case c(core::Json{{"context_parallel_size", 2}, {"tensor_model_parallel_size", 2}});  // d = 2
+  ASSERT_EQ(c.plan.context_parallel(), 2);
+  const auto cp = c.collectives(0, "cp/");
+  const int m = static_cast<int>(c.plan.ranks[0].micro_batches.size());
+  ASSERT_EQ(static_cast<int>(cp.size()), 2 * m * 4);  // 4 layers, forward and backward
+  // K and V of the whole sequence: 2 · s · kv_dim / t elements in bf16, per sample (b = 1).
+  const double kv = 2.0 * static_cast<double>(c.setup.seq_length) * static_cast<double>(c.model.kv_dim()) / 2 * 2.0;
+  int gathers = 0;
+  for (const auto* op : cp) {
+    EXPECT_DOUBLE_EQ(op->collective().bytes, kv);
+    EXPECT_EQ(c.group_of(*op).ranks.size(), 2u);
+    gathers += op->collective().kind == CollectiveKind::kAllGather ? 1 : 0;
+  }
+  EXPECT_EQ(gathers, 4 * m);
+  // Tensor-parallel activations are the rank's s/c tokens.
+  for (const auto* op : c.collectives(0, "tp/"))
+    EXPECT_DOUBLE_EQ(op->collective().bytes, static_cast<double>(c.setup.seq_length / 2 * c.model.hidden_size) * 2.0);
+  // Gradients are reduced over the d × c ranks holding the same parameters.
+  for (const auto* op : c.collectives(0, "dpcp")) EXPECT_EQ(c.group_of(*op).ranks.size(), 4u);
+  EXPECT_FALSE(c.collectives(0, "dpcp").empty());
+  // Every rank's FLOPs together are the model's.
+  double flops = 0;
+  for (const auto& rp : c.prog.ranks)
+    for (const auto& op : rp.ops)
+      if (op.kind == OpKind::kCompute && op.compute().phase != program::Phase::kOptimizer) flops += op.compute().flops;
+  EXPECT_NEAR(flops / workloads::model_flops_per_iteration(c.model, c.setup.seq_length, 16), 1.0, 1e-9);
+}

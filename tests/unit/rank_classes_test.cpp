@@ -38,7 +38,8 @@ TEST(RankClasses, ExpansionEqualsLoweringEveryRank) {
        {core::Json{{"tensor_model_parallel_size", 2}, {"pipeline_model_parallel_size", 2}, {"zero_stage", 1}},
         core::Json{{"tensor_model_parallel_size", 4}, {"sequence_parallel", true}, {"zero_stage", 3}},
         core::Json{{"pipeline_model_parallel_size", 4}, {"virtual_pipeline_model_parallel_size", 1}, {"schedule", "gpipe"}},
-        core::Json{{"pipeline_model_parallel_size", 2}, {"virtual_pipeline_model_parallel_size", 2}, {"rank_order", "tp-pp-dp"}}}) {
+        core::Json{{"pipeline_model_parallel_size", 2}, {"virtual_pipeline_model_parallel_size", 2}, {"rank_order", "tp-pp-dp"}},
+        core::Json{{"context_parallel_size", 2}, {"pipeline_model_parallel_size", 2}, {"zero_stage", 2}}}) {
     const auto l = lower_both(params);
     ASSERT_TRUE(l.compact.compact()) << params.dump();
     EXPECT_EQ(validation_error(l.compact), "") << params.dump();

@@ -30,7 +30,7 @@ class GradientSyncPass final : public LoweringPass {
 
   void after_layer(RankContext& ctx, const LayerStep& step, OpId compute) override {
     const Plan& plan = ctx.plan;
-    if (step.unit.unit.forward || !step.unit.last_micro_batch || plan.data_parallel() <= 1) return;
+    if (step.unit.unit.forward || !step.unit.last_micro_batch || plan.gradient_replicas() <= 1) return;
     // The layer's last op: its backward, or the tensor-parallel collectives that follow it.
     const OpId last = ctx.pending.empty() ? compute : ctx.pending.back();
     const bool sharded_grads = plan.zero_stage >= 2;

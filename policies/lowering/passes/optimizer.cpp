@@ -15,7 +15,7 @@ class OptimizerPass final : public LoweringPass {
 
   void step(RankContext& ctx) override {
     const double params =
-        ctx.plan.zero_stage >= 1 ? ctx.parameters() / static_cast<double>(ctx.plan.data_parallel()) : ctx.parameters();
+        ctx.plan.zero_stage >= 1 ? ctx.parameters() / static_cast<double>(ctx.plan.gradient_replicas()) : ctx.parameters();
     program::Compute c;
     c.phase = program::Phase::kOptimizer;
     c.layer = "optimizer";

@@ -18,7 +18,7 @@ class TensorParallelPass final : public LoweringPass {
   void after_layer(RankContext& ctx, const LayerStep& step, OpId compute) override {
     if (ctx.plan.tensor_parallel() < 2 || step.layer.kind != workloads::LayerKind::kTransformer) return;
     const int group = ctx.tensor_group();
-    const double bytes = static_cast<double>(ctx.setup.seq_length) * static_cast<double>(ctx.hidden_size) *
+    const double bytes = ctx.tokens_per_sample() * static_cast<double>(ctx.hidden_size) *
                          core::bytes_per_element(ctx.setup.precision) * static_cast<double>(step.unit.samples);
     const std::string what = join({step.layer.name, " ", step.unit.unit.forward ? "fwd" : "bwd", " ", step.unit.mb});
     OpId last = compute;

@@ -35,14 +35,14 @@ class ZeroPass final : public LoweringPass {
   }
 
   void after_step(RankContext& ctx) override {
-    if (ctx.plan.zero_stage >= 1 && ctx.plan.zero_stage <= 2 && ctx.plan.data_parallel() > 1)
+    if (ctx.plan.zero_stage >= 1 && ctx.plan.zero_stage <= 2 && ctx.plan.gradient_replicas() > 1)
       ctx.collective(ctx.data_group(), program::CollectiveKind::kAllGather, ctx.parameters() * ctx.state.weights,
                      "allgather updated weights", "", {ctx.step}, ctx.plan.gradient_algorithm);
   }
 
  private:
   static bool gathers(const RankContext& ctx, const workloads::Layer& layer) {
-    return ctx.plan.zero_stage >= 3 && ctx.plan.data_parallel() >= 2 && layer.parameters > 0;
+    return ctx.plan.zero_stage >= 3 && ctx.plan.gradient_replicas() >= 2 && layer.parameters > 0;
   }
   /// layer + "/" + micro-batch + "/" + pass
   static std::string key_of(const LayerStep& step) {

@@ -29,6 +29,7 @@ class Megatron final : public ParallelismPolicy {
   explicit Megatron(const core::PluginParams& p)
       : t_(static_cast<int>(p.integer("tensor_model_parallel_size"))),
         p_(static_cast<int>(p.integer("pipeline_model_parallel_size"))),
+        c_(static_cast<int>(p.integer("context_parallel_size"))),
         v_(static_cast<int>(p.integer("virtual_pipeline_model_parallel_size"))),
         sequence_parallel_(p.boolean("sequence_parallel")),
         schedule_(p.string("schedule") == "gpipe" ? PipelineSchedule::kGPipe : PipelineSchedule::kOneFOneB),
@@ -42,11 +43,11 @@ class Megatron final : public ParallelismPolicy {
   Plan plan(const workloads::ModelSpec& model, const platforms::Cluster& cluster, const TrainingSetup& setup,
             const MemoryPolicy& memory) const override {
     const int world = cluster.gpu_count();
-    check_layout(model, world);
+    check_layout(model, world, setup);
     Plan plan;
     plan.policy = "megatron";
-    const int d = world / (t_ * p_);
-    plan.layout = Layout({t_, 1, 1, d, p_}, Layout::parse_order(rank_order_));
+    const int d = world / (t_ * c_ * p_);
+    plan.layout = Layout({t_, c_, 1, d, p_}, Layout::parse_order(rank_order_));
     plan.virtual_pipeline = v_;
     plan.schedule = schedule_;
     plan.zero_stage = zero_stage_;
@@ -65,7 +66,7 @@ class Megatron final : public ParallelismPolicy {
 
     const auto chain = workloads::build_layer_chain(model, setup.seq_length, setup.precision, plan.shard);
     std::ostringstream why;
-    why << "t=" << t_ << " p=" << p_ << " d=" << d << (v_ > 1 ? " v=" + str(v_) : "") << " ("
+    why << "t=" << t_ << (c_ > 1 ? " c=" + str(c_) : "") << " p=" << p_ << " d=" << d << (v_ > 1 ? " v=" + str(v_) : "") << " ("
         << (schedule_ == PipelineSchedule::kGPipe ? "gpipe" : v_ > 1 ? "interleaved 1f1b" : "1f1b") << ", ZeRO-"
         << zero_stage_ << "); ";
     plan.stage_first_layer = partition(chain, cluster, plan, setup, why);
@@ -79,13 +80,21 @@ class Megatron final : public ParallelismPolicy {
     workloads::ShardSpec s;
     s.tensor_parallel = t_;
     s.sequence_parallel = sequence_parallel_;
+    s.context_parallel = c_;
     return s;
   }
 
-  void check_layout(const workloads::ModelSpec& model, int world) const {
-    if (world % (t_ * p_) != 0)
+  void check_layout(const workloads::ModelSpec& model, int world, const TrainingSetup& setup) const {
+    if (c_ == 1 && world % (t_ * p_) != 0)
       fail("pipeline_model_parallel_size", "GPUs (" + str(world) + ") not divisible by tensor_model_parallel_size (" + str(t_) +
                                                ") × pipeline_model_parallel_size (" + str(p_) + ") = " + str(t_ * p_));
+    if (world % (t_ * c_ * p_) != 0)
+      fail("context_parallel_size", "GPUs (" + str(world) + ") not divisible by tensor_model_parallel_size (" + str(t_) +
+                                        ") × context_parallel_size (" + str(c_) + ") × pipeline_model_parallel_size (" +
+                                        str(p_) + ") = " + str(t_ * c_ * p_));
+    if (setup.seq_length % c_ != 0)
+      fail("context_parallel_size", "seq_length (" + str(setup.seq_length) + ") not divisible by context_parallel_size (" +
+                                        str(c_) + ")");
     if (model.num_attention_heads % t_ != 0)
       fail("tensor_model_parallel_size", "num_attention_heads (" + str(model.num_attention_heads) +
                                              ") not divisible by tensor_model_parallel_size (" + str(t_) + ")");
@@ -159,9 +168,9 @@ class Megatron final : public ParallelismPolicy {
       std::vector<double> time, memory;
       for (const auto& l : chain.layers) {
         time.push_back(layer_seconds(l, gpu, setup.precision) * b);
-        const double shard = zero_stage_ >= 3 ? plan.data_parallel() : 1.0;
-        const double opt_shard = zero_stage_ >= 1 ? plan.data_parallel() : 1.0;
-        const double grad_shard = zero_stage_ >= 2 ? plan.data_parallel() : 1.0;
+        const double shard = zero_stage_ >= 3 ? plan.gradient_replicas() : 1.0;
+        const double opt_shard = zero_stage_ >= 1 ? plan.gradient_replicas() : 1.0;
+        const double grad_shard = zero_stage_ >= 2 ? plan.gradient_replicas() : 1.0;
         memory.push_back(l.parameters * (state.weights / shard + state.gradients / grad_shard + state.optimizer / opt_shard) +
                          l.activation_bytes * b * in_flight);
       }
@@ -194,7 +203,8 @@ class Megatron final : public ParallelismPolicy {
         throw ConfigError("", "/training/global_batch_size",
                           "global_batch_size (" + str(setup.global_batch_size) + ") is not a multiple of micro_batch_size (" +
                               str(b) + ") × data-parallel size (" + str(d) + ") = " + str(b * d) + " (d = GPUs " +
-                              str(cluster.gpu_count()) + " / (t " + str(t_) + " × p " + str(p_) + "))");
+                              str(cluster.gpu_count()) + " / (t " + str(t_) + (c_ > 1 ? " × c " + str(c_) : "") + " × p " +
+                              str(p_) + "))");
       samples.assign(static_cast<std::size_t>(d), setup.global_batch_size / d);
       why << "equal batch split: " << samples.front() << " samples per replica";
     } else {
@@ -234,7 +244,7 @@ class Megatron final : public ParallelismPolicy {
     }
   }
 
-  int t_, p_, v_;
+  int t_, p_, c_, v_;
   bool sequence_parallel_;
   PipelineSchedule schedule_;
   int zero_stage_;
@@ -260,6 +270,8 @@ core::PluginInfo megatron_info() {
   info.params = {
       int_param("tensor_model_parallel_size", 1, 1, 1024, "t: GPUs sharing each layer (Megatron column/row split)"),
       int_param("pipeline_model_parallel_size", 1, 1, 1024, "p: pipeline stages"),
+      int_param("context_parallel_size", 1, 1, 1024,
+                "c: GPUs sharing each sequence (s/c tokens each; K/V all-gathered per layer, gradients reduced over d × c)"),
       int_param("virtual_pipeline_model_parallel_size", 1, 1, 64, "v: model chunks per pipeline rank (interleaved 1F1B)"),
       ParamSpec{"sequence_parallel", ParamType::kBoolean, {}, false, 0, 1, {}, "shard norms/dropout over t (reduce-scatter + all-gather)"},
       choice_param("schedule", "1f1b", {"1f1b", "gpipe"}, "pipeline schedule (1f1b becomes interleaved when v > 1)"),
