@@ -27,9 +27,17 @@ class MemoryPolicy {
   virtual MemoryDecision decide(const MemoryView& view) const = 0;
 };
 
-/// The same recomputation for every transformer layer.
-MemoryDecision uniform_decision(const MemoryView& view, workloads::Recompute recompute, std::string policy,
-                                std::string reason);
+/// The same recomputation for every transformer layer (the policies none, selective, full).
+class UniformMemoryPolicy final : public MemoryPolicy {
+ public:
+  UniformMemoryPolicy(workloads::Recompute recompute, std::string name, std::string reason)
+      : recompute_(recompute), name_(std::move(name)), reason_(std::move(reason)) {}
+  MemoryDecision decide(const MemoryView& view) const override;
+
+ private:
+  workloads::Recompute recompute_;
+  std::string name_, reason_;
+};
 
 /// The registered memory policies (explicit list in registry.cpp).
 const core::Registry<MemoryPolicy>& memory_policies();

@@ -29,12 +29,11 @@ const MemoryPolicy& default_memory_policy() {
   return *none;
 }
 
-MemoryDecision uniform_decision(const MemoryView& view, workloads::Recompute recompute, std::string policy,
-                                std::string reason) {
+MemoryDecision UniformMemoryPolicy::decide(const MemoryView& view) const {
   MemoryDecision d;
-  d.policy = std::move(policy);
-  d.reason = std::move(reason);
-  d.recompute.assign(static_cast<std::size_t>(view.model.num_hidden_layers), recompute);
+  d.policy = name_;
+  d.reason = reason_;
+  d.recompute.assign(static_cast<std::size_t>(view.model.num_hidden_layers), recompute_);
   return d;
 }
 

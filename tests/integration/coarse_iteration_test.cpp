@@ -180,18 +180,17 @@ TEST(CoarseIteration, GPipeBehindABackbone) {
 
 /// t=2, c=2 (context parallel), p=2, d=1 on 2 nodes: K/V all-gathers on context groups
 /// inside each node, gradients reduced over the context group.
-TEST(CoarseIteration, ContextParallelInsideNodes) {
+Layout context_parallel_layout() {
   Layout l;
   l.global_batch = 4;
   l.parallelism = {{"tensor_model_parallel_size", 2}, {"context_parallel_size", 2}, {"pipeline_model_parallel_size", 2}};
-  expect_coarse_matches(l, 2);
+  return l;
 }
 
+TEST(CoarseIteration, ContextParallelInsideNodes) { expect_coarse_matches(context_parallel_layout(), 2); }
+
 TEST(CompactProgram, ContextParallelSimulatesAsTheExpandedProgram) {
-  Layout l;
-  l.global_batch = 4;
-  l.parallelism = {{"tensor_model_parallel_size", 2}, {"context_parallel_size", 2}, {"pipeline_model_parallel_size", 2}};
-  expect_compact_matches(l, CollectiveModel::kAggregate, IdenticalRanks::kRepresentatives);
+  expect_compact_matches(context_parallel_layout(), CollectiveModel::kAggregate, IdenticalRanks::kRepresentatives);
 }
 
 TEST(CompactProgram, SimulatesAsTheExpandedProgramWithRepresentatives) {

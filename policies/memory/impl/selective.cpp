@@ -3,17 +3,6 @@
 #include "policies/memory/memory_policy.hpp"
 
 namespace frugal::policies {
-namespace {
-
-class SelectiveMemory final : public MemoryPolicy {
- public:
-  MemoryDecision decide(const MemoryView& view) const override {
-    return uniform_decision(view, workloads::Recompute::kSelective, "selective",
-                            "attention scores/softmax recomputed in every transformer layer");
-  }
-};
-
-}  // namespace
 
 core::PluginInfo selective_memory_info() {
   return core::PluginInfo{
@@ -21,7 +10,8 @@ core::PluginInfo selective_memory_info() {
 }
 
 std::unique_ptr<MemoryPolicy> make_selective_memory(const core::PluginParams&) {
-  return std::make_unique<SelectiveMemory>();
+  return std::make_unique<UniformMemoryPolicy>(workloads::Recompute::kSelective, "selective",
+                                               "attention scores/softmax recomputed in every transformer layer");
 }
 
 }  // namespace frugal::policies
