@@ -90,11 +90,9 @@ CampaignOutcome run_campaign(const study::Study& s, const program::Program& prog
   const int max_units = out.initial_units;
   out.layouts.assign(max_units + 1, engine::CampaignLayout{});
 
-  // Sizes shrink recovery may ask for (its min_data_parallel, in replica groups).
-  int min_units = max_units;
-  const Json& recovery = spec.resilience_resolved.at("recovery");
-  if (recovery.at("impl") == "shrink")
-    min_units = std::clamp(static_cast<int>(recovery.at("min_data_parallel").get<double>()), 1, max_units);
+  // Sizes the recovery policy may ask for, in replica groups: from its minimum to the full layout.
+  policies::ResiliencePolicy policy = spec.make_policy();
+  const int min_units = std::clamp(policy.min_data_parallel(max_units), 1, max_units);
   const std::vector<int> sampled = sampled_units(min_units, max_units, spec.max_shrink_layouts);
 
   for (int u : sampled) {
@@ -216,7 +214,6 @@ CampaignOutcome run_campaign(const study::Study& s, const program::Program& prog
     return rate > 0 ? 1.0 / rate : std::numeric_limits<double>::infinity();
   };
 
-  policies::ResiliencePolicy policy = spec.make_policy();
   engine::CampaignSetup setup;
   setup.cluster = &out.cluster;
   setup.precision = s.training.precision;
