@@ -153,7 +153,7 @@ program::Program plan_study(const study::Study& s) {
     plan = s.parallelism->plan(s.model, s.cluster, s.training);
   } catch (const core::ConfigError& e) {
     // Policies do not know the file; name it here.
-    throw core::ConfigError(s.file.string(), e.pointer(), e.message());
+    throw InfeasiblePlan(s.file.string(), e.pointer(), e.message());
   }
   auto prog = policies::lower(plan, s.model, s.training);
   program::validate(prog, "<lowered program>");
@@ -165,14 +165,22 @@ core::Json run_study(const RunOptions& options) {
   const auto s = study::load_study(options.study, options.overrides);
   const std::filesystem::path dir =
       options.output_dir.empty() ? options.study.parent_path() / "out" : options.output_dir;
-  const auto prog = plan_study(s);
-  const auto memory = metrics::check_memory(prog, s.cluster);
+  program::Program prog;
+  std::string infeasible;  // why the policy cannot plan the study: a result, not an error
+  try {
+    prog = plan_study(s);
+  } catch (const InfeasiblePlan& e) {
+    infeasible = e.what();
+  }
+  const auto memory = infeasible.empty() ? metrics::check_memory(prog, s.cluster) : metrics::MemoryCheck{};
 
   Json summary;
   std::optional<Json> timeline;
   std::optional<Json> events;
   std::string simgrid_version;
-  if (!memory.fits()) {
+  if (!infeasible.empty()) {
+    summary = metrics::make_infeasible_summary(s, infeasible);
+  } else if (!memory.fits()) {
     summary = metrics::make_oom_summary(s, prog, memory);
   } else if (s.campaign) {
     // The op-by-op iterations run in forked children; this process hosts the campaign engine.

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/core/error.hpp"
 #include "sim/study/study.hpp"
 
 namespace frugal::app {
@@ -21,12 +22,23 @@ struct RunOptions {
 };
 
 /// Loads, plans, simulates and writes summary.json, config.resolved.json, manifest.json and
-/// timeline.json into the output folder. All inputs are checked before anything is written;
+/// timeline.json into the output folder. A study the parallelism policy cannot plan is a result
+/// (summary status "infeasible" with the reason; no timeline), not an error. All inputs are checked before anything is written;
 /// files are written under temporary names and renamed, so a failed run leaves no partial
 /// output. Returns the summary.
 core::Json run_study(const RunOptions& options);
 
-/// The program of the study's first iteration (what `frugalsim plan` writes).
+/// The parallelism policy cannot plan the study on its cluster (its plan() threw ConfigError:
+/// GPUs not divisible by t × p, heads by t, the batch by the replicas, ...). The study file
+/// itself is valid: `run` and sweeps report this as a result with status "infeasible" and the
+/// message as its reason; `plan`, which has no program to write, exits 2 with it.
+class InfeasiblePlan : public core::ConfigError {
+ public:
+  using core::ConfigError::ConfigError;
+};
+
+/// The program of the study's first iteration (what `frugalsim plan` writes). Throws
+/// InfeasiblePlan (file, pointer, why) when the parallelism policy cannot plan it.
 program::Program plan_study(const study::Study& study);
 
 }  // namespace frugal::app
