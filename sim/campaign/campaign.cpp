@@ -9,13 +9,16 @@
 
 #include "policies/lowering.hpp"
 #include "sim/campaign/iteration_probe.hpp"
-#include "sim/metrics/summary.hpp"
 #include "workloads/layer_chain.hpp"
 
 namespace frugal::campaign {
 namespace {
 
 using core::Json;
+using study::CampaignSpec;
+using study::Goal;
+using study::TransferSimulation;
+using study::with_spares;
 
 /// The job's first `count` nodes as a Cluster of their own (ids renumbered from 0, node-major).
 platforms::Cluster reduced_cluster(const platforms::Cluster& cluster, const std::vector<int>& job_nodes, int count) {
@@ -64,7 +67,7 @@ double max_power_energy(const platforms::Cluster& cluster, double seconds) {
 }  // namespace
 
 CampaignOutcome run_campaign(const study::Study& s, const program::Program& program,
-                             const metrics::MemoryCheck* initial_memory) {
+                             const engine::MemoryCheck* initial_memory) {
   if (!s.campaign) throw core::InternalError("run_campaign: the study has no campaign section");
   const CampaignSpec& spec = *s.campaign;
   CampaignOutcome out;
@@ -114,7 +117,7 @@ CampaignOutcome run_campaign(const study::Study& s, const program::Program& prog
     }
     const program::Program& prog = initial ? program : lowered;
     const auto memory =
-        initial && initial_memory != nullptr ? *initial_memory : metrics::check_memory(prog, reduced);
+        initial && initial_memory != nullptr ? *initial_memory : engine::check_memory(prog, reduced);
     std::size_t worst = 0;
     for (std::size_t r = 0; r < memory.peak_bytes.size(); ++r)
       if (memory.peak_bytes[r] / memory.capacity_bytes[r] > memory.peak_bytes[worst] / memory.capacity_bytes[worst]) worst = r;

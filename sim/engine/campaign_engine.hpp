@@ -46,7 +46,7 @@ struct CampaignSetup {
   std::vector<CampaignLayout> layouts; ///< index = units (index 0 unused); layouts[initial units] is the plan
   double checkpoint_bytes = 0;         ///< whole checkpoint; each job node writes its share
   bool local_disk = false;             ///< persistent checkpoints on per-node disks, not shared storage
-  bool simulate_all_transfers = false; ///< see campaign::TransferSimulation
+  bool simulate_all_transfers = false; ///< see study::TransferSimulation
   std::int64_t goal_iterations = 0;    ///< > 0: stop when the model state holds this many
   double goal_wall_time_s = 0;         ///< > 0: stop at this simulated time
   double horizon_s = 0;                ///< hard stop ("horizon_reached" unless the goal was met)

@@ -80,7 +80,7 @@ Study read_study(const Json& document, const std::string& file, const std::files
   s.parallelism = policies::parallelism_policies().create(parallelism, file, r.pointer_of("parallelism"),
                                                           &s.parallelism_params);
 
-  if (r.has("campaign")) s.campaign = campaign::read_campaign(r.value("campaign"), file, r.pointer_of("campaign"), s.cluster);
+  if (r.has("campaign")) s.campaign = read_campaign(r.value("campaign"), file, r.pointer_of("campaign"), s.cluster);
 
   if (auto sim = r.optional_object("simulation")) {
     s.simulation.collectives = engine::collective_model_from_string(
