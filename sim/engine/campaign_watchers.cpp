@@ -1,9 +1,8 @@
-// The campaign driver's waits and watchers (see campaign_controller.hpp): failures are host
-// state changes; each job node runs one long-lived "heartbeat" Exec, waited on by a small
-// watcher actor on the controller's host: a node turning off fails its heartbeat
-// (HostFailureException), the watcher notes it and releases the controller's semaphore. Every
-// wait of the controller is one Semaphore::acquire_timeout, so its cost does not grow with the
-// job's size (a wait_any over 2,048 heartbeats per segment dominated 30-day runs on 16k GPUs).
+// The campaign driver's waits and watchers (see campaign_controller.hpp): each job node runs a
+// long-lived "heartbeat" Exec, waited on by a small watcher actor that wakes the controller when
+// the node turns off (HostFailureException). Every controller wait is one acquire_timeout on a
+// semaphore, so its cost does not grow with the job's size (a wait_any over 2,048 heartbeats per
+// segment dominated 30-day runs on 16k GPUs).
 #include <cmath>
 
 #include <simgrid/Exception.hpp>

@@ -1,10 +1,8 @@
-// The campaign controller's decisions and bookkeeping, without SimGrid: the model state
-// (iterations, partial iteration, training time held), checkpoint records, the asynchronous
-// persist, measured costs per layout, the event log and the counters of CampaignResult; and
-// what happens at an iteration end, a preemption notice, a failure or slowdown, nodes coming
-// back, a checkpoint or persist completion, and which layout a recovery runs on. Every call
-// takes the time it happens at, so tests drive it with a hand-advanced clock; the SimGrid
-// driver (sim/engine/campaign_controller.hpp) waits, transfers and watches nodes.
+// The campaign controller's decisions and bookkeeping without SimGrid: model state, checkpoint
+// records, async persist, costs per layout, event log and counters; what happens at an iteration
+// end, a notice, a failure or slowdown, nodes back, a write or persist completion, and the layout
+// a recovery runs on. Every call takes its time, so tests drive it on a hand-advanced clock; the
+// SimGrid driver (sim/engine/campaign_controller.hpp) waits, transfers and watches nodes.
 #pragma once
 
 #include <cstdint>
@@ -15,7 +13,7 @@
 
 #include "policies/resilience/resilience_policy.hpp"
 #include "sim/core/json_reader.hpp"
-#include "sim/engine/campaign_engine.hpp"
+#include "sim/engine/control/campaign_types.hpp"
 
 namespace frugal::engine {
 
