@@ -228,6 +228,48 @@ TEST(CampaignState, AnAsyncPersistCompletesIntoThePersistentRecord) {
   EXPECT_TRUE(s.checkpoint_written(StorageLevel::kPersistent, 90));
 }
 
+TEST(CampaignState, APreemptionNoticeWritesWhenTheWriteFitsInIt) {
+  // on_notice with safety 2: write when notice_s >= 2 × the write time (1 s estimated, then measured).
+  Fixture f(R"({"checkpoint": {"impl": "on_notice", "notice_safety": 2}})");
+  CampaignState s = started(f);
+  s.account_training(0, 30, 3, true);
+  policies::Notice notice{30, 120, {core::NodeId(1)}, "spot"};
+  policies::CheckpointAction a = s.on_preemption_notice(notice);
+  EXPECT_TRUE(a.write);
+  EXPECT_EQ(a.level, StorageLevel::kPersistent);
+  EXPECT_NE(a.reason.find("3 iterations (30 s)"), std::string::npos) << a.reason;
+  notice.notice_s = 1.9;  // < 2 × 1 s
+  EXPECT_FALSE(s.on_preemption_notice(notice).write);
+  s.costs().checkpoint_s = 0.5;  // measured: 2 × 0.5 s fits in 1.9 s
+  EXPECT_TRUE(s.on_preemption_notice(notice).write);
+  // Nothing new since the checkpoint: nothing to save.
+  s.checkpoint_written(StorageLevel::kPersistent, 30.5);
+  EXPECT_FALSE(s.on_preemption_notice(notice).write);
+}
+
+TEST(CampaignState, WaitRecoveryKeepsTheLayoutAndShrinkGrowsBack) {
+  Fixture wait(R"({"recovery": {"impl": "wait"}})");
+  CampaignState s = started(wait);
+  policies::Failure lost;
+  lost.nodes = {core::NodeId(0)};
+  RecoveryAction a = s.on_failure(10, lost, view(s, 3));
+  EXPECT_EQ(a.kind, RecoveryKind::kWaitForRepair);
+  EXPECT_EQ(a.restore_iteration, -1);  // no checkpoint yet: start over
+  RecoveryPlan plan = s.plan_recovery(a);
+  EXPECT_EQ(plan.kind, RecoveryKind::kWaitForRepair);
+  EXPECT_EQ(plan.units, 4);
+  // shrink: running on 2 groups, 4 nodes up again: grow to the full layout.
+  Fixture shrink(R"({"recovery": {"impl": "shrink"}})");
+  CampaignState g = started(shrink);
+  g.apply_layout(100, 2, {0, 1}, "shrink");
+  g.set_job({0, 1});
+  a = g.on_nodes_returned(200, {core::NodeId(2), core::NodeId(3)}, view(g, 4));
+  EXPECT_EQ(a.kind, RecoveryKind::kGrow);
+  EXPECT_EQ(a.data_parallel, 4);
+  EXPECT_TRUE(a.checkpoint_first);
+  EXPECT_EQ(g.live_change_units(a), 4);
+}
+
 TEST(CampaignState, TheGoalEndsTheSegmentAndTheCampaign) {
   Fixture f(R"({"checkpoint": {"impl": "fixed", "every_iterations": 100}})", 7);
   CampaignState s = started(f);
