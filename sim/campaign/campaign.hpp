@@ -10,9 +10,10 @@
 // an approximation), the plan is lowered and checked against GPU memory (a layout that does not
 // fit, or that the policy cannot build, is not allowed), and its iteration is simulated op by
 // op. When more than max_shrink_layouts sizes are possible, a geometric subset from u down to
-// the policy's min_data_parallel is simulated and the others are interpolated linearly in 1/u'
-// (compute per replica scales with 1/u' at a fixed global batch); an interpolated size is
-// allowed when both simulated neighbours are (memory grows monotonically as u' falls).
+// the recovery policy's min_data_parallel() is simulated and the others are interpolated
+// linearly in 1/u' (compute per replica scales with 1/u' at a fixed global batch); an
+// interpolated size is allowed when both simulated neighbours are (memory grows monotonically as
+// u' falls).
 #pragma once
 
 #include <optional>
