@@ -1,7 +1,11 @@
-// Plan: summary form for summary.json and program metadata.
+// Plan: invariants, classes of identical ranks, and the summary form for summary.json and
+// program metadata.
 #include "policies/plan.hpp"
 
+#include <map>
 #include <numeric>
+
+#include "sim/core/error.hpp"
 
 namespace frugal::policies {
 
@@ -9,30 +13,69 @@ std::int64_t RankPlan::samples() const {
   return std::accumulate(micro_batches.begin(), micro_batches.end(), std::int64_t{0});
 }
 
+std::vector<std::vector<core::RankId>> Plan::rank_classes() const {
+  std::map<std::pair<int, std::vector<std::int64_t>>, std::size_t> index;
+  std::vector<std::vector<core::RankId>> classes;
+  for (const RankPlan& r : ranks) {
+    const auto [it, fresh] = index.try_emplace({stage_of(r.rank), r.micro_batches}, classes.size());
+    if (fresh) classes.emplace_back();
+    classes[it->second].push_back(r.rank);
+  }
+  return classes;
+}
+
+void Plan::check() const {
+  auto fail = [](const std::string& what) { throw core::InternalError("plan: " + what); };
+  if (static_cast<int>(ranks.size()) != layout.world())
+    fail(std::to_string(ranks.size()) + " ranks, the layout has " + std::to_string(layout.world()));
+  for (std::size_t i = 0; i < ranks.size(); ++i)
+    if (ranks[i].rank.value != static_cast<std::int64_t>(i)) fail("ranks[" + std::to_string(i) + "] is rank " + std::to_string(ranks[i].rank.value));
+  if (static_cast<int>(stage_first_layer.size()) != pipeline_parallel() * virtual_pipeline)
+    fail(std::to_string(stage_first_layer.size()) + " stage boundaries, expected p×v = " +
+         std::to_string(pipeline_parallel() * virtual_pipeline));
+  if (layout.size(Dim::kExpert) != 1) fail("expert parallelism is not lowered yet");
+  if (shard.context_parallel != context_parallel())
+    fail("shard.context_parallel (" + std::to_string(shard.context_parallel) + ") differs from the layout's (" +
+         std::to_string(context_parallel()) + ")");
+}
+
+namespace {
+
+std::string recompute_summary(const workloads::ShardSpec& shard) {
+  if (shard.per_layer.empty()) return workloads::to_string(shard.recompute);
+  for (auto r : shard.per_layer)
+    if (r != shard.per_layer.front()) return "per_layer";
+  return workloads::to_string(shard.per_layer.front());
+}
+
+}  // namespace
+
 core::Json Plan::to_json() const {
   core::Json samples = core::Json::array();
   core::Json micro = core::Json::array();
   core::Json gpus = core::Json::array();
   core::Json coordinates = core::Json::array();
   for (const RankPlan& r : ranks) {
-    coordinates.push_back({r.tensor_parallel_index, r.stage, r.data_parallel_index});
+    const Coord c = layout.coord(r.rank);
+    coordinates.push_back({c[Dim::kTensor], c[Dim::kPipeline], c[Dim::kData]});
     samples.push_back(r.samples());
     micro.push_back(r.micro_batches.size());
     gpus.push_back(r.gpu);
   }
   return core::Json{{"policy", policy},
                     {"reason", reason},
-                    {"tensor_model_parallel_size", tensor_parallel},
-                    {"pipeline_model_parallel_size", pipeline_parallel},
-                    {"data_parallel_size", data_parallel},
+                    {"tensor_model_parallel_size", tensor_parallel()},
+                    {"pipeline_model_parallel_size", pipeline_parallel()},
+                    {"data_parallel_size", data_parallel()},
+                    {"context_parallel_size", layout.size(Dim::kContext)},
+                    {"expert_model_parallel_size", layout.size(Dim::kExpert)},
                     {"virtual_pipeline_model_parallel_size", virtual_pipeline},
                     {"schedule", schedule == PipelineSchedule::kGPipe ? "gpipe" : "1f1b"},
                     {"zero_stage", zero_stage},
                     {"sequence_parallel", shard.sequence_parallel},
-                    {"recompute_granularity", shard.recompute == workloads::Recompute::kNone        ? "none"
-                                              : shard.recompute == workloads::Recompute::kSelective ? "selective"
-                                                                                                    : "full"},
-                    {"rank_order", rank_order},
+                    {"recompute_granularity", recompute_summary(shard)},
+                    {"memory", {{"policy", memory.policy}, {"reason", memory.reason}}},
+                    {"rank_order", layout.order_string()},
                     {"stage_first_layer", stage_first_layer},
                     {"rank_gpus", gpus},
                     {"rank_coordinates_tp_pp_dp", coordinates},

@@ -1,6 +1,6 @@
-// A Plan: what the policies decided for a training run — layout, placement of ranks on GPUs,
-// per-rank micro-batches, stages, and collective choices — before lowering to a Program.
-// Pure data.
+// A Plan: what the policies decided for a training run — the rank grid (layout), placement of
+// ranks on GPUs, per-rank micro-batches, stages, memory decisions and collective choices —
+// before lowering to a Program. Pure data.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +11,7 @@
 #include "sim/core/json_reader.hpp"
 #include "sim/core/precision.hpp"
 #include "sim/program/program.hpp"
+#include "policies/layout.hpp"
 #include "policies/schedule.hpp"
 #include "workloads/layer_chain.hpp"
 
@@ -25,33 +26,61 @@ struct TrainingSetup {
   double reserved_memory_bytes = 0;    ///< per GPU: CUDA context, allocator slack, framework
 };
 
+/// One rank: where it runs and which micro-batches it processes. Its coordinates on the
+/// parallel dimensions are Plan::layout.coord(rank).
 struct RankPlan {
   core::RankId rank;
   int gpu = 0;                     ///< global GPU index (node-major)
-  int data_parallel_index = 0;
-  int stage = 0;                   ///< pipeline stage
-  int tensor_parallel_index = 0;
   std::vector<std::int64_t> micro_batches;  ///< sizes (sequences) of this rank's micro-batches
   std::int64_t samples() const;
 };
 
+/// How the activations of each layer are kept for the backward pass (a memory policy's
+/// decision, policies/memory/memory_policy.hpp).
+struct MemoryDecision {
+  std::string policy = "none";  ///< implementation that made it
+  std::string reason;
+  /// Per transformer layer (index i = layer_i of the chain); empty: none recomputed.
+  std::vector<workloads::Recompute> recompute;
+};
+
+/// What the policies decided, typed, handed from planning to lowering, the simulator's
+/// summaries and the campaign. Invariants (checked by check()): ranks.size() == layout.world(),
+/// ranks[i].rank == i, stage_first_layer.size() == pipeline stages × virtual_pipeline.
 struct Plan {
   std::string policy;   ///< implementation that made it
   std::string reason;   ///< human-readable why (e.g. the split and the speeds behind it)
-  int tensor_parallel = 1;
-  int pipeline_parallel = 1;
-  int data_parallel = 1;
+  Layout layout;        ///< the rank grid: sizes of every parallel dimension and rank order
   int virtual_pipeline = 1;             ///< model chunks per pipeline rank (interleaving)
   PipelineSchedule schedule = PipelineSchedule::kOneFOneB;
   int zero_stage = 0;                   ///< ZeRO stage over the data-parallel group (0–3)
   workloads::ShardSpec shard;           ///< tensor split, sequence parallelism, recomputation
-  std::string rank_order = "tp-dp-pp";  ///< fastest-varying coordinate first
+  MemoryDecision memory;                ///< how activations are kept (also in shard.per_layer)
   std::vector<RankPlan> ranks;          ///< indexed by rank
   /// Virtual stage i (i = chunk × p + pipeline rank) holds layers [first[i], first[i+1]) of
   /// the layer chain (embedding = 0, transformer layers, head = last); size p × v.
   std::vector<int> stage_first_layer;
   double bucket_bytes = 25.0 * 1024 * 1024;  ///< gradient all-reduce bucket size
   program::CollectiveAlgorithm gradient_algorithm = program::CollectiveAlgorithm::kRing;
+
+  int tensor_parallel() const { return layout.size(Dim::kTensor); }
+  int pipeline_parallel() const { return layout.size(Dim::kPipeline); }
+  int data_parallel() const { return layout.size(Dim::kData); }
+  int context_parallel() const { return layout.size(Dim::kContext); }
+  /// Ranks holding the same parameters (data × context parallel): the group that reduces
+  /// gradients and over which ZeRO shards.
+  int gradient_replicas() const { return data_parallel() * context_parallel(); }
+  Coord coord(core::RankId rank) const { return layout.coord(rank); }
+  int stage_of(core::RankId rank) const { return layout.coord(rank)[Dim::kPipeline]; }
+
+  /// Classes of ranks that lower to the same ops up to the renaming of groups and peers (same
+  /// pipeline rank and the same micro-batches: tensor-, context- and expert-parallel peers and
+  /// data-parallel replicas with equal shares). Each class lists its ranks ascending; classes
+  /// are ordered by their first rank. Where they run (GPU type, topology) is not considered.
+  std::vector<std::vector<core::RankId>> rank_classes() const;
+
+  /// Throws core::InternalError naming the first broken invariant.
+  void check() const;
 
   core::Json to_json() const;
 };

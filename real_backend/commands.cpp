@@ -10,6 +10,7 @@
 #include "real_backend/manifest.hpp"
 #include "real_backend/measurements.hpp"
 #include "sim/core/error.hpp"
+#include "sim/program/rank_classes.hpp"
 
 namespace frugal::real {
 namespace {
@@ -80,7 +81,7 @@ int run_command(const RunOptions& o, const MpiSession& session, std::ostream& ou
   std::unique_ptr<Device> device;
   Failure f = attempt([&] {
     launch = session.launch();
-    program = program::load_program(o.program_file);
+    program = program::expand(program::load_program(o.program_file));
     const auto ranks = static_cast<int>(program.ranks.size());
     if (ranks != launch.size)
       throw core::ConfigError(o.program_file, "/ranks",
@@ -130,7 +131,7 @@ int bench_command(const BenchCommandOptions& o, const MpiSession& session, std::
   std::unique_ptr<Device> device;
   Failure f = attempt([&] {
     launch = session.launch();
-    if (!o.program_file.empty()) bench.gemm_shapes = program_gemms(program::load_program(o.program_file));
+    if (!o.program_file.empty()) bench.gemm_shapes = program_gemms(program::expand(program::load_program(o.program_file)));
     if (launch.rank == 0) check_output_path(o.output, "-o");
     device = make_device(o.device, launch);
     if (o.default_gemm_sizes && device->kind() == "cuda") bench.gemm_sizes = {256, 512, 1024, 2048, 4096, 8192, 16384};

@@ -14,12 +14,13 @@ using std::int64_t;
 
 // Dimensions of one chain, checked once.
 struct Dims {
-  double s, h, a, kv_dim, ffn, V, s_max;
+  double s, h, a, kv_dim, ffn, V, s_max;  // s: tokens this GPU holds (s/c with context parallelism)
+  double s_kv;    // tokens attended to: the whole sequence
   double t;       // tensor-parallel size
   double sp_div;  // t under sequence parallelism (norms, dropouts, residuals split), else 1
   double vocab_shard;  // ceil(V/t): Megatron pads the vocabulary so that shards are equal
   double e;       // bytes per element of activations in the chain's precision
-  int64_t s_i, h_i, a_i, hd_i, kv_dim_i, ffn_i, vocab_shard_i, t_i;
+  int64_t s_i, s_kv_i, h_i, a_i, hd_i, kv_dim_i, ffn_i, vocab_shard_i, t_i;
 };
 
 [[noreturn]] void invalid(const ModelSpec& m, const std::string& why) {
@@ -63,8 +64,13 @@ Dims make_dims(const ModelSpec& m, int64_t s, core::Precision precision, const S
   if (s <= 0 || s > m.max_position_embeddings)
     invalid(m, "sequence_length (" + str(s) + ") must be in [1, max_position_embeddings (" +
                    str(m.max_position_embeddings) + ")]");
+  const int64_t c = shard.context_parallel;
+  if (c < 1 || s % c != 0)
+    invalid(m, "sequence_length (" + str(s) + ") is not divisible by context_parallel (" + str(c) + ")");
   Dims d{};
-  d.s_i = s;
+  d.s_i = s / c;
+  d.s_kv_i = s;
+  d.s_kv = static_cast<double>(s);
   d.h_i = m.hidden_size;
   d.a_i = m.num_attention_heads;
   d.hd_i = m.head_dim();
@@ -72,7 +78,7 @@ Dims make_dims(const ModelSpec& m, int64_t s, core::Precision precision, const S
   d.ffn_i = m.intermediate_size;
   d.t_i = t;
   d.vocab_shard_i = (m.vocab_size + t - 1) / t;
-  d.s = static_cast<double>(s);
+  d.s = static_cast<double>(d.s_i);
   d.h = static_cast<double>(m.hidden_size);
   d.a = static_cast<double>(m.num_attention_heads);
   d.kv_dim = static_cast<double>(m.kv_dim());
@@ -145,7 +151,7 @@ TransformerActivations transformer_activations(const ModelSpec& m, const Dims& d
   const double replicated = (4 * d.s * d.h * e + 2 * d.s * d.h) / d.sp_div;
   const double mlp_tensors = m.gated_mlp ? 3.0 : 2.0;
   const double split = (2 * d.s * d.h + 2 * d.s * d.kv_dim + mlp_tensors * d.s * d.ffn) * e / d.t;
-  const double scores = d.a / d.t * d.s * d.s;
+  const double scores = d.a / d.t * d.s * d.s_kv;
   return {replicated + split, scores * (2 * e + 1), d.s * d.h * e / d.sp_div};
 }
 
@@ -171,7 +177,7 @@ TransformerTraffic transformer_traffic(const ModelSpec& m, const Dims& d) {
   const double residuals = 2 * (sh * (3 * e + 1));
   const double rotary =
       m.position_embedding_type == "rotary" ? 2 * d.s * (d.h + d.kv_dim) / d.t * e : 0.0;
-  const double scores = d.a / d.t * d.s * d.s;
+  const double scores = d.a / d.t * d.s * d.s_kv;
   const double softmax_dropout = 2 * scores * e + scores * (2 * e + 1);
   const double activation = (m.gated_mlp ? 3.0 : 2.0) * d.s * d.ffn / d.t * e;
   return {norms + residuals + rotary + softmax_dropout + activation, softmax_dropout};
@@ -207,8 +213,8 @@ Layer transformer_layer(const ModelSpec& m, const Dims& d, const ShardSpec& shar
   const int64_t s = d.s_i, h = d.h_i, t = d.t_i;
   const int64_t heads = d.a_i / t;
   l.forward_gemms.push_back({"qkv", s, (h + 2 * d.kv_dim_i) / t, h, 1});
-  l.forward_gemms.push_back({"attn_scores", s, s, d.hd_i, heads});
-  l.forward_gemms.push_back({"attn_values", s, d.hd_i, s, heads});
+  l.forward_gemms.push_back({"attn_scores", s, d.s_kv_i, d.hd_i, heads});
+  l.forward_gemms.push_back({"attn_values", s, d.hd_i, d.s_kv_i, heads});
   l.forward_gemms.push_back({"attn_out", s, h, h / t, 1});
   l.forward_gemms.push_back({"mlp_up", s, d.ffn_i / t, h, 1});
   if (m.gated_mlp) l.forward_gemms.push_back({"mlp_gate", s, d.ffn_i / t, h, 1});
@@ -225,7 +231,7 @@ Layer transformer_layer(const ModelSpec& m, const Dims& d, const ShardSpec& shar
   // gradient: about twice the forward traffic. Recomputation replays forward traffic.
   l.forward_memory_bytes = traffic.forward;
   l.backward_memory_bytes = 2 * traffic.forward;
-  switch (shard.recompute) {
+  switch (shard.recompute_of(index)) {
     case Recompute::kNone:
       l.activation_bytes = all;
       break;
@@ -243,10 +249,11 @@ Layer transformer_layer(const ModelSpec& m, const Dims& d, const ShardSpec& shar
   // Workspace: the larger of the pre-softmax score matrix ((a/t)·s², materialised without flash
   // attention; its gradient in the backward is the same size) and the gradient of the MLP
   // intermediate(s); plus, during the backward, whatever recomputation rematerialises.
-  const double scores = d.a / d.t * d.s * d.s * d.e;
+  const double scores = d.a / d.t * d.s * d.s_kv * d.e;
   const double mlp_grad = (m.gated_mlp ? 2.0 : 1.0) * d.s * d.ffn / d.t * d.e;
   l.transient_bytes = std::max(scores, mlp_grad) + (all - l.activation_bytes);
   l.output_bytes = d.s * d.h * d.e / d.sp_div;
+  l.kv_bytes = 2 * d.s * d.kv_dim / d.t * d.e;
   return l;
 }
 
@@ -277,6 +284,15 @@ Layer head_layer(const ModelSpec& m, const Dims& d) {
 }
 
 }  // namespace
+
+std::string to_string(Recompute r) {
+  switch (r) {
+    case Recompute::kNone: return "none";
+    case Recompute::kSelective: return "selective";
+    case Recompute::kFull: return "full";
+  }
+  return "?";
+}
 
 double LayerChain::forward_flops() const {
   double f = 0;
@@ -311,6 +327,9 @@ double LayerChain::activation_bytes() const {
 LayerChain build_layer_chain(const ModelSpec& model, std::int64_t sequence_length,
                              core::Precision precision, const ShardSpec& shard) {
   const Dims d = make_dims(model, sequence_length, precision, shard);
+  if (!shard.per_layer.empty() && static_cast<std::int64_t>(shard.per_layer.size()) != model.num_hidden_layers)
+    throw std::invalid_argument("per-layer recomputation lists " + std::to_string(shard.per_layer.size()) +
+                                " layers, the model has num_hidden_layers = " + std::to_string(model.num_hidden_layers));
   LayerChain chain;
   chain.sequence_length = sequence_length;
   chain.precision = precision;

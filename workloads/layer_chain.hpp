@@ -35,8 +35,19 @@ enum class Recompute {
 struct ShardSpec {
   std::int64_t tensor_parallel = 1;  ///< t: attention heads and MLP columns split over t GPUs
   bool sequence_parallel = false;    ///< norms/dropouts split over t as well (Korthikanti)
-  Recompute recompute = Recompute::kNone;
+  Recompute recompute = Recompute::kNone;  ///< every transformer layer, unless per_layer says
+  /// When not empty: transformer layer i (0 ≤ i < num_hidden_layers) uses per_layer[i]; the size
+  /// must be num_hidden_layers (build_layer_chain throws std::invalid_argument otherwise).
+  std::vector<Recompute> per_layer;
+  /// c: the sequence split over c GPUs (context parallelism): each holds s/c tokens of every
+  /// tensor and attends with its queries to the keys and values of all s tokens (gathered).
+  std::int64_t context_parallel = 1;
+  Recompute recompute_of(std::int64_t layer) const {
+    return per_layer.empty() ? recompute : per_layer[static_cast<std::size_t>(layer)];
+  }
 };
+
+std::string to_string(Recompute r);  ///< "none", "selective", "full"
 
 /// Per-sample, per-GPU costs of one layer under a ShardSpec.
 struct Layer {
@@ -51,6 +62,7 @@ struct Layer {
   double activation_bytes = 0;  ///< stored for backward, per sample, under `recompute`
   double transient_bytes = 0;   ///< peak temporary memory while the layer runs, per sample
   double output_bytes = 0;      ///< bytes of the layer's output (s·h elements), per sample
+  double kv_bytes = 0;          ///< keys and values of the tokens this GPU holds, per sample (attention only)
   std::vector<GemmShape> forward_gemms;  ///< per sample (m = sequence length)
 };
 

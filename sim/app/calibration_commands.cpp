@@ -10,6 +10,7 @@
 #include "sim/app/command_line.hpp"
 #include "sim/calibration/calibration.hpp"
 #include "sim/engine/simulation.hpp"
+#include "sim/program/rank_classes.hpp"
 
 namespace frugal::app {
 namespace {
@@ -64,7 +65,7 @@ int cmd_validate(const std::vector<std::string>& args) {
                           opts))
     return 0;
   const auto cluster = platforms::load_cluster(platform, platforms::GpuCatalogue::shipped());
-  const auto prog = program::load_program(program_file);
+  const auto prog = program::expand(program::load_program(program_file));
   const Json measured = core::load_json_file(measurements_file);
   if (measured.value("format", "") != "frugal-real-measurements")
     throw core::ConfigError(measurements_file, "/format", "not a frugal-real measurements file");

@@ -47,7 +47,8 @@ void commit_files(const std::filesystem::path& dir, const std::vector<PendingFil
     tmp += ".tmp";
     temps.push_back(tmp);
     std::ofstream out(tmp, std::ios::binary);
-    out << f.text;
+    if (f.write) f.write(out);
+    else out << f.text;
     out.close();  // the last buffered write can fail too
     if (!out) {
       discard();

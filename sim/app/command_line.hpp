@@ -4,6 +4,8 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
+#include <ostream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -44,6 +46,9 @@ struct OutputError : std::runtime_error {
 struct PendingFile {
   std::filesystem::path final_path;
   std::string text;
+  /// When set, writes the file's content instead of `text` (streamed: large files need not be
+  /// held in memory as one string).
+  std::function<void(std::ostream&)> write;
 };
 
 /// Writes every file to a temporary next to it (closed and checked), then renames them all: a

@@ -7,7 +7,7 @@
 
 #include <boost/program_options.hpp>
 
-#include "policies/lowering.hpp"
+#include "policies/lowering/lowering.hpp"
 #include "sim/app/calibration_commands.hpp"
 #include "sim/app/command_line.hpp"
 #include "sim/app/sweep.hpp"
@@ -29,7 +29,8 @@ constexpr const char* kUsage =
     "commands:\n"
     "  run STUDY.json [-o DIR] [--set /json/pointer=value]...   simulate a study, write results\n"
     "  sweep SWEEP.json [-o DIR] [-j N] [--resume]              run a grid of variants of a study, one table\n"
-    "  plan STUDY.json [-o PROGRAM.json] [--set ...]            write the lowered per-rank program\n"
+    "  plan STUDY.json [-o PROGRAM.json] [--set ...] [--expand] write the lowered program (one per class of\n"
+    "                                                           identical ranks; --expand: every rank's)\n"
     "  list                                                     shipped models, GPUs, clusters, policies\n"
     "  calibrate BENCH.json... --platform P -o P_CAL.json       fit a platform to frugal-real benchmarks\n"
     "  validate --platform P --program PROG --measurements M    simulated vs measured error\n"
@@ -46,6 +47,7 @@ struct CommandLine {
   std::string study;
   std::string output;
   std::vector<std::string> sets;
+  bool expand = false;  ///< plan: every rank's ops instead of one program per class
 };
 
 /// Parses `STUDY [-o X] [--set P=V]...`; returns false (after printing help) on --help.
@@ -53,6 +55,9 @@ bool parse_study_command(const std::vector<std::string>& args, const std::string
   po::options_description opts(command + " options");
   opts.add_options()("output,o", po::value(&cl.output), "output path")(
       "set", po::value(&cl.sets)->composing(), "override: /json/pointer=value (repeatable)");
+  if (command == "plan")
+    opts.add_options()("expand", po::bool_switch(&cl.expand),
+                       "write every rank's ops (default: one program per class of identical ranks)");
   if (!parse_command_line(args, "frugalsim " + command + " STUDY.json [options]", opts, {"study", po::value(&cl.study)}))
     return false;
   if (cl.study.empty()) throw po::error("missing STUDY.json");
@@ -104,12 +109,14 @@ int cmd_plan(const std::vector<std::string>& args) {
   CommandLine cl;
   if (!parse_study_command(args, "plan", cl)) return 0;
   const auto s = study::load_study(cl.study, parse_overrides(cl.sets));
-  const auto prog = plan_study(s);
+  const auto prog = plan_study(s).program;
   const std::filesystem::path out = cl.output.empty() ? std::filesystem::path("program.json") : std::filesystem::path(cl.output);
   if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
-  commit_files(out.parent_path(), {{out, program::to_json(prog).dump() + "\n"}});
-  std::cout << "program: " << prog.ranks.size() << " ranks, " << prog.groups.size() << " groups -> " << out.string()
-            << "\n";
+  const bool expand = cl.expand;
+  commit_files(out.parent_path(), {{out, "", [&prog, expand](std::ostream& o) { program::write_program_json(prog, o, expand); }}});
+  std::cout << "program: " << prog.ranks.size() << " ranks, " << prog.groups.size() << " groups";
+  if (prog.compact() && !expand) std::cout << ", " << prog.classes.size() << " classes of identical ranks";
+  std::cout << " -> " << out.string() << "\n";
   return 0;
 }
 
@@ -147,17 +154,17 @@ int cmd_run(const std::vector<std::string>& args, int argc, char** argv) {
 
 }  // namespace
 
-program::Program plan_study(const study::Study& s) {
-  policies::Plan plan;
+PlannedStudy plan_study(const study::Study& s) {
+  PlannedStudy out;
   try {
-    plan = s.parallelism->plan(s.model, s.cluster, s.training);
+    out.plan = s.parallelism->plan(s.model, s.cluster, s.training, *s.memory);
   } catch (const core::ConfigError& e) {
     // Policies do not know the file; name it here.
     throw InfeasiblePlan(s.file.string(), e.pointer(), e.message());
   }
-  auto prog = policies::lower(plan, s.model, s.training);
-  program::validate(prog, "<lowered program>");
-  return prog;
+  out.program = policies::lower_compact(out.plan, s.model, s.training);
+  program::validate(out.program, "<lowered program>");
+  return out;
 }
 
 core::Json run_study(const RunOptions& options) {
@@ -165,13 +172,15 @@ core::Json run_study(const RunOptions& options) {
   const auto s = study::load_study(options.study, options.overrides);
   const std::filesystem::path dir =
       options.output_dir.empty() ? options.study.parent_path() / "out" : options.output_dir;
-  program::Program prog;
-  std::string infeasible;  // why the policy cannot plan the study: a result, not an error
+  PlannedStudy planned;
+  std::string infeasible;  // why the policies cannot plan the study: a result, not an error
   try {
-    prog = plan_study(s);
+    planned = plan_study(s);
   } catch (const InfeasiblePlan& e) {
     infeasible = e.what();
   }
+  const policies::Plan& plan = planned.plan;
+  const program::Program& prog = planned.program;
   const auto memory = infeasible.empty() ? metrics::check_memory(prog, s.cluster) : metrics::MemoryCheck{};
 
   Json summary;
@@ -181,16 +190,16 @@ core::Json run_study(const RunOptions& options) {
   if (!infeasible.empty()) {
     summary = metrics::make_infeasible_summary(s, infeasible);
   } else if (!memory.fits()) {
-    summary = metrics::make_oom_summary(s, prog, memory);
+    summary = metrics::make_oom_summary(s, plan, prog, memory);
   } else if (s.campaign) {
     // The op-by-op iterations run in forked children; this process hosts the campaign engine.
     const auto outcome = campaign::run_campaign(s, prog, &memory);
     simgrid_version = outcome.result.simgrid_version;
-    summary = outcome.iteration ? metrics::make_summary(s, prog, *outcome.iteration)
+    summary = outcome.iteration ? metrics::make_summary(s, plan, prog, *outcome.iteration)
                                 : metrics::make_given_iteration_summary(s, prog, memory, outcome);
     metrics::add_campaign_summary(summary, s, outcome);
     if (s.write_timeline) {
-      Json t = outcome.iteration ? metrics::make_timeline(s, prog, *outcome.iteration) : Json();
+      Json t = outcome.iteration ? metrics::make_timeline(s, plan, prog, *outcome.iteration) : Json();
       metrics::add_campaign_timeline(t, s, outcome);
       timeline = std::move(t);
     }
@@ -198,8 +207,8 @@ core::Json run_study(const RunOptions& options) {
   } else {
     const auto result = engine::simulate(s.cluster, prog, s.engine_options());
     simgrid_version = result.simgrid_version;
-    summary = metrics::make_summary(s, prog, result);
-    if (s.write_timeline) timeline = metrics::make_timeline(s, prog, result);
+    summary = metrics::make_summary(s, plan, prog, result);
+    if (s.write_timeline) timeline = metrics::make_timeline(s, plan, prog, result);
   }
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   std::vector<PendingFile> files = {

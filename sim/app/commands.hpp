@@ -23,9 +23,9 @@ struct RunOptions {
 
 /// Loads, plans, simulates and writes summary.json, config.resolved.json, manifest.json and
 /// timeline.json into the output folder. A study the parallelism policy cannot plan is a result
-/// (summary status "infeasible" with the reason; no timeline), not an error. All inputs are checked before anything is written;
-/// files are written under temporary names and renamed, so a failed run leaves no partial
-/// output. Returns the summary.
+/// (summary status "infeasible" with the reason; no timeline), not an error. All inputs are
+/// checked before anything is written; files are written under temporary names and renamed, so a
+/// failed run leaves no partial output. Returns the summary.
 core::Json run_study(const RunOptions& options);
 
 /// The parallelism policy cannot plan the study on its cluster (its plan() threw ConfigError:
@@ -37,8 +37,14 @@ class InfeasiblePlan : public core::ConfigError {
   using core::ConfigError::ConfigError;
 };
 
-/// The program of the study's first iteration (what `frugalsim plan` writes). Throws
-/// InfeasiblePlan (file, pointer, why) when the parallelism policy cannot plan it.
-program::Program plan_study(const study::Study& study);
+/// What the policies decided for a study (typed) and its lowered program of one iteration.
+struct PlannedStudy {
+  policies::Plan plan;
+  program::Program program;  ///< what `frugalsim plan` writes
+};
+
+/// Plans the study with its parallelism and memory policies and lowers the plan; the program is
+/// validated. Throws InfeasiblePlan (file, pointer, why) when the policies cannot plan it.
+PlannedStudy plan_study(const study::Study& study);
 
 }  // namespace frugal::app

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <set>
 
-#include "policies/lowering.hpp"
+#include "policies/lowering/lowering.hpp"
 #include "sim/campaign/iteration_probe.hpp"
 #include "workloads/layer_chain.hpp"
 
@@ -109,7 +109,7 @@ CampaignOutcome run_campaign(const study::Study& s, const program::Program& prog
     program::Program lowered;
     if (!initial) {
       try {
-        lowered = policies::lower(s.parallelism->plan(s.model, reduced, s.training), s.model, s.training);
+        lowered = policies::lower(s.parallelism->plan(s.model, reduced, s.training, *s.memory), s.model, s.training);
       } catch (const core::ConfigError& e) {
         l.note = "the parallelism policy cannot plan " + std::to_string(u) + " replica groups: " + e.message();
         continue;

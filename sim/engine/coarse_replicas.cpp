@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "sim/engine/platform_builder.hpp"
+#include "sim/program/rank_classes.hpp"
 
 namespace frugal::engine {
 namespace {
@@ -89,9 +90,47 @@ Representatives find_representatives(const platforms::Cluster& cluster, const pr
     shapes[g] = {true, f.a, f.b, static_cast<int>(per_node.size())};
   }
 
-  // Fingerprint of each rank's program.
+  const program::ClassView view(program);
   std::vector<Fingerprint> prints(n_ranks);
-  for (int r = 0; r < n_ranks; ++r) {
+  if (program.compact()) {
+    // Ranks of a class of the compact program run the same ops; they stay identical when they
+    // also sit alike: node type, the shapes of their (renamed) groups, routes to their peers.
+    std::map<std::int64_t, std::pair<std::vector<int>, std::vector<core::RankId>>> used;  // representative → groups, peers
+    for (int r = 0; r < n_ranks; ++r) {
+      const core::RankId rep = view.representative(core::RankId(r));
+      auto [it, fresh] = used.try_emplace(rep.value);
+      if (fresh) {
+        std::set<int> groups;
+        std::set<core::RankId> peers;
+        for (const program::Op& op : view.lowered(rep).ops) {
+          if (op.kind == OpKind::kCollective) groups.insert(op.collective().group);
+          if (op.kind == OpKind::kSend || op.kind == OpKind::kRecv) peers.insert(op.p2p().peer);
+        }
+        it->second = {std::vector<int>(groups.begin(), groups.end()), std::vector<core::RankId>(peers.begin(), peers.end())};
+      }
+      Fingerprint& f = prints[r];
+      f.add(rep.value);
+      f.add(cluster.gpus[rank_gpu[r]].node_type);
+      for (const int g : it->second.first) {
+        const int own = view.rename_group(core::RankId(r), g);
+        if (own < 0 || own >= static_cast<int>(shapes.size())) return refuse("rank " + std::to_string(r) + " uses a missing group");
+        f.add(shapes[own].a);
+        f.add(shapes[own].b);
+      }
+      for (const core::RankId y : it->second.second) {
+        const std::int64_t peer = view.rename_peer(core::RankId(r), y).value;
+        if (peer < 0 || peer >= n_ranks) return refuse("rank " + std::to_string(r) + " talks to a missing rank");
+        f.add(static_cast<int>(rank_node[peer] == rank_node[r]));
+        if (rank_gpu[peer] != rank_gpu[r]) {
+          const PathCost path = gpu_path(cluster, rank_gpu[r], rank_gpu[peer]);
+          f.add(path.latency_s);
+          f.add(path.bandwidth_bytes_per_s);
+        }
+      }
+    }
+  }
+  // Fingerprint of each rank's program.
+  for (int r = 0; r < n_ranks && !program.compact(); ++r) {
     const program::RankProgram& rp = program.ranks[r];
     Fingerprint& f = prints[r];
     f.add(cluster.gpus[rank_gpu[r]].node_type);
@@ -189,11 +228,11 @@ Representatives find_representatives(const platforms::Cluster& cluster, const pr
   std::map<std::tuple<int, int, std::int64_t>, std::int64_t> balance;  // (src, dst, tag) → sends − recvs
   for (const auto& m : out.members) {
     const int r = m[0];
-    const auto& ops = program.ranks[r].ops;
+    const auto& ops = view.lowered(core::RankId(r)).ops;
     for (std::size_t i = 0; i < ops.size(); ++i) {
       const program::Op& op = ops[i];
       if (op.kind == OpKind::kSend || op.kind == OpKind::kRecv) {
-        const int peer = out.representative[op.p2p().peer.value];
+        const int peer = out.representative[view.peer_at(core::RankId(r), i).value];
         if (peer == r)
           return refuse("rank " + std::to_string(r) + " exchanges with a rank of its own class (op " + std::to_string(i) +
                         " \"" + op.name + "\")");
@@ -202,7 +241,7 @@ Representatives find_representatives(const platforms::Cluster& cluster, const pr
         continue;
       }
       if (op.kind != OpKind::kCollective) continue;
-      const int g = op.collective().group;
+      const int g = view.group_at(core::RankId(r), i);
       const auto& group = program.groups[g].ranks;
       const int sim = simulated_in_group[g];
       if (sim == 1) {
@@ -217,8 +256,7 @@ Representatives find_representatives(const platforms::Cluster& cluster, const pr
       // The class's other ranks: on this group (same collective) or on copies of it without any
       // simulated member (their traffic is injected).
       for (std::size_t k = 1; k < m.size(); ++k) {
-        const program::Op& twin = program.ranks[m[k]].ops[i];
-        const int tg = twin.collective().group;
+        const int tg = view.group_at(core::RankId(m[k]), i);
         if (tg == g) continue;
         if (simulated_in_group[tg] != 0)
           return refuse("group \"" + program.groups[tg].name + "\" of rank " + std::to_string(m[k]) +

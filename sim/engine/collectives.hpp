@@ -13,6 +13,7 @@
 
 #include "platforms/cluster_spec.hpp"
 #include "sim/program/program.hpp"
+#include "sim/program/rank_classes.hpp"
 
 namespace simgrid::s4u {
 class Host;
@@ -62,7 +63,7 @@ struct CommContext {
   const platforms::Cluster* cluster = nullptr;   ///< for route costs (gpu_path)
   std::vector<int> rank_gpu_index;               ///< rank → global GPU index
   std::vector<int> rank_node;                    ///< rank → node id
-  const program::Program* program = nullptr;     ///< the ops of identical ranks (copies)
+  const program::ClassView* view = nullptr;      ///< the ops of identical ranks (copies), renamed
   /// Non-null when representatives stand for identical ranks: peers are redirected to their
   /// representatives and the copies' traffic is injected (coarse_collectives.hpp).
   const Representatives* representatives = nullptr;

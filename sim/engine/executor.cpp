@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <deque>
 #include <exception>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
@@ -20,6 +22,7 @@
 #include "sim/engine/collectives.hpp"
 #include "sim/engine/compute_cost.hpp"
 #include "sim/program/memory_ledger.hpp"
+#include "sim/program/rank_classes.hpp"
 
 namespace sg4 = simgrid::s4u;
 
@@ -115,8 +118,12 @@ struct Executor::Impl {
   };
 
   const platforms::Cluster& cluster;
-  const program::Program& program;
+  std::optional<program::Program> expanded;  ///< a compact program expanded, when it must be
+  Representatives reps;     ///< reps.applied: only representatives run (coarse_replicas.hpp)
+  const program::Program& program;           ///< the one simulated (the caller's, or `expanded`)
   const EngineOptions& options;
+  std::unique_ptr<program::ClassView> view;  ///< renaming of identical ranks' groups and peers
+  std::deque<program::RankProgram> representatives_expanded;  ///< representatives without ops of their own
   CommContext ctx;
   std::vector<RankRuntime> ranks;
   std::vector<TimelineEvent> timeline;
@@ -125,26 +132,43 @@ struct Executor::Impl {
   bool deadlocked = false;
   std::exception_ptr error;
   CollectiveModel collective_model = CollectiveModel::kStepByStep;  ///< resolved (never kAuto)
-  Representatives reps;  ///< reps.applied: only representatives run (coarse_replicas.hpp)
+
+  /// Representatives of `p` when the options ask for them; a compact program is expanded when
+  /// they are not used (then `p` is replaced by the expanded form).
+  static Representatives choose(const platforms::Cluster& c, const program::Program& p, const EngineOptions& o,
+                                std::optional<program::Program>& expanded) {
+    const bool coarse = static_cast<int>(p.ranks.size()) > o.coarse_above_ranks;
+    Representatives reps;
+    const bool wanted =
+        o.identical_ranks == IdenticalRanks::kRepresentatives || (o.identical_ranks == IdenticalRanks::kAuto && coarse);
+    if (wanted) reps = find_representatives(c, p);
+    else reps.note = o.identical_ranks == IdenticalRanks::kAuto ? "program at or below coarse_above_ranks" : "not requested";
+    if (p.compact() && !reps.applied) {
+      expanded = program::expand(p);
+      if (wanted) reps = find_representatives(c, *expanded);
+    }
+    return reps;
+  }
 
   Impl(const platforms::Cluster& c, const program::Program& p, const EngineOptions& o, const BuiltPlatform& platform)
-      : cluster(c), program(p), options(o) {
+      : cluster(c), reps(choose(c, p, o, expanded)), program(expanded ? *expanded : p), options(o),
+        view(std::make_unique<program::ClassView>(program)) {
     const int n_ranks = static_cast<int>(p.ranks.size());
     const bool coarse = n_ranks > o.coarse_above_ranks;
     collective_model = o.collective_model != CollectiveModel::kAuto ? o.collective_model
                        : coarse                                    ? CollectiveModel::kAggregate
                                                                    : CollectiveModel::kStepByStep;
-    if (o.identical_ranks == IdenticalRanks::kRepresentatives || (o.identical_ranks == IdenticalRanks::kAuto && coarse))
-      reps = find_representatives(c, p);
-    else
-      reps.note = o.identical_ranks == IdenticalRanks::kAuto ? "program at or below coarse_above_ranks" : "not requested";
     ranks.resize(n_ranks);
     ctx.rank_gpu.resize(n_ranks);
     ctx.rank_cpu.resize(n_ranks);
     std::vector<int> rank_node(n_ranks);
     ctx.rank_gpu_index.resize(n_ranks);
     for (int r = 0; r < n_ranks; ++r) {
-      const program::RankProgram& rp = p.ranks[r];
+      const bool runs = !reps.applied || reps.is_simulated(r);
+      if (runs && program.ranks[r].represented_by.valid())
+        representatives_expanded.push_back(view->expand(core::RankId(r)));
+      const program::RankProgram& rp =
+          runs && program.ranks[r].represented_by.valid() ? representatives_expanded.back() : program.ranks[r];
       const std::string where = "rank " + std::to_string(r);
       if (rp.gpu < 0 || rp.gpu >= static_cast<int>(platform.gpu_hosts.size()))
         throw std::invalid_argument(where + ": GPU " + std::to_string(rp.gpu) + " does not exist (cluster has " +
@@ -159,7 +183,6 @@ struct Executor::Impl {
       rr.hbm_bytes_per_s = c.gpu_spec(rp.gpu).hbm_bandwidth_bytes_per_s;
       rr.serial = c.gpu_spec(rp.gpu).serial_streams;
       ctx.rank_gpu_index[r] = rp.gpu;
-      const bool runs = !reps.applied || reps.is_simulated(r);
       if (runs) rr.done.assign(rp.ops.size(), 0);
       for (int s = 0; s < kStreams; ++s) rr.streams[s].stream = static_cast<program::Stream>(s);
       // A rank that a representative stands for has the same ops (fingerprint equality, which
@@ -183,16 +206,16 @@ struct Executor::Impl {
       ctx.rank_gpu[r] = rr.gpu;
       ctx.rank_cpu[r] = rr.cpu;
     }
-    ctx.groups.reserve(p.groups.size());
-    for (std::size_t g = 0; g < p.groups.size(); ++g) {
-      ctx.groups.push_back(make_group_layout(static_cast<int>(g), p.groups[g], rank_node));
+    ctx.groups.reserve(program.groups.size());
+    for (std::size_t g = 0; g < program.groups.size(); ++g) {
+      ctx.groups.push_back(make_group_layout(static_cast<int>(g), program.groups[g], rank_node));
       GroupLayout& layout = ctx.groups.back();
       for (const int r : layout.ranks) layout.simulated_members += (!reps.applied || reps.is_simulated(r)) ? 1 : 0;
     }
     ctx.aggregate = collective_model == CollectiveModel::kAggregate;
     ctx.cluster = &c;
     ctx.rank_node = std::move(rank_node);
-    ctx.program = &p;
+    ctx.view = view.get();
     ctx.representatives = reps.applied ? &reps : nullptr;
     if (reps.applied) {
       ctx.node_hosts_simulated.assign(static_cast<std::size_t>(c.node_count()), 0);

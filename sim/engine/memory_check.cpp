@@ -1,7 +1,11 @@
 // Static memory check (see memory_check.hpp).
 #include "sim/engine/memory_check.hpp"
 
+#include <cstdint>
+#include <unordered_map>
+
 #include "sim/program/memory_ledger.hpp"
+#include "sim/program/rank_classes.hpp"
 
 namespace frugal::engine {
 
@@ -16,8 +20,14 @@ std::vector<int> MemoryCheck::overflowing_ranks() const {
 
 MemoryCheck check_memory(const program::Program& program, const platforms::Cluster& cluster) {
   MemoryCheck check;
+  const program::ClassView view(program);
+  // A compact program's ranks share their representative's profile.
+  std::unordered_map<std::int64_t, program::MemoryLedger> ledgers;
   for (const auto& rp : program.ranks) {
-    const auto ledger = program::static_memory_profile(rp);
+    const auto rep = view.representative(rp.rank);
+    auto it = ledgers.find(rep.value);
+    if (it == ledgers.end()) it = ledgers.emplace(rep.value, program::static_memory_profile(view.lowered(rp.rank))).first;
+    const auto& ledger = it->second;
     check.peak_bytes.push_back(ledger.peak_bytes());
     check.capacity_bytes.push_back(cluster.gpu_spec(rp.gpu).memory_bytes);
     check.breakdown.push_back(ledger.peak_breakdown_json());

@@ -19,6 +19,8 @@ struct MemoryCheck {
   bool fits() const;
   std::vector<int> overflowing_ranks() const;
 };
+/// One entry per rank of `program`; the ranks of a compact program share their representative's
+/// profile (computed once per class).
 MemoryCheck check_memory(const program::Program& program, const platforms::Cluster& cluster);
 
 }  // namespace frugal::engine

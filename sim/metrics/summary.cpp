@@ -2,7 +2,12 @@
 #include "sim/metrics/summary.hpp"
 
 #include <algorithm>
+#include <map>
 #include <numeric>
+#include <unordered_map>
+
+#include "sim/program/memory_ledger.hpp"
+#include "sim/program/rank_classes.hpp"
 
 namespace frugal::metrics {
 namespace {
@@ -46,7 +51,8 @@ Json simulation_summary(const engine::SimulationResult& result) {
 
 }  // namespace
 
-Json make_summary(const study::Study& study, const program::Program& program, const engine::SimulationResult& result) {
+Json make_summary(const study::Study& study, const policies::Plan& plan, const program::Program& program,
+                  const engine::SimulationResult& result) {
   const auto& cluster = study.cluster;
   const double n_iter = result.iterations;
   const double t = result.makespan_s / n_iter;
@@ -59,7 +65,6 @@ Json make_summary(const study::Study& study, const program::Program& program, co
   std::size_t max_rank = 0;
   Json per_gpu = Json::array();
   Json peaks = Json::array();
-  const Json& plan = program.metadata.at("plan");
   for (std::size_t r = 0; r < n_ranks; ++r) {
     const auto& rs = result.ranks[r];
     const int gpu = program.ranks[r].gpu;
@@ -75,7 +80,7 @@ Json make_summary(const study::Study& study, const program::Program& program, co
     for (const auto& [tag, bytes] : rs.peak_breakdown) breakdown[program::to_string(tag)] = bytes;
     per_gpu.push_back({{"rank", r},
                        {"gpu", gpu_label(cluster, gpu)},
-                       {"samples", plan.at("samples_per_rank").at(r)},
+                       {"samples", plan.ranks.at(r).samples()},
                        {"compute_s", rs.compute_busy_s / n_iter},
                        {"communication_s", rs.communication_busy_s / n_iter},
                        {"exposed_communication_s", rs.exposed_communication_s / n_iter},
@@ -90,11 +95,14 @@ Json make_summary(const study::Study& study, const program::Program& program, co
   for (const auto& [kind, busy] : result.collective_busy_s) collectives[kind] = busy / n_iter / n;
   // Bytes per collective kind (whole-buffer convention), mean over GPUs, per iteration.
   Json collective_bytes = Json::object();
-  for (const auto& rp : program.ranks)
-    for (const auto& op : rp.ops)
+  const program::ClassView view(program);
+  std::map<std::int64_t, double> ranks_of;  // representative → ranks running its ops
+  for (const auto& rp : program.ranks) ranks_of[view.representative(rp.rank).value] += 1;
+  for (const auto& [rep, count] : ranks_of)
+    for (const auto& op : program.ranks[static_cast<std::size_t>(rep)].ops)
       if (op.kind == program::OpKind::kCollective) {
         const std::string kind = program::to_string(op.collective().kind);
-        collective_bytes[kind] = collective_bytes.value(kind, 0.0) + op.collective().bytes / n;
+        collective_bytes[kind] = collective_bytes.value(kind, 0.0) + count * op.collective().bytes / n;
       }
   // Pipeline bubble: the part of the iteration a GPU is neither computing nor communicating,
   // mean over GPUs; per-stage compute time, mean over the stage's GPUs.
@@ -102,7 +110,7 @@ Json make_summary(const study::Study& study, const program::Program& program, co
   std::map<int, std::pair<double, int>> stage_compute;
   for (std::size_t r = 0; r < n_ranks; ++r) {
     idle += per_gpu[r].at("idle_s").get<double>();
-    auto& [sum, count] = stage_compute[plan.at("rank_coordinates_tp_pp_dp").at(r).at(1).get<int>()];
+    auto& [sum, count] = stage_compute[plan.stage_of(core::RankId(static_cast<std::int64_t>(r)))];
     sum += per_gpu[r].at("compute_s").get<double>();
     ++count;
   }
@@ -128,14 +136,15 @@ Json make_summary(const study::Study& study, const program::Program& program, co
   s["memory_breakdown_bytes"] = per_gpu.at(max_rank).at("memory_breakdown_bytes");
   s["energy_j_per_iteration"] = energy / n_iter;
   s["energy_j_per_token"] = energy / n_iter / tokens;
-  s["layout"] = plan;
+  s["layout"] = plan.to_json();
   s["per_gpu"] = per_gpu;
   s["simulated_activities"] = result.activities;
   s["simulation"] = simulation_summary(result);
   return s;
 }
 
-Json make_oom_summary(const study::Study& study, const program::Program& program, const MemoryCheck& memory) {
+Json make_oom_summary(const study::Study& study, const policies::Plan& plan, const program::Program& program,
+                      const MemoryCheck& memory) {
   Json s = base_summary(study, "out_of_memory");
   const auto over = memory.overflowing_ranks();
   const int first = over.front();
@@ -160,7 +169,7 @@ Json make_oom_summary(const study::Study& study, const program::Program& program
                         {"memory_breakdown_bytes", memory.breakdown[ru]}});
   }
   s["out_of_memory_gpus"] = overflow;
-  s["layout"] = program.metadata.at("plan");
+  s["layout"] = plan.to_json();
   return s;
 }
 
@@ -171,12 +180,21 @@ Json make_infeasible_summary(const study::Study& study, const std::string& reaso
   return s;
 }
 
-Json make_timeline(const study::Study& study, const program::Program& program, const engine::SimulationResult& result) {
+Json make_timeline(const study::Study& study, const policies::Plan& plan, const program::Program& program,
+                   const engine::SimulationResult& result) {
   Json events = Json::array();
   for (const auto& rp : program.ranks) {
     const auto pid = rp.rank.value;
+    // "rank 5 (tp1 dp2 pp0) node0/gpu5 A100": the dimensions of the layout that are not 1.
+    std::string name = "rank " + std::to_string(pid);
+    std::string coords;
+    const policies::Coord c = plan.coord(rp.rank);
+    for (const policies::Dim d : plan.layout.order())
+      if (plan.layout.size(d) > 1)
+        coords += (coords.empty() ? "" : " ") + std::string(policies::dim_short(d)) + std::to_string(c[d]);
+    if (!coords.empty()) name += " (" + coords + ")";
     events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", pid},
-                      {"args", {{"name", "rank " + std::to_string(pid) + " " + gpu_label(study.cluster, rp.gpu)}}}});
+                      {"args", {{"name", name + " " + gpu_label(study.cluster, rp.gpu)}}}});
     events.push_back({{"name", "process_sort_index"}, {"ph", "M"}, {"pid", pid}, {"args", {{"sort_index", pid}}}});
     for (auto stream : {program::Stream::kCompute, program::Stream::kComm, program::Stream::kCopy}) {
       events.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", pid}, {"tid", static_cast<int>(stream)},

@@ -14,18 +14,21 @@ using engine::check_memory;
 using engine::MemoryCheck;
 
 /// summary.json of a run that was simulated (`status: "ok"`).
-core::Json make_summary(const study::Study& study, const program::Program& program,
+/// `plan` is what `program` was lowered from (samples and pipeline stage of every rank).
+core::Json make_summary(const study::Study& study, const policies::Plan& plan, const program::Program& program,
                         const engine::SimulationResult& result);
 
 /// summary.json of a run that does not fit (`status: "out_of_memory"`, the breakdown of the
 /// peak of every overflowing GPU; performance metrics are null).
-core::Json make_oom_summary(const study::Study& study, const program::Program& program, const MemoryCheck& memory);
+core::Json make_oom_summary(const study::Study& study, const policies::Plan& plan, const program::Program& program,
+                            const MemoryCheck& memory);
 
 /// summary.json of a run whose plan cannot be built (`status: "infeasible"`, `reason`).
 core::Json make_infeasible_summary(const study::Study& study, const std::string& reason);
 
-/// Chrome trace-event JSON of the simulated ops.
-core::Json make_timeline(const study::Study& study, const program::Program& program,
+/// Chrome trace-event JSON of the simulated ops; each GPU's track is named with its rank, its
+/// coordinates in the plan's layout and its GPU.
+core::Json make_timeline(const study::Study& study, const policies::Plan& plan, const program::Program& program,
                          const engine::SimulationResult& result);
 
 }  // namespace frugal::metrics

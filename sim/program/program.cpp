@@ -6,6 +6,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "sim/program/rank_classes.hpp"
+
 namespace frugal::program {
 namespace {
 
@@ -221,6 +223,7 @@ struct P2pSeen {
 // JSON pointers of ops are only formatted when something fails, and matching uses tables and hash
 // maps (15 M ops at 1,024 ranks must not cost a string or a tree node each).
 void validate(const Program& program, const std::string& file) {
+  if (program.compact()) return validate_compact(program, file);
   auto fail = [&](const std::string& pointer, const std::string& message) {
     throw core::ConfigError(file, pointer, message);
   };

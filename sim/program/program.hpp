@@ -114,7 +114,24 @@ struct RankProgram {
   int gpu = 0;                     ///< global GPU index in the cluster (node-major)
   std::vector<Memory> resident;    ///< allocated before the first iteration, kept throughout
   std::vector<Op> ops;             ///< one iteration; frees everything it allocates
+  /// Compact programs: the lowered rank whose ops this rank runs, renamed (its RankClass);
+  /// then `resident` and `ops` are empty. Invalid: the rank's own ops are here.
+  RankId represented_by;
   bool operator==(const RankProgram&) const = default;
+};
+
+/// Ranks that run the same ops as a lowered representative up to the renaming of groups and
+/// peers (rank_classes.hpp): data-parallel replicas, tensor-parallel peers.
+struct RankClass {
+  RankId representative;
+  struct Member {
+    RankId rank;
+    std::vector<std::pair<int, int>> groups;         ///< representative's group → this rank's group
+    std::vector<std::pair<RankId, RankId>> peers;    ///< representative's peer → this rank's peer
+    bool operator==(const Member&) const = default;
+  };
+  std::vector<Member> members;  ///< the other ranks of the class, ascending
+  bool operator==(const RankClass&) const = default;
 };
 
 struct Program {
@@ -122,6 +139,10 @@ struct Program {
   core::Json metadata = core::Json::object();  ///< model, precision, tokens/samples per iteration...
   std::vector<Group> groups;
   std::vector<RankProgram> ranks;  ///< ranks[i].rank == i
+  /// Empty: every rank's ops are in `ranks` ("expanded"). Else "compact": only each class's
+  /// representative has ops; program::expand() (rank_classes.hpp) gives the expanded form.
+  std::vector<RankClass> classes;
+  bool compact() const { return !classes.empty(); }
   bool operator==(const Program&) const = default;
 };
 
@@ -141,7 +162,8 @@ class RankBuilder {
   RankProgram* target_;
 };
 
-/// Checks a program before anything runs: dense ids, dependencies on earlier ops only (program
+/// Checks a program before anything runs (a compact program: see validate_compact in
+/// rank_classes.hpp, which validate() calls): dense ids, dependencies on earlier ops only (program
 /// order is a topological order, so there is no cycle), groups and ranks in range, every
 /// collective instance called by all members with the same kind and size, every send matched
 /// by a recv, frees matching allocs, each iteration freeing what it allocates.
@@ -153,5 +175,8 @@ core::Json to_json(const Program& program);
 Program from_json(const core::Json& value, const std::string& file = "");
 Program load_program(const std::filesystem::path& path);
 void save_program(const Program& program, const std::filesystem::path& path);
+/// Writes to_json(program).dump() (or that of expand(program) when `expand`), followed by a
+/// newline, one rank at a time: the memory needed is one rank's JSON, not the whole program's.
+void write_program_json(const Program& program, std::ostream& out, bool expand = false);
 
 }  // namespace frugal::program

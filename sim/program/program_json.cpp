@@ -4,6 +4,7 @@
 
 #include "sim/program/enum_names.hpp"
 #include "sim/program/program.hpp"
+#include "sim/program/rank_classes.hpp"
 
 namespace frugal::program {
 namespace {
@@ -147,27 +148,110 @@ Op read_op(const Json& value, const std::string& file, const std::string& pointe
 
 }  // namespace
 
-Json to_json(const Program& program) {
+namespace {
+
+Json rank_to_json(const RankProgram& rp) {
+  if (rp.represented_by.valid()) return {{"rank", rp.rank.value}, {"gpu", rp.gpu}, {"represented_by", rp.represented_by.value}};
+  Json resident = Json::array();
+  for (const Memory& m : rp.resident) resident.push_back(memory_to_json(m));
+  Json ops = Json::array();
+  for (const Op& op : rp.ops) ops.push_back(op_to_json(op));
+  return {{"rank", rp.rank.value}, {"gpu", rp.gpu}, {"resident", resident}, {"ops", ops}};
+}
+
+Json groups_to_json(const Program& program) {
   Json groups = Json::array();
   for (const Group& g : program.groups) {
     Json ranks = Json::array();
     for (const RankId r : g.ranks) ranks.push_back(r.value);
     groups.push_back({{"name", g.name}, {"ranks", ranks}});
   }
-  Json ranks = Json::array();
-  for (const RankProgram& rp : program.ranks) {
-    Json resident = Json::array();
-    for (const Memory& m : rp.resident) resident.push_back(memory_to_json(m));
-    Json ops = Json::array();
-    for (const Op& op : rp.ops) ops.push_back(op_to_json(op));
-    ranks.push_back({{"rank", rp.rank.value}, {"gpu", rp.gpu}, {"resident", resident}, {"ops", ops}});
-  }
-  return Json{{"format", "frugalsim-program"},
-              {"version", Program::kFormatVersion},
-              {"metadata", program.metadata},
-              {"groups", groups},
-              {"ranks", ranks}};
+  return groups;
 }
+
+Json classes_to_json(const Program& program) {
+  Json classes = Json::array();
+  for (const RankClass& c : program.classes) {
+    Json members = Json::array();
+    for (const RankClass::Member& m : c.members) {
+      Json g = Json::array(), p = Json::array();
+      for (const auto& [from, to] : m.groups) g.push_back({from, to});
+      for (const auto& [from, to] : m.peers) p.push_back({from.value, to.value});
+      members.push_back({{"rank", m.rank.value}, {"groups", g}, {"peers", p}});
+    }
+    classes.push_back({{"representative", c.representative.value}, {"members", members}});
+  }
+  return classes;
+}
+
+}  // namespace
+
+void write_program_json(const Program& program, std::ostream& out, bool expand) {
+  // Keys in nlohmann's (sorted) order, so the bytes equal to_json(...).dump().
+  const bool compact = program.compact() && !expand;
+  out << "{";
+  if (compact) out << "\"classes\":" << classes_to_json(program).dump() << ",";
+  out << "\"format\":\"frugalsim-program\",\"groups\":" << groups_to_json(program).dump()
+      << ",\"metadata\":" << program.metadata.dump() << ",\"ranks\":[";
+  const ClassView view(program);
+  for (std::size_t r = 0; r < program.ranks.size(); ++r) {
+    if (r > 0) out << ",";
+    out << (compact || !program.ranks[r].represented_by.valid() ? rank_to_json(program.ranks[r])
+                                                                 : rank_to_json(view.expand(program.ranks[r].rank)))
+               .dump();
+  }
+  out << "],\"version\":" << Program::kFormatVersion << "}\n";
+}
+
+Json to_json(const Program& program) {
+  Json ranks = Json::array();
+  for (const RankProgram& rp : program.ranks) ranks.push_back(rank_to_json(rp));
+  Json out{{"format", "frugalsim-program"},
+           {"version", Program::kFormatVersion},
+           {"metadata", program.metadata},
+           {"groups", groups_to_json(program)},
+           {"ranks", ranks}};
+  if (program.compact()) out["classes"] = classes_to_json(program);
+  return out;
+}
+
+namespace {
+
+/// [[from, to], ...] of integers.
+std::vector<std::pair<std::int64_t, std::int64_t>> read_pairs(const Json& value, const std::string& file,
+                                                              const std::string& pointer) {
+  if (!value.is_array()) throw core::ConfigError(file, pointer, "expected an array of [from, to] pairs");
+  std::vector<std::pair<std::int64_t, std::int64_t>> out;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const Json& p = value[i];
+    if (!p.is_array() || p.size() != 2 || !p[0].is_number_integer() || !p[1].is_number_integer())
+      throw core::ConfigError(file, pointer + "/" + std::to_string(i), "expected [from, to] (integers)");
+    out.emplace_back(p[0].get<std::int64_t>(), p[1].get<std::int64_t>());
+  }
+  return out;
+}
+
+RankClass read_class(const Json& value, const std::string& file, const std::string& pointer) {
+  ObjectReader r(value, file, pointer);
+  RankClass c;
+  c.representative = RankId(r.integer("representative", 0));
+  const Json& members = r.array("members");
+  for (std::size_t k = 0; k < members.size(); ++k) {
+    ObjectReader mr(members[k], file, r.pointer_of("members") + "/" + std::to_string(k));
+    RankClass::Member m;
+    m.rank = RankId(mr.integer("rank", 0));
+    for (const auto& [from, to] : read_pairs(mr.value("groups"), file, mr.pointer_of("groups")))
+      m.groups.emplace_back(static_cast<int>(from), static_cast<int>(to));
+    for (const auto& [from, to] : read_pairs(mr.value("peers"), file, mr.pointer_of("peers")))
+      m.peers.emplace_back(RankId(from), RankId(to));
+    mr.finish();
+    c.members.push_back(std::move(m));
+  }
+  r.finish();
+  return c;
+}
+
+}  // namespace
 
 Program from_json(const Json& value, const std::string& file) {
   ObjectReader r(value, file, "");
@@ -203,6 +287,12 @@ Program from_json(const Json& value, const std::string& file) {
     RankProgram rp;
     rp.rank = RankId(rr.integer("rank", 0));
     rp.gpu = static_cast<int>(rr.integer("gpu", 0));
+    if (rr.has("represented_by")) {
+      rp.represented_by = RankId(rr.integer("represented_by", 0));
+      rr.finish();
+      program.ranks.push_back(std::move(rp));
+      continue;
+    }
     if (rr.has("resident")) {
       const Json& resident = rr.array("resident");
       for (std::size_t k = 0; k < resident.size(); ++k) {
@@ -218,6 +308,11 @@ Program from_json(const Json& value, const std::string& file) {
     rr.finish();
     program.ranks.push_back(std::move(rp));
   }
+  if (r.has("classes")) {
+    const Json& classes = r.array("classes");
+    for (std::size_t c = 0; c < classes.size(); ++c)
+      program.classes.push_back(read_class(classes[c], file, "/classes/" + std::to_string(c)));
+  }
   r.finish();
   validate(program, file);
   return program;
@@ -230,7 +325,7 @@ Program load_program(const std::filesystem::path& path) {
 void save_program(const Program& program, const std::filesystem::path& path) {
   std::ofstream out(path, std::ios::binary);
   if (!out) throw core::ConfigError(path.string(), "", "cannot write file");
-  out << to_json(program).dump() << "\n";
+  write_program_json(program, out);
 }
 
 }  // namespace frugal::program

@@ -79,6 +79,8 @@ Study read_study(const Json& document, const std::string& file, const std::files
   const Json parallelism = r.has("parallelism") ? r.value("parallelism") : Json{{"impl", "data_parallel"}};
   s.parallelism = policies::parallelism_policies().create(parallelism, file, r.pointer_of("parallelism"),
                                                           &s.parallelism_params);
+  const Json memory = r.has("memory") ? r.value("memory") : Json{{"impl", "none"}};
+  s.memory = policies::memory_policies().create(memory, file, r.pointer_of("memory"), &s.memory_params);
 
   if (r.has("campaign")) s.campaign = read_campaign(r.value("campaign"), file, r.pointer_of("campaign"), s.cluster);
 
@@ -131,6 +133,7 @@ Json Study::resolved() const {
                   {"cluster", platforms::to_json(cluster)},
                   {"training", training_json},
                   {"parallelism", parallelism_params ? parallelism_params->to_json() : Json()},
+                  {"memory", memory_params ? memory_params->to_json() : Json()},
                   {"simulation",
                    {{"collectives", engine::to_string(simulation.collectives)},
                     {"identical_ranks", engine::to_string(simulation.identical_ranks)},

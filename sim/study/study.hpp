@@ -35,6 +35,9 @@ struct Study {
   bool write_timeline = true;
   std::shared_ptr<const policies::ParallelismPolicy> parallelism;
   std::optional<core::PluginParams> parallelism_params;
+  /// "memory": how layers keep their activations ({"impl": "none"} when absent).
+  std::shared_ptr<const policies::MemoryPolicy> memory;
+  std::optional<core::PluginParams> memory_params;
   /// Optional "campaign": simulate a whole training campaign (failures, checkpoints, recovery)
   /// after the op-by-op iteration; see sim/campaign/campaign.hpp.
   std::optional<CampaignSpec> campaign;

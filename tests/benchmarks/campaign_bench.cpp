@@ -28,7 +28,7 @@ int campaign_case(const std::string& file, const std::vector<study::Override>& o
   const study::Study s = study::load_study(file, overrides);
   if (!s.campaign) throw std::invalid_argument(file + " has no campaign section");
   const auto t1 = Clock::now();
-  const program::Program prog = app::plan_study(s);
+  const program::Program prog = app::plan_study(s).program;
   const auto t2 = Clock::now();
   const auto memory = metrics::check_memory(prog, s.cluster);
   if (!memory.fits()) throw std::invalid_argument(file + ": the plan does not fit in GPU memory");

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "policies/lowering.hpp"
+#include "policies/lowering/lowering.hpp"
 #include "sim/app/command_line.hpp"
 #include "sim/app/commands.hpp"
 #include "sim/engine/simulation.hpp"
@@ -69,7 +69,7 @@ int study_case(const std::string& file, const std::vector<study::Override>& over
   const auto t0 = Clock::now();
   const study::Study s = study::load_study(file, overrides);
   const auto t1 = Clock::now();
-  const program::Program prog = app::plan_study(s);
+  const program::Program prog = app::plan_study(s).program;
   const double plan_s = seconds_since(t1);
   std::size_t ops = 0;
   for (const auto& rp : prog.ranks) ops += rp.ops.size();

@@ -4,13 +4,15 @@
 // the representatives and close to the reference, far fewer activities.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <string>
 #include <vector>
 
-#include "policies/lowering.hpp"
+#include "policies/lowering/lowering.hpp"
 #include "policies/parallelism/parallelism_policy.hpp"
 #include "sim/engine/simulation.hpp"
+#include "sim/program/rank_classes.hpp"
 #include "tests/support/forked_run.hpp"
 #include "tests/support/programs.hpp"
 #include "tests/support/small_cluster.hpp"
@@ -35,7 +37,8 @@ struct Layout {
 /// traffic contend for the NICs.
 struct Case {
   platforms::Cluster cluster;
-  program::Program program;
+  program::Program program;  ///< every rank lowered
+  program::Program compact;  ///< one lowered program per class of identical ranks
 };
 
 Case make_case(const Layout& layout) {
@@ -48,7 +51,7 @@ Case make_case(const Layout& layout) {
   shape.nic = {25e9, 5e-6};
   shape.switch_latency_s = 1e-6;
   shape.backbone_bandwidth_bytes_per_s = layout.backbone_bytes_per_s;
-  Case c{testing::make_cluster(shape), {}};
+  Case c{testing::make_cluster(shape), {}, {}};
 
   workloads::ModelSpec model = test_support::tiny_model();
   model.hidden_size = 1024;
@@ -63,17 +66,42 @@ Case make_case(const Layout& layout) {
   core::Json params = layout.parallelism;
   params["impl"] = "megatron";
   auto policy = policies::parallelism_policies().create(params, "test", "/parallelism");
-  c.program = policies::lower(policy->plan(model, c.cluster, setup), model, setup);
+  const auto plan = policy->plan(model, c.cluster, setup);
+  c.program = policies::lower(plan, model, setup);
   program::validate(c.program);
+  c.compact = policies::lower_compact(plan, model, setup);
+  program::validate(c.compact);
   return c;
 }
 
-engine::SimulationResult run(const Case& c, CollectiveModel model, IdenticalRanks ranks) {
+engine::SimulationResult run(const Case& c, CollectiveModel model, IdenticalRanks ranks, bool compact = false) {
   engine::EngineOptions options;
   options.record_timeline = false;
   options.collective_model = model;
   options.identical_ranks = ranks;
-  return engine::simulate(c.cluster, c.program, options);
+  return engine::simulate(c.cluster, compact ? c.compact : c.program, options);
+}
+
+/// Makespan, activities, simulated ranks, then per rank compute busy, communication busy,
+/// exposed communication, peak memory and energy.
+std::vector<double> figures(const engine::SimulationResult& r) {
+  std::vector<double> out = {r.makespan_s, static_cast<double>(r.activities), static_cast<double>(r.simulated_ranks)};
+  for (const auto& s : r.ranks)
+    out.insert(out.end(), {s.compute_busy_s, s.communication_busy_s, s.exposed_communication_s, s.peak_memory_bytes, s.energy_j});
+  return out;
+}
+
+/// The compact program (classes lowered once) simulates exactly as the expanded one, with
+/// representatives (taken from the classes) and with every rank (expanded by the engine).
+void expect_compact_matches(const Layout& layout, CollectiveModel model, IdenticalRanks ranks) {
+  const Case c = make_case(layout);
+  ASSERT_TRUE(c.compact.compact());
+  ASSERT_EQ(program::expand(c.compact), c.program);
+  const std::vector<double> expanded = testing::run_forked([&c, model, ranks] { return figures(run(c, model, ranks)); });
+  const std::vector<double> compact = figures(run(c, model, ranks, true));
+  ASSERT_EQ(compact.size(), expanded.size());
+  for (std::size_t i = 0; i < compact.size(); ++i)
+    EXPECT_NEAR(compact[i], expanded[i], 1e-9 * std::abs(expanded[i])) << "figure " << i;
 }
 
 /// Reference in a child: makespan, activities, then per rank compute and communication busy
@@ -148,6 +176,47 @@ TEST(CoarseIteration, GPipeBehindABackbone) {
   l.nics_per_node = 4;
   l.parallelism = {{"pipeline_model_parallel_size", 2}, {"schedule", "gpipe"}};
   expect_coarse_matches(l, 2);
+}
+
+/// t=2, c=2 (context parallel), p=2, d=1 on 2 nodes: K/V all-gathers on context groups
+/// inside each node, gradients reduced over the context group.
+TEST(CoarseIteration, ContextParallelInsideNodes) {
+  Layout l;
+  l.global_batch = 4;
+  l.parallelism = {{"tensor_model_parallel_size", 2}, {"context_parallel_size", 2}, {"pipeline_model_parallel_size", 2}};
+  expect_coarse_matches(l, 2);
+}
+
+TEST(CompactProgram, ContextParallelSimulatesAsTheExpandedProgram) {
+  Layout l;
+  l.global_batch = 4;
+  l.parallelism = {{"tensor_model_parallel_size", 2}, {"context_parallel_size", 2}, {"pipeline_model_parallel_size", 2}};
+  expect_compact_matches(l, CollectiveModel::kAggregate, IdenticalRanks::kRepresentatives);
+}
+
+TEST(CompactProgram, SimulatesAsTheExpandedProgramWithRepresentatives) {
+  Layout l;
+  l.nodes = 4;
+  l.global_batch = 16;
+  l.parallelism = {{"tensor_model_parallel_size", 2},
+                   {"pipeline_model_parallel_size", 2},
+                   {"sequence_parallel", true},
+                   {"zero_stage", 1}};
+  expect_compact_matches(l, CollectiveModel::kAggregate, IdenticalRanks::kRepresentatives);
+}
+
+TEST(CompactProgram, SimulatesAsTheExpandedProgramRankByRank) {
+  Layout l;
+  l.parallelism = {{"tensor_model_parallel_size", 2}, {"pipeline_model_parallel_size", 2}};
+  expect_compact_matches(l, CollectiveModel::kStepByStep, IdenticalRanks::kSimulateAll);
+}
+
+TEST(CompactProgram, SimulatesAsTheExpandedProgramBehindABackbone) {
+  Layout l;
+  l.backbone_bytes_per_s = 30e9;
+  l.nics_per_node = 4;
+  l.parallelism = {{"pipeline_model_parallel_size", 2}, {"schedule", "gpipe"}};
+  expect_compact_matches(l, CollectiveModel::kAggregate, IdenticalRanks::kRepresentatives);
 }
 
 /// Identical ranks that exchange among themselves (a ring of sends on one node) cannot be

@@ -112,7 +112,7 @@ TEST(RunStudy, PlanWritesAProgramThatReadsBackEqual) {
   const auto r = run_frugalsim("plan " + kQuickstart + " -o " + (dir / "program.json").string());
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto loaded = program::load_program(dir / "program.json");
-  const auto planned = app::plan_study(study::load_study(kQuickstart));
+  const auto planned = app::plan_study(study::load_study(kQuickstart)).program;
   EXPECT_EQ(loaded, planned);
 }
 
@@ -122,4 +122,36 @@ TEST(RunStudy, ListShowsZooAndPolicies) {
   for (const char* s : {"gpt3-175b", "llama3-70b", "A100-80GB", "RTX-4090", "dgx-h100", "mixed-a100-v100",
                         "data_parallel", "megatron", "bucket_size_bytes"})
     EXPECT_NE(r.output.find(s), std::string::npos) << s;
+}
+
+TEST(RunStudy, MemoryPolicyAndLayoutReachEveryOutput) {
+  const auto dir = fresh_dir("memory_policy");
+  const std::string sets =
+      " --set '/parallelism={\"impl\":\"megatron\",\"tensor_model_parallel_size\":2,\"pipeline_model_parallel_size\":2}'"
+      " --set '/memory={\"impl\":\"selective\"}'";
+  const auto r = run_frugalsim("run " + kQuickstart + sets + " -o " + (dir / "out").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const Json s = read_json(dir / "out" / "summary.json");
+  EXPECT_EQ(s.at("layout").at("memory").at("policy"), "selective");
+  EXPECT_EQ(s.at("layout").at("recompute_granularity"), "selective");
+  EXPECT_EQ(s.at("layout").at("rank_order"), "tp-cp-ep-dp-pp");
+  EXPECT_EQ(read_json(dir / "out" / "config.resolved.json").at("memory"), Json({{"impl", "selective"}}));
+  // Tracks are named by coordinates: rank 5 of t=2, d=2, p=2 is tp1 dp0 pp1.
+  bool named = false;
+  const Json trace = read_json(dir / "out" / "timeline.json");
+  for (const Json& e : trace.at("traceEvents"))
+    if (e.at("name") == "process_name" && e.at("pid") == 5)
+      named = e.at("args").at("name").get<std::string>().rfind("rank 5 (tp1 dp0 pp1) ", 0) == 0;
+  EXPECT_TRUE(named);
+  // The program: one lowered rank per class by default, every rank with --expand.
+  ASSERT_EQ(run_frugalsim("plan " + kQuickstart + sets + " -o " + (dir / "compact.json").string()).exit_code, 0);
+  ASSERT_EQ(run_frugalsim("plan " + kQuickstart + sets + " --expand -o " + (dir / "full.json").string()).exit_code, 0);
+  const Json compact = read_json(dir / "compact.json"), full = read_json(dir / "full.json");
+  EXPECT_EQ(compact.at("classes").size(), 2u);  // one per pipeline stage
+  EXPECT_FALSE(full.contains("classes"));
+  EXPECT_LT(slurp(dir / "compact.json").size() * 2, slurp(dir / "full.json").size());
+  const auto bad = run_frugalsim("run " + kQuickstart + " --set '/memory={\"impl\":\"ful\"}' -o " + (dir / "bad").string());
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.output.find("/memory/impl"), std::string::npos) << bad.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "bad"));
 }

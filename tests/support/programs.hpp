@@ -3,7 +3,7 @@
 #pragma once
 
 #include "platforms/cluster_spec.hpp"
-#include "policies/lowering.hpp"
+#include "policies/lowering/lowering.hpp"
 #include "policies/parallelism/parallelism_policy.hpp"
 #include "workloads/model_spec.hpp"
 
@@ -39,6 +39,22 @@ inline policies::Plan data_parallel_plan(const workloads::ModelSpec& model, cons
   params["impl"] = "data_parallel";
   auto policy = policies::parallelism_policies().create(params, "test", "/parallelism");
   return policy->plan(model, cluster, setup);
+}
+
+/// A megatron plan with the given JSON parameters and memory policy (by name).
+inline policies::Plan megatron_plan(const workloads::ModelSpec& model, const platforms::Cluster& cluster,
+                                    const policies::TrainingSetup& setup, core::Json params,
+                                    const std::string& memory = "none") {
+  params["impl"] = "megatron";
+  const auto recompute = policies::memory_policies().create({{"impl", memory}}, "test", "/memory");
+  return policies::parallelism_policies().create(params, "test", "/parallelism")->plan(model, cluster, setup, *recompute);
+}
+
+/// `nodes` DGX A100 nodes (8 GPUs each) from the shipped cluster file.
+inline platforms::Cluster dgx_nodes(int nodes) {
+  auto j = core::load_json_file(platforms::platform_data_dir() / "clusters" / "dgx-a100.json");
+  j["nodes"] = core::Json::array({{{"type", j["nodes"][0]["type"]}, {"count", nodes}}});
+  return platforms::read_cluster(j, "dgx", "", platforms::GpuCatalogue::shipped());
 }
 
 }  // namespace frugal::test_support

@@ -41,6 +41,34 @@ TEST(LayerChain, RecomputeFlops) {
   EXPECT_EQ(layer0(build_layer_chain(m, 2048, Precision::kBf16)).recompute_flops, 0);
 }
 
+TEST(LayerChain, ContextParallelismSplitsEveryPerGpuCostByC) {
+  // Each of c GPUs holds s/c tokens and attends to all s: every transformer term of Korthikanti's
+  // and Narayanan's per-layer formulas is linear in the local tokens, so costs divide by c exactly.
+  const ModelSpec m = load_model("gpt3-1.3b");
+  for (std::int64_t c : {2, 4}) {
+    for (Recompute r : {Recompute::kNone, Recompute::kSelective, Recompute::kFull}) {
+      ShardSpec one{2, true, r}, split{2, true, r};
+      split.context_parallel = c;
+      const auto a = build_layer_chain(m, 2048, Precision::kBf16, one);
+      const auto b = build_layer_chain(m, 2048, Precision::kBf16, split);
+      for (std::size_t i = 0; i < a.layers.size(); ++i) {
+        EXPECT_NEAR(b.layers[i].forward_flops * c, a.layers[i].forward_flops, 1e-12 * a.layers[i].forward_flops) << i;
+        EXPECT_NEAR(b.layers[i].recompute_flops * c, a.layers[i].recompute_flops, 1e-9 * a.layers[i].forward_flops) << i;
+        EXPECT_NEAR(b.layers[i].output_bytes * c, a.layers[i].output_bytes, 1e-9) << i;
+        if (a.layers[i].kind == LayerKind::kTransformer)
+          EXPECT_NEAR(b.layers[i].activation_bytes * c / a.layers[i].activation_bytes, 1.0, 1e-12) << i;
+      }
+      // The attention GEMMs keep the whole sequence as their key length.
+      EXPECT_EQ(layer0(b).forward_gemms[1].m, 2048 / c);
+      EXPECT_EQ(layer0(b).forward_gemms[1].n, 2048);
+      EXPECT_DOUBLE_EQ(layer0(b).kv_bytes * c, 2.0 * 2048 * 2048 / 2 * 2);  // 2·s·kv_dim/t elements, bf16
+    }
+  }
+  ShardSpec odd;
+  odd.context_parallel = 3;
+  EXPECT_THROW(build_layer_chain(m, 2048, Precision::kBf16, odd), std::invalid_argument);
+}
+
 TEST(LayerChain, KorthikantiTable2Gpt3_175b) {
   const ModelSpec m = load_model("gpt3-175b");
   auto mib = [&](std::int64_t t, bool sp, Recompute r) {

@@ -22,6 +22,8 @@ const std::map<std::string, int>& layers() {
       {"sim/core", 0},        {"sim/program", 1},   {"workloads", 2},   {"platforms", 2},
       {"platforms/availability", 2}, {"policies", 3}, {"policies/parallelism", 3},
       {"policies/parallelism/impl", 3}, {"policies/resilience", 3}, {"policies/resilience/impl", 3},
+      {"policies/lowering", 3}, {"policies/lowering/passes", 3}, {"policies/memory", 3},
+      {"policies/memory/impl", 3},
       {"sim/engine/control", 4}, {"sim/engine", 5},  {"sim/study", 6},    {"sim/campaign", 7},
       {"sim/metrics", 8},     {"sim/calibration", 8}, {"sim/app", 9},    {"sim/cli", 10},
   };

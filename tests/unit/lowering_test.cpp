@@ -1,6 +1,7 @@
 // Data-parallel policy and lowering: batch split, buckets, model-state memory, FLOPs.
 #include <gtest/gtest.h>
 
+#include "policies/model_state.hpp"
 #include "sim/program/memory_ledger.hpp"
 #include "tests/support/programs.hpp"
 #include "workloads/layer_chain.hpp"

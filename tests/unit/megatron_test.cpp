@@ -12,16 +12,11 @@ using namespace frugal;
 namespace {
 
 /// `nodes` DGX-A100-like nodes (8 × A100-80GB).
-platforms::Cluster dgx_nodes(int nodes) {
-  auto j = core::load_json_file(platforms::platform_data_dir() / "clusters" / "dgx-a100.json");
-  j["nodes"] = core::Json::array({{{"type", j["nodes"][0]["type"]}, {"count", nodes}}});
-  return platforms::read_cluster(j, "dgx", "", platforms::GpuCatalogue::shipped());
-}
+using test_support::dgx_nodes;
 
 policies::Plan megatron(const workloads::ModelSpec& model, const platforms::Cluster& cluster,
-                        const policies::TrainingSetup& setup, core::Json params) {
-  params["impl"] = "megatron";
-  return policies::parallelism_policies().create(params, "test", "/parallelism")->plan(model, cluster, setup);
+                        const policies::TrainingSetup& setup, core::Json params, const std::string& memory = "none") {
+  return test_support::megatron_plan(model, cluster, setup, std::move(params), memory);
 }
 
 /// Per-rank traffic of the data-parallel group's collectives, in units of bytes × (n−1)/n.
@@ -74,7 +69,7 @@ TEST(Pipeline, OneFOneBHoldsPMicroBatchesGPipeHoldsM) {
     const auto prog = policies::lower(plan, model, setup);
     program::validate(prog);
     const auto ledger = program::static_memory_profile(prog.ranks[0]);
-    ASSERT_EQ(plan.ranks[0].stage, 0);
+    ASSERT_EQ(plan.stage_of(plan.ranks[0].rank), 0);
     const double expected = stage0_activations * (std::string(schedule) == "1f1b" ? 4 : 8);
     EXPECT_NEAR(ledger.peak_breakdown().at(program::MemoryTag::kActivations), expected, 1.0) << schedule;
   }
@@ -116,7 +111,7 @@ TEST(Layout, TensorParallelStaysInsideANode) {
   const auto plan = megatron(test_support::tiny_model(), cluster, test_support::tiny_setup(8, 1),
                              {{"tensor_model_parallel_size", 4}, {"pipeline_model_parallel_size", 2}});
   for (const auto& r : plan.ranks) {
-    const int first_of_group = r.gpu - r.tensor_parallel_index;
+    const int first_of_group = r.gpu - plan.coord(r.rank)[policies::Dim::kTensor];
     EXPECT_EQ(cluster.gpus[static_cast<std::size_t>(r.gpu)].node, cluster.gpus[static_cast<std::size_t>(first_of_group)].node);
   }
 }
@@ -137,7 +132,8 @@ TEST(Memory, Gpt3_175BOverflowsInDataParallelButFitsWithTensorAndPipeline) {
 
   const auto plan3d = megatron(model, cluster, setup,
                                {{"tensor_model_parallel_size", 8}, {"pipeline_model_parallel_size", 8},
-                                {"sequence_parallel", true}, {"recompute_granularity", "selective"}});
+                                {"sequence_parallel", true}},
+                               "selective");
   const auto prog = policies::lower(plan3d, model, setup);
   for (const auto& rp : prog.ranks) EXPECT_LT(program::static_memory_profile(rp).peak_bytes(), 80e9) << "rank " << rp.rank.value;
 }

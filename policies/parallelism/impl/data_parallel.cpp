@@ -33,12 +33,14 @@ class DataParallel final : public ParallelismPolicy {
         bucket_bytes_(p.number("bucket_size")),
         algorithm_(p.string("algorithm")) {}
 
-  Plan plan(const workloads::ModelSpec& model, const platforms::Cluster& cluster,
-            const TrainingSetup& setup) const override {
+  Plan plan(const workloads::ModelSpec& model, const platforms::Cluster& cluster, const TrainingSetup& setup,
+            const MemoryPolicy& memory) const override {
     const int world = cluster.gpu_count();
     Plan plan;
     plan.policy = "data_parallel";
-    plan.data_parallel = world;
+    plan.layout = Layout({1, 1, 1, world, 1}, kAllDims);
+    plan.memory = memory.decide(MemoryView{model, setup, plan.shard});
+    plan.shard.per_layer = plan.memory.recompute;
     plan.stage_first_layer = {0};
     plan.bucket_bytes = bucket_bytes_;
     plan.gradient_algorithm = choose_algorithm(cluster);
@@ -46,7 +48,7 @@ class DataParallel final : public ParallelismPolicy {
     std::vector<std::int64_t> samples;
     std::ostringstream why;
     if (proportional_) {
-      const auto chain = workloads::build_layer_chain(model, setup.seq_length, setup.precision);
+      const auto chain = workloads::build_layer_chain(model, setup.seq_length, setup.precision, plan.shard);
       std::vector<double> speeds;
       for (int g = 0; g < world; ++g)
         speeds.push_back(1.0 / seconds_per_sample(chain, cluster.gpu_spec(g), setup.precision));
@@ -80,7 +82,6 @@ class DataParallel final : public ParallelismPolicy {
       RankPlan r;
       r.rank = core::RankId(g);
       r.gpu = g;
-      r.data_parallel_index = g;
       r.micro_batches = micro_batches_of(samples[static_cast<std::size_t>(g)], setup.micro_batch_size);
       plan.ranks.push_back(std::move(r));
     }

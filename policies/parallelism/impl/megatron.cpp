@@ -29,52 +29,44 @@ class Megatron final : public ParallelismPolicy {
   explicit Megatron(const core::PluginParams& p)
       : t_(static_cast<int>(p.integer("tensor_model_parallel_size"))),
         p_(static_cast<int>(p.integer("pipeline_model_parallel_size"))),
+        c_(static_cast<int>(p.integer("context_parallel_size"))),
         v_(static_cast<int>(p.integer("virtual_pipeline_model_parallel_size"))),
         sequence_parallel_(p.boolean("sequence_parallel")),
         schedule_(p.string("schedule") == "gpipe" ? PipelineSchedule::kGPipe : PipelineSchedule::kOneFOneB),
         zero_stage_(static_cast<int>(p.integer("zero_stage"))),
-        recompute_(p.string("recompute_granularity")),
         balanced_(p.string("partition") == "balanced"),
         proportional_(p.string("batch_split") == "proportional"),
         bucket_bytes_(p.number("bucket_size")),
         algorithm_(p.string("gradient_algorithm")),
         rank_order_(p.string("rank_order")) {}
 
-  Plan plan(const workloads::ModelSpec& model, const platforms::Cluster& cluster, const TrainingSetup& setup) const override {
+  Plan plan(const workloads::ModelSpec& model, const platforms::Cluster& cluster, const TrainingSetup& setup,
+            const MemoryPolicy& memory) const override {
     const int world = cluster.gpu_count();
-    check_layout(model, world);
+    check_layout(model, world, setup);
     Plan plan;
     plan.policy = "megatron";
-    plan.tensor_parallel = t_;
-    plan.pipeline_parallel = p_;
-    plan.data_parallel = world / (t_ * p_);
+    const int d = world / (t_ * c_ * p_);
+    plan.layout = Layout({t_, c_, 1, d, p_}, Layout::parse_order(rank_order_));
     plan.virtual_pipeline = v_;
     plan.schedule = schedule_;
     plan.zero_stage = zero_stage_;
     plan.shard = shard();
-    plan.rank_order = rank_order_;
+    plan.memory = memory.decide(MemoryView{model, setup, plan.shard});
+    plan.shard.per_layer = plan.memory.recompute;
     plan.bucket_bytes = bucket_bytes_;
-    const int d = plan.data_parallel;
 
     for (int r = 0; r < world; ++r) {
       RankPlan rp;
       rp.rank = core::RankId(r);
       rp.gpu = r;
-      rp.tensor_parallel_index = r % t_;
-      if (rank_order_ == "tp-dp-pp") {
-        rp.data_parallel_index = (r / t_) % d;
-        rp.stage = r / (t_ * d);
-      } else {  // tp-pp-dp
-        rp.stage = (r / t_) % p_;
-        rp.data_parallel_index = r / (t_ * p_);
-      }
       plan.ranks.push_back(std::move(rp));
     }
     plan.gradient_algorithm = choose_algorithm(cluster, plan);
 
     const auto chain = workloads::build_layer_chain(model, setup.seq_length, setup.precision, plan.shard);
     std::ostringstream why;
-    why << "t=" << t_ << " p=" << p_ << " d=" << d << (v_ > 1 ? " v=" + str(v_) : "") << " ("
+    why << "t=" << t_ << (c_ > 1 ? " c=" + str(c_) : "") << " p=" << p_ << " d=" << d << (v_ > 1 ? " v=" + str(v_) : "") << " ("
         << (schedule_ == PipelineSchedule::kGPipe ? "gpipe" : v_ > 1 ? "interleaved 1f1b" : "1f1b") << ", ZeRO-"
         << zero_stage_ << "); ";
     plan.stage_first_layer = partition(chain, cluster, plan, setup, why);
@@ -88,16 +80,21 @@ class Megatron final : public ParallelismPolicy {
     workloads::ShardSpec s;
     s.tensor_parallel = t_;
     s.sequence_parallel = sequence_parallel_;
-    s.recompute = recompute_ == "full"        ? workloads::Recompute::kFull
-                  : recompute_ == "selective" ? workloads::Recompute::kSelective
-                                              : workloads::Recompute::kNone;
+    s.context_parallel = c_;
     return s;
   }
 
-  void check_layout(const workloads::ModelSpec& model, int world) const {
-    if (world % (t_ * p_) != 0)
+  void check_layout(const workloads::ModelSpec& model, int world, const TrainingSetup& setup) const {
+    if (c_ == 1 && world % (t_ * p_) != 0)
       fail("pipeline_model_parallel_size", "GPUs (" + str(world) + ") not divisible by tensor_model_parallel_size (" + str(t_) +
                                                ") × pipeline_model_parallel_size (" + str(p_) + ") = " + str(t_ * p_));
+    if (world % (t_ * c_ * p_) != 0)
+      fail("context_parallel_size", "GPUs (" + str(world) + ") not divisible by tensor_model_parallel_size (" + str(t_) +
+                                        ") × context_parallel_size (" + str(c_) + ") × pipeline_model_parallel_size (" +
+                                        str(p_) + ") = " + str(t_ * c_ * p_));
+    if (setup.seq_length % c_ != 0)
+      fail("context_parallel_size", "seq_length (" + str(setup.seq_length) + ") not divisible by context_parallel_size (" +
+                                        str(c_) + ")");
     if (model.num_attention_heads % t_ != 0)
       fail("tensor_model_parallel_size", "num_attention_heads (" + str(model.num_attention_heads) +
                                              ") not divisible by tensor_model_parallel_size (" + str(t_) + ")");
@@ -120,7 +117,7 @@ class Megatron final : public ParallelismPolicy {
     // Hierarchical when a data-parallel group spans several nodes with several members each.
     std::map<int, int> per_node;
     for (const RankPlan& r : plan.ranks)
-      if (r.tensor_parallel_index == 0 && r.stage == 0) ++per_node[static_cast<int>(cluster.gpus[static_cast<std::size_t>(r.gpu)].node.value)];
+      if (plan.coord(r.rank)[Dim::kTensor] == 0 && plan.stage_of(r.rank) == 0) ++per_node[static_cast<int>(cluster.gpus[static_cast<std::size_t>(r.gpu)].node.value)];
     bool equal = per_node.size() > 1;
     for (const auto& [node, count] : per_node) equal = equal && count == per_node.begin()->second && count > 1;
     return equal ? program::CollectiveAlgorithm::kHierarchical : program::CollectiveAlgorithm::kRing;
@@ -132,7 +129,7 @@ class Megatron final : public ParallelismPolicy {
     std::vector<const platforms::GpuSpec*> out(static_cast<std::size_t>(p_), nullptr);
     for (const RankPlan& r : plan.ranks) {
       const auto* g = &cluster.gpu_spec(r.gpu);
-      auto& slot = out[static_cast<std::size_t>(r.stage)];
+      auto& slot = out[static_cast<std::size_t>(plan.stage_of(r.rank))];
       if (!slot || g->effective_flops_per_s(g->runs_as(precision)) < slot->effective_flops_per_s(slot->runs_as(precision))) slot = g;
     }
     return out;
@@ -163,7 +160,7 @@ class Megatron final : public ParallelismPolicy {
     const auto gpus = stage_gpus(cluster, plan, setup.precision);
     const auto b = static_cast<double>(setup.micro_batch_size);
     const auto state = model_state_bytes(setup.precision);
-    const double micro_batches = static_cast<double>(setup.global_batch_size) / (b * plan.data_parallel);
+    const double micro_batches = static_cast<double>(setup.global_batch_size) / (b * plan.data_parallel());
     PartitionProblem problem;
     for (int s = 0; s < p_; ++s) {
       const auto& gpu = *gpus[static_cast<std::size_t>(s)];
@@ -171,9 +168,9 @@ class Megatron final : public ParallelismPolicy {
       std::vector<double> time, memory;
       for (const auto& l : chain.layers) {
         time.push_back(layer_seconds(l, gpu, setup.precision) * b);
-        const double shard = zero_stage_ >= 3 ? plan.data_parallel : 1.0;
-        const double opt_shard = zero_stage_ >= 1 ? plan.data_parallel : 1.0;
-        const double grad_shard = zero_stage_ >= 2 ? plan.data_parallel : 1.0;
+        const double shard = zero_stage_ >= 3 ? plan.gradient_replicas() : 1.0;
+        const double opt_shard = zero_stage_ >= 1 ? plan.gradient_replicas() : 1.0;
+        const double grad_shard = zero_stage_ >= 2 ? plan.gradient_replicas() : 1.0;
         memory.push_back(l.parameters * (state.weights / shard + state.gradients / grad_shard + state.optimizer / opt_shard) +
                          l.activation_bytes * b * in_flight);
       }
@@ -198,7 +195,7 @@ class Megatron final : public ParallelismPolicy {
 
   void split_batch(const workloads::LayerChain& chain, const platforms::Cluster& cluster, Plan& plan, const TrainingSetup& setup,
                    std::ostringstream& why) const {
-    const int d = plan.data_parallel;
+    const int d = plan.data_parallel();
     const std::int64_t b = setup.micro_batch_size;
     std::vector<std::int64_t> samples;
     if (!proportional_) {
@@ -206,21 +203,23 @@ class Megatron final : public ParallelismPolicy {
         throw ConfigError("", "/training/global_batch_size",
                           "global_batch_size (" + str(setup.global_batch_size) + ") is not a multiple of micro_batch_size (" +
                               str(b) + ") × data-parallel size (" + str(d) + ") = " + str(b * d) + " (d = GPUs " +
-                              str(cluster.gpu_count()) + " / (t " + str(t_) + " × p " + str(p_) + "))");
+                              str(cluster.gpu_count()) + " / (t " + str(t_) + (c_ > 1 ? " × c " + str(c_) : "") + " × p " +
+                              str(p_) + "))");
       samples.assign(static_cast<std::size_t>(d), setup.global_batch_size / d);
       why << "equal batch split: " << samples.front() << " samples per replica";
     } else {
       // A replica runs at the pace of its slowest stage.
       std::vector<double> stage_time(static_cast<std::size_t>(d * p_), 0.0);
       for (const RankPlan& r : plan.ranks) {
+        const Coord at = plan.coord(r.rank);
         double t = 0;
         for (int c = 0; c < v_; ++c) {
-          const int vs = c * p_ + r.stage;
+          const int vs = c * p_ + at[Dim::kPipeline];
           const int first = plan.stage_first_layer[static_cast<std::size_t>(vs)];
           const int end = vs + 1 < p_ * v_ ? plan.stage_first_layer[static_cast<std::size_t>(vs + 1)] : static_cast<int>(chain.layers.size());
           for (int l = first; l < end; ++l) t += layer_seconds(chain.layers[static_cast<std::size_t>(l)], cluster.gpu_spec(r.gpu), setup.precision);
         }
-        auto& slot = stage_time[static_cast<std::size_t>(r.data_parallel_index * p_ + r.stage)];
+        auto& slot = stage_time[static_cast<std::size_t>(at[Dim::kData] * p_ + at[Dim::kPipeline])];
         slot = std::max(slot, t);
       }
       std::vector<double> speeds;
@@ -237,7 +236,7 @@ class Megatron final : public ParallelismPolicy {
       for (std::size_t i = 0; i < samples.size(); ++i) why << " " << samples[i];
     }
     for (RankPlan& r : plan.ranks) {
-      r.micro_batches = micro_batches_of(samples[static_cast<std::size_t>(r.data_parallel_index)], b);
+      r.micro_batches = micro_batches_of(samples[static_cast<std::size_t>(plan.coord(r.rank)[Dim::kData])], b);
       const auto m = static_cast<std::int64_t>(r.micro_batches.size());
       if (v_ > 1 && m % p_ != 0)
         fail("virtual_pipeline_model_parallel_size", "interleaved 1F1B needs micro-batches per replica (" + str(m) +
@@ -245,11 +244,10 @@ class Megatron final : public ParallelismPolicy {
     }
   }
 
-  int t_, p_, v_;
+  int t_, p_, c_, v_;
   bool sequence_parallel_;
   PipelineSchedule schedule_;
   int zero_stage_;
-  std::string recompute_;
   bool balanced_, proportional_;
   double bucket_bytes_;
   std::string algorithm_, rank_order_;
@@ -272,11 +270,12 @@ core::PluginInfo megatron_info() {
   info.params = {
       int_param("tensor_model_parallel_size", 1, 1, 1024, "t: GPUs sharing each layer (Megatron column/row split)"),
       int_param("pipeline_model_parallel_size", 1, 1, 1024, "p: pipeline stages"),
+      int_param("context_parallel_size", 1, 1, 1024,
+                "c: GPUs sharing each sequence (s/c tokens each; K/V all-gathered per layer, gradients reduced over d × c)"),
       int_param("virtual_pipeline_model_parallel_size", 1, 1, 64, "v: model chunks per pipeline rank (interleaved 1F1B)"),
       ParamSpec{"sequence_parallel", ParamType::kBoolean, {}, false, 0, 1, {}, "shard norms/dropout over t (reduce-scatter + all-gather)"},
       choice_param("schedule", "1f1b", {"1f1b", "gpipe"}, "pipeline schedule (1f1b becomes interleaved when v > 1)"),
       int_param("zero_stage", 0, 0, 3, "ZeRO stage over the data-parallel group (1: optimizer, 2: + gradients, 3: + weights)"),
-      choice_param("recompute_granularity", "none", {"none", "selective", "full"}, "activation recomputation (Korthikanti et al.)"),
       choice_param("partition", "equal", {"equal", "balanced"},
                    "layers per stage: equal, or balanced by each stage's GPU speed and memory (dynamic program)"),
       choice_param("batch_split", "equal", {"equal", "proportional"}, "samples per data-parallel replica: equal, or by replica speed"),

@@ -1,16 +1,16 @@
 // Lowering: Plan + layer chain → Program (per-rank ops of one iteration). The only place that
 // decides op order, buffers and collectives, so the simulator and the real backend execute
-// exactly what the policies decided.
+// exactly what the policies decided. A schedule walk calls the passes of pass.hpp, one concern
+// each (passes/*.cpp).
 #pragma once
 
-#include "policies/model_state.hpp"
 #include "policies/plan.hpp"
 #include "sim/program/program.hpp"
 #include "workloads/layer_chain.hpp"
 
 namespace frugal::policies {
 
-/// Lowers a plan with any combination of tensor (Megatron, optionally sequence-parallel),
+/// Lowers a plan (Plan::check() must hold) with any combination of tensor (Megatron, optionally sequence-parallel),
 /// pipeline (GPipe, 1F1B, interleaved 1F1B) and data parallelism (ZeRO stages 0–3).
 ///
 /// Per rank: resident model state (ZeRO-sharded), workspace and reserve; then the rank's pipeline
@@ -26,6 +26,18 @@ namespace frugal::policies {
 /// optimizer step waits for every gradient collective; ZeRO 1–2 then all-gather the weights.
 /// Sends are non-blocking for their stream (the engine completes them in the background).
 program::Program lower(const Plan& plan, const workloads::ModelSpec& model, const TrainingSetup& setup);
+
+/// The compact form (program::Program::classes): one lowered program per class of
+/// plan.rank_classes(), its lowest rank as representative; the other ranks name it and map its
+/// groups (tensor, data, tied embedding) and pipeline peers to theirs. program::expand() of it
+/// equals lower() of the same plan. Costs the representatives' ops only.
+program::Program lower_compact(const Plan& plan, const workloads::ModelSpec& model, const TrainingSetup& setup);
+
+/// The same for a subset of ranks only (ascending, each < plan.ranks.size()): Program::groups
+/// is complete, Program::ranks holds the listed ranks' programs in that order (so ranks[i].rank
+/// is not i: such a program is for inspection, not for validate() or the engine).
+program::Program lower_ranks(const Plan& plan, const workloads::ModelSpec& model, const TrainingSetup& setup,
+                             const std::vector<core::RankId>& ranks);
 
 /// Scales a per-sample GEMM to `samples` sequences: attention GEMMs (batched over heads) grow
 /// their batch, the others their row count.

@@ -1,0 +1,234 @@
+// Lowering: the schedule walk over the passes, groups and program metadata.
+#include "policies/lowering/lowering.hpp"
+
+#include <algorithm>
+
+#include "policies/lowering/pass.hpp"
+
+namespace frugal::policies {
+namespace {
+
+using program::OpId;
+using program::Phase;
+namespace lw = lowering;
+
+/// Backward GEMMs of a forward C = A·B [m×n×k]: dA = dC·Bᵀ [m×k×n] and dB = Aᵀ·dC [k×n×m].
+void add_backward_gemms(const program::Gemm& f, std::vector<program::Gemm>& out) {
+  out.push_back({f.m, f.k, f.n, f.batch});
+  out.push_back({f.k, f.n, f.m, f.batch});
+}
+
+/// Walks each rank's pipeline schedule, emits the layers' forward and backward compute ops and
+/// calls the passes around them.
+class ScheduleWalk {
+ public:
+  ScheduleWalk(const Plan& plan, lw::RankContext& ctx)
+      : plan_(plan), ctx_(ctx), gemm_cache_(ctx.chain.layers.size()),
+        ops_hint_(static_cast<std::size_t>(std::max(plan.pipeline_parallel(), 1)), 0) {
+    passes_.push_back(lw::make_zero_pass());
+    passes_.push_back(lw::make_memory_pass());
+    passes_.push_back(lw::make_context_parallel_pass());
+    passes_.push_back(lw::make_tensor_parallel_pass());
+    passes_.push_back(lw::make_gradient_sync_pass());
+    passes_.push_back(lw::make_pipeline_pass());
+    passes_.push_back(lw::make_optimizer_pass());
+  }
+
+  program::RankProgram lower(const RankPlan& rp) {
+    program::RankProgram out;
+    ctx_.begin(rp, out);
+    // Ranks of one pipeline stage usually have the same number of ops: reserve the last one's.
+    std::size_t& hint = ops_hint_[static_cast<std::size_t>(ctx_.stage())];
+    out.ops.reserve(hint);
+    for (auto& pass : passes_) pass->begin_rank(ctx_);
+    const int m = static_cast<int>(rp.micro_batches.size());
+    const int p = plan_.pipeline_parallel();
+    if (m > 0) {
+      for (const ScheduleUnit& u : pipeline_schedule(plan_.schedule, ctx_.stage(), p, m, plan_.virtual_pipeline)) {
+        lw::UnitStep step;
+        step.unit = u;
+        step.virtual_stage = u.chunk * p + ctx_.stage();
+        step.virtual_stages = p * plan_.virtual_pipeline;
+        step.samples = rp.micro_batches[static_cast<std::size_t>(u.micro_batch)];
+        step.mb = lw::join({"mb", lw::Decimal(u.micro_batch)});
+        step.last_micro_batch = u.micro_batch == m - 1;
+        std::tie(step.first_layer, step.end_layer) =
+            stage_layers(plan_, step.virtual_stage, static_cast<int>(ctx_.chain.layers.size()));
+        unit(step);
+      }
+    }
+    for (auto& pass : passes_) pass->before_step(ctx_);
+    for (auto& pass : passes_) pass->step(ctx_);
+    for (auto& pass : passes_) pass->after_step(ctx_);
+    hint = out.ops.size();
+    return out;
+  }
+
+ private:
+  void unit(const lw::UnitStep& u) {
+    for (auto& pass : passes_) pass->before_unit(ctx_, u);
+    if (u.unit.forward) {
+      for (int l = u.first_layer; l < u.end_layer; ++l) layer(u, l);
+    } else {
+      for (int l = u.end_layer - 1; l >= u.first_layer; --l) layer(u, l);
+    }
+    for (auto& pass : passes_) pass->after_unit(ctx_, u);
+  }
+
+  void layer(const lw::UnitStep& u, int l) {
+    const auto& layer = ctx_.chain.layers[static_cast<std::size_t>(l)];
+    const lw::LayerStep step{u, l, layer};
+    std::vector<OpId> deps;
+    for (auto& pass : passes_) pass->before_layer(ctx_, step, deps);
+    const double scale = static_cast<double>(u.samples);
+    const ScaledGemms& g = gemms(static_cast<std::size_t>(l), u.samples);
+    const OpId op =
+        u.unit.forward
+            ? ctx_.compute(lw::join({"fwd ", layer.name, " ", u.mb}),
+                           program::Compute{Phase::kForward, layer.name, layer.forward_flops * scale,
+                                            layer.forward_memory_bytes * scale, g.forward},
+                           std::move(deps))
+            : ctx_.compute(lw::join({"bwd ", layer.name, " ", u.mb}),
+                           program::Compute{Phase::kBackward, layer.name, layer.backward_flops * scale,
+                                            layer.backward_memory_bytes * scale, g.backward},
+                           std::move(deps));
+    for (auto& pass : passes_) pass->after_layer(ctx_, step, op);
+  }
+
+  /// GEMMs of layer `l` scaled to `n` samples, forward and backward (cached: a rank's
+  /// micro-batches, and the ranks, mostly share their size).
+  struct ScaledGemms {
+    std::int64_t samples = -1;
+    std::vector<program::Gemm> forward, backward;
+  };
+  const ScaledGemms& gemms(std::size_t l, std::int64_t n) {
+    ScaledGemms& s = gemm_cache_[l];
+    if (s.samples != n) {
+      s.samples = n;
+      s.forward.clear();
+      s.backward.clear();
+      for (const auto& g : ctx_.chain.layers[l].forward_gemms) {
+        s.forward.push_back(scale_gemm(g, n));
+        add_backward_gemms(s.forward.back(), s.backward);
+      }
+    }
+    return s;
+  }
+
+  const Plan& plan_;
+  lw::RankContext& ctx_;
+  std::vector<std::unique_ptr<lw::LoweringPass>> passes_;
+  std::vector<ScaledGemms> gemm_cache_;  ///< per chain layer
+  std::vector<std::size_t> ops_hint_;    ///< per pipeline stage: ops of its last lowered rank
+};
+
+enum class Form { kExpanded, kSubset, kCompact };
+
+/// Classes of `plan` with the maps from each representative's groups and peers to each member's.
+std::vector<program::RankClass> rank_classes(const Plan& plan, const lw::Groups& groups) {
+  std::vector<program::RankClass> out;
+  const int p = plan.pipeline_parallel();
+  for (const auto& members : plan.rank_classes()) {
+    if (members.size() < 2) continue;  // a rank alone in its class keeps its own ops
+    program::RankClass c;
+    const core::RankId rep = members.front();
+    c.representative = rep;
+    const auto r = static_cast<std::size_t>(rep.value);
+    for (std::size_t k = 1; k < members.size(); ++k) {
+      const core::RankId m = members[k];
+      const auto mi = static_cast<std::size_t>(m.value);
+      program::RankClass::Member member;
+      member.rank = m;
+      for (const auto* kind : {&groups.tensor, &groups.data, &groups.embedding, &groups.context})
+        if ((*kind)[r] >= 0) member.groups.emplace_back((*kind)[r], (*kind)[mi]);
+      for (int q = 0; q < p; ++q)
+        if (q != plan.stage_of(rep))
+          member.peers.emplace_back(plan.layout.along(rep, Dim::kPipeline, q), plan.layout.along(m, Dim::kPipeline, q));
+      c.members.push_back(std::move(member));
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+program::Program lower_form(const Plan& plan, const workloads::ModelSpec& model, const TrainingSetup& setup, Form form,
+                            const std::vector<core::RankId>* subset) {
+  plan.check();
+  const auto chain = workloads::build_layer_chain(model, setup.seq_length, setup.precision, plan.shard);
+  program::Program prog;
+  const int p = plan.pipeline_parallel();
+  // A tied output layer on another pipeline rank needs its own copy of the word embeddings.
+  const bool tied = model.tie_word_embeddings && p > 1;
+  const lw::Groups groups = lw::build_groups(plan, tied, prog);
+  const double tied_params =
+      tied ? static_cast<double>(model.vocab_size) * static_cast<double>(model.hidden_size) / plan.tensor_parallel() : 0.0;
+
+  lw::RankContext ctx(plan, chain, setup, groups, tied_params, model.hidden_size);
+  ScheduleWalk walk(plan, ctx);
+  if (form == Form::kSubset) {
+    prog.ranks.reserve(subset->size());
+    for (const auto r : *subset) prog.ranks.push_back(walk.lower(plan.ranks.at(static_cast<std::size_t>(r.value))));
+  } else if (form == Form::kCompact) {
+    prog.classes = rank_classes(plan, groups);
+    std::vector<core::RankId> represented_by(plan.ranks.size());
+    for (const auto& c : prog.classes)
+      for (const auto& m : c.members) represented_by[static_cast<std::size_t>(m.rank.value)] = c.representative;
+    prog.ranks.reserve(plan.ranks.size());
+    for (const RankPlan& rp : plan.ranks) {
+      const core::RankId by = represented_by[static_cast<std::size_t>(rp.rank.value)];
+      if (!by.valid()) {
+        prog.ranks.push_back(walk.lower(rp));
+        continue;
+      }
+      program::RankProgram stub;
+      stub.rank = rp.rank;
+      stub.gpu = rp.gpu;
+      stub.represented_by = by;
+      prog.ranks.push_back(std::move(stub));
+    }
+  } else {
+    prog.ranks.reserve(plan.ranks.size());
+    for (const RankPlan& rp : plan.ranks) prog.ranks.push_back(walk.lower(rp));
+  }
+
+  const double samples = static_cast<double>(setup.global_batch_size);
+  prog.metadata = {{"model", model.name},
+                   {"precision", core::to_string(setup.precision)},
+                   {"seq_length", setup.seq_length},
+                   {"global_batch_size", setup.global_batch_size},
+                   {"micro_batch_size", setup.micro_batch_size},
+                   {"tokens_per_iteration", samples * static_cast<double>(setup.seq_length)},
+                   {"model_flops_per_iteration", workloads::model_flops_per_iteration(model, setup.seq_length, samples)},
+                   {"plan", plan.to_json()}};
+  return prog;
+}
+
+}  // namespace
+
+program::Gemm scale_gemm(const workloads::GemmShape& g, std::int64_t samples) {
+  const bool attention = g.name.rfind("attn_scores", 0) == 0 || g.name.rfind("attn_values", 0) == 0;
+  if (attention) return {g.m, g.n, g.k, g.batch * samples};
+  return {g.m * samples, g.n, g.k, g.batch};
+}
+
+std::pair<int, int> stage_layers(const Plan& plan, int virtual_stage, int chain_layers) {
+  const auto& first = plan.stage_first_layer;
+  const auto vs = static_cast<std::size_t>(virtual_stage);
+  const int end = vs + 1 < first.size() ? first[vs + 1] : chain_layers;
+  return {first.at(vs), end};
+}
+
+program::Program lower(const Plan& plan, const workloads::ModelSpec& model, const TrainingSetup& setup) {
+  return lower_form(plan, model, setup, Form::kExpanded, nullptr);
+}
+
+program::Program lower_compact(const Plan& plan, const workloads::ModelSpec& model, const TrainingSetup& setup) {
+  return lower_form(plan, model, setup, Form::kCompact, nullptr);
+}
+
+program::Program lower_ranks(const Plan& plan, const workloads::ModelSpec& model, const TrainingSetup& setup,
+                             const std::vector<core::RankId>& ranks) {
+  return lower_form(plan, model, setup, Form::kSubset, &ranks);
+}
+
+}  // namespace frugal::policies

@@ -1,0 +1,75 @@
+// Gradient-sync pass (PyTorch DDP's reducer, Megatron's grad buffers): during the last
+// micro-batch's backward of each model chunk, a layer's gradients are final once its backward
+// (and its tensor-parallel collectives) are done; they fill buckets of Plan::bucket_bytes that
+// are all-reduced (ZeRO 0) or reduce-scattered (ZeRO ≥ 1) over the data-parallel group on the
+// comm stream. With ZeRO ≥ 2 each bucket is a buffer of its own, freed once reduced. With tied
+// embeddings and p > 1 the first and last pipeline ranks all-reduce the embedding gradients.
+// The optimizer step waits for all of them.
+#include "policies/lowering/pass.hpp"
+
+namespace frugal::policies::lowering {
+namespace {
+
+using program::CollectiveKind;
+using program::Memory;
+using program::MemoryTag;
+using program::OpId;
+using program::OpKind;
+using program::Stream;
+
+class GradientSyncPass final : public LoweringPass {
+ public:
+  std::string name() const override { return "gradient_sync"; }
+
+  void begin_rank(RankContext&) override { bucket_index_ = 0; }
+
+  void before_unit(RankContext&, const UnitStep&) override {
+    bucket_fill_ = 0;
+    bucket_buffer_.clear();
+  }
+
+  void after_layer(RankContext& ctx, const LayerStep& step, OpId compute) override {
+    const Plan& plan = ctx.plan;
+    if (step.unit.unit.forward || !step.unit.last_micro_batch || plan.gradient_replicas() <= 1) return;
+    // The layer's last op: its backward, or the tensor-parallel collectives that follow it.
+    const OpId last = ctx.pending.empty() ? compute : ctx.pending.back();
+    const bool sharded_grads = plan.zero_stage >= 2;
+    const double grad_bytes = step.layer.parameters * ctx.state.gradients;
+    if (sharded_grads && bucket_fill_ == 0 && grad_bytes > 0) {
+      bucket_buffer_ = join({"grad_bucket/", Decimal(bucket_index_++)});
+      ctx.builder().alloc(Memory{MemoryTag::kBuffers, bucket_buffer_, plan.bucket_bytes});
+    }
+    bucket_fill_ += grad_bytes;
+    if (bucket_fill_ > 0 && (bucket_fill_ >= plan.bucket_bytes || step.index == step.unit.first_layer)) {
+      const auto kind = plan.zero_stage == 0 ? CollectiveKind::kAllReduce : CollectiveKind::kReduceScatter;
+      const OpId op = ctx.collective(ctx.data_group(), kind, bucket_fill_, plan.zero_stage == 0 ? "allreduce" : "reducescatter",
+                                     " grads bucket", {last}, plan.gradient_algorithm);
+      ctx.gradient_sync.push_back(op);
+      if (sharded_grads)
+        ctx.builder().add(OpKind::kFree, Stream::kComm, join({"free ", bucket_buffer_}), {op},
+                          Memory{MemoryTag::kBuffers, bucket_buffer_, plan.bucket_bytes});
+      bucket_fill_ = 0;
+    }
+  }
+
+  void before_step(RankContext& ctx) override {
+    const bool first_of_tied = ctx.tied_embedding_params > 0 && ctx.stage() == 0 && ctx.plan.pipeline_parallel() > 1;
+    if (!ctx.holds_tied_copy() && !first_of_tied) return;
+    // Megatron keeps the output layer's copy of the word embeddings in sync with the input's.
+    const double bytes = ctx.tied_embedding_params * ctx.state.gradients;
+    ctx.gradient_sync.push_back(ctx.collective(ctx.embedding_group(), CollectiveKind::kAllReduce, bytes,
+                                               "allreduce tied embedding grads", "", {ctx.builder().last()},
+                                               program::CollectiveAlgorithm::kRing));
+  }
+
+ private:
+  int bucket_index_ = 0;
+  double bucket_fill_ = 0;
+  std::string bucket_buffer_;
+};
+
+}  // namespace
+
+std::unique_ptr<LoweringPass> make_gradient_sync_pass() { return std::make_unique<GradientSyncPass>(); }
+
+}  // namespace frugal::policies::lowering

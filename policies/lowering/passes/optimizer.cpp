@@ -1,0 +1,36 @@
+// Optimizer pass: the Adam step over the parameters this rank updates (its ZeRO ≥ 1 shard, or
+// all it holds), after every gradient collective and pending tensor-parallel collective.
+// About 12 FLOPs per parameter; memory-bound: it reads gradients, fp32 master weights, m and v
+// and writes master, m, v and the training-precision weights.
+#include "policies/lowering/pass.hpp"
+
+namespace frugal::policies::lowering {
+namespace {
+
+using program::OpId;
+
+class OptimizerPass final : public LoweringPass {
+ public:
+  std::string name() const override { return "optimizer"; }
+
+  void step(RankContext& ctx) override {
+    const double params =
+        ctx.plan.zero_stage >= 1 ? ctx.parameters() / static_cast<double>(ctx.plan.gradient_replicas()) : ctx.parameters();
+    program::Compute c;
+    c.phase = program::Phase::kOptimizer;
+    c.layer = "optimizer";
+    c.flops = 12.0 * params;
+    c.memory_bytes = params * (ctx.state.gradients + 2.0 * ctx.state.optimizer + ctx.state.weights);
+    std::vector<OpId> deps;
+    deps.reserve(ctx.gradient_sync.size() + ctx.pending.size());
+    deps = ctx.gradient_sync;
+    deps.insert(deps.end(), ctx.pending.begin(), ctx.pending.end());
+    ctx.step = ctx.builder().compute("optimizer step", std::move(c), std::move(deps));
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<LoweringPass> make_optimizer_pass() { return std::make_unique<OptimizerPass>(); }
+
+}  // namespace frugal::policies::lowering

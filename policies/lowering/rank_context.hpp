@@ -1,0 +1,114 @@
+// What the lowering passes share while they write one rank's program: the plan, the layer
+// chain, the process groups, the rank's coordinates, the op builder, and the dependency state
+// that ties one pass's ops to another's (the last compute ops, collectives the next compute
+// waits for, gradient collectives the optimizer step waits for). No policy decisions here.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "policies/model_state.hpp"
+#include "policies/plan.hpp"
+#include "sim/program/program.hpp"
+#include "workloads/layer_chain.hpp"
+
+namespace frugal::policies::lowering {
+
+/// Process groups of a plan, as indices into Program::groups, by rank (-1: none).
+struct Groups {
+  std::vector<int> tensor;     ///< tensor-parallel group (t ≥ 2)
+  std::vector<int> data;       ///< data-parallel group (data × context parallel: same parameters)
+  std::vector<int> context;    ///< context-parallel group (c ≥ 2)
+  std::vector<int> embedding;  ///< first + last pipeline rank holding the tied word embeddings
+};
+
+/// Builds the groups of `plan` into `program.groups` (order and names are part of the IR's
+/// form: tensor groups "tp/dp<d>/pp<p>", data groups "dp" or "dp/tp<t>/pp<p>", tied-embedding
+/// pairs "embedding/tp<t>/dp<d>"; members ascending). `tied` adds the embedding pairs. With
+/// context parallelism (c ≥ 2) every name gains "/cp<c>" where the group has one context
+/// coordinate, data groups span data × context ("dp" or "dpcp/tp<t>/pp<p>"), and context
+/// groups "cp/tp<t>/dp<d>/pp<p>" come last.
+Groups build_groups(const Plan& plan, bool tied, program::Program& program);
+
+/// Decimal form of an integer in a stack buffer (as std::to_string writes it).
+class Decimal {
+ public:
+  explicit Decimal(std::int64_t v);
+  operator std::string_view() const { return {buf_, size_}; }
+
+ private:
+  char buf_[24];
+  std::size_t size_ = 0;
+};
+
+/// Concatenation with a single allocation: op names are built for every op of every rank.
+std::string join(std::initializer_list<std::string_view> parts);
+
+/// One rank's lowering state. Passes read the plan through it and append ops through it.
+class RankContext {
+ public:
+  RankContext(const Plan& plan, const workloads::LayerChain& chain, const TrainingSetup& setup, const Groups& groups,
+              double tied_embedding_params, std::int64_t hidden_size);
+
+  /// Starts rank `rp`: clears the per-rank state and writes into `out`.
+  void begin(const RankPlan& rp, program::RankProgram& out);
+
+  const Plan& plan;
+  const workloads::LayerChain& chain;
+  const TrainingSetup& setup;
+  const ModelStateBytes state;            ///< bytes per parameter in the training precision
+  const double tied_embedding_params;     ///< word-embedding parameters per GPU when tied and p > 1, else 0
+  const std::int64_t hidden_size;
+
+  const RankPlan& rank() const { return *rp_; }
+  const Coord& coord() const { return me_; }
+  int stage() const { return me_[Dim::kPipeline]; }
+  program::RankBuilder& builder() { return *b_; }
+  program::RankProgram& program() { return *out_; }
+  /// This rank's groups (-1 when it has none of that kind).
+  int tensor_group() const;
+  int data_group() const;
+  int context_group() const;
+  /// Tokens of one sequence this rank holds (seq_length / context parallel size).
+  double tokens_per_sample() const {
+    return static_cast<double>(setup.seq_length) / static_cast<double>(plan.context_parallel());
+  }
+  int embedding_group() const;
+  /// The rank of the same tensor/data coordinates on pipeline rank `virtual_stage mod p`.
+  core::RankId rank_of_stage(int virtual_stage) const;
+  /// Parameters this rank holds (its stages' layers, plus the tied embedding copy).
+  double parameters() const { return params_; }
+  bool holds_tied_copy() const;
+
+  /// A collective named `name_a` + `name_b` + " #" + its instance (counted per group).
+  program::OpId collective(int group, program::CollectiveKind kind, double bytes, std::string_view name_a,
+                           std::string_view name_b, std::vector<program::OpId> deps,
+                           program::CollectiveAlgorithm algorithm);
+  /// A compute op on the compute stream that also waits for `pending` (then cleared).
+  program::OpId compute(std::string name, program::Compute c, std::vector<program::OpId> deps);
+
+  /// Collectives (tensor-parallel) the next compute op or send must wait for.
+  std::vector<program::OpId> pending;
+  /// Gradient collectives the optimizer step must wait for.
+  std::vector<program::OpId> gradient_sync;
+  program::OpId last_compute, previous_compute;  ///< the last two compute ops
+  program::OpId step;                            ///< the optimizer step, once emitted
+  std::int64_t computes = 0;                     ///< compute ops so far
+
+ private:
+  std::int64_t& next_instance(int group);
+
+  const Groups& groups_;
+  const RankPlan* rp_ = nullptr;
+  Coord me_{};
+  double params_ = 0;
+  program::RankProgram* out_ = nullptr;
+  std::optional<program::RankBuilder> b_;
+  std::vector<std::pair<int, std::int64_t>> next_instance_;  ///< group → next instance
+};
+
+}  // namespace frugal::policies::lowering

@@ -1,0 +1,191 @@
+// One test per lowering pass (policies/lowering/passes): what each pass adds to a rank's
+// program, against the closed forms of its concern.
+#include <gtest/gtest.h>
+
+#include "policies/model_state.hpp"
+#include "sim/program/memory_ledger.hpp"
+#include "tests/support/programs.hpp"
+#include "workloads/layer_chain.hpp"
+
+using namespace frugal;
+using program::CollectiveKind;
+using program::OpKind;
+
+namespace {
+
+struct Case {
+  workloads::ModelSpec model = test_support::tiny_model();
+  policies::TrainingSetup setup = test_support::tiny_setup(16, 1);
+  policies::Plan plan;
+  program::Program prog;
+  Case(core::Json params, int nodes = 1, const std::string& memory = "none", int layers = 4) {
+    model.num_hidden_layers = layers;
+    plan = test_support::megatron_plan(model, test_support::dgx_nodes(nodes), setup, std::move(params), memory);
+    prog = policies::lower(plan, model, setup);
+    program::validate(prog);
+  }
+  const program::Group& group_of(const program::Op& op) const {
+    return prog.groups[static_cast<std::size_t>(op.collective().group)];
+  }
+  /// Collectives of rank r whose group name starts with `prefix`.
+  std::vector<const program::Op*> collectives(int r, const std::string& prefix) const {
+    std::vector<const program::Op*> out;
+    for (const auto& op : prog.ranks[static_cast<std::size_t>(r)].ops)
+      if (op.kind == OpKind::kCollective && group_of(op).name.rfind(prefix, 0) == 0) out.push_back(&op);
+    return out;
+  }
+  double chain_parameters() const {
+    return workloads::build_layer_chain(model, setup.seq_length, setup.precision, plan.shard).parameters();
+  }
+};
+
+}  // namespace
+
+TEST(PipelinePass, EveryMicroBatchCrossesEveryStageBoundaryBothWays) {
+  const Case c(core::Json{{"pipeline_model_parallel_size", 4}});  // d = 2, 8 micro-batches per replica
+  const int m = static_cast<int>(c.plan.ranks[0].micro_batches.size());
+  for (int r = 0; r < 8; ++r) {
+    const int stage = c.plan.stage_of(core::RankId(r));
+    int sends = 0, recvs = 0;
+    for (const auto& op : c.prog.ranks[static_cast<std::size_t>(r)].ops) {
+      if (op.kind == OpKind::kSend) {
+        ++sends;
+        EXPECT_EQ(op.stream, program::Stream::kComm);
+        EXPECT_EQ(std::abs(c.plan.stage_of(op.p2p().peer) - stage), 1);
+      }
+      if (op.kind == OpKind::kRecv) {
+        ++recvs;
+        EXPECT_EQ(op.stream, program::Stream::kCompute);
+      }
+    }
+    const int boundaries = (stage > 0) + (stage < 3);
+    EXPECT_EQ(sends, boundaries * m) << "rank " << r;
+    EXPECT_EQ(recvs, boundaries * m) << "rank " << r;
+  }
+}
+
+TEST(TensorParallelPass, TwoAllReducesPerLayerOrTwoGatherScatterPairsWithSequenceParallelism) {
+  for (bool sp : {false, true}) {
+    const Case c(core::Json{{"tensor_model_parallel_size", 2}, {"sequence_parallel", sp}});
+    const auto ops = c.collectives(0, "tp/");
+    const int units = 2 * static_cast<int>(c.plan.ranks[0].micro_batches.size());  // forward + backward
+    EXPECT_EQ(static_cast<int>(ops.size()), units * 4 * 2 * (sp ? 2 : 1));  // 4 layers, 2 blocks each
+    const double bytes = static_cast<double>(c.setup.seq_length * c.model.hidden_size) * 2.0;  // s·b·h in bf16, b = 1
+    for (const auto* op : ops) {
+      EXPECT_DOUBLE_EQ(op->collective().bytes, bytes);
+      EXPECT_EQ(op->collective().kind == CollectiveKind::kAllReduce, !sp);
+    }
+  }
+}
+
+TEST(ZeroPass, StageThreeGathersEveryLayerTwiceStagesOneTwoGatherUpdatedWeights) {
+  const Case z3(core::Json{{"zero_stage", 3}});
+  const auto gathers = z3.collectives(0, "dp");
+  int weight_gathers = 0;
+  double gathered = 0;
+  for (const auto* op : gathers)
+    if (op->name.rfind("zero3 allgather", 0) == 0) {
+      ++weight_gathers;
+      gathered += op->collective().bytes;
+    }
+  const int m = static_cast<int>(z3.plan.ranks[0].micro_batches.size());
+  EXPECT_EQ(weight_gathers, 2 * m * 6);  // embedding, 4 layers, head; forward and backward
+  EXPECT_NEAR(gathered, 2.0 * m * z3.chain_parameters() * 2.0, 1e-6 * gathered);
+  for (int stage : {1, 2}) {
+    const Case c(core::Json{{"zero_stage", stage}});
+    const auto& last = c.prog.ranks[0].ops.back();
+    ASSERT_EQ(last.kind, OpKind::kCollective);
+    EXPECT_EQ(last.collective().kind, CollectiveKind::kAllGather);
+    EXPECT_DOUBLE_EQ(last.collective().bytes, c.chain_parameters() * 2.0);
+  }
+}
+
+TEST(GradientSyncPass, BucketsReduceEveryGradientOnceAfterTheLastMicroBatch) {
+  for (int stage : {0, 1, 2}) {
+    const Case c(core::Json{{"zero_stage", stage}, {"bucket_size", "256 KiB"}});
+    double reduced = 0;
+    std::size_t first_bucket = 0;
+    const auto& ops = c.prog.ranks[0].ops;
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      if (ops[i].kind != OpKind::kCollective || ops[i].name.find("grads bucket") == std::string::npos) continue;
+      reduced += ops[i].collective().bytes;
+      EXPECT_EQ(ops[i].collective().kind, stage == 0 ? CollectiveKind::kAllReduce : CollectiveKind::kReduceScatter);
+      if (first_bucket == 0) first_bucket = i;
+    }
+    EXPECT_NEAR(reduced, c.chain_parameters() * 2.0, 1e-9 * reduced) << "stage " << stage;
+    const std::string last_mb = "mb" + std::to_string(c.plan.ranks[0].micro_batches.size() - 1);
+    for (std::size_t i = 0; i < first_bucket; ++i)
+      EXPECT_EQ(ops[i].name.find("bwd") != std::string::npos && ops[i].name.find(last_mb) != std::string::npos &&
+                    ops[i].name.find("layer_3") == std::string::npos && ops[i].name.find("head") == std::string::npos,
+                false)
+          << ops[i].name;  // no bucket before the last micro-batch's backward started
+  }
+}
+
+TEST(MemoryPass, ResidentStateIsShardedAndEveryActivationIsFreed) {
+  for (int stage : {0, 1, 2, 3}) {
+    const Case c(core::Json{{"zero_stage", stage}}, 1, "full");
+    const auto& rp = c.prog.ranks[0];
+    const auto expected = policies::sharded_model_state(c.chain_parameters(), c.setup.precision, stage, 8);
+    EXPECT_DOUBLE_EQ(rp.resident[0].bytes, expected.weights_bytes);
+    EXPECT_DOUBLE_EQ(rp.resident[1].bytes, expected.gradients_bytes);
+    EXPECT_DOUBLE_EQ(rp.resident[2].bytes, expected.optimizer_bytes);
+    double allocated = 0, freed = 0;
+    int recomputes = 0;
+    for (const auto& op : rp.ops) {
+      if (op.kind == OpKind::kAlloc && op.memory().tag == program::MemoryTag::kActivations) allocated += op.memory().bytes;
+      if (op.kind == OpKind::kFree && op.memory().tag == program::MemoryTag::kActivations) freed += op.memory().bytes;
+      if (op.kind == OpKind::kCompute && op.compute().phase == program::Phase::kRecompute) ++recomputes;
+    }
+    EXPECT_GT(allocated, 0);
+    EXPECT_DOUBLE_EQ(allocated, freed);
+    EXPECT_EQ(recomputes, 4 * static_cast<int>(c.plan.ranks[0].micro_batches.size()));
+  }
+}
+
+TEST(OptimizerPass, AdamStepOverTheOwnShardAfterEveryGradientCollective) {
+  for (int stage : {0, 1}) {
+    const Case c(core::Json{{"zero_stage", stage}});
+    const auto& ops = c.prog.ranks[0].ops;
+    const program::Op* step = nullptr;
+    std::vector<core::OpId> gradient_ops;
+    for (const auto& op : ops) {
+      if (op.kind == OpKind::kCollective && op.name.find("grads") != std::string::npos) gradient_ops.push_back(op.id);
+      if (op.kind == OpKind::kCompute && op.compute().phase == program::Phase::kOptimizer) step = &op;
+    }
+    ASSERT_NE(step, nullptr);
+    const double params = c.chain_parameters() / (stage >= 1 ? 8.0 : 1.0);
+    EXPECT_DOUBLE_EQ(step->compute().flops, 12.0 * params);
+    EXPECT_DOUBLE_EQ(step->compute().memory_bytes, params * (2 + 2 * 12 + 2));
+    EXPECT_EQ(step->deps, gradient_ops);
+  }
+}
+
+TEST(ContextParallelPass, KeysAndValuesGatheredForwardAndReducedBackwardGradientsOverDataTimesContext) {
+  const Case c(core::Json{{"context_parallel_size", 2}, {"tensor_model_parallel_size", 2}});  // d = 2
+  ASSERT_EQ(c.plan.context_parallel(), 2);
+  const auto cp = c.collectives(0, "cp/");
+  const int m = static_cast<int>(c.plan.ranks[0].micro_batches.size());
+  ASSERT_EQ(static_cast<int>(cp.size()), 2 * m * 4);  // 4 layers, forward and backward
+  // K and V of the whole sequence: 2 · s · kv_dim / t elements in bf16, per sample (b = 1).
+  const double kv = 2.0 * static_cast<double>(c.setup.seq_length) * static_cast<double>(c.model.kv_dim()) / 2 * 2.0;
+  int gathers = 0;
+  for (const auto* op : cp) {
+    EXPECT_DOUBLE_EQ(op->collective().bytes, kv);
+    EXPECT_EQ(c.group_of(*op).ranks.size(), 2u);
+    gathers += op->collective().kind == CollectiveKind::kAllGather ? 1 : 0;
+  }
+  EXPECT_EQ(gathers, 4 * m);
+  // Tensor-parallel activations are the rank's s/c tokens.
+  for (const auto* op : c.collectives(0, "tp/"))
+    EXPECT_DOUBLE_EQ(op->collective().bytes, static_cast<double>(c.setup.seq_length / 2 * c.model.hidden_size) * 2.0);
+  // Gradients are reduced over the d × c ranks holding the same parameters.
+  for (const auto* op : c.collectives(0, "dpcp")) EXPECT_EQ(c.group_of(*op).ranks.size(), 4u);
+  EXPECT_FALSE(c.collectives(0, "dpcp").empty());
+  // Every rank's FLOPs together are the model's.
+  double flops = 0;
+  for (const auto& rp : c.prog.ranks)
+    for (const auto& op : rp.ops)
+      if (op.kind == OpKind::kCompute && op.compute().phase != program::Phase::kOptimizer) flops += op.compute().flops;
+  EXPECT_NEAR(flops / workloads::model_flops_per_iteration(c.model, c.setup.seq_length, 16), 1.0, 1e-9);
+}
