@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "policies/lowering/pass.hpp"
+#include "sim/cost/compute_cost.hpp"
 
 namespace frugal::policies {
 namespace {
@@ -11,12 +12,6 @@ namespace {
 using program::OpId;
 using program::Phase;
 namespace lw = lowering;
-
-/// Backward GEMMs of a forward C = A·B [m×n×k]: dA = dC·Bᵀ [m×k×n] and dB = Aᵀ·dC [k×n×m].
-void add_backward_gemms(const program::Gemm& f, std::vector<program::Gemm>& out) {
-  out.push_back({f.m, f.k, f.n, f.batch});
-  out.push_back({f.k, f.n, f.m, f.batch});
-}
 
 /// Walks each rank's pipeline schedule, emits the layers' forward and backward compute ops and
 /// calls the passes around them.
@@ -108,8 +103,8 @@ class ScheduleWalk {
       s.forward.clear();
       s.backward.clear();
       for (const auto& g : ctx_.chain.layers[l].forward_gemms) {
-        s.forward.push_back(scale_gemm(g, n));
-        add_backward_gemms(s.forward.back(), s.backward);
+        s.forward.push_back(cost::scale_gemm(g, n));
+        cost::add_backward_gemms(s.forward.back(), s.backward);
       }
     }
     return s;
@@ -204,12 +199,6 @@ program::Program lower_form(const Plan& plan, const workloads::ModelSpec& model,
 }
 
 }  // namespace
-
-program::Gemm scale_gemm(const workloads::GemmShape& g, std::int64_t samples) {
-  const bool attention = g.name.rfind("attn_scores", 0) == 0 || g.name.rfind("attn_values", 0) == 0;
-  if (attention) return {g.m, g.n, g.k, g.batch * samples};
-  return {g.m * samples, g.n, g.k, g.batch};
-}
 
 std::pair<int, int> stage_layers(const Plan& plan, int virtual_stage, int chain_layers) {
   const auto& first = plan.stage_first_layer;

@@ -39,10 +39,6 @@ program::Program lower_compact(const Plan& plan, const workloads::ModelSpec& mod
 program::Program lower_ranks(const Plan& plan, const workloads::ModelSpec& model, const TrainingSetup& setup,
                              const std::vector<core::RankId>& ranks);
 
-/// Scales a per-sample GEMM to `samples` sequences: attention GEMMs (batched over heads) grow
-/// their batch, the others their row count.
-program::Gemm scale_gemm(const workloads::GemmShape& g, std::int64_t samples);
-
 /// Virtual stage → [first, end) range of chain layers of a plan.
 std::pair<int, int> stage_layers(const Plan& plan, int virtual_stage, int chain_layers);
 

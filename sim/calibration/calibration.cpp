@@ -111,7 +111,7 @@ std::vector<platforms::SizeFactor> fit_size_factors(const std::vector<std::pair<
 }
 
 double predicted_collective_s(program::CollectiveKind kind, double bytes, int n, const AlphaBeta& link,
-                              const std::vector<platforms::SizeFactor>& factors) {
+                              const std::vector<platforms::SizeFactor>& factors, program::CollectiveAlgorithm algorithm) {
   if (n < 2 || !(bytes > 0) || !(link.beta_bytes_per_s > 0)) return 0;
   platforms::LinkSpec spec{link.beta_bytes_per_s, link.alpha_s};
   spec.factors = factors;
@@ -119,18 +119,9 @@ double predicted_collective_s(program::CollectiveKind kind, double bytes, int n,
     const platforms::SizeFactor* f = spec.factor_for(message);
     return link.alpha_s * (f ? f->latency : 1.0) + message / (link.beta_bytes_per_s * (f ? f->bandwidth : 1.0));
   };
-  using K = program::CollectiveKind;
-  switch (kind) {
-    case K::kAllReduce: return 2 * (n - 1) * step(bytes / n);
-    case K::kReduceScatter:
-    case K::kAllGather:
-    case K::kAllToAll: return (n - 1) * step(bytes / n);
-    case K::kBroadcast: {
-      const int k = engine::broadcast_chunks(bytes);
-      return (n - 2 + k) * step(bytes / k);
-    }
-  }
-  return 0;
+  cost::GroupShape shape;  // the benchmarked ranks share one node
+  shape.members = n;
+  return cost::phases_time_s(cost::phases(kind, algorithm, bytes, shape), step);
 }
 
 Fit fit_benches(const std::vector<Json>& benches, const std::vector<std::string>& files, double peak_flops_per_s) {

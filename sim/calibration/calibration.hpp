@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "platforms/cluster_spec.hpp"
+#include "sim/cost/collective_algorithms.hpp"
 #include "sim/core/json_reader.hpp"
 #include "sim/engine/simulation.hpp"
 
@@ -47,11 +48,13 @@ struct Fit {
   std::string precision;          ///< of the GEMMs measured ("fp32" on the CPU device)
 };
 
-/// Time of one collective of `bytes` (program conventions) over `n` members joined by routes of
-/// `link` bent by `factors`: the engine's step algorithms (collectives.hpp) step by step, each
-/// step's message getting its own size factor.
+/// Time of one collective of `bytes` (program conventions) over `n` members of one node joined by
+/// routes of `link` bent by `factors`: the phases of `algorithm` (cost::phases, the ones the
+/// engine runs; a one-node group runs hierarchical as ring), each step's message getting its own
+/// size factor: Σ_phases steps · (α·latency factor + step bytes/(β·bandwidth factor)).
 double predicted_collective_s(program::CollectiveKind kind, double bytes, int n, const AlphaBeta& link,
-                              const std::vector<platforms::SizeFactor>& factors);
+                              const std::vector<platforms::SizeFactor>& factors,
+                              program::CollectiveAlgorithm algorithm = program::CollectiveAlgorithm::kRing);
 
 /// Fits from bench files (format frugal-real-bench). `peak_flops_per_s` is the nominal peak the
 /// efficiencies are relative to. Sections are merged over the files (a compute-only bench after

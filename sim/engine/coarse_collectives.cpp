@@ -43,50 +43,36 @@ void* g_sink = nullptr;  // outlives every actor
 
 std::uint64_t to_bytes(double bytes) { return bytes > 0 ? static_cast<std::uint64_t>(std::llround(bytes)) : 0; }
 
-/// One phase of an algorithm (see coarse_collectives.hpp).
+/// One phase of an algorithm (cost::Phase) on this group's rings, byte counts rounded as the
+/// step-by-step engine rounds them.
 struct Phase {
   enum class Shape { kRings, kChain, kPairwise };
   Shape shape = Shape::kRings;
   std::vector<const std::vector<int>*> rings;  ///< kRings: every ring; else the member list
   int steps = 0;
   std::uint64_t chunk_bytes = 0;
-  int latency_slot = 0;  ///< GroupLayout::ring_latency_s index
+  int latency_slot = 0;  ///< GroupLayout::ring_latency_s index (= cost::Rings)
   int root_pos = 0;      ///< kChain: chain starts here
   int chunks = 1;        ///< kChain: pipelined pieces k
 };
 
 std::vector<Phase> phases_of(const GroupLayout& g, const program::Collective& c) {
-  const int n = static_cast<int>(g.ranks.size());
   std::vector<Phase> out;
-  const std::uint64_t ring_chunk = to_bytes(c.bytes / n);
-  switch (c.kind) {
-    case program::CollectiveKind::kAllReduce:
-      if (c.algorithm == program::CollectiveAlgorithm::kHierarchical && g.hierarchical_ok) {
-        const int local = static_cast<int>(g.by_local.size());
-        const int nodes = static_cast<int>(g.by_node.size());
-        Phase intra{Phase::Shape::kRings, {}, local - 1, to_bytes(c.bytes / local), 1, 0, 1};
-        for (const auto& r : g.by_node) intra.rings.push_back(&r);
-        Phase across{Phase::Shape::kRings, {}, 2 * (nodes - 1), to_bytes(c.bytes / (local * nodes)), 2, 0, 1};
-        for (const auto& r : g.by_local) across.rings.push_back(&r);
-        out = {intra, across, intra};
-      } else {
-        out.push_back({Phase::Shape::kRings, {&g.ranks}, 2 * (n - 1), ring_chunk, 0, 0, 1});
-      }
-      break;
-    case program::CollectiveKind::kReduceScatter:
-    case program::CollectiveKind::kAllGather:
-      out.push_back({Phase::Shape::kRings, {&g.ranks}, n - 1, ring_chunk, 0, 0, 1});
-      break;
-    case program::CollectiveKind::kBroadcast: {
+  for (const cost::Phase& ph : cost::phases(c.kind, c.algorithm, c.bytes, g.shape)) {
+    Phase p;
+    p.shape = ph.pattern == cost::Pattern::kRing    ? Phase::Shape::kRings
+              : ph.pattern == cost::Pattern::kChain ? Phase::Shape::kChain
+                                                    : Phase::Shape::kPairwise;
+    p.rings = rings_of(g, ph.rings);
+    p.steps = ph.steps;
+    p.chunk_bytes = to_bytes(ph.step_bytes);
+    p.latency_slot = static_cast<int>(ph.rings);
+    p.chunks = ph.pieces;
+    if (ph.pattern == cost::Pattern::kChain) {
       const auto root = g.position.find(static_cast<int>(c.root.value));
-      const int k = broadcast_chunks(c.bytes);
-      out.push_back({Phase::Shape::kChain, {&g.ranks}, n - 2 + k, to_bytes(c.bytes / k), 0,
-                     root == g.position.end() ? 0 : root->second, k});
-      break;
+      p.root_pos = root == g.position.end() ? 0 : root->second;
     }
-    case program::CollectiveKind::kAllToAll:
-      out.push_back({Phase::Shape::kPairwise, {&g.ranks}, n - 1, ring_chunk, 0, 0, 1});
-      break;
+    out.push_back(std::move(p));
   }
   return out;
 }
@@ -311,15 +297,7 @@ void run_collective_aggregate(CommContext& ctx, int rank, const GroupLayout& g, 
   for (std::size_t k = 0; k < phases.size(); ++k) {
     const Phase& ph = phases[k];
     // This member's ring (and position in it) in the phase.
-    const std::vector<int>* ring = &g.ranks;
-    int at = pos;
-    if (ph.latency_slot == 1) {
-      ring = &g.by_node[g.node_slot[pos]];
-      at = g.local_index[pos];
-    } else if (ph.latency_slot == 2) {
-      ring = &g.by_local[g.local_index[pos]];
-      at = g.node_slot[pos];
-    }
+    const auto [ring, at] = ring_of(g, static_cast<cost::Rings>(ph.latency_slot), pos);
     const int m = static_cast<int>(ring->size());
     if (m < 2 || ph.steps <= 0) continue;
     std::string box = prefix;

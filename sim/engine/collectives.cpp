@@ -1,6 +1,7 @@
-// Collective algorithms and point-to-point transfers as mailbox steps (see collectives.hpp for
-// the algorithms and their closed forms). Activities are created just in time by the calling
-// actor; mailboxes are looked up once per call, never per step.
+// Collective algorithms and point-to-point transfers as mailbox steps, generated from the
+// algorithms' phases (sim/cost/collective_algorithms.hpp; closed forms in collectives.hpp).
+// Activities are created just in time by the calling actor; mailboxes are looked up once per
+// call, never per step.
 #include "sim/engine/collectives.hpp"
 
 #include <algorithm>
@@ -65,19 +66,17 @@ void ring_steps(CommContext& ctx, const std::vector<int>& members, int pos, int 
   }
 }
 
-// Chain broadcast from `root_pos`, `chunks` pipelined pieces. Member at chain index c sends
-// chunk j in step c + j and receives chunk j in step c + j − 1.
-void chain_broadcast(CommContext& ctx, const std::vector<int>& members, int pos, int root_pos, double bytes,
-                     const std::string& prefix) {
+// Chain broadcast from `root_pos`, `chunks` pipelined pieces of `chunk` bytes in `steps` steps.
+// Member at chain index c sends chunk j in step c + j and receives chunk j in step c + j − 1.
+void chain_broadcast(CommContext& ctx, const std::vector<int>& members, int pos, int root_pos, int chunks, int steps,
+                     std::uint64_t chunk, const std::string& prefix) {
   const int n = static_cast<int>(members.size());
-  const int k = broadcast_chunks(bytes);
-  const std::uint64_t chunk = to_bytes(bytes / k);
+  const int k = chunks;
   const int c = (pos - root_pos + n) % n;
   const int self = members[pos];
   const int succ = members[(pos + 1) % n];
   sg4::Mailbox* out = c < n - 1 ? sg4::Mailbox::by_name(mailbox_name(prefix, succ)) : nullptr;
   sg4::Mailbox* in = c > 0 ? sg4::Mailbox::by_name(mailbox_name(prefix, self)) : nullptr;
-  const int steps = n - 2 + k;
   for (int t = 0; t < steps; ++t) {
     const int send_chunk = t - c;
     const int recv_chunk = t - c + 1;
@@ -92,14 +91,14 @@ void chain_broadcast(CommContext& ctx, const std::vector<int>& members, int pos,
   }
 }
 
-// Pairwise exchange: step s sends to position p+s and receives from p−s. Mailboxes are per
-// (source, destination) pair because several sources feed one destination.
-void pairwise_all_to_all(CommContext& ctx, const std::vector<int>& members, int pos, double bytes,
+// Pairwise exchange in `steps` steps of `chunk` bytes: step s sends to position p+s and
+// receives from p−s. Mailboxes are per (source, destination) pair because several sources feed
+// one destination.
+void pairwise_all_to_all(CommContext& ctx, const std::vector<int>& members, int pos, int steps, std::uint64_t chunk,
                          const std::string& prefix) {
   const int n = static_cast<int>(members.size());
-  const std::uint64_t chunk = to_bytes(bytes / n);
   const int self = members[pos];
-  for (int s = 1; s < n; ++s) {
+  for (int s = 1; s <= steps; ++s) {
     const int dst = members[(pos + s) % n];
     const int src = members[(pos - s + n) % n];
     sg4::Mailbox* out = sg4::Mailbox::by_name(pair_mailbox_name(prefix, self, dst));
@@ -121,9 +120,24 @@ std::string p2p_mailbox(int src, int dst, std::int64_t tag) {
 
 }  // namespace
 
-int broadcast_chunks(double bytes) {
-  const double k = std::ceil(bytes / kBroadcastChunkBytes);
-  return static_cast<int>(std::clamp(k, 1.0, static_cast<double>(kMaxBroadcastChunks)));
+std::pair<const std::vector<int>*, int> ring_of(const GroupLayout& g, cost::Rings rings, int pos) {
+  switch (rings) {
+    case cost::Rings::kNodeLocal: return {&g.by_node[g.node_slot[pos]], g.local_index[pos]};
+    case cost::Rings::kCrossNode: return {&g.by_local[g.local_index[pos]], g.node_slot[pos]};
+    case cost::Rings::kMembers: break;
+  }
+  return {&g.ranks, pos};
+}
+
+std::vector<const std::vector<int>*> rings_of(const GroupLayout& g, cost::Rings rings) {
+  std::vector<const std::vector<int>*> out;
+  const auto& list = rings == cost::Rings::kNodeLocal ? g.by_node : g.by_local;
+  if (rings == cost::Rings::kMembers) {
+    out.push_back(&g.ranks);
+  } else {
+    for (const auto& r : list) out.push_back(&r);
+  }
+  return out;
 }
 
 GroupLayout make_group_layout(int id, const program::Group& group, const std::vector<int>& rank_node) {
@@ -154,9 +168,13 @@ GroupLayout make_group_layout(int id, const program::Group& group, const std::ve
   }
   g.nodes = static_cast<int>(g.by_node.size());
   const std::size_t per_node = g.by_node.empty() ? 0 : g.by_node.front().size();
-  g.hierarchical_ok = g.by_node.size() >= 2 && per_node >= 2 &&
-                      std::all_of(g.by_node.begin(), g.by_node.end(),
-                                  [&](const std::vector<int>& v) { return v.size() == per_node; });
+  std::vector<int> counts;
+  for (const auto& members : g.by_node) counts.push_back(static_cast<int>(members.size()));
+  g.hierarchical_ok = cost::two_level(counts);
+  g.shape.members = static_cast<int>(g.ranks.size());
+  g.shape.nodes = std::max(1, g.nodes);
+  g.shape.two_level = g.hierarchical_ok;
+  g.shape.per_node = g.hierarchical_ok ? static_cast<int>(per_node) : 0;
   if (g.hierarchical_ok) {
     g.by_local.assign(per_node, {});
     for (std::size_t l = 0; l < per_node; ++l)
@@ -190,7 +208,6 @@ void run_collective(CommContext& ctx, int rank, const program::Collective& c, in
     sg4::this_actor::sleep_for(overhead_s);
   }
   const std::string prefix = collective_prefix(c);
-  const std::uint64_t ring_chunk = to_bytes(c.bytes / n);
 
   // Coarse paths (coarse_collectives.hpp): a collapsed group is run by its representative
   // alone; a group whose members are all simulated injects its copies from its first member.
@@ -205,39 +222,23 @@ void run_collective(CommContext& ctx, int rank, const program::Collective& c, in
   }
   if (leads_group(ctx, rank, g)) inject_collective_copies(ctx, rank, op_index, g, c);
 
-  switch (c.kind) {
-    case program::CollectiveKind::kAllReduce:
-      if (c.algorithm == program::CollectiveAlgorithm::kHierarchical && g.hierarchical_ok) {
-        const int m = g.node_slot[pos];
-        const int l = g.local_index[pos];
-        const auto& local = g.by_node[m];
-        const auto& across = g.by_local[l];
-        const int n_local = static_cast<int>(local.size());
-        const int n_nodes = static_cast<int>(across.size());
-        ring_steps(ctx, local, l, n_local - 1, to_bytes(c.bytes / n_local), prefix + ".hrs");
-        ring_steps(ctx, across, m, 2 * (n_nodes - 1), to_bytes(c.bytes / (n_local * n_nodes)), prefix + ".har");
-        ring_steps(ctx, local, l, n_local - 1, to_bytes(c.bytes / n_local), prefix + ".hag");
-      } else {
-        ring_steps(ctx, g.ranks, pos, 2 * (n - 1), ring_chunk, prefix + ".ar");
+  int root_pos = 0;
+  if (c.kind == program::CollectiveKind::kBroadcast) root_pos = g.position.at(static_cast<int>(c.root.value));
+  for (const cost::Phase& ph : cost::phases(c.kind, c.algorithm, c.bytes, g.shape)) {
+    const std::string box = prefix + "." + ph.name;
+    switch (ph.pattern) {
+      case cost::Pattern::kRing: {
+        const auto [ring, at] = ring_of(g, ph.rings, pos);
+        ring_steps(ctx, *ring, at, ph.steps, to_bytes(ph.step_bytes), box);
+        break;
       }
-      return;
-    case program::CollectiveKind::kReduceScatter:
-      ring_steps(ctx, g.ranks, pos, n - 1, ring_chunk, prefix + ".rs");
-      return;
-    case program::CollectiveKind::kAllGather:
-      ring_steps(ctx, g.ranks, pos, n - 1, ring_chunk, prefix + ".ag");
-      return;
-    case program::CollectiveKind::kBroadcast: {
-      const auto root = g.position.find(static_cast<int>(c.root.value));
-      if (root == g.position.end())
-        throw std::invalid_argument("broadcast root " + std::to_string(c.root.value) + " is not a member of group " +
-                                    std::to_string(c.group) + " (\"" + g.name + "\")");
-      chain_broadcast(ctx, g.ranks, pos, root->second, c.bytes, prefix + ".bc");
-      return;
+      case cost::Pattern::kChain:
+        chain_broadcast(ctx, g.ranks, pos, root_pos, ph.pieces, ph.steps, to_bytes(ph.step_bytes), box);
+        break;
+      case cost::Pattern::kPairwise:
+        pairwise_all_to_all(ctx, g.ranks, pos, ph.steps, to_bytes(ph.step_bytes), box);
+        break;
     }
-    case program::CollectiveKind::kAllToAll:
-      pairwise_all_to_all(ctx, g.ranks, pos, c.bytes, prefix + ".a2a");
-      return;
   }
 }
 

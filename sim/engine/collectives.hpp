@@ -9,9 +9,11 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "platforms/cluster_spec.hpp"
+#include "sim/cost/collective_algorithms.hpp"
 #include "sim/program/program.hpp"
 #include "sim/program/rank_classes.hpp"
 
@@ -28,9 +30,10 @@ struct GroupLayout {
   std::vector<int> ranks;                  ///< ring order (Group::ranks)
   std::unordered_map<int, int> position;   ///< rank → index in `ranks`
   /// Hierarchical decomposition, valid when the members span ≥ 2 nodes with the same number
-  /// (≥ 2) of members on each: nodes in order of first appearance in the ring, members of a
-  /// node in ring order.
+  /// (≥ 2) of members on each (cost::two_level): nodes in order of first appearance in the ring,
+  /// members of a node in ring order.
   bool hierarchical_ok = false;
+  cost::GroupShape shape;                  ///< what the algorithms' phases need (cost::phases)
   std::vector<std::vector<int>> by_node;   ///< node slot m → its members (local order)
   std::vector<std::vector<int>> by_local;  ///< local index l → the l-th member of every node
   std::vector<int> node_slot;              ///< index in `ranks` → node slot m
@@ -47,6 +50,12 @@ struct GroupLayout {
 
 /// `rank_node[r]` is the node of rank r's GPU.
 GroupLayout make_group_layout(int id, const program::Group& group, const std::vector<int>& rank_node);
+
+/// The ring of kind `rings` (cost::Rings) that the member at `pos` (index in g.ranks) belongs
+/// to, and its position in it.
+std::pair<const std::vector<int>*, int> ring_of(const GroupLayout& g, cost::Rings rings, int pos);
+/// Every ring of kind `rings`, all of which run at once in a phase.
+std::vector<const std::vector<int>*> rings_of(const GroupLayout& g, cost::Rings rings);
 
 struct CoarseState;        // coarse_collectives.cpp: barriers and rendezvous bookkeeping
 struct Representatives;    // coarse_replicas.hpp
@@ -75,13 +84,14 @@ struct CommContext {
   std::shared_ptr<CoarseState> coarse;           ///< created by the executor
 };
 
-/// Broadcast splits S into chunks of this size (at most kMaxBroadcastChunks) and pipelines them
-/// down a chain: T = (n − 2 + k)·(α + S/(k·β)) for k chunks on uniform links.
-inline constexpr double kBroadcastChunkBytes = 4.0 * 1024 * 1024;
-inline constexpr int kMaxBroadcastChunks = 64;
-int broadcast_chunks(double bytes);
+/// Broadcast splits S into chunks of kBroadcastChunkBytes (at most kMaxBroadcastChunks) and
+/// pipelines them down a chain: T = (n − 2 + k)·(α + S/(k·β)) for k chunks on uniform links.
+using cost::broadcast_chunks;
+using cost::kBroadcastChunkBytes;
+using cost::kMaxBroadcastChunks;
 
-/// Runs `rank`'s part of collective `c` (program conventions: `bytes` is the whole buffer).
+/// Runs `rank`'s part of collective `c` (program conventions: `bytes` is the whole buffer), step
+/// by step from the algorithm's phases (cost::phases, sim/cost/collective_algorithms.hpp).
 /// Algorithms, for n members, S = c.bytes, on links of latency α and bandwidth β:
 /// - all-reduce, ring: reduce-scatter then all-gather, 2(n−1) steps of S/n:
 ///   T = 2(n−1)·α + 2(n−1)/n·S/β.

@@ -20,7 +20,7 @@
 #include "sim/engine/coarse_collectives.hpp"
 #include "sim/engine/coarse_replicas.hpp"
 #include "sim/engine/collectives.hpp"
-#include "sim/engine/compute_cost.hpp"
+#include "sim/cost/compute_cost.hpp"
 #include "sim/program/memory_ledger.hpp"
 #include "sim/program/rank_classes.hpp"
 
@@ -336,7 +336,7 @@ struct Executor::Impl {
         flops = c.flops;
         // GEMMs at their calibrated efficiency and memory-bound work at its measured bandwidth, expressed
         // as flops at the host's speed so that one Exec covers every term.
-        const double amount = compute_exec_amount(c, cluster.gpu_spec(rr.program->gpu), rr.speed_flops_per_s);
+        const double amount = cost::compute_exec_amount(c, cluster.gpu_spec(rr.program->gpu), rr.speed_flops_per_s);
         if (amount > 0) {
           sg4::ExecPtr exec = sg4::Exec::init();
           exec->set_flops_amount(amount);

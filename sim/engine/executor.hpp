@@ -19,7 +19,7 @@ namespace frugal::engine {
 /// GPU with serial_streams (a CPU core), one actor runs all the rank's ops in program order
 /// (sends still complete in the background, as MPI's eager sends do).
 /// Resident memory is allocated once, at time 0. Compute: one Exec on the rank's GPU host of
-/// the amount compute_cost.hpp gives (GEMMs by size, memory-bound bytes at their bandwidth). Copy and checkpoint
+/// the amount sim/cost/compute_cost.hpp gives (GEMMs by size, memory-bound bytes at their bandwidth). Copy and checkpoint
 /// write: a transfer GPU ↔ the node's CPU host over PCIe. Collectives and send/recv: see
 /// collectives.hpp (and coarse_collectives.hpp for the aggregate model). Alloc/free:
 /// instantaneous, applied to the rank's MemoryLedger.

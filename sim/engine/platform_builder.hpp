@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "platforms/cluster_spec.hpp"
+#include "sim/cost/path.hpp"
 #include "sim/core/precision.hpp"
 
 namespace simgrid::s4u {
@@ -89,15 +90,10 @@ BuiltPlatform build_platform(const platforms::Cluster& cluster, core::Precision 
 /// below NVLink).
 void configure_network_model();
 
-/// Uncontended cost of one path: time(S bytes) = latency_s + S / bandwidth_bytes_per_s.
-struct PathCost {
-  double latency_s = 0;
-  double bandwidth_bytes_per_s = 0;
-};
-
-/// α and β of the route from GPU `from` to GPU `to` (global indices, from != to), as built above.
-PathCost gpu_path(const platforms::Cluster& cluster, int from, int to);
-/// α and β of the PCIe route between GPU `gpu` and its node's CPU host (copies, checkpoints).
-PathCost host_path(const platforms::Cluster& cluster, int gpu);
+/// Uncontended cost of one path and the α-β of the routes built above: the closed forms live
+/// in sim/cost/path.hpp (SimGrid-free, shared with the policies and calibration).
+using PathCost = cost::Path;
+using cost::gpu_path;
+using cost::host_path;
 
 }  // namespace frugal::engine

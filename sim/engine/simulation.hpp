@@ -127,7 +127,7 @@ struct SimulationResult {
 /// Runs `program` on `cluster`. Ranks run on the GPUs named by RankProgram::gpu. Compute ops
 /// take flops / (peak(precision) × matmul_efficiency) + memory_bytes / bandwidth (GEMMs and
 /// memory-bound bytes at their calibrated efficiency and bandwidth when the GPU has tables, see
-/// compute_cost.hpp); a GPU with serial_streams runs its rank's ops one at a time;
+/// sim/cost/compute_cost.hpp); a GPU with serial_streams runs its rank's ops one at a time;
 /// collectives run as the point-to-point steps of their algorithm, or aggregated, and identical
 /// ranks may be represented by one of them (EngineOptions); memory is tracked op by op
 /// (the result reports the peak; exceeding capacity is for the caller to judge).

@@ -20,12 +20,11 @@ namespace fs = std::filesystem;
 const std::map<std::string, int>& layers() {
   static const std::map<std::string, int> map = {
       {"sim/core", 0},        {"sim/program", 1},   {"workloads", 2},   {"platforms", 2},
-      {"platforms/availability", 2}, {"policies", 3}, {"policies/parallelism", 3},
-      {"policies/parallelism/impl", 3}, {"policies/resilience", 3}, {"policies/resilience/impl", 3},
-      {"policies/lowering", 3}, {"policies/lowering/passes", 3}, {"policies/memory", 3},
-      {"policies/memory/impl", 3},
-      {"sim/engine/control", 4}, {"sim/engine", 5},  {"sim/study", 6},    {"sim/campaign", 7},
-      {"sim/metrics", 8},     {"sim/calibration", 8}, {"sim/app", 9},    {"sim/cli", 10},
+      {"platforms/availability", 2}, {"sim/cost", 3},  {"policies", 4},   {"policies/parallelism", 4},
+      {"policies/parallelism/impl", 4}, {"policies/resilience", 4}, {"policies/resilience/impl", 4},
+      {"policies/lowering", 4}, {"policies/lowering/passes", 4}, {"policies/memory", 4},
+      {"policies/memory/impl", 4}, {"sim/engine/control", 5}, {"sim/engine", 6}, {"sim/study", 7},
+      {"sim/campaign", 8},    {"sim/metrics", 9},   {"sim/calibration", 9}, {"sim/app", 10}, {"sim/cli", 11},
   };
   return map;
 }

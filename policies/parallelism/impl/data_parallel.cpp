@@ -6,6 +6,8 @@
 
 #include "policies/batch_split.hpp"
 #include "policies/parallelism/parallelism_policy.hpp"
+#include "sim/cost/collective_algorithms.hpp"
+#include "sim/cost/compute_cost.hpp"
 #include "workloads/layer_chain.hpp"
 
 namespace frugal::policies {
@@ -13,18 +15,6 @@ namespace {
 
 using core::ParamSpec;
 using core::ParamType;
-
-/// Seconds one GPU needs per sample for forward + backward, from the layer chain: the same
-/// cost model as the simulator's compute ops (FLOPs at effective speed + bytes at HBM speed).
-double seconds_per_sample(const workloads::LayerChain& chain, const platforms::GpuSpec& gpu,
-                          core::Precision precision) {
-  double flops = 0, bytes = 0;
-  for (const auto& l : chain.layers) {
-    flops += l.forward_flops + l.backward_flops + l.recompute_flops;
-    bytes += l.forward_memory_bytes + l.backward_memory_bytes;
-  }
-  return flops / gpu.effective_flops_per_s(gpu.runs_as(precision)) + bytes / gpu.hbm_bandwidth_bytes_per_s;
-}
 
 class DataParallel final : public ParallelismPolicy {
  public:
@@ -51,7 +41,7 @@ class DataParallel final : public ParallelismPolicy {
       const auto chain = workloads::build_layer_chain(model, setup.seq_length, setup.precision, plan.shard);
       std::vector<double> speeds;
       for (int g = 0; g < world; ++g)
-        speeds.push_back(1.0 / seconds_per_sample(chain, cluster.gpu_spec(g), setup.precision));
+        speeds.push_back(1.0 / cost::chain_seconds_per_sample(chain, setup.micro_batch_size, cluster.gpu_spec(g), setup.precision));
       try {
         samples = split_proportional(setup.global_batch_size, speeds, 1);
       } catch (const std::invalid_argument& e) {
@@ -89,15 +79,13 @@ class DataParallel final : public ParallelismPolicy {
   }
 
  private:
-  /// Hierarchical when the group spans several nodes with the same GPU count each.
+  /// Forced by the parameter, else cost::choose_algorithm on the group of all GPUs.
   program::CollectiveAlgorithm choose_algorithm(const platforms::Cluster& cluster) const {
     if (algorithm_ == "ring") return program::CollectiveAlgorithm::kRing;
     if (algorithm_ == "hierarchical") return program::CollectiveAlgorithm::kHierarchical;
-    if (cluster.node_count() < 2) return program::CollectiveAlgorithm::kRing;
-    const int per_node = cluster.type_of_node(core::NodeId(0)).gpus_per_node;
-    for (int n = 1; n < cluster.node_count(); ++n)
-      if (cluster.type_of_node(core::NodeId(n)).gpus_per_node != per_node) return program::CollectiveAlgorithm::kRing;
-    return per_node > 1 ? program::CollectiveAlgorithm::kHierarchical : program::CollectiveAlgorithm::kRing;
+    std::vector<int> gpus;  // the gradient all-reduce spans every GPU
+    for (int g = 0; g < cluster.gpu_count(); ++g) gpus.push_back(g);
+    return cost::choose_algorithm(cluster, gpus, program::CollectiveKind::kAllReduce);
   }
 
   bool proportional_;

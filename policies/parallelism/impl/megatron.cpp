@@ -10,6 +10,8 @@
 #include "policies/model_state.hpp"
 #include "policies/parallelism/parallelism_policy.hpp"
 #include "policies/partition.hpp"
+#include "sim/cost/collective_algorithms.hpp"
+#include "sim/cost/compute_cost.hpp"
 
 namespace frugal::policies {
 namespace {
@@ -114,13 +116,11 @@ class Megatron final : public ParallelismPolicy {
   program::CollectiveAlgorithm choose_algorithm(const platforms::Cluster& cluster, const Plan& plan) const {
     if (algorithm_ == "ring") return program::CollectiveAlgorithm::kRing;
     if (algorithm_ == "hierarchical") return program::CollectiveAlgorithm::kHierarchical;
-    // Hierarchical when a data-parallel group spans several nodes with several members each.
-    std::map<int, int> per_node;
+    // The rule of cost::choose_algorithm on the data-parallel group of tensor index 0, stage 0.
+    std::vector<int> gpus;
     for (const RankPlan& r : plan.ranks)
-      if (plan.coord(r.rank)[Dim::kTensor] == 0 && plan.stage_of(r.rank) == 0) ++per_node[static_cast<int>(cluster.gpus[static_cast<std::size_t>(r.gpu)].node.value)];
-    bool equal = per_node.size() > 1;
-    for (const auto& [node, count] : per_node) equal = equal && count == per_node.begin()->second && count > 1;
-    return equal ? program::CollectiveAlgorithm::kHierarchical : program::CollectiveAlgorithm::kRing;
+      if (plan.coord(r.rank)[Dim::kTensor] == 0 && plan.stage_of(r.rank) == 0) gpus.push_back(r.gpu);
+    return cost::choose_algorithm(cluster, gpus, program::CollectiveKind::kAllReduce);
   }
 
   /// Slowest GPU of each pipeline stage (all replicas share the layer-to-stage mapping).
@@ -133,11 +133,6 @@ class Megatron final : public ParallelismPolicy {
       if (!slot || g->effective_flops_per_s(g->runs_as(precision)) < slot->effective_flops_per_s(slot->runs_as(precision))) slot = g;
     }
     return out;
-  }
-
-  static double layer_seconds(const workloads::Layer& l, const platforms::GpuSpec& gpu, core::Precision precision) {
-    return (l.forward_flops + l.backward_flops + l.recompute_flops) / gpu.effective_flops_per_s(gpu.runs_as(precision)) +
-           (l.forward_memory_bytes + l.backward_memory_bytes) / gpu.hbm_bandwidth_bytes_per_s;
   }
 
   std::vector<int> partition(const workloads::LayerChain& chain, const platforms::Cluster& cluster, const Plan& plan,
@@ -167,7 +162,7 @@ class Megatron final : public ParallelismPolicy {
       const double in_flight = schedule_ == PipelineSchedule::kGPipe ? micro_batches : std::min<double>(p_ - s, micro_batches);
       std::vector<double> time, memory;
       for (const auto& l : chain.layers) {
-        time.push_back(layer_seconds(l, gpu, setup.precision) * b);
+        time.push_back(cost::layer_seconds(l, setup.micro_batch_size, gpu, setup.precision));
         const double shard = zero_stage_ >= 3 ? plan.gradient_replicas() : 1.0;
         const double opt_shard = zero_stage_ >= 1 ? plan.gradient_replicas() : 1.0;
         const double grad_shard = zero_stage_ >= 2 ? plan.gradient_replicas() : 1.0;
@@ -217,7 +212,7 @@ class Megatron final : public ParallelismPolicy {
           const int vs = c * p_ + at[Dim::kPipeline];
           const int first = plan.stage_first_layer[static_cast<std::size_t>(vs)];
           const int end = vs + 1 < p_ * v_ ? plan.stage_first_layer[static_cast<std::size_t>(vs + 1)] : static_cast<int>(chain.layers.size());
-          for (int l = first; l < end; ++l) t += layer_seconds(chain.layers[static_cast<std::size_t>(l)], cluster.gpu_spec(r.gpu), setup.precision);
+          for (int l = first; l < end; ++l) t += cost::layer_seconds_per_sample(chain.layers[static_cast<std::size_t>(l)], b, cluster.gpu_spec(r.gpu), setup.precision);
         }
         auto& slot = stage_time[static_cast<std::size_t>(at[Dim::kData] * p_ + at[Dim::kPipeline])];
         slot = std::max(slot, t);

@@ -1,0 +1,90 @@
+// Compute-op cost with per-GEMM-size efficiency and per-layer time estimates (see
+// compute_cost.hpp).
+#include "sim/cost/compute_cost.hpp"
+
+#include <algorithm>
+
+namespace frugal::cost {
+
+double compute_exec_amount(const program::Compute& c, const platforms::GpuSpec& gpu, double speed_flops_per_s) {
+  double amount = std::max(0.0, c.flops);
+  if (!gpu.gemm_efficiency.empty()) {
+    // A GEMM at efficiency e takes flops / (peak · e) = flops · (matmul_efficiency / e) / speed.
+    double gemm_flops = 0, scaled = 0;
+    for (const program::Gemm& g : c.gemms) {
+      const double f = 2.0 * static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
+      gemm_flops += f * static_cast<double>(g.batch);
+      scaled += f * static_cast<double>(g.batch) * gpu.matmul_efficiency / gpu.gemm_efficiency_at(f);
+    }
+    amount = std::max(0.0, c.flops - gemm_flops) + scaled;
+  }
+  if (c.memory_bytes > 0 && gpu.hbm_bandwidth_bytes_per_s > 0)
+    amount += c.memory_bytes * speed_flops_per_s / gpu.memory_bandwidth_at(c.memory_bytes);
+  return amount;
+}
+
+double compute_seconds(const program::Compute& c, const platforms::GpuSpec& gpu, core::Precision precision) {
+  const double speed = gpu.effective_flops_per_s(gpu.runs_as(precision));
+  return compute_exec_amount(c, gpu, speed) / speed;
+}
+
+program::Gemm scale_gemm(const workloads::GemmShape& g, std::int64_t samples) {
+  const bool attention = g.name.rfind("attn_scores", 0) == 0 || g.name.rfind("attn_values", 0) == 0;
+  if (attention) return {g.m, g.n, g.k, g.batch * samples};
+  return {g.m * samples, g.n, g.k, g.batch};
+}
+
+void add_backward_gemms(const program::Gemm& f, std::vector<program::Gemm>& out) {
+  out.push_back({f.m, f.k, f.n, f.batch});
+  out.push_back({f.k, f.n, f.m, f.batch});
+}
+
+bool has_calibrated_tables(const platforms::GpuSpec& gpu) {
+  return !gpu.gemm_efficiency.empty() || !gpu.memory_bandwidth_by_size.empty();
+}
+
+double layer_seconds(const workloads::Layer& l, std::int64_t samples, const platforms::GpuSpec& gpu,
+                     core::Precision precision) {
+  const auto b = static_cast<double>(samples);
+  if (!has_calibrated_tables(gpu))
+    return ((l.forward_flops + l.backward_flops + l.recompute_flops) / gpu.effective_flops_per_s(gpu.runs_as(precision)) +
+            (l.forward_memory_bytes + l.backward_memory_bytes) / gpu.hbm_bandwidth_bytes_per_s) *
+           b;
+  program::Compute forward{program::Phase::kForward, l.name, l.forward_flops * b, l.forward_memory_bytes * b, {}};
+  program::Compute backward{program::Phase::kBackward, l.name, l.backward_flops * b, l.backward_memory_bytes * b, {}};
+  for (const workloads::GemmShape& g : l.forward_gemms) {
+    forward.gemms.push_back(scale_gemm(g, samples));
+    add_backward_gemms(forward.gemms.back(), backward.gemms);
+  }
+  double seconds = compute_seconds(forward, gpu, precision) + compute_seconds(backward, gpu, precision);
+  if (l.recompute_flops > 0) {
+    const program::Compute recompute{program::Phase::kRecompute, l.name, l.recompute_flops * b, l.forward_memory_bytes * b, {}};
+    seconds += compute_seconds(recompute, gpu, precision);
+  }
+  return seconds;
+}
+
+double layer_seconds_per_sample(const workloads::Layer& l, std::int64_t micro_batch, const platforms::GpuSpec& gpu,
+                                core::Precision precision) {
+  if (!has_calibrated_tables(gpu)) return layer_seconds(l, 1, gpu, precision);
+  const std::int64_t b = std::max<std::int64_t>(1, micro_batch);
+  return layer_seconds(l, b, gpu, precision) / static_cast<double>(b);
+}
+
+double chain_seconds_per_sample(const workloads::LayerChain& chain, std::int64_t micro_batch,
+                                const platforms::GpuSpec& gpu, core::Precision precision) {
+  if (!has_calibrated_tables(gpu)) {
+    double flops = 0, bytes = 0;
+    for (const auto& l : chain.layers) {
+      flops += l.forward_flops + l.backward_flops + l.recompute_flops;
+      bytes += l.forward_memory_bytes + l.backward_memory_bytes;
+    }
+    return flops / gpu.effective_flops_per_s(gpu.runs_as(precision)) + bytes / gpu.hbm_bandwidth_bytes_per_s;
+  }
+  const std::int64_t b = std::max<std::int64_t>(1, micro_batch);
+  double seconds = 0;
+  for (const auto& l : chain.layers) seconds += layer_seconds(l, b, gpu, precision);
+  return seconds / static_cast<double>(b);
+}
+
+}  // namespace frugal::cost

@@ -1,0 +1,66 @@
+// Compute cost of one GPU, shared by the engine (the amount of each compute op's Exec) and the
+// policies (per-layer time estimates for batch splits and pipeline partitions), so that a
+// calibrated GPU is optimised against the speed it is simulated at. Pure functions; no SimGrid.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "platforms/gpu_catalogue.hpp"
+#include "sim/core/precision.hpp"
+#include "sim/program/program.hpp"
+#include "workloads/layer_chain.hpp"
+
+namespace frugal::cost {
+
+/// Exec amount (FLOP at `speed_flops_per_s` = peak × matmul_efficiency) whose duration is
+///   Σ_gemm flops_g / (peak · eff(flops_g)) + (flops − Σ flops_g) / speed + memory_bytes / bw(memory_bytes),
+/// eff = gpu.gemm_efficiency_at (the GEMM terms only when the GPU has a gemm_efficiency table;
+/// without one every FLOP runs at `speed`), bw = gpu.memory_bandwidth_at (hbm_bandwidth without
+/// a calibrated table). The engine runs compute ops as Execs of this amount.
+double compute_exec_amount(const program::Compute& c, const platforms::GpuSpec& gpu, double speed_flops_per_s);
+
+/// Seconds of compute op `c` on `gpu` running `precision`: compute_exec_amount at
+/// speed = gpu.effective_flops_per_s(gpu.runs_as(precision)), divided by that speed (what the
+/// engine simulates for the op alone).
+double compute_seconds(const program::Compute& c, const platforms::GpuSpec& gpu, core::Precision precision);
+
+/// A layer GEMM (per sample) scaled to `samples` sequences: attention score/value GEMMs
+/// ("attn_scores*", "attn_values*") repeat per sequence (batch × samples), every other GEMM
+/// grows its m (m × samples). The lowering emits the GEMMs of its compute ops this way.
+program::Gemm scale_gemm(const workloads::GemmShape& g, std::int64_t samples);
+
+/// Backward GEMMs of a forward C = A·B [m×n×k], appended to `out`: dA = dC·Bᵀ [m×k×n] and
+/// dB = Aᵀ·dC [k×n×m].
+void add_backward_gemms(const program::Gemm& forward, std::vector<program::Gemm>& out);
+
+/// Whether `gpu` carries calibrated tables (GEMM efficiency by size or memory bandwidth by size).
+bool has_calibrated_tables(const platforms::GpuSpec& gpu);
+
+/// Seconds layer `l` takes on `gpu` for one micro-batch of `samples` sequences: forward,
+/// recompute (when the chain's recompute_flops > 0) and backward.
+/// - GPU with calibrated tables: the sum of compute_seconds of the three compute ops the
+///   lowering emits for the layer: forward {F·b, fm·b, forward GEMMs scaled to b}, recompute
+///   {R·b, fm·b, no GEMMs}, backward {B·b, bm·b, backward GEMMs of the scaled forward ones}
+///   (F, B, R the layer's forward, backward, recompute FLOPs; fm, bm its forward and backward
+///   memory bytes; b = samples), i.e. what the engine simulates for them.
+/// - otherwise the closed form b·[(F + B + R)/(peak · matmul_efficiency) + (fm + bm)/hbm_bandwidth]
+///   (recompute's replayed memory traffic is the chain's share of bm), unchanged from the
+///   policies' earlier estimate so that uncalibrated plans stay identical.
+double layer_seconds(const workloads::Layer& l, std::int64_t samples, const platforms::GpuSpec& gpu,
+                     core::Precision precision);
+
+/// Seconds per sample of layer `l` run in micro-batches of `micro_batch` sequences:
+/// layer_seconds(l, micro_batch, ...) / micro_batch on a calibrated GPU (its GEMMs are as large
+/// as the micro-batch makes them), the per-sample closed form above otherwise.
+double layer_seconds_per_sample(const workloads::Layer& l, std::int64_t micro_batch, const platforms::GpuSpec& gpu,
+                                core::Precision precision);
+
+/// Seconds per sample of the whole chain (forward, recompute, backward of every layer) run in
+/// micro-batches of `micro_batch`: Σ_l layer_seconds(l, micro_batch, ...) / micro_batch on a
+/// calibrated GPU; otherwise Σ(F + B + R)/(peak · matmul_efficiency) + Σ(fm + bm)/hbm_bandwidth
+/// (sums over the layers first, as the data-parallel batch split always computed it).
+double chain_seconds_per_sample(const workloads::LayerChain& chain, std::int64_t micro_batch,
+                                const platforms::GpuSpec& gpu, core::Precision precision);
+
+}  // namespace frugal::cost
