@@ -155,6 +155,11 @@ class RecoveryPolicy {
   /// Called when nodes come back (repair, return, speed restored) while the job runs.
   virtual RecoveryAction on_nodes_returned(const std::vector<core::NodeId>& nodes, const Progress& progress,
                                            const ClusterView& cluster) = 0;
+  /// The fewest data-parallel replica groups (ClusterView::data_parallel) this policy may ask
+  /// the job to run with (kShrink), given the full layout's `max_data_parallel` (≥ 1); the
+  /// campaign prepares the layouts from this size up to the full one. Result in [1,
+  /// max_data_parallel]. Default: the full layout only (a policy that never shrinks).
+  virtual int min_data_parallel(int max_data_parallel) const { return max_data_parallel; }
 };
 
 /// The registered policies (explicit lists in registry.cpp).
@@ -177,6 +182,7 @@ class ResiliencePolicy {
   RecoveryAction on_nodes_returned(const std::vector<core::NodeId>& nodes, const Progress& p, const ClusterView& c) {
     return recovery_->on_nodes_returned(nodes, p, c);
   }
+  int min_data_parallel(int max_data_parallel) const { return recovery_->min_data_parallel(max_data_parallel); }
 
  private:
   std::unique_ptr<CheckpointPolicy> checkpoint_;

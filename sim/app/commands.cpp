@@ -160,7 +160,7 @@ PlannedStudy plan_study(const study::Study& s) {
     out.plan = s.parallelism->plan(s.model, s.cluster, s.training, *s.memory);
   } catch (const core::ConfigError& e) {
     // Policies do not know the file; name it here.
-    throw core::ConfigError(s.file.string(), e.pointer(), e.message());
+    throw InfeasiblePlan(s.file.string(), e.pointer(), e.message());
   }
   out.program = policies::lower_compact(out.plan, s.model, s.training);
   program::validate(out.program, "<lowered program>");
@@ -172,14 +172,24 @@ core::Json run_study(const RunOptions& options) {
   const auto s = study::load_study(options.study, options.overrides);
   const std::filesystem::path dir =
       options.output_dir.empty() ? options.study.parent_path() / "out" : options.output_dir;
-  const auto [plan, prog] = plan_study(s);
-  const auto memory = metrics::check_memory(prog, s.cluster);
+  PlannedStudy planned;
+  std::string infeasible;  // why the policies cannot plan the study: a result, not an error
+  try {
+    planned = plan_study(s);
+  } catch (const InfeasiblePlan& e) {
+    infeasible = e.what();
+  }
+  const policies::Plan& plan = planned.plan;
+  const program::Program& prog = planned.program;
+  const auto memory = infeasible.empty() ? metrics::check_memory(prog, s.cluster) : metrics::MemoryCheck{};
 
   Json summary;
   std::optional<Json> timeline;
   std::optional<Json> events;
   std::string simgrid_version;
-  if (!memory.fits()) {
+  if (!infeasible.empty()) {
+    summary = metrics::make_infeasible_summary(s, infeasible);
+  } else if (!memory.fits()) {
     summary = metrics::make_oom_summary(s, plan, prog, memory);
   } else if (s.campaign) {
     // The op-by-op iterations run in forked children; this process hosts the campaign engine.

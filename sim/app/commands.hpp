@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/core/error.hpp"
 #include "sim/study/study.hpp"
 
 namespace frugal::app {
@@ -21,10 +22,20 @@ struct RunOptions {
 };
 
 /// Loads, plans, simulates and writes summary.json, config.resolved.json, manifest.json and
-/// timeline.json into the output folder. All inputs are checked before anything is written;
-/// files are written under temporary names and renamed, so a failed run leaves no partial
-/// output. Returns the summary.
+/// timeline.json into the output folder. A study the parallelism policy cannot plan is a result
+/// (summary status "infeasible" with the reason; no timeline), not an error. All inputs are
+/// checked before anything is written; files are written under temporary names and renamed, so a
+/// failed run leaves no partial output. Returns the summary.
 core::Json run_study(const RunOptions& options);
+
+/// The parallelism policy cannot plan the study on its cluster (its plan() threw ConfigError:
+/// GPUs not divisible by t × p, heads by t, the batch by the replicas, ...). The study file
+/// itself is valid: `run` and sweeps report this as a result with status "infeasible" and the
+/// message as its reason; `plan`, which has no program to write, exits 2 with it.
+class InfeasiblePlan : public core::ConfigError {
+ public:
+  using core::ConfigError::ConfigError;
+};
 
 /// What the policies decided for a study (typed) and its lowered program of one iteration.
 struct PlannedStudy {
@@ -33,7 +44,7 @@ struct PlannedStudy {
 };
 
 /// Plans the study with its parallelism and memory policies and lowers the plan; the program is
-/// validated. Throws ConfigError (with the study's file) when the policies cannot plan it.
+/// validated. Throws InfeasiblePlan (file, pointer, why) when the policies cannot plan it.
 PlannedStudy plan_study(const study::Study& study);
 
 }  // namespace frugal::app

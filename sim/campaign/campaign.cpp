@@ -9,13 +9,16 @@
 
 #include "policies/lowering/lowering.hpp"
 #include "sim/campaign/iteration_probe.hpp"
-#include "sim/metrics/summary.hpp"
 #include "workloads/layer_chain.hpp"
 
 namespace frugal::campaign {
 namespace {
 
 using core::Json;
+using study::CampaignSpec;
+using study::Goal;
+using study::TransferSimulation;
+using study::with_spares;
 
 /// The job's first `count` nodes as a Cluster of their own (ids renumbered from 0, node-major).
 platforms::Cluster reduced_cluster(const platforms::Cluster& cluster, const std::vector<int>& job_nodes, int count) {
@@ -64,7 +67,7 @@ double max_power_energy(const platforms::Cluster& cluster, double seconds) {
 }  // namespace
 
 CampaignOutcome run_campaign(const study::Study& s, const program::Program& program,
-                             const metrics::MemoryCheck* initial_memory) {
+                             const engine::MemoryCheck* initial_memory) {
   if (!s.campaign) throw core::InternalError("run_campaign: the study has no campaign section");
   const CampaignSpec& spec = *s.campaign;
   CampaignOutcome out;
@@ -90,11 +93,9 @@ CampaignOutcome run_campaign(const study::Study& s, const program::Program& prog
   const int max_units = out.initial_units;
   out.layouts.assign(max_units + 1, engine::CampaignLayout{});
 
-  // Sizes shrink recovery may ask for (its min_data_parallel, in replica groups).
-  int min_units = max_units;
-  const Json& recovery = spec.resilience_resolved.at("recovery");
-  if (recovery.at("impl") == "shrink")
-    min_units = std::clamp(static_cast<int>(recovery.at("min_data_parallel").get<double>()), 1, max_units);
+  // Sizes the recovery policy may ask for, in replica groups: from its minimum to the full layout.
+  policies::ResiliencePolicy policy = spec.make_policy();
+  const int min_units = std::clamp(policy.min_data_parallel(max_units), 1, max_units);
   const std::vector<int> sampled = sampled_units(min_units, max_units, spec.max_shrink_layouts);
 
   for (int u : sampled) {
@@ -116,7 +117,7 @@ CampaignOutcome run_campaign(const study::Study& s, const program::Program& prog
     }
     const program::Program& prog = initial ? program : lowered;
     const auto memory =
-        initial && initial_memory != nullptr ? *initial_memory : metrics::check_memory(prog, reduced);
+        initial && initial_memory != nullptr ? *initial_memory : engine::check_memory(prog, reduced);
     std::size_t worst = 0;
     for (std::size_t r = 0; r < memory.peak_bytes.size(); ++r)
       if (memory.peak_bytes[r] / memory.capacity_bytes[r] > memory.peak_bytes[worst] / memory.capacity_bytes[worst]) worst = r;
@@ -216,7 +217,6 @@ CampaignOutcome run_campaign(const study::Study& s, const program::Program& prog
     return rate > 0 ? 1.0 / rate : std::numeric_limits<double>::infinity();
   };
 
-  policies::ResiliencePolicy policy = spec.make_policy();
   engine::CampaignSetup setup;
   setup.cluster = &out.cluster;
   setup.precision = s.training.precision;

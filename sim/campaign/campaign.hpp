@@ -10,17 +10,18 @@
 // an approximation), the plan is lowered and checked against GPU memory (a layout that does not
 // fit, or that the policy cannot build, is not allowed), and its iteration is simulated op by
 // op. When more than max_shrink_layouts sizes are possible, a geometric subset from u down to
-// the policy's min_data_parallel is simulated and the others are interpolated linearly in 1/u'
-// (compute per replica scales with 1/u' at a fixed global batch); an interpolated size is
-// allowed when both simulated neighbours are (memory grows monotonically as u' falls).
+// the recovery policy's min_data_parallel() is simulated and the others are interpolated
+// linearly in 1/u' (compute per replica scales with 1/u' at a fixed global batch); an
+// interpolated size is allowed when both simulated neighbours are (memory grows monotonically as
+// u' falls).
 #pragma once
 
 #include <optional>
 #include <vector>
 
 #include "sim/engine/campaign_engine.hpp"
+#include "sim/engine/memory_check.hpp"
 #include "sim/engine/simulation.hpp"
-#include "sim/metrics/summary.hpp"
 #include "sim/study/study.hpp"
 
 namespace frugal::campaign {
@@ -45,12 +46,12 @@ struct CampaignOutcome {
 
 /// Runs the campaign of `study` (which must have one) whose first-iteration program is
 /// `program` (already checked to fit in memory). Call at most once per process and before any
-/// other SimGrid use in it. `memory`, when given, is metrics::check_memory(program, study.cluster)
+/// other SimGrid use in it. `memory`, when given, is engine::check_memory(program, study.cluster)
 /// already computed by the caller (it costs seconds on 16k ranks). Throws core::ConfigError for bad availability inputs (trace files
 /// naming unknown nodes, malformed lines: file and line) and for a study whose plan leaves no
 /// allowed layout; core::InternalError for simulator faults.
 CampaignOutcome run_campaign(const study::Study& study, const program::Program& program,
-                             const metrics::MemoryCheck* memory = nullptr);
+                             const engine::MemoryCheck* memory = nullptr);
 
 /// FNV-1a 64-bit hash of `events.dump()`, as 16 hex digits (golden-run fingerprint).
 std::string fingerprint(const core::Json& events);

@@ -3,20 +3,15 @@
 // and stream, opens in Perfetto). Deterministic: same inputs, byte-identical outputs.
 #pragma once
 
+#include "sim/engine/memory_check.hpp"
 #include "sim/engine/simulation.hpp"
 #include "sim/study/study.hpp"
 
 namespace frugal::metrics {
 
-/// Static memory check of a program against each GPU's capacity.
-struct MemoryCheck {
-  std::vector<double> peak_bytes;                 ///< per rank
-  std::vector<double> capacity_bytes;             ///< per rank (its GPU's memory)
-  std::vector<core::Json> breakdown;              ///< per rank, by tag at the peak
-  bool fits() const;
-  std::vector<int> overflowing_ranks() const;
-};
-MemoryCheck check_memory(const program::Program& program, const platforms::Cluster& cluster);
+/// The static memory check (sim/engine/memory_check.hpp), under the names the outputs use.
+using engine::check_memory;
+using engine::MemoryCheck;
 
 /// summary.json of a run that was simulated (`status: "ok"`).
 /// `plan` is what `program` was lowered from (samples and pipeline stage of every rank).

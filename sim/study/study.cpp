@@ -82,7 +82,7 @@ Study read_study(const Json& document, const std::string& file, const std::files
   const Json memory = r.has("memory") ? r.value("memory") : Json{{"impl", "none"}};
   s.memory = policies::memory_policies().create(memory, file, r.pointer_of("memory"), &s.memory_params);
 
-  if (r.has("campaign")) s.campaign = campaign::read_campaign(r.value("campaign"), file, r.pointer_of("campaign"), s.cluster);
+  if (r.has("campaign")) s.campaign = read_campaign(r.value("campaign"), file, r.pointer_of("campaign"), s.cluster);
 
   if (auto sim = r.optional_object("simulation")) {
     s.simulation.collectives = engine::collective_model_from_string(

@@ -10,8 +10,8 @@
 
 #include "platforms/cluster_spec.hpp"
 #include "policies/parallelism/parallelism_policy.hpp"
-#include "sim/campaign/campaign_spec.hpp"
 #include "sim/engine/simulation.hpp"
+#include "sim/study/campaign_spec.hpp"
 #include "workloads/model_spec.hpp"
 
 namespace frugal::study {
@@ -40,7 +40,7 @@ struct Study {
   std::optional<core::PluginParams> memory_params;
   /// Optional "campaign": simulate a whole training campaign (failures, checkpoints, recovery)
   /// after the op-by-op iteration; see sim/campaign/campaign.hpp.
-  std::optional<campaign::CampaignSpec> campaign;
+  std::optional<CampaignSpec> campaign;
   SimulationSettings simulation;
 
   /// Engine options of the study's iterations: its iteration count, precision, timeline choice

@@ -74,6 +74,39 @@ TEST(RunStudy, ModelTooBigIsOutOfMemoryResult) {
   EXPECT_EQ(s.at("out_of_memory_gpus").size(), 8u);
 }
 
+TEST(RunStudy, UnplannableLayoutIsAnInfeasibleResult) {
+  // Valid study files the policy cannot plan on the quickstart's 8 GPUs: exit 0, summary,
+  // resolved config and manifest written, the reason names the file, the pointer and the arithmetic.
+  struct Case {
+    std::string set, pointer, why;
+  };
+  for (const Case& c : {Case{"--set /parallelism/batch_split=equal --set /training/global_batch_size=20", "/training/global_batch_size",
+                             "global_batch_size (20) is not a multiple of micro_batch_size (2) × data-parallel size (8) = 16"},
+                        Case{"--set '/parallelism={\"impl\": \"megatron\", \"tensor_model_parallel_size\": 3}'",
+                             "/parallelism/pipeline_model_parallel_size",
+                             "GPUs (8) not divisible by tensor_model_parallel_size (3)"}}) {
+    const auto dir = fresh_dir("infeasible");
+    const auto r = run_frugalsim("run " + kQuickstart + " " + c.set + " -o " + (dir / "out").string());
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("status: infeasible"), std::string::npos) << r.output;
+    const Json s = read_json(dir / "out" / "summary.json");
+    EXPECT_EQ(s.at("status"), "infeasible");
+    const std::string reason = s.at("reason");
+    EXPECT_NE(reason.find("study.json:" + c.pointer + ": "), std::string::npos) << reason;
+    EXPECT_NE(reason.find(c.why), std::string::npos) << reason;
+    EXPECT_TRUE(s.at("iteration_time_s").is_null());
+    EXPECT_TRUE(s.at("tokens_per_s").is_null());
+    EXPECT_TRUE(std::filesystem::exists(dir / "out" / "config.resolved.json"));
+    EXPECT_TRUE(std::filesystem::exists(dir / "out" / "manifest.json"));
+    EXPECT_FALSE(std::filesystem::exists(dir / "out" / "timeline.json"));
+    // `plan` has no program to write: the same message, exit code 2.
+    const auto p = run_frugalsim("plan " + kQuickstart + " " + c.set + " -o " + (dir / "program.json").string());
+    EXPECT_EQ(p.exit_code, 2) << p.output;
+    EXPECT_NE(p.output.find(c.why), std::string::npos) << p.output;
+    std::filesystem::remove_all(dir);
+  }
+}
+
 TEST(RunStudy, PlanWritesAProgramThatReadsBackEqual) {
   const auto dir = fresh_dir("plan");
   const auto r = run_frugalsim("plan " + kQuickstart + " -o " + (dir / "program.json").string());

@@ -127,6 +127,34 @@ TEST(SweepRun, OutOfMemoryPointIsARowAndInvalidPointNamesItsPointer) {
   EXPECT_EQ(csv[3].rfind("2,gpt3-13b,1,out_of_memory,,points/0002,", 0), 0u) << csv[3];
 }
 
+TEST(SweepRun, UnplannablePointIsAnInfeasibleRow) {
+  // 2 GPUs, data parallel with an equal split: a global batch of 7 is not a multiple of
+  // micro_batch_size × 2 replicas. That point is a row of results, and the sweep exits 0.
+  const auto dir = fresh_dir("sweep_infeasible");
+  Json s = study(small_cluster(2), Json(), 1);
+  s.erase("campaign");
+  write_file(dir / "study.json", s.dump(2));
+  write_file(dir / "sweep.json", R"({
+    "study": "study.json",
+    "parameters": [{"name": "gbs", "pointer": "/training/global_batch_size", "values": [8, 7]}]
+  })");
+  const auto r = run_frugalsim("sweep " + (dir / "sweep.json").string() + " -o " + (dir / "out").string() + " -j 2");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  const auto rows = jsonl(dir / "out" / "sweep.jsonl");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].at("status"), "ok");
+  EXPECT_EQ(rows[1].at("status"), "infeasible");
+  const std::string reason = rows[1].at("metrics").at("reason");
+  EXPECT_NE(reason.find("study.json:/training/global_batch_size: global_batch_size (7) is not a multiple of "
+                        "micro_batch_size (1) × data-parallel size (2) = 2"),
+            std::string::npos)
+      << reason;
+  EXPECT_TRUE(rows[1].at("metrics").at("tokens_per_s").is_null());
+  const auto csv = lines(slurp(dir / "out" / "sweep.csv"));
+  ASSERT_EQ(csv.size(), 3u);
+  EXPECT_EQ(csv[2].rfind("1,7,infeasible,,points/0001,", 0), 0u) << csv[2];
+}
+
 /// An interrupted sweep (a point without point.json) resumes by running that point alone and
 /// gives the table of an uninterrupted run; a changed base study invalidates every point.
 TEST(SweepRun, ResumeRerunsOnlyWhatIsMissingOrStale) {

@@ -140,6 +140,20 @@ TEST(RecoveryPolicies, StragglersBelowTheThresholdAreSwappedOut) {
   EXPECT_EQ(policy->on_failure(slow, s.p, s.c).kind, RecoveryKind::kContinue);
 }
 
+TEST(RecoveryPolicies, SmallestLayoutEachPolicyMayAskFor) {
+  // Only shrink re-plans below the full layout: down to min_data_parallel, clamped to [1, max].
+  EXPECT_EQ(make(R"({"impl": "shrink", "min_data_parallel": 3})")->min_data_parallel(8), 3);
+  EXPECT_EQ(make(R"({"impl": "shrink", "min_data_parallel": 3})")->min_data_parallel(2), 2);
+  EXPECT_EQ(make(R"({"impl": "shrink"})")->min_data_parallel(8), 1);
+  EXPECT_EQ(make(R"({"impl": "restart"})")->min_data_parallel(8), 8);
+  EXPECT_EQ(make(R"({"impl": "wait"})")->min_data_parallel(8), 8);
+  // The pair forwards to its recovery policy.
+  ResiliencePolicy pair = read_resilience_policy(
+      Json::parse(R"({"recovery": {"impl": "shrink", "min_data_parallel": 5}})"), "study.json", "/resilience");
+  EXPECT_EQ(pair.min_data_parallel(16), 5);
+  EXPECT_EQ(read_resilience_policy(Json::object(), "study.json", "/resilience").min_data_parallel(16), 16);
+}
+
 TEST(RecoveryPolicies, ResilienceConfigDefaultsAndResolvedForm) {
   Json resolved;
   ResiliencePolicy policy = read_resilience_policy(Json::parse(R"({"checkpoint": {"impl": "young", "mtbf": "1 day"}})"),

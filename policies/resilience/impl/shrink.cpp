@@ -89,6 +89,8 @@ class ShrinkPolicy final : public RecoveryPolicy {
     return a;
   }
 
+  int min_data_parallel(int max_data_parallel) const override { return std::clamp(min_dp_, 1, max_data_parallel); }
+
  private:
   detail::RecoveryCosts costs_;
   int min_dp_;

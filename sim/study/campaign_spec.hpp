@@ -1,7 +1,8 @@
 // The "campaign" section of a study: a training goal, availability models per node type,
 // resilience policies, checkpoint sizing and storage, spare nodes. Read strictly (unknown keys
 // are errors naming file and pointer); resolved() is its SI form for config.resolved.json.
-// Pure data: no SimGrid. The simulation itself is sim/campaign/campaign.hpp.
+// Pure data: no SimGrid. Part of the study (sim/study reads it; sim/campaign runs it, see
+// sim/campaign/campaign.hpp), so the study does not depend on the campaign's simulation.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +14,7 @@
 #include "platforms/cluster_spec.hpp"
 #include "policies/resilience/resilience_policy.hpp"
 
-namespace frugal::campaign {
+namespace frugal::study {
 
 /// Exactly one of: a number of iterations, a number of tokens (→ ⌈tokens / tokens per
 /// iteration⌉ iterations; the global batch, hence tokens per iteration, is kept on re-plans), or
@@ -78,4 +79,4 @@ CampaignSpec read_campaign(const core::Json& value, const std::string& file, con
 /// name order), which is what the campaign's platform and availability models see.
 platforms::Cluster with_spares(const platforms::Cluster& cluster, const CampaignSpec& spec);
 
-}  // namespace frugal::campaign
+}  // namespace frugal::study

@@ -1,9 +1,9 @@
 // Strict reading of the study's "campaign" object and its resolved (SI) form.
-#include "sim/campaign/campaign_spec.hpp"
+#include "sim/study/campaign_spec.hpp"
 
 #include <algorithm>
 
-namespace frugal::campaign {
+namespace frugal::study {
 namespace {
 
 using core::ConfigError;
@@ -159,4 +159,4 @@ platforms::Cluster with_spares(const platforms::Cluster& cluster, const Campaign
   return out;
 }
 
-}  // namespace frugal::campaign
+}  // namespace frugal::study
