@@ -12,6 +12,7 @@
 #include <simgrid/kernel/routing/NetZoneImpl.hpp>
 #include <simgrid/s4u.hpp>
 
+#include "sim/engine/indexed_star_zone.hpp"
 #include "sim/engine/network_factors.hpp"
 
 namespace sg4 = simgrid::s4u;
@@ -116,8 +117,10 @@ BuiltPlatform build_platform(const platforms::Cluster& cluster, core::Precision 
   // 2,048 DGX-like nodes, 35 s for the names and ~3 s for the seals. Hence an empty root holding
   // only the star, which stays detached (with its node zones below it) until everything below
   // it is sealed. Detached zones get the root's models by hand (set_parent would copy them).
+  // The star routes like SimGrid's StarZone but declares each node's route in O(1): StarZone's
+  // add_route() searches every child zone for the node, O(nodes²) in all (indexed_star_zone.hpp).
   sg4::NetZone* root = sg4::create_star_zone("platform");
-  sg4::NetZone* star = sg4::create_star_zone("cluster");
+  sg4::NetZone* star = create_indexed_star_zone("cluster");
   inherit_models(star, root);
   sg4::Link* backbone = nullptr;
   if (cluster.network.backbone_bandwidth_bytes_per_s > 0)
