@@ -1,9 +1,10 @@
-// docs/reference.md from the plug-in declarations (see reference.hpp).
+// docs/reference.md from the declarations: the study's sections, then the plug-in families.
 #include "sim/app/reference.hpp"
 
 #include <sstream>
 
 #include "sim/study/plugin_families.hpp"
+#include "sim/study/study.hpp"
 
 namespace frugal::app {
 
@@ -17,7 +18,11 @@ std::string reference_markdown() {
       << "(`\"bucket_size\": \"25 MiB\"`) or an SI number under its name with the unit suffix\n"
       << "(`\"bucket_size_bytes\": 26214400`); defaults and bounds are in SI units. An error about a parameter\n"
       << "names the file and the JSON pointer of the key as written (`study.json:/parallelism/bucket_size: ...`).\n\n"
-      << "## Families\n\n| family | where | meaning | plug-ins |\n|---|---|---|---|\n";
+      << "## Study file\n\nThe keys of a study's own sections, as read; objects are described by their own section\n"
+      << "or plug-in family. Sweep files and `--set` overrides address these keys by JSON pointer.\n";
+  for (const auto* sections : {&study::study_sections(), &campaign::campaign_sections()})
+    for (const auto& section : *sections) out << "\n" << core::markdown_section(section);
+  out << "\n## Plug-in families\n\n| family | where | meaning | plug-ins |\n|---|---|---|---|\n";
   const auto& families = study::plugin_families();
   for (const auto& f : families) {
     std::string names;

@@ -1,5 +1,6 @@
-// The reference page docs/reference.md, generated from the declarations in the code (plug-in
-// families, their plug-ins and parameters), so the page cannot drift from what is accepted.
+// The reference page docs/reference.md, generated from the declarations in the code (the keys
+// of the study's sections, plug-in families, their plug-ins and parameters), so the page cannot
+// drift from what is accepted.
 // `frugalsim list --markdown` prints it; tests/config/reference_page_test.cpp compares.
 #pragma once
 
@@ -7,7 +8,7 @@
 
 namespace frugal::app {
 
-/// The whole page, deterministic (families in list order, plug-ins in name order).
+/// The whole page, deterministic (sections and families in list order, plug-ins in name order).
 std::string reference_markdown();
 
 /// The command that regenerates the committed page, for messages.

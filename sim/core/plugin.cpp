@@ -91,11 +91,18 @@ Json PluginParams::to_json() const {
 
 namespace {
 
-PluginParams read_params(ObjectReader& r, const std::string& impl, const std::vector<ParamSpec>& params) {
+/// `optional[i]`: params[i] may be absent (then it gets no value).
+PluginParams read_params(ObjectReader& r, const std::string& impl, const std::vector<const ParamSpec*>& params,
+                         const std::vector<bool>& optional) {
   Json values = Json::object();
   Json resolved = Json::object();
   Json keys = Json::object();
-  for (const ParamSpec& p : params) {
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const ParamSpec& p = *params[i];
+    if (p.type == ParamType::kObject) continue;
+    if (optional[i] && p.default_value.is_null() &&
+        !(p.type == ParamType::kQuantity ? r.has_quantity(p.name, p.dim) : r.has(p.name)))
+      continue;
     keys[p.name] = p.type == ParamType::kQuantity ? r.given_key(p.name, p.dim) : p.name;
     const bool required = p.default_value.is_null();
     Json v;
@@ -125,6 +132,7 @@ PluginParams read_params(ObjectReader& r, const std::string& impl, const std::ve
         v = required ? r.quantity(p.name, p.dim, p.min, p.max)
                      : r.quantity_or(p.name, p.dim, p.default_value.get<double>(), p.min, p.max);
         break;
+      case ParamType::kObject: break;
     }
     values[p.name] = v;
     resolved[p.resolved_key()] = v;
@@ -135,12 +143,24 @@ PluginParams read_params(ObjectReader& r, const std::string& impl, const std::ve
 }  // namespace
 
 PluginParams read_plugin_params(ObjectReader& r, const PluginInfo& info) {
-  PluginParams out = read_params(r, info.name, info.params);
+  std::vector<const ParamSpec*> params;
+  for (const ParamSpec& p : info.params) params.push_back(&p);
+  PluginParams out = read_params(r, info.name, params, std::vector<bool>(params.size(), false));
   r.finish();
   return out;
 }
 
-ParamColumns param_columns(const ParamSpec& p) {
+PluginParams read_section(ObjectReader& r, const SectionInfo& section) {
+  std::vector<const ParamSpec*> params;
+  std::vector<bool> optional;
+  for (const SectionKey& k : section.keys) {
+    params.push_back(&k.spec);
+    optional.push_back(!k.absent.empty());
+  }
+  return read_params(r, "", params, optional);
+}
+
+ParamColumns param_columns(const ParamSpec& p, const std::string& absent) {
   ParamColumns c;
   c.key = p.type == ParamType::kQuantity ? p.name + " or " + p.resolved_key() : p.name;
   switch (p.type) {
@@ -150,15 +170,17 @@ ParamColumns param_columns(const ParamSpec& p) {
     case ParamType::kString: c.type = "string"; break;
     case ParamType::kChoice: c.type = "choice"; break;
     case ParamType::kQuantity: c.type = quantity_type(p.dim); break;
+    case ParamType::kObject: c.type = "object"; break;
   }
   if (p.type == ParamType::kQuantity) c.unit = si_unit(p.dim);
-  if (p.default_value.is_null()) c.def = "required";
+  if (!absent.empty()) c.def = absent;
+  else if (p.default_value.is_null()) c.def = "required";
   else if (p.default_value.is_number()) c.def = format_number(p.default_value.get<double>());
   else c.def = p.default_value.dump();
   if (p.type == ParamType::kChoice) {
     c.bounds = "one of:";
     for (std::size_t i = 0; i < p.choices.size(); ++i) c.bounds += (i ? ", " : " ") + p.choices[i];
-  } else if (p.type != ParamType::kBoolean && p.type != ParamType::kString) {
+  } else if (p.type != ParamType::kBoolean && p.type != ParamType::kString && p.type != ParamType::kObject) {
     c.bounds = bounds_text(p);
   }
   c.meaning = p.description;
@@ -185,11 +207,13 @@ std::string describe_family(const PluginFamily& family) {
 
 namespace {
 
-std::string markdown_table(const std::vector<ParamSpec>& params) {
+/// (declaration, what absence means) per row.
+std::string markdown_table(const std::vector<std::pair<const ParamSpec*, std::string>>& rows) {
   std::ostringstream out;
   out << "| key | type | unit | default | bounds | meaning |\n|---|---|---|---|---|---|\n";
-  for (const ParamSpec& p : params) {
-    const ParamColumns c = param_columns(p);
+  for (const auto& [spec, absent] : rows) {
+    const ParamSpec& p = *spec;
+    const ParamColumns c = param_columns(p, absent);
     out << "| `" << p.name << "`";
     if (p.type == ParamType::kQuantity) out << " or `" << p.resolved_key() << "`";
     out << " | " << c.type << " | " << c.unit << " | " << markdown_cell(c.def) << " | " << markdown_cell(c.bounds)
@@ -206,10 +230,21 @@ std::string markdown_family(const PluginFamily& family) {
       << (family.location.starts_with("/") ? "`" + family.location + "`" : family.location) << "\n";
   for (const PluginInfo& info : family.plugins) {
     out << "\n### `" << info.name << "`\n\n" << info.summary << "\n";
-    if (!info.params.empty()) out << "\n" << markdown_table(info.params);
+    if (info.params.empty()) continue;
+    std::vector<std::pair<const ParamSpec*, std::string>> rows;
+    for (const ParamSpec& p : info.params) rows.emplace_back(&p, "");
+    out << "\n" << markdown_table(rows);
   }
   return out.str();
 }
 
+std::string markdown_section(const SectionInfo& section) {
+  std::vector<std::pair<const ParamSpec*, std::string>> rows;
+  for (const SectionKey& k : section.keys) rows.emplace_back(&k.spec, k.absent);
+  std::ostringstream out;
+  out << "### `" << (section.pointer.empty() ? "/" : section.pointer) << "`\n\n" << section.summary << "\n\n"
+      << markdown_table(rows);
+  return out.str();
+}
 
 }  // namespace frugal::core

@@ -17,7 +17,9 @@
 
 namespace frugal::core {
 
-enum class ParamType { kInteger, kNumber, kBoolean, kString, kChoice, kQuantity };
+/// kObject: a key whose value is an object (or a reference to one) read by its own code; it is
+/// declared for the reference only, and read_section() leaves it to that code.
+enum class ParamType { kInteger, kNumber, kBoolean, kString, kChoice, kQuantity, kObject };
 
 struct ParamSpec {
   std::string name;
@@ -70,6 +72,7 @@ class PluginParams {
         file_(std::move(file)),
         pointer_(std::move(pointer)) {}
   const std::string& impl() const { return impl_; }
+  bool has(const std::string& name) const { return values_.contains(name); }
   const std::string& file() const { return file_; }
   const std::string& pointer() const { return pointer_; }
   /// `error` at file:<pointer>/<the key the input used for its parameter>.
@@ -95,19 +98,43 @@ class PluginParams {
 /// finishes the reader, so undeclared keys are errors.
 PluginParams read_plugin_params(ObjectReader& reader, const PluginInfo& info);
 
+/// A key of a section: its declaration and, for a key that may be absent without a fixed default
+/// (a null default_value), what its absence means ("the study file's name"); the reference shows
+/// that as its default. A null default and no `absent`: required.
+struct SectionKey {
+  SectionKey(ParamSpec spec) : spec(std::move(spec)) {}  // a plain key converts implicitly
+  SectionKey(ParamSpec spec, std::string absent) : spec(std::move(spec)), absent(std::move(absent)) {}
+  ParamSpec spec;
+  std::string absent;
+};
+
+/// A fixed section of a study (not a plug-in), its keys declared like plug-in parameters so the
+/// reference documents every key the code accepts.
+struct SectionInfo {
+  std::string pointer;  ///< "/training", "/campaign/goal"; "" for the study's top level
+  std::string summary;  ///< one line
+  std::vector<SectionKey> keys;
+};
+
+/// Reads the declared keys of `section` from `reader` (kObject keys excepted: their own code
+/// reads them) without finishing it. Values in SI by key name (PluginParams::number...); a key
+/// with `absent` that is not there has no value (PluginParams::has).
+PluginParams read_section(ObjectReader& reader, const SectionInfo& section);
+
 /// One line per parameter: "key  type  [unit]  default  bounds: meaning".
 std::string describe_params(const PluginInfo& info);
 
 /// The columns the reference shows for one parameter (plain text, no markup).
 struct ParamColumns {
-  std::string key;      ///< "bucket_size", or "bucket_size | bucket_size_bytes" for quantities
+  std::string key;      ///< "bucket_size", or "bucket_size or bucket_size_bytes" for quantities
   std::string type;     ///< "integer", "number", "boolean", "string", "choice", "size", "duration", ...
   std::string unit;     ///< SI unit of quantities ("bytes", "s", ...), "" otherwise
-  std::string def;      ///< "required", or the default ("26214400", "\"auto\"", "true")
+  std::string def;      ///< "required", the default ("26214400", "\"auto\"", "true"), or SectionKey::absent
   std::string bounds;   ///< ">= 1", "0 to 3", "one of: ring, hierarchical", "" when unbounded
   std::string meaning;
 };
-ParamColumns param_columns(const ParamSpec& spec);
+/// `absent`: the default column of a key without a fixed default (see SectionKey).
+ParamColumns param_columns(const ParamSpec& spec, const std::string& absent = "");
 
 /// Registry of the implementations of one interface.
 template <class Base>
@@ -184,6 +211,8 @@ PluginFamily family_of(std::string name, std::string location, std::string meani
 std::string describe_family(const PluginFamily& family);
 /// docs/reference.md: a "## <name>" section with a table of parameters per plug-in.
 std::string markdown_family(const PluginFamily& family);
+/// docs/reference.md: a "### <pointer>" section with the table of its keys.
+std::string markdown_section(const SectionInfo& section);
 
 }  // namespace frugal::core
 

@@ -1,6 +1,6 @@
 // The reference page and `frugalsim list` come from the same declarations: the committed
 // docs/reference.md must be what the code generates, and every family, plug-in and parameter
-// shows up in both; a parameter a plug-in's decisions reject is reported at file:pointer/key.
+// shows up in both (every study section key in the page); a parameter a plug-in's decisions reject is reported at file:pointer/key.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,6 +9,7 @@
 #include "sim/app/reference.hpp"
 #include "sim/core/build_info.hpp"
 #include "sim/study/plugin_families.hpp"
+#include "sim/study/study.hpp"
 #include "tests/support/cli.hpp"
 
 using frugal::test_support::fresh_dir;
@@ -75,6 +76,15 @@ TEST(ReferencePage, EveryFamilyPluginAndParameterIsListedAndDocumented) {
       }
     }
   }
+  for (const auto* sections : {&frugal::study::study_sections(), &frugal::campaign::campaign_sections()})
+    for (const auto& section : *sections) {
+      EXPECT_NE(page.find("### `" + (section.pointer.empty() ? std::string("/") : section.pointer) + "`\n\n" +
+                          section.summary + "\n"),
+                std::string::npos)
+          << section.pointer;
+      for (const auto& key : section.keys)
+        EXPECT_NE(page.find("| `" + key.spec.name + "`"), std::string::npos) << section.pointer << "/" << key.spec.name;
+    }
   // Collective algorithms are described next to the IR enum.
   EXPECT_NE(list.output.find("  hierarchical: all-reduce as intra-node reduce-scatter"), std::string::npos);
 }
