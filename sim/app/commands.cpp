@@ -163,7 +163,9 @@ program::Program plan_study(const study::Study& s) {
   try {
     plan = s.parallelism->plan(s.model, s.cluster, s.training);
   } catch (const core::ParamError& e) {
-    throw s.parallelism_params->locate(e);  // one of the policy's parameters, where the study gave it
+    // One of the policy's parameters, where the study gave it (a Study built in code has none).
+    if (s.parallelism_params) throw s.parallelism_params->locate(e);
+    throw core::ConfigError(s.file.string(), "/parallelism/" + core::pointer_escape(e.param()), e.message());
   } catch (const core::ConfigError& e) {
     // Another section of the study (/training/...): policies do not know the file; name it here.
     throw core::ConfigError(s.file.string(), e.pointer(), e.message());
