@@ -9,7 +9,6 @@
 #include <sstream>
 
 #include "platforms/availability/model_support.hpp"
-#include "platforms/availability/plugin_factory.hpp"
 
 namespace frugal::platforms {
 namespace {
@@ -77,7 +76,7 @@ AvailabilitySpec read_availability(const core::Json& value, const std::string& f
       item["file"] = resolve_trace_path(item["file"].get<std::string>(), file);
     std::optional<core::PluginParams> resolved;
     std::shared_ptr<const AvailabilityModel> model =
-        create_plugin(availability_models(), item, file, item_pointer, &resolved);
+        availability_models().create(item, file, item_pointer, &resolved);
     if (!streams.insert(model->stream()).second) {
       throw core::ConfigError(file, item_pointer,
                               "a second \"" + model->stream() +

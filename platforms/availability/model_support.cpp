@@ -24,7 +24,7 @@ std::string num(double v) {
 }
 
 void param_error(const std::string& param, const std::string& message) {
-  throw core::ConfigError("", "/" + param, message);
+  throw core::ParamError(param, message);
 }
 
 std::string DurationLaw::describe() const {

@@ -19,7 +19,7 @@ std::string stream_name(const core::PluginParams& params);
 /// A number for messages and causes, 6 significant digits ("3600", "0.55", "1.5e+06").
 std::string num(double v);
 
-/// ConfigError("", "/<param>", message); create_plugin adds the file and pointer.
+/// core::ParamError(param, message); the registry adds the file and pointer.
 [[noreturn]] void param_error(const std::string& param, const std::string& message);
 
 /// A duration drawn once per event: fixed, or exponential with the given mean.

@@ -1,23 +1,15 @@
-// The explicit list of memory policies. Add a policy: write impl/<name>.cpp with a PluginInfo
-// and a factory, declare both here, add one line to the list.
+// The explicit list of memory policies. Add a policy: write impl/<name>.cpp defining
+// <name>_memory_info() and make_<name>_memory(), add one FRUGAL_PLUGIN line here.
 #include "policies/memory/memory_policy.hpp"
 
 namespace frugal::policies {
 
-#define FRUGAL_MEMORY_POLICY(name)     \
-  core::PluginInfo name##_memory_info(); \
-  std::unique_ptr<MemoryPolicy> make_##name##_memory(const core::PluginParams& params);
-FRUGAL_MEMORY_POLICY(none)
-FRUGAL_MEMORY_POLICY(selective)
-FRUGAL_MEMORY_POLICY(full)
-#undef FRUGAL_MEMORY_POLICY
-
 const core::Registry<MemoryPolicy>& memory_policies() {
   static const core::Registry<MemoryPolicy> registry = [] {
     core::Registry<MemoryPolicy> r;
-    r.add(none_memory_info(), make_none_memory);
-    r.add(selective_memory_info(), make_selective_memory);
-    r.add(full_memory_info(), make_full_memory);
+    FRUGAL_PLUGIN(r, memory, none);
+    FRUGAL_PLUGIN(r, memory, selective);
+    FRUGAL_PLUGIN(r, memory, full);
     return r;
   }();
   return registry;

@@ -22,9 +22,9 @@ inline std::string num(double v) {
   return std::string(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
 }
 
-/// ConfigError("", "/<param>", message); read_*_policy adds the file and pointer.
+/// core::ParamError(param, message); the registry adds the file and pointer.
 [[noreturn]] inline void param_error(const std::string& param, const std::string& message) {
-  throw core::ConfigError("", "/" + param, message);
+  throw core::ParamError(param, message);
 }
 
 /// At an iteration end, a checkpoint is due when the next boundary would be farther from the

@@ -6,7 +6,6 @@
 #include <optional>
 #include <sstream>
 
-#include "platforms/availability/plugin_factory.hpp"
 #include "policies/resilience/policy_support.hpp"
 
 namespace frugal::policies {
@@ -60,7 +59,7 @@ CheckpointAction CheckpointAction::write_to(StorageLevel level, bool async, std:
 std::unique_ptr<CheckpointPolicy> read_checkpoint_policy(const core::Json& value, const std::string& file,
                                                          const std::string& pointer, core::Json* resolved) {
   std::optional<core::PluginParams> params;
-  auto policy = platforms::create_plugin(checkpoint_policies(), value, file, pointer, &params);
+  auto policy = checkpoint_policies().create(value, file, pointer, &params);
   if (resolved) *resolved = params->to_json();
   return policy;
 }
@@ -68,7 +67,7 @@ std::unique_ptr<CheckpointPolicy> read_checkpoint_policy(const core::Json& value
 std::unique_ptr<RecoveryPolicy> read_recovery_policy(const core::Json& value, const std::string& file,
                                                      const std::string& pointer, core::Json* resolved) {
   std::optional<core::PluginParams> params;
-  auto policy = platforms::create_plugin(recovery_policies(), value, file, pointer, &params);
+  auto policy = recovery_policies().create(value, file, pointer, &params);
   if (resolved) *resolved = params->to_json();
   return policy;
 }

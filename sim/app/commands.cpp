@@ -10,11 +10,13 @@
 #include "policies/lowering/lowering.hpp"
 #include "sim/app/calibration_commands.hpp"
 #include "sim/app/command_line.hpp"
+#include "sim/app/reference.hpp"
 #include "sim/app/sweep.hpp"
 #include "sim/campaign/campaign.hpp"
 #include "sim/engine/simulation.hpp"
 #include "sim/metrics/campaign_summary.hpp"
 #include "sim/metrics/summary.hpp"
+#include "sim/study/plugin_families.hpp"
 #include "workloads/layer_chain.hpp"
 #include "sim/core/build_info.hpp"
 
@@ -31,7 +33,8 @@ constexpr const char* kUsage =
     "  sweep SWEEP.json [-o DIR] [-j N] [--resume]              run a grid of variants of a study, one table\n"
     "  plan STUDY.json [-o PROGRAM.json] [--set ...] [--expand] write the lowered program (one per class of\n"
     "                                                           identical ranks; --expand: every rank's)\n"
-    "  list                                                     shipped models, GPUs, clusters, policies\n"
+    "  list [--markdown]                                        models, GPUs, clusters, plug-in families;\n"
+    "                                                           --markdown: the reference page (docs/reference.md)\n"
     "  calibrate BENCH.json... --platform P -o P_CAL.json       fit a platform to frugal-real benchmarks\n"
     "  validate --platform P --program PROG --measurements M    simulated vs measured error\n"
     "  version                                                  version and git revision\n"
@@ -76,7 +79,16 @@ std::string manifest_text(const study::Study& s, const RunOptions& options, cons
   return manifest.dump(2) + "\n";
 }
 
-int cmd_list() {
+int cmd_list(const std::vector<std::string>& args) {
+  bool markdown = false;
+  po::options_description opts("list options");
+  opts.add_options()("markdown", po::bool_switch(&markdown),
+                     std::string("print the reference page instead (").append(kRegenerateReference).append(")").c_str());
+  if (!parse_command_line(args, "frugalsim list [--markdown]", opts)) return 0;
+  if (markdown) {
+    std::cout << reference_markdown();
+    return 0;
+  }
   std::cout << "models (workloads/models):\n";
   for (const auto& name : workloads::list_models()) {
     const auto m = workloads::load_model(name);
@@ -99,9 +111,8 @@ int cmd_list() {
     for (const auto& t : c.node_types) std::printf(" %s(%d×%s)", t.name.c_str(), t.gpus_per_node, t.gpu.name.c_str());
     std::printf("\n");
   }
-  std::cout << "parallelism policies ({\"impl\": name, ...}):\n";
-  for (const auto* info : policies::parallelism_policies().infos())
-    std::cout << "  " << info->name << ": " << info->summary << "\n" << core::describe_params(*info);
+  std::cout << "plug-in families (family (where in a study): meaning; then {\"impl\": name, ...} and its parameters):\n";
+  for (const auto& family : study::plugin_families()) std::cout << core::describe_family(family);
   return 0;
 }
 
@@ -158,8 +169,14 @@ PlannedStudy plan_study(const study::Study& s) {
   PlannedStudy out;
   try {
     out.plan = s.parallelism->plan(s.model, s.cluster, s.training, *s.memory);
+  } catch (const core::ParamError& e) {
+    // One of the policy's parameters, where the study gave it (a Study built in code has none).
+    const core::ConfigError located =
+        s.parallelism_params ? s.parallelism_params->locate(e)
+                             : core::ConfigError(s.file.string(), "/parallelism/" + core::pointer_escape(e.param()), e.message());
+    throw InfeasiblePlan(s.file.string(), located.pointer(), located.message());
   } catch (const core::ConfigError& e) {
-    // Policies do not know the file; name it here.
+    // Another section of the study (/training/...): policies do not know the file; name it here.
     throw InfeasiblePlan(s.file.string(), e.pointer(), e.message());
   }
   out.program = policies::lower_compact(out.plan, s.model, s.training);
@@ -235,7 +252,7 @@ int run_main(int argc, char** argv) {
     if (command == "run") return cmd_run(rest, argc, argv);
     if (command == "plan") return cmd_plan(rest);
     if (command == "sweep") return cmd_sweep(rest);
-    if (command == "list") return cmd_list();
+    if (command == "list") return cmd_list(rest);
     if (command == "calibrate") return cmd_calibrate(rest);
     if (command == "validate") return cmd_validate(rest);
     if (command == "version") {

@@ -1,12 +1,74 @@
-// Reading and describing declared plug-in parameters.
+// Reading, locating and describing declared plug-in parameters (text for `frugalsim list`,
+// Markdown for docs/reference.md).
 #include "sim/core/plugin.hpp"
 
+#include <cmath>
+#include <cstdio>
 #include <sstream>
 
 namespace frugal::core {
+namespace {
+
+/// SI number as the reference shows it: whole numbers without a fraction, others with 6 digits.
+std::string format_number(double v) {
+  if (std::isfinite(v) && std::floor(v) == v && std::abs(v) < 1e15) return std::to_string(static_cast<long long>(v));
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+std::string quantity_type(Dimension dim) {
+  switch (dim) {
+    case Dimension::kBytes: return "size";
+    case Dimension::kTime: return "duration";
+    case Dimension::kBandwidth: return "bandwidth";
+    case Dimension::kFlops: return "work";
+    case Dimension::kFlopRate: return "compute rate";
+    case Dimension::kPower: return "power";
+    case Dimension::kEnergy: return "energy";
+  }
+  return "quantity";
+}
+
+std::string si_unit(Dimension dim) {
+  switch (dim) {
+    case Dimension::kBytes: return "bytes";
+    case Dimension::kTime: return "s";
+    case Dimension::kBandwidth: return "bytes/s";
+    case Dimension::kFlops: return "FLOP";
+    case Dimension::kFlopRate: return "FLOP/s";
+    case Dimension::kPower: return "W";
+    case Dimension::kEnergy: return "J";
+  }
+  return "";
+}
+
+/// Bounds at or beyond ±1e299 stand for "none" (booleans and choices declare ±1e300).
+std::string bounds_text(const ParamSpec& p) {
+  const bool lo = std::isfinite(p.min) && p.min > -1e299;
+  const bool hi = std::isfinite(p.max) && p.max < 1e299;
+  if (lo && hi) return format_number(p.min) + " to " + format_number(p.max);
+  if (lo) return ">= " + format_number(p.min);
+  if (hi) return "<= " + format_number(p.max);
+  return "";
+}
+
+std::string markdown_cell(std::string text) {
+  for (std::size_t at = text.find('|'); at != std::string::npos; at = text.find('|', at + 2)) text.replace(at, 1, "\\|");
+  return text;
+}
+
+}  // namespace
 
 std::string ParamSpec::resolved_key() const {
   return type == ParamType::kQuantity ? name + std::string(si_suffix(dim)) : name;
+}
+
+ConfigError PluginParams::locate(const ParamError& error) const {
+  if (error.param().empty()) return ConfigError(file_, pointer_, error.message());
+  const auto key = keys_.find(error.param());
+  const std::string written = key != keys_.end() ? key->get<std::string>() : error.param();
+  return ConfigError(file_, pointer_ + "/" + pointer_escape(written), error.message());
 }
 
 const Json& PluginParams::at(const std::string& name) const {
@@ -27,10 +89,21 @@ Json PluginParams::to_json() const {
   return out;
 }
 
-PluginParams read_plugin_params(ObjectReader& r, const PluginInfo& info) {
+namespace {
+
+/// `optional[i]`: params[i] may be absent (then it gets no value).
+PluginParams read_params(ObjectReader& r, const std::string& impl, const std::vector<const ParamSpec*>& params,
+                         const std::vector<bool>& optional) {
   Json values = Json::object();
   Json resolved = Json::object();
-  for (const ParamSpec& p : info.params) {
+  Json keys = Json::object();
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const ParamSpec& p = *params[i];
+    if (p.type == ParamType::kObject) continue;
+    if (optional[i] && p.default_value.is_null() &&
+        !(p.type == ParamType::kQuantity ? r.has_quantity(p.name, p.dim) : r.has(p.name)))
+      continue;
+    keys[p.name] = p.type == ParamType::kQuantity ? r.given_key(p.name, p.dim) : p.name;
     const bool required = p.default_value.is_null();
     Json v;
     switch (p.type) {
@@ -59,34 +132,118 @@ PluginParams read_plugin_params(ObjectReader& r, const PluginInfo& info) {
         v = required ? r.quantity(p.name, p.dim, p.min, p.max)
                      : r.quantity_or(p.name, p.dim, p.default_value.get<double>(), p.min, p.max);
         break;
+      case ParamType::kObject: break;
     }
     values[p.name] = v;
     resolved[p.resolved_key()] = v;
   }
+  return PluginParams(impl, std::move(values), std::move(resolved), std::move(keys), r.file(), r.pointer());
+}
+
+}  // namespace
+
+PluginParams read_plugin_params(ObjectReader& r, const PluginInfo& info) {
+  std::vector<const ParamSpec*> params;
+  for (const ParamSpec& p : info.params) params.push_back(&p);
+  PluginParams out = read_params(r, info.name, params, std::vector<bool>(params.size(), false));
   r.finish();
-  return PluginParams(info.name, std::move(values), std::move(resolved));
+  return out;
+}
+
+PluginParams read_section(ObjectReader& r, const SectionInfo& section) {
+  std::vector<const ParamSpec*> params;
+  std::vector<bool> optional;
+  for (const SectionKey& k : section.keys) {
+    params.push_back(&k.spec);
+    optional.push_back(!k.absent.empty());
+  }
+  return read_params(r, "", params, optional);
+}
+
+ParamColumns param_columns(const ParamSpec& p, const std::string& absent) {
+  ParamColumns c;
+  c.key = p.type == ParamType::kQuantity ? p.name + " or " + p.resolved_key() : p.name;
+  switch (p.type) {
+    case ParamType::kInteger: c.type = "integer"; break;
+    case ParamType::kNumber: c.type = "number"; break;
+    case ParamType::kBoolean: c.type = "boolean"; break;
+    case ParamType::kString: c.type = "string"; break;
+    case ParamType::kChoice: c.type = "choice"; break;
+    case ParamType::kQuantity: c.type = quantity_type(p.dim); break;
+    case ParamType::kObject: c.type = "object"; break;
+  }
+  if (p.type == ParamType::kQuantity) c.unit = si_unit(p.dim);
+  if (!absent.empty()) c.def = absent;
+  else if (p.default_value.is_null()) c.def = "required";
+  else if (p.default_value.is_number()) c.def = format_number(p.default_value.get<double>());
+  else c.def = p.default_value.dump();
+  if (p.type == ParamType::kChoice) {
+    c.bounds = "one of:";
+    for (std::size_t i = 0; i < p.choices.size(); ++i) c.bounds += (i ? ", " : " ") + p.choices[i];
+  } else if (p.type != ParamType::kBoolean && p.type != ParamType::kString && p.type != ParamType::kObject) {
+    c.bounds = bounds_text(p);
+  }
+  c.meaning = p.description;
+  return c;
 }
 
 std::string describe_params(const PluginInfo& info) {
   std::ostringstream out;
   for (const ParamSpec& p : info.params) {
-    out << "    " << p.resolved_key();
-    switch (p.type) {
-      case ParamType::kInteger: out << " (integer)"; break;
-      case ParamType::kNumber: out << " (number)"; break;
-      case ParamType::kBoolean: out << " (boolean)"; break;
-      case ParamType::kString: out << " (string)"; break;
-      case ParamType::kChoice: {
-        out << " (one of";
-        for (const auto& c : p.choices) out << " " << c;
-        out << ")";
-        break;
-      }
-      case ParamType::kQuantity: out << " (" << describe(p.dim) << ")"; break;
-    }
-    out << " default " << (p.default_value.is_null() ? std::string("required") : p.default_value.dump());
-    out << ": " << p.description << "\n";
+    const ParamColumns c = param_columns(p);
+    out << "    " << c.key << " (" << c.type << (c.unit.empty() ? "" : ", " + c.unit) << ") default " << c.def;
+    if (!c.bounds.empty()) out << ", " << c.bounds;
+    out << ": " << c.meaning << "\n";
   }
+  return out.str();
+}
+
+std::string describe_family(const PluginFamily& family) {
+  std::ostringstream out;
+  out << family.name << " (" << family.location << "): " << family.meaning << "\n";
+  for (const PluginInfo& info : family.plugins) out << "  " << info.name << ": " << info.summary << "\n" << describe_params(info);
+  return out.str();
+}
+
+namespace {
+
+/// (declaration, what absence means) per row.
+std::string markdown_table(const std::vector<std::pair<const ParamSpec*, std::string>>& rows) {
+  std::ostringstream out;
+  out << "| key | type | unit | default | bounds | meaning |\n|---|---|---|---|---|---|\n";
+  for (const auto& [spec, absent] : rows) {
+    const ParamSpec& p = *spec;
+    const ParamColumns c = param_columns(p, absent);
+    out << "| `" << p.name << "`";
+    if (p.type == ParamType::kQuantity) out << " or `" << p.resolved_key() << "`";
+    out << " | " << c.type << " | " << c.unit << " | " << markdown_cell(c.def) << " | " << markdown_cell(c.bounds)
+        << " | " << markdown_cell(c.meaning) << " |\n";
+  }
+  return out.str();
+}
+
+}  // namespace
+
+std::string markdown_family(const PluginFamily& family) {
+  std::ostringstream out;
+  out << "## " << family.name << "\n\n" << family.meaning << "\n\nWhere: "
+      << (family.location.starts_with("/") ? "`" + family.location + "`" : family.location) << "\n";
+  for (const PluginInfo& info : family.plugins) {
+    out << "\n### `" << info.name << "`\n\n" << info.summary << "\n";
+    if (info.params.empty()) continue;
+    std::vector<std::pair<const ParamSpec*, std::string>> rows;
+    for (const ParamSpec& p : info.params) rows.emplace_back(&p, "");
+    out << "\n" << markdown_table(rows);
+  }
+  return out.str();
+}
+
+std::string markdown_section(const SectionInfo& section) {
+  std::vector<std::pair<const ParamSpec*, std::string>> rows;
+  for (const SectionKey& k : section.keys) rows.emplace_back(&k.spec, k.absent);
+  std::ostringstream out;
+  out << "### `" << (section.pointer.empty() ? "/" : section.pointer) << "`\n\n" << section.summary << "\n\n"
+      << markdown_table(rows);
   return out.str();
 }
 

@@ -63,6 +63,22 @@ std::string to_string(CopyDirection v) { return names_of<CopyDirection>()[static
 std::string to_string(MemoryTag v) { return names_of<MemoryTag>()[static_cast<int>(v)]; }
 std::string to_string(Stream v) { return names_of<Stream>()[static_cast<int>(v)]; }
 
+std::string describe(CollectiveAlgorithm v) {
+  switch (v) {
+    case CollectiveAlgorithm::kRing:
+      return "ring over the group: n-1 steps of S/n bytes between neighbours per phase (reduce-scatter, "
+             "all-gather; all-reduce is both)";
+    case CollectiveAlgorithm::kHierarchical:
+      return "all-reduce as intra-node reduce-scatter, inter-node ring among GPUs of the same local index, "
+             "intra-node all-gather; needs >= 2 nodes with the same number (>= 2) of members each, else ring";
+  }
+  return "?";
+}
+
+std::vector<CollectiveAlgorithm> all_collective_algorithms() {
+  return {CollectiveAlgorithm::kRing, CollectiveAlgorithm::kHierarchical};
+}
+
 template <class E>
 E enum_from_string(const std::string& s, bool* ok) {
   const auto& n = names_of<E>();

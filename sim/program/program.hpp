@@ -34,6 +34,11 @@ std::string to_string(CopyDirection);
 std::string to_string(MemoryTag);
 std::string to_string(Stream);
 
+/// One line on what a collective algorithm does (`frugalsim list`, docs/reference.md).
+std::string describe(CollectiveAlgorithm);
+/// Every collective algorithm, in enum order.
+std::vector<CollectiveAlgorithm> all_collective_algorithms();
+
 /// One GEMM of a compute op: C[m×n] = A[m×k]·B[k×n], `batch` times.
 struct Gemm {
   std::int64_t m = 0, n = 0, k = 0, batch = 1;

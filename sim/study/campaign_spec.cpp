@@ -1,7 +1,9 @@
-// Strict reading of the study's "campaign" object and its resolved (SI) form.
+// Strict reading of the study's "campaign" object, through its declared keys
+// (campaign_sections(), also docs/reference.md), and its resolved (SI) form.
 #include "sim/study/campaign_spec.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace frugal::study {
 namespace {
@@ -17,6 +19,80 @@ std::vector<std::string> type_names(const platforms::Cluster& cluster) {
   return names;
 }
 
+using core::ParamSpec;
+using core::ParamType;
+constexpr double kNone = 1e300;  // "no bound" of choices and objects
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+/// An object-valued key, read by its own code; `absent`: what leaving it out means ("": required).
+core::SectionKey object_key(std::string name, std::string absent, std::string meaning) {
+  return {ParamSpec{std::move(name), ParamType::kObject, {}, Json(), -kNone, kNone, {}, std::move(meaning)},
+          std::move(absent)};
+}
+
+const core::SectionInfo& campaign_section() {
+  static const core::SectionInfo section{
+      "/campaign",
+      "a whole training campaign: goal, failures, checkpoints, recovery (optional section of a study)",
+      {object_key("goal", "", "what the campaign trains for (`/campaign/goal`)"),
+       object_key("availability", "every node always up",
+                  "node type name → its availability model(s) (family availability); types not listed never fail"),
+       object_key("resilience", "all defaults", "checkpoint and recovery policies (`/campaign/resilience`)"),
+       object_key("checkpoint", "all defaults", "checkpoint sizing and storage (`/campaign/checkpoint`)"),
+       object_key("spares", "no spares", "node type name → spare nodes of that type (integer >= 0)"),
+       {ParamSpec{"iteration_time", ParamType::kQuantity, Dimension::kTime, Json(), 1e-9, kInf, {},
+                  "iteration time of the initial layout, given instead of simulated op by op"},
+        "simulated op by op"},
+       {ParamSpec{"horizon", ParamType::kQuantity, Dimension::kTime, Json(), 1e-9, kInf, {},
+                  "simulated time limit (>= the goal's wall_time)"},
+        "the goal's wall_time, else 10 × the failure-free duration + 7 days"},
+       ParamSpec{"max_shrink_layouts", ParamType::kInteger, {}, 8, 2, 64, {},
+                 "most data-parallel sizes simulated op by op for shrink recovery"}}};
+  return section;
+}
+
+const core::SectionInfo& goal_section() {
+  static const core::SectionInfo section{
+      "/campaign/goal",
+      "exactly one of iterations, tokens and wall_time",
+      {{ParamSpec{"iterations", ParamType::kInteger, {}, Json(), 1, kInf, {}, "train this many iterations"}, "one of three"},
+       {ParamSpec{"tokens", ParamType::kNumber, {}, Json(), 1, kInf, {},
+                  "train this many tokens (⌈tokens / tokens per iteration⌉ iterations)"},
+        "one of three"},
+       {ParamSpec{"wall_time", ParamType::kQuantity, Dimension::kTime, Json(), 1e-9, kInf, {},
+                  "train until this much time has passed; the result is how far training got"},
+        "one of three"}}};
+  return section;
+}
+
+const core::SectionInfo& resilience_section() {
+  static const core::SectionInfo section{
+      "/campaign/resilience",
+      "the resilience policies",
+      {object_key("checkpoint", "{\"impl\": \"none\"}", "the checkpoint policy (family checkpoint)"),
+       object_key("recovery", "{\"impl\": \"restart\"}", "the recovery policy (family recovery)")}};
+  return section;
+}
+
+const std::vector<std::string> kTransferModes = {"first_per_layout", "always"};
+
+const core::SectionInfo& checkpoint_section() {
+  static const core::SectionInfo section{
+      "/campaign/checkpoint",
+      "checkpoint sizing, storage and how its transfers are simulated",
+      {ParamSpec{"bytes_per_parameter", ParamType::kNumber, {}, 14.0, 1e-6, 1e6, {},
+                 "checkpoint bytes per model parameter (fp32 master weights + Adam m, v: 12-14)"},
+       ParamSpec{"size", ParamType::kQuantity, Dimension::kBytes, 0.0, 0, kInf, {},
+                 "the whole checkpoint's size; > 0 overrides bytes_per_parameter"},
+       {ParamSpec{"storage", ParamType::kChoice, {}, Json(), -kNone, kNone, {"shared", "local_disk"},
+                  "where persistent checkpoints go (the cluster must describe that storage)"},
+        "shared, or local_disk when the cluster has local disks and no shared storage"},
+       ParamSpec{"simulate_transfers", ParamType::kChoice, {}, "first_per_layout", -kNone, kNone, kTransferModes,
+                 "first_per_layout: the first transfer of each kind per layout is simulated, later ones reuse its "
+                 "duration; always: every transfer"}}};
+  return section;
+}
+
 Goal read_goal(ObjectReader& r) {
   Goal goal;
   const bool it = r.has("iterations");
@@ -25,23 +101,28 @@ Goal read_goal(ObjectReader& r) {
   if (int(it) + int(tok) + int(wall) != 1)
     r.fail_here("give exactly one of \"iterations\", \"tokens\" and \"wall_time\" (got " +
                 std::to_string(int(it) + int(tok) + int(wall)) + ")");
+  const auto keys = core::read_section(r, goal_section());
   if (it) {
     goal.kind = Goal::Kind::kIterations;
-    goal.iterations = r.integer("iterations", 1);
+    goal.iterations = keys.integer("iterations");
   } else if (tok) {
     goal.kind = Goal::Kind::kTokens;
-    goal.tokens = r.number("tokens", 1);
+    goal.tokens = keys.number("tokens");
   } else {
     goal.kind = Goal::Kind::kWallTime;
-    goal.wall_time_s = r.quantity("wall_time", Dimension::kTime, 1e-9);
+    goal.wall_time_s = keys.number("wall_time");
   }
   r.finish();
   return goal;
 }
 
-const std::vector<std::string> kTransferModes = {"first_per_layout", "always"};
-
 }  // namespace
+
+const std::vector<core::SectionInfo>& campaign_sections() {
+  static const std::vector<core::SectionInfo> sections = {campaign_section(), goal_section(), resilience_section(),
+                                                         checkpoint_section()};
+  return sections;
+}
 
 CampaignSpec read_campaign(const Json& value, const std::string& file, const std::string& pointer,
                            const platforms::Cluster& cluster) {
@@ -72,13 +153,12 @@ CampaignSpec read_campaign(const Json& value, const std::string& file, const std
   const bool has_disk = cluster.storage.has_local_disk();
   std::optional<ObjectReader> checkpoint = r.optional_object("checkpoint");
   if (checkpoint) {
-    spec.checkpoint.bytes_per_parameter = checkpoint->number_or("bytes_per_parameter", 14, 1e-6, 1e6);
-    spec.checkpoint.size_bytes = checkpoint->quantity_or("size", Dimension::kBytes, 0.0);
-    spec.checkpoint.storage =
-        checkpoint->choice_or("storage", {"shared", "local_disk"}, has_shared || !has_disk ? "shared" : "local_disk");
-    spec.checkpoint.transfers = checkpoint->choice_or("simulate_transfers", kTransferModes, "first_per_layout") == "always"
-                                    ? TransferSimulation::kAlways
-                                    : TransferSimulation::kFirstPerLayout;
+    const auto keys = core::read_section(*checkpoint, checkpoint_section());
+    spec.checkpoint.bytes_per_parameter = keys.number("bytes_per_parameter");
+    spec.checkpoint.size_bytes = keys.number("size");
+    spec.checkpoint.storage = keys.has("storage") ? keys.string("storage") : has_shared || !has_disk ? "shared" : "local_disk";
+    spec.checkpoint.transfers = keys.string("simulate_transfers") == "always" ? TransferSimulation::kAlways
+                                                                              : TransferSimulation::kFirstPerLayout;
   } else {
     spec.checkpoint.storage = has_shared || !has_disk ? "shared" : "local_disk";
   }
@@ -103,10 +183,10 @@ CampaignSpec read_campaign(const Json& value, const std::string& file, const std
     spares->finish();
   }
 
-  if (r.has_quantity("iteration_time", Dimension::kTime))
-    spec.iteration_time_s = r.quantity("iteration_time", Dimension::kTime, 1e-9);
-  if (r.has_quantity("horizon", Dimension::kTime)) spec.horizon_s = r.quantity("horizon", Dimension::kTime, 1e-9);
-  spec.max_shrink_layouts = static_cast<int>(r.integer_or("max_shrink_layouts", 8, 2, 64));
+  const auto keys = core::read_section(r, campaign_section());
+  if (keys.has("iteration_time")) spec.iteration_time_s = keys.number("iteration_time");
+  if (keys.has("horizon")) spec.horizon_s = keys.number("horizon");
+  spec.max_shrink_layouts = static_cast<int>(keys.integer("max_shrink_layouts"));
   if (spec.goal.kind == Goal::Kind::kWallTime && spec.horizon_s > 0 && spec.horizon_s < spec.goal.wall_time_s)
     r.fail("horizon", "horizon (" + std::to_string(spec.horizon_s) + " s) < goal wall_time (" +
                           std::to_string(spec.goal.wall_time_s) + " s)");

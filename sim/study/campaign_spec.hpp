@@ -75,6 +75,11 @@ struct CampaignSpec {
 CampaignSpec read_campaign(const core::Json& value, const std::string& file, const std::string& pointer,
                            const platforms::Cluster& cluster);
 
+/// The campaign's sections (/campaign, /campaign/goal, /campaign/resilience,
+/// /campaign/checkpoint) with their keys declared once: read_campaign reads through them and
+/// docs/reference.md lists them.
+const std::vector<core::SectionInfo>& campaign_sections();
+
 /// The cluster with the spare nodes appended (ids after the cluster's own, type by type in
 /// name order), which is what the campaign's platform and availability models see.
 platforms::Cluster with_spares(const platforms::Cluster& cluster, const CampaignSpec& spec);

@@ -1,5 +1,8 @@
-// Strict study loading.
+// Strict study loading: the study's own sections are read through their declared keys
+// (study_sections(), also docs/reference.md); models, clusters and plug-ins by their own readers.
 #include "sim/study/study.hpp"
+
+#include <limits>
 
 namespace frugal::study {
 namespace {
@@ -21,7 +24,88 @@ T resolve_ref(ObjectReader& r, const std::string& key, const std::filesystem::pa
   return by_name(ref, r.file(), r.pointer_of(key));
 }
 
+using core::ParamSpec;
+using core::ParamType;
+constexpr double kNone = 1e300;  // "no bound" of booleans, strings, choices and objects
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+/// An object-valued key, read by its own code; `absent`: what leaving it out means ("": required).
+core::SectionKey object_key(std::string name, std::string absent, std::string meaning) {
+  return {ParamSpec{std::move(name), ParamType::kObject, {}, core::Json(), -kNone, kNone, {}, std::move(meaning)},
+          std::move(absent)};
+}
+
+const core::SectionInfo& top_section() {
+  static const core::SectionInfo section{
+      "",
+      "the study file: what to simulate and how",
+      {{ParamSpec{"name", ParamType::kString, {}, core::Json(), -kNone, kNone, {}, "label of the run in its outputs"},
+        "the study file's name"},
+       ParamSpec{"description", ParamType::kString, {}, "", -kNone, kNone, {}, "free text, not used"},
+       ParamSpec{"seed", ParamType::kInteger, {}, 0, 0, kInf, {}, "seed of every random draw (availability models)"},
+       object_key("model", "",
+                  "a name from workloads/models, a path to a JSON file, or an inline object (HuggingFace field names)"),
+       object_key("cluster", "", "a name from platforms/clusters, a path to a JSON file, or an inline object"),
+       object_key("training", "", "the training setup (`/training`)"),
+       object_key("parallelism", "{\"impl\": \"data_parallel\"}", "the parallelism policy (family parallelism)"),
+       object_key("memory", "{\"impl\": \"none\"}", "how layers keep their activations (family memory)"),
+       object_key("campaign", "none: one iteration", "a whole training campaign with failures (`/campaign`)"),
+       object_key("simulation", "all defaults", "how the engine models an iteration (`/simulation`)"),
+       object_key("outputs", "all defaults", "optional outputs (`/outputs`)")}};
+  return section;
+}
+
+const core::SectionInfo& training_section() {
+  static const core::SectionInfo section{
+      "/training",
+      "the training step (Megatron-LM's names)",
+      {ParamSpec{"global_batch_size", ParamType::kInteger, {}, core::Json(), 1, kInf, {},
+                 "sequences per iteration over all data-parallel replicas"},
+       ParamSpec{"micro_batch_size", ParamType::kInteger, {}, core::Json(), 1, kInf, {},
+                 "sequences per micro-batch of one replica (<= global_batch_size)"},
+       ParamSpec{"seq_length", ParamType::kInteger, {}, core::Json(), 1, kInf, {},
+                 "tokens per sequence (<= the model's max_position_embeddings)"},
+       ParamSpec{"precision", ParamType::kChoice, {}, "bf16", -kNone, kNone, core::precision_names(),
+                 "arithmetic precision; each GPU runs it at its catalogue peak (or the nearest it supports)"},
+       ParamSpec{"reserved_memory", ParamType::kQuantity, core::Dimension::kBytes, 1024.0 * 1024 * 1024, 0, kInf, {},
+                 "GPU memory per GPU not available to the model (CUDA context, framework, fragmentation)"},
+       ParamSpec{"iterations", ParamType::kInteger, {}, 2, 1, 100000, {}, "iterations simulated op by op"}}};
+  return section;
+}
+
+const core::SectionInfo& simulation_section() {
+  static const SimulationSettings defaults;
+  static const core::SectionInfo section{
+      "/simulation",
+      "how the engine models an iteration (sim/engine/simulation.hpp)",
+      {ParamSpec{"collectives", ParamType::kChoice, {}, engine::to_string(defaults.collectives), -kNone, kNone,
+                 engine::collective_model_names(),
+                 "step_by_step: every step as point-to-point transfers; aggregate: one transfer per member and step "
+                 "volume; auto: aggregate above coarse_above_ranks ranks"},
+       ParamSpec{"identical_ranks", ParamType::kChoice, {}, engine::to_string(defaults.identical_ranks), -kNone, kNone,
+                 engine::identical_ranks_names(),
+                 "all: simulate every rank; representatives: one per class of identical ranks; auto: representatives "
+                 "above coarse_above_ranks ranks"},
+       ParamSpec{"coarse_above_ranks", ParamType::kInteger, {}, defaults.coarse_above_ranks, 0, 1 << 30, {},
+                 "threshold of both auto modes"}}};
+  return section;
+}
+
+const core::SectionInfo& outputs_section() {
+  static const core::SectionInfo section{
+      "/outputs",
+      "optional outputs of a run",
+      {ParamSpec{"timeline", ParamType::kBoolean, {}, true, -kNone, kNone, {}, "write timeline.json (Chrome trace)"}}};
+  return section;
+}
+
 }  // namespace
+
+const std::vector<core::SectionInfo>& study_sections() {
+  static const std::vector<core::SectionInfo> sections = {top_section(), training_section(), simulation_section(),
+                                                         outputs_section()};
+  return sections;
+}
 
 Override parse_override(const std::string& text) {
   const auto eq = text.find('=');
@@ -34,9 +118,9 @@ Study read_study(const Json& document, const std::string& file, const std::files
   ObjectReader r(document, file, "");
   Study s;
   s.file = file;
-  s.name = r.string_or("name", std::filesystem::path(file).stem().string());
-  r.string_or("description", "");
-  s.seed = static_cast<std::uint64_t>(r.integer_or("seed", 0, 0));
+  const auto top = core::read_section(r, top_section());
+  s.name = top.has("name") ? top.string("name") : std::filesystem::path(file).stem().string();
+  s.seed = static_cast<std::uint64_t>(top.integer("seed"));
 
   s.model = resolve_ref<workloads::ModelSpec>(
       r, "model", base_dir,
@@ -53,13 +137,13 @@ Study read_study(const Json& document, const std::string& file, const std::files
       });
 
   ObjectReader t = r.object("training");
-  s.training.global_batch_size = t.integer("global_batch_size", 1);
-  s.training.micro_batch_size = t.integer("micro_batch_size", 1);
-  s.training.seq_length = t.integer("seq_length", 1);
-  const std::string precision = t.choice_or("precision", core::precision_names(), "bf16");
-  s.training.precision = core::parse_precision(precision);
-  s.training.reserved_memory_bytes = t.quantity_or("reserved_memory", core::Dimension::kBytes, 1024.0 * 1024 * 1024);
-  s.iterations = static_cast<int>(t.integer_or("iterations", 2, 1, 100000));
+  const auto training = core::read_section(t, training_section());
+  s.training.global_batch_size = training.integer("global_batch_size");
+  s.training.micro_batch_size = training.integer("micro_batch_size");
+  s.training.seq_length = training.integer("seq_length");
+  s.training.precision = core::parse_precision(training.string("precision"));
+  s.training.reserved_memory_bytes = training.number("reserved_memory");
+  s.iterations = static_cast<int>(training.integer("iterations"));
   if (s.training.micro_batch_size > s.training.global_batch_size)
     t.fail("micro_batch_size", "micro_batch_size (" + std::to_string(s.training.micro_batch_size) +
                                    ") > global_batch_size (" + std::to_string(s.training.global_batch_size) + ")");
@@ -85,17 +169,15 @@ Study read_study(const Json& document, const std::string& file, const std::files
   if (r.has("campaign")) s.campaign = read_campaign(r.value("campaign"), file, r.pointer_of("campaign"), s.cluster);
 
   if (auto sim = r.optional_object("simulation")) {
-    s.simulation.collectives = engine::collective_model_from_string(
-        sim->choice_or("collectives", engine::collective_model_names(), engine::to_string(s.simulation.collectives)));
-    s.simulation.identical_ranks = engine::identical_ranks_from_string(
-        sim->choice_or("identical_ranks", engine::identical_ranks_names(), engine::to_string(s.simulation.identical_ranks)));
-    s.simulation.coarse_above_ranks =
-        static_cast<int>(sim->integer_or("coarse_above_ranks", s.simulation.coarse_above_ranks, 0, 1 << 30));
+    const auto simulation = core::read_section(*sim, simulation_section());
+    s.simulation.collectives = engine::collective_model_from_string(simulation.string("collectives"));
+    s.simulation.identical_ranks = engine::identical_ranks_from_string(simulation.string("identical_ranks"));
+    s.simulation.coarse_above_ranks = static_cast<int>(simulation.integer("coarse_above_ranks"));
     sim->finish();
   }
 
   if (auto out = r.optional_object("outputs")) {
-    s.write_timeline = out->boolean_or("timeline", true);
+    s.write_timeline = core::read_section(*out, outputs_section()).boolean("timeline");
     out->finish();
   }
   r.finish();

@@ -69,4 +69,8 @@ Study load_study(const std::filesystem::path& path, const std::vector<Override>&
 /// Same from an in-memory document (`file` names it in errors; relative paths from `base_dir`).
 Study read_study(const core::Json& document, const std::string& file, const std::filesystem::path& base_dir);
 
+/// The study's own sections (top level, /training, /simulation, /outputs) with their keys
+/// declared once: read_study reads through them and docs/reference.md lists them.
+const std::vector<core::SectionInfo>& study_sections();
+
 }  // namespace frugal::study

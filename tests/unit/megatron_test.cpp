@@ -79,11 +79,16 @@ TEST(Layout, InvalidLayoutsShowArithmetic) {
   const auto model = test_support::tiny_model();  // 4 heads, 2 layers
   const auto cluster = dgx_nodes(1);              // 8 GPUs
   const auto setup = test_support::tiny_setup(8, 1);
+  // The policy names its parameter (core::ParamError); the parameters it was read from locate it.
   auto message = [&](core::Json params) {
+    params["impl"] = "megatron";
+    std::optional<core::PluginParams> read;
+    const auto policy = policies::parallelism_policies().create(params, "test", "/parallelism", &read);
     try {
-      megatron(model, cluster, setup, std::move(params));
-    } catch (const core::ConfigError& e) {
-      return e.pointer() + ": " + e.message();
+      policy->plan(model, cluster, setup);
+    } catch (const core::ParamError& e) {
+      const core::ConfigError located = read->locate(e);
+      return located.pointer() + ": " + located.message();
     }
     return std::string("no error");
   };

@@ -95,7 +95,7 @@ class DataParallel final : public ParallelismPolicy {
 
 }  // namespace
 
-core::PluginInfo data_parallel_info() {
+core::PluginInfo data_parallel_parallelism_info() {
   core::PluginInfo info;
   info.name = "data_parallel";
   info.summary = "whole model on every GPU, batch split over GPUs, bucketed gradient all-reduce overlapping backward";
@@ -111,7 +111,7 @@ core::PluginInfo data_parallel_info() {
   return info;
 }
 
-std::unique_ptr<ParallelismPolicy> make_data_parallel(const core::PluginParams& params) {
+std::unique_ptr<ParallelismPolicy> make_data_parallel_parallelism(const core::PluginParams& params) {
   return std::make_unique<DataParallel>(params);
 }
 

@@ -20,8 +20,9 @@ using core::ConfigError;
 using core::ParamSpec;
 using core::ParamType;
 
+/// A layout this policy cannot plan, blamed on one of its parameters; the caller locates it.
 [[noreturn]] void fail(const std::string& param, const std::string& message) {
-  throw ConfigError("", "/parallelism/" + param, message);
+  throw core::ParamError(param, message);
 }
 
 std::string str(std::int64_t v) { return std::to_string(v); }
@@ -258,7 +259,7 @@ ParamSpec choice_param(const std::string& name, const std::string& def, std::vec
 
 }  // namespace
 
-core::PluginInfo megatron_info() {
+core::PluginInfo megatron_parallelism_info() {
   core::PluginInfo info;
   info.name = "megatron";
   info.summary = "tensor × pipeline × data parallelism (Megatron-LM), ZeRO stages, heterogeneity-aware partition and batch split";
@@ -283,6 +284,6 @@ core::PluginInfo megatron_info() {
   return info;
 }
 
-std::unique_ptr<ParallelismPolicy> make_megatron(const core::PluginParams& params) { return std::make_unique<Megatron>(params); }
+std::unique_ptr<ParallelismPolicy> make_megatron_parallelism(const core::PluginParams& params) { return std::make_unique<Megatron>(params); }
 
 }  // namespace frugal::policies
