@@ -48,22 +48,47 @@ Json simulation_summary(const engine::SimulationResult& result) {
 
 }  // namespace
 
-bool MemoryCheck::fits() const { return overflowing_ranks().empty(); }
+namespace {
 
-std::vector<int> MemoryCheck::overflowing_ranks() const {
+std::vector<int> over_capacity(const std::vector<double>& peak, const std::vector<double>& capacity) {
   std::vector<int> out;
-  for (std::size_t r = 0; r < peak_bytes.size(); ++r)
-    if (peak_bytes[r] > capacity_bytes[r]) out.push_back(static_cast<int>(r));
+  for (std::size_t i = 0; i < peak.size(); ++i)
+    if (peak[i] > capacity[i]) out.push_back(static_cast<int>(i));
   return out;
+}
+
+}  // namespace
+
+bool MemoryCheck::fits() const {
+  return overflowing_ranks().empty() && overflowing_host_nodes().empty() && overflowing_nvme_nodes().empty();
+}
+
+std::vector<int> MemoryCheck::overflowing_ranks() const { return over_capacity(peak_bytes, capacity_bytes); }
+std::vector<int> MemoryCheck::overflowing_host_nodes() const {
+  return over_capacity(host_peak_bytes, host_capacity_bytes);
+}
+std::vector<int> MemoryCheck::overflowing_nvme_nodes() const {
+  return over_capacity(nvme_peak_bytes, nvme_capacity_bytes);
 }
 
 MemoryCheck check_memory(const program::Program& program, const platforms::Cluster& cluster) {
   MemoryCheck check;
+  const auto n_nodes = static_cast<std::size_t>(cluster.node_count());
+  check.host_peak_bytes.assign(n_nodes, 0.0);
+  check.nvme_peak_bytes.assign(n_nodes, 0.0);
+  for (std::size_t n = 0; n < n_nodes; ++n) {
+    const auto& type = cluster.type_of_node(core::NodeId(static_cast<std::int64_t>(n)));
+    check.host_capacity_bytes.push_back(type.host_memory_bytes);
+    check.nvme_capacity_bytes.push_back(type.has_nvme() ? type.nvme.capacity_bytes : 0.0);
+  }
   for (const auto& rp : program.ranks) {
     const auto ledger = program::static_memory_profile(rp);
     check.peak_bytes.push_back(ledger.peak_bytes());
     check.capacity_bytes.push_back(cluster.gpu_spec(rp.gpu).memory_bytes);
     check.breakdown.push_back(ledger.peak_breakdown_json());
+    const auto node = static_cast<std::size_t>(cluster.gpus.at(static_cast<std::size_t>(rp.gpu)).node.value);
+    check.host_peak_bytes[node] += ledger.peak_bytes(program::Location::kHost);
+    check.nvme_peak_bytes[node] += ledger.peak_bytes(program::Location::kNvme);
   }
   return check;
 }
@@ -160,18 +185,44 @@ Json make_summary(const study::Study& study, const program::Program& program, co
 Json make_oom_summary(const study::Study& study, const program::Program& program, const MemoryCheck& memory) {
   Json s = base_summary(study, "out_of_memory");
   const auto over = memory.overflowing_ranks();
-  const int first = over.front();
-  const int gpu = program.ranks[static_cast<std::size_t>(first)].gpu;
-  s["reason"] = std::to_string(over.size()) + " of " + std::to_string(memory.peak_bytes.size()) +
-                " GPUs run out of memory; rank " + std::to_string(first) + " (" + gpu_label(study.cluster, gpu) +
-                ") needs " + std::to_string(memory.peak_bytes[static_cast<std::size_t>(first)] / 1073741824.0) +
-                " GiB of " + std::to_string(memory.capacity_bytes[static_cast<std::size_t>(first)] / 1073741824.0) +
-                " GiB";
+  const auto host_over = memory.overflowing_host_nodes();
+  const auto nvme_over = memory.overflowing_nvme_nodes();
+  std::string reason;
+  auto gib = [](double bytes) { return std::to_string(bytes / 1073741824.0); };
+  // The rank whose breakdown the summary shows: the first overflowing GPU, else the largest peak.
+  std::size_t shown = static_cast<std::size_t>(
+      std::max_element(memory.peak_bytes.begin(), memory.peak_bytes.end()) - memory.peak_bytes.begin());
+  if (!over.empty()) {
+    const int first = over.front();
+    shown = static_cast<std::size_t>(first);
+    const int gpu = program.ranks[shown].gpu;
+    reason = std::to_string(over.size()) + " of " + std::to_string(memory.peak_bytes.size()) +
+             " GPUs run out of memory; rank " + std::to_string(first) + " (" + gpu_label(study.cluster, gpu) +
+             ") needs " + gib(memory.peak_bytes[shown]) + " GiB of " + gib(memory.capacity_bytes[shown]) + " GiB";
+  }
+  auto add_nodes = [&](const std::vector<int>& nodes, const std::vector<double>& peak,
+                       const std::vector<double>& capacity, const std::string& what, const char* key) {
+    if (nodes.empty()) return;
+    const auto first = static_cast<std::size_t>(nodes.front());
+    if (!reason.empty()) reason += "; ";
+    reason += std::to_string(nodes.size()) + " of " + std::to_string(peak.size()) + " nodes run out of " + what +
+              "; node " + std::to_string(first) + " needs " + gib(peak[first]) + " GiB of " + gib(capacity[first]) +
+              " GiB";
+    Json list = Json::array();
+    for (int n : nodes) {
+      const auto nu = static_cast<std::size_t>(n);
+      list.push_back({{"node", n}, {"peak_bytes", peak[nu]}, {"capacity_bytes", capacity[nu]}});
+    }
+    s[key] = list;
+  };
+  add_nodes(host_over, memory.host_peak_bytes, memory.host_capacity_bytes, "host memory", "out_of_memory_host");
+  add_nodes(nvme_over, memory.nvme_peak_bytes, memory.nvme_capacity_bytes, "NVMe", "out_of_memory_nvme");
+  s["reason"] = reason;
   add_null_performance(s);
   s["model_flops_per_iteration"] = program.metadata.at("model_flops_per_iteration");
   s["peak_memory_bytes"] = memory.peak_bytes;
   s["max_peak_memory_bytes"] = *std::max_element(memory.peak_bytes.begin(), memory.peak_bytes.end());
-  s["memory_breakdown_bytes"] = memory.breakdown[static_cast<std::size_t>(first)];
+  s["memory_breakdown_bytes"] = memory.breakdown[shown];
   Json overflow = Json::array();
   for (int r : over) {
     const auto ru = static_cast<std::size_t>(r);
@@ -200,7 +251,12 @@ Json make_timeline(const study::Study& study, const program::Program& program, c
     events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", pid},
                       {"args", {{"name", "rank " + std::to_string(pid) + " " + gpu_label(study.cluster, rp.gpu)}}}});
     events.push_back({{"name", "process_sort_index"}, {"ph", "M"}, {"pid", pid}, {"args", {{"sort_index", pid}}}});
-    for (auto stream : {program::Stream::kCompute, program::Stream::kComm, program::Stream::kCopy}) {
+    for (auto stream : {program::Stream::kCompute, program::Stream::kComm, program::Stream::kCopy,
+                        program::Stream::kHost}) {
+      // The host stream's track is named only where the rank uses it (older timelines unchanged).
+      if (stream == program::Stream::kHost &&
+          std::none_of(rp.ops.begin(), rp.ops.end(), [](const program::Op& op) { return op.stream == program::Stream::kHost; }))
+        continue;
       events.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", pid}, {"tid", static_cast<int>(stream)},
                         {"args", {{"name", program::to_string(stream)}}}});
     }
