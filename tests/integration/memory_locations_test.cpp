@@ -67,6 +67,31 @@ TEST(MemoryLocations, DeviceCheckIsUnchanged) {
   EXPECT_EQ(check.host_peak_bytes, (std::vector<double>{0, 0}));
 }
 
+TEST(MemoryLocations, OutOfMemorySummaryNamesTheNodes) {
+  study::Study st;
+  st.name = "t";
+  st.cluster = two_by_two();
+  program::Program p = resident_everywhere(300e9, Location::kHost);
+  p.metadata = {{"model_flops_per_iteration", 1.0}, {"plan", core::Json::object()}};
+  const core::Json s = metrics::make_oom_summary(st, p, metrics::check_memory(p, st.cluster));
+  EXPECT_EQ(s.at("status"), "out_of_memory");
+  EXPECT_EQ(s.at("reason").get<std::string>().rfind("2 of 2 nodes run out of host memory; node 0 needs ", 0), 0u)
+      << s.at("reason");
+  EXPECT_TRUE(s.at("out_of_memory_gpus").empty());
+  ASSERT_EQ(s.at("out_of_memory_host").size(), 2u);
+  EXPECT_EQ(s.at("out_of_memory_host").at(1).at("node"), 1);
+  EXPECT_EQ(s.at("out_of_memory_host").at(1).at("peak_bytes"), 600e9);
+  EXPECT_EQ(s.at("out_of_memory_host").at(1).at("capacity_bytes"), 512e9);
+  EXPECT_FALSE(s.contains("out_of_memory_nvme"));
+  // A GPU-only overflow keeps its summary: no node lists.
+  program::Program g = resident_everywhere(90e9, Location::kDevice);
+  g.metadata = p.metadata;
+  const core::Json gs = metrics::make_oom_summary(st, g, metrics::check_memory(g, st.cluster));
+  EXPECT_EQ(gs.at("reason").get<std::string>().rfind("4 of 4 GPUs run out of memory; rank 0 ", 0), 0u) << gs.at("reason");
+  EXPECT_FALSE(gs.contains("out_of_memory_host"));
+  EXPECT_EQ(gs.at("out_of_memory_gpus").size(), 4u);
+}
+
 TEST(MemoryLocations, RanksWithBuffersElsewhereAreNotIdentical) {
   const platforms::Cluster c = two_by_two();
   program::Program same = resident_everywhere(1e9, Location::kDevice);
