@@ -85,6 +85,14 @@ NodeType read_node_type(ObjectReader& reader, const std::string& name, const Gpu
   type.host_link = read_link(host);
   host.finish();
   type.host_memory_bytes = reader.positive_quantity("host_memory", Dimension::kBytes);
+  if (reader.has_quantity("host_memory_bandwidth", Dimension::kBandwidth))
+    type.host_memory_bandwidth_bytes_per_s = reader.positive_quantity("host_memory_bandwidth", Dimension::kBandwidth);
+  // "nvme": {"capacity": "30 TB", "bandwidth": "8 GB/s"}: both required when the object is given.
+  if (auto nvme = reader.optional_object("nvme")) {
+    type.nvme.capacity_bytes = nvme->positive_quantity("capacity", Dimension::kBytes);
+    type.nvme.bandwidth_bytes_per_s = nvme->positive_quantity("bandwidth", Dimension::kBandwidth);
+    nvme->finish();
+  }
 
   ObjectReader nic = reader.object("nic");
   type.nic = read_link(nic);
@@ -129,6 +137,11 @@ Json node_type_json(const NodeType& type) {
   if (type.has_price)
     out["price"] = Json{{"on_demand", type.price_on_demand_per_gpu_hour}, {"spot", type.price_spot_per_gpu_hour}};
   if (type.spot) out["spot"] = true;
+  if (type.host_memory_bandwidth_bytes_per_s > 0)
+    out["host_memory_bandwidth_bytes_per_s"] = type.host_memory_bandwidth_bytes_per_s;
+  if (type.has_nvme())
+    out["nvme"] = Json{{"capacity_bytes", type.nvme.capacity_bytes},
+                       {"bandwidth_bytes_per_s", type.nvme.bandwidth_bytes_per_s}};
   add_link_json(out["intra_node"], type.gpu_link);
   return out;
 }

@@ -38,6 +38,15 @@ struct LinkSpec {
   bool operator==(const LinkSpec&) const = default;
 };
 
+/// A node's NVMe drive(s) for offloaded buffers (ZeRO-Infinity): capacity and read = write
+/// bandwidth. capacity_bytes 0: the node has none.
+struct NvmeSpec {
+  double capacity_bytes = 0;
+  double bandwidth_bytes_per_s = 0;
+
+  bool operator==(const NvmeSpec&) const = default;
+};
+
 struct NodeType {
   std::string name;
   GpuSpec gpu;
@@ -45,7 +54,11 @@ struct NodeType {
   std::string intra_node_kind = "nvlink";  ///< "nvlink" (switched) or "pcie"
   LinkSpec gpu_link;       ///< each GPU's link to the node's switch (NVLink per GPU per direction)
   LinkSpec host_link;      ///< each GPU's PCIe link to host memory
-  double host_memory_bytes = 0;
+  double host_memory_bytes = 0;  ///< shared by the node's ranks (host buffers of the Program)
+  /// The host side every GPU↔host transfer of the node crosses (CPU memory / PCIe root
+  /// bandwidth): optional "host_memory_bandwidth"; 0 when not declared (see host_side_bandwidth).
+  double host_memory_bandwidth_bytes_per_s = 0;
+  NvmeSpec nvme;           ///< optional "nvme": {"capacity", "bandwidth"}
   LinkSpec nic;            ///< one NIC; GPU i uses NIC i mod nics_per_node
   int nics_per_node = 1;
   double cpu_flops_per_s = 1e12;
@@ -59,6 +72,14 @@ struct NodeType {
   /// Spot (preemptible) instances: billed at the spot price. Whether they are preempted is the
   /// availability model's business (campaign.availability), not this flag's.
   bool spot = false;
+
+  bool has_nvme() const { return nvme.capacity_bytes > 0; }
+  /// Bandwidth of the node's shared host side: the declared host_memory_bandwidth, else
+  /// gpus_per_node × host_link bandwidth (every GPU's PCIe at full speed: no contention).
+  double host_side_bandwidth_bytes_per_s() const {
+    return host_memory_bandwidth_bytes_per_s > 0 ? host_memory_bandwidth_bytes_per_s
+                                                 : gpus_per_node * host_link.bandwidth_bytes_per_s;
+  }
 
   /// The price this node type is billed at per GPU-hour (spot or on-demand); 0 without a price.
   double billed_price_per_gpu_hour() const {

@@ -15,7 +15,7 @@
 namespace frugal::real {
 
 using program::Stream;
-constexpr int kStreamCount = 3;  ///< compute, comm, copy (the values of program::Stream)
+constexpr int kStreamCount = 4;  ///< compute, comm, copy, host (the values of program::Stream)
 
 /// A real allocation failed, or would exceed the device's capacity. An out-of-memory is a
 /// result of a run (reported in measurements.json), not a crash.
@@ -70,6 +70,11 @@ class Device {
   /// Throws OutOfMemory (and allocates nothing) when `bytes` does not fit.
   virtual Buffer allocate(std::size_t bytes, Stream stream) = 0;
   virtual void release(Buffer buffer, Stream stream) = 0;
+  /// Host memory for the program's host buffers (pinned on CUDA, so that copies are
+  /// asynchronous). Not device memory: counted in neither in_use_bytes() nor peak_bytes().
+  /// Throws OutOfMemory when the host cannot give it.
+  virtual void* allocate_host(std::size_t bytes) = 0;
+  virtual void release_host(void* data) = 0;
   /// Synchronous transfers for set-up and checks (never timed).
   virtual void upload(Buffer dst, const void* host, std::size_t bytes) = 0;
   virtual void download(void* host, Buffer src, std::size_t bytes) = 0;
@@ -82,6 +87,10 @@ class Device {
   virtual void stream_memory(double bytes, Stream stream) = 0;
   /// Copies `bytes` between the device and (pinned) host memory.
   virtual void copy(program::CopyDirection direction, double bytes, Stream stream) = 0;
+  /// Copies `bytes` between the device buffer `device` and host memory `host` (from
+  /// allocate_host) in `direction` (device_to_host or host_to_device), on `stream`.
+  virtual void copy_buffer(program::CopyDirection direction, Buffer device, void* host, std::size_t bytes,
+                           Stream stream) = 0;
   /// The same from pageable host memory (benchmarks: what an unpinned framework copy costs).
   virtual void copy_pageable(program::CopyDirection direction, double bytes, Stream stream) = 0;
   /// The smallest unit of work the device can launch (an empty kernel on CUDA, nothing on the

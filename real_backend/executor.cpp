@@ -112,8 +112,21 @@ struct Executor::Impl {
   Buffer send_buffer, recv_buffer;
   std::vector<int> root_position;  // per op: broadcast root as a group position
 
+  /// A live buffer of the program: device memory, host memory (Device::allocate_host) or an
+  /// NVMe file (an unlinked file in the checkpoint folder, read and written with pread/pwrite).
+  struct Slot {
+    program::Location location = program::Location::kDevice;
+    Buffer device;
+    void* host = nullptr;
+    int fd = -1;
+    std::size_t bytes = 0;
+  };
+
   std::mutex memory_mutex;
-  std::map<std::string, Buffer> live;
+  std::map<std::string, Slot> live;
+  std::vector<char> nvme_scratch;  ///< host end of anonymous NVMe copies
+  int nvme_scratch_fd = -1;        ///< NVMe end of anonymous NVMe copies
+  std::atomic<int> nvme_files{0};  ///< NVMe files opened (allocs may run on two streams at once)
   double program_bytes = 0, program_peak_bytes = 0;
   std::vector<OutOfMemoryEvent> oom;
   std::filesystem::path checkpoint_file;
@@ -155,21 +168,58 @@ struct Executor::Impl {
     device.upload(recv_buffer, init.data(), comm_bytes);
     std::filesystem::path dir = options.checkpoint_dir.empty() ? std::filesystem::temp_directory_path() : options.checkpoint_dir;
     checkpoint_file = dir / ("frugal-real-checkpoint-rank" + std::to_string(rank) + "-" + std::to_string(getpid()) + ".bin");
+    // Host compute is timed with the device's markers: on the CPU device they are the host clock
+    // that also times the CPU work; CUDA events would not see work done by the host.
+    for (std::size_t i = 0; i < rp.ops.size(); ++i)
+      if (rp.ops[i].stream == Stream::kHost && rp.ops[i].kind == OpKind::kCompute && device.kind() != "cpu")
+        throw std::runtime_error("rank " + std::to_string(rank) + " op " + std::to_string(i) + " (\"" + rp.ops[i].name +
+                                 "\"): host compute runs on the CPU device only (this device is " + device.kind() + ")");
   }
 
   ~Impl() {
     device.synchronise();
-    for (auto& [name, b] : live) device.release(b, Stream::kCompute);
+    for (auto& [name, slot] : live) free_slot(slot, Stream::kCompute);
+    if (nvme_scratch_fd >= 0) ::close(nvme_scratch_fd);
     device.release(send_buffer, Stream::kComm);
     device.release(recv_buffer, Stream::kComm);
     std::error_code ignored;
     std::filesystem::remove(checkpoint_file, ignored);
   }
 
-  void allocate(const std::string& name, double bytes, Stream stream, int op, int iteration, bool warmup) {
-    Buffer b;
+  /// An unlinked file of `bytes` in the checkpoint folder: the NVMe end of a buffer.
+  int open_nvme_file(std::size_t bytes) {
+    const std::filesystem::path path =
+        checkpoint_file.parent_path() / ("frugal-real-nvme-rank" + std::to_string(rank) + "-" +
+                                         std::to_string(getpid()) + "-" + std::to_string(nvme_files++) + ".bin");
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) throw std::runtime_error("cannot create NVMe buffer file " + path.string());
+    ::unlink(path.c_str());  // removed when closed, even if the run fails
+    if (::ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
+      ::close(fd);
+      throw OutOfMemory(static_cast<double>(bytes), 0, 0, "cannot size NVMe buffer file " + path.string());
+    }
+    return fd;
+  }
+
+  void free_slot(Slot& slot, Stream stream) {
+    switch (slot.location) {
+      case program::Location::kDevice: device.release(slot.device, stream); break;
+      case program::Location::kHost: device.release_host(slot.host); break;
+      case program::Location::kNvme: ::close(slot.fd); break;
+    }
+  }
+
+  void allocate(const std::string& name, double bytes, program::Location location, Stream stream, int op, int iteration,
+                bool warmup) {
+    Slot slot;
+    slot.location = location;
+    slot.bytes = static_cast<std::size_t>(bytes);
     try {
-      b = device.allocate(static_cast<std::size_t>(bytes), stream);
+      switch (location) {
+        case program::Location::kDevice: slot.device = device.allocate(slot.bytes, stream); break;
+        case program::Location::kHost: slot.host = device.allocate_host(slot.bytes); break;
+        case program::Location::kNvme: slot.fd = open_nvme_file(slot.bytes); break;
+      }
     } catch (const OutOfMemory& e) {
       std::lock_guard lock(memory_mutex);
       auto same = std::find_if(oom.begin(), oom.end(), [&](const OutOfMemoryEvent& o) { return o.op == op && o.buffer == name; });
@@ -178,22 +228,79 @@ struct Executor::Impl {
       return;
     }
     std::lock_guard lock(memory_mutex);
-    live[name] = b;
+    live[name] = slot;
+    if (location != program::Location::kDevice) return;
     program_bytes += bytes;
     program_peak_bytes = std::max(program_peak_bytes, program_bytes);
   }
 
   void release(const std::string& name, Stream stream) {
-    Buffer b;
+    Slot slot;
     {
       std::lock_guard lock(memory_mutex);
       auto it = live.find(name);
       if (it == live.end()) return;  // its allocation ran out of memory (reported there)
-      b = it->second;
+      slot = it->second;
       live.erase(it);
-      program_bytes -= static_cast<double>(b.bytes);
+      if (slot.location == program::Location::kDevice) program_bytes -= static_cast<double>(slot.bytes);
     }
-    device.release(b, stream);
+    free_slot(slot, stream);
+  }
+
+  /// pwrite/pread of `bytes` at offset 0 of `fd`, in chunks; `write` with fdatasync, so the time is
+  /// the drive's (as a checkpoint write's is).
+  static void file_io(int fd, char* data, std::size_t bytes, bool write) {
+    for (std::size_t done = 0; done < bytes;) {
+      const ssize_t n = write ? ::pwrite(fd, data + done, bytes - done, static_cast<off_t>(done))
+                              : ::pread(fd, data + done, bytes - done, static_cast<off_t>(done));
+      if (n <= 0) throw std::runtime_error(std::string("NVMe buffer file ") + (write ? "write" : "read") + " failed");
+      done += static_cast<std::size_t>(n);
+    }
+    if (write) ::fdatasync(fd);
+  }
+
+  /// A copy between named buffers (Copy contract): the bytes really move between the two ends.
+  void copy_buffers(const program::Copy& c, double bytes, Stream stream) {
+    Slot src, dst;
+    {
+      std::lock_guard lock(memory_mutex);
+      const auto s_it = live.find(c.src);
+      const auto d_it = live.find(c.dst);
+      if (s_it == live.end() || d_it == live.end()) return;  // an allocation ran out of memory (reported there)
+      src = s_it->second;
+      dst = d_it->second;
+    }
+    const std::size_t n = std::min({static_cast<std::size_t>(bytes), src.bytes, dst.bytes});
+    switch (c.direction) {
+      case program::CopyDirection::kDeviceToHost: device.copy_buffer(c.direction, src.device, dst.host, n, stream); break;
+      case program::CopyDirection::kHostToDevice: device.copy_buffer(c.direction, dst.device, src.host, n, stream); break;
+      case program::CopyDirection::kHostToNvme:
+        device.synchronise(stream);  // the host end may still be filled by an asynchronous copy
+        file_io(dst.fd, static_cast<char*>(src.host), n, true);
+        break;
+      case program::CopyDirection::kNvmeToHost:
+        device.synchronise(stream);
+        file_io(src.fd, static_cast<char*>(dst.host), n, false);
+        break;
+    }
+  }
+
+  /// A copy naming no buffers: the device's copy buffers between device and host, a scratch
+  /// host buffer and file between host and NVMe.
+  void copy_anonymous(program::CopyDirection direction, double bytes, Stream stream) {
+    if (direction == program::CopyDirection::kDeviceToHost || direction == program::CopyDirection::kHostToDevice) {
+      device.copy(direction, bytes, stream);
+      return;
+    }
+    const auto total = static_cast<std::size_t>(bytes);
+    const std::size_t chunk_cap = std::max<std::size_t>(1, std::min(options.max_buffer_bytes, total));
+    if (nvme_scratch.size() < chunk_cap) nvme_scratch.assign(chunk_cap, 1);
+    if (nvme_scratch_fd < 0) nvme_scratch_fd = open_nvme_file(0);
+    for (std::size_t left = total; left > 0;) {
+      const std::size_t chunk = std::min(left, chunk_cap);
+      file_io(nvme_scratch_fd, nvme_scratch.data(), chunk, direction == program::CopyDirection::kHostToNvme);
+      left -= chunk;
+    }
   }
 
   void write_checkpoint(double bytes, Stream stream) {
@@ -243,10 +350,12 @@ struct Executor::Impl {
         break;
       }
       case OpKind::kCopy:
-        if (w.bytes > 0) device.copy(op.copy().direction, w.bytes, s);
+        if (!(w.bytes > 0)) break;
+        if (op.copy().src.empty()) copy_anonymous(op.copy().direction, w.bytes, s);
+        else copy_buffers(op.copy(), w.bytes, s);
         break;
       case OpKind::kAlloc:
-        allocate(op.memory().buffer, w.bytes, s, static_cast<int>(idx), iteration, warmup);
+        allocate(op.memory().buffer, w.bytes, op.memory().location, s, static_cast<int>(idx), iteration, warmup);
         break;
       case OpKind::kFree:
         release(op.memory().buffer, s);
@@ -339,7 +448,7 @@ struct Executor::Impl {
     RankRun out;
     out.rank = rank;
     for (const program::Memory& m : rp.resident)
-      if (m.bytes > 0) allocate(m.buffer, m.bytes * options.scale, Stream::kCompute, -1, -1, true);
+      if (m.bytes > 0) allocate(m.buffer, m.bytes * options.scale, m.location, Stream::kCompute, -1, -1, true);
     device.clear_markers();
     run_phase(options.warmup_iterations, 0, true);
     comm.barrier();

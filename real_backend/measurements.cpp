@@ -107,9 +107,15 @@ Json make_measurements(const program::Program& program, const std::vector<RankRu
     events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", pid},
                       {"args", {{"name", "rank " + std::to_string(pid) + " measured " + description.device}}}});
     events.push_back({{"name", "process_sort_index"}, {"ph", "M"}, {"pid", pid}, {"args", {{"sort_index", pid}}}});
-    for (auto stream : {program::Stream::kCompute, program::Stream::kComm, program::Stream::kCopy})
+    for (auto stream : {program::Stream::kCompute, program::Stream::kComm, program::Stream::kCopy,
+                        program::Stream::kHost}) {
+      // The host stream's track is named only where the rank uses it, as in the simulator's timeline.
+      if (stream == program::Stream::kHost &&
+          std::none_of(rp.ops.begin(), rp.ops.end(), [](const program::Op& op) { return op.stream == program::Stream::kHost; }))
+        continue;
       events.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", pid}, {"tid", static_cast<int>(stream)},
                         {"args", {{"name", program::to_string(stream)}}}});
+    }
     std::vector<std::vector<double>> durations(rp.ops.size());
     for (const OpTiming& t : run.timings) {
       const program::Op& op = rp.ops.at(static_cast<std::size_t>(t.op));

@@ -132,6 +132,23 @@ void CpuDevice::release(Buffer buffer, Stream) {
   cached_bytes_ += static_cast<double>(buffer.bytes);
 }
 
+void* CpuDevice::allocate_host(std::size_t bytes) {
+  void* p = std::malloc(std::max<std::size_t>(bytes, 1));
+  if (p == nullptr) throw OutOfMemory(static_cast<double>(bytes), 0, 0, "malloc of host memory failed");
+  auto* c = static_cast<char*>(p);
+  for (std::size_t off = 0; off < bytes; off += kPageBytes) c[off] = 0;  // committed, as pinned memory is
+  return p;
+}
+
+void CpuDevice::release_host(void* data) { std::free(data); }
+
+void CpuDevice::copy_buffer(program::CopyDirection direction, Buffer device, void* host, std::size_t bytes, Stream) {
+  const std::size_t n = std::min(bytes, device.bytes);
+  if (direction == program::CopyDirection::kDeviceToHost) std::memcpy(host, device.data, n);
+  else if (direction == program::CopyDirection::kHostToDevice) std::memcpy(device.data, host, n);
+  else throw core::InternalError("copy_buffer: not a device/host direction");
+}
+
 void CpuDevice::upload(Buffer dst, const void* host, std::size_t bytes) { std::memcpy(dst.data, host, bytes); }
 void CpuDevice::download(void* host, Buffer src, std::size_t bytes) { std::memcpy(host, src.data, bytes); }
 
@@ -160,6 +177,7 @@ void CpuDevice::gemm(const program::Gemm& g, Stream) {
   // Batches take successive operands while they fit, then wrap around (distinct memory, as in
   // a strided-batched GEMM, up to the workspace size).
   const std::size_t fit_a = a_.size() / mk, fit_b = b_.size() / kn, fit_c = c_.size() / mn;
+  std::lock_guard lock(gemm_mutex_);
   for (std::int64_t i = 0; i < g.batch; ++i) {
     const auto u = static_cast<std::size_t>(i);
     cblas_sgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a_.data() + (u % fit_a) * mk, m,

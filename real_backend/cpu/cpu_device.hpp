@@ -31,6 +31,8 @@ class CpuDevice final : public Device {
   double peak_bytes() const override;
   Buffer allocate(std::size_t bytes, Stream stream) override;
   void release(Buffer buffer, Stream stream) override;
+  void* allocate_host(std::size_t bytes) override;
+  void release_host(void* data) override;
   void upload(Buffer dst, const void* host, std::size_t bytes) override;
   void download(void* host, Buffer src, std::size_t bytes) override;
 
@@ -38,6 +40,8 @@ class CpuDevice final : public Device {
   void gemm(const program::Gemm& g, Stream stream) override;
   void stream_memory(double bytes, Stream stream) override;
   void copy(program::CopyDirection direction, double bytes, Stream stream) override;
+  void copy_buffer(program::CopyDirection direction, Buffer device, void* host, std::size_t bytes,
+                   Stream stream) override;
   void copy_pageable(program::CopyDirection direction, double bytes, Stream stream) override {
     copy(direction, bytes, stream);  // host memory is host memory
   }
@@ -59,6 +63,7 @@ class CpuDevice final : public Device {
   using Clock = std::chrono::steady_clock;
   double capacity_bytes_ = 0;
   mutable std::mutex mutex_;  // allocator and markers (the streams schedule calls from threads)
+  std::mutex gemm_mutex_;     // one GEMM at a time: the host stream's and the compute stream's share operands
   std::vector<Clock::time_point> marks_;
   std::multimap<std::size_t, void*> cache_;  // freed blocks kept for reuse, by size
   double in_use_bytes_ = 0;

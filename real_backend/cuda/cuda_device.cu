@@ -226,6 +226,29 @@ class CudaDevice final : public Device {
   void copy_pageable(program::CopyDirection direction, double bytes, Stream stream) override {
     transfer(direction, bytes, stream, pageable_);
   }
+  void* allocate_host(std::size_t bytes) override {
+    void* p = nullptr;
+    // Pinned: cudaMemcpyAsync from pageable memory would stage through a driver buffer and block.
+    if (cudaMallocHost(&p, std::max<std::size_t>(bytes, 1)) != cudaSuccess) {
+      cudaGetLastError();  // reset the error this failed call recorded
+      throw OutOfMemory(static_cast<double>(bytes), 0, 0, "cudaMallocHost failed");
+    }
+    return p;
+  }
+  void release_host(void* data) override {
+    if (data != nullptr) cudaFreeHost(data);
+  }
+  void copy_buffer(program::CopyDirection direction, Buffer device, void* host, std::size_t bytes,
+                   Stream stream) override {
+    const std::size_t n = std::min(bytes, device.bytes);
+    if (n == 0) return;
+    if (direction == program::CopyDirection::kDeviceToHost)
+      FRUGAL_CUDA(cudaMemcpyAsync(host, device.data, n, cudaMemcpyDeviceToHost, native(stream)));
+    else if (direction == program::CopyDirection::kHostToDevice)
+      FRUGAL_CUDA(cudaMemcpyAsync(device.data, host, n, cudaMemcpyHostToDevice, native(stream)));
+    else
+      throw std::invalid_argument("copy_buffer: not a device/host direction");
+  }
   void launch_empty(Stream stream) override { empty_kernel<<<1, 1, 0, native(stream)>>>(); }
   const void* copy_host_data() const override { return copy_host_; }
 

@@ -136,7 +136,7 @@ Representatives find_representatives(const platforms::Cluster& cluster, const pr
     f.add(cluster.gpus[rank_gpu[r]].node_type);
     f.add(static_cast<std::int64_t>(rp.resident.size()));
     for (const program::Memory& m : rp.resident) {
-      f.add(static_cast<int>(m.tag));
+      f.add(static_cast<int>(m.tag) * 4 + static_cast<int>(m.location));
       f.add(m.bytes);
     }
     f.add(static_cast<std::int64_t>(rp.ops.size()));
@@ -194,7 +194,7 @@ Representatives find_representatives(const platforms::Cluster& cluster, const pr
           break;
         case OpKind::kAlloc:
         case OpKind::kFree:
-          f.add(static_cast<int>(op.memory().tag));
+          f.add(static_cast<int>(op.memory().tag) * 4 + static_cast<int>(op.memory().location));
           f.add(op.memory().bytes);
           break;
         case OpKind::kCheckpointWrite:

@@ -27,7 +27,8 @@ struct Representatives {
 };
 
 /// Classes: two ranks are identical when their GPUs are of the same node type, their resident
-/// memory is the same and, op by op, kind, stream, dependencies and payload sizes are equal, with
+/// memory is the same (tags, sizes, locations) and, op by op, kind, stream, dependencies and
+/// payload sizes (and locations: copy directions, where buffers are allocated) are equal, with
 /// groups compared by shape (size, nodes spanned, members per node, slowest ring edge α and β)
 /// and peers by route (same node or not, α, β). Names (ops, buffers, layers) are ignored. The
 /// comparison is by two independent 64-bit hashes of that content.

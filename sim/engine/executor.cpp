@@ -82,7 +82,7 @@ std::string format_bytes(double bytes) {
   return out.str();
 }
 
-constexpr int kStreams = 3;
+constexpr int kStreams = 4;
 constexpr int kCollectiveKinds = 5;
 
 }  // namespace
@@ -102,6 +102,7 @@ struct Executor::Impl {
     const program::RankProgram* program = nullptr;
     sg4::Host* gpu = nullptr;
     sg4::Host* cpu = nullptr;
+    sg4::Disk* nvme = nullptr;  ///< the node's NVMe (nullptr: none)
     double speed_flops_per_s = 0;
     double hbm_bytes_per_s = 0;
     std::vector<int> done;  ///< per op: iterations completed
@@ -179,6 +180,7 @@ struct Executor::Impl {
       rr.gpu = platform.gpu_hosts[rp.gpu];
       rank_node[r] = platform.node_of_gpu[rp.gpu];
       rr.cpu = platform.cpu_hosts[rank_node[r]];
+      rr.nvme = platform.nvme_disks[rank_node[r]];
       rr.speed_flops_per_s = rr.gpu->get_speed();
       rr.hbm_bytes_per_s = c.gpu_spec(rp.gpu).hbm_bandwidth_bytes_per_s;
       rr.serial = c.gpu_spec(rp.gpu).serial_streams;
@@ -194,7 +196,15 @@ struct Executor::Impl {
             throw std::invalid_argument(where + " op " + std::to_string(i) + " (\"" + op.name +
                                         "\"): dependency on op " + std::to_string(d.value) +
                                         ", which is not an earlier op");
-        if (op.kind == OpKind::kCompute && op.compute().memory_bytes > 0 && !(rr.hbm_bytes_per_s > 0))
+        const bool uses_nvme =
+            (op.kind == OpKind::kCopy && (program::copy_source(op.copy().direction) == program::Location::kNvme ||
+                                          program::copy_destination(op.copy().direction) == program::Location::kNvme)) ||
+            ((op.kind == OpKind::kAlloc || op.kind == OpKind::kFree) && op.memory().location == program::Location::kNvme);
+        if (uses_nvme && rr.nvme == nullptr)
+          throw std::invalid_argument(where + " op " + std::to_string(i) + " (\"" + op.name + "\"): NVMe on node " +
+                                      std::to_string(rank_node[r]) + ", whose node type declares none (\"nvme\")");
+        if (op.kind == OpKind::kCompute && op.stream != program::Stream::kHost && op.compute().memory_bytes > 0 &&
+            !(rr.hbm_bytes_per_s > 0))
           throw std::invalid_argument(where + " op " + std::to_string(i) + " (\"" + op.name +
                                       "\"): memory-bound work on a GPU without HBM bandwidth");
         // A device with serial streams runs every op on one actor, in program order.
@@ -334,6 +344,18 @@ struct Executor::Impl {
       case OpKind::kCompute: {
         const program::Compute& c = op.compute();
         flops = c.flops;
+        if (op.stream == program::Stream::kHost) {
+          // Host compute: its FLOPs at the node CPU's speed (shared by the node's ranks).
+          if (c.flops > 0) {
+            sg4::ExecPtr exec = sg4::Exec::init();
+            exec->set_flops_amount(c.flops);
+            exec->set_host(rr.cpu);
+            exec->start();
+            ++ctx.activities;
+            exec->wait();
+          }
+          break;
+        }
         // GEMMs at their calibrated efficiency and memory-bound work at its measured bandwidth, expressed
         // as flops at the host's speed so that one Exec covers every term.
         const double amount = cost::compute_exec_amount(c, cluster.gpu_spec(rr.program->gpu), rr.speed_flops_per_s);
@@ -362,10 +384,20 @@ struct Executor::Impl {
         break;
       case OpKind::kCopy:
         bytes = op.copy().bytes;
-        if (op.copy().direction == program::CopyDirection::kDeviceToHost)
-          run_host_transfer(ctx, rr.gpu, rr.cpu, bytes);
-        else
-          run_host_transfer(ctx, rr.cpu, rr.gpu, bytes);
+        switch (op.copy().direction) {
+          case program::CopyDirection::kDeviceToHost: run_host_transfer(ctx, rr.gpu, rr.cpu, bytes); break;
+          case program::CopyDirection::kHostToDevice: run_host_transfer(ctx, rr.cpu, rr.gpu, bytes); break;
+          case program::CopyDirection::kHostToNvme:
+          case program::CopyDirection::kNvmeToHost:
+            if (bytes > 0) {
+              const auto amount = static_cast<sg_size_t>(std::ceil(bytes));
+              sg4::IoPtr io = op.copy().direction == program::CopyDirection::kHostToNvme ? rr.nvme->write_async(amount)
+                                                                                          : rr.nvme->read_async(amount);
+              ++ctx.activities;
+              io->wait();
+            }
+            break;
+        }
         break;
       case OpKind::kAlloc:
         bytes = op.memory().bytes;
@@ -390,7 +422,8 @@ struct Executor::Impl {
               double end_s, double bytes, double flops, double busy_from_s = -1) {
     const double busy_s = std::max(start_s, busy_from_s);
     if (end_s > busy_s) {
-      if (op.kind == OpKind::kCompute) rr.compute.push_back({busy_s, end_s});
+      // Host compute keeps the CPU busy, not the GPU: it counts in neither interval list.
+      if (op.kind == OpKind::kCompute && stream != program::Stream::kHost) rr.compute.push_back({busy_s, end_s});
       else if (is_communication(op.kind)) rr.communication.push_back({busy_s, end_s});
     }
     if (op.kind == OpKind::kCollective) {
@@ -495,6 +528,8 @@ struct Executor::Impl {
       s.finish_s = rr.finish_s;
       s.peak_memory_bytes = rr.ledger.peak_bytes();
       s.peak_breakdown = rr.ledger.peak_breakdown();
+      s.peak_host_bytes = rr.ledger.peak_bytes(program::Location::kHost);
+      s.peak_nvme_bytes = rr.ledger.peak_bytes(program::Location::kNvme);
       s.energy_j = sg_host_get_consumed_energy(rr.gpu);
       result.makespan_s = std::max(result.makespan_s, rr.finish_s);
     }

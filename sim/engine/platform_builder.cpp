@@ -92,6 +92,7 @@ BuiltPlatform build_platform(const platforms::Cluster& cluster, core::Precision 
   built.gpu_hosts.assign(cluster.gpu_count(), nullptr);
   built.node_of_gpu.assign(cluster.gpu_count(), -1);
   built.cpu_hosts.assign(n_nodes, nullptr);
+  built.nvme_disks.assign(n_nodes, nullptr);
 
   // GPU slots grouped by node: node → local index → global index.
   std::vector<std::vector<int>> globals_of_node(n_nodes);
@@ -171,6 +172,10 @@ BuiltPlatform build_platform(const platforms::Cluster& cluster, core::Precision 
       const double bw = cluster.storage.local_disk_bandwidth_bytes_per_s;
       built.node_disks.push_back(cpu->create_disk(prefix + "-disk", bw, bw)->seal());
     }
+    if (type.has_nvme()) {
+      const double bw = type.nvme.bandwidth_bytes_per_s;
+      built.nvme_disks[i] = cpu->create_disk(prefix + "-nvme", bw, bw)->seal();
+    }
     cpu->seal();
     simgrid::kernel::routing::NetPoint* router = zone->create_router(prefix + "-router");
 
@@ -180,6 +185,10 @@ BuiltPlatform build_platform(const platforms::Cluster& cluster, core::Precision 
       pcie[j] = duplex(zone, prefix + "-gpu" + std::to_string(j) + "-pcie", type.host_link, factors.get(), LinkClass::kHostLink);
     }
     for (int k = 0; k < n_nics; ++k) nics[k] = duplex(zone, prefix + "-nic" + std::to_string(k), type.nic, factors.get(), LinkClass::kNic);
+    // The host side shared by the node's GPU↔CPU transfers: no latency and no size factors, so a
+    // lone transfer costs what its PCIe link says; undeclared, it carries every PCIe link at full
+    // speed and never binds.
+    sg4::Link* host_side = duplex(zone, prefix + "-host", platforms::LinkSpec{type.host_side_bandwidth_bytes_per_s(), 0});
 
     for (int j = 0; j < n_gpus; ++j) {
       for (int m = 0; m < n_gpus; ++m) {
@@ -190,7 +199,7 @@ BuiltPlatform build_platform(const platforms::Cluster& cluster, core::Precision 
       }
       // Symmetrical: the reverse route uses the other half of the same split-duplex link.
       zone->add_route(gpus[j]->get_netpoint(), cpu->get_netpoint(), nullptr, nullptr,
-                      {sg4::LinkInRoute(pcie[j], Dir::UP)}, true);
+                      {sg4::LinkInRoute(pcie[j], Dir::UP), sg4::LinkInRoute(host_side, Dir::UP)}, true);
       zone->add_route(gpus[j]->get_netpoint(), router, nullptr, nullptr,
                       {sg4::LinkInRoute(nics[j % n_nics], Dir::UP)}, true);
     }

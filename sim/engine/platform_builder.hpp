@@ -26,6 +26,7 @@ struct BuiltPlatform {
   simgrid::s4u::Host* storage_host = nullptr;     ///< PlatformExtras::storage: the shared file system
   simgrid::s4u::Host* controller_host = nullptr;  ///< PlatformExtras::controller
   std::vector<simgrid::s4u::Disk*> node_disks;    ///< PlatformExtras::local_disks: node id → disk
+  std::vector<simgrid::s4u::Disk*> nvme_disks;    ///< node id → its NVMe disk (nullptr: none declared)
 };
 
 /// What a campaign adds to the platform of a training step (see build_platform).
@@ -57,15 +58,19 @@ struct PlatformExtras {
 ///   │                        link "backbone" (latency 0, both directions share it)
 ///   └─ zone "node<i>" (full), gateway router "node<i>-router"
 ///        hosts "node<i>-gpu<j>" (speed = effective FLOP/s of `precision`, wattage idle:max),
-///        host "node<i>-cpu" (cpu_flops_per_s, wattage cpu idle:max)
+///        host "node<i>-cpu" (cpu_flops_per_s, wattage cpu idle:max), with disk "node<i>-nvme"
+///        (read = write = nvme bandwidth) when the node type declares an NVMe
 ///        per GPU j: "node<i>-gpu<j>-link" (gpu_link, split duplex) and "node<i>-gpu<j>-pcie"
-///        (host_link, split duplex); per NIC k: "node<i>-nic<k>" (nic, split duplex)
-///        routes: gpu_j → gpu_m = [link_j UP, link_m DOWN]; gpu_j ↔ cpu = pcie_j;
+///        (host_link, split duplex); per NIC k: "node<i>-nic<k>" (nic, split duplex); one
+///        "node<i>-host" (split duplex, latency 0, host_side_bandwidth per direction) that
+///        the node's GPU↔CPU transfers share
+///        routes: gpu_j → gpu_m = [link_j UP, link_m DOWN]; gpu_j ↔ cpu = [pcie_j, host];
 ///                gpu_j ↔ router = nic (j mod nics_per_node); cpu ↔ router = nic 0.
 ///
 /// Path costs (α = sum of one-way link latencies, β = smallest bandwidth on the path):
 ///   same node, GPU → GPU:   α = 2·gpu_link.latency,             β = gpu_link.bandwidth
 ///   GPU ↔ its node's CPU:   α = host_link.latency,              β = host_link.bandwidth
+///                           (k GPUs at once in one direction share host_side_bandwidth)
 ///   GPU → GPU, two nodes:   α = nic_a.latency + switch_latency + nic_b.latency,
 ///                           β = min(nic_a, nic_b, uplinks, backbone) bandwidths
 /// Split-duplex links give each direction its full bandwidth; flows in one direction of one

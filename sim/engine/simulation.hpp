@@ -89,15 +89,18 @@ struct TimelineEvent {
 /// iterations). An op starts when its stream reaches it and its dependencies are done, so a
 /// collective's interval includes waiting for its peers; a send or recv counts only from the
 /// moment it matched its peer (waiting for the peer is idle time, e.g. a pipeline bubble; the
-/// timeline still shows the whole wait). "Compute" means compute ops; the
+/// timeline still shows the whole wait). "Compute" means compute ops on the GPU (host compute,
+/// the host stream's compute ops, runs on the node's CPU and counts in neither figure); the
 /// "communication" ops are collectives, send, recv, copy and checkpoint_write, on any stream.
 struct RankStats {
   double compute_busy_s = 0;        ///< time with at least one compute op running
   double communication_busy_s = 0;  ///< time with at least one communication op in flight
   double exposed_communication_s = 0;  ///< communication in flight while no compute op runs
   double finish_s = 0;              ///< end of the rank's last op (0 for a rank without ops)
-  double peak_memory_bytes = 0;
+  double peak_memory_bytes = 0;     ///< device (GPU memory) peak
   std::map<program::MemoryTag, double> peak_breakdown;
+  double peak_host_bytes = 0;       ///< this rank's own peak in its node's host memory
+  double peak_nvme_bytes = 0;       ///< this rank's own peak on its node's NVMe
   /// GPU host energy from t = 0 to the end of the run (SimGrid energy plugin, linear model):
   /// idle_power·makespan + (max_power − idle_power)·(time the GPU executes compute ops).
   double energy_j = 0;

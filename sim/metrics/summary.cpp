@@ -147,18 +147,44 @@ Json make_oom_summary(const study::Study& study, const policies::Plan& plan, con
                       const MemoryCheck& memory) {
   Json s = base_summary(study, "out_of_memory");
   const auto over = memory.overflowing_ranks();
-  const int first = over.front();
-  const int gpu = program.ranks[static_cast<std::size_t>(first)].gpu;
-  s["reason"] = std::to_string(over.size()) + " of " + std::to_string(memory.peak_bytes.size()) +
-                " GPUs run out of memory; rank " + std::to_string(first) + " (" + gpu_label(study.cluster, gpu) +
-                ") needs " + std::to_string(memory.peak_bytes[static_cast<std::size_t>(first)] / 1073741824.0) +
-                " GiB of " + std::to_string(memory.capacity_bytes[static_cast<std::size_t>(first)] / 1073741824.0) +
-                " GiB";
+  const auto host_over = memory.overflowing_host_nodes();
+  const auto nvme_over = memory.overflowing_nvme_nodes();
+  std::string reason;
+  auto gib = [](double bytes) { return std::to_string(bytes / 1073741824.0); };
+  // The rank whose breakdown the summary shows: the first overflowing GPU, else the largest peak.
+  std::size_t shown = static_cast<std::size_t>(
+      std::max_element(memory.peak_bytes.begin(), memory.peak_bytes.end()) - memory.peak_bytes.begin());
+  if (!over.empty()) {
+    const int first = over.front();
+    shown = static_cast<std::size_t>(first);
+    const int gpu = program.ranks[shown].gpu;
+    reason = std::to_string(over.size()) + " of " + std::to_string(memory.peak_bytes.size()) +
+             " GPUs run out of memory; rank " + std::to_string(first) + " (" + gpu_label(study.cluster, gpu) +
+             ") needs " + gib(memory.peak_bytes[shown]) + " GiB of " + gib(memory.capacity_bytes[shown]) + " GiB";
+  }
+  auto add_nodes = [&](const std::vector<int>& nodes, const std::vector<double>& peak,
+                       const std::vector<double>& capacity, const std::string& what, const char* key) {
+    if (nodes.empty()) return;
+    const auto first = static_cast<std::size_t>(nodes.front());
+    if (!reason.empty()) reason += "; ";
+    reason += std::to_string(nodes.size()) + " of " + std::to_string(peak.size()) + " nodes run out of " + what +
+              "; node " + std::to_string(first) + " needs " + gib(peak[first]) + " GiB of " + gib(capacity[first]) +
+              " GiB";
+    Json list = Json::array();
+    for (int n : nodes) {
+      const auto nu = static_cast<std::size_t>(n);
+      list.push_back({{"node", n}, {"peak_bytes", peak[nu]}, {"capacity_bytes", capacity[nu]}});
+    }
+    s[key] = list;
+  };
+  add_nodes(host_over, memory.host_peak_bytes, memory.host_capacity_bytes, "host memory", "out_of_memory_host");
+  add_nodes(nvme_over, memory.nvme_peak_bytes, memory.nvme_capacity_bytes, "NVMe", "out_of_memory_nvme");
+  s["reason"] = reason;
   add_null_performance(s);
   s["model_flops_per_iteration"] = program.metadata.at("model_flops_per_iteration");
   s["peak_memory_bytes"] = memory.peak_bytes;
   s["max_peak_memory_bytes"] = *std::max_element(memory.peak_bytes.begin(), memory.peak_bytes.end());
-  s["memory_breakdown_bytes"] = memory.breakdown[static_cast<std::size_t>(first)];
+  s["memory_breakdown_bytes"] = memory.breakdown[shown];
   Json overflow = Json::array();
   for (int r : over) {
     const auto ru = static_cast<std::size_t>(r);
@@ -196,7 +222,12 @@ Json make_timeline(const study::Study& study, const policies::Plan& plan, const 
     events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", pid},
                       {"args", {{"name", name + " " + gpu_label(study.cluster, rp.gpu)}}}});
     events.push_back({{"name", "process_sort_index"}, {"ph", "M"}, {"pid", pid}, {"args", {{"sort_index", pid}}}});
-    for (auto stream : {program::Stream::kCompute, program::Stream::kComm, program::Stream::kCopy}) {
+    for (auto stream : {program::Stream::kCompute, program::Stream::kComm, program::Stream::kCopy,
+                        program::Stream::kHost}) {
+      // The host stream's track is named only where the rank uses it (older timelines unchanged).
+      if (stream == program::Stream::kHost &&
+          std::none_of(rp.ops.begin(), rp.ops.end(), [](const program::Op& op) { return op.stream == program::Stream::kHost; }))
+        continue;
       events.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", pid}, {"tid", static_cast<int>(stream)},
                         {"args", {{"name", program::to_string(stream)}}}});
     }

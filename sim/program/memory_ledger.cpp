@@ -1,11 +1,17 @@
-// Memory ledger: current, peak and by-tag breakdown at the peak.
+// Memory ledger: current and peak per location, by-tag breakdown at the device peak.
 #include "sim/program/memory_ledger.hpp"
+
+#include <algorithm>
 
 namespace frugal::program {
 
 void MemoryLedger::alloc(const Memory& m) {
   if (!live_.emplace(m.buffer, m).second)
     throw core::InternalError("memory ledger: buffer \"" + m.buffer + "\" allocated twice");
+  const auto where = static_cast<std::size_t>(m.location);
+  current_by_location_[where] += m.bytes;
+  peak_by_location_[where] = std::max(peak_by_location_[where], current_by_location_[where]);
+  if (m.location != Location::kDevice) return;
   current_bytes_ += m.bytes;
   by_tag_[m.tag] += m.bytes;
   if (current_bytes_ > peak_bytes_) {
@@ -17,8 +23,11 @@ void MemoryLedger::alloc(const Memory& m) {
 void MemoryLedger::free(const Memory& m) {
   auto it = live_.find(m.buffer);
   if (it == live_.end()) throw core::InternalError("memory ledger: free of unknown buffer \"" + m.buffer + "\"");
-  current_bytes_ -= it->second.bytes;
-  by_tag_[it->second.tag] -= it->second.bytes;
+  current_by_location_[static_cast<std::size_t>(it->second.location)] -= it->second.bytes;
+  if (it->second.location == Location::kDevice) {
+    current_bytes_ -= it->second.bytes;
+    by_tag_[it->second.tag] -= it->second.bytes;
+  }
   live_.erase(it);
 }
 

@@ -1,8 +1,9 @@
-// Memory accounting of one GPU: applies alloc/free in execution order, keeps the current use,
-// the peak and what filled memory at the peak (by tag). Used by the engine op by op and by
-// policies to check a plan statically. Pure data.
+// Memory accounting of one rank: applies alloc/free in execution order, keeps the current use and
+// the peak of each location (device, host, NVMe) and what filled device memory at its peak (by
+// tag). Used by the engine op by op and by policies to check a plan statically. Pure data.
 #pragma once
 
+#include <array>
 #include <map>
 #include <string>
 
@@ -17,9 +18,13 @@ class MemoryLedger {
   /// Throws core::InternalError when `m.buffer` is not allocated.
   void free(const Memory& m);
 
+  /// Device (GPU memory) figures.
   double current_bytes() const { return current_bytes_; }
   double peak_bytes() const { return peak_bytes_; }
-  /// Bytes per tag at the moment of the peak.
+  /// Figures of one location; each location peaks on its own.
+  double current_bytes(Location where) const { return current_by_location_[static_cast<int>(where)]; }
+  double peak_bytes(Location where) const { return peak_by_location_[static_cast<int>(where)]; }
+  /// Device bytes per tag at the moment of the device peak.
   const std::map<MemoryTag, double>& peak_breakdown() const { return peak_breakdown_; }
   core::Json peak_breakdown_json() const;
 
@@ -29,6 +34,8 @@ class MemoryLedger {
   std::map<MemoryTag, double> peak_breakdown_;
   double current_bytes_ = 0;
   double peak_bytes_ = 0;
+  std::array<double, 3> current_by_location_{};
+  std::array<double, 3> peak_by_location_{};
 };
 
 /// Static peak of one rank executing its ops in program order (resident + one iteration).

@@ -38,7 +38,12 @@ const std::vector<std::string>& names_of<CollectiveAlgorithm>() {
 }
 template <>
 const std::vector<std::string>& names_of<CopyDirection>() {
-  static const std::vector<std::string> n = {"device_to_host", "host_to_device"};
+  static const std::vector<std::string> n = {"device_to_host", "host_to_device", "host_to_nvme", "nvme_to_host"};
+  return n;
+}
+template <>
+const std::vector<std::string>& names_of<Location>() {
+  static const std::vector<std::string> n = {"device", "host", "nvme"};
   return n;
 }
 template <>
@@ -49,7 +54,7 @@ const std::vector<std::string>& names_of<MemoryTag>() {
 }
 template <>
 const std::vector<std::string>& names_of<Stream>() {
-  static const std::vector<std::string> n = {"compute", "comm", "copy"};
+  static const std::vector<std::string> n = {"compute", "comm", "copy", "host"};
   return n;
 }
 
@@ -60,6 +65,7 @@ std::string to_string(Phase v) { return names_of<Phase>()[static_cast<int>(v)]; 
 std::string to_string(CollectiveKind v) { return names_of<CollectiveKind>()[static_cast<int>(v)]; }
 std::string to_string(CollectiveAlgorithm v) { return names_of<CollectiveAlgorithm>()[static_cast<int>(v)]; }
 std::string to_string(CopyDirection v) { return names_of<CopyDirection>()[static_cast<int>(v)]; }
+std::string to_string(Location v) { return names_of<Location>()[static_cast<int>(v)]; }
 std::string to_string(MemoryTag v) { return names_of<MemoryTag>()[static_cast<int>(v)]; }
 std::string to_string(Stream v) { return names_of<Stream>()[static_cast<int>(v)]; }
 
@@ -98,6 +104,7 @@ template CollectiveKind enum_from_string<CollectiveKind>(const std::string&, boo
 template CollectiveAlgorithm enum_from_string<CollectiveAlgorithm>(const std::string&, bool*);
 template CopyDirection enum_from_string<CopyDirection>(const std::string&, bool*);
 template MemoryTag enum_from_string<MemoryTag>(const std::string&, bool*);
+template Location enum_from_string<Location>(const std::string&, bool*);
 template Stream enum_from_string<Stream>(const std::string&, bool*);
 template const std::vector<std::string>& enum_names<OpKind>();
 template const std::vector<std::string>& enum_names<Phase>();
@@ -105,7 +112,28 @@ template const std::vector<std::string>& enum_names<CollectiveKind>();
 template const std::vector<std::string>& enum_names<CollectiveAlgorithm>();
 template const std::vector<std::string>& enum_names<CopyDirection>();
 template const std::vector<std::string>& enum_names<MemoryTag>();
+template const std::vector<std::string>& enum_names<Location>();
 template const std::vector<std::string>& enum_names<Stream>();
+
+Location copy_source(CopyDirection d) {
+  switch (d) {
+    case CopyDirection::kDeviceToHost: return Location::kDevice;
+    case CopyDirection::kHostToDevice:
+    case CopyDirection::kHostToNvme: return Location::kHost;
+    case CopyDirection::kNvmeToHost: return Location::kNvme;
+  }
+  return Location::kDevice;
+}
+
+Location copy_destination(CopyDirection d) {
+  switch (d) {
+    case CopyDirection::kHostToDevice: return Location::kDevice;
+    case CopyDirection::kDeviceToHost:
+    case CopyDirection::kNvmeToHost: return Location::kHost;
+    case CopyDirection::kHostToNvme: return Location::kNvme;
+  }
+  return Location::kDevice;
+}
 
 OpId RankBuilder::add(OpKind kind, Stream stream, std::string name, std::vector<OpId> deps,
                       decltype(Op::payload) payload) {
@@ -135,6 +163,14 @@ OpId RankBuilder::free(Memory m, std::vector<OpId> deps) {
   name.reserve(5 + m.buffer.size());
   name.append("free ").append(m.buffer);
   return add(OpKind::kFree, Stream::kCompute, std::move(name), std::move(deps), std::move(m));
+}
+
+OpId RankBuilder::copy(std::string name, Copy c, std::vector<OpId> deps) {
+  return add(OpKind::kCopy, Stream::kCopy, std::move(name), std::move(deps), std::move(c));
+}
+
+OpId RankBuilder::host_compute(std::string name, Compute c, std::vector<OpId> deps) {
+  return add(OpKind::kCompute, Stream::kHost, std::move(name), std::move(deps), std::move(c));
 }
 
 OpId RankBuilder::last() const {
@@ -272,7 +308,9 @@ void validate(const Program& program, const std::string& file) {
   // (src, dst, tag) → count of sends minus recvs.
   std::unordered_map<P2pKey, P2pSeen, P2pKeyHash> p2p;
 
-  std::unordered_set<std::string_view> live, resident;
+  // Live buffers (name → its allocation); resident buffer names.
+  std::unordered_map<std::string_view, const Memory*> live;
+  std::unordered_set<std::string_view> resident;
   for (std::int64_t r = 0; r < n_ranks; ++r) {
     const RankProgram& rp = program.ranks[static_cast<std::size_t>(r)];
     const std::string rpath = "/ranks/" + std::to_string(r);
@@ -281,10 +319,11 @@ void validate(const Program& program, const std::string& file) {
     live.clear();
     for (std::size_t i = 0; i < rp.resident.size(); ++i) {
       if (rp.resident[i].bytes < 0) fail(rpath + "/resident/" + std::to_string(i), "negative size");
-      if (!live.insert(rp.resident[i].buffer).second)
+      if (!live.emplace(rp.resident[i].buffer, &rp.resident[i]).second)
         fail(rpath + "/resident/" + std::to_string(i), "buffer \"" + rp.resident[i].buffer + "\" allocated twice");
     }
-    resident = live;
+    resident.clear();
+    for (const auto& entry : live) resident.insert(entry.first);
     const auto n_ops = static_cast<std::int64_t>(rp.ops.size());
     for (std::int64_t i = 0; i < n_ops; ++i) {
       const Op& op = rp.ops[static_cast<std::size_t>(i)];
@@ -301,6 +340,10 @@ void validate(const Program& program, const std::string& file) {
                           "a dependency on a later op would allow a cycle)"
                         : ", which does not exist"));
       }
+      if (op.stream == Stream::kHost && op.kind != OpKind::kCompute && op.kind != OpKind::kAlloc &&
+          op.kind != OpKind::kFree)
+        fail(op_path(r, i) + "/stream", "the host stream holds compute, alloc and free ops only (this op is " +
+                                            to_string(op.kind) + ")");
       switch (op.kind) {
         case OpKind::kCompute:
           if (op.compute().flops < 0) fail(op_path(r, i) + "/flops", "negative FLOPs");
@@ -355,23 +398,56 @@ void validate(const Program& program, const std::string& file) {
           entry.where_op = i;
           break;
         }
+        case OpKind::kCopy: {
+          const Copy& c = op.copy();
+          if (op.stream != Stream::kCopy)
+            fail(op_path(r, i) + "/stream", "a copy runs on the copy stream (not " + to_string(op.stream) + ")");
+          if (c.src.empty() && c.dst.empty()) break;  // anonymous transfer
+          if (c.src.empty() || c.dst.empty())
+            fail(op_path(r, i), "a copy names both its source and destination buffers (src, dst) or neither");
+          if (c.src == c.dst) fail(op_path(r, i) + "/dst", "a copy's source and destination are the same buffer");
+          const auto check = [&](const std::string& buffer, const char* key, Location expected) {
+            const auto it = live.find(buffer);
+            if (it == live.end())
+              fail(op_path(r, i) + "/" + key, "copy of buffer \"" + buffer + "\" that is not allocated");
+            const Memory& m = *it->second;
+            if (m.location != expected)
+              fail(op_path(r, i) + "/" + key, "buffer \"" + buffer + "\" is in " + to_string(m.location) +
+                                                  " memory, but a " + to_string(c.direction) + " copy " +
+                                                  (expected == copy_source(c.direction) ? "reads from " : "writes to ") +
+                                                  to_string(expected));
+            if (m.bytes != c.bytes)
+              fail(op_path(r, i) + "/bytes", "copy of " + std::to_string(c.bytes) + " bytes, but buffer \"" + buffer +
+                                                 "\" holds " + std::to_string(m.bytes) + " bytes");
+          };
+          check(c.src, "src", copy_source(c.direction));
+          check(c.dst, "dst", copy_destination(c.direction));
+          break;
+        }
         case OpKind::kAlloc:
-          if (!live.insert(op.memory().buffer).second)
+          if (!live.emplace(op.memory().buffer, &op.memory()).second)
             fail(op_path(r, i), "buffer \"" + op.memory().buffer + "\" is already allocated");
           break;
-        case OpKind::kFree:
+        case OpKind::kFree: {
           if (resident.count(op.memory().buffer))
             fail(op_path(r, i), "buffer \"" + op.memory().buffer + "\" is resident and cannot be freed by an iteration");
-          if (!live.erase(op.memory().buffer))
+          const auto it = live.find(op.memory().buffer);
+          if (it == live.end())
             fail(op_path(r, i), "free of buffer \"" + op.memory().buffer + "\" that is not allocated");
+          if (it->second->location != op.memory().location)
+            fail(op_path(r, i) + "/location", "free of buffer \"" + op.memory().buffer + "\" in " +
+                                                  to_string(op.memory().location) + " memory, but it was allocated in " +
+                                                  to_string(it->second->location) + " memory");
+          live.erase(it);
           break;
+        }
         default: break;
       }
     }
     if (live.size() != resident.size()) {
       // The first buffer in name order, as a sorted set would list them.
       const std::string_view* first = nullptr;
-      for (const auto& b : live)
+      for (const auto& [b, m] : live)
         if (!resident.count(b) && (!first || b < *first)) first = &b;
       if (first)
         fail(rpath + "/ops", "buffer \"" + std::string(*first) + "\" is allocated and never freed in the iteration");

@@ -20,17 +20,24 @@ enum class OpKind { kCompute, kCollective, kSend, kRecv, kCopy, kAlloc, kFree, k
 enum class Phase { kForward, kBackward, kRecompute, kOptimizer, kOther };
 enum class CollectiveKind { kAllReduce, kReduceScatter, kAllGather, kBroadcast, kAllToAll };
 enum class CollectiveAlgorithm { kRing, kHierarchical };
-enum class CopyDirection { kDeviceToHost, kHostToDevice };
+/// Where a buffer lives: the GPU's memory (HBM), the node's host memory (shared by the node's
+/// ranks) or the node's NVMe drive (only on nodes that declare one).
+enum class Location { kDevice, kHost, kNvme };
+/// A copy's source and destination locations (copy_source, copy_destination).
+enum class CopyDirection { kDeviceToHost, kHostToDevice, kHostToNvme, kNvmeToHost };
 enum class MemoryTag { kParameters, kGradients, kOptimizer, kActivations, kBuffers, kWorkspace, kReserved };
 
 /// Streams: ops of one stream run in program order; ops of different streams overlap.
-enum class Stream { kCompute, kComm, kCopy };
+/// `kHost` is the node CPU's stream: its compute ops run on the CPU (host compute, e.g. a CPU
+/// Adam step), overlapping the GPU's streams; it holds compute, alloc and free ops only.
+enum class Stream { kCompute, kComm, kCopy, kHost };
 
 std::string to_string(OpKind);
 std::string to_string(Phase);
 std::string to_string(CollectiveKind);
 std::string to_string(CollectiveAlgorithm);
 std::string to_string(CopyDirection);
+std::string to_string(Location);
 std::string to_string(MemoryTag);
 std::string to_string(Stream);
 
@@ -73,16 +80,30 @@ struct PointToPoint {  ///< payload of kSend and kRecv
   bool operator==(const PointToPoint&) const = default;
 };
 
+Location copy_source(CopyDirection direction);
+Location copy_destination(CopyDirection direction);
+
+/// Moves `bytes` from `copy_source(direction)` to `copy_destination(direction)`, on the copy
+/// stream. Contract when it names buffers (`src` and `dst`, both or neither):
+/// - both are allocated when the copy comes in program order (resident, or an earlier alloc not
+///   yet freed), `src` at the direction's source location and `dst` at its destination;
+/// - `src.bytes == dst.bytes == bytes`, and `src != dst`;
+/// - the copy allocates and frees nothing: the program allocates `dst` before it and frees
+///   `src` after it (with a dependency on the copy) when it wants the space back.
+/// A copy naming neither buffer is an anonymous transfer of `bytes` (memory is not tracked).
 struct Copy {
   CopyDirection direction = CopyDirection::kDeviceToHost;
   double bytes = 0;
+  std::string src{};  ///< source buffer ("": anonymous copy)
+  std::string dst{};  ///< destination buffer ("": anonymous copy)
   bool operator==(const Copy&) const = default;
 };
 
-struct Memory {  ///< payload of kAlloc and kFree
+struct Memory {  ///< payload of kAlloc and kFree, and a resident buffer
   MemoryTag tag = MemoryTag::kBuffers;
   std::string buffer;  ///< a free names the buffer of an earlier alloc
   double bytes = 0;
+  Location location = Location::kDevice;  ///< a free's location is that of its alloc
   bool operator==(const Memory&) const = default;
 };
 
@@ -161,6 +182,10 @@ class RankBuilder {
   OpId collective(std::string name, Collective c, std::vector<OpId> deps = {});
   OpId alloc(Memory m, std::vector<OpId> deps = {});
   OpId free(Memory m, std::vector<OpId> deps = {});
+  /// A copy on the copy stream (buffers named in `c`, see Copy).
+  OpId copy(std::string name, Copy c, std::vector<OpId> deps = {});
+  /// A compute op on the host stream: it runs on the node's CPU.
+  OpId host_compute(std::string name, Compute c, std::vector<OpId> deps = {});
   OpId last() const;  ///< id of the last op added (invalid when none)
 
  private:
@@ -171,7 +196,9 @@ class RankBuilder {
 /// rank_classes.hpp, which validate() calls): dense ids, dependencies on earlier ops only (program
 /// order is a topological order, so there is no cycle), groups and ranks in range, every
 /// collective instance called by all members with the same kind and size, every send matched
-/// by a recv, frees matching allocs, each iteration freeing what it allocates.
+/// by a recv, frees matching allocs, each iteration freeing what it allocates, copies on the
+/// copy stream keeping the Copy contract, only compute, alloc and free on the host stream.
+/// Whether a node has the NVMe a buffer needs is a platform question (metrics::check_memory).
 /// Throws core::ConfigError(file, "/ranks/R/ops/I", ...) naming the first problem.
 void validate(const Program& program, const std::string& file = "");
 

@@ -24,8 +24,12 @@ E read_enum_or(ObjectReader& r, const std::string& key, E fallback) {
   return r.has(key) ? read_enum<E>(r, key) : fallback;
 }
 
+// "location" is written only off the device, so programs without host or NVMe buffers keep
+// their pre-location form (and files without it read as device).
 Json memory_to_json(const Memory& m) {
-  return Json{{"tag", to_string(m.tag)}, {"buffer", m.buffer}, {"bytes", m.bytes}};
+  Json j{{"tag", to_string(m.tag)}, {"buffer", m.buffer}, {"bytes", m.bytes}};
+  if (m.location != Location::kDevice) j["location"] = to_string(m.location);
+  return j;
 }
 
 Memory read_memory(ObjectReader& r) {
@@ -33,6 +37,7 @@ Memory read_memory(ObjectReader& r) {
   m.tag = read_enum<MemoryTag>(r, "tag");
   m.buffer = r.string("buffer");
   m.bytes = r.number("bytes", 0);
+  m.location = read_enum_or<Location>(r, "location", Location::kDevice);
   return m;
 }
 
@@ -66,10 +71,13 @@ Json op_to_json(const Op& op) {
         } else if constexpr (std::is_same_v<T, Copy>) {
           j["direction"] = to_string(p.direction);
           j["bytes"] = p.bytes;
+          if (!p.src.empty()) j["src"] = p.src;
+          if (!p.dst.empty()) j["dst"] = p.dst;
         } else if constexpr (std::is_same_v<T, Memory>) {
           j["tag"] = to_string(p.tag);
           j["buffer"] = p.buffer;
           j["bytes"] = p.bytes;
+          if (p.location != Location::kDevice) j["location"] = to_string(p.location);
         } else {
           j["bytes"] = p.bytes;
         }
@@ -132,7 +140,8 @@ Op read_op(const Json& value, const std::string& file, const std::string& pointe
       op.payload = PointToPoint{RankId(r.integer("peer", 0)), r.integer("tag"), r.number("bytes", 0)};
       break;
     case OpKind::kCopy:
-      op.payload = Copy{read_enum<CopyDirection>(r, "direction"), r.number("bytes", 0)};
+      op.payload = Copy{read_enum<CopyDirection>(r, "direction"), r.number("bytes", 0), r.string_or("src", ""),
+                        r.string_or("dst", "")};
       break;
     case OpKind::kAlloc:
     case OpKind::kFree:

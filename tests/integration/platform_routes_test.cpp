@@ -102,13 +102,14 @@ TEST(PlatformRoutes, WithoutBackboneNodesMeetAtTheStar) {
   EXPECT_EQ(r.bandwidth_bytes_per_s, 50e9);
 }
 
-TEST(PlatformRoutes, GpuAndCpuOfANodeShareOnlyThatGpusPcieLink) {
+TEST(PlatformRoutes, GpuAndCpuOfANodeShareThatGpusPcieLinkAndTheNodesHostSide) {
   const BuiltPlatform p = build(cluster(120e9));
   const Route up = route(p.gpu_hosts[6], p.cpu_hosts[1]);
-  EXPECT_EQ(up.links, (Links{"node1-gpu2-pcie_UP"}));
+  // The host side has no latency and, undeclared, GPUs × PCIe bandwidth: it never binds alone.
+  EXPECT_EQ(up.links, (Links{"node1-gpu2-pcie_UP", "node1-host_UP"}));
   EXPECT_EQ(up.latency_s, kPcieLatencyS);
   EXPECT_EQ(up.bandwidth_bytes_per_s, 25e9);
-  EXPECT_EQ(route(p.cpu_hosts[1], p.gpu_hosts[6]).links, (Links{"node1-gpu2-pcie_DOWN"}));
+  EXPECT_EQ(route(p.cpu_hosts[1], p.gpu_hosts[6]).links, (Links{"node1-host_DOWN", "node1-gpu2-pcie_DOWN"}));
   // Another node's CPU: through the GPU's NIC there and NIC 0 of the CPU's node.
   EXPECT_EQ(route(p.gpu_hosts[6], p.cpu_hosts[2]).links,
             (Links{"node1-nic0_UP", "node1-uplink_UP", "backbone", "node2-uplink_DOWN", "node2-nic0_DOWN"}));

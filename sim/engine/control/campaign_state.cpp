@@ -247,7 +247,11 @@ double CampaignState::estimate_snapshot_s() const {
   const double per_gpu = setup_.checkpoint_bytes / std::max(job_gpus(), 1);
   for (int n : job_) {
     const auto& type = cluster.type_of_node(core::NodeId(n));
-    t = std::max(t, type.host_link.latency_s + per_gpu / type.host_link.bandwidth_bytes_per_s);
+    // Each GPU's PCIe, or a declared host side shared by the node's GPUs, whichever binds.
+    double bytes_per_s = type.host_link.bandwidth_bytes_per_s;
+    if (type.host_memory_bandwidth_bytes_per_s > 0)
+      bytes_per_s = std::min(bytes_per_s, type.host_memory_bandwidth_bytes_per_s / std::max(1, type.gpus_per_node));
+    t = std::max(t, type.host_link.latency_s + per_gpu / bytes_per_s);
   }
   return t;
 }
