@@ -210,10 +210,10 @@ core::Json run_study(const RunOptions& options) {
     summary = metrics::make_oom_summary(s, plan, prog, memory);
   } else if (s.campaign) {
     // The op-by-op iterations run in forked children; this process hosts the campaign engine.
-    const auto outcome = campaign::run_campaign(s, prog, &memory);
+    const auto outcome = campaign::run_campaign(s, plan, prog, &memory);
     simgrid_version = outcome.result.simgrid_version;
     summary = outcome.iteration ? metrics::make_summary(s, plan, prog, *outcome.iteration)
-                                : metrics::make_given_iteration_summary(s, prog, memory, outcome);
+                                : metrics::make_given_iteration_summary(s, plan, prog, memory, outcome);
     metrics::add_campaign_summary(summary, s, outcome);
     if (s.write_timeline) {
       Json t = outcome.iteration ? metrics::make_timeline(s, plan, prog, *outcome.iteration) : Json();

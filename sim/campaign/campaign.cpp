@@ -66,7 +66,7 @@ double max_power_energy(const platforms::Cluster& cluster, double seconds) {
 
 }  // namespace
 
-CampaignOutcome run_campaign(const study::Study& s, const program::Program& program,
+CampaignOutcome run_campaign(const study::Study& s, const policies::Plan& plan, const program::Program& program,
                              const engine::MemoryCheck* initial_memory) {
   if (!s.campaign) throw core::InternalError("run_campaign: the study has no campaign section");
   const CampaignSpec& spec = *s.campaign;
@@ -79,7 +79,7 @@ CampaignOutcome run_campaign(const study::Study& s, const program::Program& prog
   for (const auto& rp : program.ranks) nodes.insert(static_cast<int>(s.cluster.gpus.at(rp.gpu).node.value));
   out.initial_nodes.assign(nodes.begin(), nodes.end());
   const int n_job = static_cast<int>(out.initial_nodes.size());
-  const int dp = program.metadata.at("plan").at("data_parallel_size").get<int>();
+  const int dp = plan.data_parallel();
   if (dp > 0 && n_job % dp == 0) {
     out.unit_nodes = n_job / dp;
     out.initial_units = dp;
@@ -107,9 +107,12 @@ CampaignOutcome run_campaign(const study::Study& s, const program::Program& prog
     const platforms::Cluster reduced =
         initial ? s.cluster : reduced_cluster(s.cluster, out.initial_nodes, u * out.unit_nodes);
     program::Program lowered;
+    int data_parallel = plan.data_parallel();
     if (!initial) {
       try {
-        lowered = policies::lower(s.parallelism->plan(s.model, reduced, s.training, *s.memory), s.model, s.training);
+        const policies::Plan shrunk = s.parallelism->plan(s.model, reduced, s.training, *s.memory);
+        data_parallel = shrunk.data_parallel();
+        lowered = policies::lower_compact(shrunk, s.model, s.training);
       } catch (const core::ConfigError& e) {
         l.note = "the parallelism policy cannot plan " + std::to_string(u) + " replica groups: " + e.message();
         continue;
@@ -131,7 +134,7 @@ CampaignOutcome run_campaign(const study::Study& s, const program::Program& prog
                std::to_string(memory.capacity_bytes[worst] / 1073741824.0) + " GiB";
       continue;
     }
-    l.data_parallel = prog.metadata.at("plan").at("data_parallel_size").get<int>();
+    l.data_parallel = data_parallel;
     if (spec.iteration_time_s > 0) {
       // Given, not simulated: shrunk layouts scale as 1/u (a fixed global batch over fewer replicas).
       l.iteration_s = spec.iteration_time_s * max_units / u;

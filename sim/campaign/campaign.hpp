@@ -44,13 +44,13 @@ struct CampaignOutcome {
   platforms::Cluster cluster;         ///< the study's cluster with the spares appended
 };
 
-/// Runs the campaign of `study` (which must have one) whose first-iteration program is
-/// `program` (already checked to fit in memory). Call at most once per process and before any
+/// Runs the campaign of `study` (which must have one) whose plan is `plan` and first-iteration
+/// program `program` (lowered from it) (already checked to fit in memory). Call at most once per process and before any
 /// other SimGrid use in it. `memory`, when given, is engine::check_memory(program, study.cluster)
 /// already computed by the caller (it costs seconds on 16k ranks). Throws core::ConfigError for bad availability inputs (trace files
 /// naming unknown nodes, malformed lines: file and line) and for a study whose plan leaves no
 /// allowed layout; core::InternalError for simulator faults.
-CampaignOutcome run_campaign(const study::Study& study, const program::Program& program,
+CampaignOutcome run_campaign(const study::Study& study, const policies::Plan& plan, const program::Program& program,
                              const engine::MemoryCheck* memory = nullptr);
 
 /// FNV-1a 64-bit hash of `events.dump()`, as 16 hex digits (golden-run fingerprint).

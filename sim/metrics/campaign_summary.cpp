@@ -37,7 +37,8 @@ Json costs_json(const engine::LayoutCosts& c) {
 
 std::string events_fingerprint(const Json& events) { return campaign::fingerprint(events); }
 
-Json make_given_iteration_summary(const study::Study& study, const program::Program& program, const MemoryCheck& memory,
+Json make_given_iteration_summary(const study::Study& study, const policies::Plan& plan, const program::Program& program,
+                                  const MemoryCheck& memory,
                                   const campaign::CampaignOutcome& outcome) {
   const double t = outcome.layouts.at(outcome.initial_units).iteration_s;
   const double samples = static_cast<double>(study.training.global_batch_size);
@@ -73,7 +74,7 @@ Json make_given_iteration_summary(const study::Study& study, const program::Prog
             {"max_peak_memory_bytes", *std::max_element(memory.peak_bytes.begin(), memory.peak_bytes.end())},
             {"energy_j_per_iteration", energy},
             {"energy_j_per_token", energy / tokens},
-            {"layout", program.metadata.at("plan")}};
+            {"layout", plan.to_json()}};
   return s;
 }
 

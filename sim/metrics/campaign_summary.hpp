@@ -11,7 +11,7 @@ namespace frugal::metrics {
 /// summary.json of a campaign whose iteration time was given (campaign.iteration_time): the
 /// per-iteration keys come from that time; op-by-op keys (compute, communication, memory per
 /// GPU from the simulation) are null, the static memory check's peaks are kept.
-core::Json make_given_iteration_summary(const study::Study& study, const program::Program& program,
+core::Json make_given_iteration_summary(const study::Study& study, const policies::Plan& plan, const program::Program& program,
                                         const MemoryCheck& memory, const campaign::CampaignOutcome& outcome);
 
 /// Adds the campaign keys to `summary` (top level: wall_clock_s, ettr, goodput_tokens_per_s,

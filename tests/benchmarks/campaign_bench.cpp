@@ -28,12 +28,12 @@ int campaign_case(const std::string& file, const std::vector<study::Override>& o
   const study::Study s = study::load_study(file, overrides);
   if (!s.campaign) throw std::invalid_argument(file + " has no campaign section");
   const auto t1 = Clock::now();
-  const program::Program prog = app::plan_study(s).program;
+  const auto [plan, prog] = app::plan_study(s);
   const auto t2 = Clock::now();
   const auto memory = metrics::check_memory(prog, s.cluster);
   if (!memory.fits()) throw std::invalid_argument(file + ": the plan does not fit in GPU memory");
   const auto t3 = Clock::now();
-  const campaign::CampaignOutcome o = campaign::run_campaign(s, prog, &memory);
+  const campaign::CampaignOutcome o = campaign::run_campaign(s, plan, prog, &memory);
   const auto t4 = Clock::now();
 
   const engine::CampaignResult& r = o.result;
