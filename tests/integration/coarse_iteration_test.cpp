@@ -156,7 +156,7 @@ TEST(CoarseIteration, TensorPipelineDataOnTwoNodes) {
 /// t=2, p=2, d=4 on 4 nodes: data-parallel groups span two nodes (hierarchical all-reduce by
 /// default), sequence parallelism and ZeRO-1; the copies of the data-parallel and pipeline
 /// traffic share the single NIC of each node with the representatives'.
-TEST(CoarseIteration, SequenceParallelZeroOneAcrossFourNodes) {
+Layout four_nodes_sequence_parallel_zero_one() {
   Layout l;
   l.nodes = 4;
   l.global_batch = 16;
@@ -164,7 +164,11 @@ TEST(CoarseIteration, SequenceParallelZeroOneAcrossFourNodes) {
                    {"pipeline_model_parallel_size", 2},
                    {"sequence_parallel", true},
                    {"zero_stage", 1}};
-  expect_coarse_matches(l, 2);
+  return l;
+}
+
+TEST(CoarseIteration, SequenceParallelZeroOneAcrossFourNodes) {
+  expect_coarse_matches(four_nodes_sequence_parallel_zero_one(), 2);
 }
 
 /// t=1, p=2, d=4 with interleaving off and GPipe, behind an oversubscribed backbone: every
@@ -194,14 +198,8 @@ TEST(CompactProgram, ContextParallelSimulatesAsTheExpandedProgram) {
 }
 
 TEST(CompactProgram, SimulatesAsTheExpandedProgramWithRepresentatives) {
-  Layout l;
-  l.nodes = 4;
-  l.global_batch = 16;
-  l.parallelism = {{"tensor_model_parallel_size", 2},
-                   {"pipeline_model_parallel_size", 2},
-                   {"sequence_parallel", true},
-                   {"zero_stage", 1}};
-  expect_compact_matches(l, CollectiveModel::kAggregate, IdenticalRanks::kRepresentatives);
+  expect_compact_matches(four_nodes_sequence_parallel_zero_one(), CollectiveModel::kAggregate,
+                         IdenticalRanks::kRepresentatives);
 }
 
 TEST(CompactProgram, SimulatesAsTheExpandedProgramRankByRank) {
