@@ -117,7 +117,7 @@ class ScheduleWalk {
   std::vector<std::size_t> ops_hint_;    ///< per pipeline stage: ops of its last lowered rank
 };
 
-enum class Form { kExpanded, kSubset, kCompact };
+enum class Form { kExpanded, kCompact };
 
 /// Classes of `plan` with the maps from each representative's groups and peers to each member's.
 std::vector<program::RankClass> rank_classes(const Plan& plan, const lw::Groups& groups) {
@@ -146,8 +146,7 @@ std::vector<program::RankClass> rank_classes(const Plan& plan, const lw::Groups&
   return out;
 }
 
-program::Program lower_form(const Plan& plan, const workloads::ModelSpec& model, const TrainingSetup& setup, Form form,
-                            const std::vector<core::RankId>* subset) {
+program::Program lower_form(const Plan& plan, const workloads::ModelSpec& model, const TrainingSetup& setup, Form form) {
   plan.check();
   const auto chain = workloads::build_layer_chain(model, setup.seq_length, setup.precision, plan.shard);
   program::Program prog;
@@ -160,10 +159,7 @@ program::Program lower_form(const Plan& plan, const workloads::ModelSpec& model,
 
   lw::RankContext ctx(plan, chain, setup, groups, tied_params, model.hidden_size);
   ScheduleWalk walk(plan, ctx);
-  if (form == Form::kSubset) {
-    prog.ranks.reserve(subset->size());
-    for (const auto r : *subset) prog.ranks.push_back(walk.lower(plan.ranks.at(static_cast<std::size_t>(r.value))));
-  } else if (form == Form::kCompact) {
+  if (form == Form::kCompact) {
     prog.classes = rank_classes(plan, groups);
     std::vector<core::RankId> represented_by(plan.ranks.size());
     for (const auto& c : prog.classes)
@@ -175,11 +171,11 @@ program::Program lower_form(const Plan& plan, const workloads::ModelSpec& model,
         prog.ranks.push_back(walk.lower(rp));
         continue;
       }
-      program::RankProgram stub;
-      stub.rank = rp.rank;
-      stub.gpu = rp.gpu;
-      stub.represented_by = by;
-      prog.ranks.push_back(std::move(stub));
+      program::RankProgram member;  // runs its representative's ops, renamed (no ops of its own)
+      member.rank = rp.rank;
+      member.gpu = rp.gpu;
+      member.represented_by = by;
+      prog.ranks.push_back(std::move(member));
     }
   } else {
     prog.ranks.reserve(plan.ranks.size());
@@ -208,16 +204,12 @@ std::pair<int, int> stage_layers(const Plan& plan, int virtual_stage, int chain_
 }
 
 program::Program lower(const Plan& plan, const workloads::ModelSpec& model, const TrainingSetup& setup) {
-  return lower_form(plan, model, setup, Form::kExpanded, nullptr);
+  return lower_form(plan, model, setup, Form::kExpanded);
 }
 
 program::Program lower_compact(const Plan& plan, const workloads::ModelSpec& model, const TrainingSetup& setup) {
-  return lower_form(plan, model, setup, Form::kCompact, nullptr);
+  return lower_form(plan, model, setup, Form::kCompact);
 }
 
-program::Program lower_ranks(const Plan& plan, const workloads::ModelSpec& model, const TrainingSetup& setup,
-                             const std::vector<core::RankId>& ranks) {
-  return lower_form(plan, model, setup, Form::kSubset, &ranks);
-}
 
 }  // namespace frugal::policies

@@ -33,12 +33,6 @@ program::Program lower(const Plan& plan, const workloads::ModelSpec& model, cons
 /// equals lower() of the same plan. Costs the representatives' ops only.
 program::Program lower_compact(const Plan& plan, const workloads::ModelSpec& model, const TrainingSetup& setup);
 
-/// The same for a subset of ranks only (ascending, each < plan.ranks.size()): Program::groups
-/// is complete, Program::ranks holds the listed ranks' programs in that order (so ranks[i].rank
-/// is not i: such a program is for inspection, not for validate() or the engine).
-program::Program lower_ranks(const Plan& plan, const workloads::ModelSpec& model, const TrainingSetup& setup,
-                             const std::vector<core::RankId>& ranks);
-
 /// Virtual stage → [first, end) range of chain layers of a plan.
 std::pair<int, int> stage_layers(const Plan& plan, int virtual_stage, int chain_layers);
 

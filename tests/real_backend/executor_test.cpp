@@ -45,12 +45,6 @@ real::RankRun execute(const Program& p, real::Device& d, real::ExecutorOptions o
   return ex.run();
 }
 
-const real::OpTiming& timing(const real::RankRun& run, int op, int iteration) {
-  for (const auto& t : run.timings)
-    if (t.op == op && t.iteration == iteration) return t;
-  throw std::runtime_error("no timing");
-}
-
 }  // namespace
 
 TEST(Executor, SerialRunTimesEveryOpInProgramOrder) {

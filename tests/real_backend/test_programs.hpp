@@ -9,15 +9,24 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 
 #include <gtest/gtest.h>
 
+#include "real_backend/executor.hpp"
 #include "sim/program/program.hpp"
 
 namespace frugal::real::testing {
 
 using namespace frugal::program;
+
+/// The timing of op `op` in iteration `iteration` of a run; throws when it has none.
+inline const OpTiming& timing(const RankRun& run, int op, int iteration) {
+  for (const auto& t : run.timings)
+    if (t.op == op && t.iteration == iteration) return t;
+  throw std::runtime_error("no timing");
+}
 
 /// prefix + number, appended (GCC 12 warns falsely on "literal" + std::string).
 inline std::string numbered(const char* prefix, int n) {

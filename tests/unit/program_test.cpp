@@ -3,8 +3,10 @@
 
 #include "sim/program/memory_ledger.hpp"
 #include "sim/program/program.hpp"
+#include "tests/support/validation.hpp"
 
 using namespace frugal;
+using test_support::validation_error;
 using program::Program;
 
 namespace {
@@ -32,14 +34,6 @@ Program two_rank_program() {
   return p;
 }
 
-std::string validation_error(const Program& p) {
-  try {
-    program::validate(p, "prog.json");
-  } catch (const core::ConfigError& e) {
-    return e.pointer() + ": " + e.message();
-  }
-  return "";
-}
 
 }  // namespace
 

@@ -5,8 +5,10 @@
 #include "sim/program/memory_ledger.hpp"
 #include "sim/program/rank_classes.hpp"
 #include "tests/support/programs.hpp"
+#include "tests/support/validation.hpp"
 
 using namespace frugal;
+using test_support::validation_error;
 
 namespace {
 
@@ -22,14 +24,6 @@ Lowered lower_both(core::Json params, int nodes = 2, std::int64_t batch = 16) {
   return {policies::lower(plan, model, setup), policies::lower_compact(plan, model, setup)};
 }
 
-std::string validation_error(const program::Program& p) {
-  try {
-    program::validate(p, "p.json");
-  } catch (const core::ConfigError& e) {
-    return e.pointer() + ": " + e.message();
-  }
-  return "";
-}
 
 }  // namespace
 

@@ -88,13 +88,11 @@ class Megatron final : public ParallelismPolicy {
   }
 
   void check_layout(const workloads::ModelSpec& model, int world, const TrainingSetup& setup) const {
-    if (c_ == 1 && world % (t_ * p_) != 0)
-      fail("pipeline_model_parallel_size", "GPUs (" + str(world) + ") not divisible by tensor_model_parallel_size (" + str(t_) +
-                                               ") × pipeline_model_parallel_size (" + str(p_) + ") = " + str(t_ * p_));
     if (world % (t_ * c_ * p_) != 0)
-      fail("context_parallel_size", "GPUs (" + str(world) + ") not divisible by tensor_model_parallel_size (" + str(t_) +
-                                        ") × context_parallel_size (" + str(c_) + ") × pipeline_model_parallel_size (" +
-                                        str(p_) + ") = " + str(t_ * c_ * p_));
+      fail(c_ > 1 ? "context_parallel_size" : "pipeline_model_parallel_size",
+           "GPUs (" + str(world) + ") not divisible by tensor_model_parallel_size (" + str(t_) + ") × " +
+               (c_ > 1 ? "context_parallel_size (" + str(c_) + ") × " : std::string()) + "pipeline_model_parallel_size (" +
+               str(p_) + ") = " + str(t_ * c_ * p_));
     if (setup.seq_length % c_ != 0)
       fail("context_parallel_size", "seq_length (" + str(setup.seq_length) + ") not divisible by context_parallel_size (" +
                                         str(c_) + ")");
