@@ -7,6 +7,7 @@
 #include <cmath>
 #include <deque>
 #include <map>
+#include <set>
 #include <tuple>
 #include <unordered_map>
 #include <unordered_set>
@@ -15,6 +16,7 @@
 #include <simgrid/s4u.hpp>
 
 #include "sim/engine/coarse_replicas.hpp"
+#include "sim/engine/helper_actor.hpp"
 #include "sim/engine/platform_builder.hpp"
 
 namespace sg4 = simgrid::s4u;
@@ -127,15 +129,12 @@ void sleep_for(CommContext& ctx, double seconds) {
   sg4::this_actor::sleep_for(seconds);
 }
 
-/// Copies' transfers matter only where they can share a link with modelled traffic: every link
-/// of a node that hosts a simulated rank carries all of its traffic (the representatives', their
-/// collapsed groups' and the copies touching it), so its transfers see the contention of the full
-/// program; elsewhere copies would only add load to links whose flows are not simulated or are
-/// injected copies themselves, which under the symmetry of identical ranks finish no later
-/// than the modelled ones. A shared backbone links everything: then every copy counts.
+/// Copies' transfers matter only where they share a link or NIC with modelled traffic
+/// (watch_modelled_traffic), or everywhere behind a shared backbone.
 bool copy_matters(const CommContext& ctx, int from_rank, int to_rank) {
-  return ctx.copies_everywhere || ctx.node_hosts_simulated[ctx.rank_node[from_rank]] != 0 ||
-         ctx.node_hosts_simulated[ctx.rank_node[to_rank]] != 0;
+  if (ctx.copies_everywhere) return true;
+  const std::vector<char>& watched = ctx.rank_node[from_rank] == ctx.rank_node[to_rank] ? ctx.link_watched : ctx.nic_watched;
+  return watched[from_rank] != 0 || watched[to_rank] != 0;
 }
 
 /// A host-to-host transfer to inject.
@@ -176,7 +175,7 @@ void transfer(Flows& flows) {
     std::vector<sg4::ActorPtr> helpers;
     for (std::size_t begin = 0; begin < flows.size(); begin += kFlowsPerActor) {
       const std::size_t end = std::min(flows.size(), begin + kFlowsPerActor);
-      helpers.push_back(sg4::Actor::create("flows", sg4::this_actor::get_host(),
+      helpers.push_back(spawn_helper("flows", sg4::this_actor::get_host(),
                                            [&flows, begin, end]() { start_and_wait(flows, begin, end); }));
     }
     for (const sg4::ActorPtr& h : helpers) h->join();
@@ -262,9 +261,42 @@ void inject(CommContext& ctx, const std::vector<const GroupLayout*>& groups, con
   }
 }
 
+/// Runs `job` in a helper actor on `rank`'s GPU (CommContext::start_helper).
+void start_helper(CommContext& ctx, int rank, std::function<void()> job) {
+  if (ctx.start_helper) ctx.start_helper(rank, std::move(job));
+  else spawn_helper("copies", ctx.rank_gpu[rank], std::move(job));
+}
+
 std::string& append(std::string& s, std::int64_t v) { return s += std::to_string(v); }
 
 }  // namespace
+
+void watch_modelled_traffic(CommContext& ctx) {
+  const std::size_t n = ctx.rank_node.size();
+  const platforms::Cluster& cluster = *ctx.cluster;
+  // A NIC by (node, its index there): GPU j of a node uses NIC j mod nics_per_node.
+  const auto nic_of = [&](int rank) {
+    const platforms::GpuSlot& slot = cluster.gpus[static_cast<std::size_t>(ctx.rank_gpu_index[rank])];
+    const int nics = std::max(1, cluster.type_of_gpu(ctx.rank_gpu_index[rank]).nics_per_node);
+    return std::make_pair(slot.node.value, slot.local_index % nics);
+  };
+  std::set<std::pair<std::int64_t, int>> nics;
+  ctx.link_watched.assign(n, 0);
+  for (std::size_t r = 0; r < n; ++r)
+    if (ctx.representatives->is_simulated(static_cast<int>(r))) {
+      ctx.link_watched[r] = 1;
+      nics.insert(nic_of(static_cast<int>(r)));
+    }
+  for (const GroupLayout& g : ctx.groups) {
+    if (g.simulated_members == 0) continue;
+    for (const int r : g.ranks) {
+      ctx.link_watched[static_cast<std::size_t>(r)] = 1;
+      if (g.nodes >= 2) nics.insert(nic_of(r));
+    }
+  }
+  ctx.nic_watched.assign(n, 0);
+  for (std::size_t r = 0; r < n; ++r) ctx.nic_watched[r] = nics.count(nic_of(static_cast<int>(r))) != 0 ? 1 : 0;
+}
 
 int simulated_rank(const CommContext& ctx, int rank) {
   return ctx.representatives != nullptr ? ctx.representatives->representative_of(rank) : rank;
@@ -339,6 +371,24 @@ void run_collective_collapsed(CommContext& ctx, int rank, const GroupLayout& g, 
   inject(ctx, {&g}, c, false, ctx.aggregate && g.nodes == 1 ? rank : -1);
 }
 
+double collapsed_closed_form_s(const CommContext& ctx, int rank, const GroupLayout& g, const program::Collective& c) {
+  double total_s = 0;
+  for (const Phase& ph : phases_of(g, c)) {
+    if (ph.shape != Phase::Shape::kRings) return -1;
+    const auto [ring, at] = ring_of(g, static_cast<cost::Rings>(ph.latency_slot), g.position.at(rank));
+    const int m = static_cast<int>(ring->size());
+    if (m < 2 || ph.steps <= 0) continue;
+    // As inject(): the flow of this member (none for zero bytes), then the model's latencies.
+    if (const std::uint64_t bytes = ph.chunk_bytes * static_cast<std::uint64_t>(ph.steps); bytes > 0) {
+      const PathCost p = path(ctx, rank, (*ring)[(at + 1) % m]);
+      if (!(p.bandwidth_bytes_per_s > 0)) return -1;
+      total_s += p.latency_s + static_cast<double>(bytes) / p.bandwidth_bytes_per_s;
+    }
+    if (const double extra_s = aggregate_extra_s(ctx, g, ph); extra_s > 0) total_s += extra_s;
+  }
+  return total_s;
+}
+
 void inject_collective_copies(CommContext& ctx, int rank, int op_index, const GroupLayout& g,
                               const program::Collective& c) {
   if (ctx.representatives == nullptr || op_index < 0 || g.nodes < 2) return;
@@ -352,9 +402,8 @@ void inject_collective_copies(CommContext& ctx, int rank, int op_index, const Gr
     const int copy = ctx.view->group_at(core::RankId(s), static_cast<std::size_t>(op_index));
     if (!seen.insert(copy).second || ctx.groups[copy].nodes < 2) continue;
     const auto& ranks = ctx.groups[copy].ranks;
-    if (ctx.copies_everywhere || std::any_of(ranks.begin(), ranks.end(), [&ctx](int r) {
-          return ctx.node_hosts_simulated[ctx.rank_node[r]] != 0;
-        }))
+    if (ctx.copies_everywhere ||
+        std::any_of(ranks.begin(), ranks.end(), [&ctx](int r) { return ctx.link_watched[r] || ctx.nic_watched[r]; }))
       copies.push_back(&ctx.groups[copy]);
   }
   if (copies.empty()) return;
@@ -364,7 +413,7 @@ void inject_collective_copies(CommContext& ctx, int rank, int op_index, const Gr
     const auto root = g.position.find(static_cast<int>(c.root.value));
     if (root != g.position.end()) like.root = core::RankId(copies.front()->ranks[root->second]);
   }
-  sg4::Actor::create("copies", ctx.rank_gpu[rank], [&ctx, copies = std::move(copies), like]() { inject(ctx, copies, like, true); });
+  start_helper(ctx, rank, [&ctx, copies = std::move(copies), like]() { inject(ctx, copies, like, true); });
 }
 
 void note_p2p_post(CommContext& ctx, int rank, int op_index, const program::PointToPoint& p, bool is_send) {
@@ -401,7 +450,7 @@ void note_p2p_post(CommContext& ctx, int rank, int op_index, const program::Poin
   }
   if (pairs.empty()) return;
   const std::uint64_t bytes = to_bytes(p.bytes);
-  sg4::Actor::create("copies", ctx.rank_gpu[rank], [&ctx, pairs = std::move(pairs), bytes]() {
+  start_helper(ctx, rank, [&ctx, pairs = std::move(pairs), bytes]() {
     Flows flows;
     flows.reserve(pairs.size());
     for (const auto& [from, to] : pairs) add_flow(ctx, flows, from, to, bytes);

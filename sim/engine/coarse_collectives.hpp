@@ -11,6 +11,17 @@
 
 namespace frugal::engine {
 
+/// With representatives, marks where modelled traffic flows (CommContext::link_watched,
+/// nic_watched): a simulated rank's GPU link and NIC; the GPU links of every member of a group
+/// with a simulated member (a collapsed group's representative injects its members' flows), and
+/// their NICs when the group spans nodes. Every link and NIC so marked carries all of its
+/// traffic, the copies' included, so modelled transfers see the contention of the full program;
+/// elsewhere copies would only load links whose flows are not simulated or are injected copies
+/// themselves, which under the symmetry of identical ranks finish no later than the modelled
+/// ones. Node uplinks need no mark: each has the total bandwidth of its node's NICs and every
+/// flow through it crosses one of them, so it never binds (platform_builder.hpp).
+void watch_modelled_traffic(CommContext& ctx);
+
 /// Barrier and rendezvous bookkeeping of the coarse models, one per simulation.
 std::shared_ptr<CoarseState> make_coarse_state();
 
@@ -43,6 +54,14 @@ void run_collective_aggregate(CommContext& ctx, int rank, const GroupLayout& g, 
 /// receiving actor), step by step (n flows per step, the same flows the members would post) or
 /// aggregated as above; it returns when its group's transfers are done.
 void run_collective_collapsed(CommContext& ctx, int rank, const GroupLayout& g, const program::Collective& c);
+
+/// Time that run_collective_collapsed takes under the aggregate model for `rank`'s collective
+/// `c` on its collapsed group `g` inside one node, in closed form, when its GPU links are quiet
+/// (quiet_links.hpp): per ring phase, the one flow it injects alone on its path,
+/// α + k·c/β, plus the (k − 1)·α the model adds. Negative when that form does not apply (a
+/// phase that is not rings: broadcast chains, all-to-all; a member on the same GPU). Excludes
+/// the collective overhead (collectives.hpp).
+double collapsed_closed_form_s(const CommContext& ctx, int rank, const GroupLayout& g, const program::Collective& c);
 
 /// Copies: when representatives are used, the other ranks of `rank`'s class run collective
 /// `op_index` on their own groups. When those groups span nodes (their flows can meet simulated

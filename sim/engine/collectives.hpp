@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -76,12 +77,18 @@ struct CommContext {
   /// Non-null when representatives stand for identical ranks: peers are redirected to their
   /// representatives and the copies' traffic is injected (coarse_collectives.hpp).
   const Representatives* representatives = nullptr;
-  /// With representatives: node → 1 when it hosts a simulated rank. Copies' transfers are
-  /// injected only when they touch such a node, or everywhere when `copies_everywhere` (a
-  /// shared backbone carries every inter-node transfer).
-  std::vector<char> node_hosts_simulated;
+  /// With representatives: rank → 1 when its GPU's link (`link_watched`) or the NIC its GPU
+  /// uses (`nic_watched`) carries modelled traffic: see watch_modelled_traffic
+  /// (coarse_collectives.hpp). Copies' transfers are injected only where they cross such a link
+  /// or NIC, or everywhere when `copies_everywhere` (a shared backbone carries every inter-node
+  /// transfer).
+  std::vector<char> link_watched;
+  std::vector<char> nic_watched;
   bool copies_everywhere = false;
   std::shared_ptr<CoarseState> coarse;           ///< created by the executor
+  /// Runs a job in a helper actor on `rank`'s GPU host, now (the executor's pools reuse them;
+  /// unset: a new helper actor per job).
+  std::function<void(int rank, std::function<void()> job)> start_helper;
 };
 
 /// Broadcast splits S into chunks of kBroadcastChunkBytes (at most kMaxBroadcastChunks) and

@@ -20,6 +20,8 @@
 #include "sim/engine/coarse_collectives.hpp"
 #include "sim/engine/coarse_replicas.hpp"
 #include "sim/engine/collectives.hpp"
+#include "sim/engine/helper_actor.hpp"
+#include "sim/engine/quiet_links.hpp"
 #include "sim/cost/compute_cost.hpp"
 #include "sim/program/memory_ledger.hpp"
 #include "sim/program/rank_classes.hpp"
@@ -115,6 +117,11 @@ struct Executor::Impl {
     double finish_s = 0;
     int sends_in_flight = 0;  ///< started sends not yet delivered (isend semantics)
     bool serial = false;      ///< the GPU has serial_streams: one actor runs every op
+    /// Quiet GPU links (quiet_links.hpp), else empty: per op, the closed-form time of a
+    /// collapsed collective inside the node (negative: run it), and whether an op of another
+    /// of the rank's actors depends on it.
+    std::vector<double> closed_form_s;
+    std::vector<char> waited_elsewhere;
     std::array<StreamState, kStreams> streams;
   };
 
@@ -130,6 +137,8 @@ struct Executor::Impl {
   std::vector<TimelineEvent> timeline;
   std::array<double, kCollectiveKinds> collective_busy_s{};
   std::array<bool, kCollectiveKinds> collective_seen{};
+  std::vector<std::unique_ptr<HelperPool>> helpers;  ///< by rank: simulated ranks' helper actors
+  int running = 0;  ///< stream actors not finished + sends in flight: at 0 the pools close
   bool deadlocked = false;
   std::exception_ptr error;
   CollectiveModel collective_model = CollectiveModel::kStepByStep;  ///< resolved (never kAuto)
@@ -228,11 +237,58 @@ struct Executor::Impl {
     ctx.view = view.get();
     ctx.representatives = reps.applied ? &reps : nullptr;
     if (reps.applied) {
-      ctx.node_hosts_simulated.assign(static_cast<std::size_t>(c.node_count()), 0);
-      for (const auto& m : reps.members) ctx.node_hosts_simulated[static_cast<std::size_t>(ctx.rank_node[m[0]])] = 1;
       ctx.copies_everywhere = c.network.backbone_bandwidth_bytes_per_s > 0;
+      watch_modelled_traffic(ctx);
     }
     ctx.coarse = make_coarse_state();
+    helpers.resize(ranks.size());
+    ctx.start_helper = [this](int rank, std::function<void()> job) { helper_pool(rank).run(std::move(job)); };
+    if (o.closed_form_collectives) prepare_closed_forms();
+  }
+
+  HelperPool& helper_pool(int rank) {
+    auto& pool = helpers[static_cast<std::size_t>(rank)];
+    if (!pool) pool = std::make_unique<HelperPool>(ranks[static_cast<std::size_t>(rank)].gpu, "helper");
+    return *pool;
+  }
+
+  /// A stream actor or a send ended: when nothing runs any more, no helper job can come.
+  void note_finished() {
+    if (--running > 0) return;
+    for (const auto& pool : helpers)
+      if (pool) pool->close();
+  }
+
+  /// The actor of `rr` that runs `op` (index into RankRuntime::streams).
+  static int actor_of(const RankRuntime& rr, const program::Op& op) { return rr.serial ? 0 : static_cast<int>(op.stream); }
+
+  /// RankRuntime::closed_form_s and waited_elsewhere of the ranks whose GPU links are quiet.
+  void prepare_closed_forms() {
+    std::vector<SimulatedRank> simulated;
+    for (const RankRuntime& rr : ranks)
+      if (reps.applied && reps.is_simulated(rr.rank) && !rr.program->ops.empty())
+        simulated.push_back({rr.rank, rr.program, rr.serial});
+    const std::vector<char> quiet = quiet_gpu_links(ctx, simulated);
+    for (const SimulatedRank& s : simulated) {
+      if (!quiet[static_cast<std::size_t>(s.rank)]) continue;
+      RankRuntime& rr = ranks[static_cast<std::size_t>(s.rank)];
+      const auto& ops = rr.program->ops;
+      rr.closed_form_s.assign(ops.size(), -1);
+      rr.waited_elsewhere.assign(ops.size(), 0);
+      for (std::size_t i = 0; i < ops.size(); ++i) {
+        const program::Op& op = ops[i];
+        for (const auto& d : op.deps)
+          if (actor_of(rr, ops[d.value]) != actor_of(rr, op)) rr.waited_elsewhere[d.value] = 1;
+        if (op.kind != OpKind::kCollective) continue;
+        const program::Collective& c = op.collective();
+        const GroupLayout& g = ctx.groups[static_cast<std::size_t>(c.group)];
+        if (g.nodes != 1 || g.simulated_members != 1 || g.ranks.size() < 2 || !(c.bytes > 0) ||
+            g.position.count(rr.rank) == 0)
+          continue;
+        if (const double t_s = collapsed_closed_form_s(ctx, rr.rank, g, c); t_s >= 0)
+          rr.closed_form_s[i] = t_s + cluster.network.collective_overhead(static_cast<int>(c.kind));
+      }
+    }
   }
 
   void start() {
@@ -251,6 +307,7 @@ struct Executor::Impl {
         name += std::to_string(rr.rank);
         name += "-";
         name += rr.serial ? "serial" : program::to_string(st.stream);
+        ++running;
         sg4::Actor::create(name, rr.gpu, [this, &rr, &st]() {
           // ForcefulKillException (deadlock kill) is not a std::exception: it unwinds through.
           try {
@@ -267,7 +324,8 @@ struct Executor::Impl {
     const auto& ops = rr.program->ops;
     for (int it = 0; it < options.iterations; ++it) {
       st.iteration = it;
-      for (const int idx : st.ops) {
+      for (std::size_t k = 0; k < st.ops.size(); ++k) {
+        const int idx = st.ops[k];
         st.current = idx;
         st.waiting_deps = true;
         wait_for_deps(rr, ops[idx], it);
@@ -276,12 +334,50 @@ struct Executor::Impl {
           start_detached_send(rr, ops[idx], idx, it);
           continue;
         }
+        if (!rr.closed_form_s.empty() && rr.closed_form_s[idx] >= 0) {
+          k = run_closed_forms(rr, st, k, it) - 1;
+          continue;
+        }
         execute(rr, ops[idx], it);
         mark_done(rr, idx);
       }
     }
     st.current = -1;
     st.finished = true;
+    note_finished();
+  }
+
+  /// Runs st.ops[k] and the ops after it on its actor that can join it as one sleep, and returns
+  /// the index after the last: each has a closed-form time (quiet GPU links), its dependencies
+  /// are done or in the run, and no other actor waits for the op before it. Their records
+  /// (metrics, timeline) are those of the ops run one after the other.
+  std::size_t run_closed_forms(RankRuntime& rr, StreamState& st, std::size_t k, int iteration) {
+    const auto& ops = rr.program->ops;
+    const int first = st.ops[k];
+    const int actor = actor_of(rr, ops[first]);
+    std::size_t end = k + 1;
+    double total_s = rr.closed_form_s[first];
+    for (; end < st.ops.size(); ++end) {
+      const int prev = st.ops[end - 1], next = st.ops[end];
+      if (rr.waited_elsewhere[prev] || rr.closed_form_s[next] < 0) break;
+      bool ready = true;
+      for (const auto& d : ops[next].deps)
+        ready = ready && (rr.done[d.value] > iteration || (d.value >= first && actor_of(rr, ops[d.value]) == actor));
+      if (!ready) break;
+      total_s += rr.closed_form_s[next];
+    }
+    double start_s = sg4::Engine::get_clock();
+    ++ctx.activities;
+    sg4::this_actor::sleep_for(total_s);
+    const double end_s = sg4::Engine::get_clock();
+    for (std::size_t i = k; i < end; ++i) {
+      const int idx = st.ops[i];
+      const double op_end_s = i + 1 == end ? end_s : start_s + rr.closed_form_s[idx];
+      record(rr, ops[idx].stream, ops[idx], iteration, start_s, op_end_s, ops[idx].collective().bytes, 0);
+      mark_done(rr, idx);
+      start_s = op_end_s;
+    }
+    return end;
   }
 
   void mark_done(RankRuntime& rr, int idx) {
@@ -307,8 +403,9 @@ struct Executor::Impl {
       return;
     }
     ++rr.sends_in_flight;
+    ++running;
     const program::Stream stream = op.stream;  // the op's own stream, also on a serial device
-    sg4::Actor::create("send", rr.gpu, [this, &rr, &op, idx, iteration, start_s, stream]() {
+    helper_pool(rr.rank).run([this, &rr, &op, idx, iteration, start_s, stream]() {
       try {
         const double matched_s = run_send(ctx, rr.rank, op.p2p(), idx);
         record(rr, stream, op, iteration, start_s, sg4::Engine::get_clock(), op.p2p().bytes, 0, matched_s);
@@ -317,6 +414,7 @@ struct Executor::Impl {
       } catch (const std::exception&) {
         if (!deadlocked && !error) error = std::current_exception();
       }
+      note_finished();
     });
   }
 

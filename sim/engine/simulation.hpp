@@ -31,11 +31,14 @@ enum class CollectiveModel {
 /// simulated member (a tensor- or data-parallel group) is "collapsed": its representative
 /// injects every member's transfers, host to host, step by step or aggregated, so the group's
 /// time includes the contention of all its members. The class's other ranks run the same op on
-/// other groups and peers ("copies"); their transfers that leave a node and touch a node hosting
-/// a simulated rank (all of them under a shared backbone) are injected too, by helper actors,
-/// at the moment the representative's collective or transfer starts. The nodes that host a
-/// representative thus carry their full traffic; other links carry less, which by the symmetry
-/// of identical ranks cannot delay the modelled flows. Applied only when this is sound: the
+/// other groups and peers ("copies"); their transfers that cross a link carrying modelled traffic
+/// (a simulated rank's GPU link, or a NIC used by a simulated rank or a collapsed group's
+/// members: watch_modelled_traffic, coarse_collectives.hpp; every inter-node transfer under a
+/// shared backbone) are injected too, by pooled helper actors, at the moment the
+/// representative's collective or transfer starts. Those links thus carry their full traffic;
+/// other links carry less, which by the symmetry of identical ranks cannot delay the modelled
+/// flows. With EngineOptions::closed_form_collectives, a representative whose GPU links are
+/// quiet (quiet_links.hpp) prices its collapsed node-local collectives by their closed form. Applied only when this is sound: the
 /// representatives must form a closed program (every redirected send has its receive, no class
 /// talks to itself, no group is simulated in part); otherwise every rank is simulated and
 /// SimulationResult::representatives_note says why.
@@ -70,6 +73,11 @@ struct EngineOptions {
   /// Threshold of both kAuto modes: coarse models only for programs with more ranks than this.
   /// At 128 ranks a step-by-step 1 GiB ring all-reduce is ~33 k transfers (~0.1 s here).
   int coarse_above_ranks = 128;
+  /// With the aggregate model and representatives, a representative alone on its node whose
+  /// GPU links carry only its collapsed collectives (quiet_links.hpp) runs those in closed form,
+  /// consecutive ones as one sleep: the same times as their transfers, far fewer activities.
+  /// false runs every one as transfers (the reference for that shortcut).
+  bool closed_form_collectives = true;
 };
 
 /// One executed op (or one step of the engine's own bookkeeping) on one rank and stream.

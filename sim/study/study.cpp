@@ -87,7 +87,12 @@ const core::SectionInfo& simulation_section() {
                  "all: simulate every rank; representatives: one per class of identical ranks; auto: representatives "
                  "above coarse_above_ranks ranks"},
        ParamSpec{"coarse_above_ranks", ParamType::kInteger, {}, defaults.coarse_above_ranks, 0, 1 << 30, {},
-                 "threshold of both auto modes"}}};
+                 "threshold of both auto modes"},
+       ParamSpec{"closed_form_collectives", ParamType::kBoolean, {}, defaults.closed_form_collectives, -kNone, kNone,
+                 {},
+                 "with aggregate collectives and representatives: a representative whose GPU links carry only its "
+                 "own node-local collectives prices them by their closed form (same times, fewer activities); "
+                 "false runs them as transfers"}}};
   return section;
 }
 
@@ -173,6 +178,7 @@ Study read_study(const Json& document, const std::string& file, const std::files
     s.simulation.collectives = engine::collective_model_from_string(simulation.string("collectives"));
     s.simulation.identical_ranks = engine::identical_ranks_from_string(simulation.string("identical_ranks"));
     s.simulation.coarse_above_ranks = static_cast<int>(simulation.integer("coarse_above_ranks"));
+    s.simulation.closed_form_collectives = simulation.boolean("closed_form_collectives");
     sim->finish();
   }
 
@@ -219,7 +225,8 @@ Json Study::resolved() const {
                   {"simulation",
                    {{"collectives", engine::to_string(simulation.collectives)},
                     {"identical_ranks", engine::to_string(simulation.identical_ranks)},
-                    {"coarse_above_ranks", simulation.coarse_above_ranks}}},
+                    {"coarse_above_ranks", simulation.coarse_above_ranks},
+                    {"closed_form_collectives", simulation.closed_form_collectives}}},
                   {"outputs", {{"timeline", write_timeline}}}};
   if (campaign) out["campaign"] = campaign->resolved();
   return out;
@@ -233,6 +240,7 @@ engine::EngineOptions Study::engine_options() const {
   eo.collective_model = simulation.collectives;
   eo.identical_ranks = simulation.identical_ranks;
   eo.coarse_above_ranks = simulation.coarse_above_ranks;
+  eo.closed_form_collectives = simulation.closed_form_collectives;
   return eo;
 }
 

@@ -22,6 +22,7 @@ struct SimulationSettings {
   engine::CollectiveModel collectives = engine::EngineOptions{}.collective_model;
   engine::IdenticalRanks identical_ranks = engine::EngineOptions{}.identical_ranks;
   int coarse_above_ranks = engine::EngineOptions{}.coarse_above_ranks;
+  bool closed_form_collectives = engine::EngineOptions{}.closed_form_collectives;
 };
 
 struct Study {

@@ -69,7 +69,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"unknown_precision", "/training/precision", "fp4", false, "/training/precision: unknown value \"fp4\""},
         Case{"simulation_not_object", "/simulation", "aggregate", false, "/simulation: expected an object"},
         Case{"simulation_unknown_key", "/simulation/collective", "aggregate", false,
-             "/simulation/collective: unknown key (valid: coarse_above_ranks, collectives, identical_ranks)"},
+             "/simulation/collective: unknown key (valid: closed_form_collectives, coarse_above_ranks, collectives, identical_ranks)"},
         Case{"unknown_collective_model", "/simulation/collectives", "analytic", false,
              "/simulation/collectives: unknown value \"analytic\" (valid: step_by_step, aggregate, auto)"},
         Case{"unknown_identical_ranks", "/simulation/identical_ranks", "some", false,

@@ -70,6 +70,7 @@ TEST(StudySections, DeclaredDefaultsAreTheValuesRead) {
   EXPECT_EQ(s.training.reserved_memory_bytes, 1024.0 * 1024 * 1024);
   EXPECT_EQ(core::to_string(s.training.precision), "bf16");
   EXPECT_EQ(s.simulation.coarse_above_ranks, engine::EngineOptions{}.coarse_above_ranks);
+  EXPECT_TRUE(s.simulation.closed_form_collectives);
   EXPECT_TRUE(s.write_timeline);
   ASSERT_TRUE(s.campaign);
   EXPECT_EQ(s.campaign->goal.iterations, 10);
@@ -85,12 +86,14 @@ TEST(StudySections, DeclaredDefaultsAreTheValuesRead) {
   doc["campaign"]["horizon_s"] = 3600;
   doc["campaign"]["checkpoint"]["storage"] = "local_disk";
   doc["simulation"]["coarse_above_ranks"] = 4;
+  doc["simulation"]["closed_form_collectives"] = false;
   const auto t = study::read_study(doc, "study.json", ".");
   EXPECT_EQ(t.name, "named");
   EXPECT_EQ(t.training.reserved_memory_bytes, 2e9);
   EXPECT_EQ(t.campaign->horizon_s, 3600.0);
   EXPECT_EQ(t.campaign->checkpoint.storage, "local_disk");
   EXPECT_EQ(t.simulation.coarse_above_ranks, 4);
+  EXPECT_FALSE(t.simulation.closed_form_collectives);
 }
 
 TEST(StudySections, ErrorsNameTheKeyAsWritten) {

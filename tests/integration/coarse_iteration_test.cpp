@@ -74,11 +74,13 @@ Case make_case(const Layout& layout) {
   return c;
 }
 
-engine::SimulationResult run(const Case& c, CollectiveModel model, IdenticalRanks ranks, bool compact = false) {
+engine::SimulationResult run(const Case& c, CollectiveModel model, IdenticalRanks ranks, bool compact = false,
+                             bool closed_form = true) {
   engine::EngineOptions options;
   options.record_timeline = false;
   options.collective_model = model;
   options.identical_ranks = ranks;
+  options.closed_form_collectives = closed_form;
   return engine::simulate(c.cluster, compact ? c.compact : c.program, options);
 }
 
@@ -214,6 +216,55 @@ TEST(CompactProgram, SimulatesAsTheExpandedProgramBehindABackbone) {
   l.nics_per_node = 4;
   l.parallelism = {{"pipeline_model_parallel_size", 2}, {"schedule", "gpipe"}};
   expect_compact_matches(l, CollectiveModel::kAggregate, IdenticalRanks::kRepresentatives);
+}
+
+/// t=4 fills each of 4 nodes (4 NICs each), p=2, d=2, sequence parallelism: one representative
+/// per stage, alone on its node; its GPU links carry only its tensor-parallel collectives, one at
+/// a time, and its other GPUs' NICs only the copies' traffic.
+Layout quiet_nodes_layout() {
+  Layout l;
+  l.nodes = 4;
+  l.nics_per_node = 4;
+  l.global_batch = 16;
+  l.parallelism = {{"tensor_model_parallel_size", 4}, {"pipeline_model_parallel_size", 2}, {"sequence_parallel", true}};
+  return l;
+}
+
+/// Every figure but the activity count, per expect_compact_matches' figures().
+void expect_same_figures(const std::vector<double>& a, const std::vector<double>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (i != 1) EXPECT_NEAR(a[i], b[i], 1e-9 * std::abs(b[i])) << "figure " << i;
+  }
+}
+
+/// Collectives priced in closed form on quiet GPU links (quiet_links.hpp), consecutive ones as
+/// one sleep, against the same collectives run as transfers: the same figures, far fewer
+/// activities.
+TEST(CoarseIteration, ClosedFormCollectivesOnQuietNodesMatchTheirTransfers) {
+  const Case c = make_case(quiet_nodes_layout());
+  const std::vector<double> transfers = testing::run_forked([&c] {
+    return figures(run(c, CollectiveModel::kAggregate, IdenticalRanks::kRepresentatives, true, false));
+  });
+  const std::vector<double> closed = figures(run(c, CollectiveModel::kAggregate, IdenticalRanks::kRepresentatives, true));
+  std::printf("closed form: %.0f activities, transfers: %.0f\n", closed[1], transfers[1]);
+  expect_same_figures(closed, transfers);
+  EXPECT_LT(closed[1], 0.6 * transfers[1]);
+}
+
+/// Copies' transfers on NICs that carry no modelled traffic are not injected (the node uplinks
+/// never bind): representatives give the figures of every rank simulated, to 1e-9.
+TEST(CoarseIteration, CopiesOffWatchedNicsChangeNothing) {
+  const Case c = make_case(quiet_nodes_layout());
+  const std::vector<double> all = testing::run_forked([&c] {
+    return figures(run(c, CollectiveModel::kAggregate, IdenticalRanks::kSimulateAll, true));
+  });
+  const engine::SimulationResult r = run(c, CollectiveModel::kAggregate, IdenticalRanks::kRepresentatives, true);
+  ASSERT_EQ(r.simulated_ranks, 2);
+  const std::vector<double> reps = figures(r);
+  EXPECT_NEAR(reps[0], all[0], 1e-9 * all[0]);
+  for (std::size_t i = 3; i < reps.size(); ++i)
+    if ((i - 3) % 5 != 4) EXPECT_NEAR(reps[i], all[i], 1e-9 * std::abs(all[i]) + 1e-15) << "figure " << i;
 }
 
 /// Identical ranks that exchange among themselves (a ring of sends on one node) cannot be

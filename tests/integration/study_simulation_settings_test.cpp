@@ -88,7 +88,10 @@ TEST(StudySimulationSettings, ResolvedConfigKeepsThemAndReproducesTheSummary) {
                          "--set /simulation/collectives=aggregate --set /simulation/coarse_above_ranks=4");
   const Json resolved = read_json(dir / "a" / "config.resolved.json");
   EXPECT_EQ(resolved.at("simulation"),
-            (Json{{"collectives", "aggregate"}, {"identical_ranks", "auto"}, {"coarse_above_ranks", 4}}));
+            (Json{{"collectives", "aggregate"},
+                   {"identical_ranks", "auto"},
+                   {"coarse_above_ranks", 4},
+                   {"closed_form_collectives", true}}));
   const auto again = run_frugalsim("run " + (dir / "a" / "config.resolved.json").string() + " -o " + (dir / "b").string());
   ASSERT_EQ(again.exit_code, 0) << again.output;
   EXPECT_EQ(read_json(dir / "b" / "summary.json"), first);
@@ -101,7 +104,8 @@ TEST(StudySimulationSettings, DefaultsAreWrittenBack) {
   EXPECT_EQ(read_json(dir / "a" / "config.resolved.json").at("simulation"),
             (Json{{"collectives", "auto"},
                   {"identical_ranks", "auto"},
-                  {"coarse_above_ranks", frugal::engine::EngineOptions{}.coarse_above_ranks}}));
+                  {"coarse_above_ranks", frugal::engine::EngineOptions{}.coarse_above_ranks},
+                  {"closed_form_collectives", true}}));
   // 8 ranks, at most the threshold: the reference models.
   EXPECT_EQ(summary.at("simulation"), (Json{{"collectives", "step_by_step"},
                                             {"identical_ranks", "all"},
