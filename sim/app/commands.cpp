@@ -200,7 +200,7 @@ core::Json run_study(const RunOptions& options) {
   const std::filesystem::path dir =
       options.output_dir.empty() ? options.study.parent_path() / "out" : options.output_dir;
   core::Progress* progress = options.progress;
-  if (progress) progress->begin("planning");
+  if (progress) progress->begin("planning", 0, "", true);
   PlannedStudy planned;
   std::string infeasible;  // why the policies cannot plan the study: a result, not an error
   try {
@@ -210,7 +210,7 @@ core::Json run_study(const RunOptions& options) {
   }
   const policies::Plan& plan = planned.plan;
   const program::Program& prog = planned.program;
-  if (progress && infeasible.empty()) progress->begin("checking memory");
+  if (progress && infeasible.empty()) progress->begin("checking memory", 0, "", true);
   const auto memory = infeasible.empty() ? metrics::check_memory(prog, s.cluster) : metrics::MemoryCheck{};
 
   Json summary;
@@ -235,7 +235,7 @@ core::Json run_study(const RunOptions& options) {
     }
     events = metrics::make_campaign_events(s, outcome);
   } else {
-    if (progress) progress->begin("simulating", 0, "");
+    if (progress) progress->begin("simulating", 0, "", true);  // one process, no fork: ticks
     const auto result = engine::simulate(s.cluster, prog, s.engine_options());
     simgrid_version = result.simgrid_version;
     summary = metrics::make_summary(s, plan, prog, result);

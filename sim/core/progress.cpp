@@ -25,8 +25,9 @@ Progress::~Progress() {
   try {
     if (std::uncaught_exceptions() == 0) {
       end();
-    } else if (line_shown_) {  // unwinding: the phase did not end; leave its last status, not "done"
-      out_ << "\n" << std::flush;
+    } else {
+      stop_ticker();
+      if (line_shown_) out_ << "\n" << std::flush;  // unwinding: leave the last status, not "done"
     }
   } catch (...) {  // a destructor must not throw; a failed write of a progress line is harmless
   }
@@ -56,6 +57,11 @@ std::string Progress::duration(double s) {
 }
 
 std::string Progress::status(double done, const std::string& detail) const {
+  std::lock_guard lock(mutex_);
+  return status_locked(done, detail);
+}
+
+std::string Progress::status_locked(double done, const std::string& detail) const {
   const double elapsed = clock_() - start_s_;
   std::string line = phase_ + ":";
   if (total_ > 0) {
@@ -78,8 +84,9 @@ void Progress::draw(const std::string& line) {
   }
 }
 
-void Progress::begin(const std::string& phase, double total, const std::string& unit) {
+void Progress::begin(const std::string& phase, double total, const std::string& unit, bool tick) {
   end();
+  std::lock_guard lock(mutex_);
   phase_ = phase;
   unit_ = unit;
   total_ = total;
@@ -90,11 +97,34 @@ void Progress::begin(const std::string& phase, double total, const std::string& 
   active_ = true;
   if (options_.mode == ProgressMode::kQuiet) return;
   last_draw_s_ = start_s_;
-  if (options_.mode == ProgressMode::kTerminal) draw(status(0));
+  if (options_.mode == ProgressMode::kTerminal) draw(status_locked(0, ""));
   else draw(phase_ + (total_ > 0 ? " (" + number(total_) + (unit_.empty() ? "" : " " + unit_) + ")" : ""));
+  if (tick && options_.mode == ProgressMode::kTerminal) {
+    stop_ = false;
+    ticker_ = std::thread([this] {
+      std::unique_lock held(mutex_);
+      while (!stop_) {
+        wake_.wait_for(held, std::chrono::duration<double>(options_.tick_interval_s));
+        if (stop_ || !active_) break;
+        last_draw_s_ = clock_();
+        draw(status_locked(done_, detail_));
+      }
+    });
+  }
+}
+
+void Progress::stop_ticker() {
+  if (!ticker_.joinable()) return;  // only the calling thread starts and joins it
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  ticker_.join();
 }
 
 void Progress::update(double done, const std::string& detail) {
+  std::lock_guard lock(mutex_);
   if (!active_) return;
   done_ = done;
   detail_ = detail;
@@ -106,15 +136,17 @@ void Progress::update(double done, const std::string& detail) {
   if (now - last_draw_s_ < interval && !reached_total) return;
   last_draw_s_ = now;
   drawn_done_ = done;
-  draw(status(done, detail));
+  draw(status_locked(done, detail));
 }
 
 void Progress::end() {
+  stop_ticker();
+  std::lock_guard lock(mutex_);
   if (!active_) return;
   active_ = false;
   if (options_.mode == ProgressMode::kQuiet) return;
   if (options_.mode == ProgressMode::kTerminal) {
-    draw(status(done_, detail_));
+    draw(status_locked(done_, detail_));
     out_ << "\n" << std::flush;
     line_shown_ = false;
   } else {
@@ -123,6 +155,7 @@ void Progress::end() {
 }
 
 void Progress::clear() {
+  std::lock_guard lock(mutex_);
   if (options_.mode != ProgressMode::kTerminal || !line_shown_) return;
   out_ << "\r\033[K" << std::flush;
   line_shown_ = false;

@@ -4,9 +4,12 @@
 // writes to stdout, so outputs on stdout and in files do not depend on it.
 #pragma once
 
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <ostream>
 #include <string>
+#include <thread>
 
 namespace frugal::core {
 
@@ -24,11 +27,12 @@ struct ProgressOptions {
   std::string prefix = "frugalsim";  ///< starts every line: "frugalsim: simulating ..."
   double redraw_interval_s = 0.25;   ///< terminal: least time between two redraws
   double line_interval_s = 30;       ///< lines: least time between two progress lines of a phase
+  double tick_interval_s = 1;        ///< terminal: redraws of a ticking phase (see begin())
 };
 
 /// One piece of long work in phases, each with an optional count (`total` > 0) of `unit`s.
 /// Time comes from `clock` (seconds, non-decreasing; default: the steady clock), so tests drive
-/// it by hand. Not thread-safe; one per process is the intended use.
+/// it by hand. Call it from one thread; one per process is the intended use.
 class Progress {
  public:
   using Clock = std::function<double()>;
@@ -41,7 +45,10 @@ class Progress {
 
   /// Ends the current phase, if any, and starts `phase` ("planning", "simulating"). `total` > 0:
   /// the phase counts `done` up to it in `unit`s ("points", "days"); 0: no count, no ETA.
-  void begin(const std::string& phase, double total = 0, const std::string& unit = "");
+  /// `tick`: on a terminal, a thread redraws the line every tick_interval_s so that the elapsed
+  /// time moves during work that reports nothing (one long simulation); it stops when the phase
+  /// ends. Do not fork() during a ticking phase (the child would inherit a half-held lock).
+  void begin(const std::string& phase, double total = 0, const std::string& unit = "", bool tick = false);
   /// The phase has done `done` of its total; `detail` is shown after the count. Throttled: drawn
   /// only when the interval of the mode has passed since the last drawing (or, on a terminal,
   /// when `done` first reaches the total).
@@ -59,7 +66,9 @@ class Progress {
   static std::string duration(double seconds);
 
  private:
-  void draw(const std::string& line);
+  void draw(const std::string& line);                                   // mutex_ held
+  std::string status_locked(double done, const std::string& detail) const;  // mutex_ held
+  void stop_ticker();
 
   std::ostream& out_;
   ProgressOptions options_;
@@ -74,6 +83,10 @@ class Progress {
   std::string detail_;
   bool active_ = false;
   bool line_shown_ = false;  ///< terminal: a status line is on the screen, without newline
+  mutable std::mutex mutex_;  // the state above, shared with the ticker
+  std::condition_variable wake_;
+  std::thread ticker_;
+  bool stop_ = false;
 };
 
 }  // namespace frugal::core
