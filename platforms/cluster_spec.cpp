@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "sim/core/build_info.hpp"
 #include "sim/program/enum_names.hpp"
 #include "sim/program/program.hpp"
 
@@ -164,8 +165,6 @@ StorageSpec read_storage(ObjectReader& reader) {
   return storage;
 }
 
-std::filesystem::path clusters_dir() { return platform_data_dir() / "clusters"; }
-
 }  // namespace
 
 Json to_json(const std::vector<SizeFactor>& factors) {
@@ -282,16 +281,7 @@ Json to_json(const Cluster& cluster) {
   return out;
 }
 
-std::vector<std::string> list_clusters() {
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(clusters_dir(), ec)) {
-    if (entry.is_regular_file() && entry.path().extension() == ".json")
-      names.push_back(entry.path().stem().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
+std::vector<std::string> list_clusters() { return core::data_names("platforms/clusters"); }
 
 Cluster load_cluster(const std::string& name_or_path, const GpuCatalogue& catalogue,
                      const std::string& referrer, const std::string& pointer) {
@@ -308,11 +298,12 @@ Cluster load_cluster(const std::string& name_or_path, const GpuCatalogue& catalo
     if (!std::filesystem::exists(path))
       throw core::ConfigError(referrer, pointer, "cluster file \"" + name_or_path + "\" not found");
   } else {
-    path = clusters_dir() / (name_or_path + ".json");
-    if (!std::filesystem::exists(path))
+    const std::filesystem::path file = std::filesystem::path("platforms") / "clusters" / (name_or_path + ".json");
+    path = core::find_data_file(file);
+    if (path.empty())
       throw core::ConfigError(referrer, pointer,
                               "unknown cluster \"" + name_or_path + "\" (" + core::list_valid(list_clusters()) +
-                                  ", or a path to a .json file)");
+                                  ", or a path to a .json file; looked for " + core::searched_for(file) + ")");
   }
   const Json doc = core::load_json_file(path);
   return read_cluster(doc, path.string(), "", catalogue);

@@ -154,12 +154,14 @@ core::Json to_json(const Cluster& cluster);
 /// Resolved form of a link's "factors" array.
 core::Json to_json(const std::vector<SizeFactor>& factors);
 
-/// Shipped cluster names (platforms/clusters/*.json stems), sorted.
+/// Cluster names: stems of platforms/clusters/*.json over the data search path
+/// (core::data_search_path()), sorted.
 std::vector<std::string> list_clusters();
 
 /// Loads a cluster by name or by path to a JSON file. A value containing '/' or ending in
 /// ".json" is a path (a relative one is tried next to `referrer` first, then from the working
-/// directory); anything else names platform_data_dir()/clusters/<name>.json. Errors:
+/// directory); anything else names the first platforms/clusters/<name>.json of the data search
+/// path. Errors:
 /// ConfigError(referrer, pointer, "unknown cluster ... (valid: ...)") or a missing file.
 Cluster load_cluster(const std::string& name_or_path, const GpuCatalogue& catalogue,
                      const std::string& referrer = "", const std::string& pointer = "");

@@ -227,11 +227,12 @@ GpuCatalogue GpuCatalogue::load(const std::filesystem::path& path) {
 const GpuCatalogue& GpuCatalogue::shipped() {
   // Loaded once per process; a failed load throws here and is retried on the next call.
   static const GpuCatalogue catalogue = [] {
-    const auto path = platform_data_dir() / "gpus.json";
-    if (!std::filesystem::exists(path))
-      throw core::ConfigError(path.string(), "",
-                              "shipped GPU catalogue not found (platform data is read from "
-                              "$FRUGALSIM_DATA_DIR/platforms when set, else from the source tree)");
+    const auto path = core::find_data_file("platforms/gpus.json");
+    if (path.empty())
+      throw core::ConfigError("platforms/gpus.json", "",
+                              "GPU catalogue not found: looked for " + core::searched_for("platforms/gpus.json") +
+                                  " (the data search path: FRUGALSIM_DATA_DIR, the FrugalSim tree holding the working "
+                                  "directory, the source tree, the installed share/frugalsim)");
     return load(path);
   }();
   return catalogue;

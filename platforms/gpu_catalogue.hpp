@@ -85,7 +85,7 @@ GpuSpec read_gpu(core::ObjectReader& reader, const std::string& name);
 /// Resolved form with "name" and SI numbers; read_gpu() on it gives back an equal GpuSpec.
 core::Json to_json(const GpuSpec& gpu);
 
-/// Directory of shipped platform data (platforms/), from the source tree or FRUGALSIM_DATA_DIR.
+/// platforms/ of the first data folder (core::data_search_path()).
 std::filesystem::path platform_data_dir();
 
 }  // namespace frugal::platforms

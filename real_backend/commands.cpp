@@ -88,6 +88,8 @@ int run_command(const RunOptions& o, const MpiSession& session, std::ostream& ou
                               "the program has " + std::to_string(ranks) + " ranks but the world size is " +
                                   std::to_string(launch.size) + " (from " + launch.source + "): launch it with mpirun -np " +
                                   std::to_string(ranks) + " frugal-real run ...");
+    if (o.executor.schedule == Schedule::kStreams && o.device.clock == "thread-cpu")
+      throw std::invalid_argument("--clock thread-cpu needs --schedule serial (each stream's thread has its own CPU time)");
     if (o.executor.schedule == Schedule::kStreams && !launch.thread_multiple)
       throw std::invalid_argument("--schedule streams needs MPI_THREAD_MULTIPLE, which this MPI does not provide");
     if (launch.rank == 0) check_output_path(o.output, "-o");

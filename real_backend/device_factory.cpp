@@ -20,11 +20,16 @@ bool cuda_built() {
 }
 
 std::unique_ptr<Device> make_device(const DeviceOptions& options, const Launch& launch) {
+  if (options.clock != "wall" && options.clock != "thread-cpu")
+    throw std::invalid_argument("--clock " + options.clock + " (valid: wall, thread-cpu)");
+  if (options.clock == "thread-cpu" && options.kind != "cpu")
+    throw std::invalid_argument("--clock thread-cpu is for the CPU device only (a GPU's work is timed with its events)");
   if (options.kind == "cpu") {
     CpuDevice::Options o;
     o.capacity_bytes = options.capacity_bytes;
     o.threads = options.threads;
     o.local_size = launch.local_size;
+    o.thread_cpu_clock = options.clock == "thread-cpu";
     return std::make_unique<CpuDevice>(o);
   }
   if (options.kind == "cuda") {

@@ -16,6 +16,10 @@ struct DeviceOptions {
   std::string kind = "cpu";   ///< "cpu" or "cuda"
   double capacity_bytes = 0;  ///< 0: the device's own (see CpuDevice::Options; all free GPU memory)
   int threads = 0;            ///< CPU: OpenBLAS threads (0: OPENBLAS_NUM_THREADS or cores / local ranks)
+  /// What op timings measure: "wall" (the host's steady clock; CUDA: events) or, on the CPU
+  /// device only, "thread-cpu" (the executing thread's CPU time: independent of other load on
+  /// the machine, blind to waits; see CpuDevice::Options::thread_cpu_clock).
+  std::string clock = "wall";
 };
 
 /// True when this build has the CUDA device.

@@ -1,6 +1,7 @@
 // frugal-real: runs a FrugalSim Program for real (one process per rank, under mpirun or srun)
 // and writes measurements.json, or runs microbenchmarks and writes bench.json. This file only
-// parses the command line and maps errors to exit codes (see commands.hpp).
+// parses the command line (boost::program_options, with frugalsim's --help format) and maps
+// errors to exit codes (see commands.hpp).
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -8,13 +9,17 @@
 #include <functional>
 #include <iostream>
 #include <mutex>
-#include <thread>
+#include <optional>
 #include <sstream>
+#include <thread>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include <boost/program_options.hpp>
+
 #include "real_backend/commands.hpp"
+#include "sim/core/command_line.hpp"
 #include "sim/core/error.hpp"
 #include "sim/core/units.hpp"
 
@@ -22,35 +27,20 @@ namespace {
 
 using namespace frugal;
 
-const char* const kUsage = R"(usage:
-  frugal-real run PROGRAM.json [-o measurements.json] [--iterations N] [--warmup W]
-                  [--device cpu|cuda] [--schedule serial|streams] [--scale F]
-                  [--threads N] [--device-memory BYTES] [--max-buffer BYTES] [--checkpoint-dir DIR]
-                  [--timeout SECONDS]
-  frugal-real bench [--gemm] [--collectives] [--copies] [--memory] [--latency] [-o bench.json]
-                  [--device cpu|cuda] [--warmup W] [--iterations N] [--min-bytes B] [--max-bytes B]
-                  [--step-factor F] [--gemm-sizes 128,256,...] [--program PROGRAM.json]
-                  [--threads N] [--device-memory BYTES] [--timeout SECONDS]
-Launch one process per rank: mpirun -np N frugal-real run PROGRAM.json (or srun); without MPI,
-RANK/WORLD_SIZE/LOCAL_RANK are read (one rank only), else one rank. Sizes take units ("64 MiB").
-Exit codes: 0 done, 1 check or run failed, 2 bad input (nothing written), 3 internal error,
-77 device unavailable.
+namespace po = boost::program_options;
+
+const char* const kUsage = R"(usage: frugal-real <command> [options]
+commands:
+  run PROGRAM.json [-o measurements.json] [options]   execute a program, one process per rank
+  bench [--gemm] [--collectives] [--copies] [--memory] [--latency] [-o bench.json] [options]
+                                                      microbenchmarks for frugalsim calibrate
+  (frugal-real <command> --help lists the command's options)
+Launch one process per rank: scripts/mpirun.sh -np N frugal-real run PROGRAM.json (mpirun with
+this machine's settings; srun works too); without MPI, RANK/WORLD_SIZE/LOCAL_RANK are read (one
+rank only), else one rank. Sizes take units ("64MiB").
+exit codes: 0 done, 1 check or run failed, 2 bad input (nothing written), 3 internal error,
+77 device unavailable
 )";
-
-class Args {
- public:
-  Args(int argc, char** argv, int first) : argv_(argv + first, argv + argc) {}
-  bool done() const { return i_ >= argv_.size(); }
-  std::string next() { return argv_[i_++]; }
-  std::string value(const std::string& option) {
-    if (done()) throw std::invalid_argument(option + " needs a value");
-    return next();
-  }
-
- private:
-  std::vector<std::string> argv_;
-  std::size_t i_ = 0;
-};
 
 double number(const std::string& option, const std::string& text, double min) {
   std::size_t used = 0;
@@ -83,43 +73,6 @@ double bytes(const std::string& option, const std::string& text) {
   }
 }
 
-double g_timeout_s = 0;  // --timeout: 0 = none
-
-/// Options shared by both commands; false when `arg` is none of them.
-bool common_option(const std::string& arg, Args& a, real::DeviceOptions& device, std::string& output) {
-  if (arg == "-o" || arg == "--output") output = a.value(arg);
-  else if (arg == "--timeout") g_timeout_s = number(arg, a.value(arg), 0);
-  else if (arg == "--device") device.kind = a.value(arg);
-  else if (arg == "--threads") device.threads = integer(arg, a.value(arg), 1);
-  else if (arg == "--device-memory") device.capacity_bytes = bytes(arg, a.value(arg));
-  else return false;
-  return true;
-}
-
-real::RunOptions parse_run(Args& a) {
-  real::RunOptions o;
-  while (!a.done()) {
-    const std::string arg = a.next();
-    if (common_option(arg, a, o.device, o.output)) continue;
-    if (arg == "--iterations") o.executor.iterations = integer(arg, a.value(arg), 1);
-    else if (arg == "--warmup") o.executor.warmup_iterations = integer(arg, a.value(arg), 0);
-    else if (arg == "--scale") {
-      o.executor.scale = number(arg, a.value(arg), 0);
-      if (!(o.executor.scale > 0 && o.executor.scale <= 1)) throw std::invalid_argument("--scale must lie in (0, 1]");
-    } else if (arg == "--schedule") {
-      const std::string s = a.value(arg);
-      if (s != "serial" && s != "streams") throw std::invalid_argument("--schedule " + s + " (valid: serial, streams)");
-      o.executor.schedule = s == "serial" ? real::Schedule::kSerial : real::Schedule::kStreams;
-    } else if (arg == "--max-buffer") o.executor.max_buffer_bytes = static_cast<std::size_t>(std::max(4096.0, bytes(arg, a.value(arg))));
-    else if (arg == "--checkpoint-dir") o.executor.checkpoint_dir = a.value(arg);
-    else if (!arg.empty() && arg[0] == '-') throw std::invalid_argument("unknown option " + arg);
-    else if (o.program_file.empty()) o.program_file = arg;
-    else throw std::invalid_argument("one program only (got " + o.program_file + " and " + arg + ")");
-  }
-  if (o.program_file.empty()) throw std::invalid_argument("run needs a PROGRAM.json");
-  return o;
-}
-
 std::vector<int> int_list(const std::string& option, const std::string& text) {
   std::vector<int> out;
   std::stringstream in(text);
@@ -127,30 +80,111 @@ std::vector<int> int_list(const std::string& option, const std::string& text) {
   return out;
 }
 
-real::BenchCommandOptions parse_bench(Args& a) {
-  real::BenchCommandOptions o;
-  real::BenchOptions& b = o.bench;
-  bool any = false, gemm = false, collectives = false, copies = false, memory = false, latency = false;
-  while (!a.done()) {
-    const std::string arg = a.next();
-    if (common_option(arg, a, o.device, o.output)) continue;
-    if (arg == "--gemm") any = gemm = true;
-    else if (arg == "--collectives") any = collectives = true;
-    else if (arg == "--copies") any = copies = true;
-    else if (arg == "--memory") any = memory = true;
-    else if (arg == "--latency") any = latency = true;
-    else if (arg == "--warmup") b.warmup = integer(arg, a.value(arg), 0);
-    else if (arg == "--iterations") b.iterations = integer(arg, a.value(arg), 1);
-    else if (arg == "--min-bytes") b.min_bytes = std::max(1.0, bytes(arg, a.value(arg)));
-    else if (arg == "--max-bytes") b.max_bytes = std::max(1.0, bytes(arg, a.value(arg)));
-    else if (arg == "--step-factor") b.step_factor = number(arg, a.value(arg), 1.01);
-    else if (arg == "--gemm-sizes") {
-      b.gemm_sizes = int_list(arg, a.value(arg));
-      o.default_gemm_sizes = false;
-    } else if (arg == "--program") o.program_file = a.value(arg);
-    else throw std::invalid_argument("unknown option " + arg);
+double g_timeout_s = 0;  // --timeout: 0 = none
+
+/// Option values as written, converted with the checks above once parsing is done.
+using Text = std::optional<std::string>;
+po::typed_value<std::string>* text(Text* where, const char* name) {
+  return po::value<std::string>()->value_name(name)->notifier([where](const std::string& v) { *where = v; });
+}
+
+/// Options both commands take.
+struct Common {
+  Text output, timeout, device, threads, device_memory, clock;
+
+  void add(po::options_description& d, const std::string& default_output) {
+    d.add_options()("output,o", text(&output, "FILE"), ("output file (default " + default_output + ")").c_str())(
+        "device", text(&device, "cpu|cuda"), "device (default cpu)")(
+        "threads", text(&threads, "N"), "CPU: OpenBLAS threads (default OPENBLAS_NUM_THREADS, else cores / local ranks)")(
+        "device-memory", text(&device_memory, "BYTES"),
+        "memory a rank may allocate (default: CPU 80 % of MemAvailable / local ranks; CUDA all free memory)")(
+        "clock", text(&clock, "wall|thread-cpu"),
+        "what timings measure (default wall); thread-cpu: the CPU time of the thread doing the work (CPU device, "
+        "one BLAS thread, serial schedule): other processes on the machine do not inflate it, waits do not count")(
+        "timeout", text(&timeout, "SECONDS"), "abort every rank after this many seconds (default: none)");
   }
-  if (any) {
+  void apply(real::DeviceOptions& d, std::string& out) const {
+    if (output) out = *output;
+    if (timeout) g_timeout_s = number("--timeout", *timeout, 0);
+    if (device) d.kind = *device;
+    if (threads) d.threads = integer("--threads", *threads, 1);
+    if (device_memory) d.capacity_bytes = bytes("--device-memory", *device_memory);
+    if (clock) d.clock = *clock;
+  }
+};
+
+/// Parses `run`'s arguments; false when --help was asked (printed on rank 0 only).
+bool parse_run(const std::vector<std::string>& args, bool rank0, real::RunOptions& o) {
+  Common common;
+  Text iterations, warmup, scale, schedule, max_buffer, checkpoint_dir;
+  po::options_description d("run options");
+  common.add(d, o.output);
+  d.add_options()("iterations", text(&iterations, "N"), "measured iterations (default 5)")(
+      "warmup", text(&warmup, "W"), "warm-up iterations before them (default 1)")(
+      "schedule", text(&schedule, "serial|streams"), "one thread in program order, or one per stream (default serial)")(
+      "scale", text(&scale, "F"), "shrink every op by F, 0 < F <= 1 (default 1)")(
+      "max-buffer", text(&max_buffer, "BYTES"), "largest buffer of one op; larger ones run in chunks (default 256MiB)")(
+      "checkpoint-dir", text(&checkpoint_dir, "DIR"), "where checkpoint writes and NVMe buffers go (default: temp dir)");
+  std::vector<std::string> programs;
+  std::ostringstream discard;
+  if (!core::parse_command_line(args, "frugal-real run PROGRAM.json [options]", d, {"program", po::value(&programs), -1},
+                                rank0 ? std::cout : discard))
+    return false;
+  if (programs.empty()) throw std::invalid_argument("run needs a PROGRAM.json");
+  if (programs.size() > 1) throw std::invalid_argument("one program only (got " + programs[0] + " and " + programs[1] + ")");
+  o.program_file = programs[0];
+  common.apply(o.device, o.output);
+  if (iterations) o.executor.iterations = integer("--iterations", *iterations, 1);
+  if (warmup) o.executor.warmup_iterations = integer("--warmup", *warmup, 0);
+  if (scale) {
+    o.executor.scale = number("--scale", *scale, 0);
+    if (!(o.executor.scale > 0 && o.executor.scale <= 1)) throw std::invalid_argument("--scale must lie in (0, 1]");
+  }
+  if (schedule) {
+    if (*schedule != "serial" && *schedule != "streams")
+      throw std::invalid_argument("--schedule " + *schedule + " (valid: serial, streams)");
+    o.executor.schedule = *schedule == "serial" ? real::Schedule::kSerial : real::Schedule::kStreams;
+  }
+  if (max_buffer)
+    o.executor.max_buffer_bytes = static_cast<std::size_t>(std::max(4096.0, bytes("--max-buffer", *max_buffer)));
+  if (checkpoint_dir) o.executor.checkpoint_dir = *checkpoint_dir;
+  return true;
+}
+
+/// Parses `bench`'s arguments; false when --help was asked (printed on rank 0 only).
+bool parse_bench(const std::vector<std::string>& args, bool rank0, real::BenchCommandOptions& o) {
+  Common common;
+  real::BenchOptions& b = o.bench;
+  bool gemm = false, collectives = false, copies = false, memory = false, latency = false;
+  Text warmup, iterations, min_bytes, max_bytes, step_factor, gemm_sizes, program;
+  po::options_description d("bench options (no section named: every section)");
+  common.add(d, o.output);
+  d.add_options()("gemm", po::bool_switch(&gemm), "GEMM sweep, plus the program's GEMM shapes")(
+      "collectives", po::bool_switch(&collectives), "every collective over every power-of-two group, and send/recv")(
+      "copies", po::bool_switch(&copies), "device <-> host copies, pinned and pageable")(
+      "memory", po::bool_switch(&memory), "memory streaming bandwidth by size")(
+      "latency", po::bool_switch(&latency), "launch latency")(
+      "warmup", text(&warmup, "W"), "warm-up iterations per point (default 5)")(
+      "iterations", text(&iterations, "N"), "timed iterations per point (default 20)")(
+      "min-bytes", text(&min_bytes, "B"), "smallest size (default 1KiB)")(
+      "max-bytes", text(&max_bytes, "B"), "largest size (default 64MiB; streaming goes to 256MiB at least)")(
+      "step-factor", text(&step_factor, "F"), "sizes grow by this factor, > 1 (default 4)")(
+      "gemm-sizes", text(&gemm_sizes, "128,256,..."), "square GEMM sweep (default 128..2048 on CPU, 256..16384 on CUDA)")(
+      "program", text(&program, "PROGRAM.json"), "a program whose GEMM shapes join the sweep");
+  std::ostringstream discard;
+  if (!core::parse_command_line(args, "frugal-real bench [options]", d, {}, rank0 ? std::cout : discard)) return false;
+  common.apply(o.device, o.output);
+  if (warmup) b.warmup = integer("--warmup", *warmup, 0);
+  if (iterations) b.iterations = integer("--iterations", *iterations, 1);
+  if (min_bytes) b.min_bytes = std::max(1.0, bytes("--min-bytes", *min_bytes));
+  if (max_bytes) b.max_bytes = std::max(1.0, bytes("--max-bytes", *max_bytes));
+  if (step_factor) b.step_factor = number("--step-factor", *step_factor, 1.01);
+  if (gemm_sizes) {
+    b.gemm_sizes = int_list("--gemm-sizes", *gemm_sizes);
+    o.default_gemm_sizes = false;
+  }
+  if (program) o.program_file = *program;
+  if (gemm || collectives || copies || memory || latency) {
     b.gemm = gemm;
     b.collectives = collectives;
     b.copies = copies;
@@ -158,7 +192,7 @@ real::BenchCommandOptions parse_bench(Args& a) {
     b.latency = latency;
   }
   if (b.min_bytes > b.max_bytes) throw std::invalid_argument("--min-bytes is larger than --max-bytes");
-  return o;
+  return true;
 }
 
 /// Runs `command`; past --timeout seconds, reports and aborts every rank (a hang is most often
@@ -204,18 +238,23 @@ int main(int argc, char** argv) {
       return argc < 2 ? real::kExitBadInput : real::kExitOk;
     }
     const std::string command = argv[1];
-    Args a(argc, argv, 2);
+    const std::vector<std::string> args(argv + 2, argv + argc);
     if (command == "run") {
-      real::RunOptions o = parse_run(a);
+      real::RunOptions o;
+      if (!parse_run(args, rank0, o)) return real::kExitOk;
       o.argv = all_args;
       return with_timeout(session, [&] { return real::run_command(o, session, std::cout, std::cerr); });
     }
     if (command == "bench") {
-      real::BenchCommandOptions o = parse_bench(a);
+      real::BenchCommandOptions o;
+      if (!parse_bench(args, rank0, o)) return real::kExitOk;
       o.argv = all_args;
       return with_timeout(session, [&] { return real::bench_command(o, session, std::cout, std::cerr); });
     }
     throw std::invalid_argument("unknown command \"" + command + "\" (valid: run, bench)");
+  } catch (const po::error& e) {  // the command line: identical on every rank
+    if (rank0) std::cerr << "frugal-real: " << e.what() << "\n" << kUsage;
+    return real::kExitBadInput;
   } catch (const std::invalid_argument& e) {  // the command line: identical on every rank
     if (rank0) std::cerr << "frugal-real: " << e.what() << "\n" << kUsage;
     return real::kExitBadInput;

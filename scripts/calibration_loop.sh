@@ -1,61 +1,92 @@
 #!/usr/bin/env bash
-# The calibration loop on this machine's CPU: benchmark the CPU device with 2 MPI ranks, fit the
-# cpu-local platform, run a small data-parallel program for real, and report how well the
-# uncalibrated and the calibrated simulator predict its iteration time.
+# The calibration loop on this machine's CPU, on the wall clock: benchmark the CPU device with 2
+# MPI ranks, fit the cpu-local platform, run a small data-parallel program for real, and report
+# how well the uncalibrated and the calibrated simulator predict its iteration time, over several
+# attempts: each attempt's figures, then their spread (min / median / max).
 # Usage: scripts/calibration_loop.sh [BUILD_DIR] [OUT_DIR] [MAX_ERROR] [ATTEMPTS]
-# Exits non-zero unless the calibrated prediction is within MAX_ERROR (default 0.25) of the
-# measured iteration time and better than the uncalibrated one. A shared machine can slow one
-# phase and not the other (other tenants, frequency changes): a failed attempt is rerun from the
-# start, up to ATTEMPTS times (default 3), and every attempt's figures are printed.
+# ATTEMPTS (default 3) full loops run, each in OUT_DIR/attempt-K/. Exits 1 when a step fails, or
+# when MAX_ERROR (a fraction; default "-": none) is given and the median |calibrated error| is
+# above it. The figures depend on what else runs on the machine (a shared machine slows one
+# phase and not another): the ctest test of the loop (CalibrationLoop.*) does not use them.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
 out="${2:-$root/results/calibration/out}"
-max_error="${3:-0.25}"
+max_error="${3:--}"
 attempts="${4:-3}"
 mkdir -p "$out"
-cd "$out"
-export OPENBLAS_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-mpi=(mpirun --oversubscribe --mca btl self,vader --mca oob_tcp_if_include lo -x OPENBLAS_NUM_THREADS -np 2)
-
-"$build/bin/frugalsim" plan "$root/results/calibration/study.json" -o program.json
+out=$(cd "$out" && pwd)
+export OPENBLAS_NUM_THREADS=1
+mpi=("$root/scripts/mpirun.sh" -x OPENBLAS_NUM_THREADS -np 2)
 
 loop() {
+  "$build/bin/frugalsim" plan "$root/results/calibration/study.json" -o program.json > plan.log
   # GEMM shapes of the program itself plus the default sweep; collectives; memory streaming.
   "${mpi[@]}" "$build/bin/frugal-real" bench --gemm --collectives --memory --program program.json \
     --iterations 5 --warmup 2 --max-bytes 16MiB -o bench.json > bench.log
   # Serial schedule: a CPU core computes and drives MPI, one op at a time; the cpu-local device
   # declares the same (serial_streams). The median of 10 iterations damps what other processes
   # of the machine do to one of them.
-  "${mpi[@]}" "$build/bin/frugal-real" run program.json --schedule serial --iterations 10 --warmup 2 -o measurements.json
+  "${mpi[@]}" "$build/bin/frugal-real" run program.json --schedule serial --iterations 10 --warmup 2 \
+    -o measurements.json > run.log
   # Compute benchmarks again after the run: the fit sees the machine on both sides of it.
   "${mpi[@]}" "$build/bin/frugal-real" bench --gemm --memory --program program.json \
     --iterations 5 --warmup 2 -o bench-after.json > bench-after.log
-  "$build/bin/frugalsim" calibrate bench.json bench-after.json --platform cpu-local -o cpu-local.calibrated.json
+  "$build/bin/frugalsim" calibrate bench.json bench-after.json --platform cpu-local -o cpu-local.calibrated.json > calibrate.log
   "$build/bin/frugalsim" validate --platform cpu-local --program program.json --measurements measurements.json \
     -o report.uncalibrated.json > validate.uncalibrated.log
   "$build/bin/frugalsim" validate --platform cpu-local.calibrated.json --program program.json \
-    --measurements measurements.json -o report.calibrated.json | tee validate.calibrated.log | head -2
-  /usr/bin/python3 - "$max_error" <<'PY'
-import json, sys
-max_error = float(sys.argv[1])
+    --measurements measurements.json -o report.calibrated.json > validate.calibrated.log
+  /usr/bin/python3 - <<'PY'
+import json
 before = json.load(open("report.uncalibrated.json"))["iteration"]
 after = json.load(open("report.calibrated.json"))["iteration"]
-print(f"measured iteration {after['measured_s']:.4f} s; predicted uncalibrated {before['simulated_s']:.4f} s "
+print(f"  measured iteration {after['measured_s']:.4f} s; predicted uncalibrated {before['simulated_s']:.4f} s "
       f"({100 * before['relative_error']:+.1f} %), calibrated {after['simulated_s']:.4f} s ({100 * after['relative_error']:+.1f} %)")
-ok = abs(after["relative_error"]) <= max_error and abs(after["relative_error"]) < abs(before["relative_error"])
-sys.exit(0 if ok else 1)
 PY
 }
 
+failed=0
 for ((attempt = 1; attempt <= attempts; ++attempt)); do
-  echo "attempt $attempt of $attempts"
+  echo "attempt $attempt of $attempts ($out/attempt-$attempt)"
+  mkdir -p "$out/attempt-$attempt"
   # A subshell outside any condition, so that set -e stops the attempt at its first failure.
   set +e
-  (set -e; loop)
+  (set -e; cd "$out/attempt-$attempt"; loop)
   status=$?
   set -e
-  [[ $status -eq 0 ]] && exit 0
-  echo "attempt $attempt failed (exit $status): a step failed, or the calibrated prediction is off by more than $max_error or no better than the uncalibrated one"
+  if [[ $status -ne 0 ]]; then
+    echo "  attempt $attempt failed (exit $status): see the logs in $out/attempt-$attempt"
+    failed=1
+  fi
 done
-exit 1
+
+/usr/bin/python3 - "$out" "$attempts" "$max_error" "$failed" <<'PY'
+import json, os, statistics, sys
+out, attempts, max_error, failed = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4] == "1"
+rows = []
+for k in range(1, attempts + 1):
+    d = os.path.join(out, f"attempt-{k}")
+    try:
+        before = json.load(open(os.path.join(d, "report.uncalibrated.json")))["iteration"]
+        after = json.load(open(os.path.join(d, "report.calibrated.json")))["iteration"]
+    except (OSError, KeyError, ValueError):
+        continue
+    rows.append((after["measured_s"], before["relative_error"], after["relative_error"]))
+if not rows:
+    print("no attempt finished")
+    sys.exit(1)
+def spread(values, fmt):
+    return f"min {fmt(min(values))}, median {fmt(statistics.median(values))}, max {fmt(max(values))}"
+pct = lambda v: f"{100 * v:+.1f} %"
+print(f"over {len(rows)} attempt(s) of {attempts}:")
+print(f"  measured iteration:        {spread([r[0] for r in rows], lambda v: f'{v:.4f} s')}")
+print(f"  uncalibrated error:        {spread([r[1] for r in rows], pct)}")
+print(f"  calibrated error:          {spread([r[2] for r in rows], pct)}")
+print(f"  |calibrated| < |uncalibrated| in {sum(abs(r[2]) < abs(r[1]) for r in rows)} of {len(rows)}")
+median_abs = statistics.median(abs(r[2]) for r in rows)
+if max_error != "-" and median_abs > float(max_error):
+    print(f"median |calibrated error| {100 * median_abs:.1f} % > {100 * float(max_error):.1f} %")
+    sys.exit(1)
+sys.exit(1 if failed else 0)
+PY

@@ -77,16 +77,7 @@ std::filesystem::path model_zoo_dir() {
   return core::data_dir() / "workloads" / "models";
 }
 
-std::vector<std::string> list_models() {
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(model_zoo_dir(), ec)) {
-    if (entry.is_regular_file() && entry.path().extension() == ".json")
-      names.push_back(entry.path().stem().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
+std::vector<std::string> list_models() { return core::data_names("workloads/models"); }
 
 ModelSpec load_model(const std::string& name_or_path, const std::string& referrer,
                      const std::string& pointer) {
@@ -96,11 +87,14 @@ ModelSpec load_model(const std::string& name_or_path, const std::string& referre
     if (!std::filesystem::is_regular_file(path))
       throw core::ConfigError(referrer, pointer, "model file \"" + name_or_path + "\" not found");
   } else {
-    const auto names = list_models();
-    if (std::find(names.begin(), names.end(), name_or_path) == names.end())
+    const std::filesystem::path file = std::filesystem::path("workloads") / "models" / (name_or_path + ".json");
+    path = core::find_data_file(file);
+    if (path.empty())
       throw core::ConfigError(referrer, pointer,
-                              "unknown model \"" + name_or_path + "\" (" + core::list_valid(names) + ")");
-    path = model_zoo_dir() / (name_or_path + ".json");
+                              "unknown model \"" + name_or_path + "\" (" + core::list_valid(list_models()) +
+                                  "; looked for " + core::searched_for(file) + ": put " + name_or_path +
+                                  ".json in one of those folders, list another data folder in FRUGALSIM_DATA_DIR, "
+                                  "or give a path to a .json file)");
   }
   const core::Json json = core::load_json_file(path);
   ModelSpec m = read_model(json, path.string(), "");

@@ -41,15 +41,16 @@ ModelSpec read_model(const core::Json& value, const std::string& file, const std
 /// Writes the model back (every field explicit): read_model(to_json(m)) == m.
 core::Json to_json(const ModelSpec& model);
 
-/// Directory of the shipped zoo (workloads/models), found from the source tree or the
-/// FRUGALSIM_DATA_DIR environment variable.
+/// The zoo folder (workloads/models) of the first data folder (core::data_search_path()).
 std::filesystem::path model_zoo_dir();
 
-/// Names of the shipped models (file stems of workloads/models/*.json), sorted.
+/// Names of the zoo's models: stems of workloads/models/*.json over the data search path
+/// (core::data_search_path()), sorted.
 std::vector<std::string> list_models();
 
-/// Loads a model by zoo name ("gpt3-1.3b") or by path to a JSON file. Errors name the file, or
-/// `referrer` / `pointer` when the name is unknown (listing valid names).
+/// Loads a model by zoo name ("gpt3-1.3b": the first workloads/models/<name>.json of the data
+/// search path) or by path to a JSON file. Errors name the file, or `referrer` / `pointer` when
+/// the name is unknown (listing valid names and every place looked in).
 ModelSpec load_model(const std::string& name_or_path, const std::string& referrer = "",
                      const std::string& pointer = "");
 

@@ -3,9 +3,11 @@
 #include "real_backend/cpu/cpu_device.hpp"
 
 #include <cblas.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
@@ -63,6 +65,10 @@ CpuDevice::CpuDevice(const Options& options) {
     const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     openblas_set_num_threads(std::max(1, cores / local));
   }
+  thread_cpu_clock_ = options.thread_cpu_clock;
+  if (thread_cpu_clock_ && openblas_get_num_threads() > 1)
+    throw std::invalid_argument("--clock thread-cpu times the calling thread only, so BLAS must not use helper threads: "
+                                "give --threads 1 (OpenBLAS has " + std::to_string(openblas_get_num_threads()) + ")");
   capacity_bytes_ = options.capacity_bytes > 0 ? options.capacity_bytes : 0.8 * meminfo_bytes("MemAvailable") / local;
 }
 
@@ -79,6 +85,7 @@ core::Json CpuDevice::describe() const {
                     {"memory_total_bytes", meminfo_bytes("MemTotal")},
                     {"capacity_bytes", capacity_bytes_},
                     {"precision", "fp32"},
+                    {"clock", thread_cpu_clock_ ? "thread-cpu" : "wall"},
                     {"blas", {{"library", "OpenBLAS"},
                               {"pkg_config_version", FRUGAL_OPENBLAS_VERSION},
                               {"config", openblas_get_config()},
@@ -213,8 +220,16 @@ std::vector<float> CpuDevice::gemm_on_host_data(int m, int n, int k, const std::
   return c;
 }
 
+double CpuDevice::now_s() const {
+  if (!thread_cpu_clock_)
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
 int CpuDevice::mark(Stream) {
-  const auto now = Clock::now();
+  const double now = now_s();
   std::lock_guard lock(mutex_);
   marks_.push_back(now);
   return static_cast<int>(marks_.size()) - 1;
@@ -222,8 +237,7 @@ int CpuDevice::mark(Stream) {
 
 double CpuDevice::elapsed_s(int from, int to) {
   std::lock_guard lock(mutex_);
-  return std::chrono::duration<double>(marks_.at(static_cast<std::size_t>(to)) - marks_.at(static_cast<std::size_t>(from)))
-      .count();
+  return marks_.at(static_cast<std::size_t>(to)) - marks_.at(static_cast<std::size_t>(from));
 }
 
 void CpuDevice::clear_markers() {

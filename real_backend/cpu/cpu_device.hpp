@@ -3,7 +3,6 @@
 // caching allocator, like a framework's. Synchronous: every call returns when its work is done.
 #pragma once
 
-#include <chrono>
 #include <map>
 #include <mutex>
 #include <vector>
@@ -18,6 +17,12 @@ class CpuDevice final : public Device {
     double capacity_bytes = 0;  ///< memory this rank may allocate; 0: 80 % of MemAvailable / local ranks
     int threads = 0;            ///< OpenBLAS threads; 0: OPENBLAS_NUM_THREADS, else cores / local ranks
     int local_size = 1;
+    /// What markers read: the host's steady clock (wall time), or the CPU time of the calling
+    /// thread (thread_cpu), which other processes of a busy machine do not inflate. With
+    /// thread_cpu, time spent waiting (blocked in MPI, descheduled) does not count and BLAS must
+    /// run in the caller: the constructor throws std::invalid_argument unless BLAS has one
+    /// thread, and markers of different threads must not be compared.
+    bool thread_cpu_clock = false;
   };
   explicit CpuDevice(const Options& options);
   ~CpuDevice() override;
@@ -60,11 +65,13 @@ class CpuDevice final : public Device {
   int blas_threads() const;
 
  private:
-  using Clock = std::chrono::steady_clock;
+  double now_s() const;  ///< the marker clock (see Options::thread_cpu_clock)
+
+  bool thread_cpu_clock_ = false;
   double capacity_bytes_ = 0;
   mutable std::mutex mutex_;  // allocator and markers (the streams schedule calls from threads)
   std::mutex gemm_mutex_;     // one GEMM at a time: the host stream's and the compute stream's share operands
-  std::vector<Clock::time_point> marks_;
+  std::vector<double> marks_;  // seconds on the marker clock
   std::multimap<std::size_t, void*> cache_;  // freed blocks kept for reuse, by size
   double in_use_bytes_ = 0;
   double cached_bytes_ = 0;

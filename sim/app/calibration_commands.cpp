@@ -9,6 +9,7 @@
 #include "platforms/cluster_spec.hpp"
 #include "sim/app/command_line.hpp"
 #include "sim/calibration/calibration.hpp"
+#include "sim/core/build_info.hpp"
 #include "sim/engine/simulation.hpp"
 #include "sim/program/rank_classes.hpp"
 
@@ -34,8 +35,15 @@ int cmd_calibrate(const std::vector<std::string>& args) {
   if (benches.empty()) throw po::error("no bench file (run `frugal-real bench -o bench.json` first)");
 
   const bool is_path = platform.find('/') != std::string::npos || platform.ends_with(".json");
-  const std::filesystem::path platform_file =
-      is_path ? std::filesystem::path(platform) : platforms::platform_data_dir() / "clusters" / (platform + ".json");
+  std::filesystem::path platform_file = platform;
+  if (!is_path) {
+    const std::filesystem::path file = std::filesystem::path("platforms") / "clusters" / (platform + ".json");
+    platform_file = core::find_data_file(file);
+    if (platform_file.empty())
+      throw core::ConfigError("--platform", "", "unknown cluster \"" + platform + "\" (" +
+                                                    core::list_valid(platforms::list_clusters()) +
+                                                    ", or a path to a .json file; looked for " + core::searched_for(file) + ")");
+  }
   const Json doc = core::load_json_file(platform_file);
   const auto cluster = platforms::read_cluster(doc, platform_file.string(), "", platforms::GpuCatalogue::shipped());
   std::vector<Json> loaded;

@@ -13,28 +13,6 @@ namespace po = boost::program_options;
 
 void tune_allocator() { mallopt(M_MXFAST, 0); }
 
-bool parse_command_line(const std::vector<std::string>& args, const std::string& usage, po::options_description& options,
-                        const Positional& positional) {
-  options.add_options()("help,h", "show this help");
-  po::options_description all;
-  all.add(options);
-  po::positional_options_description pos;
-  if (positional.name != nullptr) {
-    po::options_description hidden;
-    hidden.add_options()(positional.name, positional.value, positional.name);
-    all.add(hidden);
-    pos.add(positional.name, positional.max_count);
-  }
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  if (vm.count("help")) {
-    std::cout << "usage: " << usage << "\n" << options;
-    return false;
-  }
-  po::notify(vm);
-  return true;
-}
-
 void commit_files(const std::filesystem::path& dir, const std::vector<PendingFile>& files) {
   if (!dir.empty()) std::filesystem::create_directories(dir);
   std::vector<std::filesystem::path> temps;

@@ -1,6 +1,6 @@
 // Plumbing shared by frugalsim's executables and subcommands: the process's allocator setting,
-// command-line parsing with a help screen (boost::program_options), files written whole or not
-// at all.
+// command-line parsing with a help screen (sim/core/command_line.hpp), files written whole or
+// not at all.
 #pragma once
 
 #include <filesystem>
@@ -12,6 +12,8 @@
 
 #include <boost/program_options.hpp>
 
+#include "sim/core/command_line.hpp"
+
 namespace frugal::app {
 
 /// Called first thing in main() by frugalsim's executables: glibc's fastbins off
@@ -21,20 +23,9 @@ namespace frugal::app {
 /// (paired medians of 3, tests/benchmarks/README.md).
 void tune_allocator();
 
-/// Where a subcommand's positional arguments go: a hidden option of that name (its semantic
-/// stores them), and how many there may be (-1: any number).
-struct Positional {
-  const char* name = nullptr;
-  const boost::program_options::value_semantic* value = nullptr;  ///< owned by the parser once used
-  int max_count = 1;
-};
-
-/// Parses `args` (the words after the subcommand) against `options` plus "-h/--help" and the
-/// positional arguments, if any. On --help prints `usage` and the options and returns false
-/// before any check of required options; otherwise stores and notifies (required options
-/// missing throw) and returns true. Throws boost::program_options::error for bad usage.
-bool parse_command_line(const std::vector<std::string>& args, const std::string& usage,
-                        boost::program_options::options_description& options, const Positional& positional = {});
+// Parsing with the --help format frugal-real shares (sim/core/command_line.hpp).
+using core::parse_command_line;
+using core::Positional;
 
 /// An output file could not be written (disk full, no permission): the input was fine, so this is
 /// not a ConfigError; frugalsim reports it as an internal error (exit code 3).

@@ -29,8 +29,8 @@ using core::Json;
 constexpr const char* kUsage =
     "usage: frugalsim <command> [options]\n"
     "commands:\n"
-    "  run STUDY.json [-o DIR] [--set /json/pointer=value]...   simulate a study, write results\n"
-    "  sweep SWEEP.json [-o DIR] [-j N] [--resume]              run a grid of variants of a study, one table\n"
+    "  run STUDY.json [-o DIR] [--set /pointer=value]... [-q]   simulate a study, write results\n"
+    "  sweep SWEEP.json [-o DIR] [-j N] [--resume] [-q]         run a grid of variants of a study, one table\n"
     "  plan STUDY.json [-o PROGRAM.json] [--set ...] [--expand] write the lowered program (one per class of\n"
     "                                                           identical ranks; --expand: every rank's)\n"
     "  list [--markdown]                                        models, GPUs, clusters, plug-in families;\n"
@@ -51,13 +51,19 @@ struct CommandLine {
   std::string output;
   std::vector<std::string> sets;
   bool expand = false;  ///< plan: every rank's ops instead of one program per class
+  bool quiet = false;   ///< run: no progress on stderr
 };
 
 /// Parses `STUDY [-o X] [--set P=V]...`; returns false (after printing help) on --help.
 bool parse_study_command(const std::vector<std::string>& args, const std::string& command, CommandLine& cl) {
   po::options_description opts(command + " options");
   opts.add_options()("output,o", po::value(&cl.output), "output path")(
-      "set", po::value(&cl.sets)->composing(), "override: /json/pointer=value (repeatable)");
+      "set", po::value(&cl.sets)->composing(),
+      "override: /json/pointer=value (repeatable; a relative model or cluster path is resolved from the study's "
+      "folder)");
+  if (command == "run")
+    opts.add_options()("quiet,q", po::bool_switch(&cl.quiet),
+                       "no progress on stderr (phases, elapsed time, campaign progress in simulated time)");
   if (command == "plan")
     opts.add_options()("expand", po::bool_switch(&cl.expand),
                        "write every rank's ops (default: one program per class of identical ranks)");
@@ -139,6 +145,10 @@ int cmd_run(const std::vector<std::string>& args, int argc, char** argv) {
   options.output_dir = cl.output;
   options.overrides = parse_overrides(cl.sets);
   options.argv.assign(argv, argv + argc);
+  core::ProgressOptions shown;
+  shown.mode = core::stderr_progress_mode(cl.quiet);
+  core::Progress progress(std::cerr, shown);
+  options.progress = &progress;
   const Json summary = run_study(options);
   std::cout << "status: " << summary.at("status").get<std::string>() << "\n";
   if (summary.at("status") == "ok") {
@@ -189,6 +199,8 @@ core::Json run_study(const RunOptions& options) {
   const auto s = study::load_study(options.study, options.overrides);
   const std::filesystem::path dir =
       options.output_dir.empty() ? options.study.parent_path() / "out" : options.output_dir;
+  core::Progress* progress = options.progress;
+  if (progress) progress->begin("planning", 0, "", true);
   PlannedStudy planned;
   std::string infeasible;  // why the policies cannot plan the study: a result, not an error
   try {
@@ -198,6 +210,7 @@ core::Json run_study(const RunOptions& options) {
   }
   const policies::Plan& plan = planned.plan;
   const program::Program& prog = planned.program;
+  if (progress && infeasible.empty()) progress->begin("checking memory", 0, "", true);
   const auto memory = infeasible.empty() ? metrics::check_memory(prog, s.cluster) : metrics::MemoryCheck{};
 
   Json summary;
@@ -210,7 +223,7 @@ core::Json run_study(const RunOptions& options) {
     summary = metrics::make_oom_summary(s, plan, prog, memory);
   } else if (s.campaign) {
     // The op-by-op iterations run in forked children; this process hosts the campaign engine.
-    const auto outcome = campaign::run_campaign(s, plan, prog, &memory);
+    const auto outcome = campaign::run_campaign(s, plan, prog, &memory, progress);
     simgrid_version = outcome.result.simgrid_version;
     summary = outcome.iteration ? metrics::make_summary(s, plan, prog, *outcome.iteration)
                                 : metrics::make_given_iteration_summary(s, plan, prog, memory, outcome);
@@ -222,6 +235,7 @@ core::Json run_study(const RunOptions& options) {
     }
     events = metrics::make_campaign_events(s, outcome);
   } else {
+    if (progress) progress->begin("simulating", 0, "", true);  // one process, no fork: ticks
     const auto result = engine::simulate(s.cluster, prog, s.engine_options());
     simgrid_version = result.simgrid_version;
     summary = metrics::make_summary(s, plan, prog, result);
@@ -235,7 +249,9 @@ core::Json run_study(const RunOptions& options) {
   };
   if (timeline) files.push_back({dir / "timeline.json", timeline->dump() + "\n"});
   if (events) files.push_back({dir / "events.json", events->dump(1) + "\n"});
+  if (progress) progress->begin("writing results");
   commit_files(dir, files);
+  if (progress) progress->end();
   std::cout << "results: " << std::filesystem::absolute(dir).lexically_normal().string() << "\n";
   return summary;
 }

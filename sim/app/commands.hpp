@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sim/core/error.hpp"
+#include "sim/core/progress.hpp"
 #include "sim/study/study.hpp"
 
 namespace frugal::app {
@@ -19,6 +20,8 @@ struct RunOptions {
   std::filesystem::path output_dir;          ///< default: <study folder>/out
   std::vector<study::Override> overrides;
   std::vector<std::string> argv;             ///< recorded in manifest.json
+  /// Where the phases (planning, memory check, simulating, campaign) are shown; null: nowhere.
+  core::Progress* progress = nullptr;
 };
 
 /// Loads, plans, simulates and writes summary.json, config.resolved.json, manifest.json and

@@ -222,6 +222,14 @@ std::vector<Json> run_points(const Sweep& sweep, const std::vector<SweepPoint>& 
   };
   std::map<pid_t, Child> running;
   std::size_t next = 0, done = 0;
+  core::Progress* progress = options.progress;
+  if (progress) progress->begin("sweep", static_cast<double>(points.size()), "points");
+  // The line per point goes to stdout; the status line (stderr) makes way for it on a terminal.
+  const auto finished = [&](std::size_t index, bool reused) {
+    if (progress) progress->clear();
+    if (!options.quiet) print_progress(done, points, index, replies[index], reused);
+    if (progress) progress->update(static_cast<double>(done));
+  };
   while (next < points.size() || !running.empty()) {
     while (next < points.size() && static_cast<int>(running.size()) < jobs) {
       const std::size_t i = next++;
@@ -232,7 +240,7 @@ std::vector<Json> run_points(const Sweep& sweep, const std::vector<SweepPoint>& 
           replies[i] = *reply;
           ++report.reused;
           ++done;
-          if (!options.quiet) print_progress(done, points, i, replies[i], true);
+          finished(i, true);
           continue;
         }
       }
@@ -281,8 +289,9 @@ std::vector<Json> run_points(const Sweep& sweep, const std::vector<SweepPoint>& 
     write_atomically(out_dir / "points" / point_dir_name(index, points.size()) / "point.json",
                      Json{{"key", std::move(child.key)}, {"reply", reply}}.dump(1) + "\n");
     ++done;
-    if (!options.quiet) print_progress(done, points, index, reply, false);
+    finished(index, false);
   }
+  if (progress) progress->end();
   return replies;
 }
 
@@ -545,7 +554,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
       "jobs,j", po::value(&jobs), "points run at once (default: the number of CPUs)")(
       "resume", po::bool_switch(&resume),
       "reuse the finished points of an earlier run into the same folder (same study, overrides and build)")(
-      "quiet,q", po::bool_switch(&quiet), "no line per point");
+      "quiet,q", po::bool_switch(&quiet), "no line per point, no progress on stderr");
   if (!parse_command_line(args, "frugalsim sweep SWEEP.json [options]", opts, {"sweep", po::value(&sweep_file)}))
     return 0;
   if (sweep_file.empty()) throw po::error("missing SWEEP.json");
@@ -555,6 +564,10 @@ int cmd_sweep(const std::vector<std::string>& args) {
   options.jobs = jobs;
   options.quiet = quiet;
   options.resume = resume;
+  core::ProgressOptions shown;
+  shown.mode = core::stderr_progress_mode(quiet);
+  core::Progress progress(std::cerr, shown);
+  options.progress = &progress;
   const SweepReport report = run_sweep(options);
   if (report.failed > 0) {
     std::cerr << "error: " << report.failed << " of " << report.points

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sim/core/json_reader.hpp"
+#include "sim/core/progress.hpp"
 
 namespace frugal::app {
 
@@ -64,6 +65,8 @@ struct SweepOptions {
   std::filesystem::path output_dir;   ///< default: <sweep folder>/out
   int jobs = 1;                       ///< points run at once
   bool quiet = false;                 ///< no line per finished point
+  /// Points done of all, elapsed time and ETA (on stderr for `frugalsim sweep`); null: none.
+  core::Progress* progress = nullptr;
   /// Reuse the points of an earlier run into the same folder whose key is unchanged (see
   /// point_key) and whose reply was a result; rerun the others (never finished, invalid, failed,
   /// or made from another study, overrides or build).

@@ -36,6 +36,10 @@ std::vector<platforms::SizeFactor> fit_size_factors(const std::vector<std::pair<
 struct Fit {
   std::vector<std::pair<double, double>> gemm_efficiency;  ///< FLOPs of one GEMM → fraction of peak
   double matmul_efficiency = 0;   ///< efficiency of the largest GEMM measured
+  /// > 0 when measured GEMMs ran faster than the nominal peak (a CPU core above its rated
+  /// clock): the best median rate measured, which becomes the peak, efficiencies being relative
+  /// to it (they must stay in (0, 1]). 0: the nominal peak stands.
+  double peak_flops_per_s = 0;
   double memory_bandwidth_bytes_per_s = 0;  ///< median of the out-of-cache streaming sizes
   /// Bytes one op moves → bandwidth (median over the benches), every size measured, sorted.
   std::vector<std::pair<double, double>> memory_bandwidth_by_size;

@@ -67,7 +67,7 @@ double max_power_energy(const platforms::Cluster& cluster, double seconds) {
 }  // namespace
 
 CampaignOutcome run_campaign(const study::Study& s, const policies::Plan& plan, const program::Program& program,
-                             const engine::MemoryCheck* initial_memory) {
+                             const engine::MemoryCheck* initial_memory, core::Progress* progress) {
   if (!s.campaign) throw core::InternalError("run_campaign: the study has no campaign section");
   const CampaignSpec& spec = *s.campaign;
   CampaignOutcome out;
@@ -98,7 +98,10 @@ CampaignOutcome run_campaign(const study::Study& s, const policies::Plan& plan, 
   const int min_units = std::clamp(policy.min_data_parallel(max_units), 1, max_units);
   const std::vector<int> sampled = sampled_units(min_units, max_units, spec.max_shrink_layouts);
 
+  if (progress) progress->begin("simulating layouts", static_cast<double>(sampled.size()), "layouts");
+  int layouts_done = 0;
   for (int u : sampled) {
+    if (progress) progress->update(layouts_done++);
     engine::CampaignLayout& l = out.layouts[u];
     l.units = u;
     l.origin = "refused";
@@ -152,6 +155,7 @@ CampaignOutcome run_campaign(const study::Study& s, const policies::Plan& plan, 
     }
     l.allowed = true;
   }
+  if (progress) progress->update(static_cast<double>(sampled.size()));
   if (!out.layouts[max_units].allowed) throw core::InternalError("run_campaign: the plan's own layout is not allowed");
   // Sizes between two simulated ones: linear in 1/u (iteration time and energy per iteration).
   for (std::size_t k = 0; k + 1 < sampled.size(); ++k) {
@@ -236,6 +240,19 @@ CampaignOutcome run_campaign(const study::Study& s, const policies::Plan& plan, 
   setup.job_mtbf_s = job_mtbf;
   setup.policy = &policy;
   setup.record_phases = s.write_timeline;
+  if (progress) {
+    // Simulated time against the goal: iterations, or days of wall time.
+    const std::int64_t goal = out.goal_iterations;
+    if (goal > 0) progress->begin("campaign", static_cast<double>(goal), "iterations");
+    else {
+      const double until_s = setup.goal_wall_time_s > 0 ? setup.goal_wall_time_s : setup.horizon_s;
+      progress->begin("campaign", std::round(until_s / 86400 * 10) / 10, "simulated days");
+    }
+    setup.on_progress = [progress, goal](double now_s, std::int64_t iterations) {
+      if (goal > 0) progress->update(static_cast<double>(iterations), "simulated " + core::Progress::duration(now_s));
+      else progress->update(std::round(now_s / 86400 * 10) / 10);
+    };
+  }
   out.result = engine::simulate_campaign(setup);
   out.events_fingerprint = fingerprint(out.result.events);
   return out;

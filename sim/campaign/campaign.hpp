@@ -19,6 +19,7 @@
 #include <optional>
 #include <vector>
 
+#include "sim/core/progress.hpp"
 #include "sim/engine/campaign_engine.hpp"
 #include "sim/engine/memory_check.hpp"
 #include "sim/engine/simulation.hpp"
@@ -50,8 +51,10 @@ struct CampaignOutcome {
 /// already computed by the caller (it costs seconds on 16k ranks). Throws core::ConfigError for bad availability inputs (trace files
 /// naming unknown nodes, malformed lines: file and line) and for a study whose plan leaves no
 /// allowed layout; core::InternalError for simulator faults.
+/// `progress`, when given, shows the layouts' op-by-op simulations and then the campaign's
+/// simulated time (or iterations) against its goal.
 CampaignOutcome run_campaign(const study::Study& study, const policies::Plan& plan, const program::Program& program,
-                             const engine::MemoryCheck* memory = nullptr);
+                             const engine::MemoryCheck* memory = nullptr, core::Progress* progress = nullptr);
 
 /// FNV-1a 64-bit hash of `events.dump()`, as 16 hex digits (golden-run fingerprint).
 std::string fingerprint(const core::Json& events);

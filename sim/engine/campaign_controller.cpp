@@ -486,7 +486,10 @@ void Controller::run() {
     set_job(setup_.initial_nodes);
     log(Json{{"event", "campaign_start"}, {"nodes", static_cast<int>(job().size())}, {"data_parallel_units", state_.units()},
              {"iteration_time_s", state_.layout().iteration_s}});
-    while (!state_.finished(now())) run_segment();
+    while (!state_.finished(now())) {
+      run_segment();
+      if (setup_.on_progress) setup_.on_progress(now(), state_.iteration());
+    }
     const std::string status = state_.status(now());
     state_.result().status = status;
     log(Json{{"event", status == "ok" ? "goal_reached" : "horizon_reached"}, {"iteration", state_.iteration()}});

@@ -20,7 +20,16 @@ T resolve_ref(ObjectReader& r, const std::string& key, const std::filesystem::pa
   if (!v.is_string()) r.fail(key, "expected a name, a path to a JSON file, or an object");
   std::string ref = v.get<std::string>();
   const bool is_path = ref.find('/') != std::string::npos || ref.ends_with(".json");
-  if (is_path && std::filesystem::path(ref).is_relative()) ref = (base_dir / ref).lexically_normal().string();
+  if (is_path && std::filesystem::path(ref).is_relative()) {
+    // Relative to the study's folder, whether written in the study or given with --set.
+    const std::filesystem::path folder =
+        base_dir.empty() ? std::filesystem::current_path() : std::filesystem::absolute(base_dir).lexically_normal();
+    const std::filesystem::path resolved = (base_dir / ref).lexically_normal();
+    if (!std::filesystem::exists(resolved))
+      r.fail(key, "file \"" + ref + "\" not found: a relative path in a study (written there or given with --set) is "
+                  "resolved from the study's folder, " + folder.string() + ", giving " + (folder / ref).lexically_normal().string());
+    ref = resolved.string();
+  }
   return by_name(ref, r.file(), r.pointer_of(key));
 }
 

@@ -180,5 +180,33 @@ TEST(Cli, MissingFileAndBadOptionsAreBadInput) {
   EXPECT_EQ(r.code, 2);
   r = run_command(frugal_real() + " launch", dir);
   EXPECT_EQ(r.code, 2);
+  r = run_command(frugal_real() + " run p.json --bogus", dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--bogus"), std::string::npos) << r.err;
+  r = run_command(frugal_real() + " run p.json --clock sundial", dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--clock sundial (valid: wall, thread-cpu)"), std::string::npos) << r.err;
+  r = run_command(frugal_real() + " run p.json --clock thread-cpu --schedule streams", dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--schedule serial"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir / "measurements.json"));
+}
+
+TEST(Cli, HelpHasFrugalsimsFormat) {
+  const ScratchDir dir("help");
+  CommandResult r = run_command(frugal_real() + " run --help", dir);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("usage: frugal-real run PROGRAM.json [options]\nrun options:\n", 0), 0u) << r.out;
+  for (const char* option : {"--iterations N", "--warmup W", "--schedule serial|streams", "--clock wall|thread-cpu",
+                             "--max-buffer BYTES", "-h [ --help ]"})
+    EXPECT_NE(r.out.find(option), std::string::npos) << option << "\n" << r.out;
+  r = run_command(frugal_real() + " bench -h", dir);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("usage: frugal-real bench [options]\n", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("--gemm-sizes"), std::string::npos) << r.out;
+  r = run_command(frugal_real() + " --help", dir);
+  EXPECT_EQ(r.code, 0);
+  EXPECT_EQ(r.out.rfind("usage: frugal-real <command> [options]\n", 0), 0u) << r.out;
+  r = run_command(frugal_real(), dir);
+  EXPECT_EQ(r.code, 2);  // no command: the usage, as bad input
 }

@@ -170,5 +170,29 @@ TEST(CalibrationFit, MemoryBandwidthBySizeReachesTheCalibratedGpu) {
   }
 }
 
+/// GEMMs measured faster than the nominal peak raise the peak to the best rate measured, with
+/// efficiencies relative to it, so that the calibrated device predicts the measured rates.
+TEST(CalibrationFit, GemmsAboveTheNominalPeakRaiseThePeak) {
+  core::Json gemm = core::Json::array();
+  for (const auto& [flops, rate] : std::vector<std::pair<double, double>>{{2e6, 100e9}, {2e9, 125e9}})
+    gemm.push_back({{"flops", flops}, {"batch", 1}, {"flops_per_s", rate}});
+  const core::Json bench = {{"format", "frugal-real-bench"}, {"manifest", {{"device", {{"kind", "cpu"}}}}}, {"gemm", gemm}};
+  const Fit fit = fit_benches({bench}, {"a.json"}, 100e9);
+  EXPECT_NEAR(fit.peak_flops_per_s, 125e9, 1);
+  ASSERT_EQ(fit.gemm_efficiency.size(), 2u);
+  EXPECT_NEAR(fit.gemm_efficiency[0].second, 0.8, 1e-12);
+  EXPECT_NEAR(fit.gemm_efficiency[1].second, 1.0, 1e-12);
+
+  const core::Json doc = one_node_cluster(core::Json::parse(R"({
+    "name": "core", "peak": {"fp32": "100 GFLOPS"}, "memory": "4 GB", "hbm_bandwidth": "20 GB/s",
+    "idle_power": "5 W", "max_power": "15 W"})"));
+  const platforms::Cluster c =
+      platforms::read_cluster(apply_fit(doc, fit, {"a.json"}), "cal.json", "", platforms::GpuCatalogue::shipped());
+  const platforms::GpuSpec& gpu = c.node_types[0].gpu;
+  EXPECT_NEAR(gpu.peak(core::Precision::kFp32) * gpu.gemm_efficiency_at(2e6), 100e9, 1);
+  EXPECT_NEAR(gpu.peak(core::Precision::kFp32) * gpu.gemm_efficiency_at(2e9), 125e9, 1);
+  EXPECT_NE(gpu.source.find("peak raised"), std::string::npos) << gpu.source;
+}
+
 }  // namespace
 }  // namespace frugal::calibration

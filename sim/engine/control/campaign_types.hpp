@@ -52,6 +52,9 @@ struct CampaignSetup {
   std::function<double(const std::vector<int>& job_nodes)> job_mtbf_s;
   policies::ResiliencePolicy* policy = nullptr;
   bool record_phases = true;           ///< keep CampaignResult::phases (timeline tracks)
+  /// Called after every segment with the simulated time and the iterations the model state
+  /// holds (progress display); may be empty. Must not touch the simulation.
+  std::function<void(double now_s, std::int64_t iterations)> on_progress;
 };
 
 /// Measured (or estimated) blocking costs of one layout, s; < 0: never happened.
