@@ -3,11 +3,14 @@
 // unmodelled keys are refused with file and pointer.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include "sim/core/build_info.hpp"
 #include "workloads/huggingface_config.hpp"
 #include "workloads/layer_chain.hpp"
+#include "workloads/model_keys.hpp"
 
 namespace frugal::workloads {
 namespace {
@@ -47,7 +50,8 @@ struct Card {
 };
 
 TEST(HuggingFaceConfig, PublicConfigsGiveTheirModelCards) {
-  for (const Card& c : {Card{"Meta-Llama-3-8B", 8.03e9, 8192}, Card{"Mistral-7B-v0.1", 7.24e9, 4096},
+  for (const Card& c : {Card{"Meta-Llama-3-8B", 8.03e9, 8192}, Card{"Llama-2-7b-hf", 6.74e9, 4096},
+                        Card{"Mistral-7B-v0.1", 7.24e9, 4096},
                         Card{"Qwen2-7B", 7.62e9, 4096}, Card{"gpt2", 124e6, 1024},
                         Card{"pythia-160m", 162.3e6, 2048}}) {
     const ModelSpec m = load_model(hf_file(c.folder));
@@ -58,24 +62,41 @@ TEST(HuggingFaceConfig, PublicConfigsGiveTheirModelCards) {
   }
   // The exact counts of the published checkpoints (biases, norms and GQA shapes included).
   EXPECT_DOUBLE_EQ(parameter_count(load_model(hf_file("Meta-Llama-3-8B"))), 8030261248.0);
+  EXPECT_DOUBLE_EQ(parameter_count(load_model(hf_file("Llama-2-7b-hf"))), 6738415616.0);
   EXPECT_DOUBLE_EQ(parameter_count(load_model(hf_file("Mistral-7B-v0.1"))), 7241732096.0);
   EXPECT_DOUBLE_EQ(parameter_count(load_model(hf_file("Qwen2-7B"))), 7615616512.0);
   EXPECT_DOUBLE_EQ(parameter_count(load_model(hf_file("gpt2"))), 124439808.0);
   EXPECT_DOUBLE_EQ(parameter_count(load_model(hf_file("pythia-160m"))), 162322944.0);
 }
 
-TEST(HuggingFaceConfig, LlamaConfigIsTheBundledLlama) {
-  ModelSpec hf = load_model(hf_file("Meta-Llama-3-8B"));
-  const ModelSpec zoo = load_model("llama3-8b");
-  EXPECT_TRUE(hf.gated_mlp);
-  EXPECT_EQ(hf.num_key_value_heads, 8);
-  EXPECT_EQ(hf.ignored_huggingface_keys.at("rope_theta"), 500000.0);
-  EXPECT_TRUE(hf.ignored_huggingface_keys.contains("bos_token_id"));
-  hf.name = zoo.name;
-  hf.description = zoo.description;
-  hf.source = zoo.source;
-  hf.ignored_huggingface_keys = Json::object();
-  EXPECT_EQ(hf, zoo);  // the same block, so the same costs
+TEST(HuggingFaceConfig, LlamaConfigsAreTheBundledLlamas) {
+  const ModelSpec llama3 = load_model(hf_file("Meta-Llama-3-8B"));
+  EXPECT_TRUE(llama3.gated_mlp);
+  EXPECT_EQ(llama3.num_key_value_heads, 8);
+  EXPECT_EQ(llama3.ignored_huggingface_keys.at("rope_theta"), 500000.0);
+  EXPECT_TRUE(llama3.ignored_huggingface_keys.contains("bos_token_id"));
+  EXPECT_EQ(load_model(hf_file("Llama-2-7b-hf")).name, "Llama-2-7b-hf");  // from _name_or_path
+  for (const auto& [folder, zoo_name] : {std::pair{"Meta-Llama-3-8B", "llama3-8b"}, std::pair{"Llama-2-7b-hf", "llama2-7b"}}) {
+    ModelSpec hf = load_model(hf_file(folder));
+    const ModelSpec zoo = load_model(zoo_name);
+    hf.name = zoo.name;
+    hf.description = zoo.description;
+    hf.source = zoo.source;
+    hf.ignored_huggingface_keys = Json::object();
+    EXPECT_EQ(hf, zoo) << folder;  // the same block, so the same costs
+  }
+}
+
+TEST(HuggingFaceConfig, ReferencePageHasTheDeclaredModelKeys) {
+  std::ifstream in(core::data_dir() / "docs" / "reference.md");
+  const std::string page((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string section = model_keys_markdown();
+  EXPECT_NE(page.find(section), std::string::npos) << "docs/reference.md lacks the model file section";
+  for (const auto& k : model_keys().keys) EXPECT_NE(section.find("`" + k.spec.name + "`"), std::string::npos);
+  const HuggingFaceKeys& hf = huggingface_keys();
+  for (const auto& k : hf.mapped.keys) EXPECT_NE(section.find("`" + k.spec.name + "`"), std::string::npos);
+  for (const auto& k : hf.ignored) EXPECT_NE(section.find("`" + k + "`"), std::string::npos);
+  for (const auto& k : hf.refused) EXPECT_NE(section.find("`" + k.key + "`"), std::string::npos);
 }
 
 TEST(HuggingFaceConfig, FamiliesFixWhatTheFileDoesNotSay) {
