@@ -1,4 +1,4 @@
-// Proportional batch split with largest-remainder rounding.
+// Proportional batch split with largest-remainder rounding; micro-batches of a replica's share.
 #include "policies/batch_split.hpp"
 
 #include <algorithm>
@@ -6,6 +6,8 @@
 #include <numeric>
 #include <stdexcept>
 #include <string>
+
+#include "sim/core/error.hpp"
 
 namespace frugal::policies {
 
@@ -53,6 +55,18 @@ std::vector<std::int64_t> micro_batches_of(std::int64_t samples, std::int64_t mi
   for (std::int64_t left = samples; left > 0; left -= micro_batch_size)
     out.push_back(std::min(left, micro_batch_size));
   return out;
+}
+
+std::vector<std::int64_t> split_by_speed(std::int64_t global_batch_size, std::int64_t micro_batch_size,
+                                         const std::vector<double>& speeds, const std::string& replicas_note) {
+  const auto replicas = static_cast<std::int64_t>(speeds.size());
+  if (global_batch_size < micro_batch_size * replicas)
+    throw core::ConfigError(
+        "", "/training/micro_batch_size",
+        "micro_batch_size (" + std::to_string(micro_batch_size) + ") × data-parallel size (" + std::to_string(replicas) +
+            ")" + replicas_note + " = " + std::to_string(micro_batch_size * replicas) + " > global_batch_size (" +
+            std::to_string(global_batch_size) + "): every replica needs at least one full micro-batch");
+  return split_proportional(global_batch_size, speeds, micro_batch_size);
 }
 
 }  // namespace frugal::policies

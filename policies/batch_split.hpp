@@ -1,8 +1,10 @@
 // Splitting a global batch over data-parallel replicas: equally, or proportionally to each
-// replica's speed so that fast GPUs do not wait for slow ones. Pure functions.
+// replica's speed so that fast GPUs do not wait for slow ones, then into micro-batches. Pure
+// functions of plain numbers.
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace frugal::policies {
@@ -13,7 +15,19 @@ namespace frugal::policies {
 std::vector<std::int64_t> split_proportional(std::int64_t total, const std::vector<double>& speeds,
                                              std::int64_t min_samples = 1);
 
-/// `samples` cut into micro-batches of `micro_batch_size`, the last one possibly smaller.
+/// `samples` cut into micro-batches of `micro_batch_size`, the last one possibly smaller:
+/// floor(samples / micro_batch_size) full micro-batches, then one of the remainder if any.
 std::vector<std::int64_t> micro_batches_of(std::int64_t samples, std::int64_t micro_batch_size);
+
+/// Samples per data-parallel replica for a split by replica speed that honours the micro-batch
+/// size: split_proportional with at least one full micro-batch (`micro_batch_size` samples) per
+/// replica, so micro_batches_of() then gives each replica its share / micro_batch_size
+/// micro-batches of micro_batch_size (plus one remainder micro-batch where the share is not a
+/// multiple). Throws core::ConfigError at /training/micro_batch_size when global_batch_size <
+/// micro_batch_size × replicas, with the arithmetic; `replicas_note` (e.g. " (d = GPUs 32 / (t 2
+/// × p 2))") says where the replica count comes from. Throws std::invalid_argument for a speed
+/// that is not positive.
+std::vector<std::int64_t> split_by_speed(std::int64_t global_batch_size, std::int64_t micro_batch_size,
+                                         const std::vector<double>& speeds, const std::string& replicas_note = "");
 
 }  // namespace frugal::policies

@@ -64,6 +64,11 @@ Dims make_dims(const ModelSpec& m, int64_t s, core::Precision precision, const S
   if (s <= 0 || s > m.max_position_embeddings)
     invalid(m, "sequence_length (" + str(s) + ") must be in [1, max_position_embeddings (" +
                    str(m.max_position_embeddings) + ")]");
+  // Sliding-window attention (Mistral) costs the same as full attention up to the window, and
+  // is not modelled beyond it.
+  if (m.sliding_window > 0 && s > m.sliding_window)
+    invalid(m, "sequence_length (" + str(s) + ") > sliding_window (" + str(m.sliding_window) +
+                   "): sliding-window attention is not modelled");
   const int64_t c = shard.context_parallel;
   if (c < 1 || s % c != 0)
     invalid(m, "sequence_length (" + str(s) + ") is not divisible by context_parallel (" + str(c) + ")");
@@ -103,7 +108,8 @@ double norm_params(const ModelSpec& m) {
 double transformer_params(const ModelSpec& m, int64_t t) {
   const double h = m.hidden_size, kv = m.kv_dim(), ffn = m.intermediate_size, td = t;
   const double bias = m.use_bias ? 1.0 : 0.0;
-  const double qkv = h * (h + 2 * kv) / td + bias * (h + 2 * kv) / td;
+  const double qkv_bias = m.use_bias || m.qkv_bias ? 1.0 : 0.0;  // Qwen2: q, k, v biases alone
+  const double qkv = h * (h + 2 * kv) / td + qkv_bias * (h + 2 * kv) / td;
   const double out = h * h / td + bias * h;
   const double n_in = m.gated_mlp ? 2.0 : 1.0;  // gate and up, or up alone
   const double mlp = n_in * (h * ffn / td + bias * ffn / td) + ffn * h / td + bias * h;

@@ -1,7 +1,10 @@
-// Reading and writing model descriptions (HuggingFace config.json names) and finding the zoo.
+// Reading and writing model descriptions (FrugalSim's format through model_keys(), HuggingFace
+// config.json through read_huggingface_config) and finding the zoo.
 // Strict: unknown keys, wrong types and impossible shapes are ConfigErrors naming the pointer.
 #include "workloads/model_spec.hpp"
 #include "sim/core/build_info.hpp"
+#include "workloads/huggingface_config.hpp"
+#include "workloads/model_keys.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -9,9 +12,6 @@
 
 namespace frugal::workloads {
 namespace {
-
-const std::vector<std::string> kPositionTypes = {"absolute", "rotary"};
-const std::vector<std::string> kNormTypes = {"layernorm", "rmsnorm"};
 
 bool looks_like_path(const std::string& s) {
   return s.find('/') != std::string::npos ||
@@ -21,24 +21,33 @@ bool looks_like_path(const std::string& s) {
 }  // namespace
 
 ModelSpec read_model(const core::Json& value, const std::string& file, const std::string& pointer) {
+  if (is_huggingface_config(value)) return read_huggingface_config(value, file, pointer);
   core::ObjectReader r(value, file, pointer);
+  const core::PluginParams p = core::read_section(r, model_keys());
   ModelSpec m;
-  m.name = r.string_or("name", "");
-  m.description = r.string_or("description", "");
-  m.source = r.string_or("source", "");
-  m.hidden_size = r.integer("hidden_size", 1);
-  m.num_hidden_layers = r.integer("num_hidden_layers", 1);
-  m.num_attention_heads = r.integer("num_attention_heads", 1);
-  m.vocab_size = r.integer("vocab_size", 1);
+  m.name = p.has("name") ? p.string("name") : "";
+  m.description = p.string("description");
+  m.source = p.string("source");
+  m.hidden_size = p.integer("hidden_size");
+  m.num_hidden_layers = p.integer("num_hidden_layers");
+  m.num_attention_heads = p.integer("num_attention_heads");
+  m.vocab_size = p.integer("vocab_size");
   // HuggingFace defaults: no GQA, the GPT 4h MLP, GPT-2/3 context.
-  m.num_key_value_heads = r.integer_or("num_key_value_heads", m.num_attention_heads, 1);
-  m.intermediate_size = r.integer_or("intermediate_size", 4 * m.hidden_size, 1);
-  m.max_position_embeddings = r.integer_or("max_position_embeddings", 2048, 1);
-  m.gated_mlp = r.boolean_or("gated_mlp", false);
-  m.tie_word_embeddings = r.boolean_or("tie_word_embeddings", true);
-  m.position_embedding_type = r.choice_or("position_embedding_type", kPositionTypes, "absolute");
-  m.norm_type = r.choice_or("norm_type", kNormTypes, "layernorm");
-  m.use_bias = r.boolean_or("use_bias", true);
+  m.num_key_value_heads = p.has("num_key_value_heads") ? p.integer("num_key_value_heads") : m.num_attention_heads;
+  m.intermediate_size = p.has("intermediate_size") ? p.integer("intermediate_size") : 4 * m.hidden_size;
+  m.max_position_embeddings = p.integer("max_position_embeddings");
+  m.gated_mlp = p.boolean("gated_mlp");
+  m.tie_word_embeddings = p.boolean("tie_word_embeddings");
+  m.position_embedding_type = p.string("position_embedding_type");
+  m.norm_type = p.string("norm_type");
+  m.use_bias = p.boolean("use_bias");
+  m.qkv_bias = p.boolean("qkv_bias");
+  m.sliding_window = p.has("sliding_window") ? p.integer("sliding_window") : 0;
+  if (r.has("ignored_huggingface_keys")) {
+    const core::Json& ignored = r.value("ignored_huggingface_keys");
+    if (!ignored.is_object()) r.fail("ignored_huggingface_keys", "expected an object (key: value as written)");
+    m.ignored_huggingface_keys = ignored;
+  }
   r.finish();
 
   // Cross-field checks show the arithmetic (DESIGN.md §4).
@@ -70,6 +79,9 @@ core::Json to_json(const ModelSpec& m) {
   j["position_embedding_type"] = m.position_embedding_type;
   j["norm_type"] = m.norm_type;
   j["use_bias"] = m.use_bias;
+  j["qkv_bias"] = m.qkv_bias;
+  if (m.sliding_window > 0) j["sliding_window"] = m.sliding_window;
+  if (!m.ignored_huggingface_keys.empty()) j["ignored_huggingface_keys"] = m.ignored_huggingface_keys;
   return j;
 }
 
@@ -98,7 +110,11 @@ ModelSpec load_model(const std::string& name_or_path, const std::string& referre
   }
   const core::Json json = core::load_json_file(path);
   ModelSpec m = read_model(json, path.string(), "");
-  if (m.name.empty()) m.name = path.stem().string();
+  if (m.name.empty()) {
+    // HuggingFace keeps one config.json per model folder: the folder names the model.
+    const auto folder = std::filesystem::absolute(path).parent_path().filename();
+    m.name = path.filename() == "config.json" && !folder.empty() ? folder.string() : path.stem().string();
+  }
   return m;
 }
 

@@ -1,5 +1,6 @@
 // Transformer model description with HuggingFace config.json field names, and the model zoo.
-// Pure data: no SimGrid, no policies.
+// A model object is FrugalSim's own format or a HuggingFace config.json (it has `model_type`);
+// both are declared in workloads/model_keys.hpp. Pure data: no SimGrid, no policies.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +27,14 @@ struct ModelSpec {
   std::string position_embedding_type = "absolute";  ///< "absolute" (learned table) or "rotary"
   std::string norm_type = "layernorm";       ///< "layernorm" (weight+bias) or "rmsnorm" (weight)
   bool use_bias = true;                      ///< biases in the linear layers (GPT yes, Llama no)
+  bool qkv_bias = false;                     ///< query/key/value biases even without use_bias (Qwen2)
+  /// Sliding-window attention span in tokens (Mistral); 0: none. Not modelled: a study whose
+  /// seq_length exceeds it is refused (with seq_length <= window the cost is the same).
+  std::int64_t sliding_window = 0;
+  /// Keys of a HuggingFace config.json read and left out because they do not change cost, with
+  /// their values as written (an object; empty for FrugalSim's own format). Kept so that
+  /// config.resolved.json says what was ignored; never read by the cost model.
+  core::Json ignored_huggingface_keys = core::Json::object();
   std::string description;                   ///< free text, optional
   std::string source;                        ///< where the numbers come from (paper, config URL)
 
@@ -35,7 +44,8 @@ struct ModelSpec {
   std::int64_t kv_dim() const { return head_dim() * num_key_value_heads; }
 };
 
-/// Reads a model object; errors name `file` and the pointer under `pointer`.
+/// Reads a model object, FrugalSim's format or a HuggingFace config.json (an object with
+/// `model_type`, read_huggingface_config); errors name `file` and the pointer under `pointer`.
 ModelSpec read_model(const core::Json& value, const std::string& file, const std::string& pointer);
 
 /// Writes the model back (every field explicit): read_model(to_json(m)) == m.
@@ -50,7 +60,8 @@ std::vector<std::string> list_models();
 
 /// Loads a model by zoo name ("gpt3-1.3b": the first workloads/models/<name>.json of the data
 /// search path) or by path to a JSON file. Errors name the file, or `referrer` / `pointer` when
-/// the name is unknown (listing valid names and every place looked in).
+/// the name is unknown (listing valid names and every place looked in). A model without a name
+/// is named after its file's stem, or its folder for a `config.json` (HuggingFace's layout).
 ModelSpec load_model(const std::string& name_or_path, const std::string& referrer = "",
                      const std::string& pointer = "");
 

@@ -1,10 +1,12 @@
-// docs/reference.md from the declarations: the study's sections, then the plug-in families.
+// docs/reference.md from the declarations: the study's sections, the model file, then the plug-in
+// families.
 #include "sim/app/reference.hpp"
 
 #include <sstream>
 
 #include "sim/study/plugin_families.hpp"
 #include "sim/study/study.hpp"
+#include "workloads/model_keys.hpp"
 
 namespace frugal::app {
 
@@ -22,6 +24,7 @@ std::string reference_markdown() {
       << "or plug-in family. Sweep files and `--set` overrides address these keys by JSON pointer.\n";
   for (const auto* sections : {&study::study_sections(), &study::campaign_sections()})
     for (const auto& section : *sections) out << "\n" << core::markdown_section(section);
+  out << "\n" << workloads::model_keys_markdown();
   out << "\n## Plug-in families\n\n| family | where | meaning | plug-ins |\n|---|---|---|---|\n";
   const auto& families = study::plugin_families();
   for (const auto& f : families) {

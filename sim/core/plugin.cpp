@@ -238,12 +238,16 @@ std::string markdown_family(const PluginFamily& family) {
   return out.str();
 }
 
-std::string markdown_section(const SectionInfo& section) {
+std::string markdown_keys(const SectionInfo& section) {
   std::vector<std::pair<const ParamSpec*, std::string>> rows;
   for (const SectionKey& k : section.keys) rows.emplace_back(&k.spec, k.absent);
+  return markdown_table(rows);
+}
+
+std::string markdown_section(const SectionInfo& section) {
   std::ostringstream out;
   out << "### `" << (section.pointer.empty() ? "/" : section.pointer) << "`\n\n" << section.summary << "\n\n"
-      << markdown_table(rows);
+      << markdown_keys(section);
   return out.str();
 }
 

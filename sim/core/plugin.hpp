@@ -213,6 +213,8 @@ std::string describe_family(const PluginFamily& family);
 std::string markdown_family(const PluginFamily& family);
 /// docs/reference.md: a "### <pointer>" section with the table of its keys.
 std::string markdown_section(const SectionInfo& section);
+/// The table of markdown_section alone (for pages that title a section themselves).
+std::string markdown_keys(const SectionInfo& section);
 
 }  // namespace frugal::core
 

@@ -164,6 +164,11 @@ Study read_study(const Json& document, const std::string& file, const std::files
   if (s.training.seq_length > s.model.max_position_embeddings)
     t.fail("seq_length", "seq_length (" + std::to_string(s.training.seq_length) + ") > the model's max_position_embeddings (" +
                              std::to_string(s.model.max_position_embeddings) + ")");
+  if (s.model.sliding_window > 0 && s.training.seq_length > s.model.sliding_window)
+    t.fail("seq_length", "seq_length (" + std::to_string(s.training.seq_length) + ") > the model's sliding_window (" +
+                             std::to_string(s.model.sliding_window) +
+                             "): sliding-window attention is not modelled (up to the window it costs the same as "
+                             "full attention)");
   t.finish();
   for (int g = 0; g < s.cluster.gpu_count(); ++g) {
     try {

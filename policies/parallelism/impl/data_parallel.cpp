@@ -1,6 +1,7 @@
 // data_parallel: every GPU holds the whole model and a share of the batch; gradients are
 // all-reduced in buckets that overlap the backward pass (PyTorch DDP). On mixed GPUs the batch
-// is split proportionally to each GPU's per-sample compute speed, so fast GPUs do not wait.
+// is split proportionally to each GPU's per-sample compute speed, so fast GPUs do not wait; each
+// GPU's share is cut into micro-batches of micro_batch_size (every GPU gets at least one full one).
 #include <algorithm>
 #include <sstream>
 
@@ -42,11 +43,7 @@ class DataParallel final : public ParallelismPolicy {
       std::vector<double> speeds;
       for (int g = 0; g < world; ++g)
         speeds.push_back(1.0 / cost::chain_seconds_per_sample(chain, setup.micro_batch_size, cluster.gpu_spec(g), setup.precision));
-      try {
-        samples = split_proportional(setup.global_batch_size, speeds, 1);
-      } catch (const std::invalid_argument& e) {
-        throw core::ConfigError("", "/training/global_batch_size", e.what());
-      }
+      samples = split_by_speed(setup.global_batch_size, setup.micro_batch_size, speeds);
       why << "batch split proportionally to per-sample speed:";
       std::map<std::string, std::pair<double, std::int64_t>> by_gpu;
       for (int g = 0; g < world; ++g) by_gpu[cluster.gpu_spec(g).name] = {speeds[static_cast<std::size_t>(g)], samples[static_cast<std::size_t>(g)]};
@@ -101,8 +98,10 @@ core::PluginInfo data_parallel_parallelism_info() {
   info.summary = "whole model on every GPU, batch split over GPUs, bucketed gradient all-reduce overlapping backward";
   info.params = {
       ParamSpec{"batch_split", ParamType::kChoice, {}, "proportional", -1e300, 1e300, {"proportional", "equal"},
-                "proportional: samples per GPU proportional to its per-sample speed; equal: the same on every "
-                "GPU (global_batch_size must be a multiple of micro_batch_size × GPUs)"},
+                "proportional: samples per GPU proportional to its per-sample speed, at least micro_batch_size each "
+                "(global_batch_size >= micro_batch_size × GPUs), cut into micro-batches of micro_batch_size and a "
+                "smaller remainder one where the share is not a multiple; equal: the same on every GPU "
+                "(global_batch_size must be a multiple of micro_batch_size × GPUs)"},
       ParamSpec{"bucket_size", ParamType::kQuantity, core::Dimension::kBytes, 25.0 * 1024 * 1024, 1, 1e15, {},
                 "gradient bytes per all-reduce bucket (PyTorch DDP's bucket_cap_mb, 25 MiB by default)"},
       ParamSpec{"algorithm", ParamType::kChoice, {}, "auto", -1e300, 1e300, {"auto", "ring", "hierarchical"},

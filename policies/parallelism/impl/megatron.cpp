@@ -221,11 +221,9 @@ class Megatron final : public ParallelismPolicy {
         const auto begin = stage_time.begin() + dp * p_;
         speeds.push_back(1.0 / *std::max_element(begin, begin + p_));
       }
-      try {
-        samples = split_proportional(setup.global_batch_size, speeds, 1);
-      } catch (const std::invalid_argument& e) {
-        throw ConfigError("", "/training/global_batch_size", e.what());
-      }
+      samples = split_by_speed(setup.global_batch_size, b, speeds,
+                               " (d = GPUs " + str(cluster.gpu_count()) + " / (t " + str(t_) +
+                                   (c_ > 1 ? " × c " + str(c_) : "") + " × p " + str(p_) + "))");
       why << "batch split by replica speed:";
       for (std::size_t i = 0; i < samples.size(); ++i) why << " " << samples[i];
     }
@@ -272,7 +270,7 @@ core::PluginInfo megatron_parallelism_info() {
       int_param("zero_stage", 0, 0, 3, "ZeRO stage over the data-parallel group (1: optimizer, 2: + gradients, 3: + weights)"),
       choice_param("partition", "equal", {"equal", "balanced"},
                    "layers per stage: equal, or balanced by each stage's GPU speed and memory (dynamic program)"),
-      choice_param("batch_split", "equal", {"equal", "proportional"}, "samples per data-parallel replica: equal, or by replica speed"),
+      choice_param("batch_split", "equal", {"equal", "proportional"}, "samples per data-parallel replica: equal, or by replica speed with at least micro_batch_size each, cut into micro-batches of micro_batch_size (a smaller remainder one where a share is not a multiple)"),
       ParamSpec{"bucket_size", ParamType::kQuantity, core::Dimension::kBytes, 25.0 * 1024 * 1024, 1, 1e15, {},
                 "gradient bytes per data-parallel bucket"},
       choice_param("gradient_algorithm", "auto", {"auto", "ring", "hierarchical"},
