@@ -2,6 +2,7 @@
 #include "real_backend/measurements.hpp"
 
 #include <algorithm>
+#include <array>
 #include <fstream>
 #include <stdexcept>
 
@@ -113,6 +114,27 @@ Json make_measurements(const program::Program& program, const std::vector<RankRu
           std::none_of(rp.ops.begin(), rp.ops.end(), [](const program::Op& op) { return op.stream == program::Stream::kHost; }))
         continue;
       trace.track(pid, static_cast<int>(stream), program::to_string(stream));
+    }
+    // Memory per location as counters, as in the simulator's timeline: the resident buffers from
+    // the first op on, then the bytes held after each allocation and free, in the order they ended.
+    std::array<double, 3> held{};
+    for (const program::Memory& m : rp.resident) held[static_cast<std::size_t>(m.location)] += m.bytes;
+    std::vector<const OpTiming*> memory_ops;
+    double first_s = run.timings.empty() ? 0.0 : run.timings.front().start_s;
+    for (const OpTiming& t : run.timings) {
+      first_s = std::min(first_s, t.start_s);
+      const auto kind = rp.ops.at(static_cast<std::size_t>(t.op)).kind;
+      if (kind == program::OpKind::kAlloc || kind == program::OpKind::kFree) memory_ops.push_back(&t);
+    }
+    for (std::size_t where = 0; where < held.size(); ++where)
+      if (held[where] > 0)
+        trace.counter(pid, program::memory_counter_name(static_cast<program::Location>(where)), "bytes", first_s, held[where]);
+    std::stable_sort(memory_ops.begin(), memory_ops.end(), [](const OpTiming* a, const OpTiming* b) { return a->end_s < b->end_s; });
+    for (const OpTiming* t : memory_ops) {
+      const program::Op& op = rp.ops.at(static_cast<std::size_t>(t->op));
+      const auto where = static_cast<std::size_t>(op.memory().location);
+      held[where] += op.kind == program::OpKind::kAlloc ? op.memory().bytes : -op.memory().bytes;
+      trace.counter(pid, program::memory_counter_name(op.memory().location), "bytes", t->end_s, held[where]);
     }
     std::vector<std::vector<double>> durations(rp.ops.size());
     for (const OpTiming& t : run.timings) {

@@ -12,9 +12,7 @@ namespace {
 
 using core::Json;
 
-std::string memory_counter(int location) {
-  return program::to_string(static_cast<program::Location>(location)) + " memory";
-}
+std::string memory_counter(int location) { return program::memory_counter_name(static_cast<program::Location>(location)); }
 
 /// The ranks' processes, tracks, op slices and memory counters, `offset_s` later than simulated.
 void add_iteration(program::TraceBuilder& trace, const study::Study& study, const policies::Plan& plan,

@@ -28,6 +28,8 @@ std::string lane_name(const std::string& track, bool background, int lane) {
 
 long long trace_ticks(double time_s) { return std::llround(time_s * 1e6 / kTraceTickUs); }
 
+std::string memory_counter_name(Location where) { return to_string(where) + " memory"; }
+
 void TraceBuilder::process(int pid, const std::string& name, int sort_index) {
   processes_.push_back({pid, 0, name, sort_index});
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "sim/core/json_reader.hpp"
+#include "sim/program/program.hpp"
 
 namespace frugal::program {
 
@@ -17,6 +18,10 @@ inline constexpr double kTraceTickUs = 0.125;
 
 /// `time_s` in ticks (nearest; the same rounding for every start and end keeps their order).
 long long trace_ticks(double time_s);
+
+/// Name of the counter of the bytes a rank holds in `where`: "device memory", "host memory",
+/// "nvme memory".
+std::string memory_counter_name(Location where);
 
 /// Collects named processes and tracks, slices, instants and counters, and writes them as trace
 /// events. Slices of one track are laid out so that none overlaps the next: a slice that starts
