@@ -2,10 +2,12 @@
 #include "real_backend/measurements.hpp"
 
 #include <algorithm>
+#include <array>
 #include <fstream>
 #include <stdexcept>
 
 #include "real_backend/stats.hpp"
+#include "sim/program/trace_events.hpp"
 
 namespace frugal::real {
 namespace {
@@ -96,7 +98,7 @@ std::vector<double> iteration_times_s(const std::vector<RankRun>& runs, int iter
 Json make_measurements(const program::Program& program, const std::vector<RankRun>& runs,
                        const RunDescription& description, const Json& manifest, const Json& checks) {
   const int iterations = description.options.iterations;
-  Json events = Json::array();
+  program::TraceBuilder trace;
   Json op_stats = Json::array();
   Json memory = Json::array();
   Json per_rank_times = Json::array();
@@ -104,17 +106,35 @@ Json make_measurements(const program::Program& program, const std::vector<RankRu
   for (const RankRun& run : runs) {
     const program::RankProgram& rp = program.ranks.at(static_cast<std::size_t>(run.rank));
     const int pid = run.rank;
-    events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", pid},
-                      {"args", {{"name", "rank " + std::to_string(pid) + " measured " + description.device}}}});
-    events.push_back({{"name", "process_sort_index"}, {"ph", "M"}, {"pid", pid}, {"args", {{"sort_index", pid}}}});
+    trace.process(pid, "rank " + std::to_string(pid) + " measured " + description.device, pid);
     for (auto stream : {program::Stream::kCompute, program::Stream::kComm, program::Stream::kCopy,
                         program::Stream::kHost}) {
       // The host stream's track is named only where the rank uses it, as in the simulator's timeline.
       if (stream == program::Stream::kHost &&
           std::none_of(rp.ops.begin(), rp.ops.end(), [](const program::Op& op) { return op.stream == program::Stream::kHost; }))
         continue;
-      events.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", pid}, {"tid", static_cast<int>(stream)},
-                        {"args", {{"name", program::to_string(stream)}}}});
+      trace.track(pid, static_cast<int>(stream), program::to_string(stream));
+    }
+    // Memory per location as counters, as in the simulator's timeline: the resident buffers from
+    // the first op on, then the bytes held after each allocation and free, in the order they ended.
+    std::array<double, 3> held{};
+    for (const program::Memory& m : rp.resident) held[static_cast<std::size_t>(m.location)] += m.bytes;
+    std::vector<const OpTiming*> memory_ops;
+    double first_s = run.timings.empty() ? 0.0 : run.timings.front().start_s;
+    for (const OpTiming& t : run.timings) {
+      first_s = std::min(first_s, t.start_s);
+      const auto kind = rp.ops.at(static_cast<std::size_t>(t.op)).kind;
+      if (kind == program::OpKind::kAlloc || kind == program::OpKind::kFree) memory_ops.push_back(&t);
+    }
+    for (std::size_t where = 0; where < held.size(); ++where)
+      if (held[where] > 0)
+        trace.counter(pid, program::memory_counter_name(static_cast<program::Location>(where)), "bytes", first_s, held[where]);
+    std::stable_sort(memory_ops.begin(), memory_ops.end(), [](const OpTiming* a, const OpTiming* b) { return a->end_s < b->end_s; });
+    for (const OpTiming* t : memory_ops) {
+      const program::Op& op = rp.ops.at(static_cast<std::size_t>(t->op));
+      const auto where = static_cast<std::size_t>(op.memory().location);
+      held[where] += op.kind == program::OpKind::kAlloc ? op.memory().bytes : -op.memory().bytes;
+      trace.counter(pid, program::memory_counter_name(op.memory().location), "bytes", t->end_s, held[where]);
     }
     std::vector<std::vector<double>> durations(rp.ops.size());
     for (const OpTiming& t : run.timings) {
@@ -127,9 +147,9 @@ Json make_measurements(const program::Program& program, const std::vector<RankRu
       } else if (w.bytes > 0) {
         args["bytes"] = w.bytes;
       }
-      events.push_back({{"name", op.name}, {"cat", program::to_string(op.kind)}, {"ph", "X"}, {"pid", pid},
-                        {"tid", static_cast<int>(op.stream)}, {"ts", t.start_s * 1e6},
-                        {"dur", (t.end_s - t.start_s) * 1e6}, {"args", args}});
+      // Times on the trace grid; a send that overlaps later ops of its stream gets a lane of its own.
+      trace.slice(pid, static_cast<int>(op.stream), op.name, program::to_string(op.kind), t.start_s, t.end_s, args,
+                  op.kind == program::OpKind::kSend);
       durations[static_cast<std::size_t>(t.op)].push_back(t.end_s - t.start_s);
     }
     for (std::size_t i = 0; i < rp.ops.size(); ++i) {
@@ -159,9 +179,12 @@ Json make_measurements(const program::Program& program, const std::vector<RankRu
   return Json{{"format", kMeasurementsFormat},
               {"version", kMeasurementsVersion},
               {"status", out_of_memory ? "out_of_memory" : "ok"},
-              {"traceEvents", events},
+              {"traceEvents", trace.events()},
               {"displayTimeUnit", "ms"},
-              {"otherData", {{"program", description.program_file}, {"time_unit", "microseconds"}, {"source", "frugal-real"}}},
+              {"otherData", {{"program", description.program_file},
+                             {"time_unit", "microseconds"},
+                             {"time_tick_us", program::kTraceTickUs},
+                             {"source", "frugal-real"}}},
               {"manifest", manifest},
               {"run", {{"program", description.program_file},
                        {"program_metadata", program.metadata},

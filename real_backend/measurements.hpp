@@ -1,8 +1,8 @@
 // measurements.json: what a real run measured, in the simulator's timeline schema (Chrome trace
-// events: pid = rank, tid = stream 0 compute / 1 comm / 2 copy, ts and dur in µs, name = op name,
-// cat = op kind, args {iteration, op, flops | bytes}) so that Perfetto shows simulated and
-// measured runs side by side, plus the manifest, per-iteration and per-op statistics, memory
-// (out-of-memory events included) and the start-up checks.
+// events through sim/program/trace_events: pid = rank, tid = stream, µs on the 0.125 µs grid,
+// args {iteration, op, flops | bytes}; memory counters per location, allocations also as slices
+// since they take time), so Perfetto shows simulated and measured runs side by side; plus the
+// manifest, per-iteration and per-op statistics, memory (out-of-memory events) and the checks.
 #pragma once
 
 #include <filesystem>

@@ -12,6 +12,7 @@ packages=(
   libopenblas-dev
   libopenmpi-dev openmpi-bin
   python3-matplotlib
+  poppler-utils
 )
 
 missing=()

@@ -2,27 +2,28 @@
 """Draws the checkpoint-interval figure from a `frugalsim sweep` of sweep.json: goodput against
 the checkpoint interval, one curve per job MTBF (mean over seeds, ± one standard error), with
 Young's and Daly's optima marked and the peak of each simulated curve. Writes
-checkpoint_interval.png and .pdf next to this script (or into --figures DIR) and peaks.csv into
-the sweep folder, and prints the simulated peak against Daly's optimum.
+checkpoint_interval.pdf and .png (and .svg with --svg) next to this script (or into --figures
+DIR), in the shared figure style (scripts/frugal_plot_style.py, one double-column figure), and
+peaks.csv into the sweep folder, and prints the simulated peak against Daly's optimum.
 
 The simulated peak: a least-squares fit of 1/goodput = a/τ + b·τ + c (the first-order waste
 C/τ + τ/2M plus a constant) over the intervals within a factor 3 of the best sampled one; its
 minimum is at τ = √(a/b).
 
-usage: plot.py SWEEP_DIR [--figures DIR]
+usage: plot.py SWEEP_DIR [--figures DIR] [--svg]
 """
+import argparse
 import csv
 import math
 import sys
 from collections import defaultdict
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+import frugal_plot_style as style  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 
-COLORS = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860"]
+COLORS = style.COLORS
 
 
 # The closed forms of policies/resilience/checkpoint_math.cpp (the young and daly policies),
@@ -103,65 +104,60 @@ def curves(rows):
     return out
 
 
-def draw(ax, ax_rel, cs):
+def draw(ax, ax_rel, ax_legend, cs):
     for i, c in enumerate(cs):
         color = COLORS[i % len(COLORS)]
         scale = 1e-3  # thousand tokens per second
         ax.errorbar(c["intervals"], [g * scale for g in c["mean"]], yerr=[s * scale for s in c["se"]], color=color,
-                    marker="o", markersize=3.5, linewidth=1.4, capsize=2,
-                    label=f"{c['label']} (C = {c['checkpoint_s']:.0f} s)")
-        for x, style in ((c["young"], ":"), (c["daly"], "--")):
-            ax.axvline(x, color=color, linestyle=style, linewidth=1.1, alpha=0.9)
+                    marker="o", capsize=1.5, label=f"{c['label']} (C = {c['checkpoint_s']:.0f} s)")
+        for x, line_style in ((c["young"], ":"), (c["daly"], "--")):
+            ax.axvline(x, color=color, linestyle=line_style, linewidth=0.9, alpha=0.9)
         if c["peak"]:
             top = max(c["mean"]) * scale
-            ax.plot([c["peak"]], [top], marker="v", color=color, markersize=8, markeredgecolor="black",
-                    markeredgewidth=0.6)
+            ax.plot([c["peak"]], [top], marker="v", color=color, markersize=5, markeredgecolor="black",
+                    markeredgewidth=0.5)
         best = max(c["mean"])
-        ax_rel.plot([t / c["daly"] for t in c["intervals"]], [g / best for g in c["mean"]], color=color, marker="o",
-                    markersize=3.5, linewidth=1.4, label=c["label"])
+        ax_rel.plot([t / c["daly"] for t in c["intervals"]], [g / best for g in c["mean"]], color=color, marker="o")
         if c["peak"]:
-            ax_rel.axvline(c["peak"] / c["daly"], color=color, linewidth=0.8, alpha=0.6)
+            ax_rel.axvline(c["peak"] / c["daly"], color=color, linewidth=0.7, alpha=0.6)
     ax.set_xscale("log")
-    ax.set_xlabel("checkpoint interval τ (s of training between checkpoints)")
+    ticks = [t for t in (100, 200, 500, 1000, 2000, 5000, 10000) if cs[0]["intervals"][0] <= t <= cs[0]["intervals"][-1]]
+    ax.set_xticks(ticks, [f"{t:,}" for t in ticks])
+    ax.set_xlabel("checkpoint interval τ (s of training)")
     ax.set_ylabel("goodput (thousand tokens/s)")
     ax.set_title("Goodput against checkpoint interval")
-    handles, labels = ax.get_legend_handles_labels()
-    handles += [plt.Line2D([], [], color="grey", linestyle=":"), plt.Line2D([], [], color="grey", linestyle="--"),
-                plt.Line2D([], [], color="grey", marker="v", linestyle="none", markeredgecolor="black")]
-    labels += ["Young √(2CM)", "Daly (higher order)", "simulated peak (fit)"]
-    ax.legend(handles, labels, fontsize=7.5, loc="lower center")
     ax.grid(True, which="both", alpha=0.25)
     ax_rel.set_xscale("log")
-    ax_rel.axvline(1.0, color="black", linestyle="--", linewidth=1.0)
-    ax_rel.axvspan(0.9, 1.1, color="grey", alpha=0.15, label="Daly ± 10 %")
+    ax_rel.axvline(1.0, color="black", linestyle="--", linewidth=0.9)
+    ax_rel.axvspan(0.9, 1.1, color="grey", alpha=0.15)
     ax_rel.set_xlabel("τ / Daly's optimum")
-    ax_rel.set_ylabel("goodput / best sampled goodput")
-    ax_rel.set_title("Normalised: every curve peaks at Daly's optimum")
+    ax_rel.set_ylabel("goodput / best sampled")
+    ax_rel.set_title("Normalised: peaks at Daly's optimum")
     ax_rel.set_ylim(bottom=max(0.0, min(min(g / max(c["mean"]) for g in c["mean"]) for c in cs) - 0.02))
-    ax_rel.legend(fontsize=7.5, loc="lower center")
     ax_rel.grid(True, which="both", alpha=0.25)
+    handles, labels = ax.get_legend_handles_labels()
+    handles += [plt.Line2D([], [], color="grey", linestyle=":"), plt.Line2D([], [], color="grey", linestyle="--"),
+                plt.Line2D([], [], color="grey", marker="v", linestyle="none", markeredgecolor="black"),
+                plt.Rectangle((0, 0), 1, 1, color="grey", alpha=0.15)]
+    labels += ["Young √(2CM)", "Daly (higher order)", "simulated peak (fit)", "Daly ± 10 %"]
+    style.legend_row(ax_legend, handles, labels, ncol=4)
 
 
 def main(argv):
-    args = argv[1:]
-    figures = Path(__file__).resolve().parent
-    if "--figures" in args:
-        k = args.index("--figures")
-        figures = Path(args[k + 1])
-        del args[k:k + 2]
-    if len(args) != 1:
-        print(__doc__, file=sys.stderr)
-        return 1
-    sweep_dir = Path(args[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("sweep_dir", type=Path)
+    parser.add_argument("--figures", type=Path, default=Path(__file__).resolve().parent)
+    style.add_format_arguments(parser)
+    args = parser.parse_args(argv[1:])
+    sweep_dir, figures = args.sweep_dir, args.figures
     cs = curves(load(sweep_dir))
-    fig, (ax, ax_rel) = plt.subplots(1, 2, figsize=(13, 5.2), gridspec_kw={"width_ratios": [3, 2]})
-    draw(ax, ax_rel, cs)
+    fig = style.figure("double", height_in=3.3)
+    grid = fig.add_gridspec(2, 2, width_ratios=[3, 2], height_ratios=[5, 1])
+    ax, ax_rel = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1])
+    draw(ax, ax_rel, fig.add_subplot(grid[1, :]), cs)
     fig.suptitle(f"GPT-3 13B on 4 DGX A100 (+2 spares), 30 days, exponential node failures; "
                  f"mean of {cs[0]['seeds']} seeds per point")
-    fig.tight_layout()
-    figures.mkdir(parents=True, exist_ok=True)
-    for ext in ("png", "pdf"):
-        fig.savefig(figures / f"checkpoint_interval.{ext}", dpi=130)
+    paths = style.save(fig, figures / "checkpoint_interval", svg=args.svg)
 
     header = ["label", "job_mtbf_s", "checkpoint_s", "young_s", "daly_s", "simulated_peak_s", "peak_vs_daly",
               "best_sampled_s", "best_goodput_tokens_per_s", "failure_free_tokens_per_s"]
@@ -179,7 +175,7 @@ def main(argv):
                                                c["peak"], rel, best, max(c["mean"]), c["failure_free"])))
     (sweep_dir / "peaks.csv").write_text("\n".join(lines) + "\n")
     print(f"largest |peak/Daly - 1|: {100 * worst:.1f} % ({'within' if worst <= 0.10 else 'NOT within'} 10 %)")
-    print(f"plots: {figures / 'checkpoint_interval.png'} {figures / 'checkpoint_interval.pdf'}")
+    print("plots: " + " ".join(str(p) for p in paths))
     return 0 if worst <= 0.10 else 3
 
 

@@ -16,6 +16,7 @@
 #include "sim/engine/simulation.hpp"
 #include "sim/metrics/campaign_summary.hpp"
 #include "sim/metrics/summary.hpp"
+#include "sim/metrics/timeline.hpp"
 #include "sim/study/plugin_families.hpp"
 #include "workloads/layer_chain.hpp"
 #include "sim/core/build_info.hpp"
@@ -228,11 +229,7 @@ core::Json run_study(const RunOptions& options) {
     summary = outcome.iteration ? metrics::make_summary(s, plan, prog, *outcome.iteration)
                                 : metrics::make_given_iteration_summary(s, plan, prog, memory, outcome);
     metrics::add_campaign_summary(summary, s, outcome);
-    if (s.write_timeline) {
-      Json t = outcome.iteration ? metrics::make_timeline(s, plan, prog, *outcome.iteration) : Json();
-      metrics::add_campaign_timeline(t, s, outcome);
-      timeline = std::move(t);
-    }
+    if (s.write_timeline) timeline = metrics::make_campaign_timeline(s, plan, prog, outcome);
     events = metrics::make_campaign_events(s, outcome);
   } else {
     if (progress) progress->begin("simulating", 0, "", true);  // one process, no fork: ticks

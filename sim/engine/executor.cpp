@@ -542,6 +542,10 @@ struct Executor::Impl {
       e.end_s = end_s;
       e.bytes = bytes;
       e.flops = flops;
+      if (op.kind == OpKind::kAlloc || op.kind == OpKind::kFree) {
+        e.memory_location = static_cast<int>(op.memory().location);
+        e.memory_bytes = rr.ledger.current_bytes(op.memory().location);
+      }
       timeline.push_back(std::move(e));
     }
   }

@@ -91,6 +91,10 @@ struct TimelineEvent {
   double end_s = 0;
   double bytes = 0;      ///< communication/copy bytes, 0 for compute
   double flops = 0;
+  /// Alloc and free ops: the location they change and the rank's bytes allocated there
+  /// afterwards, resident buffers included (timeline memory counters).
+  int memory_location = -1;  ///< static_cast<int>(program::Location), -1: not a memory event
+  double memory_bytes = 0;
 };
 
 /// Busy times are measures of unions of op intervals [start, end] over the whole run (all

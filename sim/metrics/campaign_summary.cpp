@@ -1,4 +1,4 @@
-// Campaign outputs: summary keys, events.json and timeline tracks (see campaign_summary.hpp).
+// Campaign outputs: summary keys and events.json (see campaign_summary.hpp).
 #include "sim/metrics/campaign_summary.hpp"
 
 
@@ -6,8 +6,6 @@ namespace frugal::metrics {
 namespace {
 
 using core::Json;
-
-constexpr int kCampaignPid = 1000000;  // Chrome trace process id of the campaign tracks
 
 Json layout_json(const engine::CampaignLayout& l, const campaign::CampaignOutcome& o) {
   Json j = {{"data_parallel_units", l.units},
@@ -162,44 +160,6 @@ Json make_campaign_events(const study::Study& study, const campaign::CampaignOut
               {"seed", study.seed},
               {"fingerprint", o.events_fingerprint},
               {"events", o.result.events}};
-}
-
-void add_campaign_timeline(Json& timeline, const study::Study& study, const campaign::CampaignOutcome& o) {
-  if (timeline.is_null())
-    timeline = Json{{"traceEvents", Json::array()},
-                    {"displayTimeUnit", "ms"},
-                    {"otherData", {{"study", study.name}, {"time_unit", "microseconds"}}}};
-  Json& ev = timeline["traceEvents"];
-  ev.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", kCampaignPid}, {"args", {{"name", "campaign"}}}});
-  ev.push_back({{"name", "process_sort_index"}, {"ph", "M"}, {"pid", kCampaignPid}, {"args", {{"sort_index", -1}}}});
-  const std::vector<std::string> tracks = {"job", "checkpoints", "events"};
-  for (std::size_t t = 0; t < tracks.size(); ++t)
-    ev.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", kCampaignPid}, {"tid", t}, {"args", {{"name", tracks[t]}}}});
-  for (const auto& p : o.result.phases) {
-    const int tid = p.track == "checkpoints" ? 1 : 0;
-    ev.push_back({{"name", p.name},
-                  {"cat", "campaign"},
-                  {"ph", "X"},
-                  {"pid", kCampaignPid},
-                  {"tid", tid},
-                  {"ts", p.start_s * 1e6},
-                  {"dur", (p.end_s - p.start_s) * 1e6},
-                  {"args", p.args}});
-  }
-  for (const auto& e : o.result.events) {
-    const std::string kind = e.at("event").get<std::string>();
-    if (kind != "failure" && kind != "rollback" && kind != "replan" && kind != "node_down" && kind != "node_up" &&
-        kind != "preempt_notice" && kind != "slowdown")
-      continue;
-    ev.push_back({{"name", kind},
-                  {"cat", "campaign"},
-                  {"ph", "i"},
-                  {"s", "p"},
-                  {"pid", kCampaignPid},
-                  {"tid", 2},
-                  {"ts", e.at("time_s").get<double>() * 1e6},
-                  {"args", e}});
-  }
 }
 
 }  // namespace frugal::metrics

@@ -1,5 +1,5 @@
-// Outputs of a campaign (definitions in results/README.md, "Campaign"): summary keys, the event
-// log events.json and the campaign tracks of timeline.json. Deterministic: same study and seed,
+// Outputs of a campaign (definitions in results/README.md, "Campaign"): summary keys and the event
+// log events.json (its timeline is timeline.hpp's). Deterministic: same study and seed,
 // byte-identical outputs.
 #pragma once
 
@@ -24,9 +24,5 @@ core::Json make_campaign_events(const study::Study& study, const campaign::Campa
 
 /// FNV-1a 64-bit hash of the event log's JSON text, as 16 hex digits (golden-run fingerprint).
 std::string events_fingerprint(const core::Json& events);
-
-/// Adds process "campaign" (tracks "job", "checkpoints", "events") to a Chrome trace; a null
-/// `timeline` becomes a trace of its own.
-void add_campaign_timeline(core::Json& timeline, const study::Study& study, const campaign::CampaignOutcome& outcome);
 
 }  // namespace frugal::metrics

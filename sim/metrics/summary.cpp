@@ -1,4 +1,4 @@
-// summary.json and timeline.json.
+// summary.json of a run (simulated, out of memory, infeasible).
 #include "sim/metrics/summary.hpp"
 
 #include <algorithm>
@@ -10,15 +10,16 @@
 #include "sim/program/rank_classes.hpp"
 
 namespace frugal::metrics {
-namespace {
-
-using core::Json;
 
 std::string gpu_label(const platforms::Cluster& cluster, int gpu) {
   const auto& slot = cluster.gpus.at(static_cast<std::size_t>(gpu));
   return cluster.gpu_spec(gpu).name + " node" + std::to_string(slot.node.value) + "/gpu" +
          std::to_string(slot.local_index);
 }
+
+namespace {
+
+using core::Json;
 
 Json base_summary(const study::Study& study, const std::string& status) {
   const double samples = static_cast<double>(study.training.global_batch_size);
@@ -204,50 +205,6 @@ Json make_infeasible_summary(const study::Study& study, const std::string& reaso
   s["reason"] = reason;
   add_null_performance(s);
   return s;
-}
-
-Json make_timeline(const study::Study& study, const policies::Plan& plan, const program::Program& program,
-                   const engine::SimulationResult& result) {
-  Json events = Json::array();
-  for (const auto& rp : program.ranks) {
-    const auto pid = rp.rank.value;
-    // "rank 5 (tp1 dp2 pp0) node0/gpu5 A100": the dimensions of the layout that are not 1.
-    std::string name = "rank " + std::to_string(pid);
-    std::string coords;
-    const policies::Coord c = plan.coord(rp.rank);
-    for (const policies::Dim d : plan.layout.order())
-      if (plan.layout.size(d) > 1)
-        coords += (coords.empty() ? "" : " ") + std::string(policies::dim_short(d)) + std::to_string(c[d]);
-    if (!coords.empty()) name += " (" + coords + ")";
-    events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", pid},
-                      {"args", {{"name", name + " " + gpu_label(study.cluster, rp.gpu)}}}});
-    events.push_back({{"name", "process_sort_index"}, {"ph", "M"}, {"pid", pid}, {"args", {{"sort_index", pid}}}});
-    for (auto stream : {program::Stream::kCompute, program::Stream::kComm, program::Stream::kCopy,
-                        program::Stream::kHost}) {
-      // The host stream's track is named only where the rank uses it (older timelines unchanged).
-      if (stream == program::Stream::kHost &&
-          std::none_of(rp.ops.begin(), rp.ops.end(), [](const program::Op& op) { return op.stream == program::Stream::kHost; }))
-        continue;
-      events.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", pid}, {"tid", static_cast<int>(stream)},
-                        {"args", {{"name", program::to_string(stream)}}}});
-    }
-  }
-  for (const auto& e : result.timeline) {
-    Json args = {{"iteration", e.iteration}};
-    if (e.flops > 0) args["flops"] = e.flops;
-    if (e.bytes > 0) args["bytes"] = e.bytes;
-    events.push_back({{"name", e.name},
-                      {"cat", e.category},
-                      {"ph", "X"},
-                      {"pid", e.rank},
-                      {"tid", static_cast<int>(e.stream)},
-                      {"ts", e.start_s * 1e6},
-                      {"dur", (e.end_s - e.start_s) * 1e6},
-                      {"args", args}});
-  }
-  return Json{{"traceEvents", events},
-              {"displayTimeUnit", "ms"},
-              {"otherData", {{"study", study.name}, {"time_unit", "microseconds"}}}};
 }
 
 }  // namespace frugal::metrics

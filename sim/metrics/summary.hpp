@@ -1,6 +1,6 @@
-// Turns a simulation into the run's outputs: summary.json (per-iteration metrics, SI units,
-// defined in results/README.md) and timeline.json (Chrome trace-event format, one track per GPU
-// and stream, opens in Perfetto). Deterministic: same inputs, byte-identical outputs.
+// Turns a simulation into the run's summary.json (per-iteration metrics, SI units, defined in
+// results/README.md; timeline.json is timeline.hpp's). Deterministic: same inputs,
+// byte-identical outputs.
 #pragma once
 
 #include "sim/engine/memory_check.hpp"
@@ -26,9 +26,7 @@ core::Json make_oom_summary(const study::Study& study, const policies::Plan& pla
 /// summary.json of a run whose plan cannot be built (`status: "infeasible"`, `reason`).
 core::Json make_infeasible_summary(const study::Study& study, const std::string& reason);
 
-/// Chrome trace-event JSON of the simulated ops; each GPU's track is named with its rank, its
-/// coordinates in the plan's layout and its GPU.
-core::Json make_timeline(const study::Study& study, const policies::Plan& plan, const program::Program& program,
-                         const engine::SimulationResult& result);
+/// "A100-80GB node0/gpu5": the GPU's kind and place.
+std::string gpu_label(const platforms::Cluster& cluster, int gpu);
 
 }  // namespace frugal::metrics

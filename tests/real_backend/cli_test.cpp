@@ -6,6 +6,7 @@
 #include <set>
 
 #include "tests/real_backend/test_programs.hpp"
+#include "tests/support/trace_rules.hpp"
 
 using namespace frugal;
 using namespace frugal::real::testing;
@@ -65,6 +66,9 @@ TEST(Cli, TwoRankDataParallelRunUnderMpirunLoadsBack) {
     for (std::size_t op = 0; op < p.ranks[static_cast<std::size_t>(rank)].ops.size(); ++op)
       for (int it = 0; it < 3; ++it) EXPECT_TRUE(seen.count({rank, static_cast<int>(op), it})) << rank << " " << op << " " << it;
   EXPECT_EQ(seen.size(), 2 * 3 * p.ranks[0].ops.size());
+  test_support::TraceCounts counts;
+  EXPECT_TRUE(test_support::trace_problems(m, &counts).empty());
+  EXPECT_TRUE(counts.counters.count({0, "device memory"}) && counts.counters.count({1, "device memory"}));
   const auto& iterations = m.at("iterations");
   EXPECT_EQ(iterations.at("time_s").size(), 3u);
   EXPECT_GT(iterations.at("median_s").get<double>(), 0.0);
@@ -103,6 +107,8 @@ TEST(Cli, TwoRankPipelineWithSendRecvRunsInBothSchedules) {
     }
     EXPECT_EQ(events, static_cast<int>(2 * (p.ranks[0].ops.size() + p.ranks[1].ops.size()))) << schedule;
     EXPECT_GE(fwd_start, recv_end) << schedule;
+    const auto problems = test_support::trace_problems(m);  // the simulator's timeline rules
+    EXPECT_TRUE(problems.empty()) << schedule << ": " << (problems.empty() ? "" : problems[0]);
   }
 }
 

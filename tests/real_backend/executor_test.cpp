@@ -8,6 +8,7 @@
 #include "real_backend/executor.hpp"
 #include "real_backend/measurements.hpp"
 #include "tests/real_backend/test_programs.hpp"
+#include "tests/support/trace_rules.hpp"
 
 using namespace frugal;
 using namespace frugal::real::testing;
@@ -160,6 +161,7 @@ TEST(Executor, MeasurementsDocumentFollowsTheTimelineSchema) {
     EXPECT_EQ(e.at("tid"), static_cast<int>(p.ranks[0].ops[static_cast<std::size_t>(op)].stream));
   }
   EXPECT_EQ(complete, static_cast<int>(2 * p.ranks[0].ops.size()));
+  EXPECT_TRUE(frugal::test_support::trace_problems(m).empty());  // the simulator's timeline rules
   const auto& times = m.at("iterations").at("time_s");
   ASSERT_EQ(times.size(), 2u);
   EXPECT_GT(times[0].get<double>(), 0.0);
