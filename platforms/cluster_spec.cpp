@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "platforms/platform_keys.hpp"
 #include "sim/core/build_info.hpp"
 #include "sim/program/enum_names.hpp"
 #include "sim/program/program.hpp"
@@ -30,7 +31,7 @@ std::vector<SizeFactor> read_factors(ObjectReader& reader) {
     f.from_bytes = entry.quantity("from", Dimension::kBytes);
     f.latency = entry.number("latency", 1e-6);
     f.bandwidth = entry.number("bandwidth", 1e-6);
-    entry.finish();
+    finish_declared(entry, PlatformObject::kLinkFactor);
     if (i == 0 && f.from_bytes != 0) entry.fail(entry.given_key("from", Dimension::kBytes), "the first factor must start at 0 B");
     if (i > 0 && f.from_bytes <= factors.back().from_bytes)
       entry.fail(entry.given_key("from", Dimension::kBytes), "sizes must increase strictly from one factor to the next");
@@ -80,11 +81,11 @@ NodeType read_node_type(ObjectReader& reader, const std::string& name, const Gpu
   ObjectReader intra = reader.object("intra_node");
   type.intra_node_kind = intra.choice("kind", kIntraNodeKinds);
   type.gpu_link = read_link(intra);
-  intra.finish();
+  finish_declared(intra, PlatformObject::kIntraNode);
 
   ObjectReader host = reader.object("host_link");
   type.host_link = read_link(host);
-  host.finish();
+  finish_declared(host, PlatformObject::kHostLink);
   type.host_memory_bytes = reader.positive_quantity("host_memory", Dimension::kBytes);
   if (reader.has_quantity("host_memory_bandwidth", Dimension::kBandwidth))
     type.host_memory_bandwidth_bytes_per_s = reader.positive_quantity("host_memory_bandwidth", Dimension::kBandwidth);
@@ -92,12 +93,12 @@ NodeType read_node_type(ObjectReader& reader, const std::string& name, const Gpu
   if (auto nvme = reader.optional_object("nvme")) {
     type.nvme.capacity_bytes = nvme->positive_quantity("capacity", Dimension::kBytes);
     type.nvme.bandwidth_bytes_per_s = nvme->positive_quantity("bandwidth", Dimension::kBandwidth);
-    nvme->finish();
+    finish_declared(*nvme, PlatformObject::kNvme);
   }
 
   ObjectReader nic = reader.object("nic");
   type.nic = read_link(nic);
-  nic.finish();
+  finish_declared(nic, PlatformObject::kNic);
   type.nics_per_node = static_cast<int>(reader.integer("nics_per_node", 1, 1 << 20));
 
   ObjectReader cpu = reader.object("cpu");
@@ -106,20 +107,20 @@ NodeType read_node_type(ObjectReader& reader, const std::string& name, const Gpu
   type.cpu_max_power_w = cpu.quantity("max_power", Dimension::kPower);
   if (type.cpu_idle_power_w > type.cpu_max_power_w)
     cpu.fail(cpu.given_key("idle_power", Dimension::kPower), "idle_power exceeds max_power");
-  cpu.finish();
+  finish_declared(cpu, PlatformObject::kCpu);
 
   // "price": {"on_demand": N, "spot": N} in currency units per GPU-hour (plain numbers).
   if (auto price = reader.optional_object("price")) {
     type.has_price = true;
     type.price_on_demand_per_gpu_hour = price->number("on_demand", 0);
     type.price_spot_per_gpu_hour = price->number_or("spot", type.price_on_demand_per_gpu_hour, 0);
-    price->finish();
+    finish_declared(*price, PlatformObject::kPrice);
   }
   type.spot = reader.boolean_or("spot", false);
   if (type.spot && !type.has_price)
     reader.fail("spot", "a spot node type needs \"price\": {\"on_demand\": N, \"spot\": N} (currency per GPU-hour)");
 
-  reader.finish();
+  finish_declared(reader, PlatformObject::kNodeType);
   return type;
 }
 
@@ -153,15 +154,15 @@ StorageSpec read_storage(ObjectReader& reader) {
   if (auto shared = reader.optional_object("shared")) {
     storage.has_shared = true;
     storage.shared = read_link(*shared);
-    shared->finish();
+    finish_declared(*shared, PlatformObject::kSharedStorage);
   }
   if (auto disk = reader.optional_object("local_disk")) {
     storage.local_disk_bandwidth_bytes_per_s = disk->positive_quantity("bandwidth", Dimension::kBandwidth);
-    disk->finish();
+    finish_declared(*disk, PlatformObject::kLocalDisk);
   }
   if (!storage.has_shared && !storage.has_local_disk())
     reader.fail_here("give \"shared\" (a parallel file system: bandwidth, latency) and/or \"local_disk\" (bandwidth)");
-  reader.finish();
+  finish_declared(reader, PlatformObject::kStorage);
   return storage;
 }
 
@@ -210,7 +211,7 @@ Cluster read_cluster(const Json& value, const std::string& file, const std::stri
     const int type_index =
         static_cast<int>(std::find(type_names.begin(), type_names.end(), type_name) - type_names.begin());
     const auto count = entry.integer("count", 1, 1 << 20);
-    entry.finish();
+    finish_declared(entry, PlatformObject::kNodes);
     for (std::int64_t n = 0; n < count; ++n) {
       const core::NodeId node(cluster.node_count());
       cluster.node_type_of.push_back(type_index);
@@ -235,13 +236,13 @@ Cluster read_cluster(const Json& value, const std::string& file, const std::stri
         cluster.network.collective_overhead_s[&kind - kinds.data()] = v;
       }
     }
-    overhead->finish();
+    finish_declared(*overhead, PlatformObject::kCollectiveOverhead);
   }
-  network.finish();
+  finish_declared(network, PlatformObject::kNetwork);
 
   if (auto storage = top.optional_object("storage")) cluster.storage = read_storage(*storage);
 
-  top.finish();
+  finish_declared(top, PlatformObject::kCluster);
   return cluster;
 }
 

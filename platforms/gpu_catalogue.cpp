@@ -1,6 +1,7 @@
 // GPU catalogue: strict reading of GPU objects (platforms/gpus.json and GPUs inlined in cluster
 // files), their resolved JSON form, and where shipped platform data lives. Pure data: no SimGrid.
 #include "platforms/gpu_catalogue.hpp"
+#include "platforms/platform_keys.hpp"
 #include "sim/core/build_info.hpp"
 
 #include <cmath>
@@ -142,7 +143,7 @@ GpuSpec read_gpu(ObjectReader& reader, const std::string& name) {
   }
   if (gpu.peak_flops_per_s.empty())
     peak.fail_here("at least one precision is required (" + core::list_valid(core::precision_names()) + ")");
-  peak.finish();
+  finish_declared(peak, PlatformObject::kPeak);
 
   // Fallbacks: "bf16": "fp16" means a bf16 job runs its GEMMs in fp16 on this GPU.
   if (auto fb = reader.optional_object("fallback")) {
@@ -161,7 +162,7 @@ GpuSpec read_gpu(ObjectReader& reader, const std::string& name) {
                                 precision_list(gpu.peak_flops_per_s) + ")");
       gpu.fallback[from] = to;
     }
-    fb->finish();
+    finish_declared(*fb, PlatformObject::kFallback);
   }
 
   gpu.memory_bytes = reader.positive_quantity("memory", Dimension::kBytes);
@@ -179,7 +180,7 @@ GpuSpec read_gpu(ObjectReader& reader, const std::string& name) {
   gpu.memory_bandwidth_by_size = read_table(reader, "memory_bandwidth_by_size", std::numeric_limits<double>::max(),
                                             "[bytes one op moves, bytes per second > 0] with increasing bytes");
   gpu.serial_streams = reader.boolean_or("serial_streams", false);
-  reader.finish();
+  finish_declared(reader, PlatformObject::kGpu);
   return gpu;
 }
 
@@ -220,7 +221,7 @@ GpuCatalogue GpuCatalogue::load(const std::filesystem::path& path) {
   }
   if (catalogue.gpus_.empty()) gpus.fail_here("the catalogue lists no GPU");
   gpus.finish();
-  top.finish();
+  finish_declared(top, PlatformObject::kCatalogue);
   return catalogue;
 }
 

@@ -10,27 +10,11 @@
 namespace frugal::workloads {
 namespace {
 
-using core::ParamSpec;
-using core::ParamType;
-constexpr double kNone = 1e300;  // "no bound" of booleans, strings, choices and objects
-constexpr double kInf = std::numeric_limits<double>::infinity();
-
-ParamSpec integer(std::string name, std::string meaning, core::Json def = core::Json()) {
-  return ParamSpec{std::move(name), ParamType::kInteger, {}, std::move(def), 1, kInf, {}, std::move(meaning)};
-}
-ParamSpec boolean(std::string name, std::string meaning, core::Json def = core::Json()) {
-  return ParamSpec{std::move(name), ParamType::kBoolean, {}, std::move(def), -kNone, kNone, {}, std::move(meaning)};
-}
-ParamSpec text(std::string name, std::string meaning, core::Json def = core::Json()) {
-  return ParamSpec{std::move(name), ParamType::kString, {}, std::move(def), -kNone, kNone, {}, std::move(meaning)};
-}
-ParamSpec choice(std::string name, std::vector<std::string> choices, std::string meaning, core::Json def = core::Json()) {
-  return ParamSpec{std::move(name), ParamType::kChoice, {}, std::move(def), -kNone, kNone, std::move(choices),
-                   std::move(meaning)};
-}
-ParamSpec object(std::string name, std::string meaning) {
-  return ParamSpec{std::move(name), ParamType::kObject, {}, core::Json(), -kNone, kNone, {}, std::move(meaning)};
-}
+using core::keys::boolean;
+using core::keys::choice;
+using core::keys::integer;
+using core::keys::object;
+using core::keys::text;
 
 std::string joined(const std::vector<std::string>& names) {
   std::string out;

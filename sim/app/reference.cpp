@@ -1,11 +1,12 @@
-// docs/reference.md from the declarations: the study's sections, the model file, then the plug-in
-// families.
+// docs/reference.md from the declarations: the study's sections, the model file, the cluster file
+// and the GPU catalogue, then the plug-in families.
 #include "sim/app/reference.hpp"
 
 #include <sstream>
 
 #include "sim/study/plugin_families.hpp"
 #include "sim/study/study.hpp"
+#include "platforms/platform_keys.hpp"
 #include "workloads/model_keys.hpp"
 
 namespace frugal::app {
@@ -25,6 +26,7 @@ std::string reference_markdown() {
   for (const auto* sections : {&study::study_sections(), &study::campaign_sections()})
     for (const auto& section : *sections) out << "\n" << core::markdown_section(section);
   out << "\n" << workloads::model_keys_markdown();
+  out << "\n" << platforms::platform_keys_markdown();
   out << "\n## Plug-in families\n\n| family | where | meaning | plug-ins |\n|---|---|---|---|\n";
   const auto& families = study::plugin_families();
   for (const auto& f : families) {

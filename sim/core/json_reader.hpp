@@ -83,6 +83,8 @@ class ObjectReader {
 
   /// Throws ConfigError("file", "/p/x", "unknown key (valid: ...)") for the first unknown key.
   void finish() const;
+  /// Every key an accessor asked for so far (present or not): the keys finish() accepts.
+  const std::set<std::string>& known_keys() const { return known_; }
 
   [[noreturn]] void fail(const std::string& key, const std::string& message) const;
   [[noreturn]] void fail_here(const std::string& message) const;

@@ -45,6 +45,7 @@ std::string si_unit(Dimension dim) {
 
 /// Bounds at or beyond ±1e299 stand for "none" (booleans and choices declare ±1e300).
 std::string bounds_text(const ParamSpec& p) {
+  if (p.min == kPositive) return p.max < 1e299 ? "> 0 and <= " + format_number(p.max) : "> 0";
   const bool lo = std::isfinite(p.min) && p.min > -1e299;
   const bool hi = std::isfinite(p.max) && p.max < 1e299;
   if (lo && hi) return format_number(p.min) + " to " + format_number(p.max);
@@ -59,6 +60,36 @@ std::string markdown_cell(std::string text) {
 }
 
 }  // namespace
+
+namespace keys {
+namespace {
+constexpr double kNone = 1e300;  // "no bound" of booleans, strings, choices and objects (see bounds_text)
+}  // namespace
+
+ParamSpec integer(std::string name, std::string meaning, Json def, double min, double max) {
+  return ParamSpec{std::move(name), ParamType::kInteger, {}, std::move(def), min, max, {}, std::move(meaning)};
+}
+ParamSpec number(std::string name, std::string meaning, Json def, double min, double max) {
+  return ParamSpec{std::move(name), ParamType::kNumber, {}, std::move(def), min, max, {}, std::move(meaning)};
+}
+ParamSpec quantity(std::string name, Dimension dim, std::string meaning, Json def, double min) {
+  return ParamSpec{std::move(name), ParamType::kQuantity, dim, std::move(def), min,
+                   std::numeric_limits<double>::infinity(), {}, std::move(meaning)};
+}
+ParamSpec boolean(std::string name, std::string meaning, Json def) {
+  return ParamSpec{std::move(name), ParamType::kBoolean, {}, std::move(def), -kNone, kNone, {}, std::move(meaning)};
+}
+ParamSpec text(std::string name, std::string meaning, Json def) {
+  return ParamSpec{std::move(name), ParamType::kString, {}, std::move(def), -kNone, kNone, {}, std::move(meaning)};
+}
+ParamSpec choice(std::string name, std::vector<std::string> choices, std::string meaning, Json def) {
+  return ParamSpec{std::move(name), ParamType::kChoice, {}, std::move(def), -kNone, kNone, std::move(choices),
+                   std::move(meaning)};
+}
+ParamSpec object(std::string name, std::string meaning) {
+  return ParamSpec{std::move(name), ParamType::kObject, {}, Json(), -kNone, kNone, {}, std::move(meaning)};
+}
+}  // namespace keys
 
 std::string ParamSpec::resolved_key() const {
   return type == ParamType::kQuantity ? name + std::string(si_suffix(dim)) : name;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -97,6 +98,24 @@ class PluginParams {
 /// Reads the declared parameters of `info` from `reader` (which holds the "impl" key) and
 /// finishes the reader, so undeclared keys are errors.
 PluginParams read_plugin_params(ObjectReader& reader, const PluginInfo& info);
+
+/// A lower bound that means "strictly positive" (the reference prints it as "> 0").
+inline constexpr double kPositive = std::numeric_limits<double>::denorm_min();
+
+/// Builders of key declarations for sections and file formats. A null `def`: required, or
+/// described by SectionKey::absent. Booleans, strings, choices and objects have no bounds.
+namespace keys {
+ParamSpec integer(std::string name, std::string meaning, Json def = Json(), double min = 1,
+                  double max = std::numeric_limits<double>::infinity());
+ParamSpec number(std::string name, std::string meaning, Json def = Json(),
+                 double min = -std::numeric_limits<double>::infinity(),
+                 double max = std::numeric_limits<double>::infinity());
+ParamSpec quantity(std::string name, Dimension dim, std::string meaning, Json def = Json(), double min = 0);
+ParamSpec boolean(std::string name, std::string meaning, Json def = Json());
+ParamSpec text(std::string name, std::string meaning, Json def = Json());
+ParamSpec choice(std::string name, std::vector<std::string> choices, std::string meaning, Json def = Json());
+ParamSpec object(std::string name, std::string meaning);
+}  // namespace keys
 
 /// A key of a section: its declaration and, for a key that may be absent without a fixed default
 /// (a null default_value), what its absence means ("the study file's name"); the reference shows

@@ -45,7 +45,7 @@ const core::SectionInfo& campaign_section() {
         "simulated op by op"},
        {ParamSpec{"horizon", ParamType::kQuantity, Dimension::kTime, Json(), 1e-9, kInf, {},
                   "simulated time limit (>= the goal's wall_time)"},
-        "the goal's wall_time, else 10 × the failure-free duration + 7 days"},
+        "the goal's wall_time, else 5 × the failure-free duration + 7 days"},
        ParamSpec{"max_shrink_layouts", ParamType::kInteger, {}, 8, 2, 64, {},
                  "most data-parallel sizes simulated op by op for shrink recovery"}}};
   return section;

@@ -58,7 +58,7 @@ struct CampaignSpec {
   /// op-by-op simulation runs; shrunk layouts take iteration_time × d / d'; energy per iteration
   /// is taken at the GPUs' max power). For scale studies and closed-form validation.
   double iteration_time_s = 0;
-  /// Simulated time limit; 0: the goal's wall time, else 10 × the failure-free duration + 7 days.
+  /// Simulated time limit; 0: the goal's wall time, else 5 × the failure-free duration + 7 days.
   /// Availability events are drawn up to it; a campaign still short of its goal there ends
   /// with status "horizon_reached".
   double horizon_s = 0;
