@@ -191,15 +191,7 @@ const std::map<PlatformObject, SectionInfo>& declarations() {
 const SectionInfo& platform_keys(PlatformObject object) { return declarations().at(object); }
 
 void finish_declared(const core::ObjectReader& reader, PlatformObject object) {
-  const SectionInfo& section = platform_keys(object);
-  for (const std::string& key : reader.known_keys()) {
-    bool declared = false;
-    for (const SectionKey& k : section.keys) declared = declared || k.spec.name == key || k.spec.resolved_key() == key;
-    if (!declared)
-      throw core::InternalError("key \"" + key + "\" of " + reader.file() + ":" + reader.pointer() +
-                                " is read but not declared in platforms/platform_keys.cpp (" + section.pointer + ")");
-  }
-  reader.finish();
+  core::finish_declared(reader, platform_keys(object));
 }
 
 std::string platform_keys_markdown() {

@@ -1,5 +1,5 @@
-// docs/reference.md from the declarations: the study's sections, the model file, the cluster file
-// and the GPU catalogue, then the plug-in families.
+// docs/reference.md from the declarations: the study's sections, the model file, the cluster file,
+// the GPU catalogue and the sweep file, then the plug-in families.
 #include "sim/app/reference.hpp"
 
 #include <sstream>
@@ -7,6 +7,7 @@
 #include "sim/study/plugin_families.hpp"
 #include "sim/study/study.hpp"
 #include "platforms/platform_keys.hpp"
+#include "sim/app/sweep_keys.hpp"
 #include "workloads/model_keys.hpp"
 
 namespace frugal::app {
@@ -27,6 +28,7 @@ std::string reference_markdown() {
     for (const auto& section : *sections) out << "\n" << core::markdown_section(section);
   out << "\n" << workloads::model_keys_markdown();
   out << "\n" << platforms::platform_keys_markdown();
+  out << "\n" << sweep_keys_markdown();
   out << "\n## Plug-in families\n\n| family | where | meaning | plug-ins |\n|---|---|---|---|\n";
   const auto& families = study::plugin_families();
   for (const auto& f : families) {

@@ -20,6 +20,7 @@
 
 #include "sim/app/command_line.hpp"
 #include "sim/app/commands.hpp"
+#include "sim/app/sweep_keys.hpp"
 #include "sim/campaign/iteration_probe.hpp"
 #include "sim/core/build_info.hpp"
 
@@ -82,7 +83,7 @@ SweepParameter read_parameter(ObjectReader r, const Json& base, const std::strin
   const Json& values = r.array("values");
   if (values.empty()) r.fail("values", "expected at least one value");
   p.values.assign(values.begin(), values.end());
-  r.finish();
+  core::finish_declared(r, sweep_axis_keys());
   return p;
 }
 
@@ -344,7 +345,7 @@ Sweep read_sweep(const Json& document, const std::string& file, const std::files
                                  " (the members of a zip take their values together)");
           axis.parameters.push_back(std::move(p));
         }
-        axis_reader.finish();
+        core::finish_declared(axis_reader, sweep_axis_keys());
       } else {
         ObjectReader m(params[i], file, axis_reader.pointer());
         SweepParameter p = read_parameter(m, base, study_file);
@@ -394,9 +395,9 @@ Sweep read_sweep(const Json& document, const std::string& file, const std::files
   if (auto outputs = r.optional_object("outputs")) {
     sweep.point_timelines = outputs->boolean_or("timeline", false);
     sweep.point_events = outputs->boolean_or("events", false);
-    outputs->finish();
+    core::finish_declared(*outputs, sweep_outputs_keys());
   }
-  r.finish();
+  core::finish_declared(r, sweep_file_keys());
 
   std::size_t count = std::max<std::size_t>(sweep.seeds.size(), 1);
   for (const auto& axis : sweep.axes) {

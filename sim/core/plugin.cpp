@@ -191,6 +191,17 @@ PluginParams read_section(ObjectReader& r, const SectionInfo& section) {
   return read_params(r, "", params, optional);
 }
 
+void finish_declared(const ObjectReader& reader, const SectionInfo& section) {
+  for (const std::string& key : reader.known_keys()) {
+    bool declared = false;
+    for (const SectionKey& k : section.keys) declared = declared || k.spec.name == key || k.spec.resolved_key() == key;
+    if (!declared)
+      throw InternalError("key \"" + key + "\" of " + reader.file() + ":" + reader.pointer() +
+                          " is read but not declared (section " + (section.pointer.empty() ? "/" : section.pointer) + ")");
+  }
+  reader.finish();
+}
+
 ParamColumns param_columns(const ParamSpec& p, const std::string& absent) {
   ParamColumns c;
   c.key = p.type == ParamType::kQuantity ? p.name + " or " + p.resolved_key() : p.name;

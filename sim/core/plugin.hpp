@@ -135,6 +135,11 @@ struct SectionInfo {
   std::vector<SectionKey> keys;
 };
 
+/// Checks that every key `reader` was asked for is declared in `section` (InternalError
+/// otherwise: code and reference would disagree), then finishes it (unknown keys in the input
+/// are ConfigErrors). For file formats read by hand rather than through read_section.
+void finish_declared(const ObjectReader& reader, const SectionInfo& section);
+
 /// Reads the declared keys of `section` from `reader` (kObject keys excepted: their own code
 /// reads them) without finishing it. Values in SI by key name (PluginParams::number...); a key
 /// with `absent` that is not there has no value (PluginParams::has).
