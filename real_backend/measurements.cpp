@@ -107,14 +107,7 @@ Json make_measurements(const program::Program& program, const std::vector<RankRu
     const program::RankProgram& rp = program.ranks.at(static_cast<std::size_t>(run.rank));
     const int pid = run.rank;
     trace.process(pid, "rank " + std::to_string(pid) + " measured " + description.device, pid);
-    for (auto stream : {program::Stream::kCompute, program::Stream::kComm, program::Stream::kCopy,
-                        program::Stream::kHost}) {
-      // The host stream's track is named only where the rank uses it, as in the simulator's timeline.
-      if (stream == program::Stream::kHost &&
-          std::none_of(rp.ops.begin(), rp.ops.end(), [](const program::Op& op) { return op.stream == program::Stream::kHost; }))
-        continue;
-      trace.track(pid, static_cast<int>(stream), program::to_string(stream));
-    }
+    trace.stream_tracks(pid, rp);
     // Memory per location as counters, as in the simulator's timeline: the resident buffers from
     // the first op on, then the bytes held after each allocation and free, in the order they ended.
     std::array<double, 3> held{};

@@ -237,7 +237,8 @@ Layer transformer_layer(const ModelSpec& m, const Dims& d, const ShardSpec& shar
   // gradient: about twice the forward traffic. Recomputation replays forward traffic.
   l.forward_memory_bytes = traffic.forward;
   l.backward_memory_bytes = 2 * traffic.forward;
-  switch (shard.recompute_of(index)) {
+  l.recompute = shard.recompute_of(index);
+  switch (l.recompute) {
     case Recompute::kNone:
       l.activation_bytes = all;
       break;

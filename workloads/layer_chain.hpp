@@ -55,6 +55,7 @@ struct Layer {
   LayerKind kind = LayerKind::kTransformer;
   double forward_flops = 0;     ///< dense GEMM FLOPs of the forward pass
   double backward_flops = 0;    ///< 2× forward (input and weight gradients)
+  Recompute recompute = Recompute::kNone;  ///< how the backward gets this layer's activations
   double recompute_flops = 0;   ///< extra forward FLOPs the backward pays under `recompute`
   double forward_memory_bytes = 0;   ///< HBM traffic of memory-bound ops (norms, softmax, ...)
   double backward_memory_bytes = 0;  ///< same for the backward, including what `recompute` replays

@@ -129,7 +129,10 @@ OpId RankContext::collective(int group, program::CollectiveKind kind, double byt
   c.group = group;
   c.instance = next_instance(group)++;
   c.bytes = bytes;
-  return b_->collective(join({name_a, name_b, " #", Decimal(c.instance)}), c, std::move(deps));
+  // The data-parallel communicators (gradients, ZeRO, tied embeddings) have a stream of their own.
+  const bool data = group == data_group() || group == embedding_group();
+  return b_->collective(join({name_a, name_b, " #", Decimal(c.instance)}), c, std::move(deps),
+                        data ? program::Stream::kDataComm : program::Stream::kComm);
 }
 
 OpId RankContext::compute(std::string name, program::Compute c, std::vector<OpId> deps) {

@@ -39,7 +39,7 @@ class MpiCommunicator final : public Communicator {
   struct GroupComms {
     int position = -1;
     int size = 0;
-    std::array<MPI_Comm, kStreamCount> comms{MPI_COMM_NULL, MPI_COMM_NULL, MPI_COMM_NULL, MPI_COMM_NULL};
+    std::array<MPI_Comm, kStreamCount> comms{MPI_COMM_NULL, MPI_COMM_NULL, MPI_COMM_NULL, MPI_COMM_NULL, MPI_COMM_NULL};
   };
   const GroupComms& group_at(int group) const;
   int mpi_tag(std::int64_t tag) const;

@@ -84,7 +84,7 @@ std::string format_bytes(double bytes) {
   return out.str();
 }
 
-constexpr int kStreams = 4;
+constexpr int kStreams = 5;  // the values of program::Stream
 constexpr int kCollectiveKinds = 5;
 
 }  // namespace
@@ -118,9 +118,10 @@ struct Executor::Impl {
     int sends_in_flight = 0;  ///< started sends not yet delivered (isend semantics)
     bool serial = false;      ///< the GPU has serial_streams: one actor runs every op
     /// Quiet GPU links (quiet_links.hpp), else empty: per op, the closed-form time of a
-    /// collapsed collective inside the node (negative: run it), and whether an op of another
-    /// of the rank's actors depends on it.
+    /// collapsed collective inside the node (negative: run it).
     std::vector<double> closed_form_s;
+    /// Per op: an op of another of the rank's actors depends on it, or it is a send (completed
+    /// by a helper while its stream moves on). Only such ops wake the rank's waiting actors.
     std::vector<char> waited_elsewhere;
     std::array<StreamState, kStreams> streams;
   };
@@ -221,6 +222,13 @@ struct Executor::Impl {
         if (s < 0 || s >= kStreams) throw std::invalid_argument(where + ": unknown stream");
         rr.streams[s].ops.push_back(static_cast<int>(i));
       }
+      if (runs) rr.waited_elsewhere.assign(rp.ops.size(), 0);
+      for (std::size_t i = 0; runs && i < rp.ops.size(); ++i) {
+        const program::Op& op = rp.ops[i];
+        if (op.kind == OpKind::kSend) rr.waited_elsewhere[i] = 1;
+        for (const auto& d : op.deps)
+          if (actor_of(rr, rp.ops[d.value]) != actor_of(rr, op)) rr.waited_elsewhere[d.value] = 1;
+      }
       for (StreamState& st : rr.streams) st.finished = st.ops.empty();
       ctx.rank_gpu[r] = rr.gpu;
       ctx.rank_cpu[r] = rr.cpu;
@@ -274,11 +282,8 @@ struct Executor::Impl {
       RankRuntime& rr = ranks[static_cast<std::size_t>(s.rank)];
       const auto& ops = rr.program->ops;
       rr.closed_form_s.assign(ops.size(), -1);
-      rr.waited_elsewhere.assign(ops.size(), 0);
       for (std::size_t i = 0; i < ops.size(); ++i) {
         const program::Op& op = ops[i];
-        for (const auto& d : op.deps)
-          if (actor_of(rr, ops[d.value]) != actor_of(rr, op)) rr.waited_elsewhere[d.value] = 1;
         if (op.kind != OpKind::kCollective) continue;
         const program::Collective& c = op.collective();
         const GroupLayout& g = ctx.groups[static_cast<std::size_t>(c.group)];
@@ -383,8 +388,8 @@ struct Executor::Impl {
   void mark_done(RankRuntime& rr, int idx) {
     ++rr.done[idx];
     // Waiters registered under the mutex, so a zero count here cannot miss one (actors only
-    // switch at simcalls; see wait_for_deps).
-    if (rr.waiters > 0) {
+    // switch at simcalls; see wait_for_deps). An op that no other actor waits for wakes nobody.
+    if (rr.waiters > 0 && rr.waited_elsewhere[idx]) {
       rr.mutex->lock();
       rr.cv->notify_all();
       rr.mutex->unlock();

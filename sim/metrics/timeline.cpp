@@ -29,14 +29,7 @@ void add_iteration(program::TraceBuilder& trace, const study::Study& study, cons
         coords += (coords.empty() ? "" : " ") + std::string(policies::dim_short(d)) + std::to_string(c[d]);
     if (!coords.empty()) name += " (" + coords + ")";
     trace.process(pid, name + " " + gpu_label(study.cluster, rp.gpu), pid);
-    for (auto stream : {program::Stream::kCompute, program::Stream::kComm, program::Stream::kCopy,
-                        program::Stream::kHost}) {
-      // The host stream's track is named only where the rank uses it.
-      if (stream == program::Stream::kHost &&
-          std::none_of(rp.ops.begin(), rp.ops.end(), [](const program::Op& op) { return op.stream == program::Stream::kHost; }))
-        continue;
-      trace.track(pid, static_cast<int>(stream), program::to_string(stream));
-    }
+    trace.stream_tracks(pid, rp);
     for (const program::Memory& m : rp.resident) resident[pid][static_cast<int>(m.location)] += m.bytes;
   }
   for (const auto& [rank, locations] : resident)

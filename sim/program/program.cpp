@@ -54,7 +54,7 @@ const std::vector<std::string>& names_of<MemoryTag>() {
 }
 template <>
 const std::vector<std::string>& names_of<Stream>() {
-  static const std::vector<std::string> n = {"compute", "comm", "copy", "host"};
+  static const std::vector<std::string> n = {"compute", "comm", "copy", "host", "data_comm"};
   return n;
 }
 
@@ -147,8 +147,8 @@ OpId RankBuilder::compute(std::string name, Compute c, std::vector<OpId> deps) {
   return add(OpKind::kCompute, Stream::kCompute, std::move(name), std::move(deps), std::move(c));
 }
 
-OpId RankBuilder::collective(std::string name, Collective c, std::vector<OpId> deps) {
-  return add(OpKind::kCollective, Stream::kComm, std::move(name), std::move(deps), std::move(c));
+OpId RankBuilder::collective(std::string name, Collective c, std::vector<OpId> deps, Stream stream) {
+  return add(OpKind::kCollective, stream, std::move(name), std::move(deps), std::move(c));
 }
 
 OpId RankBuilder::alloc(Memory m, std::vector<OpId> deps) {

@@ -28,9 +28,13 @@ enum class CopyDirection { kDeviceToHost, kHostToDevice, kHostToNvme, kNvmeToHos
 enum class MemoryTag { kParameters, kGradients, kOptimizer, kActivations, kBuffers, kWorkspace, kReserved };
 
 /// Streams: ops of one stream run in program order; ops of different streams overlap.
-/// `kHost` is the node CPU's stream: its compute ops run on the CPU (host compute, e.g. a CPU
-/// Adam step), overlapping the GPU's streams; it holds compute, alloc and free ops only.
-enum class Stream { kCompute, kComm, kCopy, kHost };
+/// `kComm` carries the tensor-, sequence- and context-parallel collectives and pipeline sends;
+/// `kDataComm` the data-parallel communicators' work (gradient reduction, ZeRO/FSDP gathers, the
+/// tied-embedding all-reduce): NCCL runs each communicator on a stream of its own, so gradient
+/// reduction never queues ahead of a pipeline send. `kHost` is the node CPU's stream: its
+/// compute ops run on the CPU (host compute, e.g. a CPU Adam step), overlapping the GPU's
+/// streams; it holds compute, alloc and free ops only.
+enum class Stream { kCompute, kComm, kCopy, kHost, kDataComm };
 
 std::string to_string(OpKind);
 std::string to_string(Phase);
@@ -179,7 +183,7 @@ class RankBuilder {
   OpId add(OpKind kind, Stream stream, std::string name, std::vector<OpId> deps,
            decltype(Op::payload) payload);
   OpId compute(std::string name, Compute c, std::vector<OpId> deps = {});
-  OpId collective(std::string name, Collective c, std::vector<OpId> deps = {});
+  OpId collective(std::string name, Collective c, std::vector<OpId> deps = {}, Stream stream = Stream::kComm);
   OpId alloc(Memory m, std::vector<OpId> deps = {});
   OpId free(Memory m, std::vector<OpId> deps = {});
   /// A copy on the copy stream (buffers named in `c`, see Copy).

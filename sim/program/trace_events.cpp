@@ -36,6 +36,12 @@ void TraceBuilder::process(int pid, const std::string& name, int sort_index) {
 
 void TraceBuilder::track(int pid, int tid, const std::string& name) { tracks_.push_back({pid, tid, name, tid}); }
 
+void TraceBuilder::stream_tracks(int pid, const RankProgram& rp) {
+  const bool host = std::any_of(rp.ops.begin(), rp.ops.end(), [](const Op& op) { return op.stream == Stream::kHost; });
+  for (const Stream s : {Stream::kCompute, Stream::kComm, Stream::kCopy, Stream::kHost, Stream::kDataComm})
+    if (s != Stream::kHost || host) track(pid, static_cast<int>(s), to_string(s));
+}
+
 void TraceBuilder::slice(int pid, int tid, std::string name, std::string category, double start_s, double end_s,
                          Json args, bool background) {
   const long long start = trace_ticks(start_s);

@@ -34,6 +34,9 @@ class TraceBuilder {
   void process(int pid, const std::string& name, int sort_index);
   /// thread_name and thread_sort_index (= tid) metadata of track (pid, tid).
   void track(int pid, int tid, const std::string& name);
+  /// The tracks of `rp`'s streams on process `pid` (tid = the stream's value): compute, comm,
+  /// copy, data_comm, and host only where the rank uses it.
+  void stream_tracks(int pid, const RankProgram& rp);
   /// A complete event ("ph": "X") on track (pid, tid), declared with track().
   void slice(int pid, int tid, std::string name, std::string category, double start_s, double end_s, core::Json args,
              bool background = false);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/support/cli.hpp"
+#include "tests/support/ideal_cluster.hpp"
 
 using frugal::test_support::fresh_dir;
 using frugal::test_support::read_json;
@@ -21,21 +22,7 @@ Json ideal_pipeline_study(const std::string& schedule, int chunks) {
       {"name", "bubble"},
       {"model", {{"hidden_size", 1024}, {"num_hidden_layers", 8}, {"num_attention_heads", 16}, {"vocab_size", 8},
                  {"max_position_embeddings", 1024}, {"tie_word_embeddings", false}}},
-      {"cluster",
-       {{"name", "ideal"},
-        {"node_types",
-         {{"n",
-           {{"gpu", {{"name", "ideal"}, {"peak", {{"bf16", "100 TFLOPS"}}}, {"memory", "80 GB"}, {"hbm_bandwidth", "1e9 TB/s"},
-                     {"idle_power", "0 W"}, {"max_power", "1 W"}, {"matmul_efficiency", 1.0}}},
-            {"gpus_per_node", 4},
-            {"intra_node", {{"kind", "nvlink"}, {"bandwidth", "1e9 TB/s"}, {"latency", "0 s"}}},
-            {"host_link", {{"bandwidth", "1e9 TB/s"}, {"latency", "0 s"}}},
-            {"host_memory", "1 TiB"},
-            {"nic", {{"bandwidth", "1e9 TB/s"}, {"latency", "0 s"}}},
-            {"nics_per_node", 1},
-            {"cpu", {{"speed", "1 TFLOPS"}, {"idle_power", "0 W"}, {"max_power", "1 W"}}}}}}},
-        {"nodes", Json::array({{{"type", "n"}, {"count", 1}}})},
-        {"network", {{"topology", "star"}}}}},
+      {"cluster", frugal::test_support::ideal_node_cluster(4)},
       {"training", {{"global_batch_size", 8}, {"micro_batch_size", 1}, {"seq_length", 1024}, {"iterations", 1},
                     {"reserved_memory", "0 B"}}},
       {"parallelism", {{"impl", "megatron"}, {"pipeline_model_parallel_size", 4}, {"schedule", schedule},

@@ -1,0 +1,99 @@
+// Communication as the frameworks schedule it, against closed forms on one node of ideal GPUs
+// (only GEMMs and the GPU links take time; links of β = 100 GB/s, no latency):
+// - the data-parallel gradient all-reduce runs on its communicator's own stream, so a stage's
+//   last gradient send to the previous stage leaves when its backward ends instead of queueing
+//   behind the all-reduce: a 2- and a 4-stage 1F1B pipeline with d = 2 take one all-reduce (the
+//   first stage's, the last to finish) more than with d = 1, plus the (p − 1) sends that share a
+//   GPU uplink with their stage's all-reduce (each takes 2P/β instead of P/β). Queued behind the
+//   all-reduce, every stage's all-reduce would add up along the drain instead.
+// - full recomputation replays each layer's forward with its tensor-parallel collectives: with
+//   t = 2 it costs the recomputed FLOPs plus 2 collectives per layer and micro-batch.
+#include <gtest/gtest.h>
+
+#include "tests/support/cli.hpp"
+#include "tests/support/ideal_cluster.hpp"
+
+using frugal::test_support::fresh_dir;
+using frugal::test_support::read_json;
+using frugal::test_support::run_frugalsim;
+using frugal::test_support::write_file;
+using Json = nlohmann::json;
+
+namespace {
+
+constexpr double kLinkBytesPerS = 100e9;
+constexpr double kHidden = 1024, kSeq = 1024, kBytesPerElement = 2;  // bf16
+/// One micro-batch's activation (or its gradient) between stages: s·b·h elements, b = 1.
+constexpr double kActivationBytes = kSeq * kHidden * kBytesPerElement;
+/// Parameters of one GPT layer (QKV, projection, MLP weights and biases, two layer norms).
+constexpr double kLayerParams = 12 * kHidden * kHidden + 13 * kHidden;
+
+Json study(int layers, int gpus, const Json& training, const Json& parallelism, const std::string& memory) {
+  return Json{{"name", "streams"},
+              {"model", {{"hidden_size", kHidden}, {"num_hidden_layers", layers}, {"num_attention_heads", 16},
+                         {"vocab_size", 8}, {"max_position_embeddings", kSeq}, {"tie_word_embeddings", false}}},
+              {"cluster", frugal::test_support::ideal_node_cluster(gpus, "100 GB/s")},
+              {"training", training},
+              {"parallelism", parallelism},
+              {"memory", {{"impl", memory}}},
+              {"outputs", {{"timeline", false}}}};
+}
+
+Json run(const std::string& name, const Json& doc) {
+  const auto dir = fresh_dir("streams_" + name);
+  write_file(dir / "study.json", doc.dump());
+  const auto r = run_frugalsim("run " + (dir / "study.json").string() + " -o " + (dir / "out").string());
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  return r.exit_code == 0 ? read_json(dir / "out" / "summary.json") : Json::object();
+}
+
+/// Iteration time of an 8-layer GPT in p stages (1F1B, 8 micro-batches of 1 per replica), d
+/// replicas, one gradient bucket per stage.
+double pipeline_iteration_s(int p, int d) {
+  const Json training = {{"global_batch_size", 8 * d}, {"micro_batch_size", 1}, {"seq_length", kSeq},
+                         {"iterations", 1}, {"reserved_memory", "0 B"}};
+  const Json parallelism = {{"impl", "megatron"}, {"pipeline_model_parallel_size", p}, {"schedule", "1f1b"},
+                            {"bucket_size", "10 GiB"}};
+  return run("p" + std::to_string(p) + "d" + std::to_string(d), study(8, p * d, training, parallelism, "none"))
+      .at("iteration_time_s")
+      .get<double>();
+}
+
+void expect_one_exposed_all_reduce(int p) {
+  // The first stage: 8/p layers, the word (V·h) and position (s·h) embeddings; bf16 gradients.
+  const double first_stage_grad_bytes = (8.0 / p * kLayerParams + 8 * kHidden + kSeq * kHidden) * kBytesPerElement;
+  const double all_reduce_s = first_stage_grad_bytes / kLinkBytesPerS;  // 2 ranks: 2·(S/2)/β
+  const double shared_sends_s = (p - 1) * kActivationBytes / kLinkBytesPerS;
+  const double d1 = pipeline_iteration_s(p, 1), d2 = pipeline_iteration_s(p, 2);
+  std::printf("p=%d: d=1 %.12g s, d=2 %.12g s, difference %.12g s, closed form %.12g s\n", p, d1, d2, d2 - d1,
+              all_reduce_s + shared_sends_s);
+  EXPECT_NEAR(d2 - d1, all_reduce_s + shared_sends_s, 1e-9 * d2);
+}
+
+}  // namespace
+
+TEST(CommunicatorStreams, GradientAllReduceDoesNotDelayTheDrainOfATwoStagePipeline) {
+  expect_one_exposed_all_reduce(2);
+}
+
+TEST(CommunicatorStreams, GradientAllReduceDoesNotDelayTheDrainOfAFourStagePipeline) {
+  expect_one_exposed_all_reduce(4);
+}
+
+TEST(CommunicatorStreams, FullRecomputationReplaysTensorParallelCollectives) {
+  const Json training = {{"global_batch_size", 2}, {"micro_batch_size", 1}, {"seq_length", kSeq},
+                         {"iterations", 1}, {"reserved_memory", "0 B"}};
+  for (const bool sp : {false, true}) {
+    const Json parallelism = {{"impl", "megatron"}, {"tensor_model_parallel_size", 2}, {"sequence_parallel", sp}};
+    const Json none = run(std::string("none") + (sp ? "_sp" : ""), study(4, 2, training, parallelism, "none"));
+    const Json full = run(std::string("full") + (sp ? "_sp" : ""), study(4, 2, training, parallelism, "full"));
+    const double extra_iteration = full.at("iteration_time_s").get<double>() - none.at("iteration_time_s").get<double>();
+    const double extra_compute = full.at("compute_s").get<double>() - none.at("compute_s").get<double>();
+    // Per layer and micro-batch, attention and MLP each end in an all-reduce of P over 2 ranks
+    // (P/β), or with sequence parallelism an all-gather and a reduce-scatter (P/(2β) each).
+    const double collectives_s = 4 * 2 * 2 * kActivationBytes / kLinkBytesPerS;
+    EXPECT_GT(extra_compute, 0.0);
+    EXPECT_NEAR(extra_iteration - extra_compute, collectives_s, 1e-9 * full.at("iteration_time_s").get<double>())
+        << (sp ? "sequence parallel" : "tensor parallel");
+  }
+}
