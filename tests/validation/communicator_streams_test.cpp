@@ -10,13 +10,10 @@
 //   t = 2 it costs the recomputed FLOPs plus 2 collectives per layer and micro-batch.
 #include <gtest/gtest.h>
 
-#include "tests/support/cli.hpp"
+#include "tests/integration/study_runs.hpp"
 #include "tests/support/ideal_cluster.hpp"
 
 using frugal::test_support::fresh_dir;
-using frugal::test_support::read_json;
-using frugal::test_support::run_frugalsim;
-using frugal::test_support::write_file;
 using Json = nlohmann::json;
 
 namespace {
@@ -40,11 +37,7 @@ Json study(int layers, int gpus, const Json& training, const Json& parallelism, 
 }
 
 Json run(const std::string& name, const Json& doc) {
-  const auto dir = fresh_dir("streams_" + name);
-  write_file(dir / "study.json", doc.dump());
-  const auto r = run_frugalsim("run " + (dir / "study.json").string() + " -o " + (dir / "out").string());
-  EXPECT_EQ(r.exit_code, 0) << r.output;
-  return r.exit_code == 0 ? read_json(dir / "out" / "summary.json") : Json::object();
+  return frugal::test_support::run_study_document(fresh_dir("streams_" + name), "study", doc);
 }
 
 /// Iteration time of an 8-layer GPT in p stages (1F1B, 8 micro-batches of 1 per replica), d
