@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -46,6 +48,40 @@ std::string pointer_escape(const std::string& key) {
   return out;
 }
 
+namespace {
+
+/// "line L column C" of byte `offset` of `text` (1-based), as editors number them.
+std::string line_column(const std::string& text, std::size_t offset) {
+  std::size_t line = 1, col = 1;
+  for (std::size_t i = 0; i < std::min(offset, text.size()); ++i) {
+    if (text[i] == '\n') { ++line; col = 1; } else { ++col; }
+  }
+  return "line " + std::to_string(line) + " column " + std::to_string(col);
+}
+
+/// Offset of the first number literal outside strings that a double cannot hold (1e999), or npos.
+std::size_t overflowing_number(const std::string& text) {
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') { in_string = true; continue; }
+    if (c == '-' || (c >= '0' && c <= '9')) {
+      std::size_t end = i + 1;
+      while (end < text.size() && std::strchr("0123456789.eE+-", text[end]) != nullptr) ++end;
+      if (!std::isfinite(std::strtod(text.substr(i, end - i).c_str(), nullptr))) return i;
+      i = end - 1;
+    }
+  }
+  return std::string::npos;
+}
+
+}  // namespace
+
 Json load_json_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(path.string(), "", "cannot open file");
@@ -56,16 +92,15 @@ Json load_json_file(const std::filesystem::path& path) {
     return Json::parse(text);
   } catch (const Json::parse_error& e) {
     // Turn the byte offset into a line and column, which editors understand.
-    std::size_t line = 1, col = 1;
-    const std::size_t upto = std::min<std::size_t>(e.byte == 0 ? 0 : e.byte - 1, text.size());
-    for (std::size_t i = 0; i < upto; ++i) {
-      if (text[i] == '\n') { ++line; col = 1; } else { ++col; }
-    }
     std::string what = e.what();
     const auto colon = what.find("syntax error");
     if (colon != std::string::npos) what = what.substr(colon);
-    throw ConfigError(path.string(), "line " + std::to_string(line) + " column " + std::to_string(col),
-                      "invalid JSON: " + what);
+    throw ConfigError(path.string(), line_column(text, e.byte == 0 ? 0 : e.byte - 1), "invalid JSON: " + what);
+  } catch (const Json::out_of_range&) {
+    // The parser's number overflow (a literal such as 1e999): bad input, located by our own scan.
+    const std::size_t at = overflowing_number(text);
+    throw ConfigError(path.string(), at == std::string::npos ? "" : line_column(text, at),
+                      "invalid JSON: a number too large for a double");
   }
 }
 

@@ -76,5 +76,19 @@ TEST(JsonReader, SyntaxErrorGivesLineAndColumn) {
   EXPECT_NE(e.message().find("invalid JSON"), std::string::npos);
 }
 
+TEST(JsonReader, NumberTooLargeForADoubleIsBadInputAtItsLine) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("frugal_json_overflow_" + std::to_string(::getpid()) + ".json");
+  {
+    std::ofstream out(path);
+    out << "{\n  \"s\": \"1e999 in a string is text\",\n  \"x\": -1e999\n}\n";
+  }
+  const ConfigError e = error_of([&] { load_json_file(path); });
+  std::filesystem::remove(path);
+  EXPECT_EQ(e.file(), path.string());
+  EXPECT_EQ(e.pointer(), "line 3 column 8");
+  EXPECT_NE(e.message().find("too large"), std::string::npos) << e.message();
+}
+
 }  // namespace
 }  // namespace frugal::core
