@@ -13,6 +13,7 @@
 #include <boost/program_options.hpp>
 
 #include "sim/core/command_line.hpp"
+#include "sim/core/error.hpp"
 
 namespace frugal::app {
 
@@ -44,7 +45,8 @@ struct PendingFile {
 
 /// Writes every file to a temporary next to it (closed and checked), then renames them all: a
 /// failure leaves no partial output and removes the temporaries. Creates `dir` (when not empty)
-/// first; throws OutputError naming the file that cannot be written.
+/// first; throws OutputError naming the file that cannot be written, and ConfigError (bad input,
+/// nothing written) when a target exists and is not a regular file (a directory, a device).
 void commit_files(const std::filesystem::path& dir, const std::vector<PendingFile>& files);
 
 /// commit_files for one file.

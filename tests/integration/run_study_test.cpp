@@ -2,6 +2,8 @@
 // config.resolved.json, out-of-memory as a result, plan → program JSON round trip.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -114,6 +116,25 @@ TEST(RunStudy, PlanWritesAProgramThatReadsBackEqual) {
   const auto loaded = program::load_program(dir / "program.json");
   const auto planned = app::plan_study(study::load_study(kQuickstart)).program;
   EXPECT_EQ(loaded, planned);
+}
+
+TEST(RunStudy, OutputThatIsNotARegularFileIsRefusedAndNothingIsLeft) {
+  const auto dir = fresh_dir("output_not_a_file");
+  std::filesystem::create_directories(dir / "program.json");  // a directory where the file would go
+  const auto fifo = dir / "fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);  // a special file, standing in for a device
+  for (const auto& target : {dir / "program.json", fifo}) {
+    const auto r = run_frugalsim("plan " + kQuickstart + " -o " + target.string());
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find("output path exists and is"), std::string::npos) << r.output;
+  }
+  const auto into_file = run_frugalsim("run " + kQuickstart + " -q -o " + fifo.string());
+  EXPECT_EQ(into_file.exit_code, 2) << into_file.output;
+  EXPECT_NE(into_file.output.find("output folder exists and is not a folder"), std::string::npos) << into_file.output;
+  EXPECT_TRUE(std::filesystem::is_directory(dir / "program.json"));
+  EXPECT_FALSE(std::filesystem::is_regular_file(fifo));
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    EXPECT_NE(entry.path().extension(), ".tmp") << entry.path();
 }
 
 TEST(RunStudy, ListShowsZooAndPolicies) {
