@@ -2,6 +2,7 @@
 #include "sim/app/calibration_commands.hpp"
 
 #include <cstdio>
+#include <stdexcept>
 #include <iostream>
 
 #include <boost/program_options.hpp>
@@ -48,9 +49,15 @@ int cmd_calibrate(const std::vector<std::string>& args) {
   const auto cluster = platforms::read_cluster(doc, platform_file.string(), "", platforms::GpuCatalogue::shipped());
   std::vector<Json> loaded;
   for (const auto& b : benches) loaded.push_back(core::load_json_file(b));
-  const auto p = core::parse_precision(precision);
+  // --precision is input: an unknown name, or one the platform's GPU cannot run, is exit 2.
   const auto& gpu = cluster.gpu_spec(0);
-  const calibration::Fit fit = calibration::fit_benches(loaded, benches, gpu.peak(gpu.runs_as(p)));
+  double peak_flops_per_s = 0;
+  try {
+    peak_flops_per_s = gpu.peak(gpu.runs_as(core::parse_precision(precision)));
+  } catch (const std::invalid_argument& e) {
+    throw core::ConfigError("--precision", "", e.what());
+  }
+  const calibration::Fit fit = calibration::fit_benches(loaded, benches, peak_flops_per_s);
   const Json calibrated = calibration::apply_fit(doc, fit, benches, node_type);
   // The result must read back as a cluster before it is written.
   (void)platforms::read_cluster(calibrated, output, "", platforms::GpuCatalogue::shipped());

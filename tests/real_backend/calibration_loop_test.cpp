@@ -86,6 +86,15 @@ TEST(CalibrationLoop, EveryStepFeedsTheNextOnTwoRanks) {
   EXPECT_GT(calibrated.at("iteration").at("simulated_s").get<double>(), 0.0);
   EXPECT_TRUE(std::isfinite(calibrated.at("iteration").at("relative_error").get<double>()));
   EXPECT_NE(calibrated.at("iteration").at("simulated_s"), nominal.at("iteration").at("simulated_s"));
+
+  // A precision that does not exist, or that the platform's device cannot run, is bad input.
+  for (const char* precision : {"x", "bf16"}) {
+    const CommandResult r = run_command(
+        frugalsim("calibrate bench.json --platform cpu-local --precision " + std::string(precision) + " -o bad.json"), dir);
+    EXPECT_EQ(r.code, 2) << precision << "\n" << r.out << r.err;
+    EXPECT_NE(r.err.find("--precision"), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(dir) / "bad.json"));
+  }
 }
 
 TEST(CalibrationLoop, ComputeOnThreadCpuTimeWithin15Percent) {
