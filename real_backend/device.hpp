@@ -15,7 +15,7 @@
 namespace frugal::real {
 
 using program::Stream;
-constexpr int kStreamCount = 5;  ///< compute, comm, copy, host, data_comm (the values of program::Stream)
+using program::kStreamCount;
 
 /// A real allocation failed, or would exceed the device's capacity. An out-of-memory is a
 /// result of a run (reported in measurements.json), not a crash.

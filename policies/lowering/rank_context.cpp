@@ -109,6 +109,10 @@ int RankContext::data_group() const { return groups_.data[static_cast<std::size_
 int RankContext::context_group() const { return groups_.context[static_cast<std::size_t>(rp_->rank.value)]; }
 int RankContext::embedding_group() const { return groups_.embedding[static_cast<std::size_t>(rp_->rank.value)]; }
 
+program::Stream RankContext::stream_of(int group) const {
+  return group == data_group() || group == embedding_group() ? program::Stream::kDataComm : program::Stream::kComm;
+}
+
 core::RankId RankContext::rank_of_stage(int virtual_stage) const {
   return plan.layout.along(rp_->rank, Dim::kPipeline, virtual_stage % plan.pipeline_parallel());
 }
@@ -129,10 +133,7 @@ OpId RankContext::collective(int group, program::CollectiveKind kind, double byt
   c.group = group;
   c.instance = next_instance(group)++;
   c.bytes = bytes;
-  // The data-parallel communicators (gradients, ZeRO, tied embeddings) have a stream of their own.
-  const bool data = group == data_group() || group == embedding_group();
-  return b_->collective(join({name_a, name_b, " #", Decimal(c.instance)}), c, std::move(deps),
-                        data ? program::Stream::kDataComm : program::Stream::kComm);
+  return b_->collective(join({name_a, name_b, " #", Decimal(c.instance)}), c, std::move(deps), stream_of(group));
 }
 
 OpId RankContext::compute(std::string name, program::Compute c, std::vector<OpId> deps) {

@@ -73,6 +73,10 @@ class RankContext {
   int tensor_group() const;
   int data_group() const;
   int context_group() const;
+  /// The stream of `group`'s communicator: the data-parallel ones (gradients, ZeRO, tied
+  /// embeddings) have their own, `data_comm`; the others share `comm`. Buffers a group's
+  /// collectives use are allocated and freed on the same stream.
+  program::Stream stream_of(int group) const;
   /// Tokens of one sequence this rank holds (seq_length / context parallel size).
   double tokens_per_sample() const {
     return static_cast<double>(setup.seq_length) / static_cast<double>(plan.context_parallel());

@@ -36,10 +36,15 @@ class MpiCommunicator final : public Communicator {
   void barrier() override;
 
  private:
+  static std::array<MPI_Comm, kStreamCount> null_comms() {
+    std::array<MPI_Comm, kStreamCount> comms;
+    comms.fill(MPI_COMM_NULL);
+    return comms;
+  }
   struct GroupComms {
     int position = -1;
     int size = 0;
-    std::array<MPI_Comm, kStreamCount> comms{MPI_COMM_NULL, MPI_COMM_NULL, MPI_COMM_NULL, MPI_COMM_NULL, MPI_COMM_NULL};
+    std::array<MPI_Comm, kStreamCount> comms = null_comms();
   };
   const GroupComms& group_at(int group) const;
   int mpi_tag(std::int64_t tag) const;

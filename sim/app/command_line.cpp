@@ -18,7 +18,7 @@ void commit_files(const std::filesystem::path& dir, const std::vector<PendingFil
   // (renaming over it would replace the device node with a plain file).
   for (const auto& f : files) {
     std::error_code ec;
-    const auto status = std::filesystem::symlink_status(f.final_path, ec);
+    const auto status = std::filesystem::status(f.final_path, ec);  // through links: /dev/stdout too
     if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status))
       throw core::ConfigError(f.final_path.string(), "",
                               std::string("output path exists and is ") +

@@ -84,7 +84,7 @@ std::string format_bytes(double bytes) {
   return out.str();
 }
 
-constexpr int kStreams = 5;  // the values of program::Stream
+constexpr int kStreams = program::kStreamCount;
 constexpr int kCollectiveKinds = 5;
 
 }  // namespace
@@ -196,16 +196,20 @@ struct Executor::Impl {
       rr.serial = c.gpu_spec(rp.gpu).serial_streams;
       ctx.rank_gpu_index[r] = rp.gpu;
       if (runs) rr.done.assign(rp.ops.size(), 0);
+      if (runs) rr.waited_elsewhere.assign(rp.ops.size(), 0);
       for (int s = 0; s < kStreams; ++s) rr.streams[s].stream = static_cast<program::Stream>(s);
       // A rank that a representative stands for has the same ops (fingerprint equality, which
       // covers dependencies and streams): checking the representative's ops checks its own.
       for (std::size_t i = 0; runs && i < rp.ops.size(); ++i) {
         const program::Op& op = rp.ops[i];
-        for (const auto& d : op.deps)
+        for (const auto& d : op.deps) {
           if (d.value < 0 || d.value >= static_cast<std::int64_t>(i))
             throw std::invalid_argument(where + " op " + std::to_string(i) + " (\"" + op.name +
                                         "\"): dependency on op " + std::to_string(d.value) +
                                         ", which is not an earlier op");
+          if (actor_of(rr, rp.ops[d.value]) != actor_of(rr, op)) rr.waited_elsewhere[d.value] = 1;
+        }
+        if (op.kind == OpKind::kSend) rr.waited_elsewhere[i] = 1;
         const bool uses_nvme =
             (op.kind == OpKind::kCopy && (program::copy_source(op.copy().direction) == program::Location::kNvme ||
                                           program::copy_destination(op.copy().direction) == program::Location::kNvme)) ||
@@ -221,13 +225,6 @@ struct Executor::Impl {
         const int s = rr.serial ? 0 : static_cast<int>(op.stream);
         if (s < 0 || s >= kStreams) throw std::invalid_argument(where + ": unknown stream");
         rr.streams[s].ops.push_back(static_cast<int>(i));
-      }
-      if (runs) rr.waited_elsewhere.assign(rp.ops.size(), 0);
-      for (std::size_t i = 0; runs && i < rp.ops.size(); ++i) {
-        const program::Op& op = rp.ops[i];
-        if (op.kind == OpKind::kSend) rr.waited_elsewhere[i] = 1;
-        for (const auto& d : op.deps)
-          if (actor_of(rr, rp.ops[d.value]) != actor_of(rr, op)) rr.waited_elsewhere[d.value] = 1;
       }
       for (StreamState& st : rr.streams) st.finished = st.ops.empty();
       ctx.rank_gpu[r] = rr.gpu;

@@ -35,6 +35,8 @@ enum class MemoryTag { kParameters, kGradients, kOptimizer, kActivations, kBuffe
 /// compute ops run on the CPU (host compute, e.g. a CPU Adam step), overlapping the GPU's
 /// streams; it holds compute, alloc and free ops only.
 enum class Stream { kCompute, kComm, kCopy, kHost, kDataComm };
+/// How many streams there are (arrays indexed by Stream).
+inline constexpr int kStreamCount = static_cast<int>(Stream::kDataComm) + 1;
 
 std::string to_string(OpKind);
 std::string to_string(Phase);

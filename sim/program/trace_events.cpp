@@ -38,8 +38,8 @@ void TraceBuilder::track(int pid, int tid, const std::string& name) { tracks_.pu
 
 void TraceBuilder::stream_tracks(int pid, const RankProgram& rp) {
   const bool host = std::any_of(rp.ops.begin(), rp.ops.end(), [](const Op& op) { return op.stream == Stream::kHost; });
-  for (const Stream s : {Stream::kCompute, Stream::kComm, Stream::kCopy, Stream::kHost, Stream::kDataComm})
-    if (s != Stream::kHost || host) track(pid, static_cast<int>(s), to_string(s));
+  for (int s = 0; s < kStreamCount; ++s)
+    if (static_cast<Stream>(s) != Stream::kHost || host) track(pid, s, to_string(static_cast<Stream>(s)));
 }
 
 void TraceBuilder::slice(int pid, int tid, std::string name, std::string category, double start_s, double end_s,

@@ -62,29 +62,29 @@ TEST(JsonReader, RangeAndTypeErrors) {
   EXPECT_EQ(error_of([&] { r.integer("missing"); }).pointer(), "/missing");
 }
 
-TEST(JsonReader, SyntaxErrorGivesLineAndColumn) {
-  const auto path = std::filesystem::temp_directory_path() /
-                    ("frugal_json_reader_" + std::to_string(::getpid()) + ".json");
+/// The ConfigError of loading a file that holds `text`; `path` is where it was.
+ConfigError load_error(const std::string& text, std::filesystem::path& path) {
+  path = std::filesystem::temp_directory_path() / ("frugal_json_reader_" + std::to_string(::getpid()) + ".json");
   {
     std::ofstream out(path);
-    out << "{\n  \"a\": 1,\n  \"b\": ]\n}\n";
+    out << text;
   }
   const ConfigError e = error_of([&] { load_json_file(path); });
   std::filesystem::remove(path);
+  return e;
+}
+
+TEST(JsonReader, SyntaxErrorGivesLineAndColumn) {
+  std::filesystem::path path;
+  const ConfigError e = load_error("{\n  \"a\": 1,\n  \"b\": ]\n}\n", path);
   EXPECT_EQ(e.file(), path.string());
   EXPECT_EQ(e.pointer().rfind("line 3 column ", 0), 0u) << e.pointer();
   EXPECT_NE(e.message().find("invalid JSON"), std::string::npos);
 }
 
 TEST(JsonReader, NumberTooLargeForADoubleIsBadInputAtItsLine) {
-  const auto path = std::filesystem::temp_directory_path() /
-                    ("frugal_json_overflow_" + std::to_string(::getpid()) + ".json");
-  {
-    std::ofstream out(path);
-    out << "{\n  \"s\": \"1e999 in a string is text\",\n  \"x\": -1e999\n}\n";
-  }
-  const ConfigError e = error_of([&] { load_json_file(path); });
-  std::filesystem::remove(path);
+  std::filesystem::path path;
+  const ConfigError e = load_error("{\n  \"s\": \"1e999 in a string is text\",\n  \"x\": -1e999\n}\n", path);
   EXPECT_EQ(e.file(), path.string());
   EXPECT_EQ(e.pointer(), "line 3 column 8");
   EXPECT_NE(e.message().find("too large"), std::string::npos) << e.message();

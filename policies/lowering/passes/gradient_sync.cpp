@@ -1,9 +1,10 @@
 // Gradient-sync pass (PyTorch DDP's reducer, Megatron's grad buffers): during the last
 // micro-batch's backward of each model chunk, a layer's gradients are final once its backward
 // (and its tensor-parallel collectives) are done; they fill buckets of Plan::bucket_bytes that
-// are all-reduced (ZeRO 0) or reduce-scattered (ZeRO ≥ 1) over the data-parallel group on the
-// data-parallel comm stream. With ZeRO ≥ 2 each bucket is a buffer of its own, freed once reduced. With tied
-// embeddings and p > 1 the first and last pipeline ranks all-reduce the embedding gradients.
+// are all-reduced (ZeRO 0) or reduce-scattered (ZeRO ≥ 1) over the data-parallel group on its
+// communicator's stream (data_comm). With ZeRO ≥ 2 each bucket is a buffer of its own, freed once
+// reduced. With tied embeddings and p > 1 the first and last pipeline ranks all-reduce the
+// embedding gradients.
 // The optimizer step waits for all of them.
 #include "policies/lowering/pass.hpp"
 
@@ -15,7 +16,6 @@ using program::Memory;
 using program::MemoryTag;
 using program::OpId;
 using program::OpKind;
-using program::Stream;
 
 class GradientSyncPass final : public LoweringPass {
  public:
@@ -46,7 +46,7 @@ class GradientSyncPass final : public LoweringPass {
                                      " grads bucket", {last}, plan.gradient_algorithm);
       ctx.gradient_sync.push_back(op);
       if (sharded_grads)
-        ctx.builder().add(OpKind::kFree, Stream::kDataComm, join({"free ", bucket_buffer_}), {op},
+        ctx.builder().add(OpKind::kFree, ctx.stream_of(ctx.data_group()), join({"free ", bucket_buffer_}), {op},
                           Memory{MemoryTag::kBuffers, bucket_buffer_, plan.bucket_bytes});
       bucket_fill_ = 0;
     }

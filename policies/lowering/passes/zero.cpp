@@ -11,7 +11,6 @@ using program::Memory;
 using program::MemoryTag;
 using program::OpId;
 using program::OpKind;
-using program::Stream;
 
 class ZeroPass final : public LoweringPass {
  public:
@@ -21,7 +20,7 @@ class ZeroPass final : public LoweringPass {
     if (!gathers(ctx, step.layer)) return;
     const std::string key = key_of(step);
     const double bytes = step.layer.parameters * ctx.state.weights;
-    ctx.builder().add(OpKind::kAlloc, Stream::kDataComm, join({"alloc gathered ", key}), {},
+    ctx.builder().add(OpKind::kAlloc, ctx.stream_of(ctx.data_group()), join({"alloc gathered ", key}), {},
                       Memory{MemoryTag::kBuffers, join({"gathered/", key}), bytes});
     std::vector<OpId> deps;
     if (ctx.computes >= 2) deps.push_back(ctx.previous_compute);
