@@ -205,6 +205,7 @@ Cluster read_cluster(const Json& value, const std::string& file, const std::stri
   // "nodes": [{"type", "count"}...] expanded in file order; GPUs listed node-major.
   const Json& nodes = top.array("nodes");
   if (nodes.empty()) top.fail("nodes", "at least one {\"type\", \"count\"} entry is required");
+  std::int64_t gpus = 0;  // counted before the entry is expanded: a huge count is refused, not allocated
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     ObjectReader entry(nodes[i], file, top.pointer_of("nodes") + "/" + std::to_string(i));
     const std::string type_name = entry.choice("type", type_names);
@@ -212,6 +213,10 @@ Cluster read_cluster(const Json& value, const std::string& file, const std::stri
         static_cast<int>(std::find(type_names.begin(), type_names.end(), type_name) - type_names.begin());
     const auto count = entry.integer("count", 1, 1 << 20);
     finish_declared(entry, PlatformObject::kNodes);
+    gpus += count * cluster.node_types[type_index].gpus_per_node;  // both at most 2^20
+    if (gpus > kMaxClusterGpus)
+      entry.fail("count", "the cluster would have " + std::to_string(gpus) + " GPUs or more, above the " +
+                              std::to_string(kMaxClusterGpus) + " one simulation may hold");
     for (std::int64_t n = 0; n < count; ++n) {
       const core::NodeId node(cluster.node_count());
       cluster.node_type_of.push_back(type_index);

@@ -107,7 +107,7 @@ std::map<PlatformObject, SectionInfo> declare() {
   s[PlatformObject::kNodes] = SectionInfo{
       "/nodes/<i>",
       "a run of nodes of one type",
-      {text("type", "a key of node_types"), integer("count", "nodes in the run", {}, 1, kMaxCount)}};
+      {text("type", "a key of node_types"), integer("count", "nodes in the run (all runs together: at most 2^20 GPUs)", {}, 1, kMaxCount)}};
   s[PlatformObject::kNetwork] = SectionInfo{
       "/network",
       "the network between nodes",

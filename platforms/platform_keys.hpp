@@ -4,11 +4,16 @@
 // docs/reference.md is generated from them, so the readers and the reference cannot drift.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "sim/core/plugin.hpp"
 
 namespace frugal::platforms {
+
+/// The most GPUs one cluster may have (2^20), checked before any node is expanded: ten times the
+/// largest machines built, and a bound on what one simulation process can hold.
+inline constexpr std::int64_t kMaxClusterGpus = std::int64_t{1} << 20;
 
 /// Every object of a cluster file (platforms/clusters/*.json, a study's inline `/cluster`) and of
 /// the GPU catalogue (platforms/gpus.json, a node type's inline `gpu`).

@@ -69,4 +69,25 @@ std::vector<std::int64_t> split_by_speed(std::int64_t global_batch_size, std::in
   return split_proportional(global_batch_size, speeds, micro_batch_size);
 }
 
+void check_schedule_size(const std::vector<std::int64_t>& samples, std::int64_t micro_batch_size,
+                         std::int64_t ranks_per_replica, std::int64_t chain_layers) {
+  if (micro_batch_size <= 0) throw std::invalid_argument("micro-batch size must be positive");
+  std::int64_t most = 0, listed = 0;  // samples ≤ 2^24, ranks ≤ 2^20: no overflow
+  for (const std::int64_t s : samples) {
+    const std::int64_t m = (s + micro_batch_size - 1) / micro_batch_size;
+    most = std::max(most, m);
+    listed += m * ranks_per_replica;
+  }
+  const std::string advice = ": use a larger micro_batch_size, or more data-parallel replicas";
+  if (most * chain_layers > kMaxLayerPasses)
+    throw core::ConfigError("", "/training/global_batch_size",
+                            std::to_string(most) + " micro-batches per replica through " + std::to_string(chain_layers) +
+                                " layers = " + std::to_string(most * chain_layers) + " layer passes, more than the " +
+                                std::to_string(kMaxLayerPasses) + " one simulation lowers" + advice);
+  if (listed > kMaxPlannedMicroBatches)
+    throw core::ConfigError("", "/training/global_batch_size",
+                            std::to_string(listed) + " micro-batches over all ranks, more than the " +
+                                std::to_string(kMaxPlannedMicroBatches) + " one simulation plans" + advice);
+}
+
 }  // namespace frugal::policies

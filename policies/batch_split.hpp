@@ -30,4 +30,18 @@ std::vector<std::int64_t> micro_batches_of(std::int64_t samples, std::int64_t mi
 std::vector<std::int64_t> split_by_speed(std::int64_t global_batch_size, std::int64_t micro_batch_size,
                                          const std::vector<double>& speeds, const std::string& replicas_note = "");
 
+/// Bounds on what one simulation process lowers: at most kMaxLayerPasses micro-batch × layer
+/// passes per replica (the lowered program grows with them) and kMaxPlannedMicroBatches
+/// micro-batches listed over all ranks (the plan's lists).
+inline constexpr std::int64_t kMaxLayerPasses = std::int64_t{1} << 24;
+inline constexpr std::int64_t kMaxPlannedMicroBatches = std::int64_t{1} << 26;
+
+/// Checked before a policy lists any rank's micro-batches: `samples` per data-parallel replica,
+/// each replica spanning `ranks_per_replica` ranks, through a chain of `chain_layers` layers.
+/// Throws core::ConfigError at /training/global_batch_size with the counts and what lowers them
+/// (larger micro-batches, more replicas) beyond either bound: the study is infeasible to
+/// simulate, a result rather than a process that swaps to death.
+void check_schedule_size(const std::vector<std::int64_t>& samples, std::int64_t micro_batch_size,
+                         std::int64_t ranks_per_replica, std::int64_t chain_layers);
+
 }  // namespace frugal::policies

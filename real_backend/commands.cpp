@@ -10,6 +10,7 @@
 #include "real_backend/manifest.hpp"
 #include "real_backend/measurements.hpp"
 #include "sim/core/error.hpp"
+#include "sim/core/output_files.hpp"
 #include "sim/program/rank_classes.hpp"
 
 namespace frugal::real {
@@ -53,6 +54,7 @@ void check_output_path(const std::string& output, const std::string& option) {
   const std::filesystem::path parent = std::filesystem::absolute(output).parent_path();
   if (!std::filesystem::is_directory(parent))
     throw std::invalid_argument(option + " " + output + ": folder " + parent.string() + " does not exist");
+  core::check_output_target(output);
 }
 
 std::string format_ms(double s) {

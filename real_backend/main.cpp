@@ -19,8 +19,10 @@
 #include <boost/program_options.hpp>
 
 #include "real_backend/commands.hpp"
+#include "real_backend/cpu/blas_core.hpp"
 #include "sim/core/command_line.hpp"
 #include "sim/core/error.hpp"
+#include "sim/core/output_files.hpp"
 #include "sim/core/units.hpp"
 
 namespace {
@@ -229,6 +231,8 @@ int with_timeout(const real::MpiSession& session, const std::function<int()>& co
 }  // namespace
 
 int main(int argc, char** argv) {
+  real::reexec_with_better_blas_core(argv);  // before MPI starts: it may run the program again
+  core::install_output_guards();
   real::MpiSession session(argc, argv);
   const bool rank0 = session.world_rank() == 0;
   const std::vector<std::string> all_args(argv, argv + argc);
@@ -258,6 +262,9 @@ int main(int argc, char** argv) {
   } catch (const std::invalid_argument& e) {  // the command line: identical on every rank
     if (rank0) std::cerr << "frugal-real: " << e.what() << "\n" << kUsage;
     return real::kExitBadInput;
+  } catch (const core::OutputError& e) {  // rank 0 writes the outputs, after the run
+    std::cerr << "frugal-real: cannot write the output: " << e.what() << "\n";
+    return real::kExitInternal;
   } catch (const core::InternalError& e) {
     std::cerr << "frugal-real: internal error (rank " << session.world_rank() << "): " << e.what() << "\n";
     if (session.world_size() > 1) session.abort(real::kExitInternal);

@@ -3,10 +3,10 @@
 
 #include <algorithm>
 #include <array>
-#include <fstream>
 #include <stdexcept>
 
 #include "real_backend/stats.hpp"
+#include "sim/core/output_files.hpp"
 #include "sim/program/trace_events.hpp"
 
 namespace frugal::real {
@@ -200,14 +200,7 @@ Json make_measurements(const program::Program& program, const std::vector<RankRu
 }
 
 void write_json_file(const Json& value, const std::filesystem::path& path) {
-  const std::filesystem::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) throw std::runtime_error("cannot write " + path.string());
-    out << value.dump(1) << "\n";
-    if (!out) throw std::runtime_error("writing " + path.string() + " failed");
-  }
-  std::filesystem::rename(tmp, path);
+  core::write_atomically(path, value.dump(1) + "\n");
 }
 
 }  // namespace frugal::real

@@ -36,7 +36,8 @@ core::Json make_measurements(const program::Program& program, const std::vector<
                              const RunDescription& description, const core::Json& manifest, const core::Json& checks);
 
 /// Writes `value` to `path` through a temporary file renamed into place, so that a failed run
-/// never leaves a partial file. Throws std::runtime_error when the file cannot be written.
+/// never leaves a partial file (core::write_atomically). Throws core::OutputError when the file
+/// cannot be written.
 void write_json_file(const core::Json& value, const std::filesystem::path& path);
 
 }  // namespace frugal::real

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs FrugalSim's build and test dependencies from Debian's packages; does nothing when all
-# are present. Safe to run repeatedly (quickstart.sh and test.sh call it first).
+# are present. Safe to run repeatedly (quickstart.sh and test.sh call it first). Extra package
+# names as arguments are installed too (scripts/sanitize.sh adds clang and its runtimes).
 set -euo pipefail
 
 packages=(
@@ -13,6 +14,7 @@ packages=(
   libopenmpi-dev openmpi-bin
   python3-matplotlib
   poppler-utils
+  "$@"
 )
 
 missing=()

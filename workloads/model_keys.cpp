@@ -16,6 +16,16 @@ using core::keys::integer;
 using core::keys::object;
 using core::keys::text;
 
+// Bounds far above any published model (GPT-3: h 12,288, L 96, V 50,257; Llama 3.1 405B: h 16,384,
+// L 126, ffn 53,248, V 128,256) that keep every count the model implies within 64-bit integers:
+// 12·h²·L parameters < 2^54, times any bytes per parameter < 2^63.
+constexpr double kMaxHidden = 1 << 18;
+constexpr double kMaxLayers = 1 << 14;
+constexpr double kMaxHeads = 1 << 14;
+constexpr double kMaxIntermediate = 1 << 20;
+constexpr double kMaxVocab = 1 << 24;
+constexpr double kMaxPositions = 1 << 24;
+
 std::string joined(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
@@ -32,16 +42,17 @@ const core::SectionInfo& model_keys() {
       {{text("name", "label of the model in outputs"), "the file's stem (`config.json`: its folder's name)"},
        text("description", "free text, not used", ""),
        text("source", "where the numbers come from (paper, config URL)", ""),
-       integer("hidden_size", "h: width of the residual stream (elements per token)"),
-       integer("num_hidden_layers", "L: transformer layers"),
-       integer("num_attention_heads", "a: attention heads (must divide hidden_size)"),
+       integer("hidden_size", "h: width of the residual stream (elements per token)", {}, 1, kMaxHidden),
+       integer("num_hidden_layers", "L: transformer layers", {}, 1, kMaxLayers),
+       integer("num_attention_heads", "a: attention heads (must divide hidden_size)", {}, 1, kMaxHeads),
        {integer("num_key_value_heads", "key/value heads; fewer than num_attention_heads is grouped-query attention "
-                                       "(must divide num_attention_heads)"),
+                                       "(must divide num_attention_heads)",
+                {}, 1, kMaxHeads),
         "num_attention_heads"},
-       {integer("intermediate_size", "MLP width (elements per token)"), "4 × hidden_size"},
-       integer("vocab_size", "V: vocabulary entries (output head and embedding rows)"),
+       {integer("intermediate_size", "MLP width (elements per token)", {}, 1, kMaxIntermediate), "4 × hidden_size"},
+       integer("vocab_size", "V: vocabulary entries (output head and embedding rows)", {}, 1, kMaxVocab),
        integer("max_position_embeddings", "longest sequence in tokens (bounds /training/seq_length; rows of the "
-                                          "learned position table)", 2048),
+                                          "learned position table)", 2048, 1, kMaxPositions),
        boolean("gated_mlp", "gated MLP (SwiGLU, Llama): act(gate)·up, three h × intermediate_size matrices instead "
                             "of two", false),
        boolean("tie_word_embeddings", "the output head shares the input embedding (no separate V × h matrix)", true),
@@ -52,7 +63,7 @@ const core::SectionInfo& model_keys() {
        boolean("use_bias", "biases on every linear layer (GPT: yes; Llama: no)", true),
        boolean("qkv_bias", "biases on the query, key and value projections even without use_bias (Qwen2)", false),
        {integer("sliding_window", "tokens a query attends to (sliding-window attention, Mistral): not modelled, "
-                                  "so a study whose seq_length exceeds it is refused"),
+                                  "so a study whose seq_length exceeds it is refused", {}, 1, kMaxPositions),
         "none: each token attends to every earlier one"},
        {object("ignored_huggingface_keys", "keys of a HuggingFace config.json that were ignored (they do not change "
                                            "cost), with their values: written to config.resolved.json, not used"),
@@ -85,32 +96,33 @@ const HuggingFaceKeys& huggingface_keys() {
          {object("architectures", "list of class names; each must be a causal language model (`...ForCausalLM`, "
                                   "`...LMHeadModel`)"),
           "a causal language model"},
-         {integer("hidden_size", "h (hidden_size)"), "required (or n_embd)"},
-         {integer("n_embd", "GPT-2's name of hidden_size"), "hidden_size"},
-         {integer("num_hidden_layers", "L (num_hidden_layers)"), "required (or n_layer)"},
-         {integer("n_layer", "GPT-2's name of num_hidden_layers"), "num_hidden_layers"},
-         {integer("num_attention_heads", "a (num_attention_heads)"), "required (or n_head)"},
-         {integer("n_head", "GPT-2's name of num_attention_heads"), "num_attention_heads"},
-         {integer("num_key_value_heads", "grouped-query attention (num_key_value_heads)"), "num_attention_heads"},
-         {integer("intermediate_size", "MLP width (intermediate_size)"),
+         {integer("hidden_size", "h (hidden_size)", {}, 1, kMaxHidden), "required (or n_embd)"},
+         {integer("n_embd", "GPT-2's name of hidden_size", {}, 1, kMaxHidden), "hidden_size"},
+         {integer("num_hidden_layers", "L (num_hidden_layers)", {}, 1, kMaxLayers), "required (or n_layer)"},
+         {integer("n_layer", "GPT-2's name of num_hidden_layers", {}, 1, kMaxLayers), "num_hidden_layers"},
+         {integer("num_attention_heads", "a (num_attention_heads)", {}, 1, kMaxHeads), "required (or n_head)"},
+         {integer("n_head", "GPT-2's name of num_attention_heads", {}, 1, kMaxHeads), "num_attention_heads"},
+         {integer("num_key_value_heads", "grouped-query attention (num_key_value_heads)", {}, 1, kMaxHeads), "num_attention_heads"},
+         {integer("intermediate_size", "MLP width (intermediate_size)", {}, 1, kMaxIntermediate),
           "required for gated families; else 4 × hidden_size"},
-         {integer("n_inner", "GPT-2's name of intermediate_size (null: 4 × hidden_size)"), "4 × hidden_size"},
-         {integer("vocab_size", "V (vocab_size)"), "required"},
-         {integer("max_position_embeddings", "longest sequence (max_position_embeddings)"), "required (or n_positions)"},
-         {integer("n_positions", "GPT-2's name of max_position_embeddings"), "max_position_embeddings"},
+         {integer("n_inner", "GPT-2's name of intermediate_size (null: 4 × hidden_size)", {}, 1, kMaxIntermediate), "4 × hidden_size"},
+         {integer("vocab_size", "V (vocab_size)", {}, 1, kMaxVocab), "required"},
+         {integer("max_position_embeddings", "longest sequence (max_position_embeddings)", {}, 1, kMaxPositions), "required (or n_positions)"},
+         {integer("n_positions", "GPT-2's name of max_position_embeddings", {}, 1, kMaxPositions), "max_position_embeddings"},
          {choice("hidden_act", k.activations,
                  "MLP activation; whether the MLP is gated follows model_type, not this name"),
           "the family's"},
          {choice("activation_function", k.activations, "GPT-2's name of hidden_act"), "the family's"},
          {boolean("tie_word_embeddings", "tie_word_embeddings"), "the family's"},
-         {integer("head_dim", "must equal hidden_size / num_attention_heads (other values are not modelled)"),
+         {integer("head_dim", "must equal hidden_size / num_attention_heads (other values are not modelled)", {}, 1,
+                 kMaxHidden),
           "hidden_size / num_attention_heads"},
          {boolean("attention_bias", "biases on the attention projections: must be the family's (false for llama, "
                                     "mistral; true for gpt_neox)"),
           "the family's"},
          {boolean("mlp_bias", "biases on the MLP projections: must be the family's (false for llama, mistral, qwen2)"),
           "the family's"},
-         {integer("sliding_window", "sliding_window (null: none; qwen2: only with use_sliding_window)"), "none"},
+         {integer("sliding_window", "sliding_window (null: none; qwen2: only with use_sliding_window)", {}, 1, kMaxPositions), "none"},
          {boolean("use_sliding_window", "qwen2: whether sliding_window applies"), "false"}}};
     k.ignored = {"_name_or_path", "transformers_version", "torch_dtype", "dtype", "use_cache", "bos_token_id",
                  "eos_token_id", "pad_token_id", "initializer_range", "rms_norm_eps", "layer_norm_epsilon",

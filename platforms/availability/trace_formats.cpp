@@ -195,15 +195,7 @@ void parse_fta(const std::string& text, Trace& trace, Parser& p) {
 }
 
 void parse_count_json(const std::string& text, Trace& trace, Parser& p) {
-  core::Json doc;
-  try {
-    doc = core::Json::parse(text);
-  } catch (const core::Json::parse_error& e) {
-    // Byte offset → line, so the error reads like the other formats.
-    const auto upto = std::min<std::size_t>(e.byte, text.size());
-    const int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(upto), '\n'));
-    p.fail(line, std::string("JSON syntax error: ") + e.what());
-  }
+  const core::Json doc = core::parse_json(text, p.file_);  // errors at line and column
   core::ObjectReader top(doc, p.file_, "");
   core::ObjectReader meta = top.object("metadata");  // other metadata keys are the trace's own business
   trace.gap_s = meta.number("gap_seconds", 0);

@@ -10,6 +10,7 @@
 #include "platforms/cluster_spec.hpp"
 #include "sim/app/command_line.hpp"
 #include "sim/calibration/calibration.hpp"
+#include "sim/calibration/input_files.hpp"
 #include "sim/core/build_info.hpp"
 #include "sim/engine/simulation.hpp"
 #include "sim/program/rank_classes.hpp"
@@ -62,9 +63,10 @@ int cmd_calibrate(const std::vector<std::string>& args) {
   // The result must read back as a cluster before it is written.
   (void)platforms::read_cluster(calibrated, output, "", platforms::GpuCatalogue::shipped());
   write_atomically(output, calibrated.dump(2) + "\n");
-  std::printf("matmul efficiency %.3f (largest GEMM), %zu GEMM sizes; memory %.2f GB/s; link alpha %.2f us beta %.3f GB/s (R2 %.3f)\n",
+  std::printf("matmul efficiency %.3f (largest GEMM), %zu GEMM sizes; memory %.2f GB/s; link alpha %.2f us beta %.3f GB/s (%s)\n",
               fit.matmul_efficiency, fit.gemm_efficiency.size(), fit.memory_bandwidth_bytes_per_s / 1e9,
-              fit.link.alpha_s * 1e6, fit.link.beta_bytes_per_s / 1e9, fit.link.r2);
+              fit.link.alpha_s * 1e6, fit.link.beta_bytes_per_s / 1e9,
+              fit.link.from_extremes ? "through the extreme sizes" : ("R2 " + std::to_string(fit.link.r2)).c_str());
   std::cout << "calibrated platform: " << output << "\n";
   return 0;
 }
@@ -82,8 +84,7 @@ int cmd_validate(const std::vector<std::string>& args) {
   const auto cluster = platforms::load_cluster(platform, platforms::GpuCatalogue::shipped());
   const auto prog = program::expand(program::load_program(program_file));
   const Json measured = core::load_json_file(measurements_file);
-  if (measured.value("format", "") != "frugal-real-measurements")
-    throw core::ConfigError(measurements_file, "/format", "not a frugal-real measurements file");
+  calibration::check_measurements_file(measured, measurements_file);
   engine::EngineOptions eo;
   eo.iterations = 1;
   eo.precision = core::parse_precision(prog.metadata.value("precision", "bf16"));

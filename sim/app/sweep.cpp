@@ -39,37 +39,11 @@ constexpr std::size_t kMaxErrorBytes = 8192;  // a child's reply stays far below
 const std::set<std::string> kReservedColumns = {"point", "seed", "status", "error", "dir"};
 const std::set<std::string> kResultStatuses = {"ok", "out_of_memory", "infeasible"};
 
-/// Checks that `pointer` is a JSON pointer whose parent exists in `base` (an object, or an
-/// array holding the index); errors go to `reader` at `key`.
+/// Fails `reader` at `key` unless a value can be set at `pointer` in `base`.
 void check_pointer(const std::string& pointer, const Json& base, const ObjectReader& reader, const std::string& key,
                    const std::string& study_file) {
-  if (pointer.empty() || pointer[0] != '/')
-    reader.fail(key, "expected a JSON pointer into the study, starting with \"/\" (got \"" + pointer + "\")");
-  Json::json_pointer jp;
-  try {
-    jp = Json::json_pointer(pointer);
-  } catch (const Json::exception& e) {
-    reader.fail(key, "malformed JSON pointer \"" + pointer + "\": " + e.what());
-  }
-  const Json::json_pointer parent = jp.parent_pointer();
-  const Json* container = nullptr;
-  try {
-    if (base.contains(parent)) container = &base.at(parent);
-  } catch (const Json::exception&) {
-  }
-  const std::string where = parent.to_string().empty() ? "/" : parent.to_string();
-  if (!container) reader.fail(key, "\"" + pointer + "\": " + study_file + " has nothing at " + where);
-  if (container->is_array()) {
-    const std::string& last = jp.back();
-    const bool digits = !last.empty() && last.find_first_not_of("0123456789") == std::string::npos;
-    if (!digits || std::stoull(last) >= container->size())
-      reader.fail(key, "\"" + pointer + "\": " + where + " in " + study_file + " is an array of " +
-                           std::to_string(container->size()) + " elements; \"" + last + "\" is not one of its indices");
-  } else if (!container->is_object()) {
-    reader.fail(key, "\"" + pointer + "\": " + where + " in " + study_file + " is " +
-                         (container->is_string() ? "a string" : "not an object") +
-                         "; a swept value must go into an object or an array");
-  }
+  const std::string problem = study::settable_pointer_problem(pointer, base, study_file, false);
+  if (!problem.empty()) reader.fail(key, problem);
 }
 
 SweepParameter read_parameter(ObjectReader r, const Json& base, const std::string& study_file) {
@@ -182,7 +156,10 @@ std::optional<Json> reusable_reply(const Json& key, const std::filesystem::path&
   const Json& reply = stored.at("reply");
   if (!reply.is_object() || !reply.contains("status") || !reply.at("status").is_string()) return std::nullopt;
   const std::string status = reply.at("status").get<std::string>();
-  if (kResultStatuses.count(status) && std::filesystem::is_regular_file(dir / "summary.json")) return reply;
+  // Only the status is taken over: a result's reply holds nothing else, and whatever else an
+  // edited point.json holds (an "error" that is not a string, say) is not trusted.
+  if (kResultStatuses.count(status) && std::filesystem::is_regular_file(dir / "summary.json"))
+    return Json{{"status", status}};
   return std::nullopt;
 }
 

@@ -6,6 +6,7 @@
 #include <map>
 #include <sstream>
 
+#include "sim/calibration/input_files.hpp"
 #include "sim/engine/collectives.hpp"
 #include "sim/program/enum_names.hpp"
 
@@ -22,15 +23,11 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-/// The array `key` of a bench file, empty when the file has no such section (a bench of
-/// compute only, say); throws for files that are not benches at all.
-const Json& section(const Json& bench, const std::string& file, const std::string& key) {
+/// The array `key` of a bench file checked by check_bench_file, empty when the file has no such
+/// section (a bench of compute only, say).
+const Json& section(const Json& bench, const std::string& key) {
   static const Json kNone = Json::array();
-  if (!bench.is_object() || bench.value("format", "") != "frugal-real-bench")
-    throw ConfigError(file, "/format", "not a frugal-real bench file (expected \"format\": \"frugal-real-bench\")");
-  if (!bench.contains(key)) return kNone;
-  if (!bench.at(key).is_array()) throw ConfigError(file, "/" + key, "expected an array of measurements");
-  return bench.at(key);
+  return bench.contains(key) ? bench.at(key) : kNone;
 }
 
 std::string shown(double v) {
@@ -72,6 +69,21 @@ AlphaBeta fit_alpha_beta(const std::vector<std::pair<double, double>>& pts) {
     ss_tot += w * (y - sy / sw) * (y - sy / sw);
   }
   out.r2 = ss_tot > 0 ? 1 - ss_res / ss_tot : 1;
+  return out;
+}
+
+AlphaBeta fit_link(const std::vector<std::pair<double, double>>& pts) {
+  AlphaBeta out = fit_alpha_beta(pts);
+  if (out.beta_bytes_per_s > 0) return out;
+  std::map<double, std::vector<double>> by_size;
+  for (const auto& [bytes, s] : pts)
+    if (bytes > 0 && s > 0) by_size[bytes].push_back(s);
+  if (by_size.size() < 2) return out;
+  const double s_min = by_size.begin()->first, t_min = median(by_size.begin()->second);
+  const double s_max = by_size.rbegin()->first, t_max = median(by_size.rbegin()->second);
+  out.beta_bytes_per_s = t_max > t_min ? (s_max - s_min) / (t_max - t_min) : s_max / t_max;
+  out.alpha_s = std::max(0.0, t_min - s_min / out.beta_bytes_per_s);
+  out.from_extremes = true;
   return out;
 }
 
@@ -138,12 +150,12 @@ Fit fit_benches(const std::vector<Json>& benches, const std::vector<std::string>
   double largest_stream = 0;
   for (std::size_t b = 0; b < benches.size(); ++b) {
     const Json& bench = benches[b];
-    const std::string& file = files[b];
-    for (const Json& g : section(bench, file, "gemm")) {
+    check_bench_file(bench, files[b]);
+    for (const Json& g : section(bench, "gemm")) {
       const double flops = g.at("flops").get<double>() / std::max<double>(1, g.value("batch", 1));
       efficiency[flops].push_back(g.at("flops_per_s").get<double>() / peak_flops_per_s);
     }
-    for (const Json& c : section(bench, file, "collectives")) {
+    for (const Json& c : section(bench, "collectives")) {
       // Two ranks exchanging S bytes: T = α_route + S/β (a route inside a node crosses two links).
       if (c.at("bytes").get<double>() <= 0) continue;
       const auto point = std::make_pair(c.at("bytes").get<double>(), c.at("time_s").at("median").get<double>());
@@ -153,15 +165,7 @@ Fit fit_benches(const std::vector<Json>& benches, const std::vector<std::string>
       const auto kind = program::enum_from_string<program::CollectiveKind>(c.at("collective").get<std::string>(), &known);
       if (known) collectives.push_back({kind, c.at("group_size").get<int>(), point.first, point.second});
     }
-    const Json& rows = section(bench, file, "memory");
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      const Json& m = rows[i];
-      const auto positive = [&m](const char* key) {
-        return m.is_object() && m.contains(key) && m.at(key).is_number() && m.at(key).get<double>() > 0 &&
-               std::isfinite(m.at(key).get<double>());
-      };
-      if (!positive("bytes") || !positive("bandwidth_bytes_per_s"))
-        throw ConfigError(file, "/memory/" + std::to_string(i), "expected bytes and bandwidth_bytes_per_s, finite and > 0");
+    for (const Json& m : section(bench, "memory")) {
       largest_stream = std::max(largest_stream, m.at("bytes").get<double>());
       memory[m.at("bytes").get<double>()].push_back(m.at("bandwidth_bytes_per_s").get<double>());
     }
@@ -186,7 +190,7 @@ Fit fit_benches(const std::vector<Json>& benches, const std::vector<std::string>
   fit.memory_bandwidth_bytes_per_s = median(streaming);
   // A 2-rank ring all-reduce moves S once each way: T = 2α + S/β — the same fit, used when no
   // point-to-point figures were measured.
-  fit.link = fit_alpha_beta(p2p.empty() ? all_reduce : p2p);
+  fit.link = fit_link(p2p.empty() ? all_reduce : p2p);
   fit.link_factors = fit_size_factors(p2p.empty() ? all_reduce : p2p, fit.link);
   if (p2p.empty()) fit.link.alpha_s /= 2;
   // Collective overheads: the residual of the latency-bound sizes, per kind.
@@ -222,7 +226,10 @@ Json apply_fit(const Json& cluster_doc, const Fit& fit, const std::vector<std::s
          << fit.memory_bandwidth_by_size.size() << " sizes)";
   if (fit.link.beta_bytes_per_s > 0)
     note << ", intra-node point-to-point alpha " << shown(fit.link.alpha_s * 1e6) << " us beta "
-         << shown(fit.link.beta_bytes_per_s / 1e9) << " GB/s (R2 " << shown(fit.link.r2) << ", " << fit.link.points
+         << shown(fit.link.beta_bytes_per_s / 1e9) << " GB/s ("
+         << (fit.link.from_extremes ? "through the extreme sizes, least squares gave no positive slope"
+                                    : "R2 " + shown(fit.link.r2))
+         << ", " << fit.link.points
          << " sizes, " << fit.link_factors.size() << " size factors)";
   for (std::size_t k = 0; k < fit.collective_overhead_s.size(); ++k)
     if (fit.collective_overhead_s[k] > 0)

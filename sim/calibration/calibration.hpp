@@ -20,8 +20,17 @@ struct AlphaBeta {
   double beta_bytes_per_s = 0;
   double r2 = 0;
   int points = 0;
+  /// True when the least-squares slope was not positive (wall-clock noise larger than the
+  /// transfer times, as on a loaded machine) and the line joins the extreme sizes instead.
+  bool from_extremes = false;
 };
 AlphaBeta fit_alpha_beta(const std::vector<std::pair<double, double>>& bytes_and_seconds);
+
+/// fit_alpha_beta, and where its slope is not positive, the line through the smallest and
+/// largest sizes (median time of each): β = ΔS/ΔT, α = T_min − S_min/β ≥ 0; where even the
+/// largest size is not slower than the smallest, β = S_max/T_max, a lower bound (the whole
+/// time counted as transfer). β > 0 whenever two sizes with positive times were measured.
+AlphaBeta fit_link(const std::vector<std::pair<double, double>>& bytes_and_seconds);
 
 /// Size factors (platforms::SizeFactor) that bend the line `line` through measured points: sizes
 /// are grouped in bands whose bounds are powers of 16 from 4 KiB (4 KiB, 64 KiB, 1 MiB, ...);
@@ -64,7 +73,7 @@ double predicted_collective_s(program::CollectiveKind kind, double bytes, int n,
 /// efficiencies are relative to. Sections are merged over the files (a compute-only bench after
 /// a full one, say); what no file measured stays unfitted (no link without point-to-point or
 /// 2-rank all-reduce figures). Throws ConfigError(file, pointer, ...) for files that are not
-/// benches, sections that are not arrays, and when no file has a GEMM measurement.
+/// benches or miss a field (check_bench_file), and when no file has a GEMM measurement.
 Fit fit_benches(const std::vector<core::Json>& benches, const std::vector<std::string>& files, double peak_flops_per_s);
 
 /// Writes the fit into a cluster document (every node type, or the one named): the GPU inlined

@@ -5,5 +5,6 @@
 
 int main(int argc, char** argv) {
   frugal::app::tune_allocator();
+  frugal::core::install_output_guards();
   return frugal::app::run_main(argc, argv);
 }

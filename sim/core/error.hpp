@@ -8,7 +8,8 @@
 namespace frugal::core {
 
 /// Bad user input: a file, a JSON pointer (or "line N") inside it, and what was expected.
-/// `what()` reads `file:pointer: message`. The CLI exits with code 2 on it.
+/// `what()` reads `file:pointer: message`, control characters other than newline and tab (a NUL in a key, say) written as
+/// \xNN so the whole message prints. The CLI exits with code 2 on it.
 class ConfigError : public std::runtime_error {
  public:
   ConfigError(std::string file, std::string pointer, std::string message)
@@ -29,7 +30,19 @@ class ConfigError : public std::runtime_error {
     out += pointer.empty() ? std::string("/") : pointer;
     out += ": ";
     out += message;
-    return out;
+    std::string shown;
+    for (const char c : out) {
+      const auto u = static_cast<unsigned char>(c);
+      if ((u >= 0x20 && u != 0x7f) || c == '\n' || c == '\t') {
+        shown += c;
+      } else {
+        static constexpr char kHex[] = "0123456789abcdef";
+        shown += "\\x";
+        shown += kHex[u >> 4];
+        shown += kHex[u & 15];
+      }
+    }
+    return shown;
   }
   std::string file_;
   std::string pointer_;

@@ -80,28 +80,70 @@ std::size_t overflowing_number(const std::string& text) {
   return std::string::npos;
 }
 
+/// Offset of the first "{" or "[" outside strings that opens level `depth` + 1, or npos.
+std::size_t deepest_opening(const std::string& text, int depth) {
+  bool in_string = false;
+  int level = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++level > depth) return i;
+    } else if (c == '}' || c == ']') {
+      --level;
+    }
+  }
+  return std::string::npos;
+}
+
+struct TooDeep {};  // thrown by the parser callback of parse_json
+
 }  // namespace
 
-Json load_json_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(path.string(), "", "cannot open file");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const std::string text = buffer.str();
+Json parse_json(const std::string& text, const std::string& source) {
+  // The callback sees every value's depth before the value is built: a deep nest is refused at
+  // its first level too many, before it costs memory or recursion.
+  std::size_t too_deep = std::string::npos;
+  const Json::parser_callback_t bound_depth = [&](int depth, Json::parse_event_t event, Json&) {
+    if (depth >= kMaxJsonDepth && (event == Json::parse_event_t::object_start || event == Json::parse_event_t::array_start))
+      throw TooDeep{};
+    return true;
+  };
   try {
-    return Json::parse(text);
+    return Json::parse(text, bound_depth);
   } catch (const Json::parse_error& e) {
     // Turn the byte offset into a line and column, which editors understand.
     std::string what = e.what();
     const auto colon = what.find("syntax error");
     if (colon != std::string::npos) what = what.substr(colon);
-    throw ConfigError(path.string(), line_column(text, e.byte == 0 ? 0 : e.byte - 1), "invalid JSON: " + what);
+    throw ConfigError(source, line_column(text, e.byte == 0 ? 0 : e.byte - 1), "invalid JSON: " + what);
   } catch (const Json::out_of_range&) {
     // The parser's number overflow (a literal such as 1e999): bad input, located by our own scan.
     const std::size_t at = overflowing_number(text);
-    throw ConfigError(path.string(), at == std::string::npos ? "" : line_column(text, at),
+    throw ConfigError(source, at == std::string::npos ? "" : line_column(text, at),
                       "invalid JSON: a number too large for a double");
+  } catch (const TooDeep&) {
+    too_deep = deepest_opening(text, kMaxJsonDepth);
   }
+  throw ConfigError(source, too_deep == std::string::npos ? "" : line_column(text, too_deep),
+                    "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+}
+
+Json load_json_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  const auto bytes = std::filesystem::file_size(path, ec);
+  if (!ec && bytes > kMaxJsonFileBytes)
+    throw ConfigError(path.string(), "", "file of " + std::to_string(bytes) + " bytes, larger than the " +
+                                              std::to_string(kMaxJsonFileBytes >> 20) + " MiB any JSON input may have");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path.string(), "", "cannot open file");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return parse_json(buffer.str(), path.string());
 }
 
 ObjectReader::ObjectReader(const Json& value, std::string file, std::string pointer)

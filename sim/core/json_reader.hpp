@@ -20,7 +20,18 @@ namespace frugal::core {
 
 using Json = nlohmann::json;
 
-/// Parses a JSON file; syntax errors become ConfigError("file", "line L column C", ...).
+/// Bounds on every JSON input, checked before or while parsing: a file larger than
+/// kMaxJsonFileBytes is not read, a value nested deeper than kMaxJsonDepth is refused as soon as
+/// the parser reaches it (readers and writers recurse over values).
+inline constexpr std::uintmax_t kMaxJsonFileBytes = 512ull << 20;
+inline constexpr int kMaxJsonDepth = 100;
+
+/// Parses `text` read from `source` (a file name, "--set /pointer"); syntax errors, numbers a
+/// double cannot hold (1e999) and nesting deeper than kMaxJsonDepth become
+/// ConfigError(source, "line L column C", ...).
+Json parse_json(const std::string& text, const std::string& source);
+
+/// Reads and parses a JSON file (parse_json), refusing files over kMaxJsonFileBytes.
 Json load_json_file(const std::filesystem::path& path);
 
 /// Escapes a key for a JSON pointer (RFC 6901: "~" → "~0", "/" → "~1").

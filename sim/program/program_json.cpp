@@ -112,11 +112,21 @@ Op read_op(const Json& value, const std::string& file, const std::string& pointe
         const Json& gemms = r.array("gemms");
         for (std::size_t i = 0; i < gemms.size(); ++i) {
           const Json& g = gemms[i];
+          // Each dimension at most 2^24 and each operand at most 2^40 elements: far above any
+          // layer's GEMM, and every size a device computes from them fits in 64 bits.
+          constexpr std::int64_t kMaxDim = std::int64_t{1} << 24;
+          constexpr double kMaxElements = 1099511627776.0;  // 2^40
           bool ok = g.is_array() && g.size() == 4;
-          for (std::size_t k = 0; ok && k < 4; ++k) ok = g[k].is_number_integer() && g[k].get<std::int64_t>() > 0;
+          for (std::size_t k = 0; ok && k < 4; ++k)
+            ok = g[k].is_number_integer() && g[k].get<std::int64_t>() > 0 && g[k].get<std::int64_t>() <= kMaxDim;
+          if (ok) {
+            const double m = g[0].get<double>(), n = g[1].get<double>(), kk = g[2].get<double>(), b = g[3].get<double>();
+            ok = m * kk * b <= kMaxElements && kk * n * b <= kMaxElements && m * n * b <= kMaxElements;
+          }
           if (!ok)
             throw core::ConfigError(file, r.pointer_of("gemms") + "/" + std::to_string(i),
-                                    "expected [m, n, k, batch] with positive integers");
+                                    "expected [m, n, k, batch], positive integers of at most 2^24 whose operands "
+                                    "(m·k, k·n, m·n, times batch) have at most 2^40 elements");
           c.gemms.push_back({g[0].get<std::int64_t>(), g[1].get<std::int64_t>(), g[2].get<std::int64_t>(),
                              g[3].get<std::int64_t>()});
         }

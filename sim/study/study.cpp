@@ -64,15 +64,20 @@ const core::SectionInfo& top_section() {
   return section;
 }
 
+// Far above any published run (GPT-3: 1,536 sequences of 2,048 tokens; Llama 3: 16M tokens per
+// batch) and low enough that every count and byte total the training implies stays exact.
+constexpr double kMaxSequences = 1 << 24;
+constexpr double kMaxTokensPerSequence = 1 << 24;
+
 const core::SectionInfo& training_section() {
   static const core::SectionInfo section{
       "/training",
       "the training step (Megatron-LM's names)",
-      {ParamSpec{"global_batch_size", ParamType::kInteger, {}, core::Json(), 1, kInf, {},
+      {ParamSpec{"global_batch_size", ParamType::kInteger, {}, core::Json(), 1, kMaxSequences, {},
                  "sequences per iteration over all data-parallel replicas"},
-       ParamSpec{"micro_batch_size", ParamType::kInteger, {}, core::Json(), 1, kInf, {},
+       ParamSpec{"micro_batch_size", ParamType::kInteger, {}, core::Json(), 1, kMaxSequences, {},
                  "sequences per micro-batch of one replica (<= global_batch_size)"},
-       ParamSpec{"seq_length", ParamType::kInteger, {}, core::Json(), 1, kInf, {},
+       ParamSpec{"seq_length", ParamType::kInteger, {}, core::Json(), 1, kMaxTokensPerSequence, {},
                  "tokens per sequence (<= the model's max_position_embeddings)"},
        ParamSpec{"precision", ParamType::kChoice, {}, "bf16", -kNone, kNone, core::precision_names(),
                  "arithmetic precision; each GPU runs it at its catalogue peak (or the nearest it supports)"},
@@ -126,6 +131,53 @@ Override parse_override(const std::string& text) {
   if (eq == std::string::npos || text.empty() || text[0] != '/')
     throw ConfigError("--set", text, "expected /json/pointer=value (e.g. /training/micro_batch_size=4)");
   return Override{text.substr(0, eq), text.substr(eq + 1)};
+}
+
+std::string settable_pointer_problem(const std::string& pointer, const Json& base, const std::string& study_file,
+                                     bool create_parents) {
+  if (pointer.empty() || pointer[0] != '/')
+    return "expected a JSON pointer into the study, starting with \"/\" (got \"" + pointer + "\")";
+  Json::json_pointer jp;
+  try {
+    jp = Json::json_pointer(pointer);
+  } catch (const Json::exception& e) {
+    return "malformed JSON pointer \"" + pointer + "\": " + e.what();
+  }
+  // Walk from the root: arrays are indexed within their size, scalars are never entered, and a
+  // missing member is created (as an object) only where allowed and never as an array.
+  std::vector<std::string> tokens;
+  for (Json::json_pointer p = jp; !p.empty(); p = p.parent_pointer()) tokens.insert(tokens.begin(), p.back());
+  const Json* at = &base;
+  std::string where;
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    const std::string& token = tokens[i];
+    const bool last = i + 1 == tokens.size();
+    const std::string shown_where = where.empty() ? "/" : where;
+    if (at->is_array()) {
+      const bool digits = !token.empty() && token.size() <= 18 && token.find_first_not_of("0123456789") == std::string::npos;
+      if (!digits || std::stoull(token) >= at->size())
+        return "\"" + pointer + "\": " + shown_where + " in " + study_file + " is an array of " +
+               std::to_string(at->size()) + " elements; \"" + token + "\" is not one of its indices";
+      at = &(*at)[std::stoull(token)];
+    } else if (at->is_object()) {
+      const auto it = at->find(token);
+      if (it == at->end()) {
+        if (last) return "";
+        if (!create_parents) return "\"" + pointer + "\": " + study_file + " has nothing at " + where + "/" + tokens[i];
+        for (std::size_t k = i + 1; k < tokens.size(); ++k)
+          if (!tokens[k].empty() && tokens[k].find_first_not_of("0123456789") == std::string::npos)
+            return "\"" + pointer + "\": " + study_file + " has nothing at " + where + "/" + tokens[i] +
+                   ", and an index (\"" + tokens[k] + "\") cannot create an array";
+        return "";
+      }
+      at = &*it;
+    } else {
+      return "\"" + pointer + "\": " + shown_where + " in " + study_file + " is " +
+             (at->is_string() ? "a string" : "not an object") + "; a value must go into an object or an array";
+    }
+    where += "/" + core::pointer_escape(token);
+  }
+  return "";
 }
 
 Study read_study(const Json& document, const std::string& file, const std::filesystem::path& base_dir) {
@@ -204,21 +256,25 @@ Study read_study(const Json& document, const std::string& file, const std::files
   return s;
 }
 
-Study load_study(const std::filesystem::path& path, const std::vector<Override>& overrides) {
-  Json doc = core::load_json_file(path);
+void apply_overrides(Json& doc, const std::vector<Override>& overrides, const std::string& file) {
   for (const Override& o : overrides) {
+    const std::string problem = settable_pointer_problem(o.pointer, doc, file, true);
+    if (!problem.empty()) throw ConfigError("--set", o.pointer, problem);
     Json value;
     try {
-      value = Json::parse(o.value);
-    } catch (const Json::parse_error&) {
-      value = o.value;  // a bare word: take it as a string
+      value = core::parse_json(o.value, "--set " + o.pointer);
+    } catch (const ConfigError&) {
+      // A bare word ("fp16", "10 GiB") is a string; an object or array must be valid JSON.
+      if (!o.value.empty() && (o.value[0] == '{' || o.value[0] == '[')) throw;
+      value = o.value;
     }
-    try {
-      doc[Json::json_pointer(o.pointer)] = value;
-    } catch (const Json::exception& e) {
-      throw ConfigError("--set", o.pointer, std::string("cannot set this pointer: ") + e.what());
-    }
+    doc[Json::json_pointer(o.pointer)] = std::move(value);
   }
+}
+
+Study load_study(const std::filesystem::path& path, const std::vector<Override>& overrides) {
+  Json doc = core::load_json_file(path);
+  apply_overrides(doc, overrides, path.string());
   return read_study(doc, path.string(), path.parent_path());
 }
 

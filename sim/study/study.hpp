@@ -62,6 +62,20 @@ struct Override {
 /// Parses "POINTER=VALUE"; throws ConfigError("--set", ...) when malformed.
 Override parse_override(const std::string& text);
 
+/// Why `pointer` cannot receive a value in `study` (`study_file` names it), or "" when it can: a
+/// well-formed JSON pointer whose arrays on the way hold the index and that enters no scalar (a
+/// value never grows an array). A missing member on the way is an error unless
+/// `create_parents` (then it is created as an object; an index there is still an error, as it
+/// would create an array). Sweep files pass false, `--set` true.
+std::string settable_pointer_problem(const std::string& pointer, const core::Json& study, const std::string& study_file,
+                                     bool create_parents);
+
+/// Sets each override's value (parsed as JSON, else taken as a string; an object or array must
+/// be valid JSON) at its pointer in `study`, in order, creating missing parent objects. Throws
+/// ConfigError("--set", pointer, ...) for a pointer that settable_pointer_problem refuses or a
+/// malformed object or array.
+void apply_overrides(core::Json& study, const std::vector<Override>& overrides, const std::string& study_file);
+
 /// Reads a study file, applies overrides, resolves the model and cluster (by zoo name, relative
 /// to the study's folder, or by path) and checks everything. Throws ConfigError naming the file
 /// and the pointer; nothing is written.

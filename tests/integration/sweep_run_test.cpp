@@ -182,6 +182,15 @@ TEST(SweepRun, ResumeRerunsOnlyWhatIsMissingOrStale) {
   EXPECT_EQ(slurp(dir / "out" / "sweep.csv"), csv);
   EXPECT_EQ(slurp(dir / "out" / "sweep.jsonl"), rows);
 
+  // An edited reply (an "error" that is a number) is not trusted: only its status is taken over.
+  Json point = read_json(dir / "out" / "points" / "0001" / "point.json");
+  point["reply"]["error"] = 42;
+  write_file(dir / "out" / "points" / "0001" / "point.json", point.dump());
+  const auto edited = run_frugalsim(sweep + " -j 1 --resume");
+  ASSERT_EQ(edited.exit_code, 0) << edited.output;
+  EXPECT_NE(edited.output.find("point 0001 ok (reused)"), std::string::npos) << edited.output;
+  EXPECT_EQ(slurp(dir / "out" / "sweep.csv"), csv);
+
   Json changed = campaign_study();
   changed["campaign"]["checkpoint"]["size"] = "40 GB";
   write_file(dir / "study.json", changed.dump(2));

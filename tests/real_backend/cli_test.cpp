@@ -168,6 +168,35 @@ TEST(Cli, EnvironmentAskingForRanksMpiDidNotStartIsRejected) {
   EXPECT_FALSE(fs::exists(dir / "m.json"));
 }
 
+TEST(Cli, GemmTooLargeForAnyDeviceIsRejectedByTheReader) {
+  expect_rejected("gemm", data_parallel(1),
+                  [](core::Json& j) {
+                    for (core::Json& op : j["ranks"][0]["ops"])
+                      if (op.contains("gemms")) {
+                        op["gemms"][0][0] = std::int64_t{1} << 62;
+                        return;
+                      }
+                  },
+                  "/ranks/0/ops/1/gemms/0: expected [m, n, k, batch], positive integers of at most 2^24");
+}
+
+/// Outputs go through the writer frugalsim uses (sim/core/output_files.hpp): a directory or a
+/// device is bad input before the run, and nothing is left behind. (A file that cannot be
+/// written, `ulimit -f` included, is tested through frugalsim: Open MPI itself cannot start under
+/// a small file-size limit.)
+TEST(Cli, OutputsThatAreNotRegularFilesAreBadInput) {
+  const ScratchDir dir("outputs");
+  save_program(data_parallel(1), dir / "p.json");
+  fs::create_directory(dir / "m.json");
+  CommandResult r = run_command(frugal_real() + " run p.json --iterations 1 --warmup 0 -o m.json", dir);
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("m.json:/: output path exists and is a directory"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "m.json.tmp"));
+  r = run_command(frugal_real() + " run p.json --iterations 1 --warmup 0 -o /dev/null", dir);
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("/dev/null:/: output path exists and is not a regular file"), std::string::npos) << r.err;
+}
+
 TEST(Cli, MissingFileAndBadOptionsAreBadInput) {
   const ScratchDir dir("options");
   CommandResult r = run_command(frugal_real() + " run nowhere.json", dir);

@@ -132,7 +132,7 @@ TEST(AvailabilityTrace, ErrorsNameFileAndLine) {
 
   EXPECT_EQ(trace_error(R"({"metadata": {"gap_seconds": 60}, "data": [3, 2, 4]})", "count_json", ".json").pointer(), "/data/2");
   EXPECT_EQ(trace_error("{\"metadata\": {\"gap_seconds\": 60},\n \"data\": [3, 2,, 4]}", "count_json", ".json").pointer(),
-            "line 2");
+            "line 2 column 16");
   EXPECT_EQ(trace_error(R"({"metadata": {}, "data": []})", "count_json", ".json").pointer(), "/metadata/gap_seconds");
 }
 

@@ -80,6 +80,29 @@ TEST(CalibrationFit, AStraightLineNeedsNoFactorBeyondOne) {
   EXPECT_TRUE(fit_size_factors({}, line).empty());
 }
 
+/// Wall-clock noise on a loaded machine can tilt the least-squares line to a negative slope: the
+/// link then joins the extreme sizes, and still gets its size factors.
+TEST(CalibrationFit, NoisyPointsStillGiveALinkAndFactors) {
+  // Latency-bound small sizes measured slow (a descheduled rank), mid sizes fast.
+  const Points noisy = {{1024, 40e-6}, {1024, 35e-6}, {262144, 10e-6}, {524288, 10e-6}, {1048576, 45e-6}};
+  ASSERT_LE(fit_alpha_beta(noisy).beta_bytes_per_s, 0.0) << "the points must defeat least squares";
+  const AlphaBeta line = fit_link(noisy);
+  EXPECT_TRUE(line.from_extremes);
+  EXPECT_NEAR(line.beta_bytes_per_s, (1048576.0 - 1024) / (45e-6 - 37.5e-6), 1e-3);
+  EXPECT_NEAR(line.alpha_s, 37.5e-6 - 1024 / line.beta_bytes_per_s, 1e-15);
+  EXPECT_FALSE(fit_size_factors(noisy, line).empty());
+  // No size slower than the smallest: the largest size's rate bounds the bandwidth from below.
+  const Points flat = {{1024, 50e-6}, {1048576, 40e-6}};
+  const AlphaBeta bound = fit_link(flat);
+  EXPECT_NEAR(bound.beta_bytes_per_s, 1048576 / 40e-6, 1e-3);
+  EXPECT_NEAR(bound.alpha_s, 50e-6 - 1024 / bound.beta_bytes_per_s, 1e-15);
+  EXPECT_FALSE(fit_size_factors(flat, bound).empty());
+  // A clean line is left to least squares.
+  Points clean;
+  for (double s : {1e3, 1e6}) clean.emplace_back(s, 2e-6 + s / 4e9);
+  EXPECT_FALSE(fit_link(clean).from_extremes);
+}
+
 TEST(CalibrationFit, CalibratedClusterCarriesTheFactors) {
   const core::Json doc = one_node_cluster("A100-80GB");
   Fit fit;
@@ -166,7 +189,7 @@ TEST(CalibrationFit, MemoryBandwidthBySizeReachesTheCalibratedGpu) {
     FAIL() << "expected a ConfigError";
   } catch (const core::ConfigError& e) {
     EXPECT_EQ(e.file(), "b.json");
-    EXPECT_EQ(e.pointer(), "/memory/1");
+    EXPECT_EQ(e.pointer(), "/memory/1/bandwidth_bytes_per_s");
   }
 }
 

@@ -65,6 +65,7 @@ class DataParallel final : public ParallelismPolicy {
     why << " gradient all-reduce: " << program::to_string(plan.gradient_algorithm);
     plan.reason = why.str();
 
+    check_schedule_size(samples, setup.micro_batch_size, 1, model.num_hidden_layers + 2);  // + embedding, head
     for (int g = 0; g < world; ++g) {
       RankPlan r;
       r.rank = core::RankId(g);

@@ -102,6 +102,10 @@ class Megatron final : public ParallelismPolicy {
     if (model.num_key_value_heads % t_ != 0)
       fail("tensor_model_parallel_size", "num_key_value_heads (" + str(model.num_key_value_heads) +
                                              ") not divisible by tensor_model_parallel_size (" + str(t_) + ")");
+    if (model.intermediate_size % t_ != 0)
+      fail("tensor_model_parallel_size", "intermediate_size (" + str(model.intermediate_size) +
+                                             ") not divisible by tensor_model_parallel_size (" + str(t_) +
+                                             "): the MLP's columns split evenly over the tensor-parallel ranks");
     if (model.num_hidden_layers < static_cast<std::int64_t>(p_) * v_)
       fail("pipeline_model_parallel_size", "num_hidden_layers (" + str(model.num_hidden_layers) + ") < pipeline stages (" +
                                                str(p_) + " × " + str(v_) + " chunks = " + str(p_ * v_) + ")");
@@ -227,6 +231,7 @@ class Megatron final : public ParallelismPolicy {
       why << "batch split by replica speed:";
       for (std::size_t i = 0; i < samples.size(); ++i) why << " " << samples[i];
     }
+    check_schedule_size(samples, b, static_cast<std::int64_t>(t_) * c_ * p_, static_cast<std::int64_t>(chain.layers.size()));
     for (RankPlan& r : plan.ranks) {
       r.micro_batches = micro_batches_of(samples[static_cast<std::size_t>(plan.coord(r.rank)[Dim::kData])], b);
       const auto m = static_cast<std::int64_t>(r.micro_batches.size());
