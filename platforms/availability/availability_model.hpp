@@ -94,7 +94,7 @@ class AvailabilityModel {
 const core::Registry<AvailabilityModel>& availability_models();
 
 /// Bound on the events one model may generate for one call (memory guard, see generate_events).
-inline constexpr double kMaxAvailabilityEvents = 5e7;
+inline constexpr double kMaxAvailabilityEvents = 1e7;  // about 1.5 GB of events
 
 /// The availability of one node type: one model or several combined (e.g. failures + spot +
 /// stragglers). Shared pointers keep it copyable alongside the other cluster data.

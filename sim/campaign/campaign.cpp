@@ -237,6 +237,7 @@ CampaignOutcome run_campaign(const study::Study& s, const policies::Plan& plan, 
   setup.goal_iterations = out.goal_iterations;
   setup.goal_wall_time_s = spec.goal.kind == Goal::Kind::kWallTime ? spec.goal.wall_time_s : 0;
   setup.horizon_s = out.horizon_s;
+  setup.max_events = spec.max_events;
   setup.job_mtbf_s = job_mtbf;
   setup.policy = &policy;
   setup.record_phases = s.write_timeline;
@@ -253,7 +254,12 @@ CampaignOutcome run_campaign(const study::Study& s, const policies::Plan& plan, 
       else progress->update(std::round(now_s / 86400 * 10) / 10);
     };
   }
-  out.result = engine::simulate_campaign(setup);
+  try {
+    out.result = engine::simulate_campaign(setup);
+  } catch (const core::ConfigError& e) {  // the engine does not know the file (max_events)
+    if (!e.file().empty()) throw;
+    throw core::ConfigError(s.file.string(), e.pointer(), e.message());
+  }
   out.events_fingerprint = fingerprint(out.result.events);
   return out;
 }

@@ -6,11 +6,13 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <sstream>
 
 #include <simgrid/s4u.hpp>
 #include <simgrid/version.h>
 
 #include "sim/core/error.hpp"
+#include "sim/core/progress.hpp"
 #include "sim/engine/campaign_controller.hpp"
 
 namespace frugal::engine::campaign_detail {
@@ -478,6 +480,20 @@ std::string Controller::cause_at(int node, bool down) const {
     if (down ? platforms::is_down(e.kind) : platforms::is_up(e.kind)) return kind_name(e.kind) + ": " + e.cause;
   }
   return down ? "turned off" : "provisioned by the campaign (replacement node)";
+}
+
+void Controller::refuse_too_many_events() {
+  const CampaignResult& r = state_.result();
+  const double until_s = setup_.goal_wall_time_s > 0 ? setup_.goal_wall_time_s : setup_.horizon_s;
+  std::ostringstream why;
+  why << "the campaign logged more than " << setup_.max_events << " events by " << core::Progress::duration(now())
+      << " of simulated time (of up to " << core::Progress::duration(until_s) << "): one every ";
+  why.precision(3);
+  why << now() / static_cast<double>(setup_.max_events) << " s (" << r.checkpoints
+      << " checkpoints, " << r.failures << " failures, " << r.restarts
+      << " restarts so far); lengthen the checkpoint interval or the time between failures, shorten the campaign, "
+         "or raise max_events";
+  throw core::ConfigError("", "/campaign/max_events", why.str());
 }
 
 void Controller::run() {

@@ -115,13 +115,20 @@ class Controller {
   void apply_layout(int units, const std::vector<int>& nodes, const std::string& why);
 
   // --- outputs ------------------------------------------------------------------------------------
-  void log(core::Json entry) { state_.log(now(), std::move(entry)); }
+  /// Appends to the event log (events.json); past setup_.max_events entries, refuses the
+  /// campaign (the log is its work: every failure, restart, checkpoint and decision).
+  void log(core::Json entry) {
+    if (++events_ > setup_.max_events) refuse_too_many_events();
+    state_.log(now(), std::move(entry));
+  }
   void phase(const std::string& track, const std::string& name, double start_s, double end_s,
              core::Json args = core::Json::object()) {
     state_.phase(track, name, start_s, end_s, std::move(args));
   }
   core::Json node_list(const std::vector<int>& nodes) const;
   std::string cause_at(int node, bool down) const;
+  /// Throws core::ConfigError at /campaign/max_events with the rates that led there.
+  [[noreturn]] void refuse_too_many_events();
 
   const CampaignSetup& setup_;
   const BuiltPlatform& platform_;
@@ -149,6 +156,7 @@ class Controller {
 
   std::vector<std::vector<std::pair<double, bool>>> state_log_;  ///< node → (time, on)
   std::exception_ptr error_;
+  std::int64_t events_ = 0;  ///< entries logged, against setup_.max_events
   std::shared_ptr<Controller*> alive_ = std::make_shared<Controller*>(this);  ///< for callbacks and watchers
   sg4::SemaphorePtr wakeup_ = sg4::Semaphore::create(0);  ///< released by watchers
   std::vector<int> failure_notes_;  ///< nodes whose heartbeat failed, not yet handled

@@ -30,7 +30,7 @@ CampaignResult simulate_campaign(const CampaignSetup& setup) {
     throw core::InternalError("simulate_campaign() called twice in one process: SimGrid's engine is one per process");
   engine_used = true;
 
-  std::vector<std::string> args = {"frugalsim-campaign", "--log=root.thres:critical"};
+  std::vector<std::string> args = simgrid_arguments("frugalsim-campaign");
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

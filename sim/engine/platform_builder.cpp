@@ -62,6 +62,18 @@ sg4::SplitDuplexLink* duplex(sg4::NetZone* zone, const std::string& name, const 
 
 }  // namespace
 
+std::vector<std::string> simgrid_arguments(const std::string& program) {
+  std::vector<std::string> args = {program, "--log=root.thres:critical"};
+#if defined(__SANITIZE_ADDRESS__)
+  args.emplace_back("--cfg=contexts/factory:thread");
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  args.emplace_back("--cfg=contexts/factory:thread");
+#endif
+#endif
+  return args;
+}
+
 void configure_network_model() {
   sg4::Engine::set_config("network/model:CM02");
   sg4::Engine::set_config("network/crosstraffic:0");

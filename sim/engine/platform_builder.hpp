@@ -95,6 +95,11 @@ BuiltPlatform build_platform(const platforms::Cluster& cluster, core::Precision 
 /// below NVLink).
 void configure_network_model();
 
+/// The command line an Engine is created with: `program`, SimGrid's logs down to critical and,
+/// in a build with AddressSanitizer, thread contexts (ASan cannot follow the stack switches of
+/// SimGrid's default contexts and reports false positives).
+std::vector<std::string> simgrid_arguments(const std::string& program);
+
 /// Uncontended cost of one path and the α-β of the routes built above: the closed forms live
 /// in sim/cost/path.hpp (SimGrid-free, shared with the policies and calibration).
 using PathCost = cost::Path;

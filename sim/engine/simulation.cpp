@@ -83,7 +83,7 @@ SimulationResult simulate(const platforms::Cluster& cluster, const program::Prog
     throw core::InternalError("simulate() called twice in one process: SimGrid's engine is one per process");
   engine_used = true;
 
-  std::vector<std::string> args = {"frugalsim", "--log=root.thres:critical"};
+  std::vector<std::string> args = simgrid_arguments("frugalsim");
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

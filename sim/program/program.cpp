@@ -137,9 +137,9 @@ Location copy_destination(CopyDirection d) {
 
 OpId RankBuilder::add(OpKind kind, Stream stream, std::string name, std::vector<OpId> deps,
                       decltype(Op::payload) payload) {
-  // Built in place: lowering adds millions of ops.
+  // Moved in whole (an aggregate: braces, which every compiler of the project accepts).
   const OpId id(static_cast<std::int64_t>(target_->ops.size()));
-  target_->ops.emplace_back(id, kind, stream, std::move(name), std::move(deps), std::move(payload));
+  target_->ops.push_back(Op{id, kind, stream, std::move(name), std::move(deps), std::move(payload)});
   return id;
 }
 

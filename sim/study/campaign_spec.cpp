@@ -47,7 +47,11 @@ const core::SectionInfo& campaign_section() {
                   "simulated time limit (>= the goal's wall_time)"},
         "the goal's wall_time, else 5 × the failure-free duration + 7 days"},
        ParamSpec{"max_shrink_layouts", ParamType::kInteger, {}, 8, 2, 64, {},
-                 "most data-parallel sizes simulated op by op for shrink recovery"}}};
+                 "most data-parallel sizes simulated op by op for shrink recovery"},
+       ParamSpec{"max_events", ParamType::kInteger, {}, 200000, 1, 1e9, {},
+                 "most entries of the campaign's event log (failures, restarts, checkpoints, decisions: events.json); "
+                 "beyond it the study is refused (exit 2) with the rates that led there, instead of running for "
+                 "minutes on absurd rates (an MTBF of seconds over months)"}}};
   return section;
 }
 
@@ -187,6 +191,7 @@ CampaignSpec read_campaign(const Json& value, const std::string& file, const std
   if (keys.has("iteration_time")) spec.iteration_time_s = keys.number("iteration_time");
   if (keys.has("horizon")) spec.horizon_s = keys.number("horizon");
   spec.max_shrink_layouts = static_cast<int>(keys.integer("max_shrink_layouts"));
+  spec.max_events = keys.integer("max_events");
   if (spec.goal.kind == Goal::Kind::kWallTime && spec.horizon_s > 0 && spec.horizon_s < spec.goal.wall_time_s)
     r.fail("horizon", "horizon (" + std::to_string(spec.horizon_s) + " s) < goal wall_time (" +
                           std::to_string(spec.goal.wall_time_s) + " s)");
@@ -219,7 +224,8 @@ Json CampaignSpec::resolved() const {
               {"resilience", resilience_resolved},
               {"checkpoint", checkpoint_json},
               {"spares", spares_json},
-              {"max_shrink_layouts", max_shrink_layouts}};
+              {"max_shrink_layouts", max_shrink_layouts},
+              {"max_events", max_events}};
   if (iteration_time_s > 0) out["iteration_time_s"] = iteration_time_s;
   if (horizon_s > 0) out["horizon_s"] = horizon_s;
   return out;

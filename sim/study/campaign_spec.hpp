@@ -63,6 +63,7 @@ struct CampaignSpec {
   /// with status "horizon_reached".
   double horizon_s = 0;
   int max_shrink_layouts = 8;  ///< most data-parallel sizes simulated op by op for shrink recovery
+  std::int64_t max_events = 200000;  ///< most event-log entries before the campaign is refused
 
   /// Builds a fresh resilience policy (checkpoint + recovery) from the configuration.
   policies::ResiliencePolicy make_policy() const;

@@ -105,3 +105,16 @@ TEST(CampaignErrors, ClusterStorageAndPricesAreStrictAndRoundTrip) {
   j["node_types"]["n"]["spot"] = true;
   EXPECT_DOUBLE_EQ(frugal::platforms::read_cluster(j, "c.json", "", catalogue).node_types[0].billed_price_per_gpu_hour(), 1.5);
 }
+
+/// Rates that would make a campaign log millions of events (an MTBF of seconds over days) are
+/// refused when the log exceeds max_events, with the rates that led there; nothing is written.
+TEST(CampaignErrors, TooManyEventsIsRefusedWithTheRates) {
+  Json c = good_campaign();
+  c["goal"] = {{"wall_time", "2 days"}};
+  c["availability"]["n"]["mtbf"] = "1 s";
+  c["availability"]["n"]["repair"] = "1 s";
+  c["max_events"] = 200;
+  expect_error("too_many_events", study(small_cluster(2), c),
+               {"too_many_events.json:/campaign/max_events: the campaign logged more than 200 events by ",
+                "lengthen the checkpoint interval or the time between failures"});
+}

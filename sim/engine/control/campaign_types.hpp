@@ -48,6 +48,10 @@ struct CampaignSetup {
   std::int64_t goal_iterations = 0;    ///< > 0: stop when the model state holds this many
   double goal_wall_time_s = 0;         ///< > 0: stop at this simulated time
   double horizon_s = 0;                ///< hard stop ("horizon_reached" unless the goal was met)
+  /// Most entries of the event log (failures, restarts, checkpoints, decisions) before
+  /// simulate_campaign throws core::ConfigError at /campaign/max_events: a 30-day campaign with
+  /// an MTBF of 1 s would otherwise take minutes and gigabytes.
+  std::int64_t max_events = 200000;
   /// M of ClusterView for a set of job nodes (1 / Σ interruption rates; ∞ never; NaN unknown).
   std::function<double(const std::vector<int>& job_nodes)> job_mtbf_s;
   policies::ResiliencePolicy* policy = nullptr;
