@@ -2,6 +2,7 @@
 // (study_sections(), also docs/reference.md); models, clusters and plug-ins by their own readers.
 #include "sim/study/study.hpp"
 
+#include <algorithm>
 #include <limits>
 
 namespace frugal::study {
@@ -137,6 +138,8 @@ std::string settable_pointer_problem(const std::string& pointer, const Json& bas
                                      bool create_parents) {
   if (pointer.empty() || pointer[0] != '/')
     return "expected a JSON pointer into the study, starting with \"/\" (got \"" + pointer + "\")";
+  if (std::count(pointer.begin(), pointer.end(), '/') > core::kMaxJsonDepth)
+    return "JSON pointer deeper than " + std::to_string(core::kMaxJsonDepth) + " levels";
   Json::json_pointer jp;
   try {
     jp = Json::json_pointer(pointer);
@@ -163,10 +166,11 @@ std::string settable_pointer_problem(const std::string& pointer, const Json& bas
       const auto it = at->find(token);
       if (it == at->end()) {
         if (last) return "";
-        if (!create_parents) return "\"" + pointer + "\": " + study_file + " has nothing at " + where + "/" + tokens[i];
+        const std::string missing = where + "/" + core::pointer_escape(token);
+        if (!create_parents) return "\"" + pointer + "\": " + study_file + " has nothing at " + missing;
         for (std::size_t k = i + 1; k < tokens.size(); ++k)
           if (!tokens[k].empty() && tokens[k].find_first_not_of("0123456789") == std::string::npos)
-            return "\"" + pointer + "\": " + study_file + " has nothing at " + where + "/" + tokens[i] +
+            return "\"" + pointer + "\": " + study_file + " has nothing at " + missing +
                    ", and an index (\"" + tokens[k] + "\") cannot create an array";
         return "";
       }

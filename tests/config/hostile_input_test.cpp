@@ -153,6 +153,9 @@ TEST(HostileInput, OverridesNeverGrowAnArray) {
   expect_bad_input("create", study, "has nothing at /campaign, and an index (\"0\") cannot create an array",
                    "--set /campaign/0/x=1");
   expect_bad_input("scalar", study, "/model in ", "--set /model/hidden_size=8");
+  std::string deep = "/outputs";
+  for (int i = 0; i < 200; ++i) deep += "/x";
+  expect_bad_input("deep", study, "JSON pointer deeper than 100 levels", "--set " + deep + "=1");
   // (A missing object on the way is created: tests/integration/micro_batch_study_test.cpp sets
   // /outputs/timeline in a study without /outputs.)
   expect_bad_input("literal", study, "/training/iterations: expected an integer", "--set /training/iterations=1e999");
