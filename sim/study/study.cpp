@@ -168,8 +168,10 @@ std::string settable_pointer_problem(const std::string& pointer, const Json& bas
         if (last) return "";
         const std::string missing = where + "/" + core::pointer_escape(token);
         if (!create_parents) return "\"" + pointer + "\": " + study_file + " has nothing at " + missing;
+        // A token met on a created (null) value makes an array when it is all digits, empty or
+        // "-" (nlohmann::json's rule), and an array is never created.
         for (std::size_t k = i + 1; k < tokens.size(); ++k)
-          if (!tokens[k].empty() && tokens[k].find_first_not_of("0123456789") == std::string::npos)
+          if (tokens[k] == "-" || tokens[k].find_first_not_of("0123456789") == std::string::npos)
             return "\"" + pointer + "\": " + study_file + " has nothing at " + missing +
                    ", and an index (\"" + tokens[k] + "\") cannot create an array";
         return "";
@@ -272,7 +274,11 @@ void apply_overrides(Json& doc, const std::vector<Override>& overrides, const st
       if (!o.value.empty() && (o.value[0] == '{' || o.value[0] == '[')) throw;
       value = o.value;
     }
-    doc[Json::json_pointer(o.pointer)] = std::move(value);
+    try {
+      doc[Json::json_pointer(o.pointer)] = std::move(value);
+    } catch (const Json::exception& e) {  // settable_pointer_problem should have said why
+      throw core::InternalError("--set " + o.pointer + ": " + e.what());
+    }
   }
 }
 

@@ -153,6 +153,12 @@ TEST(HostileInput, OverridesNeverGrowAnArray) {
   expect_bad_input("create", study, "has nothing at /campaign, and an index (\"0\") cannot create an array",
                    "--set /campaign/0/x=1");
   expect_bad_input("scalar", study, "/model in ", "--set /model/hidden_size=8");
+  // Empty tokens and "-" would create arrays too (a fuzzer's find).
+  expect_bad_input("empty", study, "has nothing at /training/m, and an index (\"\") cannot create an array",
+                   "--set /training/m//x=1");
+  expect_bad_input("dash", study, "has nothing at /campaign, and an index (\"-\") cannot create an array",
+                   "--set /campaign/-=1");
+  expect_bad_input("append", study, "\"-\" is not one of its indices", "--set /cluster/nodes/-=1");
   std::string deep = "/outputs";
   for (int i = 0; i < 200; ++i) deep += "/x";
   expect_bad_input("deep", study, "JSON pointer deeper than 100 levels", "--set " + deep + "=1");
