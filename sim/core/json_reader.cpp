@@ -59,31 +59,11 @@ std::string line_column(const std::string& text, std::size_t offset) {
   return "line " + std::to_string(line) + " column " + std::to_string(col);
 }
 
-/// Offset of the first number literal outside strings that a double cannot hold (1e999), or npos.
-std::size_t overflowing_number(const std::string& text) {
+/// The first offset i outside JSON strings for which `stop(i)` is true, or npos; `stop` may move
+/// i forward past what it consumed (a number literal).
+template <class Stop>
+std::size_t first_outside_strings(const std::string& text, Stop&& stop) {
   bool in_string = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') { in_string = true; continue; }
-    if (c == '-' || (c >= '0' && c <= '9')) {
-      std::size_t end = i + 1;
-      while (end < text.size() && std::strchr("0123456789.eE+-", text[end]) != nullptr) ++end;
-      if (!std::isfinite(std::strtod(text.substr(i, end - i).c_str(), nullptr))) return i;
-      i = end - 1;
-    }
-  }
-  return std::string::npos;
-}
-
-/// Offset of the first "{" or "[" outside strings that opens level `depth` + 1, or npos.
-std::size_t deepest_opening(const std::string& text, int depth) {
-  bool in_string = false;
-  int level = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (in_string) {
@@ -91,13 +71,33 @@ std::size_t deepest_opening(const std::string& text, int depth) {
       else if (c == '"') in_string = false;
     } else if (c == '"') {
       in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++level > depth) return i;
-    } else if (c == '}' || c == ']') {
-      --level;
+    } else if (stop(i)) {
+      return i;
     }
   }
   return std::string::npos;
+}
+
+/// Offset of the first number literal that a double cannot hold (1e999), or npos.
+std::size_t overflowing_number(const std::string& text) {
+  return first_outside_strings(text, [&text](std::size_t& i) {
+    if (text[i] != '-' && (text[i] < '0' || text[i] > '9')) return false;
+    std::size_t end = i + 1;
+    while (end < text.size() && std::strchr("0123456789.eE+-", text[end]) != nullptr) ++end;
+    if (!std::isfinite(std::strtod(text.substr(i, end - i).c_str(), nullptr))) return true;
+    i = end - 1;
+    return false;
+  });
+}
+
+/// Offset of the first "{" or "[" that opens level `depth` + 1, or npos.
+std::size_t deepest_opening(const std::string& text, int depth) {
+  int level = 0;
+  return first_outside_strings(text, [&](std::size_t& i) {
+    if (text[i] == '{' || text[i] == '[') return ++level > depth;
+    if (text[i] == '}' || text[i] == ']') --level;
+    return false;
+  });
 }
 
 struct TooDeep {};  // thrown by the parser callback of parse_json

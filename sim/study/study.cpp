@@ -134,6 +134,14 @@ Override parse_override(const std::string& text) {
   return Override{text.substr(0, eq), text.substr(eq + 1)};
 }
 
+namespace {
+
+bool all_digits(const std::string& s) {
+  return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
+}  // namespace
+
 std::string settable_pointer_problem(const std::string& pointer, const Json& base, const std::string& study_file,
                                      bool create_parents) {
   if (pointer.empty() || pointer[0] != '/')
@@ -157,11 +165,11 @@ std::string settable_pointer_problem(const std::string& pointer, const Json& bas
     const bool last = i + 1 == tokens.size();
     const std::string shown_where = where.empty() ? "/" : where;
     if (at->is_array()) {
-      const bool digits = !token.empty() && token.size() <= 18 && token.find_first_not_of("0123456789") == std::string::npos;
-      if (!digits || std::stoull(token) >= at->size())
+      const std::size_t index = all_digits(token) && token.size() <= 18 ? std::stoull(token) : at->size();
+      if (index >= at->size())
         return "\"" + pointer + "\": " + shown_where + " in " + study_file + " is an array of " +
                std::to_string(at->size()) + " elements; \"" + token + "\" is not one of its indices";
-      at = &(*at)[std::stoull(token)];
+      at = &(*at)[index];
     } else if (at->is_object()) {
       const auto it = at->find(token);
       if (it == at->end()) {
@@ -171,7 +179,7 @@ std::string settable_pointer_problem(const std::string& pointer, const Json& bas
         // A token met on a created (null) value makes an array when it is all digits, empty or
         // "-" (nlohmann::json's rule), and an array is never created.
         for (std::size_t k = i + 1; k < tokens.size(); ++k)
-          if (tokens[k] == "-" || tokens[k].find_first_not_of("0123456789") == std::string::npos)
+          if (tokens[k] == "-" || tokens[k].empty() || all_digits(tokens[k]))
             return "\"" + pointer + "\": " + study_file + " has nothing at " + missing +
                    ", and an index (\"" + tokens[k] + "\") cannot create an array";
         return "";
