@@ -49,7 +49,7 @@ std::vector<AvailabilityNode> availability_nodes(const Cluster& cluster, int nod
   std::vector<AvailabilityNode> out;
   for (int n = 0; n < cluster.node_count(); ++n)
     if (node_type < 0 || cluster.node_type_of.at(static_cast<std::size_t>(n)) == node_type)
-      out.push_back({core::NodeId(n), "node" + std::to_string(n)});
+      out.push_back(availability_node(core::NodeId(n)));
   return out;
 }
 
@@ -111,6 +111,26 @@ std::vector<AvailabilityEvent> generate_events(const AvailabilitySpec& spec, con
   return all;
 }
 
+std::vector<AvailabilityEvent> replacement_events(const AvailabilitySpec& spec, const AvailabilityNode& node,
+                                                  double from_s, double horizon_s, std::uint64_t seed,
+                                                  int replacement, std::vector<int>& sources) {
+  std::vector<AvailabilityEvent> all;
+  sources.clear();
+  const std::uint64_t machine_seed = stream_seed(seed, replacement, "replacement machine");
+  for (std::size_t m = 0; m < spec.models.size(); ++m) {
+    if (!spec.models[m]->per_machine()) continue;
+    sources.push_back(static_cast<int>(m));
+    if (!(from_s < horizon_s)) continue;
+    for (AvailabilityEvent& e : spec.models[m]->generate({node}, horizon_s - from_s, machine_seed)) {
+      e.time_s += from_s;
+      e.source = static_cast<int>(m);
+      all.push_back(std::move(e));
+    }
+  }
+  detail::sort_events(all);
+  return all;
+}
+
 double interruption_rate_per_s(const AvailabilitySpec& spec, int node_count) {
   double sum = 0;
   for (const auto& m : spec.models) sum += m->interruption_rate_per_s(node_count);
@@ -132,6 +152,11 @@ bool AvailabilityState::apply(const AvailabilityEvent& event) {
   return up(event.node) != was_up || speed(event.node) != was_speed;
 }
 
+void AvailabilityState::release(core::NodeId node) {
+  const auto it = nodes_.find(node.value);
+  if (it != nodes_.end()) it->second.down_by.clear();
+}
+
 bool AvailabilityState::up(core::NodeId node) const {
   const auto it = nodes_.find(node.value);
   return it == nodes_.end() || it->second.down_by.empty();
@@ -145,34 +170,20 @@ double AvailabilityState::speed(core::NodeId node) const {
   return ratio;
 }
 
-namespace {
-
-/// "date value" lines of `node`'s effective state (state = true) or speed, changes only.
-std::string profile(const std::vector<AvailabilityEvent>& events, core::NodeId node, bool state) {
+std::string speed_profile(const std::vector<AvailabilityEvent>& events, core::NodeId node) {
   AvailabilityState s;
   std::ostringstream out;
   out.precision(17);
-  double last = state ? 1.0 : s.speed(node);
+  double last = s.speed(node);
   for (const AvailabilityEvent& e : events) {
     if (e.node != node) continue;
     s.apply(e);
-    const double now = state ? (s.up(node) ? 1.0 : 0.0) : s.speed(node);
-    if (now != last) {
-      out << e.time_s << " " << now << "\n";
-      last = now;
+    if (s.speed(node) != last) {
+      last = s.speed(node);
+      out << e.time_s << " " << last << "\n";
     }
   }
   return out.str();
-}
-
-}  // namespace
-
-std::string state_profile(const std::vector<AvailabilityEvent>& events, core::NodeId node) {
-  return profile(events, node, true);
-}
-
-std::string speed_profile(const std::vector<AvailabilityEvent>& events, core::NodeId node) {
-  return profile(events, node, false);
 }
 
 }  // namespace frugal::platforms

@@ -53,6 +53,8 @@ struct AvailabilityNode {
   std::string name;  ///< "node<id>", the SimGrid host prefix of the platform builder
 };
 
+/// Node `id` as the models see it ("node<id>").
+inline AvailabilityNode availability_node(core::NodeId id) { return {id, "node" + std::to_string(id.value)}; }
 /// The nodes of `cluster` whose type is `node_type` (index into cluster.node_types), by id.
 std::vector<AvailabilityNode> availability_nodes(const Cluster& cluster, int node_type);
 /// All nodes of `cluster`, by id.
@@ -83,6 +85,14 @@ class AvailabilityModel {
   /// Expected events per second on `node_count` nodes, for the memory guard of
   /// generate_events; by default the interruption rate (models with other events override it).
   virtual double expected_events_per_s(int node_count) const { return interruption_rate_per_s(node_count); }
+
+  /// True when the model's events belong to the machine in a node's slot (its own failures,
+  /// its spot instance): a replacement machine a campaign provisions draws new ones from its
+  /// provisioning date (replacement_events). False when they belong to the slot or its
+  /// surroundings (a rack's power, a recorded trace, speed episodes) and go on whatever machine
+  /// fills it. Contract for true: each node is drawn from its own stream and no speed_change
+  /// events are emitted.
+  virtual bool per_machine() const { return false; }
 
   const std::string& stream() const { return stream_; }
 
@@ -119,6 +129,15 @@ AvailabilitySpec read_availability(const core::Json& value, const std::string& f
 std::vector<AvailabilityEvent> generate_events(const AvailabilitySpec& spec, const std::vector<AvailabilityNode>& nodes,
                                                double horizon_s, std::uint64_t seed);
 
+/// The events of the `replacement`-th machine (1, 2, ...) put in `node`'s slot at from_s by a
+/// campaign: each per-machine model of `spec` generates `node` alone over [0, horizon_s − from_s)
+/// with the seed stream_seed(seed, replacement, "replacement machine") — a stream no other
+/// machine uses — and its dates are shifted by from_s; `source` set, sorted. `sources` receives
+/// the indices of the per-machine models (whose later events of the old machine no longer apply).
+std::vector<AvailabilityEvent> replacement_events(const AvailabilitySpec& spec, const AvailabilityNode& node,
+                                                  double from_s, double horizon_s, std::uint64_t seed,
+                                                  int replacement, std::vector<int>& sources);
+
 /// Σ of the models' interruption rates for `node_count` nodes (NaN if any is unknown).
 double interruption_rate_per_s(const AvailabilitySpec& spec, int node_count);
 
@@ -129,6 +148,9 @@ class AvailabilityState {
   /// Applies one event; true when the node's effective up/down state or speed changed.
   bool apply(const AvailabilityEvent& event);
   bool up(core::NodeId node) const;
+  /// Releases every hold on `node` (a new machine in its slot): up until a model takes it down
+  /// again; a later up event of a released hold changes nothing.
+  void release(core::NodeId node);
   double speed(core::NodeId node) const;
 
  private:
@@ -139,9 +161,6 @@ class AvailabilityState {
   std::map<std::int64_t, Node> nodes_;  ///< by node id; absent: up at full speed
 };
 
-/// SimGrid state profile ("date value" lines, 1 = on, 0 = off) of `node`'s effective state
-/// under `events` (merged, sorted); only changes are listed. Empty when the node never changes.
-std::string state_profile(const std::vector<AvailabilityEvent>& events, core::NodeId node);
 /// SimGrid speed profile ("date ratio" lines) of `node`'s effective speed; only changes.
 std::string speed_profile(const std::vector<AvailabilityEvent>& events, core::NodeId node);
 

@@ -54,6 +54,9 @@ class CorrelatedModel final : public AvailabilityModel {
     return out;
   }
 
+  /// A group of one is the machine's own failures; a rack's or a switch's go on with the slot.
+  bool per_machine() const override { return scope_ == "node"; }
+
   double interruption_rate_per_s(int node_count) const override {
     const std::int64_t size = group_size(node_count);
     const std::int64_t groups = (node_count + size - 1) / size;

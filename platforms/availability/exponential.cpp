@@ -26,6 +26,7 @@ class ExponentialModel final : public AvailabilityModel {
   }
 
   double interruption_rate_per_s(int node_count) const override { return node_count / mtbf_s_; }
+  bool per_machine() const override { return true; }  // a new machine fails on its own
 
  private:
   double mtbf_s_;

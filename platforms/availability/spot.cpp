@@ -45,6 +45,10 @@ class SpotModel final : public AvailabilityModel {
     return out;
   }
 
+  /// Independent instances are the machine's (a new instance is preempted on its own); bursts
+  /// are the provider's, across the slots.
+  bool per_machine() const override { return burst_max_ == 1; }
+
   /// Episodes per second: N·r / E[burst size], E[burst] = (1 + burst_max) / 2.
   double interruption_rate_per_s(int node_count) const override {
     return node_count * rate_per_s_ / ((1.0 + static_cast<double>(burst_max_)) / 2.0);

@@ -32,6 +32,8 @@ class WeibullModel final : public AvailabilityModel {
     return out;
   }
 
+  bool per_machine() const override { return true; }  // a new machine starts at age 0
+
   /// Long-run rate of a renewal process: one failure per mean time to failure per node.
   double interruption_rate_per_s(int node_count) const override {
     return node_count / (scale_s_ * std::tgamma(1.0 + 1.0 / shape_));

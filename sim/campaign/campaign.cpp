@@ -239,6 +239,16 @@ CampaignOutcome run_campaign(const study::Study& s, const policies::Plan& plan, 
   setup.horizon_s = out.horizon_s;
   setup.max_events = spec.max_events;
   setup.job_mtbf_s = job_mtbf;
+  // A machine provisioned in a slot draws its own failures (platforms::replacement_events).
+  setup.replacement_draw = [cluster, &spec, horizon_s = out.horizon_s, seed = s.seed](int node, double from_s,
+                                                                                      int replacement) {
+    engine::ReplacementDraw draw;
+    const auto it = spec.availability.find(cluster->node_types[cluster->node_type_of[node]].name);
+    if (it == spec.availability.end()) return draw;
+    draw.events = platforms::replacement_events(it->second, platforms::availability_node(core::NodeId(node)), from_s, horizon_s, seed, replacement,
+                                                draw.redrawn_sources);
+    return draw;
+  };
   setup.policy = &policy;
   setup.record_phases = s.write_timeline;
   if (progress) {

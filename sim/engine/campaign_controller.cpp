@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include <simgrid/s4u.hpp>
+#include <simgrid/simix.hpp>
 #include <simgrid/version.h>
 
 #include "sim/core/error.hpp"
@@ -39,7 +40,11 @@ std::string kind_name(AvailabilityKind kind) { return std::string(platforms::to_
 }  // namespace
 
 Controller::Controller(const CampaignSetup& setup, const BuiltPlatform& platform)
-    : setup_(setup), platform_(platform), n_nodes_(setup.cluster->node_count()), state_(setup) {
+    : setup_(setup),
+      platform_(platform),
+      n_nodes_(setup.cluster->node_count()),
+      state_(setup),
+      timeline_(setup.events, n_nodes_, setup.replacement_draw) {
   const auto& cluster = *setup.cluster;
   gpu_hosts_of_node_.assign(n_nodes_, {});
   for (int g = 0; g < cluster.gpu_count(); ++g) gpu_hosts_of_node_[platform.node_of_gpu[g]].push_back(platform.gpu_hosts[g]);
@@ -51,15 +56,8 @@ Controller::Controller(const CampaignSetup& setup, const BuiltPlatform& platform
   speed_.assign(n_nodes_, 1.0);
   peer_holder_.assign(n_nodes_, -1);
   state_log_.assign(n_nodes_, {});
-  transitions_of_node_.assign(n_nodes_, {});
-  for (std::size_t i = 0; i < setup.events.size(); ++i) {
-    const AvailabilityEvent& e = setup.events[i];
-    if (e.node.value < 0 || e.node.value >= n_nodes_) continue;
-    if (platforms::is_down(e.kind) || platforms::is_up(e.kind)) transitions_of_node_[e.node.value].push_back(i);
-    if (e.kind == AvailabilityKind::kPreemptNotice || platforms::is_up(e.kind) || e.kind == AvailabilityKind::kSpeedChange)
-      hints_.push_back(i);
+  for (const AvailabilityEvent& e : setup.events)
     if (e.kind == AvailabilityKind::kSpeedChange) has_speed_events_ = true;
-  }
   sg4::Host::on_state_change_cb([alive = alive_](const sg4::Host& h) {
     if (*alive != nullptr) (*alive)->on_state_change(h);
   });
@@ -147,13 +145,9 @@ ClusterView Controller::view() {
 
 // --- training ---------------------------------------------------------------------------------
 
-double Controller::next_hint_time() const {
-  return hint_cursor_ < hints_.size() ? setup_.events[hints_[hint_cursor_]].time_s : kInf;
-}
+double Controller::next_hint_time() const { return timeline_.next_hint_time(); }
 
-void Controller::skip_stale_hints() {
-  while (hint_cursor_ < hints_.size() && setup_.events[hints_[hint_cursor_]].time_s < now() - kTimeEps) ++hint_cursor_;
-}
+void Controller::skip_stale_hints() { timeline_.drop_hints_before(now() - kTimeEps); }
 
 void Controller::run_segment() {
   const double t0 = now();
@@ -199,10 +193,8 @@ bool Controller::process_hints() {
   std::vector<int> notice_nodes, returned, slowed;
   double notice_s = 0;
   std::string notice_cause, slow_cause;
-  while (hint_cursor_ < hints_.size() && setup_.events[hints_[hint_cursor_]].time_s <= now() + kTimeEps) {
-    const AvailabilityEvent& e = setup_.events[hints_[hint_cursor_++]];
+  for (const AvailabilityEvent& e : timeline_.take_hints_until(now() + kTimeEps)) {
     const int n = static_cast<int>(e.node.value);
-    if (n < 0 || n >= n_nodes_) continue;
     if (e.kind == AvailabilityKind::kPreemptNotice) {
       log(Json{{"event", "preempt_notice"}, {"node", n}, {"notice_s", e.notice_s}, {"in_job", in_job_[n] != 0},
                {"cause", e.cause}});
@@ -282,14 +274,9 @@ void Controller::recover_from_failure() {
     AvailabilityKind kind = AvailabilityKind::kFail;
     std::string cause;
     for (int n : failed) {
-      const auto& tr = transitions_of_node_[n];
-      for (auto it = tr.rbegin(); it != tr.rend(); ++it) {
-        const AvailabilityEvent& e = setup_.events[*it];
-        if (e.time_s <= now() + kTimeEps && platforms::is_down(e.kind)) {
-          if (e.kind == AvailabilityKind::kPreempt) kind = AvailabilityKind::kPreempt;
-          if (cause.empty()) cause = e.cause;
-          break;
-        }
+      if (const AvailabilityEvent* e = timeline_.latest_down(n, now() + kTimeEps)) {
+        if (e->kind == AvailabilityKind::kPreempt) kind = AvailabilityKind::kPreempt;
+        if (cause.empty()) cause = e->cause;
       }
     }
     Failure f;
@@ -317,21 +304,13 @@ bool Controller::wait_for_nodes(int need) {
   for (;;) {
     if (usable_count() >= need) break;
     // Sleep until the next node comes back (repair or return), as the events announce it.
-    double next = kInf;
-    for (std::size_t k = hint_cursor_; k < hints_.size(); ++k) {
-      const AvailabilityEvent& e = setup_.events[hints_[k]];
-      if (e.time_s > now() + kTimeEps && (platforms::is_up(e.kind) || e.kind == AvailabilityKind::kSpeedChange)) {
-        next = e.time_s;
-        break;
-      }
-    }
+    const double next = timeline_.next_return_after(now() + kTimeEps);
     if (!std::isfinite(next) || next >= state_.stop_time()) {
       sleep_until(state_.stop_time());
       break;
     }
     sleep_until(next);
-    while (hint_cursor_ < hints_.size() && setup_.events[hints_[hint_cursor_]].time_s <= now() + kTimeEps) {
-      const AvailabilityEvent& e = setup_.events[hints_[hint_cursor_++]];
+    for (const AvailabilityEvent& e : timeline_.take_hints_until(now() + kTimeEps)) {
       if (e.kind == AvailabilityKind::kSpeedChange && excluded_[e.node.value] && node_speed(e.node.value) >= 1 - 1e-12)
         excluded_[e.node.value] = 0, ++state_version_;
     }
@@ -351,10 +330,13 @@ void Controller::provision(int need) {
     if (!node_up(n)) order.push_back(n);
   for (int n = 0; n < n_nodes_; ++n)
     if (!in_job_[n] && !node_up(n)) order.push_back(n);
+  apply_availability(now());
   for (int n : order) {
     if (missing <= 0) break;
-    for (sg4::Host* h : gpu_hosts_of_node_[n]) h->turn_on();
-    platform_.cpu_hosts[n]->turn_on();
+    // A new machine: it draws its own failures from now on (AvailabilityTimeline::replace).
+    timeline_.replace(n, now());
+    player_wakeup_->release();
+    simgrid::kernel::actor::simcall_answered([this, n] { power_node(n, true); });
     turned_on.push_back(n);
     --missing;
   }
@@ -471,14 +453,8 @@ Json Controller::node_list(const std::vector<int>& nodes) const {
 }
 
 std::string Controller::cause_at(int node, bool down) const {
-  // transitions_of_node_ is sorted by time (the events are): binary search for now.
-  const auto& tr = transitions_of_node_[node];
-  auto it = std::lower_bound(tr.begin(), tr.end(), now() - 1e-6,
-                             [this](std::size_t k, double t) { return setup_.events[k].time_s < t; });
-  for (; it != tr.end() && setup_.events[*it].time_s <= now() + 1e-6; ++it) {
-    const AvailabilityEvent& e = setup_.events[*it];
-    if (down ? platforms::is_down(e.kind) : platforms::is_up(e.kind)) return kind_name(e.kind) + ": " + e.cause;
-  }
+  if (const AvailabilityEvent* e = timeline_.transition_at(node, now(), down, 1e-6))
+    return kind_name(e->kind) + ": " + e->cause;
   return down ? "turned off" : "provisioned by the campaign (replacement node)";
 }
 
@@ -498,6 +474,8 @@ void Controller::refuse_too_many_events() {
 
 void Controller::run() {
   try {
+    start_availability_player();
+    apply_availability(now());
     state_.start(setup_.initial_nodes);
     set_job(setup_.initial_nodes);
     log(Json{{"event", "campaign_start"}, {"nodes", static_cast<int>(job().size())}, {"data_parallel_units", state_.units()},

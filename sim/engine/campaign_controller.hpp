@@ -16,6 +16,7 @@
 
 #include "sim/core/json_reader.hpp"
 #include "sim/engine/campaign_engine.hpp"
+#include "sim/engine/control/availability_timeline.hpp"
 #include "sim/engine/control/campaign_state.hpp"
 #include "sim/engine/platform_builder.hpp"
 
@@ -64,6 +65,13 @@ class Controller {
   void start_heartbeat(int node);
   void stop_heartbeat(int node);
   void on_state_change(const sg4::Host& host);
+  /// Turns hosts off and on for the availability events dated ≤ up_to_s (every wake-up calls it
+  /// with now first, so that a node's state at a date is the same whoever looks first).
+  void apply_availability(double up_to_s);
+  /// Turns every host of `node` on or off, in one simcall (see apply_availability).
+  void power_node(int node, bool on);
+  /// The actor that applies availability events at their dates while the controller waits.
+  void start_availability_player();
 
   // --- job and cluster state (campaign_controller.cpp) --------------------------------------
   bool node_up(int node) const { return platform_.cpu_hosts[node]->is_on(); }
@@ -149,10 +157,8 @@ class Controller {
   std::vector<sg4::ActivityPtr> persist_transfers_;
   BatchPtr persist_batch_;
 
-  // Known events (for wake-ups and causes).
-  std::vector<std::size_t> hints_;  ///< indices of notice/repair/return/speed events
-  std::size_t hint_cursor_ = 0;
-  std::vector<std::vector<std::size_t>> transitions_of_node_;  ///< down/up event indices per node
+  AvailabilityTimeline timeline_;  ///< the events: state changes to play, hints, causes, replacements
+  sg4::SemaphorePtr player_wakeup_ = sg4::Semaphore::create(0);  ///< a replacement added earlier events
 
   std::vector<std::vector<std::pair<double, bool>>> state_log_;  ///< node → (time, on)
   std::exception_ptr error_;

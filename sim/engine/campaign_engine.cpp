@@ -1,6 +1,6 @@
 // The campaign engine (see campaign_engine.hpp): one SimGrid engine, the platform with the
-// nodes' availability as state and speed profiles, a storage host (or local disks) and a
-// controller host that never fails; then the controller actor (campaign_controller.hpp) runs
+// nodes' speed changes as speed profiles (the controller plays the down/up events), a storage
+// host (or local disks) and a controller host that never fails; then the controller actor (campaign_controller.hpp) runs
 // the campaign, deciding through the SimGrid-free state machine (control/campaign_state.hpp).
 #include "sim/engine/campaign_engine.hpp"
 
@@ -38,18 +38,16 @@ CampaignResult simulate_campaign(const CampaignSetup& setup) {
   sg4::Engine engine(&argc, argv.data());
   configure_network_model();  // the same as simulate()'s
 
-  // Per-node profiles from the availability events, grouped by node first (one pass).
+  // Per-node speed profiles from the speed changes, grouped by node first (one pass). Down and
+  // up events are the controller's to play: a replacement machine draws new ones mid-run.
   std::vector<std::vector<platforms::AvailabilityEvent>> by_node(n_nodes);
   for (const auto& e : setup.events)
-    if (e.node.value >= 0 && e.node.value < n_nodes) by_node[e.node.value].push_back(e);
+    if (e.node.value >= 0 && e.node.value < n_nodes && e.kind == platforms::AvailabilityKind::kSpeedChange)
+      by_node[e.node.value].push_back(e);
   PlatformExtras extras;
-  extras.node_state_profiles.assign(n_nodes, "");
   extras.node_speed_profiles.assign(n_nodes, "");
-  for (int n = 0; n < n_nodes; ++n) {
-    if (by_node[n].empty()) continue;
-    extras.node_state_profiles[n] = platforms::state_profile(by_node[n], core::NodeId(n));
-    extras.node_speed_profiles[n] = platforms::speed_profile(by_node[n], core::NodeId(n));
-  }
+  for (int n = 0; n < n_nodes; ++n)
+    if (!by_node[n].empty()) extras.node_speed_profiles[n] = platforms::speed_profile(by_node[n], core::NodeId(n));
   extras.storage = setup.cluster->storage.has_shared && !setup.local_disk;
   extras.local_disks = setup.local_disk;
   extras.controller = true;

@@ -3,9 +3,11 @@
 // the node turns off (HostFailureException). Every controller wait is one acquire_timeout on a
 // semaphore, so its cost does not grow with the job's size (a wait_any over 2,048 heartbeats per
 // segment dominated 30-day runs on 16k GPUs).
+#include <algorithm>
 #include <cmath>
 
 #include <simgrid/Exception.hpp>
+#include <simgrid/simix.hpp>
 
 #include "sim/engine/campaign_controller.hpp"
 
@@ -24,6 +26,9 @@ constexpr double kTimeEps = CampaignState::kTimeEps;
 
 Wake Controller::wait_until(double t_end, const Batch* batch) {
   for (;;) {
+    apply_availability(now());
+    if (error_) std::rethrow_exception(error_);          // raised by the availability player
+    if (events_ > setup_.max_events) refuse_too_many_events();  // logged by a state change
     if (!failure_notes_.empty()) {
       if (!down_job_nodes().empty()) return Wake::kFailure;
       failure_notes_.clear();  // stale: a node that left the job as it failed
@@ -33,8 +38,8 @@ Wake Controller::wait_until(double t_end, const Batch* batch) {
     const double t = now();
     if (std::isfinite(t_end) && t >= t_end) return Wake::kTimeout;
     // A release (failure note, batch done) or the timeout. A timeout dated now + (t_end − now)
-    // may round below t_end: the loop waits the remainder, so that profile events dated t_end
-    // have been applied when the caller looks.
+    // may round below t_end: the loop waits the remainder, and the events dated t_end have been
+    // applied when the caller looks.
     if (std::isfinite(t_end))
       (void)wakeup_->acquire_timeout(t_end - t);
     else
@@ -86,6 +91,7 @@ Op Controller::wait_timer(double duration_s) {
 void Controller::sleep_until(double t) {
   t = std::min(t, state_.stop_time());
   while (now() < t) sg4::this_actor::sleep_for(t - now());
+  apply_availability(now());
 }
 
 void Controller::cancel_all(std::vector<sg4::ActivityPtr>& transfers) {
@@ -121,6 +127,47 @@ void Controller::stop_heartbeat(int node) {
   e = nullptr;
 }
 
+void Controller::power_node(int node, bool on) {
+  // GPUs first, the CPU host last: its change is the one the controller logs and watches.
+  for (sg4::Host* h : gpu_hosts_of_node_[node]) on ? h->turn_on() : h->turn_off();
+  sg4::Host* cpu = platform_.cpu_hosts[node];
+  on ? cpu->turn_on() : cpu->turn_off();
+}
+
+void Controller::apply_availability(double up_to_s) {
+  if (timeline_.next_state_time() > up_to_s) return;
+  // Every change of the date in one simcall (each turn_on/turn_off inside runs in place): no
+  // other actor runs between the hosts of a node or between nodes, as with SimGrid's profiles.
+  simgrid::kernel::actor::simcall_answered([this, up_to_s] {
+    while (const auto c = timeline_.next_change(up_to_s)) power_node(c->node, c->up);
+  });
+}
+
+void Controller::start_availability_player() {
+  sg4::Actor::init("availability", platform_.controller_host)
+      ->set_stacksize(kWatcherStackBytes)
+      ->start([this, alive = alive_]() {
+        sg4::Actor::self()->daemonize();  // ends with the controller
+        try {
+          while (*alive != nullptr) {
+            // Until the next event's date, or earlier when a replacement added events.
+            const double t = timeline_.next_state_time();
+            if (!std::isfinite(t))
+              player_wakeup_->acquire();
+            else if (t > now())
+              (void)player_wakeup_->acquire_timeout(t - now());
+            if (*alive == nullptr) return;
+            // A timeout dated now + (t − now) may round just below t: the event at t applies then.
+            apply_availability(std::isfinite(t) && t - now() <= kTimeEps ? std::max(t, now()) : now());
+          }
+        } catch (const std::exception&) {  // for collect(); the controller stops at its next wake-up
+          if (*alive == nullptr) return;
+          if (!error_) error_ = std::current_exception();
+          wakeup_->release();
+        }
+      });
+}
+
 void Controller::on_state_change(const sg4::Host& host) {
   const auto it = node_of_cpu_.find(&host);
   if (it == node_of_cpu_.end()) return;
@@ -129,7 +176,11 @@ void Controller::on_state_change(const sg4::Host& host) {
   if (!on) heartbeat_dead_[n] = 1;
   ++state_version_;
   state_log_[n].emplace_back(now(), on);
-  log(Json{{"event", on ? "node_up" : "node_down"}, {"node", n}, {"in_job", in_job_[n] != 0}, {"cause", cause_at(n, !on)}});
+  // Called inside SimGrid's turn_on/turn_off: never throws (past max_events, the controller
+  // refuses the campaign at its next wake-up or entry).
+  ++events_;
+  state_.log(now(), Json{{"event", on ? "node_up" : "node_down"}, {"node", n}, {"in_job", in_job_[n] != 0},
+                         {"cause", cause_at(n, !on)}});
 }
 
 }  // namespace frugal::engine::campaign_detail

@@ -18,6 +18,7 @@
 #include "sim/engine/coarse_replicas.hpp"
 #include "sim/engine/helper_actor.hpp"
 #include "sim/engine/platform_builder.hpp"
+#include "sim/engine/run_invariants.hpp"
 
 namespace sg4 = simgrid::s4u;
 
@@ -39,9 +40,6 @@ struct CoarseState {
 std::shared_ptr<CoarseState> make_coarse_state() { return std::make_shared<CoarseState>(); }
 
 namespace {
-
-int g_payload = 0;       // SimGrid refuses null payloads; nothing reads them
-void* g_sink = nullptr;  // outlives every actor
 
 std::uint64_t to_bytes(double bytes) { return bytes > 0 ? static_cast<std::uint64_t>(std::llround(bytes)) : 0; }
 
@@ -349,16 +347,19 @@ void run_collective_aggregate(CommContext& ctx, int rank, const GroupLayout& g, 
     }
     if (sends) {
       append(box, (*ring)[(at + 1) % m]);
-      send = sg4::Mailbox::by_name(box)->put_async(&g_payload, bytes);
+      send = sg4::Mailbox::by_name(box)->put_async(invariants::carry(bytes), bytes);
       ++ctx.activities;
     }
     if (receives) {
       box.resize(stem);
       append(box, (*ring)[at]);
-      recv = sg4::Mailbox::by_name(box)->get_async<void>(&g_sink);
+      recv = sg4::Mailbox::by_name(box)->get_async<void>(&landing_slot(ctx));
     }
     if (send) send->wait();
-    if (recv) recv->wait();
+    if (recv) {
+      recv->wait();
+      check_landed(landing_slot(ctx), bytes, box, rank);
+    }
     sleep_for(ctx, aggregate_extra_s(ctx, g, ph));
   }
 

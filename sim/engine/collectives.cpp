@@ -11,16 +11,13 @@
 #include <simgrid/s4u.hpp>
 
 #include "sim/engine/coarse_collectives.hpp"
+#include "sim/engine/run_invariants.hpp"
 
 namespace sg4 = simgrid::s4u;
 
 namespace frugal::engine {
 namespace {
 
-// SimGrid refuses null payloads; nothing reads them, so one static object serves every send,
-// and one static sink receives every pointer (it outlives any actor, even a killed one).
-int g_payload = 0;
-void* g_sink = nullptr;
 
 std::uint64_t to_bytes(double bytes) { return bytes > 0 ? static_cast<std::uint64_t>(std::llround(bytes)) : 0; }
 
@@ -57,12 +54,14 @@ void ring_steps(CommContext& ctx, const std::vector<int>& members, int pos, int 
   const int succ = members[(pos + 1) % n];
   sg4::Mailbox* out = sg4::Mailbox::by_name(mailbox_name(prefix, succ));
   sg4::Mailbox* in = sg4::Mailbox::by_name(mailbox_name(prefix, self));
+  void*& slot = landing_slot(ctx);
   for (int s = 0; s < steps; ++s) {
-    sg4::CommPtr send = out->put_async(&g_payload, chunk);
-    sg4::CommPtr recv = in->get_async<void>(&g_sink);
+    sg4::CommPtr send = out->put_async(invariants::carry(chunk), chunk);
+    sg4::CommPtr recv = in->get_async<void>(&slot);
     ++ctx.activities;
     send->wait();
     recv->wait();
+    check_landed(slot, chunk, in->get_name(), self);
   }
 }
 
@@ -77,17 +76,21 @@ void chain_broadcast(CommContext& ctx, const std::vector<int>& members, int pos,
   const int succ = members[(pos + 1) % n];
   sg4::Mailbox* out = c < n - 1 ? sg4::Mailbox::by_name(mailbox_name(prefix, succ)) : nullptr;
   sg4::Mailbox* in = c > 0 ? sg4::Mailbox::by_name(mailbox_name(prefix, self)) : nullptr;
+  void*& slot = landing_slot(ctx);
   for (int t = 0; t < steps; ++t) {
     const int send_chunk = t - c;
     const int recv_chunk = t - c + 1;
     sg4::CommPtr send, recv;
     if (out != nullptr && send_chunk >= 0 && send_chunk < k) {
-      send = out->put_async(&g_payload, chunk);
+      send = out->put_async(invariants::carry(chunk), chunk);
       ++ctx.activities;
     }
-    if (in != nullptr && recv_chunk >= 0 && recv_chunk < k) recv = in->get_async<void>(&g_sink);
+    if (in != nullptr && recv_chunk >= 0 && recv_chunk < k) recv = in->get_async<void>(&slot);
     if (send) send->wait();
-    if (recv) recv->wait();
+    if (recv) {
+      recv->wait();
+      check_landed(slot, chunk, in->get_name(), self);
+    }
   }
 }
 
@@ -98,16 +101,18 @@ void pairwise_all_to_all(CommContext& ctx, const std::vector<int>& members, int 
                          const std::string& prefix) {
   const int n = static_cast<int>(members.size());
   const int self = members[pos];
+  void*& slot = landing_slot(ctx);
   for (int s = 1; s <= steps; ++s) {
     const int dst = members[(pos + s) % n];
     const int src = members[(pos - s + n) % n];
     sg4::Mailbox* out = sg4::Mailbox::by_name(pair_mailbox_name(prefix, self, dst));
     sg4::Mailbox* in = sg4::Mailbox::by_name(pair_mailbox_name(prefix, src, self));
-    sg4::CommPtr send = out->put_async(&g_payload, chunk);
-    sg4::CommPtr recv = in->get_async<void>(&g_sink);
+    sg4::CommPtr send = out->put_async(invariants::carry(chunk), chunk);
+    sg4::CommPtr recv = in->get_async<void>(&slot);
     ++ctx.activities;
     send->wait();
     recv->wait();
+    check_landed(slot, chunk, in->get_name(), self);
   }
 }
 
@@ -119,6 +124,12 @@ std::string p2p_mailbox(int src, int dst, std::int64_t tag) {
 }
 
 }  // namespace
+
+void*& landing_slot(CommContext& ctx) { return ctx.landing[sg4::this_actor::get_pid()]; }
+
+void check_landed(const void* slot, std::uint64_t expected, const std::string& box, int rank) {
+  invariants::check_received(invariants::carried(slot), expected, "rank " + std::to_string(rank) + " on mailbox " + box);
+}
 
 std::pair<const std::vector<int>*, int> ring_of(const GroupLayout& g, cost::Rings rings, int pos) {
   switch (rings) {
@@ -246,7 +257,7 @@ double run_send(CommContext& ctx, int rank, const program::PointToPoint& p, int 
   if (!(p.bytes > 0)) return sg4::Engine::get_clock();
   const int peer = simulated_rank(ctx, static_cast<int>(p.peer.value));
   sg4::Mailbox* box = sg4::Mailbox::by_name(p2p_mailbox(rank, peer, p.tag));
-  sg4::CommPtr send = box->put_async(&g_payload, to_bytes(p.bytes));
+  sg4::CommPtr send = box->put_async(invariants::carry(to_bytes(p.bytes)), to_bytes(p.bytes));
   ++ctx.activities;
   note_p2p_post(ctx, rank, op_index, p, true);
   send->wait();
@@ -257,9 +268,11 @@ double run_recv(CommContext& ctx, int rank, const program::PointToPoint& p, int 
   if (!(p.bytes > 0)) return sg4::Engine::get_clock();
   const int peer = simulated_rank(ctx, static_cast<int>(p.peer.value));
   sg4::Mailbox* box = sg4::Mailbox::by_name(p2p_mailbox(peer, rank, p.tag));
-  sg4::CommPtr recv = box->get_async<void>(&g_sink);
+  void*& slot = landing_slot(ctx);
+  sg4::CommPtr recv = box->get_async<void>(&slot);
   note_p2p_post(ctx, rank, op_index, p, false);
   recv->wait();
+  check_landed(slot, to_bytes(p.bytes), box->get_name(), rank);
   return recv->get_start_time();
 }
 

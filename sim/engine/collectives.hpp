@@ -68,6 +68,9 @@ struct CommContext {
   std::vector<simgrid::s4u::Host*> rank_cpu;  ///< rank → its node's CPU host
   std::vector<GroupLayout> groups;            ///< Program::groups, same indices
   std::uint64_t activities = 0;               ///< executions, communications and sleeps started
+  /// By actor id: where that actor's receives land their payload (invariants::carried). Never
+  /// erased, so a reference stays valid (an unordered_map keeps its nodes in place).
+  std::unordered_map<long, void*> landing;
   /// Collective model: false = step by step (the reference), true = aggregate.
   bool aggregate = false;
   const platforms::Cluster* cluster = nullptr;   ///< for route costs (gpu_path)
@@ -90,6 +93,12 @@ struct CommContext {
   /// unset: a new helper actor per job).
   std::function<void(int rank, std::function<void()> job)> start_helper;
 };
+
+/// Where the calling actor's receives land their payload (CommContext::landing); senders put
+/// invariants::carry(bytes). check_landed: the receive just completed carried `expected` bytes
+/// (else core::InternalError naming the rank and the mailbox).
+void*& landing_slot(CommContext& ctx);
+void check_landed(const void* slot, std::uint64_t expected, const std::string& box, int rank);
 
 /// Broadcast splits S into chunks of kBroadcastChunkBytes (at most kMaxBroadcastChunks) and
 /// pipelines them down a chain: T = (n − 2 + k)·(α + S/(k·β)) for k chunks on uniform links.

@@ -22,6 +22,7 @@
 #include "sim/engine/collectives.hpp"
 #include "sim/engine/helper_actor.hpp"
 #include "sim/engine/quiet_links.hpp"
+#include "sim/engine/run_invariants.hpp"
 #include "sim/cost/compute_cost.hpp"
 #include "sim/program/memory_ledger.hpp"
 #include "sim/program/rank_classes.hpp"
@@ -124,6 +125,8 @@ struct Executor::Impl {
     /// by a helper while its stream moves on). Only such ops wake the rank's waiting actors.
     std::vector<char> waited_elsewhere;
     std::array<StreamState, kStreams> streams;
+    /// By actor (actor_of): when its latest op that the next waits for ended (time invariant).
+    std::array<double, kStreams> last_end_s{};
   };
 
   const platforms::Cluster& cluster;
@@ -399,6 +402,8 @@ struct Executor::Impl {
   /// Blocking sends would let a pipeline's sends hold up the collectives queued behind them.
   void start_detached_send(RankRuntime& rr, const program::Op& op, int idx, int iteration) {
     const double start_s = sg4::Engine::get_clock();
+    invariants::check_op_times(rr.last_end_s[actor_of(rr, op)], start_s, start_s,
+                               [&] { return describe_op(rr, idx, iteration); });
     if (!(op.p2p().bytes > 0)) {
       record(rr, op.stream, op, iteration, start_s, start_s, 0, 0);
       mark_done(rr, idx);
@@ -409,7 +414,7 @@ struct Executor::Impl {
     const program::Stream stream = op.stream;  // the op's own stream, also on a serial device
     helper_pool(rr.rank).run([this, &rr, &op, idx, iteration, start_s, stream]() {
       try {
-        const double matched_s = run_send(ctx, rr.rank, op.p2p(), idx);
+        const double matched_s = run_send(ctx, rr.rank, op.p2p(), idx);  // its receiver checks the bytes
         record(rr, stream, op, iteration, start_s, sg4::Engine::get_clock(), op.p2p().bytes, 0, matched_s);
         --rr.sends_in_flight;
         mark_done(rr, idx);
@@ -435,7 +440,24 @@ struct Executor::Impl {
     rr.mutex->unlock();
   }
 
+  /// "rank R stream S iteration I op N "name" (kind)": names an op in invariant messages.
+  std::string describe_op(const RankRuntime& rr, int idx, int iteration) const {
+    const program::Op& op = rr.program->ops[static_cast<std::size_t>(idx)];
+    return "rank " + std::to_string(rr.rank) + " stream " + program::to_string(op.stream) + " iteration " +
+           std::to_string(iteration) + " op " + std::to_string(idx) + " \"" + op.name + "\" (" +
+           program::to_string(op.kind) + ")";
+  }
+
   void execute(RankRuntime& rr, const program::Op& op, int iteration) {
+    try {
+      execute_op(rr, op, iteration);
+    } catch (const core::InternalError& e) {  // an invariant of a transfer or of the ledger: name the op
+      throw core::InternalError(describe_op(rr, static_cast<int>(&op - rr.program->ops.data()), iteration) + ": " +
+                                e.what());
+    }
+  }
+
+  void execute_op(RankRuntime& rr, const program::Op& op, int iteration) {
     const int idx = static_cast<int>(&op - rr.program->ops.data());  // the copies' ops have this index
     const double start_s = sg4::Engine::get_clock();
     double busy_from_s = start_s;
@@ -520,6 +542,13 @@ struct Executor::Impl {
   /// sender before data moves.
   void record(RankRuntime& rr, program::Stream stream, const program::Op& op, int iteration, double start_s,
               double end_s, double bytes, double flops, double busy_from_s = -1) {
+    // A detached send ends in the background: its stream moved on (its start was checked).
+    const bool ordered = op.kind != OpKind::kSend;
+    double& last_end_s = rr.last_end_s[actor_of(rr, op)];
+    invariants::check_op_times(ordered ? last_end_s : start_s, start_s, end_s, [&] {
+      return describe_op(rr, static_cast<int>(&op - rr.program->ops.data()), iteration);
+    });
+    if (ordered) last_end_s = end_s;
     const double busy_s = std::max(start_s, busy_from_s);
     if (end_s > busy_s) {
       // Host compute keeps the CPU busy, not the GPU: it counts in neither interval list.
@@ -616,6 +645,16 @@ struct Executor::Impl {
       for (std::size_t i = 0; i < std::min(stuck.size(), kShown); ++i) msg += "; " + stuck[i];
       if (stuck.size() > kShown) msg += "; ... and " + std::to_string(stuck.size() - kShown) + " more streams";
       throw core::InternalError(msg);
+    }
+
+    // Every simulated rank freed what its iterations allocated; every GPU drew its idle power.
+    const double elapsed_s = sg4::Engine::get_clock();
+    for (const RankRuntime& rr : ranks) {
+      if (reps.applied && !reps.is_simulated(rr.rank)) continue;
+      const std::string who = "rank " + std::to_string(rr.rank);
+      invariants::check_memory_released(rr.ledger, *rr.program, who);
+      invariants::check_energy(sg_host_get_consumed_energy(rr.gpu), cluster.gpu_spec(rr.program->gpu).idle_power_w,
+                               elapsed_s, who + "'s GPU (host " + rr.gpu->get_name() + ")");
     }
 
     SimulationResult result;

@@ -88,8 +88,7 @@ BuiltPlatform build_platform(const platforms::Cluster& cluster, core::Precision 
                              const PlatformExtras& extras) {
   using simgrid::kernel::profile::ProfileBuilder;
   const int n_nodes = cluster.node_count();
-  if (static_cast<int>(extras.node_state_profiles.size()) > n_nodes ||
-      static_cast<int>(extras.node_speed_profiles.size()) > n_nodes)
+  if (static_cast<int>(extras.node_speed_profiles.size()) > n_nodes)
     throw std::invalid_argument("platform extras: more profiles than nodes (" + std::to_string(n_nodes) + ")");
   if (extras.storage && !cluster.storage.has_shared)
     throw std::invalid_argument("cluster " + cluster.name + " has no shared storage (\"storage\": {\"shared\": ...})");
@@ -160,11 +159,8 @@ BuiltPlatform build_platform(const platforms::Cluster& cluster, core::Precision 
     sg4::NetZone* zone = sg4::create_full_zone(prefix);
     inherit_models(zone, root);
 
-    // One profile object per node, shared by its hosts (each host gets its own event on it).
-    simgrid::kernel::profile::Profile* state = nullptr;
+    // One profile object per node, shared by its GPUs (each host gets its own event on it).
     simgrid::kernel::profile::Profile* speed_profile = nullptr;
-    if (const std::string* text = profile_of(extras.node_state_profiles, i))
-      state = ProfileBuilder::from_string(prefix + "-state", *text, -1);
     if (const std::string* text = profile_of(extras.node_speed_profiles, i))
       speed_profile = ProfileBuilder::from_string(prefix + "-speed", *text, -1);
 
@@ -173,13 +169,11 @@ BuiltPlatform build_platform(const platforms::Cluster& cluster, core::Precision 
     for (int j = 0; j < n_gpus; ++j) {
       gpus[j] = zone->create_host(prefix + "-gpu" + std::to_string(j), speed);
       set_wattage(gpus[j], type.gpu.idle_power_w, type.gpu.max_power_w);
-      if (state != nullptr) gpus[j]->set_state_profile(state);
       if (speed_profile != nullptr) gpus[j]->set_speed_profile(speed_profile);
       gpus[j]->seal();
     }
     sg4::Host* cpu = zone->create_host(prefix + "-cpu", type.cpu_flops_per_s > 0 ? type.cpu_flops_per_s : 1e9);
     set_wattage(cpu, type.cpu_idle_power_w, type.cpu_max_power_w);
-    if (state != nullptr) cpu->set_state_profile(state);
     if (extras.local_disks) {
       const double bw = cluster.storage.local_disk_bandwidth_bytes_per_s;
       built.node_disks.push_back(cpu->create_disk(prefix + "-disk", bw, bw)->seal());

@@ -31,12 +31,11 @@ struct BuiltPlatform {
 
 /// What a campaign adds to the platform of a training step (see build_platform).
 struct PlatformExtras {
-  /// By node id ("" or missing: none): SimGrid state profile text ("date 0|1" lines, as
-  /// platforms::state_profile writes it), attached to every host of the node (GPUs and CPU), so
-  /// a node failure turns all of them off; and speed profile text ("date ratio"), attached to the
-  /// node's GPU hosts. Attached before the hosts are sealed, through ProfileBuilder::from_string
-  /// (SimGrid 3.32 aborts on profile files given by absolute path).
-  std::vector<std::string> node_state_profiles;
+  /// By node id ("" or missing: none): SimGrid speed profile text ("date ratio" lines, as
+  /// platforms::speed_profile writes it), attached to the node's GPU hosts before they are
+  /// sealed, through ProfileBuilder::from_string (SimGrid 3.32 aborts on profile files given by
+  /// absolute path). Node failures are not profiles: the campaign controller turns hosts off
+  /// and on (AvailabilityTimeline), since a replacement machine draws new failures mid-run.
   std::vector<std::string> node_speed_profiles;
   /// Host "storage" in the top-level star zone behind the split-duplex link "storage-link"
   /// (cluster.storage.shared: aggregate bandwidth per direction, latency); requires it.

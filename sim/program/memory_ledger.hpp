@@ -27,6 +27,8 @@ class MemoryLedger {
   /// Device bytes per tag at the moment of the device peak.
   const std::map<MemoryTag, double>& peak_breakdown() const { return peak_breakdown_; }
   core::Json peak_breakdown_json() const;
+  /// The buffers allocated and not freed, by name.
+  const std::map<std::string, Memory>& live() const { return live_; }
 
  private:
   std::map<std::string, Memory> live_;

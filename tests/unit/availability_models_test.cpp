@@ -212,12 +212,27 @@ TEST(AvailabilityModels, MergedModelsAndEffectiveState) {
       {30, n0, Kind::kRepair, 1, 0, "", 0},      {40, n0, Kind::kReturn, 1, 0, "", 1},
       {50, n0, Kind::kSpeedChange, 0.5, 0, "", 2}, {60, n0, Kind::kSpeedChange, 0.5, 0, "", 3},
       {70, n0, Kind::kSpeedChange, 1, 0, "", 2}};
-  EXPECT_EQ(state_profile(ev, n0), "10 0\n40 1\n");
   EXPECT_EQ(speed_profile(ev, n0), "50 0.5\n60 0.25\n70 0.5\n");
   AvailabilityState state;
-  for (int i = 0; i < 3; ++i) state.apply(ev[static_cast<std::size_t>(i)]);
-  EXPECT_FALSE(state.up(n0));
-  EXPECT_TRUE(state.up(core::NodeId(1)));
+  std::vector<double> changes;  // dates where node 0's effective up/down state changes
+  for (const AvailabilityEvent& e : ev) {
+    const bool was_up = state.up(n0);
+    state.apply(e);
+    if (state.up(n0) != was_up) changes.push_back(e.time_s);
+    if (e.time_s == 20) {
+      EXPECT_FALSE(state.up(n0));
+      EXPECT_TRUE(state.up(core::NodeId(1)));
+    }
+  }
+  EXPECT_EQ(changes, (std::vector<double>{10, 40}));
+  // A new machine in the slot: no hold left; a released hold's up event changes nothing.
+  AvailabilityState fresh;
+  fresh.apply(ev[0]);
+  fresh.apply(ev[1]);
+  fresh.release(n0);
+  EXPECT_TRUE(fresh.up(n0));
+  EXPECT_FALSE(fresh.apply(ev[2]));
+  EXPECT_TRUE(fresh.up(n0));
 }
 
 TEST(AvailabilityModels, ParameterErrorsNameFileAndPointer) {

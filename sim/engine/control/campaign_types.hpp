@@ -31,14 +31,27 @@ struct CampaignLayout {
   std::string note;                     ///< why not allowed, or how it was obtained
 };
 
+/// The events of the `replacement`-th machine (1, 2, ...) a campaign provisions in `node`'s slot
+/// at `from_s` (dates from from_s on, each with its model's `source`), and the sources it redrew
+/// (whose later events of the old machine are dropped). See AvailabilityTimeline.
+struct ReplacementDraw {
+  std::vector<platforms::AvailabilityEvent> events;
+  std::vector<int> redrawn_sources;
+};
+using ReplacementDrawer = std::function<ReplacementDraw(int node, double from_s, int replacement)>;
+
 struct CampaignSetup {
   const platforms::Cluster* cluster = nullptr;  ///< the job's cluster with the spare nodes appended
   core::Precision precision = core::Precision::kBf16;
-  /// Availability events of every node (merged over node types), sorted by (time, node). They
-  /// become SimGrid state/speed profiles; the controller also reads them, but only to know when
-  /// to look (notices, repairs, speed changes) and why (causes): the state it acts on is
+  /// Availability events of every node (merged over node types), sorted by (time, node). Speed
+  /// changes become SimGrid speed profiles; down/up events are played by the controller
+  /// (AvailabilityTimeline: host turn_off/turn_on at their dates), which also reads them to know
+  /// when to look (notices, repairs, speed changes) and why (causes). The state it acts on is
   /// SimGrid's (Host::is_on, Host::get_available_speed, failed activities).
   std::vector<platforms::AvailabilityEvent> events;
+  /// Draws a replacement machine's events when the campaign provisions one (empty: replacements
+  /// keep the slot's events).
+  ReplacementDrawer replacement_draw;
   std::vector<int> initial_nodes;      ///< the job's nodes at t = 0, by id
   int unit_nodes = 1;                  ///< nodes per replica group
   std::vector<CampaignLayout> layouts; ///< index = units (index 0 unused); layouts[initial units] is the plan
