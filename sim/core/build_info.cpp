@@ -1,6 +1,9 @@
-// Build identity, from compile definitions given to this file alone (CMakeLists.txt), and the
-// data search path (contract in build_info.hpp).
+// Build identity, from compile definitions given to this file alone (library frugal_build_info
+// in CMakeLists.txt) and the revision header generated at build time, and the data search path
+// (contract in build_info.hpp).
 #include "sim/core/build_info.hpp"
+
+#include "frugal_git_revision.hpp"  // FRUGALSIM_GIT_REVISION (cmake/git_revision.cmake)
 
 #include <algorithm>
 #include <cstdlib>
