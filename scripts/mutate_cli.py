@@ -254,7 +254,7 @@ def main():
     if not os.access(args.bin, os.X_OK):
         sys.exit(f"mutate_cli: {args.bin} is not an executable (build it first)")
     args.bin = str(Path(args.bin).resolve())
-    args.work = args.work or tempfile.mkdtemp(prefix="frugal-mutate-")
+    args.work = str(Path(args.work).resolve()) if args.work else tempfile.mkdtemp(prefix="frugal-mutate-")
     wanted = set(args.targets.split(","))
     pool = [t for t in targets() if t[0] in wanted]
     if not pool:
