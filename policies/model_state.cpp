@@ -1,18 +1,34 @@
-// ZeRO model-state arithmetic.
+// Model-state arithmetic: bytes per parameter by precision and framework, ZeRO sharding.
 #include "policies/model_state.hpp"
 
 #include <stdexcept>
 
 namespace frugal::policies {
 
-ModelStateBytes model_state_bytes(core::Precision precision) {
-  const double w = core::bytes_per_element(precision);
-  return ModelStateBytes{w, w, w < 4 ? 12.0 : 8.0};
+std::string to_string(StateConvention convention) {
+  return convention == StateConvention::kMegatron ? "megatron" : "zero";
 }
 
-ShardedModelState sharded_model_state(double parameters, core::Precision precision, int zero_stage, int data_parallel) {
+std::vector<std::string> state_convention_names() { return {"zero", "megatron"}; }
+
+StateConvention state_convention_from_string(const std::string& name) {
+  if (name == "zero") return StateConvention::kZero;
+  if (name == "megatron") return StateConvention::kMegatron;
+  throw std::invalid_argument("unknown model-state convention \"" + name + "\" (valid: zero, megatron)");
+}
+
+ModelStateBytes model_state_bytes(core::Precision precision, StateConvention convention) {
+  const double w = core::bytes_per_element(precision);
+  if (w >= 4) return ModelStateBytes{w, w, 8.0};  // fp32: Adam m and v only, either way
+  if (convention == StateConvention::kZero) return ModelStateBytes{w, w, 12.0};
+  // Megatron: bf16 accumulates into fp32 main gradients; fp16 keeps fp16 gradients and fp32
+  // main gradients next to the main weights in the optimizer.
+  if (precision == core::Precision::kBf16) return ModelStateBytes{w, 4.0, 12.0};
+  return ModelStateBytes{w, w, 16.0};
+}
+
+ShardedModelState sharded_model_state(double parameters, const ModelStateBytes& b, int zero_stage, int data_parallel) {
   if (zero_stage < 0 || zero_stage > 3 || data_parallel < 1) throw std::invalid_argument("bad ZeRO stage or DP degree");
-  const ModelStateBytes b = model_state_bytes(precision);
   const double nd = data_parallel;
   return ShardedModelState{parameters * b.weights / (zero_stage >= 3 ? nd : 1.0),
                            parameters * b.gradients / (zero_stage >= 2 ? nd : 1.0),

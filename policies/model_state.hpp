@@ -1,19 +1,38 @@
-// Model-state memory per GPU under mixed-precision Adam and ZeRO sharding (Rajbhandari et al.,
-// SC'20): 2Ψ weights + 2Ψ gradients + 12Ψ optimizer; stage 1 shards the optimizer state,
-// stage 2 also the gradients, stage 3 also the weights, over the data-parallel degree N_d.
+// Model-state memory per GPU under mixed-precision Adam and ZeRO sharding, in the accounting of
+// the framework being modelled:
+// - "zero" (Rajbhandari et al., SC'20; DeepSpeed): 2Ψ weights + 2Ψ gradients + 12Ψ optimizer
+//   (fp32 master weights, Adam m and v) in bf16/fp16; stage 1 shards the optimizer state, stage
+//   2 also the gradients, stage 3 also the weights, over the data-parallel degree N_d.
+// - "megatron" (Megatron-LM, docs/source/distrib_optimizer.md): gradients are accumulated and
+//   reduced in fp32 main-gradient buffers. bf16: 2 + 4 + 12 = 18 B per parameter; fp16: 2Ψ fp16
+//   gradients plus fp32 main weights, main gradients and Adam m, v = 2 + 2 + 16 = 20 B; fp32:
+//   4 + 4 + 8 = 16 B. The distributed optimizer (zero_stage 1) shards the optimizer part:
+//   6 + 12/d, 4 + 16/d and 8 + 8/d bytes, as in Megatron-LM's table.
 #pragma once
+
+#include <string>
+#include <vector>
 
 #include "sim/core/precision.hpp"
 
 namespace frugal::policies {
 
-/// Bytes per parameter: weights and gradients in the training precision, fp32 master weights +
-/// Adam m and v (12 B) when the training precision is narrower than fp32, else m and v (8 B).
+/// Whose accounting of model state (see the file comment).
+enum class StateConvention { kZero, kMegatron };
+std::string to_string(StateConvention convention);
+/// "zero" or "megatron"; throws std::invalid_argument otherwise.
+StateConvention state_convention_from_string(const std::string& name);
+std::vector<std::string> state_convention_names();
+
+/// Bytes per parameter: weights in the training precision; gradients as the framework keeps
+/// them (training precision for zero, fp32 main gradients for megatron in bf16); the
+/// optimizer's fp32 state (master weights, Adam m and v, and megatron's fp32 main gradients in
+/// fp16). `gradients` is also the element size of the data-parallel gradient reduction.
 struct ModelStateBytes {
   double weights = 2, gradients = 2, optimizer = 12;
   double total() const { return weights + gradients + optimizer; }
 };
-ModelStateBytes model_state_bytes(core::Precision precision);
+ModelStateBytes model_state_bytes(core::Precision precision, StateConvention convention = StateConvention::kZero);
 
 /// Resident model-state bytes on one GPU holding `parameters` (already divided by tensor and
 /// pipeline parallelism) with ZeRO `zero_stage` (0–3) over `data_parallel` replicas.
@@ -21,6 +40,6 @@ struct ShardedModelState {
   double weights_bytes = 0, gradients_bytes = 0, optimizer_bytes = 0;
   double total_bytes() const { return weights_bytes + gradients_bytes + optimizer_bytes; }
 };
-ShardedModelState sharded_model_state(double parameters, core::Precision precision, int zero_stage, int data_parallel);
+ShardedModelState sharded_model_state(double parameters, const ModelStateBytes& bytes, int zero_stage, int data_parallel);
 
 }  // namespace frugal::policies

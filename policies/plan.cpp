@@ -72,6 +72,7 @@ core::Json Plan::to_json() const {
                     {"virtual_pipeline_model_parallel_size", virtual_pipeline},
                     {"schedule", schedule == PipelineSchedule::kGPipe ? "gpipe" : "1f1b"},
                     {"zero_stage", zero_stage},
+                    {"model_state", to_string(state_convention)},
                     {"sequence_parallel", shard.sequence_parallel},
                     {"recompute_granularity", recompute_summary(shard)},
                     {"memory", {{"policy", memory.policy}, {"reason", memory.reason}}},

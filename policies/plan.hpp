@@ -12,6 +12,7 @@
 #include "sim/core/precision.hpp"
 #include "sim/program/program.hpp"
 #include "policies/layout.hpp"
+#include "policies/model_state.hpp"
 #include "policies/schedule.hpp"
 #include "workloads/layer_chain.hpp"
 
@@ -54,6 +55,9 @@ struct Plan {
   int virtual_pipeline = 1;             ///< model chunks per pipeline rank (interleaving)
   PipelineSchedule schedule = PipelineSchedule::kOneFOneB;
   int zero_stage = 0;                   ///< ZeRO stage over the data-parallel group (0–3)
+  /// Whose accounting of model state (model_state.hpp): bytes per parameter of weights,
+  /// gradients (and their reduction) and optimizer state.
+  StateConvention state_convention = StateConvention::kZero;
   workloads::ShardSpec shard;           ///< tensor split, sequence parallelism, recomputation
   MemoryDecision memory;                ///< how activations are kept (also in shard.per_layer)
   std::vector<RankPlan> ranks;          ///< indexed by rank

@@ -75,7 +75,7 @@ Groups build_groups(const Plan& plan, bool tied, program::Program& program) {
 
 RankContext::RankContext(const Plan& plan, const workloads::LayerChain& chain, const TrainingSetup& setup,
                          const Groups& groups, double tied_embedding_params, std::int64_t hidden_size)
-    : plan(plan), chain(chain), setup(setup), state(model_state_bytes(setup.precision)),
+    : plan(plan), chain(chain), setup(setup), state(model_state_bytes(setup.precision, plan.state_convention)),
       tied_embedding_params(tied_embedding_params), hidden_size(hidden_size), groups_(groups) {}
 
 void RankContext::begin(const RankPlan& rp, program::RankProgram& out) {

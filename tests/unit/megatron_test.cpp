@@ -35,10 +35,47 @@ double data_parallel_traffic(const program::Program& prog) {
 TEST(Zero, ModelStateMatchesPaperTestVector) {
   // Rajbhandari et al. SC'20, Figure 1: Ψ = 7.5e9, N_d = 64.
   const double psi = 7.5e9;
-  EXPECT_NEAR(policies::sharded_model_state(psi, core::Precision::kBf16, 0, 64).total_bytes() / 1e9, 120.0, 0.05);
-  EXPECT_NEAR(policies::sharded_model_state(psi, core::Precision::kBf16, 1, 64).total_bytes() / 1e9, 31.4, 0.05);
-  EXPECT_NEAR(policies::sharded_model_state(psi, core::Precision::kBf16, 2, 64).total_bytes() / 1e9, 16.6, 0.05);
-  EXPECT_NEAR(policies::sharded_model_state(psi, core::Precision::kBf16, 3, 64).total_bytes() / 1e9, 1.9, 0.05);
+  const auto zero = policies::model_state_bytes(core::Precision::kBf16, policies::StateConvention::kZero);
+  EXPECT_NEAR(policies::sharded_model_state(psi, zero, 0, 64).total_bytes() / 1e9, 120.0, 0.05);
+  EXPECT_NEAR(policies::sharded_model_state(psi, zero, 1, 64).total_bytes() / 1e9, 31.4, 0.05);
+  EXPECT_NEAR(policies::sharded_model_state(psi, zero, 2, 64).total_bytes() / 1e9, 16.6, 0.05);
+  EXPECT_NEAR(policies::sharded_model_state(psi, zero, 3, 64).total_bytes() / 1e9, 1.9, 0.05);
+}
+
+TEST(Megatron, ModelStateMatchesTheDistributedOptimizerTable) {
+  // Megatron-LM docs (distrib_optimizer.md), bytes per parameter without and with the
+  // distributed optimizer over d replicas: bf16 params with fp32 grads 18 / 6 + 12/d, fp16
+  // params and grads 20 / 4 + 16/d, fp32 16 / 8 + 8/d.
+  using policies::StateConvention;
+  const double d = 8;
+  const struct {
+    core::Precision precision;
+    double plain, fixed, sharded;
+  } table[] = {{core::Precision::kBf16, 18, 6, 12}, {core::Precision::kFp16, 20, 4, 16}, {core::Precision::kFp32, 16, 8, 8}};
+  for (const auto& row : table) {
+    const auto b = policies::model_state_bytes(row.precision, StateConvention::kMegatron);
+    EXPECT_DOUBLE_EQ(b.total(), row.plain) << core::to_string(row.precision);
+    EXPECT_DOUBLE_EQ(policies::sharded_model_state(1.0, b, 1, static_cast<int>(d)).total_bytes(), row.fixed + row.sharded / d)
+        << core::to_string(row.precision);
+  }
+  EXPECT_EQ(policies::state_convention_from_string("megatron"), StateConvention::kMegatron);
+  EXPECT_THROW(policies::state_convention_from_string("deepspeed-ish"), std::invalid_argument);
+}
+
+TEST(Megatron, DistributedOptimizerReduceScattersFp32GradientsAndGathersBf16Weights) {
+  // Per rank, in units of bytes × (n−1)/n: stage 0 all-reduces the fp32 main gradients (2 × 4Ψ);
+  // the distributed optimizer reduce-scatters them (4Ψ) and all-gathers the bf16 weights (2Ψ).
+  const auto model = test_support::tiny_model();
+  const auto setup = test_support::tiny_setup(8, 1);
+  double traffic[2];
+  for (int stage = 0; stage <= 1; ++stage) {
+    const auto plan = megatron(model, dgx_nodes(1), setup, {{"zero_stage", stage}});
+    EXPECT_EQ(plan.state_convention, policies::StateConvention::kMegatron);
+    const auto prog = policies::lower(plan, model, setup);
+    program::validate(prog);
+    traffic[stage] = data_parallel_traffic(prog);
+  }
+  EXPECT_NEAR(traffic[1] / traffic[0], 6.0 / 8.0, 1e-9);
 }
 
 TEST(Zero, StageThreeMovesOneAndAHalfTimesStageZero) {
@@ -47,7 +84,7 @@ TEST(Zero, StageThreeMovesOneAndAHalfTimesStageZero) {
   const auto setup = test_support::tiny_setup(8, 1);  // one micro-batch per replica
   double traffic[4];
   for (int stage = 0; stage <= 3; ++stage) {
-    const auto plan = megatron(model, cluster, setup, {{"zero_stage", stage}});
+    const auto plan = megatron(model, cluster, setup, {{"zero_stage", stage}, {"model_state", "zero"}});
     const auto prog = policies::lower(plan, model, setup);
     program::validate(prog);
     traffic[stage] = data_parallel_traffic(prog);

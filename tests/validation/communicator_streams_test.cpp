@@ -20,6 +20,7 @@ namespace {
 
 constexpr double kLinkBytesPerS = 100e9;
 constexpr double kHidden = 1024, kSeq = 1024, kBytesPerElement = 2;  // bf16
+constexpr double kGradientBytes = 4;  // Megatron reduces fp32 main gradients (model_state: megatron)
 /// One micro-batch's activation (or its gradient) between stages: s·b·h elements, b = 1.
 constexpr double kActivationBytes = kSeq * kHidden * kBytesPerElement;
 /// Parameters of one GPT layer (QKV, projection, MLP weights and biases, two layer norms).
@@ -53,8 +54,8 @@ double pipeline_iteration_s(int p, int d) {
 }
 
 void expect_one_exposed_all_reduce(int p) {
-  // The first stage: 8/p layers, the word (V·h) and position (s·h) embeddings; bf16 gradients.
-  const double first_stage_grad_bytes = (8.0 / p * kLayerParams + 8 * kHidden + kSeq * kHidden) * kBytesPerElement;
+  // The first stage: 8/p layers, the word (V·h) and position (s·h) embeddings; fp32 gradients.
+  const double first_stage_grad_bytes = (8.0 / p * kLayerParams + 8 * kHidden + kSeq * kHidden) * kGradientBytes;
   const double all_reduce_s = first_stage_grad_bytes / kLinkBytesPerS;  // 2 ranks: 2·(S/2)/β
   const double shared_sends_s = (p - 1) * kActivationBytes / kLinkBytesPerS;
   const double d1 = pipeline_iteration_s(p, 1), d2 = pipeline_iteration_s(p, 2);

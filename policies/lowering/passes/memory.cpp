@@ -26,7 +26,7 @@ class MemoryPass final : public LoweringPass {
       const auto [first, end] = stage_layers(plan, c * p + ctx.stage(), n_layers);
       for (int l = first; l < end; ++l) transient = std::max(transient, ctx.chain.layers[static_cast<std::size_t>(l)].transient_bytes);
     }
-    const auto sharded = sharded_model_state(ctx.parameters(), ctx.setup.precision, plan.zero_stage, plan.gradient_replicas());
+    const auto sharded = sharded_model_state(ctx.parameters(), ctx.state, plan.zero_stage, plan.gradient_replicas());
     const auto& mbs = ctx.rank().micro_batches;
     const double largest_mb = mbs.empty() ? 0.0 : static_cast<double>(*std::max_element(mbs.begin(), mbs.end()));
     ctx.program().resident = {

@@ -37,6 +37,7 @@ class Megatron final : public ParallelismPolicy {
         sequence_parallel_(p.boolean("sequence_parallel")),
         schedule_(p.string("schedule") == "gpipe" ? PipelineSchedule::kGPipe : PipelineSchedule::kOneFOneB),
         zero_stage_(static_cast<int>(p.integer("zero_stage"))),
+        state_convention_(state_convention_from_string(p.string("model_state"))),
         balanced_(p.string("partition") == "balanced"),
         proportional_(p.string("batch_split") == "proportional"),
         bucket_bytes_(p.number("bucket_size")),
@@ -54,6 +55,7 @@ class Megatron final : public ParallelismPolicy {
     plan.virtual_pipeline = v_;
     plan.schedule = schedule_;
     plan.zero_stage = zero_stage_;
+    plan.state_convention = state_convention_;
     plan.shard = shard();
     plan.memory = memory.decide(MemoryView{model, setup, plan.shard});
     plan.shard.per_layer = plan.memory.recompute;
@@ -157,7 +159,7 @@ class Megatron final : public ParallelismPolicy {
     // stage s, GPipe all of them).
     const auto gpus = stage_gpus(cluster, plan, setup.precision);
     const auto b = static_cast<double>(setup.micro_batch_size);
-    const auto state = model_state_bytes(setup.precision);
+    const auto state = model_state_bytes(setup.precision, plan.state_convention);
     const double micro_batches = static_cast<double>(setup.global_batch_size) / (b * plan.data_parallel());
     PartitionProblem problem;
     for (int s = 0; s < p_; ++s) {
@@ -245,6 +247,7 @@ class Megatron final : public ParallelismPolicy {
   bool sequence_parallel_;
   PipelineSchedule schedule_;
   int zero_stage_;
+  StateConvention state_convention_;
   bool balanced_, proportional_;
   double bucket_bytes_;
   std::string algorithm_, rank_order_;
@@ -272,7 +275,11 @@ core::PluginInfo megatron_parallelism_info() {
       int_param("virtual_pipeline_model_parallel_size", 1, 1, 64, "v: model chunks per pipeline rank (interleaved 1F1B)"),
       ParamSpec{"sequence_parallel", ParamType::kBoolean, {}, false, 0, 1, {}, "shard norms/dropout over t (reduce-scatter + all-gather)"},
       choice_param("schedule", "1f1b", {"1f1b", "gpipe"}, "pipeline schedule (1f1b becomes interleaved when v > 1)"),
-      int_param("zero_stage", 0, 0, 3, "ZeRO stage over the data-parallel group (1: optimizer, 2: + gradients, 3: + weights)"),
+      int_param("zero_stage", 0, 0, 3,
+                "ZeRO stage over the data-parallel group (1: optimizer, Megatron's distributed optimizer; 2: + gradients; 3: + weights)"),
+      choice_param("model_state", "megatron", state_convention_names(),
+                   "bytes per parameter: megatron keeps fp32 main gradients and reduces them in fp32 (bf16: 2 + 4 + 12 = 18 B, "
+                   "distributed optimizer 6 + 12/d), zero counts the ZeRO paper's 2 + 2 + 12 = 16 B (DeepSpeed)"),
       choice_param("partition", "equal", {"equal", "balanced"},
                    "layers per stage: equal, or balanced by each stage's GPU speed and memory (dynamic program)"),
       choice_param("batch_split", "equal", {"equal", "proportional"}, "samples per data-parallel replica: equal, or by replica speed with at least micro_batch_size each, cut into micro-batches of micro_batch_size (a smaller remainder one where a share is not a multiple)"),
