@@ -8,6 +8,7 @@
 #include "sim/core/build_info.hpp"
 #include "sim/program/enum_names.hpp"
 #include "sim/program/program.hpp"
+#include "sim/core/paths.hpp"
 
 namespace frugal::platforms {
 namespace {
@@ -299,9 +300,9 @@ Cluster load_cluster(const std::string& name_or_path, const GpuCatalogue& catalo
     // A study names its cluster file relative to itself; fall back to the working directory.
     if (path.is_relative() && !referrer.empty()) {
       const auto beside = std::filesystem::path(referrer).parent_path() / path;
-      if (std::filesystem::exists(beside)) path = beside;
+      if (core::path_exists(beside)) path = beside;
     }
-    if (!std::filesystem::exists(path))
+    if (!core::path_exists(path))
       throw core::ConfigError(referrer, pointer, "cluster file \"" + name_or_path + "\" not found");
   } else {
     const std::filesystem::path file = std::filesystem::path("platforms") / "clusters" / (name_or_path + ".json");

@@ -12,6 +12,7 @@
 #include "sim/core/error.hpp"
 #include "sim/core/output_files.hpp"
 #include "sim/program/rank_classes.hpp"
+#include "sim/core/paths.hpp"
 
 namespace frugal::real {
 namespace {
@@ -52,7 +53,7 @@ bool agreed(const MpiSession& session, const Failure& f, int* code, std::ostream
 
 void check_output_path(const std::string& output, const std::string& option) {
   const std::filesystem::path parent = std::filesystem::absolute(output).parent_path();
-  if (!std::filesystem::is_directory(parent))
+  if (!core::is_directory(parent))
     throw std::invalid_argument(option + " " + output + ": folder " + parent.string() + " does not exist");
   core::check_output_target(output);
 }

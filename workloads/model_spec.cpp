@@ -5,6 +5,7 @@
 #include "sim/core/build_info.hpp"
 #include "workloads/huggingface_config.hpp"
 #include "workloads/model_keys.hpp"
+#include "sim/core/paths.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -96,7 +97,7 @@ ModelSpec load_model(const std::string& name_or_path, const std::string& referre
   std::filesystem::path path;
   if (looks_like_path(name_or_path)) {
     path = name_or_path;  // relative to the current directory
-    if (!std::filesystem::is_regular_file(path))
+    if (!core::is_regular_file(path))
       throw core::ConfigError(referrer, pointer, "model file \"" + name_or_path + "\" not found");
   } else {
     const std::filesystem::path file = std::filesystem::path("workloads") / "models" / (name_or_path + ".json");

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "platforms/availability/model_support.hpp"
+#include "sim/core/paths.hpp"
 
 namespace frugal::platforms {
 namespace {
@@ -20,8 +21,8 @@ std::string resolve_trace_path(const std::string& path, const std::string& refer
   if (p.is_absolute() || referrer.empty()) return path;
   const std::filesystem::path candidate = std::filesystem::path(referrer).parent_path() / p;
   const bool pattern = path.find("{node}") != std::string::npos;
-  const bool found = pattern ? std::filesystem::is_directory(candidate.parent_path().empty() ? "." : candidate.parent_path())
-                             : std::filesystem::exists(candidate);
+  const bool found = pattern ? core::is_directory(candidate.parent_path().empty() ? "." : candidate.parent_path())
+                             : core::path_exists(candidate);
   return found ? candidate.lexically_normal().string() : path;
 }
 

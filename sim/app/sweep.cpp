@@ -23,6 +23,7 @@
 #include "sim/app/sweep_keys.hpp"
 #include "sim/campaign/iteration_probe.hpp"
 #include "sim/core/build_info.hpp"
+#include "sim/core/paths.hpp"
 
 namespace frugal::app {
 namespace {
@@ -158,7 +159,7 @@ std::optional<Json> reusable_reply(const Json& key, const std::filesystem::path&
   const std::string status = reply.at("status").get<std::string>();
   // Only the status is taken over: a result's reply holds nothing else, and whatever else an
   // edited point.json holds (an "error" that is not a string, say) is not trusted.
-  if (kResultStatuses.count(status) && std::filesystem::is_regular_file(dir / "summary.json"))
+  if (kResultStatuses.count(status) && core::is_regular_file(dir / "summary.json"))
     return Json{{"status", status}};
   return std::nullopt;
 }
@@ -283,7 +284,7 @@ Sweep read_sweep(const Json& document, const std::string& file, const std::files
   const std::string study_ref = r.string("study");
   sweep.study = std::filesystem::path(study_ref).is_relative() ? (base_dir / study_ref).lexically_normal()
                                                                : std::filesystem::path(study_ref);
-  if (!std::filesystem::is_regular_file(sweep.study))
+  if (!core::is_regular_file(sweep.study))
     r.fail("study", "no study file at \"" + sweep.study.string() + "\"");
   sweep.base_study = core::load_json_file(sweep.study);
   const Json& base = sweep.base_study;

@@ -1,6 +1,7 @@
 // Strict study loading: the study's own sections are read through their declared keys
 // (study_sections(), also docs/reference.md); models, clusters and plug-ins by their own readers.
 #include "sim/study/study.hpp"
+#include "sim/core/paths.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -26,7 +27,7 @@ T resolve_ref(ObjectReader& r, const std::string& key, const std::filesystem::pa
     const std::filesystem::path folder =
         base_dir.empty() ? std::filesystem::current_path() : std::filesystem::absolute(base_dir).lexically_normal();
     const std::filesystem::path resolved = (base_dir / ref).lexically_normal();
-    if (!std::filesystem::exists(resolved))
+    if (!core::path_exists(resolved))
       r.fail(key, "file \"" + ref + "\" not found: a relative path in a study (written there or given with --set) is "
                   "resolved from the study's folder, " + folder.string() + ", giving " + (folder / ref).lexically_normal().string());
     ref = resolved.string();

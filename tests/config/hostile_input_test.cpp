@@ -142,6 +142,18 @@ TEST(HostileInput, LiteralsNestingAndControlCharacters) {
   expect_bad_input("nul", study, "/evil\\x00key: unknown key");
 }
 
+TEST(HostileInput, PathsThatCannotBeExaminedAreNotFound) {
+  // A file name past NAME_MAX (found by the study fuzzer): stat fails with ENAMETOOLONG, which
+  // must read as "not found", not escape as a filesystem_error (exit 3).
+  const std::string long_name(300, 'b');
+  Json study = small_study();
+  study["cluster"] = "clusters/" + long_name + ".json";
+  expect_bad_input("long_cluster", study, "/cluster: file \"clusters/" + long_name);
+  study = small_study();
+  study["model"] = long_name + "/model.json";
+  expect_bad_input("long_model", study, "/model: file \"" + long_name);
+}
+
 TEST(HostileInput, OverridesNeverGrowAnArray) {
   Json study = small_study();
   study["cluster"] = inline_cluster(2, 1);
