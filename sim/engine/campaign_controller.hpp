@@ -68,7 +68,8 @@ class Controller {
   /// Turns hosts off and on for the availability events dated ≤ up_to_s (every wake-up calls it
   /// with now first, so that a node's state at a date is the same whoever looks first).
   void apply_availability(double up_to_s);
-  /// Turns every host of `node` on or off, in one simcall (see apply_availability).
+  /// Turns every host of `node` on or off; called in kernel context (simcall_answered), so that
+  /// no actor runs between the hosts (see apply_availability).
   void power_node(int node, bool on);
   /// The actor that applies availability events at their dates while the controller waits.
   void start_availability_player();
@@ -126,7 +127,13 @@ class Controller {
   /// Appends to the event log (events.json); past setup_.max_events entries, refuses the
   /// campaign (the log is its work: every failure, restart, checkpoint and decision).
   void log(core::Json entry) {
-    if (++events_ > setup_.max_events) refuse_too_many_events();
+    record(std::move(entry));
+    if (events_ > setup_.max_events) refuse_too_many_events();
+  }
+  /// log() without the refusal, for SimGrid's callbacks, which must not throw (the controller
+  /// refuses at its next wake-up).
+  void record(core::Json entry) {
+    ++events_;
     state_.log(now(), std::move(entry));
   }
   void phase(const std::string& track, const std::string& name, double start_s, double end_s,

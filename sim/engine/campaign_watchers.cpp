@@ -176,11 +176,8 @@ void Controller::on_state_change(const sg4::Host& host) {
   if (!on) heartbeat_dead_[n] = 1;
   ++state_version_;
   state_log_[n].emplace_back(now(), on);
-  // Called inside SimGrid's turn_on/turn_off: never throws (past max_events, the controller
-  // refuses the campaign at its next wake-up or entry).
-  ++events_;
-  state_.log(now(), Json{{"event", on ? "node_up" : "node_down"}, {"node", n}, {"in_job", in_job_[n] != 0},
-                         {"cause", cause_at(n, !on)}});
+  // Called inside SimGrid's turn_on/turn_off: never throws.
+  record(Json{{"event", on ? "node_up" : "node_down"}, {"node", n}, {"in_job", in_job_[n] != 0}, {"cause", cause_at(n, !on)}});
 }
 
 }  // namespace frugal::engine::campaign_detail

@@ -324,6 +324,7 @@ void run_collective_aggregate(CommContext& ctx, int rank, const GroupLayout& g, 
   if (leads_group(ctx, rank, g)) inject_collective_copies(ctx, rank, op_index, g, c);
 
   const std::vector<Phase> phases = phases_of(g, c);
+  void*& slot = landing_slot(ctx);
   for (std::size_t k = 0; k < phases.size(); ++k) {
     const Phase& ph = phases[k];
     // This member's ring (and position in it) in the phase.
@@ -353,12 +354,12 @@ void run_collective_aggregate(CommContext& ctx, int rank, const GroupLayout& g, 
     if (receives) {
       box.resize(stem);
       append(box, (*ring)[at]);
-      recv = sg4::Mailbox::by_name(box)->get_async<void>(&landing_slot(ctx));
+      recv = sg4::Mailbox::by_name(box)->get_async<void>(&slot);
     }
     if (send) send->wait();
     if (recv) {
       recv->wait();
-      check_landed(landing_slot(ctx), bytes, box, rank);
+      check_landed(slot, bytes, box, rank);
     }
     sleep_for(ctx, aggregate_extra_s(ctx, g, ph));
   }

@@ -128,7 +128,9 @@ std::string p2p_mailbox(int src, int dst, std::int64_t tag) {
 void*& landing_slot(CommContext& ctx) { return ctx.landing[sg4::this_actor::get_pid()]; }
 
 void check_landed(const void* slot, std::uint64_t expected, const std::string& box, int rank) {
-  invariants::check_received(invariants::carried(slot), expected, "rank " + std::to_string(rank) + " on mailbox " + box);
+  const std::uint64_t received = invariants::carried(slot);
+  if (received != expected)  // the message is built only then: this runs on every step
+    invariants::check_received(received, expected, "rank " + std::to_string(rank) + " on mailbox " + box);
 }
 
 std::pair<const std::vector<int>*, int> ring_of(const GroupLayout& g, cost::Rings rings, int pos) {

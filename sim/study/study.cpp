@@ -1,10 +1,11 @@
 // Strict study loading: the study's own sections are read through their declared keys
 // (study_sections(), also docs/reference.md); models, clusters and plug-ins by their own readers.
 #include "sim/study/study.hpp"
-#include "sim/core/paths.hpp"
 
 #include <algorithm>
 #include <limits>
+
+#include "sim/core/paths.hpp"
 
 namespace frugal::study {
 namespace {

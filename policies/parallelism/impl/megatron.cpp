@@ -168,10 +168,7 @@ class Megatron final : public ParallelismPolicy {
       std::vector<double> time, memory;
       for (const auto& l : chain.layers) {
         time.push_back(cost::layer_seconds(l, setup.micro_batch_size, gpu, setup.precision));
-        const double shard = zero_stage_ >= 3 ? plan.gradient_replicas() : 1.0;
-        const double opt_shard = zero_stage_ >= 1 ? plan.gradient_replicas() : 1.0;
-        const double grad_shard = zero_stage_ >= 2 ? plan.gradient_replicas() : 1.0;
-        memory.push_back(l.parameters * (state.weights / shard + state.gradients / grad_shard + state.optimizer / opt_shard) +
+        memory.push_back(sharded_model_state(l.parameters, state, zero_stage_, plan.gradient_replicas()).total_bytes() +
                          l.activation_bytes * b * in_flight);
       }
       problem.layer_time_s.push_back(std::move(time));
