@@ -111,6 +111,12 @@ double GpuSpec::memory_bandwidth_at(double bytes) const {
   return memory_bandwidth_by_size.empty() ? hbm_bandwidth_bytes_per_s : interpolate_log(memory_bandwidth_by_size, bytes);
 }
 
+bool GpuSpec::runs_fused_attention(Precision p) const {
+  if (!supports(Precision::kBf16) || !(supports(p) || fallback.count(p))) return false;
+  const Precision runs = runs_as(p);
+  return runs == Precision::kBf16 || runs == Precision::kFp16 || runs == Precision::kFp8;
+}
+
 Precision GpuSpec::runs_as(Precision p) const {
   if (supports(p)) return p;
   auto fb = fallback.find(p);

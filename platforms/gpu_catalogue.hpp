@@ -58,6 +58,10 @@ struct GpuSpec {
   /// supported, else its declared fallback; throws std::invalid_argument when neither exists.
   /// Mixed clusters call effective_flops_per_s(runs_as(p)).
   core::Precision runs_as(core::Precision p) const;
+  /// Whether a job in `p` runs a fused attention kernel here by default, as the frameworks do:
+  /// FlashAttention-2 needs 16-bit operands (fp8 recipes keep attention in bf16) and Ampere or
+  /// later, i.e. native bf16. False for fp32/tf32 jobs, V100, T4 and CPU devices.
+  bool runs_fused_attention(core::Precision p) const;
 
   bool operator==(const GpuSpec&) const = default;
 };

@@ -74,6 +74,7 @@ core::Json Plan::to_json() const {
                     {"zero_stage", zero_stage},
                     {"model_state", to_string(state_convention)},
                     {"sequence_parallel", shard.sequence_parallel},
+                    {"attention", workloads::to_string(shard.attention)},
                     {"recompute_granularity", recompute_summary(shard)},
                     {"memory", {{"policy", memory.policy}, {"reason", memory.reason}}},
                     {"rank_order", layout.order_string()},

@@ -25,6 +25,9 @@ struct TrainingSetup {
   std::int64_t seq_length = 0;         ///< tokens per sequence (s)
   core::Precision precision = core::Precision::kBf16;
   double reserved_memory_bytes = 0;    ///< per GPU: CUDA context, allocator slack, framework
+  /// Attention kernel of every transformer layer (a study resolves its "auto" with
+  /// platforms::GpuSpec::runs_fused_attention); policies copy it into Plan::shard.
+  workloads::AttentionKernel attention = workloads::AttentionKernel::kNaive;
 };
 
 /// One rank: where it runs and which micro-batches it processes. Its coordinates on the

@@ -151,12 +151,12 @@ Json bench_collectives(const BenchOptions& o, Device& device, Communicator& comm
         }));
         const double moved = static_cast<double>(shape.bytes);
         const double algbw = moved / t.median;
-        const double busbw = algbw * busbw_factor(kind, n);
+        const double busbw = algbw * program::busbw_factor(kind, n);
         const long wrong = check_collective(device, comm, kind, g, members, send, recv, bytes);
         out.push_back({{"collective", program::to_string(kind)}, {"group_size", n}, {"groups", world / n},
                        {"bytes", moved}, {"elements", shape.elements}, {"type", type == DataType::kFloat32 ? "float32" : "bfloat16"},
                        {"time_s", to_json(t)}, {"algbw_bytes_per_s", algbw}, {"busbw_bytes_per_s", busbw},
-                       {"busbw_factor", busbw_factor(kind, n)}, {"wrong", wrong}});
+                       {"busbw_factor", program::busbw_factor(kind, n)}, {"wrong", wrong}});
         print(line("  %-15s %5d %7d %12.0f %8zu  %-6s %11.2f %12.3f %12.3f %7ld", program::to_string(kind).c_str(), n,
                    world / n, moved, shape.elements, type == DataType::kFloat32 ? "f32" : "bf16", t.median * 1e6,
                    algbw / 1e9, busbw / 1e9, wrong));
@@ -233,18 +233,6 @@ Json bench_latency(const BenchOptions& o, Device& device, const std::function<vo
 }
 
 }  // namespace
-
-double busbw_factor(CollectiveKind kind, int n) {
-  const double dn = std::max(1, n);
-  switch (kind) {
-    case CollectiveKind::kAllReduce: return 2.0 * (dn - 1) / dn;
-    case CollectiveKind::kReduceScatter:
-    case CollectiveKind::kAllGather:
-    case CollectiveKind::kAllToAll: return (dn - 1) / dn;
-    case CollectiveKind::kBroadcast: return 1.0;
-  }
-  return 1.0;
-}
 
 std::vector<program::Group> bench_groups(int n) {
   std::vector<program::Group> groups;

@@ -31,9 +31,6 @@ struct BenchOptions {
   std::vector<program::Gemm> gemm_shapes;  ///< more shapes (e.g. those of a program)
 };
 
-/// nccl-tests' bus bandwidth factor for `kind` over n ranks: 2(n−1)/n all-reduce, (n−1)/n
-/// reduce-scatter, all-gather and all-to-all, 1 broadcast (and send/recv).
-double busbw_factor(program::CollectiveKind kind, int n);
 
 /// Groups the collective benchmark needs for a world of `n` ranks: group 0 = everyone, then for
 /// every power of two g (2 ≤ g < n, g divides n) the n/g blocks of g consecutive ranks.

@@ -1,6 +1,7 @@
 // Per-layer cost model of a decoder-only transformer: GEMM shapes and FLOPs (Narayanan et al.
 // SC'21 eq. 3), parameters (real matrix shapes, GQA and gated MLPs included), stored activations
-// (Korthikanti et al. 2022 Table 2, generalised), HBM traffic of the memory-bound ops.
+// (Korthikanti et al. 2022 Table 2, generalised), HBM traffic of the memory-bound ops, for a
+// naive or a fused (FlashAttention-2, Dao 2023) attention kernel.
 // Everything is per sample (one sequence) and per GPU of a tensor-parallel group.
 #include "workloads/layer_chain.hpp"
 
@@ -20,6 +21,7 @@ struct Dims {
   double sp_div;  // t under sequence parallelism (norms, dropouts, residuals split), else 1
   double vocab_shard;  // ceil(V/t): Megatron pads the vocabulary so that shards are equal
   double e;       // bytes per element of activations in the chain's precision
+  bool flash;     // fused attention kernel
   int64_t s_i, s_kv_i, h_i, a_i, hd_i, kv_dim_i, ffn_i, vocab_shard_i, t_i;
 };
 
@@ -94,6 +96,7 @@ Dims make_dims(const ModelSpec& m, int64_t s, core::Precision precision, const S
   d.sp_div = shard.sequence_parallel ? d.t : 1.0;
   d.vocab_shard = static_cast<double>(d.vocab_shard_i);
   d.e = core::bytes_per_element(precision);
+  d.flash = shard.attention == AttentionKernel::kFlash;
   return d;
 }
 
@@ -146,9 +149,12 @@ double sum_flops(const std::vector<GemmShape>& gemms) {
 // For GPT shapes and e = 2 this is exactly s·h·(10 + 24/t + 5as/(ht)) (TP) and its SP/selective
 // rows. Other precisions scale the element tensors by e/2; masks stay 1 byte. Dropout masks are
 // counted for every model (Megatron's defaults), a slight overestimate for dropout-free Llamas.
+// A fused kernel stores none of the s² tensors (it regenerates its dropout mask from the RNG
+// state); it keeps its output (the attention-out input above) and the fp32 log-sum-exp of each
+// query row and head, 4·(a/t)·s bytes.
 struct TransformerActivations {
   double kept_always;    // stored unless full recompute
-  double attention_s2;   // the 5as²b/t term, dropped by selective recompute
+  double attention_s2;   // the 5as²b/t term, dropped by selective recompute (0 when fused)
   double layer_input;    // what full recompute keeps
 };
 
@@ -157,6 +163,7 @@ TransformerActivations transformer_activations(const ModelSpec& m, const Dims& d
   const double replicated = (4 * d.s * d.h * e + 2 * d.s * d.h) / d.sp_div;
   const double mlp_tensors = m.gated_mlp ? 3.0 : 2.0;
   const double split = (2 * d.s * d.h + 2 * d.s * d.kv_dim + mlp_tensors * d.s * d.ffn) * e / d.t;
+  if (d.flash) return {replicated + split + 4 * d.a / d.t * d.s, 0.0, d.s * d.h * e / d.sp_div};
   const double scores = d.a / d.t * d.s * d.s_kv;
   return {replicated + split, scores * (2 * e + 1), d.s * d.h * e / d.sp_div};
 }
@@ -170,10 +177,12 @@ TransformerActivations transformer_activations(const ModelSpec& m, const Dims& d
 //   attention dropout: read + write (a/t)·s², plus a 1-byte mask;
 //   two dropout + residual adds: read 2, write 1 s·h tensors, plus a 1-byte mask (split by SP);
 //   activation: GeLU reads and writes s·ffn/t; SwiGLU reads 2 and writes 1.
-// The non-flash attention path is modelled (scores materialised), as in Korthikanti's analysis.
+// That is the naive kernel (scores materialised), as in Korthikanti's analysis. The fused kernel
+// streams no score tensor: its operands are its GEMMs' (not counted, as for every GEMM) and it
+// writes the fp32 log-sum-exp, 4·(a/t)·s bytes, in place of the softmax and dropout terms.
 struct TransformerTraffic {
   double forward;
-  double softmax_dropout;  // the part selective recompute replays
+  double softmax_dropout;  // the part selective recompute replays (0 when fused)
 };
 
 TransformerTraffic transformer_traffic(const ModelSpec& m, const Dims& d) {
@@ -183,9 +192,10 @@ TransformerTraffic transformer_traffic(const ModelSpec& m, const Dims& d) {
   const double residuals = 2 * (sh * (3 * e + 1));
   const double rotary =
       m.position_embedding_type == "rotary" ? 2 * d.s * (d.h + d.kv_dim) / d.t * e : 0.0;
+  const double activation = (m.gated_mlp ? 3.0 : 2.0) * d.s * d.ffn / d.t * e;
+  if (d.flash) return {norms + residuals + rotary + 4 * d.a / d.t * d.s + activation, 0.0};
   const double scores = d.a / d.t * d.s * d.s_kv;
   const double softmax_dropout = 2 * scores * e + scores * (2 * e + 1);
-  const double activation = (m.gated_mlp ? 3.0 : 2.0) * d.s * d.ffn / d.t * e;
   return {norms + residuals + rotary + softmax_dropout + activation, softmax_dropout};
 }
 
@@ -218,16 +228,22 @@ Layer transformer_layer(const ModelSpec& m, const Dims& d, const ShardSpec& shar
   l.kind = LayerKind::kTransformer;
   const int64_t s = d.s_i, h = d.h_i, t = d.t_i;
   const int64_t heads = d.a_i / t;
+  // A fused kernel skips the key blocks the causal mask hides: each query attends on average to
+  // half the keys (also with context parallelism, whose load-balanced split gives every GPU
+  // early and late queries), so both attention GEMMs run over ⌈s_kv/2⌉ keys.
+  const int64_t keys = d.flash ? (d.s_kv_i + 1) / 2 : d.s_kv_i;
   l.forward_gemms.push_back({"qkv", s, (h + 2 * d.kv_dim_i) / t, h, 1});
-  l.forward_gemms.push_back({"attn_scores", s, d.s_kv_i, d.hd_i, heads});
-  l.forward_gemms.push_back({"attn_values", s, d.hd_i, d.s_kv_i, heads});
+  l.forward_gemms.push_back({"attn_scores", s, keys, d.hd_i, heads});
+  l.forward_gemms.push_back({"attn_values", s, d.hd_i, keys, heads});
   l.forward_gemms.push_back({"attn_out", s, h, h / t, 1});
   l.forward_gemms.push_back({"mlp_up", s, d.ffn_i / t, h, 1});
   if (m.gated_mlp) l.forward_gemms.push_back({"mlp_gate", s, d.ffn_i / t, h, 1});
   l.forward_gemms.push_back({"mlp_down", s, h, d.ffn_i / t, 1});
   l.forward_flops = sum_flops(l.forward_gemms);
   // Each GEMM's backward computes the input gradient and the weight gradient: 2× the forward.
-  l.backward_flops = 2 * l.forward_flops;
+  // The fused backward also recomputes the scores QKᵀ from Q, K and the log-sum-exp.
+  if (d.flash) l.backward_replayed_gemms.push_back(l.forward_gemms[1]);
+  l.backward_flops = 2 * l.forward_flops + sum_flops(l.backward_replayed_gemms);
   l.parameters = transformer_params(m, t);
 
   const TransformerActivations act = transformer_activations(m, d);
@@ -243,8 +259,9 @@ Layer transformer_layer(const ModelSpec& m, const Dims& d, const ShardSpec& shar
       l.activation_bytes = all;
       break;
     case Recompute::kSelective:
+      // A fused kernel stores nothing that selective recomputation would drop: it changes nothing.
       l.activation_bytes = act.kept_always;
-      l.recompute_flops = l.forward_gemms[1].flops() + l.forward_gemms[2].flops();
+      if (!d.flash) l.recompute_flops = l.forward_gemms[1].flops() + l.forward_gemms[2].flops();
       l.backward_memory_bytes += traffic.softmax_dropout;
       break;
     case Recompute::kFull:
@@ -253,12 +270,13 @@ Layer transformer_layer(const ModelSpec& m, const Dims& d, const ShardSpec& shar
       l.backward_memory_bytes += traffic.forward;
       break;
   }
-  // Workspace: the larger of the pre-softmax score matrix ((a/t)·s², materialised without flash
-  // attention; its gradient in the backward is the same size) and the gradient of the MLP
-  // intermediate(s); plus, during the backward, whatever recomputation rematerialises.
-  const double scores = d.a / d.t * d.s * d.s_kv * d.e;
+  // Workspace: the larger of the attention kernel's and the gradient of the MLP intermediate(s);
+  // plus, during the backward, whatever recomputation rematerialises. The naive kernel
+  // materialises the pre-softmax scores ((a/t)·s²; their gradient in the backward is the same
+  // size); the fused backward accumulates dQ in fp32 (4·s·h/t bytes).
+  const double attention_workspace = d.flash ? 4 * d.s * d.h / d.t : d.a / d.t * d.s * d.s_kv * d.e;
   const double mlp_grad = (m.gated_mlp ? 2.0 : 1.0) * d.s * d.ffn / d.t * d.e;
-  l.transient_bytes = std::max(scores, mlp_grad) + (all - l.activation_bytes);
+  l.transient_bytes = std::max(attention_workspace, mlp_grad) + (all - l.activation_bytes);
   l.output_bytes = d.s * d.h * d.e / d.sp_div;
   l.kv_bytes = 2 * d.s * d.kv_dim / d.t * d.e;
   return l;
@@ -291,6 +309,8 @@ Layer head_layer(const ModelSpec& m, const Dims& d) {
 }
 
 }  // namespace
+
+std::string to_string(AttentionKernel k) { return k == AttentionKernel::kFlash ? "flash" : "naive"; }
 
 std::string to_string(Recompute r) {
   switch (r) {

@@ -1,7 +1,8 @@
 // Cost model of a transformer as a chain of layers: FLOPs, bytes and GEMM shapes per layer,
 // per sample (one sequence). Every cost is linear in the micro-batch size, so a micro-batch of
 // b sequences costs b times the per-sample figures.
-// Formulas: Narayanan et al. SC'21 eq. 3 (FLOPs), Korthikanti et al. 2022 Table 2 (activations).
+// Formulas: Narayanan et al. SC'21 eq. 3 (FLOPs), Korthikanti et al. 2022 Table 2 (activations),
+// Dao 2023 (FlashAttention-2: fused attention, causal block skipping, backward recomputation).
 #pragma once
 
 #include <cstdint>
@@ -31,6 +32,21 @@ enum class Recompute {
   kFull,       ///< keep only the layer input (2·s·b·h bytes) and recompute the forward
 };
 
+/// How a transformer layer computes softmax(QKᵀ)·V.
+enum class AttentionKernel {
+  /// Separate GEMMs, softmax and dropout kernels (Korthikanti's analysis): the (a/t)·s² score,
+  /// softmax and dropout tensors are written to HBM, stored for the backward and counted in full
+  /// (the causal mask does not skip work).
+  kNaive,
+  /// One fused kernel (FlashAttention-2): scores never leave on-chip memory, so no s² tensor is
+  /// stored or streamed; the kernel keeps only its output and the fp32 log-sum-exp per query and
+  /// head, skips the blocks the causal mask hides (half the score and value FLOPs), and its
+  /// backward recomputes QKᵀ (one more score GEMM).
+  kFlash,
+};
+
+std::string to_string(AttentionKernel k);  ///< "naive", "flash"
+
 /// Parallel shape of a layer's execution, which changes per-GPU costs.
 struct ShardSpec {
   std::int64_t tensor_parallel = 1;  ///< t: attention heads and MLP columns split over t GPUs
@@ -42,6 +58,9 @@ struct ShardSpec {
   /// c: the sequence split over c GPUs (context parallelism): each holds s/c tokens of every
   /// tensor and attends with its queries to the keys and values of all s tokens (gathered).
   std::int64_t context_parallel = 1;
+  /// Attention kernel of every transformer layer. Naive here so that a bare chain keeps
+  /// Korthikanti's closed forms; a Plan states the kernel its TrainingSetup chose.
+  AttentionKernel attention = AttentionKernel::kNaive;
   Recompute recompute_of(std::int64_t layer) const {
     return per_layer.empty() ? recompute : per_layer[static_cast<std::size_t>(layer)];
   }
@@ -54,7 +73,7 @@ struct Layer {
   std::string name;  ///< "embedding", "layer_0", ..., "head"
   LayerKind kind = LayerKind::kTransformer;
   double forward_flops = 0;     ///< dense GEMM FLOPs of the forward pass
-  double backward_flops = 0;    ///< 2× forward (input and weight gradients)
+  double backward_flops = 0;    ///< 2× forward (input and weight gradients) + backward_replayed_gemms
   Recompute recompute = Recompute::kNone;  ///< how the backward gets this layer's activations
   double recompute_flops = 0;   ///< extra forward FLOPs the backward pays under `recompute`
   double forward_memory_bytes = 0;   ///< HBM traffic of memory-bound ops (norms, softmax, ...)
@@ -65,6 +84,10 @@ struct Layer {
   double output_bytes = 0;      ///< bytes of the layer's output (s·h elements), per sample
   double kv_bytes = 0;          ///< keys and values of the tokens this GPU holds, per sample (attention only)
   std::vector<GemmShape> forward_gemms;  ///< per sample (m = sequence length)
+  /// Forward GEMMs the backward kernel replays inside itself, per sample, on top of the two
+  /// gradient GEMMs of every forward GEMM (FlashAttention's QKᵀ; empty otherwise). Their FLOPs
+  /// are in backward_flops.
+  std::vector<GemmShape> backward_replayed_gemms;
 };
 
 struct LayerChain {
@@ -88,8 +111,8 @@ LayerChain build_layer_chain(const ModelSpec& model, std::int64_t sequence_lengt
 /// Total parameter count of the model (no sharding).
 double parameter_count(const ModelSpec& model);
 
-/// Model FLOPs of one training iteration over `samples` sequences (no recomputation): the MFU
-/// numerator. Equals Narayanan's 72·B·s·L·h²(1 + s/(6h) + V/(12hL)) for GPT shapes.
+/// Model FLOPs of one training iteration over `samples` sequences (no recomputation, full
+/// attention whatever the kernel skips): the MFU numerator. Equals Narayanan's 72·B·s·L·h²(1 + s/(6h) + V/(12hL)) for GPT shapes.
 double model_flops_per_iteration(const ModelSpec& model, std::int64_t sequence_length, double samples);
 
 }  // namespace frugal::workloads

@@ -102,10 +102,7 @@ class ScheduleWalk {
       s.samples = n;
       s.forward.clear();
       s.backward.clear();
-      for (const auto& g : ctx_.chain.layers[l].forward_gemms) {
-        s.forward.push_back(cost::scale_gemm(g, n));
-        cost::add_backward_gemms(s.forward.back(), s.backward);
-      }
+      cost::layer_gemms(ctx_.chain.layers[l], n, s.forward, s.backward);
     }
     return s;
   }

@@ -1,4 +1,5 @@
-// frugalsim run | plan | list: argument parsing and orchestration.
+// frugalsim run | plan | sweep | list | calibrate | validate | collective: argument parsing and
+// orchestration.
 #include "sim/app/commands.hpp"
 
 #include <chrono>
@@ -9,6 +10,7 @@
 
 #include "policies/lowering/lowering.hpp"
 #include "sim/app/calibration_commands.hpp"
+#include "sim/app/collective_command.hpp"
 #include "sim/app/command_line.hpp"
 #include "sim/app/reference.hpp"
 #include "sim/app/sweep.hpp"
@@ -38,6 +40,7 @@ constexpr const char* kUsage =
     "                                                           --markdown: the reference page (docs/reference.md)\n"
     "  calibrate BENCH.json... --platform P -o P_CAL.json       fit a platform to frugal-real benchmarks\n"
     "  validate --platform P --program PROG --measurements M    simulated vs measured error\n"
+    "  collective CLUSTER [--op K] [-b MIN -e MAX -f F] [-n N]  one collective by size, nccl-tests' columns\n"
     "  version                                                  version and git revision\n"
     "exit codes: 0 ok, 1 usage, 2 bad input, 3 internal error or output not written\n";
 
@@ -268,6 +271,7 @@ int run_main(int argc, char** argv) {
     if (command == "list") return cmd_list(rest);
     if (command == "calibrate") return cmd_calibrate(rest);
     if (command == "validate") return cmd_validate(rest);
+    if (command == "collective") return cmd_collective(rest);
     if (command == "version") {
       std::cout << "frugalsim " << core::frugalsim_version() << " (" << core::git_revision() << ")\n";
       return 0;

@@ -8,7 +8,7 @@
 namespace frugal::core {
 
 /// Bad user input: a file, a JSON pointer (or "line N") inside it, and what was expected.
-/// `what()` reads `file:pointer: message`, control characters other than newline and tab (a NUL in a key, say) written as
+/// `what()` reads `file:pointer: message` (`--option: message` for a command-line option), control characters other than newline and tab (a NUL in a key, say) written as
 /// \xNN so the whole message prints. The CLI exits with code 2 on it.
 class ConfigError : public std::runtime_error {
  public:
@@ -26,8 +26,8 @@ class ConfigError : public std::runtime_error {
   static std::string format(const std::string& file, const std::string& pointer,
                             const std::string& message) {
     std::string out = file.empty() ? std::string("<input>") : file;
-    out += ":";
-    out += pointer.empty() ? std::string("/") : pointer;
+    // A command-line option ("--ranks") has no JSON inside it: "--ranks: message".
+    if (!pointer.empty() || file.rfind("--", 0) != 0) out += ":" + (pointer.empty() ? std::string("/") : pointer);
     out += ": ";
     out += message;
     std::string shown;

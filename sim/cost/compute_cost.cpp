@@ -39,6 +39,15 @@ void add_backward_gemms(const program::Gemm& f, std::vector<program::Gemm>& out)
   out.push_back({f.k, f.n, f.m, f.batch});
 }
 
+void layer_gemms(const workloads::Layer& l, std::int64_t samples, std::vector<program::Gemm>& forward,
+                 std::vector<program::Gemm>& backward) {
+  for (const workloads::GemmShape& g : l.forward_gemms) {
+    forward.push_back(scale_gemm(g, samples));
+    add_backward_gemms(forward.back(), backward);
+  }
+  for (const workloads::GemmShape& g : l.backward_replayed_gemms) backward.push_back(scale_gemm(g, samples));
+}
+
 bool has_calibrated_tables(const platforms::GpuSpec& gpu) {
   return !gpu.gemm_efficiency.empty() || !gpu.memory_bandwidth_by_size.empty();
 }
@@ -52,10 +61,7 @@ double layer_seconds(const workloads::Layer& l, std::int64_t samples, const plat
            b;
   program::Compute forward{program::Phase::kForward, l.name, l.forward_flops * b, l.forward_memory_bytes * b, {}};
   program::Compute backward{program::Phase::kBackward, l.name, l.backward_flops * b, l.backward_memory_bytes * b, {}};
-  for (const workloads::GemmShape& g : l.forward_gemms) {
-    forward.gemms.push_back(scale_gemm(g, samples));
-    add_backward_gemms(forward.gemms.back(), backward.gemms);
-  }
+  layer_gemms(l, samples, forward.gemms, backward.gemms);
   double seconds = compute_seconds(forward, gpu, precision) + compute_seconds(backward, gpu, precision);
   if (l.recompute_flops > 0) {
     const program::Compute recompute{program::Phase::kRecompute, l.name, l.recompute_flops * b, l.forward_memory_bytes * b, {}};

@@ -34,6 +34,13 @@ program::Gemm scale_gemm(const workloads::GemmShape& g, std::int64_t samples);
 /// dB = Aᵀ·dC [k×n×m].
 void add_backward_gemms(const program::Gemm& forward, std::vector<program::Gemm>& out);
 
+/// The GEMMs of layer `l`'s forward and backward compute ops for `samples` sequences, appended:
+/// its forward GEMMs scaled (scale_gemm); the two gradient GEMMs of each, then the GEMMs the
+/// backward kernel replays (Layer::backward_replayed_gemms), scaled. The lowering and
+/// layer_seconds both take a layer's GEMMs from here.
+void layer_gemms(const workloads::Layer& l, std::int64_t samples, std::vector<program::Gemm>& forward,
+                 std::vector<program::Gemm>& backward);
+
 /// Whether `gpu` carries calibrated tables (GEMM efficiency by size or memory bandwidth by size).
 bool has_calibrated_tables(const platforms::GpuSpec& gpu);
 
@@ -41,7 +48,7 @@ bool has_calibrated_tables(const platforms::GpuSpec& gpu);
 /// recompute (when the chain's recompute_flops > 0) and backward.
 /// - GPU with calibrated tables: the sum of compute_seconds of the three compute ops the
 ///   lowering emits for the layer: forward {F·b, fm·b, forward GEMMs scaled to b}, recompute
-///   {R·b, fm·b, no GEMMs}, backward {B·b, bm·b, backward GEMMs of the scaled forward ones}
+///   {R·b, fm·b, no GEMMs}, backward {B·b, bm·b, backward GEMMs of layer_gemms}
 ///   (F, B, R the layer's forward, backward, recompute FLOPs; fm, bm its forward and backward
 ///   memory bytes; b = samples), i.e. what the engine simulates for them.
 /// - otherwise the closed form b·[(F + B + R)/(peak · matmul_efficiency) + (fm + bm)/hbm_bandwidth]

@@ -69,6 +69,18 @@ std::string to_string(Location v) { return names_of<Location>()[static_cast<int>
 std::string to_string(MemoryTag v) { return names_of<MemoryTag>()[static_cast<int>(v)]; }
 std::string to_string(Stream v) { return names_of<Stream>()[static_cast<int>(v)]; }
 
+double busbw_factor(CollectiveKind kind, int n) {
+  const double dn = std::max(1, n);
+  switch (kind) {
+    case CollectiveKind::kAllReduce: return 2.0 * (dn - 1) / dn;
+    case CollectiveKind::kReduceScatter:
+    case CollectiveKind::kAllGather:
+    case CollectiveKind::kAllToAll: return (dn - 1) / dn;
+    case CollectiveKind::kBroadcast: return 1.0;
+  }
+  return 1.0;
+}
+
 std::string describe(CollectiveAlgorithm v) {
   switch (v) {
     case CollectiveAlgorithm::kRing:

@@ -52,6 +52,10 @@ std::string describe(CollectiveAlgorithm);
 /// Every collective algorithm, in enum order.
 std::vector<CollectiveAlgorithm> all_collective_algorithms();
 
+/// nccl-tests' bus bandwidth factor for `kind` over n ranks: 2(n−1)/n all-reduce, (n−1)/n
+/// reduce-scatter, all-gather and all-to-all, 1 broadcast (and send/recv). busbw = algbw × it.
+double busbw_factor(CollectiveKind kind, int n);
+
 /// One GEMM of a compute op: C[m×n] = A[m×k]·B[k×n], `batch` times.
 struct Gemm {
   std::int64_t m = 0, n = 0, k = 0, batch = 1;

@@ -86,6 +86,9 @@ const core::SectionInfo& training_section() {
                  "arithmetic precision; each GPU runs it at its catalogue peak (or the nearest it supports)"},
        ParamSpec{"reserved_memory", ParamType::kQuantity, core::Dimension::kBytes, 1024.0 * 1024 * 1024, 0, kInf, {},
                  "GPU memory per GPU not available to the model (CUDA context, framework, fragmentation)"},
+       ParamSpec{"attention", ParamType::kChoice, {}, "auto", -kNone, kNone, {"auto", "naive", "flash"},
+                 "attention kernel: naive (scores, softmax and dropout through HBM, s² stored), flash (fused, "
+                 "FlashAttention-2), auto: flash when every GPU runs it (16-bit job, Ampere or later), else naive"},
        ParamSpec{"iterations", ParamType::kInteger, {}, 2, 1, 100000, {}, "iterations simulated op by op"}}};
   return section;
 }
@@ -140,6 +143,17 @@ namespace {
 
 bool all_digits(const std::string& s) {
   return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
+// "auto": the fused kernel when every GPU of the cluster runs it for this precision (a job runs
+// one code path on all its ranks), else the naive one.
+workloads::AttentionKernel resolve_attention(const std::string& choice, const platforms::Cluster& cluster,
+                                             core::Precision precision) {
+  if (choice == "flash") return workloads::AttentionKernel::kFlash;
+  if (choice == "naive") return workloads::AttentionKernel::kNaive;
+  for (int g = 0; g < cluster.gpu_count(); ++g)
+    if (!cluster.gpu_spec(g).runs_fused_attention(precision)) return workloads::AttentionKernel::kNaive;
+  return workloads::AttentionKernel::kFlash;
 }
 
 }  // namespace
@@ -246,6 +260,7 @@ Study read_study(const Json& document, const std::string& file, const std::files
       throw ConfigError(file, "/training/precision", e.what());
     }
   }
+  s.training.attention = resolve_attention(training.string("attention"), s.cluster, s.training.precision);
 
   const Json parallelism = r.has("parallelism") ? r.value("parallelism") : Json{{"impl", "data_parallel"}};
   s.parallelism = policies::parallelism_policies().create(parallelism, file, r.pointer_of("parallelism"),
@@ -304,6 +319,7 @@ Json Study::resolved() const {
                         {"seq_length", training.seq_length},
                         {"precision", core::to_string(training.precision)},
                         {"reserved_memory_bytes", training.reserved_memory_bytes},
+                        {"attention", workloads::to_string(training.attention)},
                         {"iterations", iterations}};
   Json out = Json{{"name", name},
                   {"seed", seed},

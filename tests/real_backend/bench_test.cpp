@@ -10,11 +10,11 @@ using namespace frugal::real::testing;
 namespace fs = std::filesystem;
 
 TEST(Bench, BusBandwidthFactorsAreThoseOfNcclTests) {
-  EXPECT_DOUBLE_EQ(real::busbw_factor(CollectiveKind::kAllReduce, 8), 2.0 * 7 / 8);
-  EXPECT_DOUBLE_EQ(real::busbw_factor(CollectiveKind::kReduceScatter, 8), 7.0 / 8);
-  EXPECT_DOUBLE_EQ(real::busbw_factor(CollectiveKind::kAllGather, 4), 3.0 / 4);
-  EXPECT_DOUBLE_EQ(real::busbw_factor(CollectiveKind::kAllToAll, 2), 0.5);
-  EXPECT_DOUBLE_EQ(real::busbw_factor(CollectiveKind::kBroadcast, 8), 1.0);
+  EXPECT_DOUBLE_EQ(program::busbw_factor(CollectiveKind::kAllReduce, 8), 2.0 * 7 / 8);
+  EXPECT_DOUBLE_EQ(program::busbw_factor(CollectiveKind::kReduceScatter, 8), 7.0 / 8);
+  EXPECT_DOUBLE_EQ(program::busbw_factor(CollectiveKind::kAllGather, 4), 3.0 / 4);
+  EXPECT_DOUBLE_EQ(program::busbw_factor(CollectiveKind::kAllToAll, 2), 0.5);
+  EXPECT_DOUBLE_EQ(program::busbw_factor(CollectiveKind::kBroadcast, 8), 1.0);
 }
 
 TEST(Bench, GroupsCoverEveryPowerOfTwoBlock) {

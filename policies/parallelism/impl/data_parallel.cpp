@@ -30,6 +30,7 @@ class DataParallel final : public ParallelismPolicy {
     Plan plan;
     plan.policy = "data_parallel";
     plan.layout = Layout({1, 1, 1, world, 1}, kAllDims);
+    plan.shard.attention = setup.attention;
     plan.memory = memory.decide(MemoryView{model, setup, plan.shard});
     plan.shard.per_layer = plan.memory.recompute;
     plan.stage_first_layer = {0};

@@ -56,7 +56,7 @@ class Megatron final : public ParallelismPolicy {
     plan.schedule = schedule_;
     plan.zero_stage = zero_stage_;
     plan.state_convention = state_convention_;
-    plan.shard = shard();
+    plan.shard = shard(setup);
     plan.memory = memory.decide(MemoryView{model, setup, plan.shard});
     plan.shard.per_layer = plan.memory.recompute;
     plan.bucket_bytes = bucket_bytes_;
@@ -81,8 +81,9 @@ class Megatron final : public ParallelismPolicy {
   }
 
  private:
-  workloads::ShardSpec shard() const {
+  workloads::ShardSpec shard(const TrainingSetup& setup) const {
     workloads::ShardSpec s;
+    s.attention = setup.attention;
     s.tensor_parallel = t_;
     s.sequence_parallel = sequence_parallel_;
     s.context_parallel = c_;

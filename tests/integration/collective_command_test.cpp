@@ -1,0 +1,88 @@
+// `frugalsim collective` as a user runs it: nccl-tests' sizes and columns, times equal to the
+// ring's closed form on one node, bus bandwidth reaching the link's, bad options exit 2.
+#include <gtest/gtest.h>
+
+#include "tests/support/cli.hpp"
+
+using namespace frugal;
+using test_support::fresh_dir;
+using test_support::read_json;
+using test_support::run_frugalsim;
+using Json = nlohmann::json;
+
+namespace {
+
+// The quickstart's A100 node: 4 GPUs, NVLink 300 GB/s and 1 us per GPU link, so a step between
+// two GPUs costs α = 2 us and S/β with β = 300 GB/s.
+constexpr double kAlpha = 2e-6, kBeta = 300e9;
+
+Json sweep(const std::string& name, const std::string& args) {
+  const auto dir = fresh_dir("collective_" + name);
+  const auto r = run_frugalsim("collective quickstart " + args + " -o " + (dir / "out.json").string());
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("#       size         count      type   redop    root     time   algbw   busbw"), std::string::npos)
+      << r.output;
+  return r.exit_code == 0 ? read_json(dir / "out.json") : Json::object();
+}
+
+}  // namespace
+
+TEST(CollectiveCommand, RingAllReduceOnOneNodeIsTheClosedForm) {
+  const Json out = sweep("all_reduce", "--ranks 4 -b 8 -e 64M -f 4 --collectives step_by_step");
+  ASSERT_TRUE(out.contains("collectives"));
+  EXPECT_EQ(out.at("algorithm"), "ring");
+  const Json& rows = out.at("collectives");
+  ASSERT_EQ(rows.size(), 12u);  // 8 B, 32 B, ..., 32 MiB (×4 while ≤ 64 MiB)
+  double size = 8;
+  for (const Json& row : rows) {
+    EXPECT_EQ(row.at("bytes").get<double>(), size);
+    EXPECT_EQ(row.at("elements").get<double>(), size / 4);  // float
+    const double expected = 2 * 3 * (kAlpha + size / 4 / kBeta);  // 2(n−1)(α + S/(nβ))
+    EXPECT_NEAR(row.at("time_s").at("median").get<double>() / expected, 1.0, 1e-9) << size;
+    EXPECT_DOUBLE_EQ(row.at("busbw_bytes_per_s").get<double>(), row.at("algbw_bytes_per_s").get<double>() * 1.5);
+    size *= 4;
+  }
+  // Large messages: the bus bandwidth tends to the link's (32 MiB: 2(n−1)α = 12 us of 180 us).
+  EXPECT_GT(rows.back().at("busbw_bytes_per_s").get<double>(), 0.93 * kBeta);
+  EXPECT_LT(rows.back().at("busbw_bytes_per_s").get<double>(), kBeta);
+}
+
+TEST(CollectiveCommand, AllGatherSizesAreWholeElementsOnEveryRank) {
+  const Json out = sweep("all_gather", "--op all_gather --ranks 4 -b 8 -e 1K -d bfloat16 --collectives step_by_step");
+  const Json& rows = out.at("collectives");
+  ASSERT_EQ(rows.size(), 8u);
+  EXPECT_EQ(rows[0].at("bytes").get<double>(), 8);  // 4 ranks × 1 bf16 element
+  EXPECT_EQ(rows[0].at("elements").get<double>(), 4);
+  for (const Json& row : rows) {
+    const double s = row.at("bytes").get<double>();
+    EXPECT_NEAR(row.at("time_s").at("median").get<double>() / (3 * (kAlpha + s / 4 / kBeta)), 1.0, 1e-9) << s;
+    EXPECT_DOUBLE_EQ(row.at("busbw_factor").get<double>(), 0.75);
+  }
+}
+
+TEST(CollectiveCommand, GroupsSpanningNodesTakeThePoliciesAlgorithm) {
+  // 4 A100 + 4 RTX 4090 nodes: two nodes of four, so "auto" is the hierarchical all-reduce.
+  const Json out = sweep("two_nodes", "-b 1M -e 4M");
+  EXPECT_EQ(out.at("algorithm"), "hierarchical");
+  EXPECT_EQ(out.at("ranks"), 8);
+  EXPECT_EQ(out.at("collectives").size(), 3u);
+  const Json ring = sweep("two_nodes_ring", "-b 1M -e 4M --algorithm ring");
+  EXPECT_EQ(ring.at("algorithm"), "ring");
+}
+
+TEST(CollectiveCommand, BadOptionsExit2WithTheOptionNamed) {
+  struct Case {
+    std::string args, message;
+  };
+  for (const Case& c : {Case{"quickstart --op all_sum", "--op: unknown collective \"all_sum\""},
+                        Case{"quickstart --ranks 9", "--ranks: expected 2 to 8 ranks"},
+                        Case{"quickstart -b 1X", "--minbytes: expected a size in bytes"},
+                        Case{"quickstart -b 1M -e 1K", "--minbytes: minbytes (1M) > maxbytes (1K)"},
+                        Case{"quickstart -d int3", "--datatype: unknown datatype \"int3\""},
+                        Case{"quickstart -f 1", "--stepfactor: expected an integer from 2 to 1024"},
+                        Case{"no-such-cluster", "unknown cluster \"no-such-cluster\""}}) {
+    const auto r = run_frugalsim("collective " + c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.args << "\n" << r.output;
+    EXPECT_NE(r.output.find(c.message), std::string::npos) << c.args << "\n" << r.output;
+  }
+}
