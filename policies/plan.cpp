@@ -84,6 +84,7 @@ core::Json Plan::to_json() const {
                     {"samples_per_rank", samples},
                     {"micro_batches_per_rank", micro},
                     {"bucket_size_bytes", bucket_bytes},
+                    {"overlap_grad_reduce", overlap_grad_reduce},
                     {"gradient_algorithm", program::to_string(gradient_algorithm)}};
 }
 

@@ -68,6 +68,9 @@ struct Plan {
   /// the layer chain (embedding = 0, transformer layers, head = last); size p × v.
   std::vector<int> stage_first_layer;
   double bucket_bytes = 25.0 * 1024 * 1024;  ///< gradient all-reduce bucket size
+  /// Gradient buckets are reduced during the last micro-batch's backward, each as soon as it is
+  /// full (true); or in one collective of all the gradients after the whole backward (false).
+  bool overlap_grad_reduce = true;
   program::CollectiveAlgorithm gradient_algorithm = program::CollectiveAlgorithm::kRing;
 
   int tensor_parallel() const { return layout.size(Dim::kTensor); }

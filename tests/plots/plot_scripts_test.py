@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Runs every plot script on small inputs (the quickstart study simulated here; a 48-point subset
-of the checkpoint-interval sweep and a calibration report from tests/data/plots/) twice, and
+of the checkpoint-interval sweep, a calibration report and a published-runs validation from
+tests/data/plots/) twice, and
 checks the shared figure style's promises: no Type 3 font in any generated or committed PDF
 (pdffonts, from poppler-utils), fonts embedded, column widths, no creation date, and byte-identical
 PDF, PNG and SVG from two runs (also with SOURCE_DATE_EPOCH set).
@@ -66,6 +67,7 @@ def produce(tag, env, work, frugalsim_run):
     run([PYTHON, ROOT / "results/checkpoint_interval/plot.py", sweep, "--figures", out / "ckpt", "--svg"], env)
     run([PYTHON, ROOT / "scripts/plot_validation.py", DATA / "validation_report.json", out / "validation.png", "--svg"],
         env)
+    run([PYTHON, ROOT / "results/validation/plot.py", DATA / "published", "--figures", out / "published", "--svg"], env)
     return sorted(p.relative_to(out) for p in out.rglob("*") if p.suffix in (".pdf", ".png", ".svg"))
 
 
@@ -84,7 +86,7 @@ def main(argv):
     env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
     first = produce("a", env, work, work / "run")
     second = produce("b", env, work, work / "run")
-    if first != second or len([p for p in first if p.suffix == ".pdf"]) != 3:
+    if first != second or len([p for p in first if p.suffix == ".pdf"]) != 4:
         fail(f"the two runs wrote different files: {first} / {second}")
     for rel in first:
         same_bytes(work / "a" / rel, work / "b" / rel)

@@ -8,6 +8,9 @@
 //   all-reduce, every stage's all-reduce would add up along the drain instead.
 // - full recomputation replays each layer's forward with its tensor-parallel collectives: with
 //   t = 2 it costs the recomputed FLOPs plus 2 collectives per layer and micro-batch.
+// - without overlap_grad_reduce every gradient is reduced in one collective after the backward:
+//   d = 2 takes exactly one all-reduce of the whole model's gradients (S/β on 2 ranks) more than
+//   d = 1; with overlap, small buckets hide most of it behind the backward.
 #include <gtest/gtest.h>
 
 #include "tests/integration/study_runs.hpp"
@@ -64,7 +67,33 @@ void expect_one_exposed_all_reduce(int p) {
   EXPECT_NEAR(d2 - d1, all_reduce_s + shared_sends_s, 1e-9 * d2);
 }
 
+/// Iteration time of an 8-layer GPT without pipeline, d replicas of 4 micro-batches of 1,
+/// 1 MiB gradient buckets.
+double data_parallel_iteration_s(int d, bool overlap) {
+  const Json training = {{"global_batch_size", 4 * d}, {"micro_batch_size", 1}, {"seq_length", kSeq},
+                         {"iterations", 1}, {"reserved_memory", "0 B"}};
+  const Json parallelism = {{"impl", "megatron"}, {"bucket_size", "1 MiB"}, {"overlap_grad_reduce", overlap}};
+  return run(std::string("dp") + (overlap ? "_overlap" : "_after") + std::to_string(d),
+             study(8, d, training, parallelism, "none"))
+      .at("iteration_time_s")
+      .get<double>();
+}
+
 }  // namespace
+
+TEST(CommunicatorStreams, WithoutOverlapTheWholeGradientAllReduceFollowsTheBackward) {
+  // Word (V·h) and position (s·h) embeddings, 8 layers, final norm (2h), untied head (V·h);
+  // fp32 gradients. A 2-rank all-reduce of S bytes takes 2·(S/2)/β.
+  const double grad_bytes = (8 * kLayerParams + 8 * kHidden + kSeq * kHidden + 2 * kHidden + 8 * kHidden) * kGradientBytes;
+  const double d1 = data_parallel_iteration_s(1, false);
+  const double after = data_parallel_iteration_s(2, false) - d1;
+  EXPECT_NEAR(after, grad_bytes / kLinkBytesPerS, 1e-9 * d1);
+  const double overlapped = data_parallel_iteration_s(2, true) - d1;
+  std::printf("exposed all-reduce: %.6g s after the backward, %.6g s overlapped (whole: %.6g s)\n", after, overlapped,
+              grad_bytes / kLinkBytesPerS);
+  EXPECT_LT(overlapped, 0.5 * after);
+  EXPECT_NEAR(data_parallel_iteration_s(1, true), d1, 1e-12 * d1);
+}
 
 TEST(CommunicatorStreams, GradientAllReduceDoesNotDelayTheDrainOfATwoStagePipeline) {
   expect_one_exposed_all_reduce(2);

@@ -3,8 +3,9 @@
 // (and its tensor-parallel collectives) are done; they fill buckets of Plan::bucket_bytes that
 // are all-reduced (ZeRO 0) or reduce-scattered (ZeRO ≥ 1) over the data-parallel group on its
 // communicator's stream (data_comm). With ZeRO ≥ 2 each bucket is a buffer of its own, freed once
-// reduced. With tied embeddings and p > 1 the first and last pipeline ranks all-reduce the
-// embedding gradients.
+// reduced. Without Plan::overlap_grad_reduce (Megatron-LM without --overlap-grad-reduce) the
+// whole rank's gradients are reduced in one collective after its last backward instead. With
+// tied embeddings and p > 1 the first and last pipeline ranks all-reduce the embedding gradients.
 // The optimizer step waits for all of them.
 #include "policies/lowering/pass.hpp"
 
@@ -21,7 +22,11 @@ class GradientSyncPass final : public LoweringPass {
  public:
   std::string name() const override { return "gradient_sync"; }
 
-  void begin_rank(RankContext&) override { bucket_index_ = 0; }
+  void begin_rank(RankContext&) override {
+    bucket_index_ = 0;
+    deferred_bytes_ = 0;
+    last_backward_ = {};
+  }
 
   void before_unit(RankContext&, const UnitStep&) override {
     bucket_fill_ = 0;
@@ -33,6 +38,11 @@ class GradientSyncPass final : public LoweringPass {
     if (step.unit.unit.forward || !step.unit.last_micro_batch || plan.gradient_replicas() <= 1) return;
     // The layer's last op: its backward, or the tensor-parallel collectives that follow it.
     const OpId last = ctx.pending.empty() ? compute : ctx.pending.back();
+    if (!plan.overlap_grad_reduce) {
+      deferred_bytes_ += step.layer.parameters * ctx.state.gradients;
+      last_backward_ = last;  // program order: the rank's last backward is the last one seen
+      return;
+    }
     const bool sharded_grads = plan.zero_stage >= 2;
     const double grad_bytes = step.layer.parameters * ctx.state.gradients;
     if (sharded_grads && bucket_fill_ == 0 && grad_bytes > 0) {
@@ -53,6 +63,14 @@ class GradientSyncPass final : public LoweringPass {
   }
 
   void before_step(RankContext& ctx) override {
+    if (deferred_bytes_ > 0) {
+      const Plan& plan = ctx.plan;
+      const auto kind = plan.zero_stage == 0 ? CollectiveKind::kAllReduce : CollectiveKind::kReduceScatter;
+      ctx.gradient_sync.push_back(ctx.collective(ctx.data_group(), kind, deferred_bytes_,
+                                                 plan.zero_stage == 0 ? "allreduce" : "reducescatter", " all grads",
+                                                 {last_backward_}, plan.gradient_algorithm));
+      deferred_bytes_ = 0;
+    }
     const bool first_of_tied = ctx.tied_embedding_params > 0 && ctx.stage() == 0 && ctx.plan.pipeline_parallel() > 1;
     if (!ctx.holds_tied_copy() && !first_of_tied) return;
     // Megatron keeps the output layer's copy of the word embeddings in sync with the input's.
@@ -65,6 +83,8 @@ class GradientSyncPass final : public LoweringPass {
  private:
   int bucket_index_ = 0;
   double bucket_fill_ = 0;
+  double deferred_bytes_ = 0;  ///< gradients reduced after the backward (no overlap)
+  OpId last_backward_;
   std::string bucket_buffer_;
 };
 

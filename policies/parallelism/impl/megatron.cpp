@@ -41,6 +41,7 @@ class Megatron final : public ParallelismPolicy {
         balanced_(p.string("partition") == "balanced"),
         proportional_(p.string("batch_split") == "proportional"),
         bucket_bytes_(p.number("bucket_size")),
+        overlap_grad_reduce_(p.boolean("overlap_grad_reduce")),
         algorithm_(p.string("gradient_algorithm")),
         rank_order_(p.string("rank_order")) {}
 
@@ -60,6 +61,7 @@ class Megatron final : public ParallelismPolicy {
     plan.memory = memory.decide(MemoryView{model, setup, plan.shard});
     plan.shard.per_layer = plan.memory.recompute;
     plan.bucket_bytes = bucket_bytes_;
+    plan.overlap_grad_reduce = overlap_grad_reduce_;
 
     for (int r = 0; r < world; ++r) {
       RankPlan rp;
@@ -116,6 +118,10 @@ class Megatron final : public ParallelismPolicy {
       fail("virtual_pipeline_model_parallel_size", "interleaving (v = " + str(v_) + ") needs schedule \"1f1b\"");
     if (v_ > 1 && balanced_)
       fail("partition", "\"balanced\" partitions one chunk per stage; use \"equal\" with virtual_pipeline_model_parallel_size > 1");
+    if (!overlap_grad_reduce_ && zero_stage_ >= 2)
+      fail("overlap_grad_reduce", "ZeRO stage " + str(zero_stage_) +
+                                      " reduces gradients bucket by bucket as the backward frees them; "
+                                      "overlap_grad_reduce false needs zero_stage 0 or 1");
     if (sequence_parallel_ && t_ < 2) fail("sequence_parallel", "sequence parallelism needs tensor_model_parallel_size > 1");
   }
 
@@ -248,6 +254,7 @@ class Megatron final : public ParallelismPolicy {
   StateConvention state_convention_;
   bool balanced_, proportional_;
   double bucket_bytes_;
+  bool overlap_grad_reduce_;
   std::string algorithm_, rank_order_;
 };
 
@@ -283,6 +290,10 @@ core::PluginInfo megatron_parallelism_info() {
       choice_param("batch_split", "equal", {"equal", "proportional"}, "samples per data-parallel replica: equal, or by replica speed with at least micro_batch_size each, cut into micro-batches of micro_batch_size (a smaller remainder one where a share is not a multiple)"),
       ParamSpec{"bucket_size", ParamType::kQuantity, core::Dimension::kBytes, 25.0 * 1024 * 1024, 1, 1e15, {},
                 "gradient bytes per data-parallel bucket"},
+      ParamSpec{"overlap_grad_reduce", ParamType::kBoolean, {}, true, 0, 1, {},
+                "reduce each gradient bucket as soon as the last micro-batch's backward fills it, overlapping the rest of "
+                "the backward (Megatron-Core's --overlap-grad-reduce, on in NeMo's recipes); false: one collective of all "
+                "gradients after the whole backward, as Megatron-LM without the flag (zero_stage < 2)"},
       choice_param("gradient_algorithm", "auto", {"auto", "ring", "hierarchical"},
                    "data-parallel collective algorithm; auto: hierarchical when groups span nodes with several members each"),
       choice_param("rank_order", "tp-dp-pp", {"tp-dp-pp", "tp-pp-dp"}, "rank layout, fastest-varying first (tensor parallel inside a node)"),

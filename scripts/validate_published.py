@@ -1,0 +1,185 @@
+#!/usr/bin/python3
+"""Simulates published training runs and reports the error against their measurements.
+
+Each case of the cases file (results/validation/published_cases.json) is a published run with its
+layout and measured iteration time. The script writes one study per case (the model inline, the
+cluster a DGX A100 cluster of the case's size built from platforms/clusters/dgx-a100.json, the
+shipped GPU catalogue, no per-case tuning), runs `frugalsim run` on it, and writes into OUT:
+
+  published.csv   id, group, GPUs, layout, measured and simulated iteration time, relative error
+  summary.json    per case; MAPE, mean signed error, largest error; Kendall's tau between measured
+                  and simulated per-GPU throughput, over all cases and within each model
+  studies/        the studies and their `frugalsim run` outputs
+
+and prints the table. With --plot it draws simulated against measured (results/validation/plot.py).
+Relative error = (simulated - measured) / measured. A case the simulator reports out of memory or
+infeasible is listed with its status and left out of the error statistics (and counted).
+
+usage: validate_published.py [--bin FRUGALSIM] [--cases FILE] [--only TEXT]... [--jobs N]
+                             [--out DIR] [--plot] [--max-error FRACTION]
+"""
+import argparse
+import concurrent.futures
+import copy
+import csv
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cluster_for(case):
+    """DGX A100 nodes (8 GPUs each) enough for the case's GPUs."""
+    base = json.loads((ROOT / "platforms" / "clusters" / "dgx-a100.json").read_text())
+    if case["gpu"] != "A100-80GB":
+        raise SystemExit(f"{case['id']}: no cluster for GPU {case['gpu']} (cases run on DGX A100 nodes)")
+    gpus_per_node = base["node_types"]["a100"]["gpus_per_node"]
+    if case["gpus"] % gpus_per_node:
+        raise SystemExit(f"{case['id']}: {case['gpus']} GPUs is not a whole number of {gpus_per_node}-GPU nodes")
+    cluster = copy.deepcopy(base)
+    cluster["name"] = f"dgx-a100-{case['gpus']}"
+    cluster["nodes"] = [{"type": "a100", "count": case["gpus"] // gpus_per_node}]
+    return cluster
+
+
+def study_for(case):
+    training = dict(case["training"], iterations=1)
+    return {"name": case["id"], "model": case["model"], "cluster": cluster_for(case), "training": training,
+            "parallelism": case["parallelism"], "memory": case["memory"], "outputs": {"timeline": False}}
+
+
+def layout(case):
+    p = case["parallelism"]
+    text = f"t{p.get('tensor_model_parallel_size', 1)} p{p.get('pipeline_model_parallel_size', 1)}"
+    if p.get("virtual_pipeline_model_parallel_size", 1) > 1:
+        text += f" v{p['virtual_pipeline_model_parallel_size']}"
+    if p.get("sequence_parallel"):
+        text += " sp"
+    return f"{text} {case['memory']['impl']} b{case['training']['micro_batch_size']}"
+
+
+def run_case(frugalsim, case, out):
+    folder = out / "studies"
+    folder.mkdir(parents=True, exist_ok=True)
+    study_file = folder / f"{case['id']}.json"
+    study_file.write_text(json.dumps(study_for(case), indent=1) + "\n")
+    result = subprocess.run([frugalsim, "run", str(study_file), "-q", "-o", str(folder / case["id"])],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"{case['id']}: frugalsim run exited {result.returncode}:\n{result.stderr}")
+    return json.loads((folder / case["id"] / "summary.json").read_text())
+
+
+def kendall_tau(xs, ys):
+    """Kendall's tau-b of two sequences (ties in either count as neither concordant nor discordant)."""
+    concordant = discordant = ties_x = ties_y = 0
+    for i in range(len(xs)):
+        for j in range(i + 1, len(xs)):
+            dx, dy = xs[i] - xs[j], ys[i] - ys[j]
+            if dx == 0 and dy == 0:
+                continue
+            if dx == 0:
+                ties_x += 1
+            elif dy == 0:
+                ties_y += 1
+            elif (dx > 0) == (dy > 0):
+                concordant += 1
+            else:
+                discordant += 1
+    denominator = math.sqrt((concordant + discordant + ties_x) * (concordant + discordant + ties_y))
+    return (concordant - discordant) / denominator if denominator else None
+
+
+def fmt_tau(tau):
+    return "n/a (fewer than 2 cases)" if tau is None else f"{tau:.3f}"
+
+
+def statistics(rows):
+    ok = [r for r in rows if r["status"] == "ok"]
+    errors = [r["error"] for r in ok]
+    stats = {"cases": len(rows), "simulated": len(ok), "not_ok": {r["id"]: r["status"] for r in rows if r["status"] != "ok"}}
+    if errors:
+        stats["mape"] = sum(abs(e) for e in errors) / len(errors)
+        stats["mean_signed_error"] = sum(errors) / len(errors)
+        worst = max(ok, key=lambda r: abs(r["error"]))
+        stats["largest_error"] = {"id": worst["id"], "error": worst["error"]}
+        stats["within_5_percent"] = sum(1 for e in errors if abs(e) <= 0.05)
+        # Ranking of per-GPU throughput (samples per second per GPU), over every case and per model.
+        rate = lambda r, key: r["global_batch_size"] / r[key] / r["gpus"]  # noqa: E731
+        stats["kendall_tau_all"] = kendall_tau([rate(r, "measured_s") for r in ok], [rate(r, "simulated_s") for r in ok])
+        by_model = {}
+        for r in ok:
+            by_model.setdefault(r["model"], []).append(r)
+        stats["kendall_tau_per_model"] = {
+            m: kendall_tau([rate(r, "measured_s") for r in rs], [rate(r, "simulated_s") for r in rs])
+            for m, rs in sorted(by_model.items()) if len(rs) >= 2}
+    return stats
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--bin", default=str(ROOT / "build" / "bin" / "frugalsim"), help="frugalsim executable")
+    parser.add_argument("--cases", type=Path, default=ROOT / "results" / "validation" / "published_cases.json")
+    parser.add_argument("--only", action="append", default=[], help="cases whose id contains TEXT (repeatable)")
+    parser.add_argument("--jobs", "-j", type=int, default=2, help="simulations run at once")
+    parser.add_argument("--out", type=Path, default=ROOT / "results" / "validation" / "out")
+    parser.add_argument("--plot", action="store_true", help="draw simulated vs measured (results/validation/plot.py)")
+    parser.add_argument("--max-error", type=float, help="exit 1 when a case is not simulated or errs by more than this "
+                        "fraction (a regression check)")
+    args = parser.parse_args()
+
+    cases = json.loads(args.cases.read_text())["cases"]
+    if args.only:
+        cases = [c for c in cases if any(text in c["id"] for text in args.only)]
+    if not cases:
+        raise SystemExit("no case selected")
+    args.out.mkdir(parents=True, exist_ok=True)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        summaries = list(pool.map(lambda c: run_case(args.bin, c, args.out), cases))
+
+    rows = []
+    for case, s in zip(cases, summaries):
+        simulated = s.get("iteration_time_s")
+        measured = case["measured_iteration_time_s"]
+        rows.append({"id": case["id"], "label": case.get("label", case["id"]), "group": case["group"], "model": case["model"]["name"], "gpus": case["gpus"],
+                     "layout": layout(case), "global_batch_size": case["training"]["global_batch_size"],
+                     "status": s["status"], "measured_s": measured, "simulated_s": simulated,
+                     "error": (simulated - measured) / measured if simulated else None,
+                     "measured_how": case["measured_how"]})
+    with open(args.out / "published.csv", "w", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(["id", "group", "gpus", "layout", "measured_s", "simulated_s", "error", "status"])
+        for r in rows:
+            writer.writerow([r["id"], r["group"], r["gpus"], r["layout"], r["measured_s"],
+                             "" if r["simulated_s"] is None else f"{r['simulated_s']:.6g}",
+                             "" if r["error"] is None else f"{r['error']:.4f}", r["status"]])
+    stats = statistics(rows)
+    (args.out / "summary.json").write_text(json.dumps({"statistics": stats, "cases": rows}, indent=1) + "\n")
+
+    print(f"{'case':44} {'GPUs':>5} {'layout':24} {'measured':>9} {'simulated':>9} {'error':>7}")
+    for r in rows:
+        sim = f"{r['simulated_s']:9.3f}" if r["simulated_s"] else f"{r['status']:>9}"
+        err = f"{100 * r['error']:+6.1f}%" if r["error"] is not None else ""
+        print(f"{r['id']:44} {r['gpus']:5} {r['layout']:24} {r['measured_s']:9.3f} {sim} {err:>7}")
+    if "mape" in stats:
+        print(f"MAPE {100 * stats['mape']:.1f}% over {stats['simulated']} cases, mean signed error "
+              f"{100 * stats['mean_signed_error']:+.1f}%, largest {100 * stats['largest_error']['error']:+.1f}% "
+              f"({stats['largest_error']['id']}), {stats['within_5_percent']} within 5%; Kendall tau of per-GPU "
+              f"throughput {fmt_tau(stats['kendall_tau_all'])}")
+    if stats["not_ok"]:
+        print("not simulated: " + ", ".join(f"{k} ({v})" for k, v in stats["not_ok"].items()))
+    if args.plot:
+        subprocess.run(["/usr/bin/python3", str(ROOT / "results" / "validation" / "plot.py"), str(args.out)], check=True)
+    if args.max_error is not None:
+        bad = [r["id"] for r in rows if r["error"] is None or abs(r["error"]) > args.max_error]
+        if bad:
+            print(f"beyond {100 * args.max_error:g}% or not simulated: {', '.join(bad)}")
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
