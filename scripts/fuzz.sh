@@ -50,6 +50,7 @@ m = {"format": "frugal-real-measurements", "iterations": {"median_s": 0.1},
      "ops": [{"rank": 0, "op": 1, "name": "fwd", "kind": "compute", "time_s": {"median": 0.01}}]}
 json.dump(m, open(os.path.join(corpus, "bench_fuzzer", "measurements.json"), "w"))
 PY
+cp tests/data/nccl_tests/*.txt "$corpus/bench_fuzzer/"
 "$build/bin/frugalsim" plan results/calibration/study.json -o "$corpus/program_fuzzer/calibration.json" >/dev/null
 cp results/checkpoint_interval/sweep.json "$corpus/sweep_fuzzer/"
 # Traces: every file once per format (the first byte picks the format).

@@ -11,6 +11,7 @@
 #include "sim/app/command_line.hpp"
 #include "sim/calibration/calibration.hpp"
 #include "sim/calibration/input_files.hpp"
+#include "sim/calibration/nccl_tests.hpp"
 #include "sim/core/build_info.hpp"
 #include "sim/engine/simulation.hpp"
 #include "sim/program/rank_classes.hpp"
@@ -31,7 +32,7 @@ int cmd_calibrate(const std::vector<std::string>& args) {
       "output,o", po::value(&output)->required(), "calibrated cluster file to write")(
       "node-type", po::value(&node_type), "only this node type (default: all)")(
       "precision", po::value(&precision), "precision the GEMMs were measured in (efficiency is relative to its peak)");
-  if (!parse_command_line(args, "frugalsim calibrate BENCH.json... --platform P.json -o P_CAL.json", opts,
+  if (!parse_command_line(args, "frugalsim calibrate BENCH.json|NCCL_TESTS.txt... --platform P.json -o P_CAL.json", opts,
                           {"bench", po::value(&benches), -1}))
     return 0;
   if (benches.empty()) throw po::error("no bench file (run `frugal-real bench -o bench.json` first)");
@@ -49,7 +50,11 @@ int cmd_calibrate(const std::vector<std::string>& args) {
   const Json doc = core::load_json_file(platform_file);
   const auto cluster = platforms::read_cluster(doc, platform_file.string(), "", platforms::GpuCatalogue::shipped());
   std::vector<Json> loaded;
-  for (const auto& b : benches) loaded.push_back(core::load_json_file(b));
+  for (const auto& b : benches) {
+    const std::string text = core::read_input_file(b);
+    loaded.push_back(calibration::is_nccl_tests_output(text) ? calibration::read_nccl_tests(text, b)
+                                                             : core::parse_json(text, b));
+  }
   // --precision is input: an unknown name, or one the platform's GPU cannot run, is exit 2.
   const auto& gpu = cluster.gpu_spec(0);
   double peak_flops_per_s = 0;
@@ -63,7 +68,8 @@ int cmd_calibrate(const std::vector<std::string>& args) {
   // The result must read back as a cluster before it is written.
   (void)platforms::read_cluster(calibrated, output, "", platforms::GpuCatalogue::shipped());
   write_atomically(output, calibrated.dump(2) + "\n");
-  std::printf("matmul efficiency %.3f (largest GEMM), %zu GEMM sizes; memory %.2f GB/s; link alpha %.2f us beta %.3f GB/s (%s)\n",
+  std::printf("matmul efficiency %.3f (largest GEMM; 0: none measured), %zu GEMM sizes; memory %.2f GB/s; link alpha %.2f us "
+              "beta %.3f GB/s (%s)\n",
               fit.matmul_efficiency, fit.gemm_efficiency.size(), fit.memory_bandwidth_bytes_per_s / 1e9,
               fit.link.alpha_s * 1e6, fit.link.beta_bytes_per_s / 1e9,
               fit.link.from_extremes ? "through the extreme sizes" : ("R2 " + std::to_string(fit.link.r2)).c_str());

@@ -139,7 +139,9 @@ double predicted_collective_s(program::CollectiveKind kind, double bytes, int n,
 Fit fit_benches(const std::vector<Json>& benches, const std::vector<std::string>& files, double peak_flops_per_s) {
   Fit fit;
   std::map<double, std::vector<double>> efficiency;  // GEMM FLOPs → efficiencies seen
-  std::vector<std::pair<double, double>> p2p, all_reduce;
+  // Point-to-point, 2-rank all-reduce and (S/n, T/(2(n−1))) of n-rank all-reduces: each a route's
+  // α + bytes/β where bytes is one ring step's message.
+  std::vector<std::pair<double, double>> p2p, all_reduce, ring_steps;
   struct Measured {
     program::CollectiveKind kind;
     int n;
@@ -161,6 +163,11 @@ Fit fit_benches(const std::vector<Json>& benches, const std::vector<std::string>
       const auto point = std::make_pair(c.at("bytes").get<double>(), c.at("time_s").at("median").get<double>());
       if (c.at("collective") == "send_recv") p2p.push_back(point);
       else if (c.at("collective") == "all_reduce" && c.at("group_size") == 2) all_reduce.push_back(point);
+      else if (c.at("collective") == "all_reduce" && c.at("group_size") > 2) {
+        // A ring all-reduce over n: 2(n−1) steps of S/n bytes, T = 2(n−1)·(α + S/(nβ)).
+        const double n = c.at("group_size").get<double>();
+        ring_steps.emplace_back(point.first / n, point.second / (2 * (n - 1)));
+      }
       bool known = false;
       const auto kind = program::enum_from_string<program::CollectiveKind>(c.at("collective").get<std::string>(), &known);
       if (known) collectives.push_back({kind, c.at("group_size").get<int>(), point.first, point.second});
@@ -179,9 +186,9 @@ Fit fit_benches(const std::vector<Json>& benches, const std::vector<std::string>
   const double scale = best > 1 ? best : 1.0;
   if (best > 1) fit.peak_flops_per_s = peak_flops_per_s * best;
   for (const auto& [flops, effs] : efficiency) fit.gemm_efficiency.emplace_back(flops, median(effs) / scale);
-  if (fit.gemm_efficiency.empty())
+  if (fit.gemm_efficiency.empty() && collectives.empty())
     throw ConfigError(files.front(), "/gemm", "no GEMM measurement in any bench file: run `frugal-real bench --gemm`");
-  fit.matmul_efficiency = fit.gemm_efficiency.back().second;
+  if (!fit.gemm_efficiency.empty()) fit.matmul_efficiency = fit.gemm_efficiency.back().second;
   std::vector<double> streaming;  // out of cache: within a factor 4 of the largest size
   for (const auto& [bytes, bws] : memory) {
     fit.memory_bandwidth_by_size.emplace_back(bytes, median(bws));
@@ -189,10 +196,16 @@ Fit fit_benches(const std::vector<Json>& benches, const std::vector<std::string>
   }
   fit.memory_bandwidth_bytes_per_s = median(streaming);
   // A 2-rank ring all-reduce moves S once each way: T = 2α + S/β — the same fit, used when no
-  // point-to-point figures were measured.
-  fit.link = fit_link(p2p.empty() ? all_reduce : p2p);
-  fit.link_factors = fit_size_factors(p2p.empty() ? all_reduce : p2p, fit.link);
-  if (p2p.empty()) fit.link.alpha_s /= 2;
+  // point-to-point figures were measured; then larger all-reduces (nccl-tests' all_reduce_perf
+  // on a node) through their ring steps.
+  if (!p2p.empty() || !all_reduce.empty()) {
+    fit.link = fit_link(p2p.empty() ? all_reduce : p2p);
+    fit.link_factors = fit_size_factors(p2p.empty() ? all_reduce : p2p, fit.link);
+    if (p2p.empty()) fit.link.alpha_s /= 2;
+  } else if (!ring_steps.empty()) {
+    fit.link = fit_link(ring_steps);
+    fit.link_factors = fit_size_factors(ring_steps, fit.link);
+  }
   // Collective overheads: the residual of the latency-bound sizes, per kind.
   constexpr double kLatencyBoundBytes = 64 * 1024;
   const auto& kinds = program::enum_names<program::CollectiveKind>();
@@ -216,8 +229,12 @@ Json apply_fit(const Json& cluster_doc, const Fit& fit, const std::vector<std::s
   std::string from;
   for (const auto& f : files) from += (from.empty() ? "" : ", ") + f;
   std::ostringstream note;
-  note << "Calibrated by frugalsim calibrate from " << from << ": matmul efficiency " << shown(fit.matmul_efficiency)
-       << " (largest GEMM), GEMM efficiency table of " << fit.gemm_efficiency.size() << " sizes";
+  note << "Calibrated by frugalsim calibrate from " << from << ": ";
+  if (fit.gemm_efficiency.empty())
+    note << "no GEMM measured (compute as before)";
+  else
+    note << "matmul efficiency " << shown(fit.matmul_efficiency) << " (largest GEMM), GEMM efficiency table of "
+         << fit.gemm_efficiency.size() << " sizes";
   if (fit.peak_flops_per_s > 0)
     note << ", " << fit.precision << " peak raised to the best rate measured, " << shown(fit.peak_flops_per_s / 1e9)
          << " GFLOP/s";
@@ -250,8 +267,10 @@ Json apply_fit(const Json& cluster_doc, const Fit& fit, const std::vector<std::s
       peak.erase(fit.precision);
       peak[fit.precision + "_flops_per_s"] = fit.peak_flops_per_s;
     }
-    gpu["matmul_efficiency"] = fit.matmul_efficiency;
-    gpu["gemm_efficiency"] = fit.gemm_efficiency;  // pairs as [flops, efficiency] rows
+    if (!fit.gemm_efficiency.empty()) {
+      gpu["matmul_efficiency"] = fit.matmul_efficiency;
+      gpu["gemm_efficiency"] = fit.gemm_efficiency;  // pairs as [flops, efficiency] rows
+    }
     if (fit.memory_bandwidth_bytes_per_s > 0) {
       gpu.erase("hbm_bandwidth");
       gpu["hbm_bandwidth_bytes_per_s"] = fit.memory_bandwidth_bytes_per_s;

@@ -69,11 +69,13 @@ double predicted_collective_s(program::CollectiveKind kind, double bytes, int n,
                               const std::vector<platforms::SizeFactor>& factors,
                               program::CollectiveAlgorithm algorithm = program::CollectiveAlgorithm::kRing);
 
-/// Fits from bench files (format frugal-real-bench). `peak_flops_per_s` is the nominal peak the
-/// efficiencies are relative to. Sections are merged over the files (a compute-only bench after
-/// a full one, say); what no file measured stays unfitted (no link without point-to-point or
-/// 2-rank all-reduce figures). Throws ConfigError(file, pointer, ...) for files that are not
-/// benches or miss a field (check_bench_file), and when no file has a GEMM measurement.
+/// Fits from bench files (format frugal-real-bench, or nccl-tests output read by
+/// read_nccl_tests). `peak_flops_per_s` is the nominal peak the efficiencies are relative to.
+/// Sections are merged over the files (a compute-only bench after a full one, say); what no file
+/// measured stays unfitted: no compute without GEMMs (apply_fit leaves the GPU's), no link
+/// without point-to-point, 2-rank all-reduce or, last, n-rank all-reduce figures (fitted through
+/// their ring steps, (S/n, T/(2(n−1)))). Throws ConfigError(file, pointer, ...) for files that are
+/// not benches or miss a field (check_bench_file), and when no file has a GEMM or a collective.
 Fit fit_benches(const std::vector<core::Json>& benches, const std::vector<std::string>& files, double peak_flops_per_s);
 
 /// Writes the fit into a cluster document (every node type, or the one named): the GPU inlined

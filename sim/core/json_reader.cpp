@@ -133,7 +133,7 @@ Json parse_json(const std::string& text, const std::string& source) {
                     "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
 }
 
-Json load_json_file(const std::filesystem::path& path) {
+std::string read_input_file(const std::filesystem::path& path) {
   std::error_code ec;
   const auto bytes = std::filesystem::file_size(path, ec);
   if (!ec && bytes > kMaxJsonFileBytes)
@@ -143,8 +143,10 @@ Json load_json_file(const std::filesystem::path& path) {
   if (!in) throw ConfigError(path.string(), "", "cannot open file");
   std::stringstream buffer;
   buffer << in.rdbuf();
-  return parse_json(buffer.str(), path.string());
+  return buffer.str();
 }
+
+Json load_json_file(const std::filesystem::path& path) { return parse_json(read_input_file(path), path.string()); }
 
 ObjectReader::ObjectReader(const Json& value, std::string file, std::string pointer)
     : value_(&value), file_(std::move(file)), pointer_(std::move(pointer)) {

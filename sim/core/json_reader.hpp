@@ -31,7 +31,11 @@ inline constexpr int kMaxJsonDepth = 100;
 /// ConfigError(source, "line L column C", ...).
 Json parse_json(const std::string& text, const std::string& source);
 
-/// Reads and parses a JSON file (parse_json), refusing files over kMaxJsonFileBytes.
+/// The whole text of an input file, refusing files over kMaxJsonFileBytes (ConfigError), or one
+/// that cannot be opened.
+std::string read_input_file(const std::filesystem::path& path);
+
+/// Reads and parses a JSON file (read_input_file, then parse_json).
 Json load_json_file(const std::filesystem::path& path);
 
 /// Escapes a key for a JSON pointer (RFC 6901: "~" → "~0", "/" → "~1").
