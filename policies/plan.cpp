@@ -85,6 +85,7 @@ core::Json Plan::to_json() const {
                     {"micro_batches_per_rank", micro},
                     {"bucket_size_bytes", bucket_bytes},
                     {"overlap_grad_reduce", overlap_grad_reduce},
+                    {"overlap_param_gather", overlap_param_gather},
                     {"gradient_algorithm", program::to_string(gradient_algorithm)}};
 }
 

@@ -71,6 +71,10 @@ struct Plan {
   /// Gradient buckets are reduced during the last micro-batch's backward, each as soon as it is
   /// full (true); or in one collective of all the gradients after the whole backward (false).
   bool overlap_grad_reduce = true;
+  /// ZeRO 1–2: the updated weights are all-gathered layer by layer at the start of the next
+  /// iteration, each layer's first forward waiting for its own (true); or all at once after the
+  /// optimizer step (false).
+  bool overlap_param_gather = false;
   program::CollectiveAlgorithm gradient_algorithm = program::CollectiveAlgorithm::kRing;
 
   int tensor_parallel() const { return layout.size(Dim::kTensor); }

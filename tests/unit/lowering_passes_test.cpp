@@ -95,11 +95,29 @@ TEST(ZeroPass, StageThreeGathersEveryLayerTwiceStagesOneTwoGatherUpdatedWeights)
   EXPECT_NEAR(gathered, 2.0 * m * z3.chain_parameters() * 2.0, 1e-6 * gathered);
   for (int stage : {1, 2}) {
     const Case c(core::Json{{"zero_stage", stage}});
-    const auto& last = c.prog.ranks[0].ops.back();
-    ASSERT_EQ(last.kind, OpKind::kCollective);
-    EXPECT_EQ(last.collective().kind, CollectiveKind::kAllGather);
-    EXPECT_DOUBLE_EQ(last.collective().bytes, c.chain_parameters() * 2.0);
+    // The gather, then a 0-byte buffer on the compute stream that waits for it (the next
+    // iteration's forward needs the weights).
+    const auto& ops = c.prog.ranks[0].ops;
+    ASSERT_GE(ops.size(), 3u);
+    const auto& gather = ops[ops.size() - 3];
+    ASSERT_EQ(gather.kind, OpKind::kCollective);
+    EXPECT_EQ(gather.collective().kind, CollectiveKind::kAllGather);
+    EXPECT_DOUBLE_EQ(gather.collective().bytes, c.chain_parameters() * 2.0);
+    const auto& hold = ops[ops.size() - 2];
+    EXPECT_EQ(hold.kind, OpKind::kAlloc);
+    EXPECT_EQ(hold.stream, program::Stream::kCompute);
+    EXPECT_EQ(hold.deps, std::vector<program::OpId>{gather.id});
+    EXPECT_EQ(ops.back().kind, OpKind::kFree);
   }
+  // Overlapped: one gather per layer before its first forward, none after the step.
+  const Case overlapped(core::Json{{"zero_stage", 1}, {"overlap_param_gather", true}});
+  int per_layer = 0;
+  for (const auto& op : overlapped.prog.ranks[0].ops)
+    if (op.kind == OpKind::kCollective && op.collective().kind == CollectiveKind::kAllGather) {
+      ++per_layer;
+      EXPECT_NE(op.name.find("allgather updated weights "), std::string::npos) << op.name;
+    }
+  EXPECT_EQ(per_layer, 6);  // embedding, 4 layers, head
 }
 
 TEST(GradientSyncPass, BucketsReduceEveryGradientOnceAfterTheLastMicroBatch) {

@@ -11,6 +11,10 @@
 // - without overlap_grad_reduce every gradient is reduced in one collective after the backward:
 //   d = 2 takes exactly one all-reduce of the whole model's gradients (S/β on 2 ranks) more than
 //   d = 1; with overlap, small buckets hide most of it behind the backward.
+// - with overlap_param_gather the distributed optimizer's all-gather of the updated weights runs
+//   layer by layer during the next iteration's forward instead of after the step: the iteration
+//   is shorter by the whole all-gather (S/2 over β on 2 ranks) but the two gathers the first
+//   forward waits for (the embedding's and the first layer's).
 #include <gtest/gtest.h>
 
 #include "tests/integration/study_runs.hpp"
@@ -93,6 +97,29 @@ TEST(CommunicatorStreams, WithoutOverlapTheWholeGradientAllReduceFollowsTheBackw
               grad_bytes / kLinkBytesPerS);
   EXPECT_LT(overlapped, 0.5 * after);
   EXPECT_NEAR(data_parallel_iteration_s(1, true), d1, 1e-12 * d1);
+}
+
+TEST(CommunicatorStreams, OverlappedParameterGatherHidesBehindTheNextForward) {
+  // Two iterations of 2 micro-batches per replica, d = 2, ZeRO-1.
+  auto iteration_s = [](bool overlap) {
+    const Json training = {{"global_batch_size", 4}, {"micro_batch_size", 1}, {"seq_length", kSeq},
+                           {"iterations", 2}, {"reserved_memory", "0 B"}};
+    const Json parallelism = {{"impl", "megatron"}, {"zero_stage", 1}, {"overlap_param_gather", overlap}};
+    const Json s = run(std::string("gather_") + (overlap ? "overlap" : "after"), study(8, 2, training, parallelism, "none"));
+    EXPECT_EQ(s.at("layout").at("overlap_param_gather"), overlap);
+    return s.at("iteration_time_s").get<double>();
+  };
+  // Each rank gathers the half of the bf16 weights it lacks: S/2 over β.
+  auto gather_s = [](double params) { return params * kBytesPerElement / 2 / kLinkBytesPerS; };
+  const double embedding = 8 * kHidden + kSeq * kHidden, head = 2 * kHidden + 8 * kHidden;
+  const double whole = gather_s(8 * kLayerParams + embedding + head);
+  // Gathered after the step, the weights hold up the next forward for the whole gather. Layer by
+  // layer, a layer's forward (longer here than the next layer's gather) hides the next gather:
+  // only the embedding's and the first layer's are exposed.
+  const double after = iteration_s(false), overlapped = iteration_s(true);
+  std::printf("iteration %.9g s gathering after the step, %.9g s overlapped; whole gather %.9g s\n", after, overlapped,
+              whole);
+  EXPECT_NEAR(after - overlapped, whole - gather_s(embedding) - gather_s(kLayerParams), 1e-9 * after);
 }
 
 TEST(CommunicatorStreams, GradientAllReduceDoesNotDelayTheDrainOfATwoStagePipeline) {

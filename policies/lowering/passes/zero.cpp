@@ -1,7 +1,11 @@
 // ZeRO pass (Rajbhandari et al., SC'20): stage 3 all-gathers each layer's weights over the
 // data-parallel group before its forward and its backward, on the comm stream and at most one
 // layer ahead of compute, and frees them after; stages 1–2 all-gather the updated weight shards
-// after the optimizer step. (Gradient reduce-scatter is the gradient-sync pass's.)
+// after the optimizer step, or with Plan::overlap_param_gather layer by layer at the start of the
+// iteration, each layer's first forward waiting for its own gather (the weights the previous
+// iteration's step updated). (Gradient reduce-scatter is the gradient-sync pass's.)
+#include <set>
+
 #include "policies/lowering/pass.hpp"
 
 namespace frugal::policies::lowering {
@@ -16,7 +20,16 @@ class ZeroPass final : public LoweringPass {
  public:
   std::string name() const override { return "zero"; }
 
+  void begin_rank(RankContext&) override { gathered_.clear(); }
+
   void before_layer(RankContext& ctx, const LayerStep& step, std::vector<OpId>& compute_deps) override {
+    if (gathers_updated_weights_per_layer(ctx) && step.unit.unit.forward && step.layer.parameters > 0 &&
+        gathered_.insert(step.index).second) {
+      compute_deps.push_back(ctx.collective(ctx.data_group(), program::CollectiveKind::kAllGather,
+                                            step.layer.parameters * ctx.state.weights, "allgather updated weights ",
+                                            step.layer.name, {}, ctx.plan.gradient_algorithm));
+      return;
+    }
     if (!gathers(ctx, step.layer)) return;
     const std::string key = key_of(step);
     const double bytes = step.layer.parameters * ctx.state.weights;
@@ -34,12 +47,33 @@ class ZeroPass final : public LoweringPass {
   }
 
   void after_step(RankContext& ctx) override {
-    if (ctx.plan.zero_stage >= 1 && ctx.plan.zero_stage <= 2 && ctx.plan.gradient_replicas() > 1)
-      ctx.collective(ctx.data_group(), program::CollectiveKind::kAllGather, ctx.parameters() * ctx.state.weights,
-                     "allgather updated weights", "", {ctx.step}, ctx.plan.gradient_algorithm);
+    if (gathers_updated_weights_per_layer(ctx)) {
+      // An op may only wait for earlier ops of its iteration: a 0-byte buffer allocated on the
+      // data-parallel stream once the step is done holds that stream, so the next iteration's
+      // gathers, queued on it, start after this step.
+      const Memory ready{MemoryTag::kBuffers, "updated weights ready", 0};
+      const int stream_group = ctx.data_group();
+      ctx.builder().add(OpKind::kAlloc, ctx.stream_of(stream_group), "updated weights ready", {ctx.step}, ready);
+      ctx.builder().add(OpKind::kFree, ctx.stream_of(stream_group), "free updated weights ready", {}, ready);
+      return;
+    }
+    if (ctx.plan.zero_stage >= 1 && ctx.plan.zero_stage <= 2 && ctx.plan.gradient_replicas() > 1) {
+      const OpId gather = ctx.collective(ctx.data_group(), program::CollectiveKind::kAllGather,
+                                         ctx.parameters() * ctx.state.weights, "allgather updated weights", "",
+                                         {ctx.step}, ctx.plan.gradient_algorithm);
+      // The same way round: the next iteration's forward needs the gathered weights, so a 0-byte
+      // buffer allocated on the compute stream once the gather is done holds that stream.
+      const Memory gathered{MemoryTag::kBuffers, "updated weights gathered", 0};
+      ctx.builder().add(OpKind::kAlloc, program::Stream::kCompute, "updated weights gathered", {gather}, gathered);
+      ctx.builder().add(OpKind::kFree, program::Stream::kCompute, "free updated weights gathered", {}, gathered);
+    }
   }
 
  private:
+  static bool gathers_updated_weights_per_layer(const RankContext& ctx) {
+    return ctx.plan.overlap_param_gather && ctx.plan.zero_stage >= 1 && ctx.plan.zero_stage <= 2 &&
+           ctx.plan.gradient_replicas() > 1;
+  }
   static bool gathers(const RankContext& ctx, const workloads::Layer& layer) {
     return ctx.plan.zero_stage >= 3 && ctx.plan.gradient_replicas() >= 2 && layer.parameters > 0;
   }
@@ -47,6 +81,8 @@ class ZeroPass final : public LoweringPass {
   static std::string key_of(const LayerStep& step) {
     return join({step.layer.name, "/", step.unit.mb, step.unit.unit.forward ? "/fwd" : "/bwd"});
   }
+
+  std::set<int> gathered_;  ///< chain layers whose updated weights this rank has gathered
 };
 
 }  // namespace

@@ -42,6 +42,7 @@ class Megatron final : public ParallelismPolicy {
         proportional_(p.string("batch_split") == "proportional"),
         bucket_bytes_(p.number("bucket_size")),
         overlap_grad_reduce_(p.boolean("overlap_grad_reduce")),
+        overlap_param_gather_(p.boolean("overlap_param_gather")),
         algorithm_(p.string("gradient_algorithm")),
         rank_order_(p.string("rank_order")) {}
 
@@ -62,6 +63,7 @@ class Megatron final : public ParallelismPolicy {
     plan.shard.per_layer = plan.memory.recompute;
     plan.bucket_bytes = bucket_bytes_;
     plan.overlap_grad_reduce = overlap_grad_reduce_;
+    plan.overlap_param_gather = overlap_param_gather_;
 
     for (int r = 0; r < world; ++r) {
       RankPlan rp;
@@ -122,6 +124,9 @@ class Megatron final : public ParallelismPolicy {
       fail("overlap_grad_reduce", "ZeRO stage " + str(zero_stage_) +
                                       " reduces gradients bucket by bucket as the backward frees them; "
                                       "overlap_grad_reduce false needs zero_stage 0 or 1");
+    if (overlap_param_gather_ && (zero_stage_ < 1 || zero_stage_ > 2))
+      fail("overlap_param_gather", "gathering updated weights needs the distributed optimizer's sharding: zero_stage 1 or 2 "
+                                   "(ZeRO-3 gathers every layer before its forward anyway), got " + str(zero_stage_));
     if (sequence_parallel_ && t_ < 2) fail("sequence_parallel", "sequence parallelism needs tensor_model_parallel_size > 1");
   }
 
@@ -254,7 +259,7 @@ class Megatron final : public ParallelismPolicy {
   StateConvention state_convention_;
   bool balanced_, proportional_;
   double bucket_bytes_;
-  bool overlap_grad_reduce_;
+  bool overlap_grad_reduce_, overlap_param_gather_;
   std::string algorithm_, rank_order_;
 };
 
@@ -294,6 +299,10 @@ core::PluginInfo megatron_parallelism_info() {
                 "reduce each gradient bucket as soon as the last micro-batch's backward fills it, overlapping the rest of "
                 "the backward (Megatron-Core's --overlap-grad-reduce, on in NeMo's recipes); false: one collective of all "
                 "gradients after the whole backward, as Megatron-LM without the flag (zero_stage < 2)"},
+      ParamSpec{"overlap_param_gather", ParamType::kBoolean, {}, false, 0, 1, {},
+                "ZeRO 1-2 (distributed optimizer): all-gather the updated weights layer by layer during the next "
+                "iteration's forward, each layer's first forward waiting for its own (Megatron-Core's "
+                "--overlap-param-gather); false: all at once after the optimizer step"},
       choice_param("gradient_algorithm", "auto", {"auto", "ring", "hierarchical"},
                    "data-parallel collective algorithm; auto: hierarchical when groups span nodes with several members each"),
       choice_param("rank_order", "tp-dp-pp", {"tp-dp-pp", "tp-pp-dp"}, "rank layout, fastest-varying first (tensor parallel inside a node)"),
