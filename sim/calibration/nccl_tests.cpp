@@ -3,7 +3,6 @@
 
 #include <cmath>
 #include <filesystem>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <vector>
@@ -34,16 +33,38 @@ std::string collective_in(const std::string& text) {
 
 std::string line_pointer(std::size_t index) { return "line " + std::to_string(index + 1); }
 
+// Whitespace-separated words of a line (no std::regex: libstdc++'s recursion overflows the stack
+// on long runs of one character class).
+std::vector<std::string> words_of(const std::string& line) {
+  std::istringstream in(line);
+  std::vector<std::string> words;
+  for (std::string w; in >> w;) words.push_back(w);
+  return words;
+}
+
+// Whether `words` begins with `prefix` ("" in the prefix matches any word).
+bool starts_with_words(const std::vector<std::string>& words, const std::vector<std::string>& prefix) {
+  if (words.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i)
+    if (!prefix[i].empty() && words[i] != prefix[i]) return false;
+  return true;
+}
+
+const std::vector<std::string> kColumnHeader = {"#", "size", "count", "type", "redop", "root", "time", "algbw", "busbw"};
+// "#  Rank  0 Group  0 Pid  1234 on HOST device ..."
+const std::vector<std::string> kRankLine = {"#", "Rank", "", "Group", "", "Pid", "", "on", ""};
+const std::vector<std::string> kStartingLine = {"#", "Collective", "test", "starting:", ""};
+
 }  // namespace
 
 bool is_nccl_tests_output(const std::string& text) {
-  static const std::regex header(R"(#\s+size\s+count\s+type\s+redop\s+root\s+time\s+algbw\s+busbw)");
-  return std::regex_search(text, header);
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (line.find("busbw") != std::string::npos && starts_with_words(words_of(line), kColumnHeader)) return true;
+  return false;
 }
 
 Json read_nccl_tests(const std::string& text, const std::string& file) {
-  static const std::regex starting(R"(^#\s*Collective test starting:\s*(\S+))");
-  static const std::regex rank(R"(^#\s+Rank\s+\d+\s+Group\s+\d+\s+Pid\s+\d+\s+on\s+(\S+))");
   std::vector<std::string> lines;
   {
     std::istringstream in(text);
@@ -56,25 +77,25 @@ Json read_nccl_tests(const std::string& text, const std::string& file) {
   Json rows = Json::array();
   for (std::size_t i = 0; i < lines.size(); ++i) {
     const std::string& line = lines[i];
-    std::smatch m;
-    if (std::regex_search(line, m, starting)) {
-      collective = collective_in(m[1].str());
-      if (collective.empty()) throw ConfigError(file, line_pointer(i), "unknown nccl-tests collective \"" + m[1].str() + "\"");
+    const std::vector<std::string> words = words_of(line);
+    if (starts_with_words(words, kStartingLine)) {
+      collective = collective_in(words[4]);
+      if (collective.empty()) throw ConfigError(file, line_pointer(i), "unknown nccl-tests collective \"" + words[4] + "\"");
       continue;
     }
-    if (std::regex_search(line, m, rank)) {
+    if (starts_with_words(words, kRankLine)) {
       if (ranks++ == 0) first_rank_line = i;
-      hosts.insert(m[1].str());
+      hosts.insert(words[8]);
       continue;
     }
     const std::size_t start = line.find_first_not_of(" \t\r");
     if (start == std::string::npos || line[start] == '#') continue;
     // size count type redop root time algbw busbw #wrong (out of place), then in place.
-    std::istringstream words(line);
+    std::istringstream columns(line);
     double size = -1, count = -1, time_us = -1;
     std::string type, redop, root;
-    words >> size >> count >> type >> redop >> root >> time_us;
-    if (!words || size < 0 || count < 0 || !(time_us >= 0) || !std::isfinite(time_us) || size > 1e15)
+    columns >> size >> count >> type >> redop >> root >> time_us;
+    if (!columns || size < 0 || count < 0 || !(time_us >= 0) || !std::isfinite(time_us) || size > 1e15)
       throw ConfigError(file, line_pointer(i),
                         "expected nccl-tests' columns (size count type redop root time algbw busbw ...), got \"" +
                             line.substr(0, 120) + "\"");
