@@ -152,6 +152,10 @@ double sum_flops(const std::vector<GemmShape>& gemms) {
 // A fused kernel stores none of the s² tensors (it regenerates its dropout mask from the RNG
 // state); it keeps its output (the attention-out input above) and the fp32 log-sum-exp of each
 // query row and head, 4·(a/t)·s bytes.
+// The fused kernel's fp32 log-sum-exp of each query row and head, per sample: 4·(a/t)·s bytes
+// (stored for its backward, written once in its forward).
+double log_sum_exp_bytes(const Dims& d) { return 4 * d.a / d.t * d.s; }
+
 struct TransformerActivations {
   double kept_always;    // stored unless full recompute
   double attention_s2;   // the 5as²b/t term, dropped by selective recompute (0 when fused)
@@ -163,7 +167,7 @@ TransformerActivations transformer_activations(const ModelSpec& m, const Dims& d
   const double replicated = (4 * d.s * d.h * e + 2 * d.s * d.h) / d.sp_div;
   const double mlp_tensors = m.gated_mlp ? 3.0 : 2.0;
   const double split = (2 * d.s * d.h + 2 * d.s * d.kv_dim + mlp_tensors * d.s * d.ffn) * e / d.t;
-  if (d.flash) return {replicated + split + 4 * d.a / d.t * d.s, 0.0, d.s * d.h * e / d.sp_div};
+  if (d.flash) return {replicated + split + log_sum_exp_bytes(d), 0.0, d.s * d.h * e / d.sp_div};
   const double scores = d.a / d.t * d.s * d.s_kv;
   return {replicated + split, scores * (2 * e + 1), d.s * d.h * e / d.sp_div};
 }
@@ -193,10 +197,11 @@ TransformerTraffic transformer_traffic(const ModelSpec& m, const Dims& d) {
   const double rotary =
       m.position_embedding_type == "rotary" ? 2 * d.s * (d.h + d.kv_dim) / d.t * e : 0.0;
   const double activation = (m.gated_mlp ? 3.0 : 2.0) * d.s * d.ffn / d.t * e;
-  if (d.flash) return {norms + residuals + rotary + 4 * d.a / d.t * d.s + activation, 0.0};
+  const double norms_residuals_rotary = norms + residuals + rotary;
+  if (d.flash) return {norms_residuals_rotary + log_sum_exp_bytes(d) + activation, 0.0};
   const double scores = d.a / d.t * d.s * d.s_kv;
   const double softmax_dropout = 2 * scores * e + scores * (2 * e + 1);
-  return {norms + residuals + rotary + softmax_dropout + activation, softmax_dropout};
+  return {norms_residuals_rotary + softmax_dropout + activation, softmax_dropout};
 }
 
 Layer embedding_layer(const ModelSpec& m, const Dims& d) {

@@ -13,6 +13,7 @@
 #include "sim/app/command_line.hpp"
 #include "sim/core/output_files.hpp"
 #include "sim/cost/collective_algorithms.hpp"
+#include "sim/program/enum_names.hpp"
 
 namespace frugal::app {
 namespace {
@@ -46,11 +47,10 @@ double parse_size(const std::string& option, const std::string& text) {
 }
 
 CollectiveKind parse_kind(const std::string& name) {
-  for (CollectiveKind k : {CollectiveKind::kAllReduce, CollectiveKind::kReduceScatter, CollectiveKind::kAllGather,
-                           CollectiveKind::kBroadcast, CollectiveKind::kAllToAll})
-    if (program::to_string(k) == name) return k;
-  throw ConfigError("--op", "", "unknown collective \"" + name +
-                                    "\" (valid: all_reduce, reduce_scatter, all_gather, broadcast, all_to_all)");
+  bool known = false;
+  const auto kind = program::enum_from_string<CollectiveKind>(name, &known);
+  if (!known) throw ConfigError("--op", "", "unknown collective \"" + name + "\" (" + core::list_valid(program::enum_names<CollectiveKind>()) + ")");
+  return kind;
 }
 
 bool splits_over_ranks(CollectiveKind k) {
@@ -84,23 +84,23 @@ std::vector<double> sweep_sizes(const CollectiveSweep& sweep, int ranks) {
   return sizes;
 }
 
-std::vector<CollectiveRow> simulate_collective_sweep(const platforms::Cluster& cluster, const CollectiveSweep& sweep,
-                                                     program::CollectiveAlgorithm& algorithm_used,
-                                                     engine::CollectiveModel& model_used) {
-  const int n = sweep.ranks == 0 ? cluster.gpu_count() : sweep.ranks;
+CollectiveSweepResult simulate_collective_sweep(const platforms::Cluster& cluster, const CollectiveSweep& sweep) {
+  CollectiveSweepResult out;
+  const int n = out.ranks = sweep.ranks == 0 ? cluster.gpu_count() : sweep.ranks;
   if (n < 2 || n > cluster.gpu_count())
     throw ConfigError("--ranks", "", "expected 2 to " + std::to_string(cluster.gpu_count()) + " ranks (the cluster's GPUs), got " +
                                          std::to_string(n));
-  std::vector<int> gpus(static_cast<std::size_t>(n));
-  for (int g = 0; g < n; ++g) gpus[static_cast<std::size_t>(g)] = g;
-  if (sweep.algorithm == "ring") {
-    algorithm_used = program::CollectiveAlgorithm::kRing;
-  } else if (sweep.algorithm == "hierarchical") {
-    algorithm_used = program::CollectiveAlgorithm::kHierarchical;
-  } else if (sweep.algorithm == "auto") {
-    algorithm_used = cost::choose_algorithm(cluster, gpus, sweep.kind);
-  } else {
-    throw ConfigError("--algorithm", "", "unknown algorithm \"" + sweep.algorithm + "\" (valid: auto, hierarchical, ring)");
+  try {
+    out.algorithm = cost::resolve_algorithm(
+        sweep.algorithm, cluster,
+        [n] {
+          std::vector<int> gpus(static_cast<std::size_t>(n));
+          for (int g = 0; g < n; ++g) gpus[static_cast<std::size_t>(g)] = g;
+          return gpus;
+        },
+        sweep.kind);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError("--algorithm", "", e.what());
   }
 
   const std::vector<double> sizes = sweep_sizes(sweep, n);
@@ -113,7 +113,7 @@ std::vector<CollectiveRow> simulate_collective_sweep(const platforms::Cluster& c
     rp.gpu = r;
     program::RankBuilder b(rp);
     for (std::size_t k = 0; k < sizes.size(); ++k) {
-      program::Collective c{sweep.kind, algorithm_used, 0, static_cast<std::int64_t>(k), sizes[k], core::RankId(0)};
+      program::Collective c{sweep.kind, out.algorithm, 0, static_cast<std::int64_t>(k), sizes[k], core::RankId(0)};
       b.collective(std::to_string(k), c);
     }
     prog.ranks.push_back(std::move(rp));
@@ -123,7 +123,7 @@ std::vector<CollectiveRow> simulate_collective_sweep(const platforms::Cluster& c
   engine::EngineOptions options;
   options.collective_model = sweep.model;
   const engine::SimulationResult result = engine::simulate(cluster, prog, options);
-  model_used = result.collective_model;
+  out.model = result.collective_model;
   std::vector<double> last_end(sizes.size(), 0.0);
   for (const engine::TimelineEvent& e : result.timeline)
     if (e.category == "collective") {
@@ -131,7 +131,6 @@ std::vector<CollectiveRow> simulate_collective_sweep(const platforms::Cluster& c
       end = std::max(end, e.end_s);
     }
   const double element = datatype_bytes(sweep.datatype);
-  std::vector<CollectiveRow> rows;
   double previous = 0;
   for (std::size_t k = 0; k < sizes.size(); ++k) {
     CollectiveRow row;
@@ -141,9 +140,9 @@ std::vector<CollectiveRow> simulate_collective_sweep(const platforms::Cluster& c
     previous = last_end[k];
     row.algbw_bytes_per_s = row.time_s > 0 ? row.bytes / row.time_s : 0.0;
     row.busbw_bytes_per_s = row.algbw_bytes_per_s * program::busbw_factor(sweep.kind, n);
-    rows.push_back(row);
+    out.rows.push_back(row);
   }
-  return rows;
+  return out;
 }
 
 int cmd_collective(const std::vector<std::string>& args) {
@@ -178,21 +177,19 @@ int cmd_collective(const std::vector<std::string>& args) {
   const platforms::Cluster cluster = platforms::load_cluster(cluster_name, platforms::GpuCatalogue::shipped(), "", "");
   if (!output.empty()) core::check_output_target(output);
 
-  program::CollectiveAlgorithm algorithm{};
-  engine::CollectiveModel model_used{};
-  const std::vector<CollectiveRow> rows = simulate_collective_sweep(cluster, sweep, algorithm, model_used);
-  const int n = sweep.ranks == 0 ? cluster.gpu_count() : sweep.ranks;
+  const CollectiveSweepResult result = simulate_collective_sweep(cluster, sweep);
+  const int n = result.ranks;
   const bool reduces = sweep.kind == CollectiveKind::kAllReduce || sweep.kind == CollectiveKind::kReduceScatter;
   const int root = sweep.kind == CollectiveKind::kBroadcast ? 0 : -1;
   std::cout << "# frugalsim collective: " << program::to_string(sweep.kind) << ", " << n << " ranks on " << cluster.name
-            << ", algorithm " << program::to_string(algorithm) << ", collectives " << engine::to_string(model_used)
+            << ", algorithm " << program::to_string(result.algorithm) << ", collectives " << engine::to_string(result.model)
             << " (simulated; nccl-tests' out-of-place columns)\n"
             << "#\n"
             << "#       size         count      type   redop    root     time   algbw   busbw\n"
             << "#        (B)    (elements)                               (us)  (GB/s)  (GB/s)\n";
   Json json_rows = Json::array();
   double busbw_sum = 0;
-  for (const CollectiveRow& r : rows) {
+  for (const CollectiveRow& r : result.rows) {
     std::cout << fmt("%12.0f  %12.0f  %8s  %6s  %6d  %7.2f  %6.2f  %6.2f\n", r.bytes, r.elements, sweep.datatype.c_str(),
                      reduces ? "sum" : "none", root, r.time_s * 1e6, r.algbw_bytes_per_s / 1e9, r.busbw_bytes_per_s / 1e9);
     busbw_sum += r.busbw_bytes_per_s;
@@ -202,13 +199,13 @@ int cmd_collective(const std::vector<std::string>& args) {
                          {"algbw_bytes_per_s", r.algbw_bytes_per_s}, {"busbw_bytes_per_s", r.busbw_bytes_per_s},
                          {"busbw_factor", program::busbw_factor(sweep.kind, n)}});
   }
-  std::printf("# Avg bus bandwidth    : %g \n", rows.empty() ? 0.0 : busbw_sum / static_cast<double>(rows.size()) / 1e9);
+  std::printf("# Avg bus bandwidth    : %g \n", result.rows.empty() ? 0.0 : busbw_sum / static_cast<double>(result.rows.size()) / 1e9);
   if (!output.empty()) {
     const Json doc = {{"format", "frugalsim-collective"},
                       {"cluster", cluster.name},
                       {"ranks", n},
-                      {"algorithm", program::to_string(algorithm)},
-                      {"collective_model", engine::to_string(model_used)},
+                      {"algorithm", program::to_string(result.algorithm)},
+                      {"collective_model", engine::to_string(result.model)},
                       {"collectives", json_rows}};
     write_atomically(output, doc.dump(2) + "\n");
   }

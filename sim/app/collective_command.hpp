@@ -40,14 +40,20 @@ double datatype_bytes(const std::string& datatype);
 /// rank (a multiple of n elements for reduce-scatter, all-gather and all-to-all).
 std::vector<double> sweep_sizes(const CollectiveSweep& sweep, int ranks);
 
+/// What a sweep ran and measured.
+struct CollectiveSweepResult {
+  int ranks = 0;
+  program::CollectiveAlgorithm algorithm{};  ///< "auto" resolved
+  engine::CollectiveModel model{};           ///< the engine's model (never kAuto)
+  std::vector<CollectiveRow> rows;
+};
+
 /// Simulates every size of `sweep` in one program on `cluster`, one after the other on every
 /// rank (each starts when the previous one has finished everywhere); a size's time is from the
 /// end of the previous collective on its last rank to the end of its own on its last rank.
 /// Throws core::ConfigError for options the cluster cannot honour (more ranks than GPUs, fewer
-/// than 2). One simulation: call once per process.
-std::vector<CollectiveRow> simulate_collective_sweep(const platforms::Cluster& cluster, const CollectiveSweep& sweep,
-                                                     program::CollectiveAlgorithm& algorithm_used,
-                                                     engine::CollectiveModel& model_used);
+/// than 2) or an unknown algorithm. One simulation: call once per process.
+CollectiveSweepResult simulate_collective_sweep(const platforms::Cluster& cluster, const CollectiveSweep& sweep);
 
 /// `frugalsim collective CLUSTER [options]`: prints the table; -o writes it as JSON (rows in the
 /// layout of `frugal-real bench`'s "collectives"). Returns the exit code.

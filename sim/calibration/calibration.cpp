@@ -139,9 +139,9 @@ double predicted_collective_s(program::CollectiveKind kind, double bytes, int n,
 Fit fit_benches(const std::vector<Json>& benches, const std::vector<std::string>& files, double peak_flops_per_s) {
   Fit fit;
   std::map<double, std::vector<double>> efficiency;  // GEMM FLOPs → efficiencies seen
-  // Point-to-point, 2-rank all-reduce and (S/n, T/(2(n−1))) of n-rank all-reduces: each a route's
-  // α + bytes/β where bytes is one ring step's message.
-  std::vector<std::pair<double, double>> p2p, all_reduce, ring_steps;
+  // Point-to-point (S, T) and ring all-reduce steps (S/n, T/(2(n−1))): each a route's α + bytes/β,
+  // bytes being one message.
+  std::vector<std::pair<double, double>> p2p, ring_steps;
   struct Measured {
     program::CollectiveKind kind;
     int n;
@@ -161,9 +161,9 @@ Fit fit_benches(const std::vector<Json>& benches, const std::vector<std::string>
       // Two ranks exchanging S bytes: T = α_route + S/β (a route inside a node crosses two links).
       if (c.at("bytes").get<double>() <= 0) continue;
       const auto point = std::make_pair(c.at("bytes").get<double>(), c.at("time_s").at("median").get<double>());
-      if (c.at("collective") == "send_recv") p2p.push_back(point);
-      else if (c.at("collective") == "all_reduce" && c.at("group_size") == 2) all_reduce.push_back(point);
-      else if (c.at("collective") == "all_reduce" && c.at("group_size") > 2) {
+      if (c.at("collective") == "send_recv") {
+        p2p.push_back(point);
+      } else if (c.at("collective") == "all_reduce" && c.at("group_size") >= 2) {
         // A ring all-reduce over n: 2(n−1) steps of S/n bytes, T = 2(n−1)·(α + S/(nβ)).
         const double n = c.at("group_size").get<double>();
         ring_steps.emplace_back(point.first / n, point.second / (2 * (n - 1)));
@@ -195,17 +195,12 @@ Fit fit_benches(const std::vector<Json>& benches, const std::vector<std::string>
     if (bytes >= largest_stream / 4) streaming.insert(streaming.end(), bws.begin(), bws.end());
   }
   fit.memory_bandwidth_bytes_per_s = median(streaming);
-  // A 2-rank ring all-reduce moves S once each way: T = 2α + S/β — the same fit, used when no
-  // point-to-point figures were measured; then larger all-reduces (nccl-tests' all_reduce_perf
-  // on a node) through their ring steps.
-  if (!p2p.empty() || !all_reduce.empty()) {
-    fit.link = fit_link(p2p.empty() ? all_reduce : p2p);
-    fit.link_factors = fit_size_factors(p2p.empty() ? all_reduce : p2p, fit.link);
-    if (p2p.empty()) fit.link.alpha_s /= 2;
-  } else if (!ring_steps.empty()) {
-    fit.link = fit_link(ring_steps);
-    fit.link_factors = fit_size_factors(ring_steps, fit.link);
-  }
+  // Without point-to-point figures, the all-reduces' ring steps (a 2-rank bench's, nccl-tests'
+  // all_reduce_perf on a node), whose size factors are then per step message as the engine
+  // applies them.
+  const auto& link_points = p2p.empty() ? ring_steps : p2p;
+  fit.link = fit_link(link_points);
+  fit.link_factors = fit_size_factors(link_points, fit.link);
   // Collective overheads: the residual of the latency-bound sizes, per kind.
   constexpr double kLatencyBoundBytes = 64 * 1024;
   const auto& kinds = program::enum_names<program::CollectiveKind>();

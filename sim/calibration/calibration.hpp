@@ -73,8 +73,8 @@ double predicted_collective_s(program::CollectiveKind kind, double bytes, int n,
 /// read_nccl_tests). `peak_flops_per_s` is the nominal peak the efficiencies are relative to.
 /// Sections are merged over the files (a compute-only bench after a full one, say); what no file
 /// measured stays unfitted: no compute without GEMMs (apply_fit leaves the GPU's), no link
-/// without point-to-point, 2-rank all-reduce or, last, n-rank all-reduce figures (fitted through
-/// their ring steps, (S/n, T/(2(n−1)))). Throws ConfigError(file, pointer, ...) for files that are
+/// without point-to-point or, failing those, all-reduce figures (fitted through their ring
+/// steps, (S/n, T/(2(n−1))), on any number of ranks). Throws ConfigError(file, pointer, ...) for files that are
 /// not benches or miss a field (check_bench_file), and when no file has a GEMM or a collective.
 Fit fit_benches(const std::vector<core::Json>& benches, const std::vector<std::string>& files, double peak_flops_per_s);
 

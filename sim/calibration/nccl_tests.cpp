@@ -65,18 +65,14 @@ bool is_nccl_tests_output(const std::string& text) {
 }
 
 Json read_nccl_tests(const std::string& text, const std::string& file) {
-  std::vector<std::string> lines;
-  {
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-  }
   std::string collective;
   std::set<std::string> hosts;
   int ranks = 0;
   std::size_t first_rank_line = 0;
   Json rows = Json::array();
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    const std::string& line = lines[i];
+  std::istringstream in(text);
+  std::size_t i = 0;
+  for (std::string line; std::getline(in, line); ++i) {
     const std::vector<std::string> words = words_of(line);
     if (starts_with_words(words, kStartingLine)) {
       collective = collective_in(words[4]);

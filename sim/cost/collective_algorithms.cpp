@@ -5,7 +5,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 #include <unordered_map>
+
+#include "sim/program/enum_names.hpp"
 
 namespace frugal::cost {
 
@@ -88,6 +91,20 @@ program::CollectiveAlgorithm choose_algorithm(const platforms::Cluster& cluster,
   if (kind != program::CollectiveKind::kAllReduce) return program::CollectiveAlgorithm::kRing;
   return group_shape(cluster, gpus).two_level ? program::CollectiveAlgorithm::kHierarchical
                                               : program::CollectiveAlgorithm::kRing;
+}
+
+program::CollectiveAlgorithm resolve_algorithm(const std::string& choice, const platforms::Cluster& cluster,
+                                               const std::function<std::vector<int>()>& gpus,
+                                               program::CollectiveKind kind) {
+  if (choice == "auto") return choose_algorithm(cluster, gpus(), kind);
+  bool known = false;
+  const auto algorithm = program::enum_from_string<program::CollectiveAlgorithm>(choice, &known);
+  if (!known) {
+    std::string valid = "auto";
+    for (const auto a : program::all_collective_algorithms()) valid += ", " + program::to_string(a);
+    throw std::invalid_argument("unknown algorithm \"" + choice + "\" (valid: " + valid + ")");
+  }
+  return algorithm;
 }
 
 }  // namespace frugal::cost

@@ -103,4 +103,11 @@ double collective_time_s(program::CollectiveKind kind, program::CollectiveAlgori
 program::CollectiveAlgorithm choose_algorithm(const platforms::Cluster& cluster, const std::vector<int>& gpus,
                                               program::CollectiveKind kind);
 
+/// A user's choice of algorithm: "auto" is choose_algorithm on the group `gpus` (called only
+/// then: `gpus` may be empty otherwise), any other value the algorithm of that name
+/// (program::to_string). Throws std::invalid_argument naming the valid choices for another value.
+program::CollectiveAlgorithm resolve_algorithm(const std::string& choice, const platforms::Cluster& cluster,
+                                               const std::function<std::vector<int>()>& gpus,
+                                               program::CollectiveKind kind);
+
 }  // namespace frugal::cost

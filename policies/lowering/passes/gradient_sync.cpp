@@ -38,23 +38,20 @@ class GradientSyncPass final : public LoweringPass {
     if (step.unit.unit.forward || !step.unit.last_micro_batch || plan.gradient_replicas() <= 1) return;
     // The layer's last op: its backward, or the tensor-parallel collectives that follow it.
     const OpId last = ctx.pending.empty() ? compute : ctx.pending.back();
+    const double grad_bytes = step.layer.parameters * ctx.state.gradients;
     if (!plan.overlap_grad_reduce) {
-      deferred_bytes_ += step.layer.parameters * ctx.state.gradients;
+      deferred_bytes_ += grad_bytes;
       last_backward_ = last;  // program order: the rank's last backward is the last one seen
       return;
     }
     const bool sharded_grads = plan.zero_stage >= 2;
-    const double grad_bytes = step.layer.parameters * ctx.state.gradients;
     if (sharded_grads && bucket_fill_ == 0 && grad_bytes > 0) {
       bucket_buffer_ = join({"grad_bucket/", Decimal(bucket_index_++)});
       ctx.builder().alloc(Memory{MemoryTag::kBuffers, bucket_buffer_, plan.bucket_bytes});
     }
     bucket_fill_ += grad_bytes;
     if (bucket_fill_ > 0 && (bucket_fill_ >= plan.bucket_bytes || step.index == step.unit.first_layer)) {
-      const auto kind = plan.zero_stage == 0 ? CollectiveKind::kAllReduce : CollectiveKind::kReduceScatter;
-      const OpId op = ctx.collective(ctx.data_group(), kind, bucket_fill_, plan.zero_stage == 0 ? "allreduce" : "reducescatter",
-                                     " grads bucket", {last}, plan.gradient_algorithm);
-      ctx.gradient_sync.push_back(op);
+      const OpId op = reduce(ctx, bucket_fill_, " grads bucket", last);
       if (sharded_grads)
         ctx.builder().add(OpKind::kFree, ctx.stream_of(ctx.data_group()), join({"free ", bucket_buffer_}), {op},
                           Memory{MemoryTag::kBuffers, bucket_buffer_, plan.bucket_bytes});
@@ -64,11 +61,7 @@ class GradientSyncPass final : public LoweringPass {
 
   void before_step(RankContext& ctx) override {
     if (deferred_bytes_ > 0) {
-      const Plan& plan = ctx.plan;
-      const auto kind = plan.zero_stage == 0 ? CollectiveKind::kAllReduce : CollectiveKind::kReduceScatter;
-      ctx.gradient_sync.push_back(ctx.collective(ctx.data_group(), kind, deferred_bytes_,
-                                                 plan.zero_stage == 0 ? "allreduce" : "reducescatter", " all grads",
-                                                 {last_backward_}, plan.gradient_algorithm));
+      reduce(ctx, deferred_bytes_, " all grads", last_backward_);
       deferred_bytes_ = 0;
     }
     const bool first_of_tied = ctx.tied_embedding_params > 0 && ctx.stage() == 0 && ctx.plan.pipeline_parallel() > 1;
@@ -81,6 +74,17 @@ class GradientSyncPass final : public LoweringPass {
   }
 
  private:
+  /// All-reduce (ZeRO 0) or reduce-scatter (ZeRO ≥ 1) of `bytes` of gradients over the
+  /// data-parallel group once `after` is done; the optimizer step waits for it.
+  static OpId reduce(RankContext& ctx, double bytes, std::string_view what, OpId after) {
+    const Plan& plan = ctx.plan;
+    const auto kind = plan.zero_stage == 0 ? CollectiveKind::kAllReduce : CollectiveKind::kReduceScatter;
+    const OpId op = ctx.collective(ctx.data_group(), kind, bytes, plan.zero_stage == 0 ? "allreduce" : "reducescatter", what,
+                                   {after}, plan.gradient_algorithm);
+    ctx.gradient_sync.push_back(op);
+    return op;
+  }
+
   int bucket_index_ = 0;
   double bucket_fill_ = 0;
   double deferred_bytes_ = 0;  ///< gradients reduced after the backward (no overlap)

@@ -23,8 +23,8 @@ class ZeroPass final : public LoweringPass {
   void begin_rank(RankContext&) override { gathered_.clear(); }
 
   void before_layer(RankContext& ctx, const LayerStep& step, std::vector<OpId>& compute_deps) override {
-    if (gathers_updated_weights_per_layer(ctx) && step.unit.unit.forward && step.layer.parameters > 0 &&
-        gathered_.insert(step.index).second) {
+    if (updates_weight_shards(ctx) && ctx.plan.overlap_param_gather && step.unit.unit.forward &&
+        step.layer.parameters > 0 && gathered_.insert(step.index).second) {
       compute_deps.push_back(ctx.collective(ctx.data_group(), program::CollectiveKind::kAllGather,
                                             step.layer.parameters * ctx.state.weights, "allgather updated weights ",
                                             step.layer.name, {}, ctx.plan.gradient_algorithm));
@@ -47,32 +47,31 @@ class ZeroPass final : public LoweringPass {
   }
 
   void after_step(RankContext& ctx) override {
-    if (gathers_updated_weights_per_layer(ctx)) {
-      // An op may only wait for earlier ops of its iteration: a 0-byte buffer allocated on the
-      // data-parallel stream once the step is done holds that stream, so the next iteration's
-      // gathers, queued on it, start after this step.
-      const Memory ready{MemoryTag::kBuffers, "updated weights ready", 0};
-      const int stream_group = ctx.data_group();
-      ctx.builder().add(OpKind::kAlloc, ctx.stream_of(stream_group), "updated weights ready", {ctx.step}, ready);
-      ctx.builder().add(OpKind::kFree, ctx.stream_of(stream_group), "free updated weights ready", {}, ready);
+    if (!updates_weight_shards(ctx)) return;
+    if (ctx.plan.overlap_param_gather) {
+      // The next iteration's gathers, queued on the data-parallel stream, start after this step.
+      hold_stream(ctx, ctx.stream_of(ctx.data_group()), ctx.step, "updated weights ready");
       return;
     }
-    if (ctx.plan.zero_stage >= 1 && ctx.plan.zero_stage <= 2 && ctx.plan.gradient_replicas() > 1) {
-      const OpId gather = ctx.collective(ctx.data_group(), program::CollectiveKind::kAllGather,
-                                         ctx.parameters() * ctx.state.weights, "allgather updated weights", "",
-                                         {ctx.step}, ctx.plan.gradient_algorithm);
-      // The same way round: the next iteration's forward needs the gathered weights, so a 0-byte
-      // buffer allocated on the compute stream once the gather is done holds that stream.
-      const Memory gathered{MemoryTag::kBuffers, "updated weights gathered", 0};
-      ctx.builder().add(OpKind::kAlloc, program::Stream::kCompute, "updated weights gathered", {gather}, gathered);
-      ctx.builder().add(OpKind::kFree, program::Stream::kCompute, "free updated weights gathered", {}, gathered);
-    }
+    const OpId gather = ctx.collective(ctx.data_group(), program::CollectiveKind::kAllGather,
+                                       ctx.parameters() * ctx.state.weights, "allgather updated weights", "",
+                                       {ctx.step}, ctx.plan.gradient_algorithm);
+    // The next iteration's forward needs the gathered weights.
+    hold_stream(ctx, program::Stream::kCompute, gather, "updated weights gathered");
   }
 
  private:
-  static bool gathers_updated_weights_per_layer(const RankContext& ctx) {
-    return ctx.plan.overlap_param_gather && ctx.plan.zero_stage >= 1 && ctx.plan.zero_stage <= 2 &&
-           ctx.plan.gradient_replicas() > 1;
+  /// ZeRO 1–2 over several replicas: each rank updates its shard, then the weights are gathered.
+  static bool updates_weight_shards(const RankContext& ctx) {
+    return ctx.plan.zero_stage >= 1 && ctx.plan.zero_stage <= 2 && ctx.plan.gradient_replicas() > 1;
+  }
+  /// An op may only wait for earlier ops of its own iteration. A 0-byte buffer allocated on
+  /// `stream` once `awaited` is done (and freed after) holds that stream, so what the next
+  /// iteration queues on it starts after `awaited`.
+  static void hold_stream(RankContext& ctx, program::Stream stream, OpId awaited, const std::string& name) {
+    const Memory hold{MemoryTag::kBuffers, name, 0};
+    ctx.builder().add(OpKind::kAlloc, stream, name, {awaited}, hold);
+    ctx.builder().add(OpKind::kFree, stream, "free " + name, {}, hold);
   }
   static bool gathers(const RankContext& ctx, const workloads::Layer& layer) {
     return ctx.plan.zero_stage >= 3 && ctx.plan.gradient_replicas() >= 2 && layer.parameters > 0;

@@ -80,11 +80,14 @@ class DataParallel final : public ParallelismPolicy {
  private:
   /// Forced by the parameter, else cost::choose_algorithm on the group of all GPUs.
   program::CollectiveAlgorithm choose_algorithm(const platforms::Cluster& cluster) const {
-    if (algorithm_ == "ring") return program::CollectiveAlgorithm::kRing;
-    if (algorithm_ == "hierarchical") return program::CollectiveAlgorithm::kHierarchical;
-    std::vector<int> gpus;  // the gradient all-reduce spans every GPU
-    for (int g = 0; g < cluster.gpu_count(); ++g) gpus.push_back(g);
-    return cost::choose_algorithm(cluster, gpus, program::CollectiveKind::kAllReduce);
+    return cost::resolve_algorithm(
+        algorithm_, cluster,
+        [&] {
+          std::vector<int> gpus;  // the gradient all-reduce spans every GPU
+          for (int g = 0; g < cluster.gpu_count(); ++g) gpus.push_back(g);
+          return gpus;
+        },
+        program::CollectiveKind::kAllReduce);
   }
 
   bool proportional_;

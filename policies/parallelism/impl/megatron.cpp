@@ -131,13 +131,16 @@ class Megatron final : public ParallelismPolicy {
   }
 
   program::CollectiveAlgorithm choose_algorithm(const platforms::Cluster& cluster, const Plan& plan) const {
-    if (algorithm_ == "ring") return program::CollectiveAlgorithm::kRing;
-    if (algorithm_ == "hierarchical") return program::CollectiveAlgorithm::kHierarchical;
-    // The rule of cost::choose_algorithm on the data-parallel group of tensor index 0, stage 0.
-    std::vector<int> gpus;
-    for (const RankPlan& r : plan.ranks)
-      if (plan.coord(r.rank)[Dim::kTensor] == 0 && plan.stage_of(r.rank) == 0) gpus.push_back(r.gpu);
-    return cost::choose_algorithm(cluster, gpus, program::CollectiveKind::kAllReduce);
+    // "auto": the rule of cost::choose_algorithm on the data-parallel group of tensor index 0, stage 0.
+    return cost::resolve_algorithm(
+        algorithm_, cluster,
+        [&] {
+          std::vector<int> gpus;
+          for (const RankPlan& r : plan.ranks)
+            if (plan.coord(r.rank)[Dim::kTensor] == 0 && plan.stage_of(r.rank) == 0) gpus.push_back(r.gpu);
+          return gpus;
+        },
+        program::CollectiveKind::kAllReduce);
   }
 
   /// Slowest GPU of each pipeline stage (all replicas share the layer-to-stage mapping).
