@@ -23,10 +23,16 @@ bool two_level(const std::vector<int>& members_per_node) {
                      [&](int count) { return count == members_per_node.front(); });
 }
 
+int rail_channels(bool two_level, int per_node, int nics_per_node) {
+  return two_level ? std::max(1, std::min(per_node, nics_per_node)) : 1;
+}
+
 GroupShape group_shape(const platforms::Cluster& cluster, const std::vector<int>& gpus) {
   std::unordered_map<std::int64_t, std::size_t> slot;
   std::vector<int> counts;
+  int nics = 1 << 20;
   for (const int g : gpus) {
+    nics = std::min(nics, cluster.type_of_gpu(g).nics_per_node);
     const auto [it, inserted] = slot.emplace(cluster.gpus.at(g).node.value, counts.size());
     if (inserted) counts.push_back(0);
     ++counts[it->second];
@@ -36,8 +42,21 @@ GroupShape group_shape(const platforms::Cluster& cluster, const std::vector<int>
   shape.nodes = std::max<int>(1, static_cast<int>(counts.size()));
   shape.two_level = two_level(counts);
   shape.per_node = shape.two_level ? counts.front() : 0;
+  shape.channels = rail_channels(shape.two_level, shape.per_node, nics);
   return shape;
 }
+
+namespace {
+
+/// A phase of `steps` steps over the member ring(s): one ring of S/n per step, or the group's
+/// rail channels of S/(n·C) each.
+Phase member_ring(const char* name, int steps, double bytes, const GroupShape& shape) {
+  const int channels = std::max(1, shape.channels);
+  if (channels == 1) return {name, Pattern::kRing, Rings::kMembers, steps, bytes / shape.members, 1};
+  return {name, Pattern::kRing, Rings::kRails, steps, bytes / (static_cast<double>(shape.members) * channels), 1};
+}
+
+}  // namespace
 
 std::vector<Phase> phases(program::CollectiveKind kind, program::CollectiveAlgorithm algorithm, double bytes,
                           const GroupShape& shape) {
@@ -53,11 +72,11 @@ std::vector<Phase> phases(program::CollectiveKind kind, program::CollectiveAlgor
                 {"har", Pattern::kRing, Rings::kCrossNode, 2 * (nodes - 1), bytes / (local * nodes), 1},
                 {"hag", Pattern::kRing, Rings::kNodeLocal, local - 1, bytes / local, 1}};
       }
-      return {{"ar", Pattern::kRing, Rings::kMembers, 2 * (n - 1), bytes / n, 1}};
+      return {member_ring("ar", 2 * (n - 1), bytes, shape)};
     case K::kReduceScatter:
-      return {{"rs", Pattern::kRing, Rings::kMembers, n - 1, bytes / n, 1}};
+      return {member_ring("rs", n - 1, bytes, shape)};
     case K::kAllGather:
-      return {{"ag", Pattern::kRing, Rings::kMembers, n - 1, bytes / n, 1}};
+      return {member_ring("ag", n - 1, bytes, shape)};
     case K::kBroadcast: {
       const int k = broadcast_chunks(bytes);
       return {{"bc", Pattern::kChain, Rings::kMembers, n - 2 + k, bytes / k, k}};
@@ -80,6 +99,11 @@ double collective_time_s(program::CollectiveKind kind, program::CollectiveAlgori
   if (list.empty()) return 0;
   double total = overhead_s;
   for (const Phase& ph : list) {
+    if (ph.rings == Rings::kRails) {
+      const double local_s = intra.latency_s + (shape.channels - 1) * ph.step_bytes / intra.bandwidth_bytes_per_s;
+      total += ph.steps * std::max(local_s, inter.seconds(ph.step_bytes));
+      continue;
+    }
     const Path& path = ph.rings == Rings::kNodeLocal || shape.nodes < 2 ? intra : inter;
     total += ph.steps * path.seconds(ph.step_bytes);
   }

@@ -29,11 +29,20 @@ struct GroupShape {
   int nodes = 1;
   int per_node = 0;   ///< members on each node when `two_level`, else 0
   bool two_level = false;
+  /// Rings a member-ring phase runs at once (NCCL's channels, one per rail): rail_channels.
+  int channels = 1;
 };
 
 /// The two-level rule, one for every caller (engine layouts, algorithm selection): members spread
 /// over ≥ 2 nodes with the same number (≥ 2) on each. `members_per_node`: one count per node.
 bool two_level(const std::vector<int>& members_per_node);
+
+/// Channels of the member rings of a group with `per_node` members on each of its nodes
+/// (`two_level`) whose nodes have at least `nics_per_node` NICs each: min(per_node, nics) for a
+/// two-level group, else 1. NCCL splits a ring collective over channels whose rings enter and
+/// leave each node through different GPUs, so that every NIC (rail) carries one channel's
+/// inter-node traffic; one ring would cross every node boundary through one NIC.
+int rail_channels(bool two_level, int per_node, int nics_per_node);
 
 /// Shape of the group of `gpus` (global GPU indices, ring order) of `cluster`.
 GroupShape group_shape(const platforms::Cluster& cluster, const std::vector<int>& gpus);
@@ -50,6 +59,11 @@ enum class Rings {
   kMembers = 0,    ///< the member ring (all members in ring order)
   kNodeLocal = 1,  ///< one ring per node: its members in ring order
   kCrossNode = 2,  ///< one ring per local index l: the l-th member of every node, nodes in order
+  /// One ring per channel c < GroupShape::channels, each through every member: the nodes in
+  /// order, each node's members in ring order rotated to start at its c-th member, so channel c
+  /// leaves a node from its (c − 1)-th member and enters the next at its c-th: the channels
+  /// cross node boundaries through different GPUs, hence different NICs.
+  kRails = 3,
 };
 
 /// One phase: every member runs `steps` steps; in a step it sends `step_bytes` to one peer while
@@ -66,7 +80,9 @@ struct Phase {
 
 /// The phases of collective `kind` of `bytes` (program conventions: the whole buffer; for
 /// all-to-all what each member sends in total) with `algorithm` over a group of `shape`:
-/// - all-reduce, ring: {"ar", ring, members, 2(n−1) steps of S/n}.
+/// - all-reduce, ring: {"ar", ring, members, 2(n−1) steps of S/n}; on a group with C =
+///   shape.channels > 1: {"ar", ring, rails, 2(n−1) steps of S/(n·C)} (every member sends one
+///   step of each channel at once), and likewise for reduce-scatter and all-gather.
 /// - all-reduce, hierarchical (shape.two_level, else ring) with L per node on M nodes:
 ///   {"hrs", ring, node-local, L−1 steps of S/L}, {"har", ring, cross-node, 2(M−1) steps of
 ///   S/(L·M)}, {"hag", ring, node-local, L−1 steps of S/L}.
@@ -88,6 +104,9 @@ double phases_time_s(const std::vector<Phase>& phases, const std::function<doubl
 /// group spanning several nodes take `inter`, of a one-node group `intra`): per phase
 /// steps · (α + step_bytes/β) of its path, plus the cluster's fixed `overhead_s`. Uncontended: the
 /// L cross-node rings of the hierarchical all-reduce are taken not to share their NICs.
+/// A rails phase of C channels: in each step a member sends C − 1 chunks b to node-local
+/// successors through its GPU link (sharing it) and one through its NIC (its own), so a step
+/// takes max(α_intra + (C − 1)·b/β_intra, α_inter + b/β_inter).
 /// Ring all-reduce on a uniform path: 2(n−1)·α + 2(n−1)/n · S/β (Thakur et al. 2005).
 double collective_time_s(program::CollectiveKind kind, program::CollectiveAlgorithm algorithm, double bytes,
                          const GroupShape& shape, const Path& intra, const Path& inter, double overhead_s = 0);

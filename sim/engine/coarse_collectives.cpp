@@ -327,40 +327,51 @@ void run_collective_aggregate(CommContext& ctx, int rank, const GroupLayout& g, 
   void*& slot = landing_slot(ctx);
   for (std::size_t k = 0; k < phases.size(); ++k) {
     const Phase& ph = phases[k];
-    // This member's ring (and position in it) in the phase.
-    const auto [ring, at] = ring_of(g, static_cast<cost::Rings>(ph.latency_slot), pos);
-    const int m = static_cast<int>(ring->size());
-    if (m < 2 || ph.steps <= 0) continue;
-    std::string box = prefix;
-    box += ".a";
-    append(box, static_cast<std::int64_t>(k)) += ">";
-    const std::size_t stem = box.size();
-    sg4::CommPtr send, recv;
-    bool sends = true, receives = true;
+    if (ph.shape == Phase::Shape::kPairwise || ph.steps <= 0) continue;  // all-to-all is never aggregated (collectives.cpp)
+    // This member's rings (one, or one per rail channel) and its position in each.
+    const auto rings = rings_through(g, static_cast<cost::Rings>(ph.latency_slot), pos);
+    std::vector<sg4::CommPtr> sends, recvs;
+    std::vector<std::string> boxes;
+    std::vector<void*> slots(rings.size(), nullptr);
     std::uint64_t bytes = ph.chunk_bytes * ph.steps;
-    if (ph.shape == Phase::Shape::kChain) {
-      const int chain_index = (at - ph.root_pos + m) % m;
-      sends = chain_index < m - 1;
-      receives = chain_index > 0;
-      bytes = ph.chunk_bytes * ph.chunks;
-    } else if (ph.shape == Phase::Shape::kPairwise) {
-      continue;  // not reached: all-to-all is never aggregated (collectives.cpp)
+    for (std::size_t r = 0; r < rings.size(); ++r) {
+      const auto [ring, at] = rings[r];
+      const int m = static_cast<int>(ring->size());
+      if (m < 2) continue;
+      std::string box = prefix;
+      box += ".a";
+      append(box, static_cast<std::int64_t>(k));
+      if (rings.size() > 1) append(box += "#", static_cast<std::int64_t>(r));
+      box += ">";
+      const std::size_t stem = box.size();
+      bool sends_here = true, receives_here = true;
+      if (ph.shape == Phase::Shape::kChain) {
+        const int chain_index = (at - ph.root_pos + m) % m;
+        sends_here = chain_index < m - 1;
+        receives_here = chain_index > 0;
+        bytes = ph.chunk_bytes * ph.chunks;
+      }
+      if (sends_here) {
+        append(box, (*ring)[(at + 1) % m]);
+        sends.push_back(sg4::Mailbox::by_name(box)->put_async(invariants::carry(bytes), bytes));
+        ++ctx.activities;
+      }
+      if (receives_here) {
+        box.resize(stem);
+        append(box, (*ring)[at]);
+        // One ring lands in the actor's slot; channels each in their own.
+        recvs.push_back(sg4::Mailbox::by_name(box)->get_async<void>(rings.size() > 1 ? &slots[r] : &slot));
+        boxes.push_back(box);
+      }
     }
-    if (sends) {
-      append(box, (*ring)[(at + 1) % m]);
-      send = sg4::Mailbox::by_name(box)->put_async(invariants::carry(bytes), bytes);
-      ++ctx.activities;
+    if (sends.empty() && recvs.empty()) continue;
+    for (const sg4::CommPtr& send : sends) send->wait();
+    for (std::size_t r = 0; r < recvs.size(); ++r) {
+      recvs[r]->wait();
+      if (rings.size() == 1) check_landed(slot, bytes, boxes[r], rank);
     }
-    if (receives) {
-      box.resize(stem);
-      append(box, (*ring)[at]);
-      recv = sg4::Mailbox::by_name(box)->get_async<void>(&slot);
-    }
-    if (send) send->wait();
-    if (recv) {
-      recv->wait();
-      check_landed(slot, bytes, box, rank);
-    }
+    if (rings.size() > 1)
+      for (std::size_t r = 0; r < rings.size(); ++r) check_landed(slots[r], bytes, boxes[r], rank);
     sleep_for(ctx, aggregate_extra_s(ctx, g, ph));
   }
 
@@ -377,7 +388,9 @@ double collapsed_closed_form_s(const CommContext& ctx, int rank, const GroupLayo
   double total_s = 0;
   for (const Phase& ph : phases_of(g, c)) {
     if (ph.shape != Phase::Shape::kRings) return -1;
-    const auto [ring, at] = ring_of(g, static_cast<cost::Rings>(ph.latency_slot), g.position.at(rank));
+    const auto rings = rings_through(g, static_cast<cost::Rings>(ph.latency_slot), g.position.at(rank));
+    if (rings.size() != 1) return -1;  // rail channels: only groups spanning nodes have them
+    const auto [ring, at] = rings.front();
     const int m = static_cast<int>(ring->size());
     if (m < 2 || ph.steps <= 0) continue;
     // As inject(): the flow of this member (none for zero bytes), then the model's latencies.

@@ -43,25 +43,53 @@ std::string pair_mailbox_name(const std::string& prefix, int src, int dst) {
   return append(s, dst);
 }
 
-// `steps` ring steps among `members` (this rank at `pos`): send `chunk` bytes to the successor,
-// receive from the predecessor, both in flight together. Each mailbox has one sender (the
-// predecessor) and one receiver, so FIFO matching pairs step s with step s.
-void ring_steps(CommContext& ctx, const std::vector<int>& members, int pos, int steps, std::uint64_t chunk,
-                const std::string& prefix) {
-  const int n = static_cast<int>(members.size());
-  if (n < 2 || steps <= 0) return;
-  const int self = members[pos];
-  const int succ = members[(pos + 1) % n];
-  sg4::Mailbox* out = sg4::Mailbox::by_name(mailbox_name(prefix, succ));
-  sg4::Mailbox* in = sg4::Mailbox::by_name(mailbox_name(prefix, self));
-  void*& slot = landing_slot(ctx);
+// `steps` ring steps on `rings` (each with this rank's position in it; one ring, or one per
+// rail channel): in each step send `chunk` bytes to the successor on every ring while receiving
+// from the predecessors, all in flight together. Each mailbox has one sender (the predecessor on
+// its ring) and one receiver, so FIFO matching pairs step s with step s.
+void ring_steps(CommContext& ctx, const std::vector<std::pair<const std::vector<int>*, int>>& rings, int steps,
+                std::uint64_t chunk, const std::string& prefix) {
+  if (steps <= 0) return;
+  std::vector<sg4::Mailbox*> out, in;
+  int self = -1;
+  for (std::size_t c = 0; c < rings.size(); ++c) {
+    const std::vector<int>& members = *rings[c].first;
+    const int n = static_cast<int>(members.size());
+    if (n < 2) continue;
+    const int pos = rings[c].second;
+    self = members[pos];
+    // One ring keeps the plain mailbox names; channels get theirs.
+    std::string box = prefix;
+    if (rings.size() > 1) append(box += "#", static_cast<std::int64_t>(c));
+    out.push_back(sg4::Mailbox::by_name(mailbox_name(box, members[(pos + 1) % n])));
+    in.push_back(sg4::Mailbox::by_name(mailbox_name(box, self)));
+  }
+  if (out.empty()) return;
+  if (out.size() == 1) {
+    void*& slot = landing_slot(ctx);
+    for (int s = 0; s < steps; ++s) {
+      sg4::CommPtr send = out[0]->put_async(invariants::carry(chunk), chunk);
+      sg4::CommPtr recv = in[0]->get_async<void>(&slot);
+      ++ctx.activities;
+      send->wait();
+      recv->wait();
+      check_landed(slot, chunk, in[0]->get_name(), self);
+    }
+    return;
+  }
+  // Several channels: one landing slot per receive in flight.
+  std::vector<void*> slots(in.size(), nullptr);
+  std::vector<sg4::CommPtr> comms;
+  comms.reserve(2 * out.size());
   for (int s = 0; s < steps; ++s) {
-    sg4::CommPtr send = out->put_async(invariants::carry(chunk), chunk);
-    sg4::CommPtr recv = in->get_async<void>(&slot);
-    ++ctx.activities;
-    send->wait();
-    recv->wait();
-    check_landed(slot, chunk, in->get_name(), self);
+    comms.clear();
+    for (std::size_t c = 0; c < out.size(); ++c) {
+      comms.push_back(out[c]->put_async(invariants::carry(chunk), chunk));
+      comms.push_back(in[c]->get_async<void>(&slots[c]));
+      ++ctx.activities;
+    }
+    sg4::Comm::wait_all(comms);
+    for (std::size_t c = 0; c < in.size(); ++c) check_landed(slots[c], chunk, in[c]->get_name(), self);
   }
 }
 
@@ -133,27 +161,37 @@ void check_landed(const void* slot, std::uint64_t expected, const std::string& b
     invariants::check_received(received, expected, "rank " + std::to_string(rank) + " on mailbox " + box);
 }
 
-std::pair<const std::vector<int>*, int> ring_of(const GroupLayout& g, cost::Rings rings, int pos) {
+std::vector<std::pair<const std::vector<int>*, int>> rings_through(const GroupLayout& g, cost::Rings rings, int pos) {
   switch (rings) {
-    case cost::Rings::kNodeLocal: return {&g.by_node[g.node_slot[pos]], g.local_index[pos]};
-    case cost::Rings::kCrossNode: return {&g.by_local[g.local_index[pos]], g.node_slot[pos]};
+    case cost::Rings::kNodeLocal: return {{&g.by_node[g.node_slot[pos]], g.local_index[pos]}};
+    case cost::Rings::kCrossNode: return {{&g.by_local[g.local_index[pos]], g.node_slot[pos]}};
+    case cost::Rings::kRails: {
+      // Channel c lists each node's members from its c-th: local index l sits at (l − c) mod L.
+      const int per_node = static_cast<int>(g.by_local.size());
+      std::vector<std::pair<const std::vector<int>*, int>> out;
+      for (std::size_t c = 0; c < g.by_channel.size(); ++c)
+        out.emplace_back(&g.by_channel[c],
+                         g.node_slot[pos] * per_node + (g.local_index[pos] - static_cast<int>(c) + per_node) % per_node);
+      return out;
+    }
     case cost::Rings::kMembers: break;
   }
-  return {&g.ranks, pos};
+  return {{&g.ranks, pos}};
 }
 
 std::vector<const std::vector<int>*> rings_of(const GroupLayout& g, cost::Rings rings) {
   std::vector<const std::vector<int>*> out;
-  const auto& list = rings == cost::Rings::kNodeLocal ? g.by_node : g.by_local;
   if (rings == cost::Rings::kMembers) {
     out.push_back(&g.ranks);
-  } else {
-    for (const auto& r : list) out.push_back(&r);
+    return out;
   }
+  const auto& list = rings == cost::Rings::kNodeLocal ? g.by_node : rings == cost::Rings::kCrossNode ? g.by_local : g.by_channel;
+  for (const auto& r : list) out.push_back(&r);
   return out;
 }
 
-GroupLayout make_group_layout(int id, const program::Group& group, const std::vector<int>& rank_node) {
+GroupLayout make_group_layout(int id, const program::Group& group, const std::vector<int>& rank_node,
+                              const std::vector<int>& rank_nics) {
   GroupLayout g;
   g.id = id;
   g.name = group.name;
@@ -170,9 +208,11 @@ GroupLayout make_group_layout(int id, const program::Group& group, const std::ve
   }
 
   std::unordered_map<int, int> slot_of_node;
+  int nics = 1 << 20;
   std::vector<int> slot_of_pos(g.ranks.size()), local_of_pos(g.ranks.size());
   for (std::size_t p = 0; p < g.ranks.size(); ++p) {
     const int node = rank_node[g.ranks[p]];
+    nics = std::min(nics, rank_nics[g.ranks[p]]);
     auto [it, inserted] = slot_of_node.emplace(node, static_cast<int>(g.by_node.size()));
     if (inserted) g.by_node.emplace_back();
     slot_of_pos[p] = it->second;
@@ -188,10 +228,17 @@ GroupLayout make_group_layout(int id, const program::Group& group, const std::ve
   g.shape.nodes = std::max(1, g.nodes);
   g.shape.two_level = g.hierarchical_ok;
   g.shape.per_node = g.hierarchical_ok ? static_cast<int>(per_node) : 0;
+  g.shape.channels = cost::rail_channels(g.hierarchical_ok, g.shape.per_node, nics);
   if (g.hierarchical_ok) {
     g.by_local.assign(per_node, {});
     for (std::size_t l = 0; l < per_node; ++l)
       for (const auto& members : g.by_node) g.by_local[l].push_back(members[l]);
+    if (g.shape.channels > 1) {
+      g.by_channel.assign(static_cast<std::size_t>(g.shape.channels), {});
+      for (std::size_t c = 0; c < g.by_channel.size(); ++c)
+        for (const auto& members : g.by_node)
+          for (std::size_t i = 0; i < per_node; ++i) g.by_channel[c].push_back(members[(c + i) % per_node]);
+    }
     g.node_slot = std::move(slot_of_pos);
     g.local_index = std::move(local_of_pos);
   } else {
@@ -240,11 +287,9 @@ void run_collective(CommContext& ctx, int rank, const program::Collective& c, in
   for (const cost::Phase& ph : cost::phases(c.kind, c.algorithm, c.bytes, g.shape)) {
     const std::string box = prefix + "." + ph.name;
     switch (ph.pattern) {
-      case cost::Pattern::kRing: {
-        const auto [ring, at] = ring_of(g, ph.rings, pos);
-        ring_steps(ctx, *ring, at, ph.steps, to_bytes(ph.step_bytes), box);
+      case cost::Pattern::kRing:
+        ring_steps(ctx, rings_through(g, ph.rings, pos), ph.steps, to_bytes(ph.step_bytes), box);
         break;
-      }
       case cost::Pattern::kChain:
         chain_broadcast(ctx, g.ranks, pos, root_pos, ph.pieces, ph.steps, to_bytes(ph.step_bytes), box);
         break;

@@ -37,6 +37,8 @@ struct GroupLayout {
   cost::GroupShape shape;                  ///< what the algorithms' phases need (cost::phases)
   std::vector<std::vector<int>> by_node;   ///< node slot m → its members (local order)
   std::vector<std::vector<int>> by_local;  ///< local index l → the l-th member of every node
+  /// shape.channels > 1: channel c → its ring through every member (cost::Rings::kRails).
+  std::vector<std::vector<int>> by_channel;
   std::vector<int> node_slot;              ///< index in `ranks` → node slot m
   std::vector<int> local_index;            ///< index in `ranks` → local index l
   int nodes = 0;                           ///< distinct nodes of the members
@@ -44,17 +46,20 @@ struct GroupLayout {
   /// with one simulated member of several is "collapsed" (see coarse_collectives.hpp).
   int simulated_members = 0;
   /// Cached by the aggregate model (coarse_collectives.cpp): slowest-edge latency of the member
-  /// ring [0], of the node-local rings [1] and of the cross-node rings [2]; < 0 until computed.
-  mutable double ring_latency_s[3] = {-1, -1, -1};
+  /// ring [0], of the node-local rings [1], of the cross-node rings [2] and of the rail channels'
+  /// rings [3]; < 0 until computed.
+  mutable double ring_latency_s[4] = {-1, -1, -1, -1};  ///< [3]: the rail channels' rings
   mutable double ring_bandwidth_bytes_per_s = -1;  ///< smallest bandwidth on the member ring
 };
 
-/// `rank_node[r]` is the node of rank r's GPU.
-GroupLayout make_group_layout(int id, const program::Group& group, const std::vector<int>& rank_node);
+/// `rank_node[r]` is the node of rank r's GPU, `rank_nics[r]` the number of NICs of that node
+/// (the group's rail channels: cost::rail_channels with the smallest of its members').
+GroupLayout make_group_layout(int id, const program::Group& group, const std::vector<int>& rank_node,
+                              const std::vector<int>& rank_nics);
 
-/// The ring of kind `rings` (cost::Rings) that the member at `pos` (index in g.ranks) belongs
-/// to, and its position in it.
-std::pair<const std::vector<int>*, int> ring_of(const GroupLayout& g, cost::Rings rings, int pos);
+/// The rings of kind `rings` (cost::Rings) that the member at `pos` (index in g.ranks) belongs
+/// to, each with its position in it: one ring, or one per rail channel for kRails.
+std::vector<std::pair<const std::vector<int>*, int>> rings_through(const GroupLayout& g, cost::Rings rings, int pos);
 /// Every ring of kind `rings`, all of which run at once in a phase.
 std::vector<const std::vector<int>*> rings_of(const GroupLayout& g, cost::Rings rings);
 
@@ -117,6 +122,10 @@ using cost::kMaxBroadcastChunks;
 ///   all-gather ring (L−1 steps of S/L). The L inter-node rings run at once and share the NICs.
 /// - reduce-scatter (S in) and all-gather (S out), ring: n−1 steps of S/n:
 ///   T = (n−1)·α + (n−1)/n·S/β. (Hierarchical falls back to ring.)
+/// - rings over a group spanning nodes with C > 1 rail channels (GroupShape::channels): the
+///   same steps, each carrying S/(n·C) on every channel's ring at once.
+///   T = steps · max(α_intra + (C − 1)·S/(n·C·β_intra), α_inter + S/(n·C·β_inter)) on uniform
+///   links (cost::collective_time_s).
 /// - broadcast: chain from the root following ring order, S pipelined in broadcast_chunks(S).
 /// - all-to-all: S is what each member sends in total (S/n to each peer, itself included, so
 ///   (n−1)/n·S leaves it); pairwise exchange in n−1 steps, step s sending S/n to position

@@ -2,6 +2,8 @@
 // ring's closed form on one node, bus bandwidth reaching the link's, bad options exit 2.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "tests/support/cli.hpp"
 
 using namespace frugal;
@@ -68,6 +70,23 @@ TEST(CollectiveCommand, GroupsSpanningNodesTakeThePoliciesAlgorithm) {
   EXPECT_EQ(out.at("collectives").size(), 3u);
   const Json ring = sweep("two_nodes_ring", "-b 1M -e 4M --algorithm ring");
   EXPECT_EQ(ring.at("algorithm"), "ring");
+}
+
+TEST(CollectiveCommand, RingsAcrossDgxH100NodesUseEveryRail) {
+  // Two DGX H100 nodes: 8 GPUs and 8 NICs of 400 Gb/s each. The all-gather's ring runs as 8
+  // channels whose rings leave each node through different NICs: a step sends S/(16·8) through
+  // one NIC (α = 1 + 0.13 + 1 us, β = 50 GB/s) while 7 such chunks share the GPU's 450 GB/s
+  // NVLink, so the bus bandwidth reaches the node's 8 × 50 GB/s instead of one NIC's 50.
+  const auto dir = fresh_dir("collective_rails");
+  const auto r = run_frugalsim("collective dgx-h100 --op all_gather --ranks 16 -b 1G -e 1G --collectives step_by_step -o " +
+                               (dir / "out.json").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const Json row = read_json(dir / "out.json").at("collectives").at(0);
+  const double b = 1024.0 * 1024 * 1024 / (16 * 8);
+  const double step = std::max(2e-6 + 7 * b / 450e9, 2.13e-6 + b / 50e9);
+  EXPECT_NEAR(row.at("time_s").at("median").get<double>() / (15 * step), 1.0, 1e-9);
+  EXPECT_GT(row.at("busbw_bytes_per_s").get<double>(), 0.98 * 400e9);
+  EXPECT_LT(row.at("busbw_bytes_per_s").get<double>(), 400e9);
 }
 
 TEST(CollectiveCommand, BadOptionsExit2WithTheOptionNamed) {

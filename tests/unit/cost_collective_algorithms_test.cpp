@@ -2,6 +2,8 @@
 // 2005 for rings, the pipelined chain for broadcast) and the one algorithm selection rule.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "sim/cost/collective_algorithms.hpp"
 #include "tests/support/small_cluster.hpp"
 
@@ -100,6 +102,47 @@ TEST(CostCollectives, ClosedFormsOnAUniformPath) {
   EXPECT_NEAR(cost::collective_time_s(CollectiveKind::kAllReduce, CollectiveAlgorithm::kRing, s, two_level(2, 4), intra, path),
               ar, 1e-12 * ar);
   EXPECT_LT(got, ar);
+}
+
+TEST(CostCollectives, RailChannelsSplitMemberRingsAcrossNodes) {
+  EXPECT_EQ(cost::rail_channels(true, 8, 8), 8);
+  EXPECT_EQ(cost::rail_channels(true, 8, 4), 4);
+  EXPECT_EQ(cost::rail_channels(true, 2, 8), 2);
+  EXPECT_EQ(cost::rail_channels(false, 0, 8), 1);
+  cost::GroupShape shape = two_level(2, 4);
+  shape.channels = 4;
+  for (auto kind : {CollectiveKind::kAllReduce, CollectiveKind::kReduceScatter, CollectiveKind::kAllGather}) {
+    const auto p = cost::phases(kind, CollectiveAlgorithm::kRing, 64e6, shape);
+    ASSERT_EQ(p.size(), 1u);
+    EXPECT_EQ(p[0].rings, cost::Rings::kRails);
+    EXPECT_EQ(p[0].steps, kind == CollectiveKind::kAllReduce ? 14 : 7);
+    EXPECT_DOUBLE_EQ(p[0].step_bytes, 64e6 / (8 * 4));
+  }
+  // Hierarchical keeps its phases; all-to-all and broadcast keep the member list.
+  EXPECT_EQ(cost::phases(CollectiveKind::kAllReduce, CollectiveAlgorithm::kHierarchical, 64e6, shape).size(), 3u);
+  EXPECT_EQ(cost::phases(CollectiveKind::kAllToAll, CollectiveAlgorithm::kRing, 64e6, shape)[0].rings, cost::Rings::kMembers);
+  EXPECT_EQ(cost::phases(CollectiveKind::kBroadcast, CollectiveAlgorithm::kRing, 64e6, shape)[0].rings, cost::Rings::kMembers);
+  // A step: C − 1 chunks share the GPU link, one crosses the NIC; the slower side sets the pace.
+  const cost::Path intra{2e-6, 300e9}, inter{5e-6, 25e9};
+  const double b = 64e6 / 32;
+  const double step = std::max(intra.latency_s + 3 * b / intra.bandwidth_bytes_per_s, inter.latency_s + b / inter.bandwidth_bytes_per_s);
+  EXPECT_NEAR(cost::collective_time_s(CollectiveKind::kAllGather, CollectiveAlgorithm::kRing, 64e6, shape, intra, inter),
+              7 * step, 1e-12 * step);
+  // One channel per NIC: the ring over the same group through one NIC is C times slower on the wire.
+  shape.channels = 1;
+  const double one_nic = 7 * (inter.latency_s + 64e6 / 8 / inter.bandwidth_bytes_per_s);
+  EXPECT_NEAR(cost::collective_time_s(CollectiveKind::kAllGather, CollectiveAlgorithm::kRing, 64e6, shape, intra, inter),
+              one_nic, 1e-12 * one_nic);
+  // From the cluster: channels = min(members per node, NICs per node), 1 on one node or one per node.
+  testing::ClusterShape cs;
+  cs.nodes = 2;
+  cs.gpus_per_node = 4;
+  cs.nics_per_node = 2;
+  const platforms::Cluster c = testing::make_cluster(cs);
+  EXPECT_EQ(cost::group_shape(c, {0, 1, 2, 3, 4, 5, 6, 7}).channels, 2);
+  EXPECT_EQ(cost::group_shape(c, {0, 1, 2, 3}).channels, 1);
+  EXPECT_EQ(cost::group_shape(c, {0, 4}).channels, 1);
+  EXPECT_EQ(cost::group_shape(c, {0, 1, 2, 4}).channels, 1);
 }
 
 TEST(CostCollectives, PhasesTimeWithPerMessageStepCost) {

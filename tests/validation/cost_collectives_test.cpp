@@ -63,6 +63,13 @@ TEST(CostCollectivesEngine, HierarchicalAggregate) {
   expect_closed_form(CollectiveKind::kAllReduce, CollectiveAlgorithm::kHierarchical, kTwoNodes,
                      engine::CollectiveModel::kAggregate);
 }
+// Rings over both nodes run as 4 rail channels (4 members and 4 NICs per node): each step sends
+// 3 chunks over the GPU link and one through the member's own NIC.
+TEST(CostCollectivesEngine, RailRingAllReduce) { expect_closed_form(CollectiveKind::kAllReduce, CollectiveAlgorithm::kRing, kTwoNodes); }
+TEST(CostCollectivesEngine, RailAllGather) { expect_closed_form(CollectiveKind::kAllGather, CollectiveAlgorithm::kRing, kTwoNodes); }
+TEST(CostCollectivesEngine, RailReduceScatterAggregate) {
+  expect_closed_form(CollectiveKind::kReduceScatter, CollectiveAlgorithm::kRing, kTwoNodes, engine::CollectiveModel::kAggregate);
+}
 TEST(CostCollectivesEngine, RingAcrossNodesOnePerNode) {
   expect_closed_form(CollectiveKind::kAllReduce, CollectiveAlgorithm::kRing, {0, 4});
 }
