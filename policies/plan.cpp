@@ -86,6 +86,7 @@ core::Json Plan::to_json() const {
                     {"bucket_size_bytes", bucket_bytes},
                     {"overlap_grad_reduce", overlap_grad_reduce},
                     {"overlap_param_gather", overlap_param_gather},
+                    {"tp_comm_overlap", tp_comm_overlap},
                     {"gradient_algorithm", program::to_string(gradient_algorithm)}};
 }
 

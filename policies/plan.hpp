@@ -75,6 +75,11 @@ struct Plan {
   /// iteration, each layer's first forward waiting for its own (true); or all at once after the
   /// optimizer step (false).
   bool overlap_param_gather = false;
+  /// Tensor-parallel all-gathers and reduce-scatters (sequence parallelism) run during the
+  /// layer's compute instead of after it, on the tensor-parallel communicator's stream
+  /// (Transformer Engine's userbuffers, Megatron-Core's --tp-comm-overlap); the layer's
+  /// successors wait for both.
+  bool tp_comm_overlap = false;
   program::CollectiveAlgorithm gradient_algorithm = program::CollectiveAlgorithm::kRing;
 
   int tensor_parallel() const { return layout.size(Dim::kTensor); }

@@ -43,6 +43,7 @@ class Megatron final : public ParallelismPolicy {
         bucket_bytes_(p.number("bucket_size")),
         overlap_grad_reduce_(p.boolean("overlap_grad_reduce")),
         overlap_param_gather_(p.boolean("overlap_param_gather")),
+        tp_comm_overlap_(p.boolean("tp_comm_overlap")),
         algorithm_(p.string("gradient_algorithm")),
         rank_order_(p.string("rank_order")) {}
 
@@ -64,6 +65,7 @@ class Megatron final : public ParallelismPolicy {
     plan.bucket_bytes = bucket_bytes_;
     plan.overlap_grad_reduce = overlap_grad_reduce_;
     plan.overlap_param_gather = overlap_param_gather_;
+    plan.tp_comm_overlap = tp_comm_overlap_;
 
     for (int r = 0; r < world; ++r) {
       RankPlan rp;
@@ -128,6 +130,9 @@ class Megatron final : public ParallelismPolicy {
       fail("overlap_param_gather", "gathering updated weights needs the distributed optimizer's sharding: zero_stage 1 or 2 "
                                    "(ZeRO-3 gathers every layer before its forward anyway), got " + str(zero_stage_));
     if (sequence_parallel_ && t_ < 2) fail("sequence_parallel", "sequence parallelism needs tensor_model_parallel_size > 1");
+    if (tp_comm_overlap_ && !sequence_parallel_)
+      fail("tp_comm_overlap", "overlapping tensor-parallel communication with the GEMMs needs sequence_parallel true "
+                              "(its all-gathers and reduce-scatters are what Transformer Engine pipelines)");
   }
 
   program::CollectiveAlgorithm choose_algorithm(const platforms::Cluster& cluster, const Plan& plan) const {
@@ -262,7 +267,7 @@ class Megatron final : public ParallelismPolicy {
   StateConvention state_convention_;
   bool balanced_, proportional_;
   double bucket_bytes_;
-  bool overlap_grad_reduce_, overlap_param_gather_;
+  bool overlap_grad_reduce_, overlap_param_gather_, tp_comm_overlap_;
   std::string algorithm_, rank_order_;
 };
 
@@ -306,6 +311,10 @@ core::PluginInfo megatron_parallelism_info() {
                 "ZeRO 1-2 (distributed optimizer): all-gather the updated weights layer by layer during the next "
                 "iteration's forward, each layer's first forward waiting for its own (Megatron-Core's "
                 "--overlap-param-gather); false: all at once after the optimizer step"},
+      ParamSpec{"tp_comm_overlap", ParamType::kBoolean, {}, false, 0, 1, {},
+                "sequence parallelism: run each layer's tensor-parallel all-gathers and reduce-scatters during its compute "
+                "on the tensor-parallel stream (Transformer Engine's userbuffers, Megatron-Core's --tp-comm-overlap); "
+                "costs 8 persistent buffers of s·b·h elements"},
       choice_param("gradient_algorithm", "auto", {"auto", "ring", "hierarchical"},
                    "data-parallel collective algorithm; auto: hierarchical when groups span nodes with several members each"),
       choice_param("rank_order", "tp-dp-pp", {"tp-dp-pp", "tp-pp-dp"}, "rank layout, fastest-varying first (tensor parallel inside a node)"),
