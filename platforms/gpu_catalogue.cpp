@@ -185,6 +185,7 @@ GpuSpec read_gpu(ObjectReader& reader, const std::string& name) {
       read_table(reader, "gemm_efficiency", 1.0, "[flops of one GEMM, efficiency in (0, 1]] with increasing FLOPs");
   gpu.memory_bandwidth_by_size = read_table(reader, "memory_bandwidth_by_size", std::numeric_limits<double>::max(),
                                             "[bytes one op moves, bytes per second > 0] with increasing bytes");
+  gpu.kernel_launch_s = reader.quantity_or("kernel_launch", Dimension::kTime, 0.0);
   gpu.serial_streams = reader.boolean_or("serial_streams", false);
   finish_declared(reader, PlatformObject::kGpu);
   return gpu;
@@ -211,6 +212,7 @@ core::Json to_json(const GpuSpec& gpu) {
   out["matmul_efficiency"] = gpu.matmul_efficiency;
   if (!gpu.gemm_efficiency.empty()) out["gemm_efficiency"] = table_json(gpu.gemm_efficiency);
   if (!gpu.memory_bandwidth_by_size.empty()) out["memory_bandwidth_by_size"] = table_json(gpu.memory_bandwidth_by_size);
+  if (gpu.kernel_launch_s > 0) out["kernel_launch_s"] = gpu.kernel_launch_s;
   if (gpu.serial_streams) out["serial_streams"] = true;
   return out;
 }

@@ -36,6 +36,10 @@ struct GpuSpec {
   /// sorted by bytes; empty: every op streams at hbm_bandwidth. Small working sets run from
   /// caches, faster than HBM or DRAM. Written by `frugalsim calibrate`.
   std::vector<std::pair<double, double>> memory_bandwidth_by_size;
+  /// Fixed cost of one kernel (launch, ramp-up and tail: the device idles between two kernels
+  /// even when the host runs ahead), paid once per kernel of every compute op
+  /// (program::Compute::kernels). `frugalsim calibrate` fits it from the smallest GEMMs.
+  double kernel_launch_s = 0;
   /// The device runs one op at a time in program order, whatever the op's stream: a CPU core
   /// that computes and also drives its own communication cannot overlap the two. False for
   /// GPUs, whose compute and communication streams run concurrently.

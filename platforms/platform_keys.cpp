@@ -164,6 +164,10 @@ std::map<PlatformObject, SectionInfo> declare() {
        {object("memory_bandwidth_by_size", "measured bandwidth of memory-bound work by the bytes one op moves: an "
                                            "array of [bytes, bytes/s] rows, bytes increasing"),
         "hbm_bandwidth at every size"},
+       quantity("kernel_launch", Dimension::kTime,
+                "fixed cost of one kernel (launch, ramp-up, tail), paid per kernel of every compute op; fitted by "
+                "`frugalsim calibrate` from the smallest GEMMs",
+                0.0),
        boolean("serial_streams", "the device runs one op at a time whatever its stream (a CPU core that also "
                                  "drives its own communication)",
                false)}};

@@ -62,6 +62,7 @@ std::vector<OpWork> plan_work(const program::Program& program, int rank, double 
         }
         for (const program::Gemm& g : w.gemms) w.gemm_flops += gemm_flops(g);
         w.stream_bytes = c.memory_bytes * scale;
+        w.stream_kernels = std::max(1, c.kernels - static_cast<int>(c.gemms.size()));
         break;
       }
       case OpKind::kCollective: w.bytes = op.collective().bytes * scale; break;
@@ -331,7 +332,8 @@ struct Executor::Impl {
     switch (op.kind) {
       case OpKind::kCompute:
         for (const program::Gemm& g : w.gemms) device.gemm(g, s);
-        if (w.stream_bytes > 0) device.stream_memory(w.stream_bytes, s);
+        if (w.stream_bytes > 0)
+          for (int k = 0; k < w.stream_kernels; ++k) device.stream_memory(w.stream_bytes / w.stream_kernels, s);
         break;
       case OpKind::kCollective: {
         const program::Collective& c = op.collective();

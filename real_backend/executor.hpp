@@ -42,6 +42,10 @@ struct OpWork {
   bool synthetic_gemm = false;  ///< a square GEMM standing for compute-bound FLOPs without shapes
   double gemm_flops = 0;
   double stream_bytes = 0;      ///< memory traffic of the memory-bound part
+  /// Kernels the memory-bound part runs as (the op's kernels less its GEMMs, at least one),
+  /// each streaming stream_bytes / stream_kernels, so the op launches as many kernels as the
+  /// simulator charges (program::Compute::kernels).
+  int stream_kernels = 1;
   double bytes = 0;             ///< communicated, copied, allocated or written bytes
 };
 

@@ -224,6 +224,8 @@ Layer embedding_layer(const ModelSpec& m, const Dims& d) {
   // The gathered rows before the tensor-parallel reduction are a full s·h tensor.
   l.transient_bytes = sh * e;
   l.output_bytes = sh * e / d.sp_div;
+  // Kernels: gather (backward: scatter-add), position add when absolute, dropout.
+  l.forward_kernels = l.backward_kernels = absolute ? 3 : 2;
   return l;
 }
 
@@ -258,6 +260,16 @@ Layer transformer_layer(const ModelSpec& m, const Dims& d, const ShardSpec& shar
   // gradient: about twice the forward traffic. Recomputation replays forward traffic.
   l.forward_memory_bytes = traffic.forward;
   l.backward_memory_bytes = 2 * traffic.forward;
+  // Kernels, one per term of the traffic above: two norms, rotary (when used), two dropout +
+  // residual adds and the activation (the same count backward); one per dense GEMM forward and
+  // two (input and weight gradients) backward; the attention core: naive, the scores and values
+  // GEMMs, softmax and dropout (backward: four GEMMs, softmax and dropout gradients); fused, one
+  // kernel forward and two backward (FlashAttention-2's preprocessing of dO·O and its main kernel).
+  const int elementwise = 5 + (m.position_embedding_type == "rotary" ? 1 : 0);
+  const int dense_gemms = static_cast<int>(l.forward_gemms.size()) - 2;
+  const int attention_forward = d.flash ? 1 : 4;
+  l.forward_kernels = elementwise + dense_gemms + attention_forward;
+  l.backward_kernels = elementwise + 2 * dense_gemms + (d.flash ? 2 : 6);
   l.recompute = shard.recompute_of(index);
   switch (l.recompute) {
     case Recompute::kNone:
@@ -266,12 +278,16 @@ Layer transformer_layer(const ModelSpec& m, const Dims& d, const ShardSpec& shar
     case Recompute::kSelective:
       // A fused kernel stores nothing that selective recomputation would drop: it changes nothing.
       l.activation_bytes = act.kept_always;
-      if (!d.flash) l.recompute_flops = l.forward_gemms[1].flops() + l.forward_gemms[2].flops();
+      if (!d.flash) {
+        l.recompute_flops = l.forward_gemms[1].flops() + l.forward_gemms[2].flops();
+        l.recompute_kernels = attention_forward;
+      }
       l.backward_memory_bytes += traffic.softmax_dropout;
       break;
     case Recompute::kFull:
       l.activation_bytes = act.layer_input;
       l.recompute_flops = l.forward_flops;
+      l.recompute_kernels = l.forward_kernels;
       l.backward_memory_bytes += traffic.forward;
       break;
   }
@@ -310,6 +326,10 @@ Layer head_layer(const ModelSpec& m, const Dims& d) {
   l.activation_bytes = 2 * sh * e + 4 * logits;
   l.transient_bytes = 4 * logits;  // the fp32 gradient of the logits
   l.output_bytes = 0;              // only the scalar loss leaves the head
+  // Kernels: final norm, logits GEMM, the loss's max, exp-sum and loss reductions; backward: the
+  // loss gradient, two GEMMs, the norm's gradient.
+  l.forward_kernels = 5;
+  l.backward_kernels = 4;
   return l;
 }
 

@@ -88,6 +88,11 @@ struct Layer {
   /// gradient GEMMs of every forward GEMM (FlashAttention's QKᵀ; empty otherwise). Their FLOPs
   /// are in backward_flops.
   std::vector<GemmShape> backward_replayed_gemms;
+  /// Kernels the layer's forward, backward and recomputation launch (each pays the GPU's
+  /// kernel_launch_s; counts in layer_chain.cpp, independent of the micro-batch).
+  int forward_kernels = 0;
+  int backward_kernels = 0;
+  int recompute_kernels = 0;
 };
 
 struct LayerChain {

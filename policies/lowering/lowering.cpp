@@ -81,11 +81,11 @@ class ScheduleWalk {
         u.unit.forward
             ? ctx_.compute(lw::join({"fwd ", layer.name, " ", u.mb}),
                            program::Compute{Phase::kForward, layer.name, layer.forward_flops * scale,
-                                            layer.forward_memory_bytes * scale, g.forward},
+                                            layer.forward_memory_bytes * scale, g.forward, layer.forward_kernels},
                            std::move(deps))
             : ctx_.compute(lw::join({"bwd ", layer.name, " ", u.mb}),
                            program::Compute{Phase::kBackward, layer.name, layer.backward_flops * scale,
-                                            layer.backward_memory_bytes * scale, g.backward},
+                                            layer.backward_memory_bytes * scale, g.backward, layer.backward_kernels},
                            std::move(deps));
     for (auto& pass : passes_) pass->after_layer(ctx_, step, op);
   }

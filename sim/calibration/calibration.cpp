@@ -178,14 +178,38 @@ Fit fit_benches(const std::vector<Json>& benches, const std::vector<std::string>
     }
     fit.precision = bench.at("manifest").at("device").value("kind", "cpu") == "cpu" ? "fp32" : "bf16";
   }
+  // One GEMM's median time by FLOPs, and the best rate measured.
+  std::map<double, double> seconds;
+  double best_rate = 0;
+  for (const auto& [flops, effs] : efficiency) {
+    seconds[flops] = flops / (median(effs) * peak_flops_per_s);
+    best_rate = std::max(best_rate, flops / seconds[flops]);
+  }
+  // Kernel launch: the time at 0 FLOPs of the line through the two smallest sizes (launch-bound,
+  // they take about the same time), at most what the smallest takes above the larger of the
+  // nominal peak and the best rate measured (its work cannot run faster than that).
+  if (seconds.size() >= 2) {
+    const auto first = seconds.begin(), second = std::next(first);
+    const double f0 = first->first, t0 = first->second, f1 = second->first, t1 = second->second;
+    const double intercept = (t0 * f1 - t1 * f0) / (f1 - f0);
+    fit.kernel_launch_s = std::clamp(intercept, 0.0, std::max(0.0, t0 - f0 / std::max(peak_flops_per_s, best_rate)));
+  }
+  // The rate of each GEMM's work alone, f/(t − L), so that one kernel costs L + its work = t,
+  // what was measured (noise that leaves a size barely above L is capped at twice the fastest
+  // rate above).
+  std::map<double, double> work_rate;
   double best = 0;
-  for (const auto& [flops, effs] : efficiency) best = std::max(best, median(effs));
-  // Measured above the nominal peak: the peak was too low, not the GEMMs too fast. Clamping at 1
+  const double fastest = 2 * std::max(peak_flops_per_s, best_rate);
+  for (const auto& [flops, t] : seconds) {
+    work_rate[flops] = flops / std::max(t - fit.kernel_launch_s, flops / fastest);
+    best = std::max(best, work_rate[flops] / peak_flops_per_s);
+  }
+  // Faster than the nominal peak: the peak was too low, not the GEMMs too fast. Clamping at 1
   // would predict every GEMM slower than measured (+20 % on this machine's cores, fp32 OpenBLAS
   // at ~125 GFLOP/s against a nominal 100).
   const double scale = best > 1 ? best : 1.0;
   if (best > 1) fit.peak_flops_per_s = peak_flops_per_s * best;
-  for (const auto& [flops, effs] : efficiency) fit.gemm_efficiency.emplace_back(flops, median(effs) / scale);
+  for (const auto& [flops, rate] : work_rate) fit.gemm_efficiency.emplace_back(flops, rate / (peak_flops_per_s * scale));
   if (fit.gemm_efficiency.empty() && collectives.empty())
     throw ConfigError(files.front(), "/gemm", "no GEMM measurement in any bench file: run `frugal-real bench --gemm`");
   if (!fit.gemm_efficiency.empty()) fit.matmul_efficiency = fit.gemm_efficiency.back().second;
@@ -229,7 +253,8 @@ Json apply_fit(const Json& cluster_doc, const Fit& fit, const std::vector<std::s
     note << "no GEMM measured (compute as before)";
   else
     note << "matmul efficiency " << shown(fit.matmul_efficiency) << " (largest GEMM), GEMM efficiency table of "
-         << fit.gemm_efficiency.size() << " sizes";
+         << fit.gemm_efficiency.size() << " sizes, kernel launch " << shown(fit.kernel_launch_s * 1e6)
+         << " us (from the two smallest GEMMs)";
   if (fit.peak_flops_per_s > 0)
     note << ", " << fit.precision << " peak raised to the best rate measured, " << shown(fit.peak_flops_per_s / 1e9)
          << " GFLOP/s";
@@ -265,6 +290,8 @@ Json apply_fit(const Json& cluster_doc, const Fit& fit, const std::vector<std::s
     if (!fit.gemm_efficiency.empty()) {
       gpu["matmul_efficiency"] = fit.matmul_efficiency;
       gpu["gemm_efficiency"] = fit.gemm_efficiency;  // pairs as [flops, efficiency] rows
+      gpu.erase("kernel_launch");
+      gpu["kernel_launch_s"] = fit.kernel_launch_s;
     }
     if (fit.memory_bandwidth_bytes_per_s > 0) {
       gpu.erase("hbm_bandwidth");

@@ -43,11 +43,16 @@ std::vector<platforms::SizeFactor> fit_size_factors(const std::vector<std::pair<
 
 /// What a set of `frugal-real bench` files says about one device and its intra-node link.
 struct Fit {
-  std::vector<std::pair<double, double>> gemm_efficiency;  ///< FLOPs of one GEMM → fraction of peak
+  /// FLOPs of one GEMM → fraction of peak of its work alone: f/(peak·(t − kernel_launch_s)).
+  std::vector<std::pair<double, double>> gemm_efficiency;
+  /// Fixed cost per kernel: the time at 0 FLOPs of the line through the two smallest GEMM sizes
+  /// (t = L + f/R), clamped to [0, t₀ − f₀/max(nominal peak, best rate measured)]; 0 with fewer
+  /// than two sizes.
+  double kernel_launch_s = 0;
   double matmul_efficiency = 0;   ///< efficiency of the largest GEMM measured
-  /// > 0 when measured GEMMs ran faster than the nominal peak (a CPU core above its rated
-  /// clock): the best median rate measured, which becomes the peak, efficiencies being relative
-  /// to it (they must stay in (0, 1]). 0: the nominal peak stands.
+  /// > 0 when measured GEMMs' work (their time less kernel_launch_s) ran faster than the nominal
+  /// peak (a CPU core above its rated clock): the best such rate, which becomes the peak,
+  /// efficiencies being relative to it (they must stay in (0, 1]). 0: the nominal peak stands.
   double peak_flops_per_s = 0;
   double memory_bandwidth_bytes_per_s = 0;  ///< median of the out-of-cache streaming sizes
   /// Bytes one op moves → bandwidth (median over the benches), every size measured, sorted.

@@ -6,6 +6,8 @@
 
 namespace frugal::cost {
 
+int launched_kernels(const program::Compute& c) { return std::max(c.kernels, static_cast<int>(c.gemms.size())); }
+
 double compute_exec_amount(const program::Compute& c, const platforms::GpuSpec& gpu, double speed_flops_per_s) {
   double amount = std::max(0.0, c.flops);
   if (!gpu.gemm_efficiency.empty()) {
@@ -20,6 +22,7 @@ double compute_exec_amount(const program::Compute& c, const platforms::GpuSpec& 
   }
   if (c.memory_bytes > 0 && gpu.hbm_bandwidth_bytes_per_s > 0)
     amount += c.memory_bytes * speed_flops_per_s / gpu.memory_bandwidth_at(c.memory_bytes);
+  if (gpu.kernel_launch_s > 0) amount += launched_kernels(c) * gpu.kernel_launch_s * speed_flops_per_s;
   return amount;
 }
 
@@ -52,19 +55,34 @@ bool has_calibrated_tables(const platforms::GpuSpec& gpu) {
   return !gpu.gemm_efficiency.empty() || !gpu.memory_bandwidth_by_size.empty();
 }
 
+double layer_launch_s(const workloads::Layer& l, const platforms::GpuSpec& gpu) {
+  const int kernels = l.forward_kernels + l.backward_kernels + (l.recompute_flops > 0 ? l.recompute_kernels : 0);
+  return kernels * gpu.kernel_launch_s;
+}
+
+namespace {
+
+/// The uncalibrated closed form of one sample's work (no fixed costs).
+double layer_work_per_sample_s(const workloads::Layer& l, const platforms::GpuSpec& gpu, core::Precision precision) {
+  return (l.forward_flops + l.backward_flops + l.recompute_flops) / gpu.effective_flops_per_s(gpu.runs_as(precision)) +
+         (l.forward_memory_bytes + l.backward_memory_bytes) / gpu.hbm_bandwidth_bytes_per_s;
+}
+
+}  // namespace
+
 double layer_seconds(const workloads::Layer& l, std::int64_t samples, const platforms::GpuSpec& gpu,
                      core::Precision precision) {
   const auto b = static_cast<double>(samples);
-  if (!has_calibrated_tables(gpu))
-    return ((l.forward_flops + l.backward_flops + l.recompute_flops) / gpu.effective_flops_per_s(gpu.runs_as(precision)) +
-            (l.forward_memory_bytes + l.backward_memory_bytes) / gpu.hbm_bandwidth_bytes_per_s) *
-           b;
-  program::Compute forward{program::Phase::kForward, l.name, l.forward_flops * b, l.forward_memory_bytes * b, {}};
-  program::Compute backward{program::Phase::kBackward, l.name, l.backward_flops * b, l.backward_memory_bytes * b, {}};
+  if (!has_calibrated_tables(gpu)) return layer_work_per_sample_s(l, gpu, precision) * b + layer_launch_s(l, gpu);
+  program::Compute forward{program::Phase::kForward, l.name, l.forward_flops * b, l.forward_memory_bytes * b, {},
+                           l.forward_kernels};
+  program::Compute backward{program::Phase::kBackward, l.name, l.backward_flops * b, l.backward_memory_bytes * b, {},
+                            l.backward_kernels};
   layer_gemms(l, samples, forward.gemms, backward.gemms);
   double seconds = compute_seconds(forward, gpu, precision) + compute_seconds(backward, gpu, precision);
   if (l.recompute_flops > 0) {
-    const program::Compute recompute{program::Phase::kRecompute, l.name, l.recompute_flops * b, l.forward_memory_bytes * b, {}};
+    const program::Compute recompute{program::Phase::kRecompute, l.name, l.recompute_flops * b, l.forward_memory_bytes * b,
+                                     {}, l.recompute_kernels};
     seconds += compute_seconds(recompute, gpu, precision);
   }
   return seconds;
@@ -72,20 +90,23 @@ double layer_seconds(const workloads::Layer& l, std::int64_t samples, const plat
 
 double layer_seconds_per_sample(const workloads::Layer& l, std::int64_t micro_batch, const platforms::GpuSpec& gpu,
                                 core::Precision precision) {
-  if (!has_calibrated_tables(gpu)) return layer_seconds(l, 1, gpu, precision);
   const std::int64_t b = std::max<std::int64_t>(1, micro_batch);
+  if (!has_calibrated_tables(gpu))
+    return layer_work_per_sample_s(l, gpu, precision) + layer_launch_s(l, gpu) / static_cast<double>(b);
   return layer_seconds(l, b, gpu, precision) / static_cast<double>(b);
 }
 
 double chain_seconds_per_sample(const workloads::LayerChain& chain, std::int64_t micro_batch,
                                 const platforms::GpuSpec& gpu, core::Precision precision) {
   if (!has_calibrated_tables(gpu)) {
-    double flops = 0, bytes = 0;
+    double flops = 0, bytes = 0, launch_s = 0;
     for (const auto& l : chain.layers) {
       flops += l.forward_flops + l.backward_flops + l.recompute_flops;
       bytes += l.forward_memory_bytes + l.backward_memory_bytes;
+      launch_s += layer_launch_s(l, gpu);
     }
-    return flops / gpu.effective_flops_per_s(gpu.runs_as(precision)) + bytes / gpu.hbm_bandwidth_bytes_per_s;
+    return flops / gpu.effective_flops_per_s(gpu.runs_as(precision)) + bytes / gpu.hbm_bandwidth_bytes_per_s +
+           launch_s / static_cast<double>(std::max<std::int64_t>(1, micro_batch));
   }
   const std::int64_t b = std::max<std::int64_t>(1, micro_batch);
   double seconds = 0;

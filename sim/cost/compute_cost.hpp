@@ -13,8 +13,12 @@
 
 namespace frugal::cost {
 
+/// Kernels compute op `c` pays a launch for: c.kernels, and at least one per GEMM it lists.
+int launched_kernels(const program::Compute& c);
+
 /// Exec amount (FLOP at `speed_flops_per_s` = peak × matmul_efficiency) whose duration is
-///   Σ_gemm flops_g / (peak · eff(flops_g)) + (flops − Σ flops_g) / speed + memory_bytes / bw(memory_bytes),
+///   Σ_gemm flops_g / (peak · eff(flops_g)) + (flops − Σ flops_g) / speed + memory_bytes / bw(memory_bytes)
+///   + launched_kernels(c) · gpu.kernel_launch_s,
 /// eff = gpu.gemm_efficiency_at (the GEMM terms only when the GPU has a gemm_efficiency table;
 /// without one every FLOP runs at `speed`), bw = gpu.memory_bandwidth_at (hbm_bandwidth without
 /// a calibrated table). The engine runs compute ops as Execs of this amount.
@@ -44,6 +48,10 @@ void layer_gemms(const workloads::Layer& l, std::int64_t samples, std::vector<pr
 /// Whether `gpu` carries calibrated tables (GEMM efficiency by size or memory bandwidth by size).
 bool has_calibrated_tables(const platforms::GpuSpec& gpu);
 
+/// Fixed cost of layer `l`'s kernels per micro-batch: (forward + backward + recompute kernels,
+/// the last only when it recomputes) × gpu.kernel_launch_s.
+double layer_launch_s(const workloads::Layer& l, const platforms::GpuSpec& gpu);
+
 /// Seconds layer `l` takes on `gpu` for one micro-batch of `samples` sequences: forward,
 /// recompute (when the chain's recompute_flops > 0) and backward.
 /// - GPU with calibrated tables: the sum of compute_seconds of the three compute ops the
@@ -52,21 +60,23 @@ bool has_calibrated_tables(const platforms::GpuSpec& gpu);
 ///   (F, B, R the layer's forward, backward, recompute FLOPs; fm, bm its forward and backward
 ///   memory bytes; b = samples), i.e. what the engine simulates for them.
 /// - otherwise the closed form b·[(F + B + R)/(peak · matmul_efficiency) + (fm + bm)/hbm_bandwidth]
-///   (recompute's replayed memory traffic is the chain's share of bm), unchanged from the
-///   policies' earlier estimate so that uncalibrated plans stay identical.
+///   + layer_launch_s (recompute's replayed memory traffic is the chain's share of bm).
+/// The compute ops carry the layer's kernel counts (forward_kernels, ...) in both cases.
 double layer_seconds(const workloads::Layer& l, std::int64_t samples, const platforms::GpuSpec& gpu,
                      core::Precision precision);
 
 /// Seconds per sample of layer `l` run in micro-batches of `micro_batch` sequences:
 /// layer_seconds(l, micro_batch, ...) / micro_batch on a calibrated GPU (its GEMMs are as large
-/// as the micro-batch makes them), the per-sample closed form above otherwise.
+/// as the micro-batch makes them), the per-sample closed form above plus
+/// layer_launch_s / micro_batch otherwise.
 double layer_seconds_per_sample(const workloads::Layer& l, std::int64_t micro_batch, const platforms::GpuSpec& gpu,
                                 core::Precision precision);
 
 /// Seconds per sample of the whole chain (forward, recompute, backward of every layer) run in
 /// micro-batches of `micro_batch`: Σ_l layer_seconds(l, micro_batch, ...) / micro_batch on a
 /// calibrated GPU; otherwise Σ(F + B + R)/(peak · matmul_efficiency) + Σ(fm + bm)/hbm_bandwidth
-/// (sums over the layers first, as the data-parallel batch split always computed it).
+/// + Σ layer_launch_s / micro_batch (sums over the layers first, as the data-parallel batch split
+/// always computed it).
 double chain_seconds_per_sample(const workloads::LayerChain& chain, std::int64_t micro_batch,
                                 const platforms::GpuSpec& gpu, core::Precision precision);
 

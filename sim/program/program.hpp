@@ -68,6 +68,9 @@ struct Compute {
   double flops = 0;          ///< total FLOPs (GEMMs and the rest)
   double memory_bytes = 0;   ///< HBM traffic of memory-bound work (runs at HBM bandwidth)
   std::vector<Gemm> gemms;   ///< the GEMMs behind `flops` (the real backend runs these)
+  /// Kernels the op launches (GEMMs, fused or elementwise kernels); each costs the GPU's
+  /// kernel_launch_s on top of its work. 0: a bare amount of work with no fixed cost.
+  int kernels = 0;
   bool operator==(const Compute&) const = default;
 };
 

@@ -57,6 +57,7 @@ Json op_to_json(const Op& op) {
           Json gemms = Json::array();
           for (const Gemm& g : p.gemms) gemms.push_back(Json::array({g.m, g.n, g.k, g.batch}));
           j["gemms"] = gemms;
+          if (p.kernels > 0) j["kernels"] = p.kernels;
         } else if constexpr (std::is_same_v<T, Collective>) {
           j["collective"] = to_string(p.kind);
           j["algorithm"] = to_string(p.algorithm);
@@ -108,6 +109,7 @@ Op read_op(const Json& value, const std::string& file, const std::string& pointe
       c.layer = r.string_or("layer", "");
       c.flops = r.number("flops", 0);
       c.memory_bytes = r.number_or("memory_bytes", 0, 0);
+      c.kernels = static_cast<int>(r.integer_or("kernels", 0, 0, 1 << 20));
       if (r.has("gemms")) {
         const Json& gemms = r.array("gemms");
         for (std::size_t i = 0; i < gemms.size(); ++i) {

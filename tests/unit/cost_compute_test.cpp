@@ -99,5 +99,42 @@ TEST(CostCompute, ComputeOpAmountAndSeconds) {
   EXPECT_NEAR(cost::compute_exec_amount(c, gpu, 50e12), seconds * 50e12, 1e-12 * seconds * 50e12);
 }
 
+TEST(CostCompute, EveryKernelPaysTheLaunchCost) {
+  platforms::GpuSpec gpu = calibrated_gpu();
+  gpu.kernel_launch_s = 3e-6;
+  // 5 kernels, one of them the GEMM: 5 launches on top of the work.
+  program::Compute c{program::Phase::kForward, "x", 3e9, 1e7, {{1000, 1000, 500, 1}}, 5};
+  const double work = 1e9 / (100e12 * 0.4) + 2e9 / 50e12 + 1e7 / gpu.memory_bandwidth_at(1e7);
+  EXPECT_NEAR(cost::compute_seconds(c, gpu, core::Precision::kBf16), work + 5 * 3e-6, 1e-12 * work);
+  // A GEMM is a kernel even when the op does not count it.
+  c.kernels = 0;
+  EXPECT_EQ(cost::launched_kernels(c), 1);
+  EXPECT_NEAR(cost::compute_seconds(c, gpu, core::Precision::kBf16), work + 3e-6, 1e-12 * work);
+  // Uncalibrated: the per-sample form plus the layer's launches once per micro-batch.
+  platforms::GpuSpec plain = testing::test_gpu(100e12, 2e12, 50, 400, 0.5);
+  workloads::Layer l = test_layer(4e6);
+  const double per_sample = cost::layer_seconds(l, 1, plain, core::Precision::kBf16);
+  plain.kernel_launch_s = 2e-6;
+  l.forward_kernels = 7;
+  l.backward_kernels = 11;
+  l.recompute_kernels = 3;
+  EXPECT_DOUBLE_EQ(cost::layer_launch_s(l, plain), 21 * 2e-6);
+  EXPECT_NEAR(cost::layer_seconds(l, 4, plain, core::Precision::kBf16), 4 * per_sample + 21 * 2e-6, 1e-12);
+  EXPECT_NEAR(cost::layer_seconds_per_sample(l, 4, plain, core::Precision::kBf16), per_sample + 21 * 2e-6 / 4, 1e-12);
+  workloads::LayerChain chain;
+  chain.layers = {l, l};
+  EXPECT_NEAR(cost::chain_seconds_per_sample(chain, 4, plain, core::Precision::kBf16),
+              2 * (per_sample + 21 * 2e-6 / 4), 1e-12);
+  // Without recomputation its kernels are not launched.
+  l.recompute_flops = 0;
+  EXPECT_DOUBLE_EQ(cost::layer_launch_s(l, plain), 18 * 2e-6);
+  // Calibrated: the three compute ops carry the counts.
+  l.recompute_flops = 4e6;
+  platforms::GpuSpec no_launch = gpu;
+  no_launch.kernel_launch_s = 0;
+  EXPECT_NEAR(cost::layer_seconds(l, 4, gpu, core::Precision::kBf16) - cost::layer_seconds(l, 4, no_launch, core::Precision::kBf16),
+              21 * 3e-6, 1e-12);
+}
+
 }  // namespace
 }  // namespace frugal

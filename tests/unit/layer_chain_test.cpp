@@ -41,6 +41,33 @@ TEST(LayerChain, RecomputeFlops) {
   EXPECT_EQ(layer0(build_layer_chain(m, 2048, Precision::kBf16)).recompute_flops, 0);
 }
 
+TEST(LayerChain, KernelCountsFollowTheLayerStructure) {
+  // GPT (absolute positions, GeLU): 5 elementwise kernels (2 norms, 2 dropout + residual, GeLU)
+  // and 4 dense GEMMs; the naive attention core is 4 kernels (2 GEMMs, softmax, dropout) forward
+  // and 6 backward, the fused one 1 and 2.
+  const ModelSpec gpt = load_model("gpt3-1.3b");
+  const auto naive = build_layer_chain(gpt, 2048, Precision::kBf16, {1, false, Recompute::kSelective});
+  EXPECT_EQ(layer0(naive).forward_kernels, 5 + 4 + 4);
+  EXPECT_EQ(layer0(naive).backward_kernels, 5 + 8 + 6);
+  EXPECT_EQ(layer0(naive).recompute_kernels, 4);  // selective replays the attention core
+  ShardSpec flash_full{1, false, Recompute::kFull};
+  flash_full.attention = AttentionKernel::kFlash;
+  const auto flash = build_layer_chain(gpt, 2048, Precision::kBf16, flash_full);
+  EXPECT_EQ(layer0(flash).forward_kernels, 5 + 4 + 1);
+  EXPECT_EQ(layer0(flash).backward_kernels, 5 + 8 + 2);
+  EXPECT_EQ(layer0(flash).recompute_kernels, layer0(flash).forward_kernels);
+  EXPECT_EQ(layer0(build_layer_chain(gpt, 2048, Precision::kBf16)).recompute_kernels, 0);
+  // Embedding (gather, position add, dropout) and head (norm, GEMM, three loss reductions).
+  EXPECT_EQ(naive.layers.front().forward_kernels, 3);
+  EXPECT_EQ(naive.layers.back().forward_kernels, 5);
+  EXPECT_EQ(naive.layers.back().backward_kernels, 4);
+  // Llama (rotary, gated MLP): one more elementwise kernel and one more dense GEMM.
+  const auto llama = build_layer_chain(load_model("llama3-8b"), 2048, Precision::kBf16, flash_full);
+  EXPECT_EQ(layer0(llama).forward_kernels, 6 + 5 + 1);
+  EXPECT_EQ(layer0(llama).backward_kernels, 6 + 10 + 2);
+  EXPECT_EQ(llama.layers.front().forward_kernels, 2);
+}
+
 TEST(LayerChain, ContextParallelismSplitsEveryPerGpuCostByC) {
   // Each of c GPUs holds s/c tokens and attends to all s: every transformer term of Korthikanti's
   // and Narayanan's per-layer formulas is linear in the local tokens, so costs divide by c exactly.

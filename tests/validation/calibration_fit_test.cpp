@@ -8,6 +8,7 @@
 
 #include "platforms/cluster_spec.hpp"
 #include "sim/calibration/calibration.hpp"
+#include "sim/cost/compute_cost.hpp"
 
 namespace frugal::calibration {
 namespace {
@@ -201,9 +202,14 @@ TEST(CalibrationFit, GemmsAboveTheNominalPeakRaiseThePeak) {
     gemm.push_back({{"flops", flops}, {"batch", 1}, {"flops_per_s", rate}});
   const core::Json bench = {{"format", "frugal-real-bench"}, {"manifest", {{"device", {{"kind", "cpu"}}}}}, {"gemm", gemm}};
   const Fit fit = fit_benches({bench}, {"a.json"}, 100e9);
-  EXPECT_NEAR(fit.peak_flops_per_s, 125e9, 1);
+  // The small GEMM's 20 us, 4 us above the best rate, are its launch (the line through both
+  // sizes crosses 0 FLOPs at 4.004 us, clamped to 4): its work runs at 125 GFLOP/s, the large
+  // one's, 2 GFLOP in 16 ms less 4 us, a little faster: that is the peak.
+  EXPECT_NEAR(fit.kernel_launch_s, 4e-6, 1e-15);
+  const double peak = 2e9 / (16e-3 - 4e-6);
+  EXPECT_NEAR(fit.peak_flops_per_s, peak, 1e-3);
   ASSERT_EQ(fit.gemm_efficiency.size(), 2u);
-  EXPECT_NEAR(fit.gemm_efficiency[0].second, 0.8, 1e-12);
+  EXPECT_NEAR(fit.gemm_efficiency[0].second, 125e9 / peak, 1e-12);
   EXPECT_NEAR(fit.gemm_efficiency[1].second, 1.0, 1e-12);
 
   const core::Json doc = one_node_cluster(core::Json::parse(R"({
@@ -212,9 +218,49 @@ TEST(CalibrationFit, GemmsAboveTheNominalPeakRaiseThePeak) {
   const platforms::Cluster c =
       platforms::read_cluster(apply_fit(doc, fit, {"a.json"}), "cal.json", "", platforms::GpuCatalogue::shipped());
   const platforms::GpuSpec& gpu = c.node_types[0].gpu;
-  EXPECT_NEAR(gpu.peak(core::Precision::kFp32) * gpu.gemm_efficiency_at(2e6), 100e9, 1);
-  EXPECT_NEAR(gpu.peak(core::Precision::kFp32) * gpu.gemm_efficiency_at(2e9), 125e9, 1);
+  // One GEMM, one kernel: the measured times back.
+  const auto one_gemm_s = [&](std::int64_t n) {
+    const double f = 2.0 * n * n * n;
+    return cost::compute_seconds(program::Compute{program::Phase::kForward, "g", f, 0, {{n, n, n, 1}}, 1}, gpu,
+                                 core::Precision::kFp32);
+  };
+  EXPECT_NEAR(one_gemm_s(100) / (2e6 / 100e9), 1.0, 1e-12);
+  EXPECT_NEAR(one_gemm_s(1000) / (2e9 / 125e9), 1.0, 1e-12);
+  EXPECT_DOUBLE_EQ(gpu.kernel_launch_s, fit.kernel_launch_s);
   EXPECT_NE(gpu.source.find("peak raised"), std::string::npos) << gpu.source;
+  EXPECT_NE(gpu.source.find("kernel launch 4 us"), std::string::npos) << gpu.source;
+}
+
+/// A GPU whose GEMMs all run at 80 % of peak after a fixed 5 us per kernel, from 64³ to 4096³:
+/// the fit finds the 5 us and a flat 80 % table, and prices every measured GEMM at its time.
+TEST(CalibrationFit, KernelLaunchIsTheFixedCostOfTheSmallestGemms) {
+  const double peak = 989e12, launch = 5e-6;
+  core::Json gemm = core::Json::array();
+  std::vector<std::pair<std::int64_t, double>> measured;
+  for (std::int64_t n = 64; n <= 4096; n *= 2) {
+    const double f = 2.0 * n * n * n, t = launch + f / (0.8 * peak);
+    gemm.push_back({{"flops", f}, {"batch", 1}, {"flops_per_s", f / t}});
+    measured.emplace_back(n, t);
+  }
+  const core::Json bench = {{"format", "frugal-real-bench"}, {"manifest", {{"device", {{"kind", "cuda"}}}}}, {"gemm", gemm}};
+  const Fit fit = fit_benches({bench}, {"h100.json"}, peak);
+  // The line through the two smallest sizes meets 0 FLOPs at 5 us.
+  EXPECT_NEAR(fit.kernel_launch_s, launch, 1e-15);
+  EXPECT_EQ(fit.peak_flops_per_s, 0);  // nothing above the nominal peak
+  for (const auto& [flops, eff] : fit.gemm_efficiency) EXPECT_NEAR(eff, 0.8, 1e-9) << flops;
+  const core::Json doc = one_node_cluster(core::Json::parse(R"({
+    "name": "gpu", "peak": {"bf16": "989 TFLOPS"}, "memory": "80 GB", "hbm_bandwidth": "3 TB/s",
+    "idle_power": "75 W", "max_power": "700 W", "kernel_launch": "2 us"})"));
+  const platforms::GpuSpec gpu =
+      platforms::read_cluster(apply_fit(doc, fit, {"h100.json"}), "cal.json", "", platforms::GpuCatalogue::shipped())
+          .node_types[0]
+          .gpu;
+  EXPECT_DOUBLE_EQ(gpu.kernel_launch_s, fit.kernel_launch_s);  // the fit replaces the declared 2 us
+  for (const auto& [n, t] : measured) {
+    const double f = 2.0 * n * n * n;
+    const program::Compute one{program::Phase::kForward, "g", f, 0, {{n, n, n, 1}}, 1};
+    EXPECT_NEAR(cost::compute_seconds(one, gpu, core::Precision::kBf16) / t, 1.0, 1e-9) << n;
+  }
 }
 
 }  // namespace

@@ -47,7 +47,8 @@ class MemoryPass final : public LoweringPass {
       return;
     }
     if (layer.recompute_flops > 0) {
-      program::Compute rc{Phase::kRecompute, layer.name, layer.recompute_flops * scale, layer.forward_memory_bytes * scale, {}};
+      program::Compute rc{Phase::kRecompute, layer.name, layer.recompute_flops * scale, layer.forward_memory_bytes * scale, {},
+                          layer.recompute_kernels};
       ctx.compute(join({"recompute ", layer.name, " ", step.unit.mb}), std::move(rc), std::move(compute_deps));
       compute_deps.clear();
     }

@@ -9,6 +9,9 @@ namespace {
 
 using program::OpId;
 
+/// A fused multi-tensor Adam: the gradient norm (clipping) and the update.
+constexpr int kOptimizerKernels = 2;
+
 class OptimizerPass final : public LoweringPass {
  public:
   std::string name() const override { return "optimizer"; }
@@ -21,6 +24,7 @@ class OptimizerPass final : public LoweringPass {
     c.layer = "optimizer";
     c.flops = 12.0 * params;
     c.memory_bytes = params * (ctx.state.gradients + 2.0 * ctx.state.optimizer + ctx.state.weights);
+    c.kernels = kOptimizerKernels;
     std::vector<OpId> deps;
     deps.reserve(ctx.gradient_sync.size() + ctx.pending.size());
     deps = ctx.gradient_sync;
