@@ -1,0 +1,201 @@
+// Rematerialization schedules: replay and cost (evaluate), the uniform schedules, and the
+// optimal one (the dynamic program of remat_schedule.hpp).
+#include "policies/memory/remat_schedule.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+
+namespace frugal::policies {
+
+std::string to_string(Keep k) {
+  switch (k) {
+    case Keep::kNothing: return "nothing";
+    case Keep::kInput: return "input";
+    case Keep::kAll: return "all";
+  }
+  return "?";
+}
+
+ScheduleCost evaluate(const std::vector<ChainStage>& stages, const std::vector<RematOp>& ops) {
+  const int n = static_cast<int>(stages.size());
+  ScheduleCost c;
+  std::vector<double> stored(static_cast<std::size_t>(n), 0.0);
+  std::vector<Keep> kept(static_cast<std::size_t>(n), Keep::kNothing);
+  std::vector<int> forwards(static_cast<std::size_t>(n), 0);
+  int next_backward = n - 1, transient = 0;  // the chain's input is there for the first forward
+  double now_bytes = 0;
+  auto fail = [&](std::size_t k, const std::string& why) {
+    c.valid = false;
+    c.error = "op " + std::to_string(k) + ": " + why;
+    return c;
+  };
+  for (std::size_t k = 0; k < ops.size(); ++k) {
+    const RematOp& op = ops[k];
+    if (op.stage < 0 || op.stage >= n) return fail(k, "stage " + std::to_string(op.stage) + " out of range");
+    const auto i = static_cast<std::size_t>(op.stage);
+    const ChainStage& s = stages[i];
+    if (op.backward) {
+      if (op.stage != next_backward) return fail(k, "backward of stage " + std::to_string(op.stage) + " out of order");
+      if (kept[i] != Keep::kAll) return fail(k, "backward of stage " + std::to_string(op.stage) + " without its activations");
+      now_bytes -= stored[i];
+      stored[i] = 0;
+      kept[i] = Keep::kNothing;
+      --next_backward;
+      transient = -1;
+      c.time_s += s.backward_s;
+      continue;
+    }
+    if (op.stage > next_backward) return fail(k, "forward of stage " + std::to_string(op.stage) + " after its backward");
+    if (transient != op.stage && kept[i] == Keep::kNothing)
+      return fail(k, "forward of stage " + std::to_string(op.stage) + " without its input");
+    if (op.keep > kept[i]) {  // kNothing < kInput < kAll
+      const double want = op.keep == Keep::kAll ? s.all_bytes : s.input_bytes;
+      now_bytes += want - stored[i];
+      stored[i] = want;
+      kept[i] = op.keep;
+    }
+    c.time_s += s.forward_s;
+    if (forwards[i]++ > 0) c.recompute_s += s.forward_s;
+    transient = op.stage + 1;
+    c.peak_bytes = std::max(c.peak_bytes, now_bytes);
+  }
+  if (next_backward != -1) return fail(ops.size(), "stage " + std::to_string(next_backward) + " has no backward");
+  c.valid = true;
+  return c;
+}
+
+std::vector<RematOp> keep_all_schedule(int stages) { return every_k_schedule(stages, stages); }
+
+std::vector<RematOp> every_k_schedule(int stages, int k) {
+  if (stages < 1 || k < 1) throw std::invalid_argument("every_k_schedule: stages and k must be ≥ 1");
+  std::vector<RematOp> ops;
+  if (k >= stages) {  // one segment: the first forward keeps everything
+    for (int i = 0; i < stages; ++i) ops.push_back({i, false, Keep::kAll});
+  } else {
+    for (int i = 0; i < stages; ++i) ops.push_back({i, false, i % k == 0 ? Keep::kInput : Keep::kNothing});
+  }
+  for (int first = (stages - 1) / k * k; first >= 0; first -= k) {
+    const int end = std::min(first + k, stages);
+    if (k < stages)
+      for (int i = first; i < end; ++i) ops.push_back({i, false, Keep::kAll});
+    for (int i = end - 1; i >= first; --i) ops.push_back({i, true, Keep::kNothing});
+  }
+  return ops;
+}
+
+namespace {
+
+constexpr double kInfinity = std::numeric_limits<double>::infinity();
+
+/// The dynamic program. cost(a, b, m): fastest way to run the backwards of stages b … a, given
+/// x_a kept (its slots counted by the caller), nothing of a … b stored, and m slots for the rest.
+class Solver {
+ public:
+  Solver(const std::vector<ChainStage>& stages, double budget_bytes, int slots)
+      : n_(static_cast<int>(stages.size())), slots_(slots), stages_(stages) {
+    const double unit = budget_bytes / slots;
+    auto size = [&](double bytes) {
+      const double u = bytes / unit;
+      return static_cast<int>(std::min<double>(std::ceil(u - 1e-9 * std::max(1.0, u)), slots + 1.0));
+    };
+    for (const ChainStage& s : stages) {
+      input_.push_back(size(s.input_bytes));
+      rest_.push_back(size(s.all_bytes - s.input_bytes));
+    }
+    prefix_f_.assign(static_cast<std::size_t>(n_) + 1, 0.0);
+    for (int i = 0; i < n_; ++i) prefix_f_[i + 1] = prefix_f_[i] + stages[static_cast<std::size_t>(i)].forward_s;
+    const std::size_t pairs = static_cast<std::size_t>(n_) * (n_ + 1) / 2;
+    cost_.assign(pairs * (slots_ + 1), kInfinity);
+    choice_.assign(pairs * (slots_ + 1), -1);
+    for (int len = 0; len < n_; ++len)
+      for (int a = 0; a + len < n_; ++a) fill(a, a + len);
+  }
+
+  /// The top call: x_0 kept as a checkpoint.
+  double best() const { return input_[0] > slots_ ? kInfinity : at(0, n_ - 1, slots_ - input_[0]); }
+
+  std::vector<RematOp> schedule() const {
+    std::vector<RematOp> ops;
+    build(0, n_ - 1, slots_ - input_[0], ops);
+    return ops;
+  }
+
+ private:
+  std::size_t index(int a, int b) const {  // pairs a ≤ b, row a holds n − a of them
+    return static_cast<std::size_t>(a) * n_ - static_cast<std::size_t>(a) * (a - 1) / 2 + (b - a);
+  }
+  double at(int a, int b, int m) const { return cost_[index(a, b) * (slots_ + 1) + m]; }
+  double forwards(int a, int end) const { return prefix_f_[end] - prefix_f_[a]; }  // stages [a, end)
+  double fb(int a) const { return stages_[a].forward_s + stages_[a].backward_s; }
+
+  /// choice: 0 = keep all at a (then x_{a+1} kept); s > a = run a … s−1 keeping only x_a, keep x_s.
+  void fill(int a, int b) {
+    const std::size_t row = index(a, b) * (slots_ + 1);
+    for (int m = 0; m <= slots_; ++m) {
+      double best = kInfinity;
+      int pick = -1;
+      if (a == b) {
+        if (rest_[a] <= m) best = fb(a), pick = 0;
+      } else {
+        const int need = rest_[a] + input_[a + 1];
+        if (need <= m) {
+          const double c = fb(a) + at(a + 1, b, m - need);
+          if (c < best) best = c, pick = 0;
+        }
+        for (int s = a + 1; s <= b; ++s) {
+          if (input_[s] > m) continue;
+          const double c = forwards(a, s) + at(s, b, m - input_[s]) + at(a, s - 1, m);
+          if (c < best) best = c, pick = s;
+        }
+      }
+      cost_[row + m] = best;
+      choice_[row + m] = static_cast<std::int16_t>(pick);
+    }
+  }
+
+  void build(int a, int b, int m, std::vector<RematOp>& ops) const {
+    const int pick = choice_[index(a, b) * (slots_ + 1) + m];
+    if (pick < 0) throw std::logic_error("optimal_schedule: no schedule in an infeasible cell");
+    if (pick == 0) {
+      ops.push_back({a, false, Keep::kAll});
+      if (a < b) build(a + 1, b, m - rest_[a] - input_[a + 1], ops);
+      ops.push_back({a, true, Keep::kNothing});
+      return;
+    }
+    ops.push_back({a, false, Keep::kInput});
+    for (int i = a + 1; i < pick; ++i) ops.push_back({i, false, Keep::kNothing});
+    build(pick, b, m - input_[pick], ops);
+    build(a, pick - 1, m, ops);
+  }
+
+  int n_, slots_;
+  const std::vector<ChainStage>& stages_;
+  std::vector<int> input_, rest_;
+  std::vector<double> prefix_f_;
+  std::vector<double> cost_;
+  std::vector<std::int16_t> choice_;
+};
+
+}  // namespace
+
+OptimalSchedule optimal_schedule(const std::vector<ChainStage>& stages, double budget_bytes, int slots) {
+  if (stages.empty() || !(budget_bytes > 0) || slots < 1 || stages.size() > 30000)
+    throw std::invalid_argument("optimal_schedule: needs stages, a positive budget and slots ≥ 1");
+  OptimalSchedule out;
+  // The least any schedule can store: x_0 (until the last backward) with the largest stage's all.
+  out.min_budget_bytes = stages[0].all_bytes;
+  for (std::size_t i = 1; i < stages.size(); ++i)
+    out.min_budget_bytes = std::max(out.min_budget_bytes, stages[0].input_bytes + stages[i].all_bytes);
+  if (out.min_budget_bytes > budget_bytes) return out;
+  const Solver solver(stages, budget_bytes, slots);
+  out.time_s = solver.best();
+  if (!std::isfinite(out.time_s)) return out;  // fits exactly but not at this granularity
+  out.feasible = true;
+  out.ops = solver.schedule();
+  return out;
+}
+
+}  // namespace frugal::policies

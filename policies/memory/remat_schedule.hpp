@@ -1,0 +1,78 @@
+// Rematerialization schedules of a chain of stages (a pipeline chunk's layers): which forwards
+// keep nothing, their input, or everything their backward needs, and which forwards are replayed
+// before each backward. The optimal schedule under a memory limit is the dynamic program of
+// Beaumont, Eyraud-Dubois, Herrmann, Joly, Shilova, "Optimal checkpointing for heterogeneous
+// chains" (ACM TOMS 2024), over (segment [a, b], memory left). Plain data, no SimGrid.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace frugal::policies {
+
+/// One stage of the chain: stage i reads x_i and writes x_{i+1}.
+struct ChainStage {
+  double forward_s = 0;    ///< time of its forward (also of each replay)
+  double backward_s = 0;   ///< time of its backward
+  double input_bytes = 0;  ///< x_i: what "keep the input" stores
+  double all_bytes = 0;    ///< everything its backward needs, x_i included (≥ input_bytes)
+};
+
+/// What a forward keeps until the stage's backward.
+enum class Keep {
+  kNothing,  ///< nothing (its input may still be kept from an earlier forward)
+  kInput,    ///< its input x_i (a checkpoint later forwards replay from)
+  kAll,      ///< everything its backward needs
+};
+
+std::string to_string(Keep k);  ///< "nothing", "input", "all"
+
+/// One op of a schedule: a forward of `stage` keeping `keep`, or its backward.
+struct RematOp {
+  int stage = 0;
+  bool backward = false;
+  Keep keep = Keep::kNothing;  ///< forwards only
+  bool operator==(const RematOp&) const = default;
+};
+
+/// What a schedule costs, replayed op by op (the model every schedule here obeys):
+/// - a forward of stage i needs x_i: kept (input or all), or just written by the forward of i−1;
+///   it writes x_{i+1}, available to the next op only; keeping its input stores input_bytes,
+///   keeping all stores all_bytes (all_bytes − input_bytes more when the input is kept already);
+/// - the backward of stage i comes after every later stage's, needs everything i keeps, and frees
+///   what stage i holds; stored bytes are the sum over stages; transients are not counted.
+struct ScheduleCost {
+  bool valid = false;
+  std::string error;       ///< the first broken rule (when !valid)
+  double time_s = 0;       ///< sum of the ops' times
+  double recompute_s = 0;  ///< forwards beyond the first of each stage
+  double peak_bytes = 0;   ///< largest stored bytes after any op
+};
+
+/// Replays `ops` on `stages`: validity (each stage's backward exactly once, in reverse order,
+/// nothing stored at the end), time and peak.
+ScheduleCost evaluate(const std::vector<ChainStage>& stages, const std::vector<RematOp>& ops);
+
+/// Every forward keeps all: no recomputation.
+std::vector<RematOp> keep_all_schedule(int stages);
+
+/// Checkpoints every k stages (Chen et al. 2016; Megatron's "uniform" method): the forward keeps
+/// the input of stages 0, k, 2k, …; before the backward of each segment its forwards are replayed
+/// once, keeping all, from its checkpoint. k = 1: every stage keeps its input and replays itself.
+std::vector<RematOp> every_k_schedule(int stages, int k);
+
+struct OptimalSchedule {
+  bool feasible = false;        ///< a schedule exists within the budget (at this granularity)
+  std::vector<RematOp> ops;
+  double time_s = 0;            ///< the program's optimum: evaluate(ops).time_s
+  double min_budget_bytes = 0;  ///< smallest budget with a schedule (the smallest peak of any schedule)
+};
+
+/// The fastest schedule whose stored bytes never exceed `budget_bytes`. Memory is counted in
+/// `slots` units of budget/slots, sizes rounded up, so the schedule always fits the exact budget
+/// and is optimal among schedules that fit at that granularity (exactly optimal when every size is
+/// a multiple of budget/slots). O(n³·slots) time, O(n²·slots) memory.
+/// Contract: stages non-empty, sizes ≥ 0, input_bytes ≤ all_bytes, budget_bytes > 0, slots ≥ 1.
+OptimalSchedule optimal_schedule(const std::vector<ChainStage>& stages, double budget_bytes, int slots);
+
+}  // namespace frugal::policies
