@@ -132,27 +132,25 @@ class Solver {
   double fb(int a) const { return stages_[a].forward_s + stages_[a].backward_s; }
 
   /// choice: 0 = keep all at a (then x_{a+1} kept); s > a = run a … s−1 keeping only x_a, keep x_s.
+  /// Loops run over m innermost, on contiguous rows.
   void fill(int a, int b) {
-    const std::size_t row = index(a, b) * (slots_ + 1);
-    for (int m = 0; m <= slots_; ++m) {
-      double best = kInfinity;
-      int pick = -1;
-      if (a == b) {
-        if (rest_[a] <= m) best = fb(a), pick = 0;
-      } else {
-        const int need = rest_[a] + input_[a + 1];
-        if (need <= m) {
-          const double c = fb(a) + at(a + 1, b, m - need);
-          if (c < best) best = c, pick = 0;
-        }
-        for (int s = a + 1; s <= b; ++s) {
-          if (input_[s] > m) continue;
-          const double c = forwards(a, s) + at(s, b, m - input_[s]) + at(a, s - 1, m);
-          if (c < best) best = c, pick = s;
-        }
+    double* best = &cost_[index(a, b) * (slots_ + 1)];
+    std::int16_t* pick = &choice_[index(a, b) * (slots_ + 1)];
+    if (a == b) {
+      for (int m = rest_[a]; m <= slots_; ++m) best[m] = fb(a), pick[m] = 0;
+      return;
+    }
+    const int need = rest_[a] + input_[a + 1];
+    const double* after = &cost_[index(a + 1, b) * (slots_ + 1)];
+    for (int m = need; m <= slots_; ++m) best[m] = fb(a) + after[m - need], pick[m] = 0;
+    for (int s = a + 1; s <= b; ++s) {
+      const double* right = &cost_[index(s, b) * (slots_ + 1)];
+      const double* left = &cost_[index(a, s - 1) * (slots_ + 1)];
+      const double run = forwards(a, s);
+      for (int m = input_[s]; m <= slots_; ++m) {
+        const double c = run + right[m - input_[s]] + left[m];
+        if (c < best[m]) best[m] = c, pick[m] = static_cast<std::int16_t>(s);
       }
-      cost_[row + m] = best;
-      choice_[row + m] = static_cast<std::int16_t>(pick);
     }
   }
 
