@@ -1,8 +1,11 @@
 // GPU catalogue: strict reading of GPU objects (platforms/gpus.json and GPUs inlined in cluster
 // files), their resolved JSON form, and where shipped platform data lives. Pure data: no SimGrid.
 #include "platforms/gpu_catalogue.hpp"
+
+#include "sim/core/input_files.hpp"
 #include "platforms/platform_keys.hpp"
 #include "sim/core/build_info.hpp"
+#include "sim/core/input_files.hpp"
 
 #include <cmath>
 
@@ -234,9 +237,10 @@ GpuCatalogue GpuCatalogue::load(const std::filesystem::path& path) {
 }
 
 const GpuCatalogue& GpuCatalogue::shipped() {
-  // Loaded once per process; a failed load throws here and is retried on the next call.
+  // Loaded once per process; a failed load throws here and is retried on the next call. Every
+  // use is an input of the work that asks for it (core::InputFileLog), not only the first.
+  static const std::filesystem::path path = core::find_data_file("platforms/gpus.json");
   static const GpuCatalogue catalogue = [] {
-    const auto path = core::find_data_file("platforms/gpus.json");
     if (path.empty())
       throw core::ConfigError("platforms/gpus.json", "",
                               "GPU catalogue not found: looked for " + core::searched_for("platforms/gpus.json") +
@@ -244,6 +248,7 @@ const GpuCatalogue& GpuCatalogue::shipped() {
                                   "directory, the source tree, the installed share/frugalsim)");
     return load(path);
   }();
+  core::InputFileLog::note(path);
   return catalogue;
 }
 

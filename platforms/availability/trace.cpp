@@ -4,11 +4,13 @@
 // Nodes a trace never mentions stay up; a node whose first event is "add" starts absent.
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <optional>
 
 #include "platforms/availability/model_support.hpp"
 #include "platforms/availability/trace_formats.hpp"
+#include "sim/core/input_files.hpp"
 
 namespace frugal::platforms {
 namespace {
@@ -34,6 +36,27 @@ class TraceModel final : public AvailabilityModel {
     if (per_node_ && format_ != TraceFormat::kStateProfile && format_ != TraceFormat::kSpeedProfile)
       detail::param_error("file", "\"{node}\" in the path is for state and speed profiles (one file per node)");
     if (!per_node_) trace_ = load_trace(path_, format_, shift_s_);  // errors now, not mid-campaign
+    else note_per_node_files();
+  }
+
+  /// The files a "{node}" pattern may name (read later, node by node), for the input log.
+  void note_per_node_files() const {
+    const std::filesystem::path pattern(path_);
+    const std::string name = pattern.filename().string();
+    const auto at = name.find("{node}");
+    if (at == std::string::npos) return;  // "{node}" names a folder: recorded as each file is read
+    const std::string prefix = name.substr(0, at), suffix = name.substr(at + 6);
+    const auto folder = pattern.has_parent_path() ? pattern.parent_path() : std::filesystem::path(".");
+    std::error_code ec;
+    std::vector<std::filesystem::path> files;
+    for (const auto& entry : std::filesystem::directory_iterator(folder, ec)) {
+      const std::string f = entry.path().filename().string();
+      if (f.size() >= prefix.size() + suffix.size() && f.compare(0, prefix.size(), prefix) == 0 &&
+          f.compare(f.size() - suffix.size(), suffix.size(), suffix) == 0)
+        files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) core::InputFileLog::note(f);
   }
 
   std::vector<AvailabilityEvent> generate(const std::vector<AvailabilityNode>& nodes, double horizon_s,

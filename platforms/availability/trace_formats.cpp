@@ -11,6 +11,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "sim/core/input_files.hpp"
 #include "sim/core/json_reader.hpp"
 
 namespace frugal::platforms {
@@ -247,6 +248,7 @@ Trace parse_trace(const std::string& text, TraceFormat format, const std::string
 }
 
 Trace load_trace(const std::filesystem::path& path, TraceFormat format, double time_shift_s) {
+  core::InputFileLog::note(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(path.string(), "", "cannot open " + to_string(format) + " trace file");
   std::ostringstream text;

@@ -23,6 +23,7 @@
 #include "sim/app/sweep_keys.hpp"
 #include "sim/campaign/iteration_probe.hpp"
 #include "sim/core/build_info.hpp"
+#include "sim/core/input_files.hpp"
 #include "sim/core/paths.hpp"
 
 namespace frugal::app {
@@ -441,12 +442,29 @@ Json flatten_scalars(const Json& summary) {
 
 Json point_key(const Sweep& sweep, const SweepPoint& point) {
   Json overrides = Json::array();
-  for (const auto& [pointer, value] : point.overrides) overrides.push_back({pointer, value});
+  std::vector<study::Override> sets;
+  for (const auto& [pointer, value] : point.overrides) {
+    overrides.push_back({pointer, value});
+    sets.push_back(study::Override{pointer, value.dump()});
+  }
+  // Every file the point's study reads (models, clusters, GPU catalogue, traces) by content: an
+  // edited file reruns the points that read it. A study that does not load records what it read
+  // before the error (its point is reported invalid by its run).
+  Json inputs = Json::array();
+  {
+    core::InputFileLog log;
+    try {
+      (void)study::load_study(sweep.study, sets);
+    } catch (const std::exception&) {
+    }
+    for (const auto& file : log.files()) inputs.push_back({file.string(), core::content_fingerprint(file)});
+  }
   return Json{{"frugalsim", core::frugalsim_version() + " " + core::git_revision()},
               {"build", build_identity()},
               {"keep_events", sweep.point_events},
               {"study", sweep.base_study},
-              {"overrides", overrides}};
+              {"overrides", overrides},
+              {"inputs", inputs}};
 }
 
 SweepReport run_sweep(const SweepOptions& options) {

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "sim/core/input_files.hpp"
+
 namespace frugal::core {
 namespace {
 
@@ -134,6 +136,7 @@ Json parse_json(const std::string& text, const std::string& source) {
 }
 
 std::string read_input_file(const std::filesystem::path& path) {
+  InputFileLog::note(path);
   std::error_code ec;
   const auto bytes = std::filesystem::file_size(path, ec);
   if (!ec && bytes > kMaxJsonFileBytes)

@@ -201,3 +201,38 @@ TEST(SweepRun, ResumeRerunsOnlyWhatIsMissingOrStale) {
   EXPECT_NE(again.output.find("(4 reused)"), std::string::npos) << again.output;
   EXPECT_NE(slurp(dir / "out" / "sweep.csv"), csv);  // bigger checkpoints: other figures
 }
+
+/// The resume key holds every file a point's study reads, by content: editing the trace one
+/// point replays reruns that point only; the catalogue and the other trace are unchanged.
+TEST(SweepRun, ResumeRerunsThePointsWhoseInputFilesChanged) {
+  const auto dir = fresh_dir("sweep_resume_inputs");
+  write_file(dir / "a.txt", "node start_s end_s\nnode1 1000 2000\n");
+  write_file(dir / "b.txt", "node start_s end_s\nnode0 3000 4000\n");
+  Json study = campaign_study();
+  study["campaign"]["availability"]["n"] = {{"impl", "trace"}, {"file", (dir / "a.txt").string()}, {"format", "fta"}};
+  write_file(dir / "study.json", study.dump(2));
+  write_file(dir / "sweep.json", Json{{"study", "study.json"},
+                                      {"parameters", Json::array({Json{{"name", "trace"},
+                                                                       {"pointer", "/campaign/availability/n/file"},
+                                                                       {"values", {(dir / "a.txt").string(), (dir / "b.txt").string()}}}})}}
+                                     .dump());
+  const std::string sweep = "sweep " + (dir / "sweep.json").string() + " -o " + (dir / "out").string() + " -j 1";
+  ASSERT_EQ(run_frugalsim(sweep + " -q").exit_code, 0);
+  const Json key = read_json(dir / "out" / "points" / "0000" / "point.json").at("key");
+  bool has_trace = false, has_catalogue = false;
+  for (const Json& input : key.at("inputs")) {
+    has_trace = has_trace || input.at(0) == (dir / "a.txt").string();
+    has_catalogue = has_catalogue || input.at(0).get<std::string>().find("gpus.json") != std::string::npos;
+  }
+  EXPECT_TRUE(has_trace) << key.dump();
+  EXPECT_TRUE(has_catalogue) << key.dump();
+
+  const auto unchanged = run_frugalsim(sweep + " --resume");
+  EXPECT_NE(unchanged.output.find("(2 reused)"), std::string::npos) << unchanged.output;
+  write_file(dir / "a.txt", "node start_s end_s\nnode1 1000 2500\n");
+  const auto edited = run_frugalsim(sweep + " --resume");
+  ASSERT_EQ(edited.exit_code, 0) << edited.output;
+  EXPECT_NE(edited.output.find("(1 reused)"), std::string::npos) << edited.output;
+  EXPECT_EQ(edited.output.find("point 0000 ok (reused)"), std::string::npos) << edited.output;
+  EXPECT_NE(edited.output.find("point 0001 ok (reused)"), std::string::npos) << edited.output;
+}
