@@ -33,6 +33,9 @@ void Plan::check() const {
   if (static_cast<int>(stage_first_layer.size()) != pipeline_parallel() * virtual_pipeline)
     fail(std::to_string(stage_first_layer.size()) + " stage boundaries, expected p×v = " +
          std::to_string(pipeline_parallel() * virtual_pipeline));
+  if (!memory.schedules.empty() && memory.schedules.size() != stage_first_layer.size())
+    fail(std::to_string(memory.schedules.size()) + " rematerialization schedules for " +
+         std::to_string(stage_first_layer.size()) + " virtual stages");
   if (layout.size(Dim::kExpert) != 1) fail("expert parallelism is not lowered yet");
   if (shard.context_parallel != context_parallel())
     fail("shard.context_parallel (" + std::to_string(shard.context_parallel) + ") differs from the layout's (" +
@@ -62,6 +65,21 @@ core::Json Plan::to_json() const {
     micro.push_back(r.micro_batches.size());
     gpus.push_back(r.gpu);
   }
+  core::Json memory_json{{"policy", memory.policy}, {"reason", memory.reason}};
+  if (!memory.schedules.empty()) {
+    // One line per virtual stage: "F<k>/<keep>" forwards and "B<k>" backwards in order.
+    core::Json schedules = core::Json::array();
+    for (const auto& ops : memory.schedules) {
+      std::string line;
+      for (const RematOp& op : ops) {
+        if (!line.empty()) line += ' ';
+        line += (op.backward ? "B" : "F") + std::to_string(op.stage) + (op.backward ? "" : "/" + to_string(op.keep));
+      }
+      schedules.push_back(std::move(line));
+    }
+    memory_json["schedules"] = std::move(schedules);
+    memory_json["min_budget_bytes"] = memory.min_budget_bytes;
+  }
   return core::Json{{"policy", policy},
                     {"reason", reason},
                     {"tensor_model_parallel_size", tensor_parallel()},
@@ -75,8 +93,8 @@ core::Json Plan::to_json() const {
                     {"model_state", to_string(state_convention)},
                     {"sequence_parallel", shard.sequence_parallel},
                     {"attention", workloads::to_string(shard.attention)},
-                    {"recompute_granularity", recompute_summary(shard)},
-                    {"memory", {{"policy", memory.policy}, {"reason", memory.reason}}},
+                    {"recompute_granularity", memory.schedules.empty() ? recompute_summary(shard) : std::string("schedule")},
+                    {"memory", std::move(memory_json)},
                     {"rank_order", layout.order_string()},
                     {"stage_first_layer", stage_first_layer},
                     {"rank_gpus", gpus},

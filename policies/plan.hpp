@@ -12,6 +12,7 @@
 #include "sim/core/precision.hpp"
 #include "sim/program/program.hpp"
 #include "policies/layout.hpp"
+#include "policies/memory/remat_schedule.hpp"
 #include "policies/model_state.hpp"
 #include "policies/schedule.hpp"
 #include "workloads/layer_chain.hpp"
@@ -46,6 +47,14 @@ struct MemoryDecision {
   std::string reason;
   /// Per transformer layer (index i = layer_i of the chain); empty: none recomputed.
   std::vector<workloads::Recompute> recompute;
+  /// Schedule policies (every_k, optimal): per virtual stage i (chunk × p + pipeline rank), the
+  /// rematerialization schedule of its chain layers, the same for each of its micro-batches
+  /// (schedule stage k = chain layer stage_first_layer[i] + k; remat_schedule.hpp); `recompute`
+  /// is then all none. Empty: the per-layer recomputation above.
+  std::vector<std::vector<RematOp>> schedules;
+  /// Per GPU, the least memory the schedules could run in: the resident state plus, per
+  /// micro-batch in flight, the least any schedule of the stage stores (0 without schedules).
+  double min_budget_bytes = 0;
 };
 
 /// What the policies decided, typed, handed from planning to lowering, the simulator's

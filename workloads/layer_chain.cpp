@@ -221,6 +221,7 @@ Layer embedding_layer(const ModelSpec& m, const Dims& d) {
   l.backward_memory_bytes = 3 * sh * e + (absolute ? 3 * sh * e / d.sp_div : 0.0) + dropout;
   // Stored: the token ids (int64) for the backward scatter and the dropout mask.
   l.activation_bytes = 8 * d.s + sh / d.sp_div;
+  l.input_bytes = l.activation_bytes;
   // The gathered rows before the tensor-parallel reduction are a full s·h tensor.
   l.transient_bytes = sh * e;
   l.output_bytes = sh * e / d.sp_div;
@@ -270,6 +271,7 @@ Layer transformer_layer(const ModelSpec& m, const Dims& d, const ShardSpec& shar
   const int attention_forward = d.flash ? 1 : 4;
   l.forward_kernels = elementwise + dense_gemms + attention_forward;
   l.backward_kernels = elementwise + 2 * dense_gemms + (d.flash ? 2 : 6);
+  l.input_bytes = act.layer_input;
   l.recompute = shard.recompute_of(index);
   switch (l.recompute) {
     case Recompute::kNone:
@@ -282,13 +284,13 @@ Layer transformer_layer(const ModelSpec& m, const Dims& d, const ShardSpec& shar
         l.recompute_flops = l.forward_gemms[1].flops() + l.forward_gemms[2].flops();
         l.recompute_kernels = attention_forward;
       }
-      l.backward_memory_bytes += traffic.softmax_dropout;
+      l.recompute_memory_bytes = traffic.softmax_dropout;
       break;
     case Recompute::kFull:
       l.activation_bytes = act.layer_input;
       l.recompute_flops = l.forward_flops;
       l.recompute_kernels = l.forward_kernels;
-      l.backward_memory_bytes += traffic.forward;
+      l.recompute_memory_bytes = traffic.forward;
       break;
   }
   // Workspace: the larger of the attention kernel's and the gradient of the MLP intermediate(s);
@@ -324,6 +326,7 @@ Layer head_layer(const ModelSpec& m, const Dims& d) {
   // Stored (Korthikanti §4.3, 4·s·b·h/t·(1 + V/h) under SP): the final norm input and the
   // logits GEMM input (s·h each, split by SP), and the fp32 softmax of the logits (4 bytes).
   l.activation_bytes = 2 * sh * e + 4 * logits;
+  l.input_bytes = sh * e;
   l.transient_bytes = 4 * logits;  // the fp32 gradient of the logits
   l.output_bytes = 0;              // only the scalar loss leaves the head
   // Kernels: final norm, logits GEMM, the loss's max, exp-sum and loss reductions; backward: the

@@ -77,11 +77,16 @@ struct Layer {
   Recompute recompute = Recompute::kNone;  ///< how the backward gets this layer's activations
   double recompute_flops = 0;   ///< extra forward FLOPs the backward pays under `recompute`
   double forward_memory_bytes = 0;   ///< HBM traffic of memory-bound ops (norms, softmax, ...)
-  double backward_memory_bytes = 0;  ///< same for the backward, including what `recompute` replays
+  double backward_memory_bytes = 0;  ///< same for the backward (its own work only)
+  double recompute_memory_bytes = 0; ///< same for what `recompute` replays (the recompute op's)
   double parameters = 0;        ///< parameter count held by this GPU (after tensor split)
   double activation_bytes = 0;  ///< stored for backward, per sample, under `recompute`
   double transient_bytes = 0;   ///< peak temporary memory while the layer runs, per sample
   double output_bytes = 0;      ///< bytes of the layer's output (s·h elements), per sample
+  /// What the layer keeps when it keeps only its input, per sample: the transformer layer's input
+  /// (its activation_bytes under full recomputation), the head's final-norm input, the
+  /// embedding's token ids and dropout mask (all it stores).
+  double input_bytes = 0;
   double kv_bytes = 0;          ///< keys and values of the tokens this GPU holds, per sample (attention only)
   std::vector<GemmShape> forward_gemms;  ///< per sample (m = sequence length)
   /// Forward GEMMs the backward kernel replays inside itself, per sample, on top of the two

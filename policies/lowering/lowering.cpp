@@ -27,6 +27,22 @@ class ScheduleWalk {
     passes_.push_back(lw::make_gradient_sync_pass());
     passes_.push_back(lw::make_pipeline_pass());
     passes_.push_back(lw::make_optimizer_pass());
+    const int n_layers = static_cast<int>(ctx.chain.layers.size());
+    for (std::size_t vs = 0; vs < plan.memory.schedules.size(); ++vs) {
+      const auto [first, end] = stage_layers(plan, static_cast<int>(vs), n_layers);
+      steps_.push_back(schedule_steps(plan.memory.schedules[vs], end - first));
+    }
+  }
+
+  /// Device bytes `rp` holds for the whole iteration (the passes' resident buffers).
+  double resident_device_bytes(const RankPlan& rp) {
+    program::RankProgram out;
+    ctx_.begin(rp, out);
+    for (auto& pass : passes_) pass->begin_rank(ctx_);
+    double bytes = 0;
+    for (const program::Memory& m : out.resident)
+      if (m.location == program::Location::kDevice) bytes += m.bytes;
+    return bytes;
   }
 
   program::RankProgram lower(const RankPlan& rp) {
@@ -62,27 +78,37 @@ class ScheduleWalk {
  private:
   void unit(const lw::UnitStep& u) {
     for (auto& pass : passes_) pass->before_unit(ctx_, u);
+    const ScheduleSteps* steps = steps_.empty() ? nullptr : &steps_[static_cast<std::size_t>(u.virtual_stage)];
+    std::optional<Keep> keep;
     if (u.unit.forward) {
-      for (int l = u.first_layer; l < u.end_layer; ++l) layer(u, l);
+      for (int l = u.first_layer; l < u.end_layer; ++l) {
+        if (steps) keep = steps->first_forward[static_cast<std::size_t>(l - u.first_layer)];
+        layer(u, l, false, keep);
+      }
     } else {
-      for (int l = u.end_layer - 1; l >= u.first_layer; --l) layer(u, l);
+      for (int l = u.end_layer - 1; l >= u.first_layer; --l) {
+        if (steps)
+          for (const RematOp& op : steps->before_backward[static_cast<std::size_t>(l - u.first_layer)])
+            layer(u, u.first_layer + op.stage, true, op.keep);
+        layer(u, l, false, std::nullopt);
+      }
     }
     for (auto& pass : passes_) pass->after_unit(ctx_, u);
   }
 
-  void layer(const lw::UnitStep& u, int l) {
+  /// Layer `l`'s forward (forward unit, or `replay` inside a backward unit) or backward.
+  void layer(const lw::UnitStep& u, int l, bool replay, std::optional<Keep> keep) {
     const auto& layer = ctx_.chain.layers[static_cast<std::size_t>(l)];
-    const lw::LayerStep step{u, l, layer};
+    const lw::LayerStep step{u, l, layer, replay, keep};
     std::vector<OpId> deps;
     for (auto& pass : passes_) pass->before_layer(ctx_, step, deps);
     const double scale = static_cast<double>(u.samples);
     const ScaledGemms& g = gemms(static_cast<std::size_t>(l), u.samples);
+    const program::Compute forward{replay ? Phase::kRecompute : Phase::kForward, layer.name, layer.forward_flops * scale,
+                                   layer.forward_memory_bytes * scale, g.forward, layer.forward_kernels};
     const OpId op =
-        u.unit.forward
-            ? ctx_.compute(lw::join({"fwd ", layer.name, " ", u.mb}),
-                           program::Compute{Phase::kForward, layer.name, layer.forward_flops * scale,
-                                            layer.forward_memory_bytes * scale, g.forward, layer.forward_kernels},
-                           std::move(deps))
+        step.runs_forward()
+            ? ctx_.compute(lw::join({replay ? "recompute " : "fwd ", layer.name, " ", u.mb}), forward, std::move(deps))
             : ctx_.compute(lw::join({"bwd ", layer.name, " ", u.mb}),
                            program::Compute{Phase::kBackward, layer.name, layer.backward_flops * scale,
                                             layer.backward_memory_bytes * scale, g.backward, layer.backward_kernels},
@@ -111,10 +137,19 @@ class ScheduleWalk {
   lw::RankContext& ctx_;
   std::vector<std::unique_ptr<lw::LoweringPass>> passes_;
   std::vector<ScaledGemms> gemm_cache_;  ///< per chain layer
+  std::vector<ScheduleSteps> steps_;     ///< per virtual stage, under a rematerialization schedule
   std::vector<std::size_t> ops_hint_;    ///< per pipeline stage: ops of its last lowered rank
 };
 
 enum class Form { kExpanded, kCompact };
+
+/// Word-embedding parameters per GPU of the copy a tied output layer on another pipeline rank
+/// needs (0 when untied or p = 1).
+double tied_embedding_params(const Plan& plan, const workloads::ModelSpec& model) {
+  const bool tied = model.tie_word_embeddings && plan.pipeline_parallel() > 1;
+  return tied ? static_cast<double>(model.vocab_size) * static_cast<double>(model.hidden_size) / plan.tensor_parallel()
+              : 0.0;
+}
 
 /// Classes of `plan` with the maps from each representative's groups and peers to each member's.
 std::vector<program::RankClass> rank_classes(const Plan& plan, const lw::Groups& groups) {
@@ -143,19 +178,28 @@ std::vector<program::RankClass> rank_classes(const Plan& plan, const lw::Groups&
   return out;
 }
 
-program::Program lower_form(const Plan& plan, const workloads::ModelSpec& model, const TrainingSetup& setup, Form form) {
-  plan.check();
-  const auto chain = workloads::build_layer_chain(model, setup.seq_length, setup.precision, plan.shard);
+/// What every walk over a plan's ranks starts from: the layer chain, the groups (in `prog`), the
+/// rank context and the walk. Members in initialisation order.
+struct Lowering {
+  Lowering(const Plan& plan, const workloads::ModelSpec& model, const TrainingSetup& setup)
+      : chain((plan.check(), workloads::build_layer_chain(model, setup.seq_length, setup.precision, plan.shard))),
+        tied_params(tied_embedding_params(plan, model)),
+        groups(lw::build_groups(plan, tied_params > 0, prog)),
+        ctx(plan, chain, setup, groups, tied_params, model.hidden_size),
+        walk(plan, ctx) {}
+  const workloads::LayerChain chain;
   program::Program prog;
-  const int p = plan.pipeline_parallel();
-  // A tied output layer on another pipeline rank needs its own copy of the word embeddings.
-  const bool tied = model.tie_word_embeddings && p > 1;
-  const lw::Groups groups = lw::build_groups(plan, tied, prog);
-  const double tied_params =
-      tied ? static_cast<double>(model.vocab_size) * static_cast<double>(model.hidden_size) / plan.tensor_parallel() : 0.0;
+  const double tied_params;
+  const lw::Groups groups;
+  lw::RankContext ctx;
+  ScheduleWalk walk;
+};
 
-  lw::RankContext ctx(plan, chain, setup, groups, tied_params, model.hidden_size);
-  ScheduleWalk walk(plan, ctx);
+program::Program lower_form(const Plan& plan, const workloads::ModelSpec& model, const TrainingSetup& setup, Form form) {
+  Lowering lowering(plan, model, setup);
+  program::Program& prog = lowering.prog;
+  const lw::Groups& groups = lowering.groups;
+  ScheduleWalk& walk = lowering.walk;
   if (form == Form::kCompact) {
     prog.classes = rank_classes(plan, groups);
     std::vector<core::RankId> represented_by(plan.ranks.size());
@@ -188,7 +232,7 @@ program::Program lower_form(const Plan& plan, const workloads::ModelSpec& model,
                    {"tokens_per_iteration", samples * static_cast<double>(setup.seq_length)},
                    {"model_flops_per_iteration", workloads::model_flops_per_iteration(model, setup.seq_length, samples)},
                    {"plan", plan.to_json()}};
-  return prog;
+  return std::move(prog);  // the Lowering member, not a copy
 }
 
 }  // namespace
@@ -198,6 +242,14 @@ std::pair<int, int> stage_layers(const Plan& plan, int virtual_stage, int chain_
   const auto vs = static_cast<std::size_t>(virtual_stage);
   const int end = vs + 1 < first.size() ? first[vs + 1] : chain_layers;
   return {first.at(vs), end};
+}
+
+std::vector<double> resident_device_bytes(const Plan& plan, const workloads::ModelSpec& model, const TrainingSetup& setup) {
+  Lowering lowering(plan, model, setup);
+  std::vector<double> bytes;
+  bytes.reserve(plan.ranks.size());
+  for (const RankPlan& rp : plan.ranks) bytes.push_back(lowering.walk.resident_device_bytes(rp));
+  return bytes;
 }
 
 program::Program lower(const Plan& plan, const workloads::ModelSpec& model, const TrainingSetup& setup) {

@@ -33,6 +33,11 @@ program::Program lower(const Plan& plan, const workloads::ModelSpec& model, cons
 /// equals lower() of the same plan. Costs the representatives' ops only.
 program::Program lower_compact(const Plan& plan, const workloads::ModelSpec& model, const TrainingSetup& setup);
 
+/// Device bytes each rank of `plan` holds for the whole iteration (what lower() puts in its
+/// RankProgram::resident on the device: model state, workspace, reserve, communication buffers):
+/// the memory its activations cannot use. One entry per rank.
+std::vector<double> resident_device_bytes(const Plan& plan, const workloads::ModelSpec& model, const TrainingSetup& setup);
+
 /// Virtual stage → [first, end) range of chain layers of a plan.
 std::pair<int, int> stage_layers(const Plan& plan, int virtual_stage, int chain_layers);
 

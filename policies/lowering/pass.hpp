@@ -4,11 +4,13 @@
 // order; a new technique is a new pass, not an edit of the others.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "policies/lowering/lowering.hpp"
 #include "policies/lowering/rank_context.hpp"
+#include "policies/memory/remat_schedule.hpp"
 #include "policies/schedule.hpp"
 
 namespace frugal::policies::lowering {
@@ -24,11 +26,18 @@ struct UnitStep {
   int first_layer = 0, end_layer = 0;  ///< chain layers [first, end) of the virtual stage
 };
 
-/// One layer inside a unit (forward: first → end; backward: end → first).
+/// One layer inside a unit (forward: first → end; backward: end → first), or a forward the
+/// stage's rematerialization schedule replays inside a backward unit.
 struct LayerStep {
   const UnitStep& unit;
   int index = 0;                  ///< chain layer index
   const workloads::Layer& layer;
+  bool replay = false;            ///< a forward replayed before a later backward of the unit
+  /// Under a schedule (Plan::memory.schedules): what this forward or replay keeps. Empty: the
+  /// layer's own recomputation (Layer::recompute) decides.
+  std::optional<Keep> keep;
+  bool runs_forward() const { return unit.unit.forward || replay; }
+  bool runs_backward() const { return !unit.unit.forward && !replay; }
 };
 
 /// Hooks, each called for every pass in pass order. Passes append ops through the context;

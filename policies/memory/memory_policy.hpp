@@ -1,10 +1,14 @@
 // Memory policies: how each layer keeps what its backward pass needs — store it, recompute it
-// (selectively or the whole forward) — and, as the IR grows locations, where it is kept.
+// (selectively, the whole forward, or by a rematerialization schedule of the stage's layers) —
+// and, as the IR grows locations, where it is kept.
 // A policy is a pure function of plain data; it explains its decision in MemoryDecision::reason.
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <vector>
 
+#include "policies/memory/remat_schedule.hpp"
 #include "policies/plan.hpp"
 #include "sim/core/plugin.hpp"
 #include "workloads/model_spec.hpp"
@@ -19,12 +23,31 @@ struct MemoryView {
   workloads::ShardSpec shard;
 };
 
+/// What a schedule policy sees of one virtual stage (policies/memory/stage_schedules.hpp).
+struct StageMemoryView {
+  int virtual_stage = 0;
+  /// The stage's chain layers for one micro-batch of its largest size: forward and backward
+  /// times on the stage's slowest GPU, input and everything-the-backward-needs bytes.
+  std::vector<ChainStage> stages;
+  /// What one micro-batch's activations may store on the stage's tightest GPU: its memory (or
+  /// the policy's memory_budget) less the resident state, over the micro-batches in flight.
+  double budget_bytes = 0;
+};
+
 class MemoryPolicy {
  public:
   virtual ~MemoryPolicy() = default;
   /// Contract: returns one Recompute per transformer layer (model.num_hidden_layers entries)
   /// and a reason; `policy` is the implementation's name.
   virtual MemoryDecision decide(const MemoryView& view) const = 0;
+  /// Schedule policies answer true: after the layout is planned, schedule() decides each
+  /// virtual stage's rematerialization (decide() then keeps every layer's recompute none).
+  virtual bool schedules_stages() const { return false; }
+  /// The stage's schedule (remat_schedule.hpp rules); std::nullopt when none fits the budget.
+  virtual std::optional<std::vector<RematOp>> schedule(const StageMemoryView&) const { return std::nullopt; }
+  /// Bytes per GPU the policy was asked to fit in ("what if only 24 GiB?"), 0 when none: a study
+  /// caps every GPU's memory at it.
+  virtual double memory_budget_bytes() const { return 0; }
 };
 
 /// The same recomputation for every transformer layer (the policies none, selective, full).

@@ -10,6 +10,8 @@ const core::Registry<MemoryPolicy>& memory_policies() {
     FRUGAL_PLUGIN(r, memory, none);
     FRUGAL_PLUGIN(r, memory, selective);
     FRUGAL_PLUGIN(r, memory, full);
+    FRUGAL_PLUGIN(r, memory, every_k);
+    FRUGAL_PLUGIN(r, memory, optimal);
     return r;
   }();
   return registry;

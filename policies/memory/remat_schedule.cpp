@@ -59,6 +59,7 @@ ScheduleCost evaluate(const std::vector<ChainStage>& stages, const std::vector<R
     }
     c.time_s += s.forward_s;
     if (forwards[i]++ > 0) c.recompute_s += s.forward_s;
+    else if (op.stage == n - 1) c.forward_bytes = now_bytes;  // the forward pass is done
     transient = op.stage + 1;
     c.peak_bytes = std::max(c.peak_bytes, now_bytes);
   }
@@ -82,6 +83,61 @@ std::vector<RematOp> every_k_schedule(int stages, int k) {
     if (k < stages)
       for (int i = first; i < end; ++i) ops.push_back({i, false, Keep::kAll});
     for (int i = end - 1; i >= first; --i) ops.push_back({i, true, Keep::kNothing});
+  }
+  return ops;
+}
+
+double least_memory_bytes(const std::vector<ChainStage>& stages) {
+  double least = stages.empty() ? 0.0 : stages[0].all_bytes;
+  for (std::size_t i = 1; i < stages.size(); ++i) least = std::max(least, stages[0].input_bytes + stages[i].all_bytes);
+  return least;
+}
+
+ScheduleSteps schedule_steps(const std::vector<RematOp>& ops, int stages) {
+  ScheduleSteps steps;
+  steps.before_backward.resize(static_cast<std::size_t>(stages));
+  if (ops.size() < static_cast<std::size_t>(stages))
+    throw std::invalid_argument("schedule_steps: fewer ops than stages");
+  for (int i = 0; i < stages; ++i) {
+    const RematOp& op = ops[static_cast<std::size_t>(i)];
+    if (op.backward || op.stage != i)
+      throw std::invalid_argument("schedule_steps: op " + std::to_string(i) + " is not the first forward of stage " +
+                                  std::to_string(i));
+    steps.first_forward.push_back(op.keep);
+  }
+  std::vector<RematOp> pending;
+  int next_backward = stages - 1;
+  for (std::size_t k = static_cast<std::size_t>(stages); k < ops.size(); ++k) {
+    if (!ops[k].backward) {
+      pending.push_back(ops[k]);
+      continue;
+    }
+    if (ops[k].stage != next_backward) throw std::invalid_argument("schedule_steps: backward out of order");
+    steps.before_backward[static_cast<std::size_t>(next_backward--)] = std::move(pending);
+    pending.clear();
+  }
+  if (next_backward != -1 || !pending.empty()) throw std::invalid_argument("schedule_steps: missing backwards");
+  return steps;
+}
+
+std::vector<RematOp> defer_keep_all(std::vector<RematOp> ops, int stage) {
+  const auto first = std::find_if(ops.begin(), ops.end(), [&](const RematOp& op) { return !op.backward && op.stage == stage; });
+  if (first == ops.end() || first->keep != Keep::kAll)
+    throw std::invalid_argument("defer_keep_all: the first forward of stage " + std::to_string(stage) + " does not keep all");
+  first->keep = Keep::kInput;
+  const auto backward = std::find_if(ops.begin(), ops.end(), [&](const RematOp& op) { return op.backward && op.stage == stage; });
+  if (backward == ops.end()) throw std::invalid_argument("defer_keep_all: stage " + std::to_string(stage) + " has no backward");
+  ops.insert(backward, RematOp{stage, false, Keep::kAll});
+  return ops;
+}
+
+std::vector<RematOp> least_memory_schedule(int stages) {
+  if (stages < 1) throw std::invalid_argument("least_memory_schedule: stages must be ≥ 1");
+  std::vector<RematOp> ops;
+  for (int last = stages - 1; last >= 0; --last) {  // a pass from x_0 up to `last`, then its backward
+    for (int i = 0; i < last; ++i) ops.push_back({i, false, i == 0 ? Keep::kInput : Keep::kNothing});
+    ops.push_back({last, false, Keep::kAll});
+    ops.push_back({last, true, Keep::kNothing});
   }
   return ops;
 }
@@ -183,10 +239,7 @@ OptimalSchedule optimal_schedule(const std::vector<ChainStage>& stages, double b
   if (stages.empty() || !(budget_bytes > 0) || slots < 1 || stages.size() > 30000)
     throw std::invalid_argument("optimal_schedule: needs stages, a positive budget and slots ≥ 1");
   OptimalSchedule out;
-  // The least any schedule can store: x_0 (until the last backward) with the largest stage's all.
-  out.min_budget_bytes = stages[0].all_bytes;
-  for (std::size_t i = 1; i < stages.size(); ++i)
-    out.min_budget_bytes = std::max(out.min_budget_bytes, stages[0].input_bytes + stages[i].all_bytes);
+  out.min_budget_bytes = least_memory_bytes(stages);
   if (out.min_budget_bytes > budget_bytes) return out;
   const Solver solver(stages, budget_bytes, slots);
   out.time_s = solver.best();

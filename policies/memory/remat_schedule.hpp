@@ -47,6 +47,9 @@ struct ScheduleCost {
   double time_s = 0;       ///< sum of the ops' times
   double recompute_s = 0;  ///< forwards beyond the first of each stage
   double peak_bytes = 0;   ///< largest stored bytes after any op
+  /// Stored once the last stage's first forward is done: what the micro-batch holds while it
+  /// waits for its backward in a pipeline (other micro-batches' forwards and backwards run).
+  double forward_bytes = 0;
 };
 
 /// Replays `ops` on `stages`: validity (each stage's backward exactly once, in reverse order,
@@ -60,6 +63,31 @@ std::vector<RematOp> keep_all_schedule(int stages);
 /// the input of stages 0, k, 2k, …; before the backward of each segment its forwards are replayed
 /// once, keeping all, from its checkpoint. k = 1: every stage keeps its input and replays itself.
 std::vector<RematOp> every_k_schedule(int stages, int k);
+
+/// The least any schedule stores: the chain's input, kept until the last backward, with the
+/// largest later stage's everything (max(all_0, max_{i>0} input_0 + all_i)).
+double least_memory_bytes(const std::vector<ChainStage>& stages);
+
+/// A schedule as a training step runs it: what each stage's first forward keeps, and the
+/// forwards replayed before each stage's backward.
+struct ScheduleSteps {
+  std::vector<Keep> first_forward;                    ///< per stage
+  std::vector<std::vector<RematOp>> before_backward;  ///< per stage, the replays in order
+};
+
+/// Throws std::invalid_argument unless `ops` starts with one forward of each stage in order
+/// (every schedule of this file does) and holds each stage's backward.
+ScheduleSteps schedule_steps(const std::vector<RematOp>& ops, int stages);
+
+/// `ops` with stage `stage`'s first forward keeping only its input instead of everything, and a
+/// replay keeping everything just before its backward: one more forward, and (all − input) bytes
+/// less held while the micro-batch waits for its backward in a pipeline (the peak does not grow).
+/// Contract: the first forward of `stage` in `ops` keeps all.
+std::vector<RematOp> defer_keep_all(std::vector<RematOp> ops, int stage);
+
+/// The schedule that stores least: only the chain's input is kept, and every backward replays
+/// the chain from it (quadratic recomputation). Its peak is OptimalSchedule::min_budget_bytes.
+std::vector<RematOp> least_memory_schedule(int stages);
 
 struct OptimalSchedule {
   bool feasible = false;        ///< a schedule exists within the budget (at this granularity)

@@ -9,6 +9,7 @@
 #include <boost/program_options.hpp>
 
 #include "policies/lowering/lowering.hpp"
+#include "policies/memory/stage_schedules.hpp"
 #include "sim/app/calibration_commands.hpp"
 #include "sim/app/collective_command.hpp"
 #include "sim/app/command_line.hpp"
@@ -183,6 +184,7 @@ PlannedStudy plan_study(const study::Study& s) {
   PlannedStudy out;
   try {
     out.plan = s.parallelism->plan(s.model, s.cluster, s.training, *s.memory);
+    policies::schedule_rematerialization(out.plan, s.model, s.cluster, s.training, *s.memory);
   } catch (const core::ParamError& e) {
     // One of the policy's parameters, where the study gave it (a Study built in code has none).
     const core::ConfigError located =

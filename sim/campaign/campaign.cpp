@@ -8,6 +8,7 @@
 #include <set>
 
 #include "policies/lowering/lowering.hpp"
+#include "policies/memory/stage_schedules.hpp"
 #include "sim/campaign/iteration_probe.hpp"
 #include "workloads/layer_chain.hpp"
 
@@ -113,7 +114,8 @@ CampaignOutcome run_campaign(const study::Study& s, const policies::Plan& plan, 
     int data_parallel = plan.data_parallel();
     if (!initial) {
       try {
-        const policies::Plan shrunk = s.parallelism->plan(s.model, reduced, s.training, *s.memory);
+        policies::Plan shrunk = s.parallelism->plan(s.model, reduced, s.training, *s.memory);
+        policies::schedule_rematerialization(shrunk, s.model, reduced, s.training, *s.memory);
         data_parallel = shrunk.data_parallel();
         lowered = policies::lower_compact(shrunk, s.model, s.training);
       } catch (const core::ConfigError& e) {

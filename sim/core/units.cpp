@@ -5,6 +5,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <sstream>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -113,6 +114,15 @@ double parse_quantity(std::string_view text, Dimension dim) {
     if (u.symbol == rest) return value * u.factor;
   }
   return fail("unknown unit \"" + std::string(rest) + "\"");
+}
+
+std::string format_bytes(double bytes) {
+  std::ostringstream out;
+  out.precision(4);
+  if (bytes >= 1024.0 * 1024 * 1024) out << bytes / (1024.0 * 1024 * 1024) << " GiB";
+  else if (bytes >= 1024.0 * 1024) out << bytes / (1024.0 * 1024) << " MiB";
+  else out << bytes << " B";
+  return out.str();
 }
 
 }  // namespace frugal::core

@@ -27,4 +27,8 @@ std::string describe(Dimension dim);
 /// Throws std::invalid_argument whose message lists the accepted units.
 double parse_quantity(std::string_view text, Dimension dim);
 
+/// Bytes for messages, 4 significant digits in the largest binary unit that fits: "1.5 GiB",
+/// "312 MiB", "900 B".
+std::string format_bytes(double bytes);
+
 }  // namespace frugal::core

@@ -65,7 +65,7 @@ namespace {
 /// The uncalibrated closed form of one sample's work (no fixed costs).
 double layer_work_per_sample_s(const workloads::Layer& l, const platforms::GpuSpec& gpu, core::Precision precision) {
   return (l.forward_flops + l.backward_flops + l.recompute_flops) / gpu.effective_flops_per_s(gpu.runs_as(precision)) +
-         (l.forward_memory_bytes + l.backward_memory_bytes) / gpu.hbm_bandwidth_bytes_per_s;
+         (l.forward_memory_bytes + l.backward_memory_bytes + l.recompute_memory_bytes) / gpu.hbm_bandwidth_bytes_per_s;
 }
 
 }  // namespace
@@ -81,7 +81,7 @@ double layer_seconds(const workloads::Layer& l, std::int64_t samples, const plat
   layer_gemms(l, samples, forward.gemms, backward.gemms);
   double seconds = compute_seconds(forward, gpu, precision) + compute_seconds(backward, gpu, precision);
   if (l.recompute_flops > 0) {
-    const program::Compute recompute{program::Phase::kRecompute, l.name, l.recompute_flops * b, l.forward_memory_bytes * b,
+    const program::Compute recompute{program::Phase::kRecompute, l.name, l.recompute_flops * b, l.recompute_memory_bytes * b,
                                      {}, l.recompute_kernels};
     seconds += compute_seconds(recompute, gpu, precision);
   }
@@ -102,7 +102,7 @@ double chain_seconds_per_sample(const workloads::LayerChain& chain, std::int64_t
     double flops = 0, bytes = 0, launch_s = 0;
     for (const auto& l : chain.layers) {
       flops += l.forward_flops + l.backward_flops + l.recompute_flops;
-      bytes += l.forward_memory_bytes + l.backward_memory_bytes;
+      bytes += l.forward_memory_bytes + l.backward_memory_bytes + l.recompute_memory_bytes;
       launch_s += layer_launch_s(l, gpu);
     }
     return flops / gpu.effective_flops_per_s(gpu.runs_as(precision)) + bytes / gpu.hbm_bandwidth_bytes_per_s +

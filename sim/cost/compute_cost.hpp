@@ -56,11 +56,11 @@ double layer_launch_s(const workloads::Layer& l, const platforms::GpuSpec& gpu);
 /// recompute (when the chain's recompute_flops > 0) and backward.
 /// - GPU with calibrated tables: the sum of compute_seconds of the three compute ops the
 ///   lowering emits for the layer: forward {F·b, fm·b, forward GEMMs scaled to b}, recompute
-///   {R·b, fm·b, no GEMMs}, backward {B·b, bm·b, backward GEMMs of layer_gemms}
-///   (F, B, R the layer's forward, backward, recompute FLOPs; fm, bm its forward and backward
-///   memory bytes; b = samples), i.e. what the engine simulates for them.
-/// - otherwise the closed form b·[(F + B + R)/(peak · matmul_efficiency) + (fm + bm)/hbm_bandwidth]
-///   + layer_launch_s (recompute's replayed memory traffic is the chain's share of bm).
+///   {R·b, rm·b, no GEMMs}, backward {B·b, bm·b, backward GEMMs of layer_gemms}
+///   (F, B, R the layer's forward, backward, recompute FLOPs; fm, bm, rm its forward, backward
+///   and recompute memory bytes; b = samples), i.e. what the engine simulates for them.
+/// - otherwise the closed form b·[(F + B + R)/(peak · matmul_efficiency) + (fm + bm + rm)/hbm_bandwidth]
+///   + layer_launch_s.
 /// The compute ops carry the layer's kernel counts (forward_kernels, ...) in both cases.
 double layer_seconds(const workloads::Layer& l, std::int64_t samples, const platforms::GpuSpec& gpu,
                      core::Precision precision);
@@ -74,7 +74,7 @@ double layer_seconds_per_sample(const workloads::Layer& l, std::int64_t micro_ba
 
 /// Seconds per sample of the whole chain (forward, recompute, backward of every layer) run in
 /// micro-batches of `micro_batch`: Σ_l layer_seconds(l, micro_batch, ...) / micro_batch on a
-/// calibrated GPU; otherwise Σ(F + B + R)/(peak · matmul_efficiency) + Σ(fm + bm)/hbm_bandwidth
+/// calibrated GPU; otherwise Σ(F + B + R)/(peak · matmul_efficiency) + Σ(fm + bm + rm)/hbm_bandwidth
 /// + Σ layer_launch_s / micro_batch (sums over the layers first, as the data-parallel batch split
 /// always computed it).
 double chain_seconds_per_sample(const workloads::LayerChain& chain, std::int64_t micro_batch,

@@ -17,6 +17,7 @@
 #include <simgrid/version.h>
 
 #include "sim/core/error.hpp"
+#include "sim/core/units.hpp"
 #include "sim/engine/coarse_collectives.hpp"
 #include "sim/engine/coarse_replicas.hpp"
 #include "sim/engine/collectives.hpp"
@@ -76,14 +77,7 @@ bool is_communication(OpKind k) {
          k == OpKind::kCheckpointWrite;
 }
 
-std::string format_bytes(double bytes) {
-  std::ostringstream out;
-  out.precision(4);
-  if (bytes >= 1024.0 * 1024 * 1024) out << bytes / (1024.0 * 1024 * 1024) << " GiB";
-  else if (bytes >= 1024.0 * 1024) out << bytes / (1024.0 * 1024) << " MiB";
-  else out << bytes << " B";
-  return out.str();
-}
+using core::format_bytes;
 
 constexpr int kStreams = program::kStreamCount;
 constexpr int kCollectiveKinds = 5;

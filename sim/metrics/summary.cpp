@@ -35,7 +35,7 @@ Json base_summary(const study::Study& study, const std::string& status) {
 }
 
 void add_null_performance(Json& s) {
-  for (const char* key : {"iteration_time_s", "tokens_per_s", "samples_per_s", "mfu", "tflops_per_gpu", "compute_s",
+  for (const char* key : {"iteration_time_s", "tokens_per_s", "samples_per_s", "mfu", "hfu", "tflops_per_gpu", "compute_s",
                           "communication_s", "exposed_communication_s", "energy_j_per_iteration", "energy_j_per_token"})
     s[key] = nullptr;
 }
@@ -99,12 +99,19 @@ Json make_summary(const study::Study& study, const policies::Plan& plan, const p
   const program::ClassView view(program);
   std::map<std::int64_t, double> ranks_of;  // representative → ranks running its ops
   for (const auto& rp : program.ranks) ranks_of[view.representative(rp.rank).value] += 1;
+  // FLOPs the GPUs execute (host compute aside), and of them the recomputation's.
+  double hardware_flops = 0, recompute_flops = 0;
   for (const auto& [rep, count] : ranks_of)
-    for (const auto& op : program.ranks[static_cast<std::size_t>(rep)].ops)
+    for (const auto& op : program.ranks[static_cast<std::size_t>(rep)].ops) {
       if (op.kind == program::OpKind::kCollective) {
         const std::string kind = program::to_string(op.collective().kind);
         collective_bytes[kind] = collective_bytes.value(kind, 0.0) + count * op.collective().bytes / n;
       }
+      if (op.kind == program::OpKind::kCompute && op.stream != program::Stream::kHost) {
+        hardware_flops += count * op.compute().flops;
+        if (op.compute().phase == program::Phase::kRecompute) recompute_flops += count * op.compute().flops;
+      }
+    }
   // Pipeline bubble: the part of the iteration a GPU is neither computing nor communicating,
   // mean over GPUs; per-stage compute time, mean over the stage's GPUs.
   double idle = 0;
@@ -124,6 +131,11 @@ Json make_summary(const study::Study& study, const policies::Plan& plan, const p
   s["samples_per_s"] = samples / t;
   s["model_flops_per_iteration"] = model_flops;
   s["mfu"] = model_flops / (t * peak_sum);
+  // Hardware FLOPs utilization: every FLOP the GPUs execute (recomputation included; a fused
+  // attention kernel's skipped blocks not), against the same peak.
+  s["hfu"] = hardware_flops / (t * peak_sum);
+  s["hardware_flops_per_iteration"] = hardware_flops;
+  s["recompute_flops_per_iteration"] = recompute_flops;
   s["tflops_per_gpu"] = model_flops / t / n / 1e12;
   s["compute_s"] = compute / n;
   s["communication_s"] = comm / n;
@@ -180,6 +192,12 @@ Json make_oom_summary(const study::Study& study, const policies::Plan& plan, con
   };
   add_nodes(host_over, memory.host_peak_bytes, memory.host_capacity_bytes, "host memory", "out_of_memory_host");
   add_nodes(nvme_over, memory.nvme_peak_bytes, memory.nvme_capacity_bytes, "NVMe", "out_of_memory_nvme");
+  if (plan.memory.min_budget_bytes > 0) {
+    // A rematerialization schedule policy knows the least memory any of its schedules needs.
+    reason += "; the memory policy needs at least " + gib(plan.memory.min_budget_bytes) +
+              " GiB per GPU (recomputing all it can)";
+    s["min_memory_per_gpu_bytes"] = plan.memory.min_budget_bytes;
+  }
   s["reason"] = reason;
   add_null_performance(s);
   s["model_flops_per_iteration"] = program.metadata.at("model_flops_per_iteration");

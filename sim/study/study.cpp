@@ -267,6 +267,9 @@ Study read_study(const Json& document, const std::string& file, const std::files
                                                           &s.parallelism_params);
   const Json memory = r.has("memory") ? r.value("memory") : Json{{"impl", "none"}};
   s.memory = policies::memory_policies().create(memory, file, r.pointer_of("memory"), &s.memory_params);
+  // "What if only X GiB?": every GPU holds at most the memory policy's budget.
+  if (const double budget = s.memory->memory_budget_bytes(); budget > 0)
+    for (auto& type : s.cluster.node_types) type.gpu.memory_bytes = std::min(type.gpu.memory_bytes, budget);
 
   if (r.has("campaign")) s.campaign = read_campaign(r.value("campaign"), file, r.pointer_of("campaign"), s.cluster);
 

@@ -12,21 +12,7 @@ using Json = nlohmann::json;
 namespace {
 
 Json one_gpu_study(const std::string& kernel_launch) {
-  const Json gpu = {{"name", "A100-test"},     {"peak", {{"bf16", "312 TFLOPS"}}}, {"memory", "80 GB"},
-                    {"hbm_bandwidth", "2039 GB/s"}, {"idle_power", "55 W"},          {"max_power", "400 W"},
-                    {"kernel_launch", kernel_launch}};
-  const Json node = {{"gpu", gpu},
-                     {"gpus_per_node", 1},
-                     {"intra_node", {{"kind", "nvlink"}, {"bandwidth", "300 GB/s"}, {"latency", "1 us"}}},
-                     {"host_link", {{"bandwidth", "25 GB/s"}, {"latency", "1 us"}}},
-                     {"host_memory", "64 GiB"},
-                     {"nic", {{"bandwidth", "200 Gbps"}, {"latency", "1 us"}}},
-                     {"nics_per_node", 1},
-                     {"cpu", {{"speed", "1 TFLOPS"}, {"idle_power", "50 W"}, {"max_power", "200 W"}}}};
-  const Json cluster = {{"name", "one-gpu"},
-                        {"node_types", {{"g", node}}},
-                        {"nodes", Json::array({{{"type", "g"}, {"count", 1}}})},
-                        {"network", {{"topology", "star"}, {"switch_latency", "1 us"}}}};
+  const Json cluster = test_support::one_gpu_cluster({{"kernel_launch", kernel_launch}});
   return Json{{"model", "gpt3-125m"},
               {"cluster", cluster},
               {"training", {{"global_batch_size", 4}, {"micro_batch_size", 1}, {"seq_length", 128}, {"iterations", 1}}},

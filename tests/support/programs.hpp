@@ -4,6 +4,7 @@
 
 #include "platforms/cluster_spec.hpp"
 #include "policies/lowering/lowering.hpp"
+#include "policies/memory/stage_schedules.hpp"
 #include "policies/parallelism/parallelism_policy.hpp"
 #include "workloads/model_spec.hpp"
 
@@ -41,13 +42,17 @@ inline policies::Plan data_parallel_plan(const workloads::ModelSpec& model, cons
   return policy->plan(model, cluster, setup);
 }
 
-/// A megatron plan with the given JSON parameters and memory policy (by name).
+/// A megatron plan with the given JSON parameters and memory policy (its name, or its JSON
+/// object), rematerialization schedules included as a study plans them.
 inline policies::Plan megatron_plan(const workloads::ModelSpec& model, const platforms::Cluster& cluster,
                                     const policies::TrainingSetup& setup, core::Json params,
-                                    const std::string& memory = "none") {
+                                    const core::Json& memory = "none") {
   params["impl"] = "megatron";
-  const auto recompute = policies::memory_policies().create({{"impl", memory}}, "test", "/memory");
-  return policies::parallelism_policies().create(params, "test", "/parallelism")->plan(model, cluster, setup, *recompute);
+  const auto recompute = policies::memory_policies().create(
+      memory.is_string() ? core::Json{{"impl", memory}} : memory, "test", "/memory");
+  auto plan = policies::parallelism_policies().create(params, "test", "/parallelism")->plan(model, cluster, setup, *recompute);
+  policies::schedule_rematerialization(plan, model, cluster, setup, *recompute);
+  return plan;
 }
 
 /// `nodes` DGX A100 nodes (8 GPUs each) from the shipped cluster file.

@@ -22,6 +22,7 @@ workloads::Layer test_layer(double recompute_flops) {
   l.recompute_flops = recompute_flops;
   l.forward_memory_bytes = 3e6;
   l.backward_memory_bytes = 5e6;
+  l.recompute_memory_bytes = recompute_flops > 0 ? 3e6 : 0.0;  // a full replay of the forward's traffic
   return l;
 }
 
@@ -29,7 +30,7 @@ TEST(CostCompute, WithoutTablesTheClosedFormTimesSamples) {
   const platforms::GpuSpec gpu = testing::test_gpu(100e12, 2e12, 50, 400, 0.5);
   const workloads::Layer l = test_layer(4e6);
   const double per_sample = (l.forward_flops + l.backward_flops + l.recompute_flops) / 50e12 +
-                            (l.forward_memory_bytes + l.backward_memory_bytes) / 2e12;
+                            (l.forward_memory_bytes + l.backward_memory_bytes + l.recompute_memory_bytes) / 2e12;
   EXPECT_DOUBLE_EQ(cost::layer_seconds(l, 1, gpu, core::Precision::kBf16), per_sample);
   EXPECT_DOUBLE_EQ(cost::layer_seconds(l, 3, gpu, core::Precision::kBf16), per_sample * 3);
   EXPECT_DOUBLE_EQ(cost::layer_seconds_per_sample(l, 3, gpu, core::Precision::kBf16), per_sample);
@@ -37,7 +38,7 @@ TEST(CostCompute, WithoutTablesTheClosedFormTimesSamples) {
   chain.layers = {l, test_layer(0)};
   const double flops = 2 * (l.forward_flops + l.backward_flops) + l.recompute_flops;
   EXPECT_DOUBLE_EQ(cost::chain_seconds_per_sample(chain, 4, gpu, core::Precision::kBf16),
-                   flops / 50e12 + 2 * (l.forward_memory_bytes + l.backward_memory_bytes) / 2e12);
+                   flops / 50e12 + (2 * (l.forward_memory_bytes + l.backward_memory_bytes) + l.recompute_memory_bytes) / 2e12);
 }
 
 TEST(CostCompute, ScaledGemmsFollowTheLowering) {

@@ -150,6 +150,32 @@ TEST(RematSchedule, UniformSchedulesHaveTheirClosedForms) {
   EXPECT_DOUBLE_EQ(least.min_budget_bytes, 36.0);
   EXPECT_LE(evaluate(stages, least.ops).peak_bytes, 36.0);
   EXPECT_FALSE(optimal_schedule(stages, 35.0, 35).feasible);
+  const ScheduleCost least_memory = evaluate(stages, least_memory_schedule(6));
+  ASSERT_TRUE(least_memory.valid) << least_memory.error;
+  EXPECT_DOUBLE_EQ(least_memory.peak_bytes, 36.0);
+  EXPECT_DOUBLE_EQ(least_memory.recompute_s, 5 + 4 + 3 + 2 + 1.0);  // the pass ending at stage i < 5 replays 0 … i
+}
+
+TEST(RematSchedule, StepsSplitTheForwardPassFromTheReplays) {
+  const ScheduleSteps steps = schedule_steps(every_k_schedule(6, 3), 6);
+  EXPECT_EQ(steps.first_forward, (std::vector<Keep>{Keep::kInput, Keep::kNothing, Keep::kNothing, Keep::kInput,
+                                                    Keep::kNothing, Keep::kNothing}));
+  EXPECT_EQ(steps.before_backward[5], (std::vector<RematOp>{{3, false, Keep::kAll}, {4, false, Keep::kAll}, {5, false, Keep::kAll}}));
+  EXPECT_EQ(steps.before_backward[2], (std::vector<RematOp>{{0, false, Keep::kAll}, {1, false, Keep::kAll}, {2, false, Keep::kAll}}));
+  for (int i : {0, 1, 3, 4}) EXPECT_TRUE(steps.before_backward[static_cast<std::size_t>(i)].empty()) << i;
+  EXPECT_THROW(schedule_steps({{1, false, Keep::kAll}, {0, false, Keep::kAll}, {1, true}, {0, true}}, 2), std::invalid_argument);
+}
+
+TEST(RematSchedule, DeferringAKeepAllTradesAReplayForLessHeldWhileWaiting) {
+  const std::vector<ChainStage> stages(3, ChainStage{1.0, 2.0, 2.0, 10.0});
+  const ScheduleCost all = evaluate(stages, keep_all_schedule(3));
+  const ScheduleCost deferred = evaluate(stages, defer_keep_all(keep_all_schedule(3), 2));
+  ASSERT_TRUE(deferred.valid) << deferred.error;
+  EXPECT_DOUBLE_EQ(all.forward_bytes, 30.0);
+  EXPECT_DOUBLE_EQ(deferred.forward_bytes, 22.0);
+  EXPECT_DOUBLE_EQ(deferred.peak_bytes, all.peak_bytes);
+  EXPECT_DOUBLE_EQ(deferred.recompute_s, 1.0);
+  EXPECT_THROW(defer_keep_all(every_k_schedule(3, 1), 1), std::invalid_argument);
 }
 
 TEST(RematSchedule, ReplayRejectsBrokenSchedules) {

@@ -20,7 +20,7 @@ class ContextParallelPass final : public LoweringPass {
   std::string name() const override { return "context_parallel"; }
 
   void before_layer(RankContext& ctx, const LayerStep& step, std::vector<OpId>& compute_deps) override {
-    if (!applies(ctx, step) || !step.unit.unit.forward) return;
+    if (!applies(ctx, step) || !step.runs_forward()) return;
     std::vector<OpId> deps;
     if (ctx.computes > 0) deps.push_back(ctx.last_compute);
     compute_deps.push_back(ctx.collective(ctx.context_group(), CollectiveKind::kAllGather, kv_bytes(ctx, step),
@@ -28,7 +28,7 @@ class ContextParallelPass final : public LoweringPass {
   }
 
   void after_layer(RankContext& ctx, const LayerStep& step, OpId compute) override {
-    if (!applies(ctx, step) || step.unit.unit.forward) return;
+    if (!applies(ctx, step) || !step.runs_backward()) return;
     const OpId after = ctx.pending.empty() ? compute : ctx.pending.back();
     ctx.pending.push_back(ctx.collective(ctx.context_group(), CollectiveKind::kReduceScatter, kv_bytes(ctx, step),
                                          "cp reducescatter dkv ", what(step), {after}, CollectiveAlgorithm::kRing));
@@ -43,7 +43,7 @@ class ContextParallelPass final : public LoweringPass {
     return step.layer.kv_bytes * ctx.plan.context_parallel() * static_cast<double>(step.unit.samples);
   }
   static std::string what(const LayerStep& step) {
-    return join({step.layer.name, step.unit.unit.forward ? " fwd " : " bwd ", step.unit.mb});
+    return join({step.layer.name, step.replay ? " recompute " : step.unit.unit.forward ? " fwd " : " bwd ", step.unit.mb});
   }
 };
 

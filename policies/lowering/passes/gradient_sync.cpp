@@ -35,7 +35,7 @@ class GradientSyncPass final : public LoweringPass {
 
   void after_layer(RankContext& ctx, const LayerStep& step, OpId compute) override {
     const Plan& plan = ctx.plan;
-    if (step.unit.unit.forward || !step.unit.last_micro_batch || plan.gradient_replicas() <= 1) return;
+    if (!step.runs_backward() || !step.unit.last_micro_batch || plan.gradient_replicas() <= 1) return;
     // The layer's last op: its backward, or the tensor-parallel collectives that follow it.
     const OpId last = ctx.pending.empty() ? compute : ctx.pending.back();
     const double grad_bytes = step.layer.parameters * ctx.state.gradients;

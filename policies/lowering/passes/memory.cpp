@@ -1,8 +1,11 @@
 // Memory pass: the rank's resident buffers (model state under its ZeRO sharding, the largest
 // layer workspace, the reserve), the lifetime of each layer's stored activations (allocated
 // before its forward, freed after its backward), and the recomputation the plan's memory
-// decision asks for (a recompute op before the layer's backward).
+// decision asks for (a recompute op before the layer's backward); under a rematerialization
+// schedule, what each forward and replayed forward keeps, until the layer's backward.
 #include <algorithm>
+#include <map>
+#include <utility>
 
 #include "policies/lowering/pass.hpp"
 
@@ -19,6 +22,7 @@ class MemoryPass final : public LoweringPass {
   std::string name() const override { return "memory"; }
 
   void begin_rank(RankContext& ctx) override {
+    held_.clear();
     const Plan& plan = ctx.plan;
     const int p = plan.pipeline_parallel(), n_layers = static_cast<int>(ctx.chain.layers.size());
     double transient = 0;
@@ -41,13 +45,17 @@ class MemoryPass final : public LoweringPass {
   void before_layer(RankContext& ctx, const LayerStep& step, std::vector<OpId>& compute_deps) override {
     const auto& layer = step.layer;
     const double scale = static_cast<double>(step.unit.samples);
+    if (step.keep) {
+      keep(ctx, step, *step.keep);
+      return;
+    }
     if (step.unit.unit.forward) {
       if (layer.activation_bytes > 0)
         ctx.builder().alloc(Memory{MemoryTag::kActivations, join({layer.name, "/", step.unit.mb}), layer.activation_bytes * scale});
       return;
     }
     if (layer.recompute_flops > 0) {
-      program::Compute rc{Phase::kRecompute, layer.name, layer.recompute_flops * scale, layer.forward_memory_bytes * scale, {},
+      program::Compute rc{Phase::kRecompute, layer.name, layer.recompute_flops * scale, layer.recompute_memory_bytes * scale, {},
                           layer.recompute_kernels};
       ctx.compute(join({"recompute ", layer.name, " ", step.unit.mb}), std::move(rc), std::move(compute_deps));
       compute_deps.clear();
@@ -56,10 +64,54 @@ class MemoryPass final : public LoweringPass {
 
   void after_layer(RankContext& ctx, const LayerStep& step, OpId) override {
     const auto& layer = step.layer;
-    if (!step.unit.unit.forward && layer.activation_bytes > 0)
+    if (!step.runs_backward()) return;
+    if (!ctx.plan.memory.schedules.empty()) {
+      release(ctx, step);
+      return;
+    }
+    if (layer.activation_bytes > 0)
       ctx.builder().free(Memory{MemoryTag::kActivations, join({layer.name, "/", step.unit.mb}),
                                 layer.activation_bytes * static_cast<double>(step.unit.samples)});
   }
+
+ private:
+  /// What a layer of one micro-batch holds under a rematerialization schedule: its input
+  /// (buffer "<layer>/<mb>/input") and the rest of what its backward needs ("<layer>/<mb>").
+  struct Held {
+    double input_bytes = 0, rest_bytes = 0;
+  };
+
+  /// A forward or replay keeping `what`: allocates what the layer does not hold yet
+  /// (remat_schedule.hpp's rules: keeping all after the input adds all − input).
+  void keep(RankContext& ctx, const LayerStep& step, Keep what) {
+    if (what == Keep::kNothing) return;
+    const double scale = static_cast<double>(step.unit.samples);
+    Held& h = held_[key(step)];
+    if (h.input_bytes == 0 && h.rest_bytes == 0 && what == Keep::kInput && step.layer.input_bytes > 0) {
+      h.input_bytes = step.layer.input_bytes * scale;
+      ctx.builder().alloc(Memory{MemoryTag::kActivations, join({step.layer.name, "/", step.unit.mb, "/input"}), h.input_bytes});
+    } else if (what == Keep::kAll && h.rest_bytes == 0) {
+      h.rest_bytes = step.layer.activation_bytes * scale - h.input_bytes;
+      if (h.rest_bytes > 0)
+        ctx.builder().alloc(Memory{MemoryTag::kActivations, join({step.layer.name, "/", step.unit.mb}), h.rest_bytes});
+    }
+  }
+
+  /// After the layer's backward: frees what it held.
+  void release(RankContext& ctx, const LayerStep& step) {
+    const auto it = held_.find(key(step));
+    if (it == held_.end()) return;
+    if (it->second.rest_bytes > 0)
+      ctx.builder().free(Memory{MemoryTag::kActivations, join({step.layer.name, "/", step.unit.mb}), it->second.rest_bytes});
+    if (it->second.input_bytes > 0)
+      ctx.builder().free(
+          Memory{MemoryTag::kActivations, join({step.layer.name, "/", step.unit.mb, "/input"}), it->second.input_bytes});
+    held_.erase(it);
+  }
+
+  static std::pair<int, int> key(const LayerStep& step) { return {step.index, step.unit.unit.micro_batch}; }
+
+  std::map<std::pair<int, int>, Held> held_;  ///< (chain layer, micro-batch) → held under a schedule
 };
 
 }  // namespace

@@ -2,7 +2,8 @@
 // MLP blocks each end in an all-reduce of the s·b·h activation (or, with sequence parallelism,
 // an all-gather before and a reduce-scatter after: the same bytes in the nccl-tests
 // convention). The next compute op and the next send wait for the last of them. Under full
-// recomputation the replayed forward runs them again before the layer's backward.
+// recomputation the replayed forward runs them again before the layer's backward, and so does
+// every forward a rematerialization schedule replays.
 // With Plan::tp_comm_overlap (sequence parallelism) they start with the compute op instead of
 // after it, on the tensor-parallel stream, and its successors wait for both: the layer pays
 // max(compute, communication). Transformer Engine pipelines the gathers and reduce-scatters
@@ -42,7 +43,7 @@ class TensorParallelPass final : public LoweringPass {
 
   void after_layer(RankContext& ctx, const LayerStep& step, OpId compute) override {
     if (!applies(ctx, step)) return;
-    const OpId last = block_collectives(ctx, step, compute, step.unit.unit.forward ? "fwd" : "bwd");
+    const OpId last = block_collectives(ctx, step, compute, step.replay ? "recompute" : step.unit.unit.forward ? "fwd" : "bwd");
     ctx.pending.assign(1, last);
     if (ctx.plan.tp_comm_overlap) ctx.pending.push_back(compute);
   }

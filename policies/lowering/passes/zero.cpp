@@ -78,7 +78,7 @@ class ZeroPass final : public LoweringPass {
   }
   /// layer + "/" + micro-batch + "/" + pass
   static std::string key_of(const LayerStep& step) {
-    return join({step.layer.name, "/", step.unit.mb, step.unit.unit.forward ? "/fwd" : "/bwd"});
+    return join({step.layer.name, "/", step.unit.mb, step.replay ? "/recompute" : step.unit.unit.forward ? "/fwd" : "/bwd"});
   }
 
   std::set<int> gathered_;  ///< chain layers whose updated weights this rank has gathered

@@ -1,0 +1,179 @@
+// schedule_rematerialization: the stage views (times by the cost model, sizes by the layer
+// chain, budgets from the lowering's resident bytes) and the schedule policy's decisions.
+#include "policies/memory/stage_schedules.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <map>
+#include <sstream>
+
+#include "policies/lowering/lowering.hpp"
+#include "policies/schedule.hpp"
+#include "sim/core/error.hpp"
+#include "sim/core/units.hpp"
+#include "sim/cost/compute_cost.hpp"
+
+namespace frugal::policies {
+namespace {
+
+/// Forward and backward seconds of `layer` for `samples` sequences on `gpu`: the compute ops the
+/// lowering emits for it.
+std::pair<double, double> layer_times(const workloads::Layer& layer, std::int64_t samples, const platforms::GpuSpec& gpu,
+                                      core::Precision precision) {
+  const auto b = static_cast<double>(samples);
+  program::Compute forward{program::Phase::kForward, layer.name, layer.forward_flops * b, layer.forward_memory_bytes * b,
+                           {}, layer.forward_kernels};
+  program::Compute backward{program::Phase::kBackward, layer.name, layer.backward_flops * b,
+                            layer.backward_memory_bytes * b, {}, layer.backward_kernels};
+  cost::layer_gemms(layer, samples, forward.gemms, backward.gemms);
+  return {cost::compute_seconds(forward, gpu, precision), cost::compute_seconds(backward, gpu, precision)};
+}
+
+
+}  // namespace
+
+int micro_batches_in_flight(const Plan& plan, int stage, int micro_batches) {
+  if (micro_batches <= 0) return 0;
+  int held = 0, most = 0;
+  for (const ScheduleUnit& u :
+       pipeline_schedule(plan.schedule, stage, plan.pipeline_parallel(), micro_batches, plan.virtual_pipeline)) {
+    held += u.forward ? 1 : -1;
+    most = std::max(most, held);
+  }
+  return most;
+}
+
+namespace {
+
+/// Scan points between the even split of the memory over the micro-batches in flight and all of it.
+constexpr int kBudgetSteps = 16;
+
+/// The stage's schedule from `memory`: with k micro-batches in flight on `activation_bytes`, the
+/// waiting ones hold their forward_bytes and one runs at its peak, so a schedule fits when
+/// (k − 1)·forward_bytes + peak ≤ activation_bytes. The policy is asked at per-micro-batch
+/// budgets from activation_bytes / k up to activation_bytes; each answer, and its variants with
+/// the stages that keep everything in the first forward deferred one by one (defer_keep_all,
+/// most bytes freed per second of replay first), is a candidate; the fastest that fits is kept.
+/// With interleaving (micro-batches of several chunks in flight) only the even split is asked.
+/// std::nullopt: no candidate fits.
+std::optional<std::vector<RematOp>> choose(const MemoryPolicy& memory, StageMemoryView view, double activation_bytes,
+                                           int in_flight, bool interleaved) {
+  if (!(activation_bytes > 0)) return std::nullopt;
+  const int k = std::max(1, in_flight);
+  const int steps = (k == 1 || interleaved) ? 0 : kBudgetSteps;
+  std::optional<std::vector<RematOp>> best;
+  double best_time = std::numeric_limits<double>::infinity();
+  auto consider = [&](std::vector<RematOp> ops) {
+    const ScheduleCost c = evaluate(view.stages, ops);
+    if (!c.valid) throw core::InternalError("memory policy schedule: " + c.error);
+    const bool fits = (k - 1) * c.forward_bytes + c.peak_bytes <= activation_bytes * (1 + 1e-12);
+    if (fits && c.time_s < best_time) {
+      best_time = c.time_s;
+      best = std::move(ops);
+    }
+    return fits;
+  };
+  const std::size_t n = view.stages.size();
+  for (int j = 0; j <= steps; ++j) {
+    view.budget_bytes = activation_bytes / k + (steps ? (activation_bytes - activation_bytes / k) * j / steps : 0.0);
+    auto ops = memory.schedule(view);
+    if (!ops) continue;
+    if (consider(*ops) || k == 1) continue;
+    std::vector<std::size_t> kept_all;  // stages whose first forward keeps all, best ratio first
+    for (std::size_t i = 0; i < n && i < ops->size(); ++i)
+      if ((*ops)[i].keep == Keep::kAll && view.stages[i].all_bytes > view.stages[i].input_bytes) kept_all.push_back(i);
+    auto ratio = [&](std::size_t i) {
+      return (view.stages[i].all_bytes - view.stages[i].input_bytes) / std::max(view.stages[i].forward_s, 1e-30);
+    };
+    std::stable_sort(kept_all.begin(), kept_all.end(), [&](std::size_t a, std::size_t b) { return ratio(a) > ratio(b); });
+    for (const std::size_t i : kept_all) {
+      ops = defer_keep_all(std::move(*ops), static_cast<int>(i));
+      if (consider(*ops)) break;
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+void schedule_rematerialization(Plan& plan, const workloads::ModelSpec& model, const platforms::Cluster& cluster,
+                                const TrainingSetup& setup, const MemoryPolicy& memory) {
+  if (!memory.schedules_stages()) return;
+  const auto chain = workloads::build_layer_chain(model, setup.seq_length, setup.precision, plan.shard);
+  const std::vector<double> resident = resident_device_bytes(plan, model, setup);
+  const int p = plan.pipeline_parallel(), n_layers = static_cast<int>(chain.layers.size());
+  const bool interleaved = plan.virtual_pipeline > 1;
+
+  // Per pipeline rank: the largest micro-batch, the least memory its ranks leave to
+  // activations, the most micro-batches they hold at once, the GPUs they run on.
+  std::vector<std::int64_t> largest_mb(static_cast<std::size_t>(p), 0);
+  std::vector<double> activation_bytes(static_cast<std::size_t>(p), std::numeric_limits<double>::infinity());
+  std::vector<int> in_flight(static_cast<std::size_t>(p), 0);
+  std::vector<std::map<std::string, const platforms::GpuSpec*>> gpus(static_cast<std::size_t>(p));
+  for (const RankPlan& rp : plan.ranks) {
+    const auto s = static_cast<std::size_t>(plan.stage_of(rp.rank));
+    const platforms::GpuSpec& gpu = cluster.gpu_spec(rp.gpu);
+    gpus[s][gpu.name] = &gpu;
+    for (const auto mb : rp.micro_batches) largest_mb[s] = std::max(largest_mb[s], mb);
+    in_flight[s] = std::max(in_flight[s], micro_batches_in_flight(plan, static_cast<int>(s), static_cast<int>(rp.micro_batches.size())));
+    activation_bytes[s] = std::min(activation_bytes[s], gpu.memory_bytes - resident[static_cast<std::size_t>(rp.rank.value)]);
+  }
+
+  std::ostringstream why;
+  std::vector<double> least_per_stage(static_cast<std::size_t>(p), 0.0);  // activations of the least-memory schedules
+  plan.memory.schedules.assign(plan.stage_first_layer.size(), {});
+  for (std::size_t vs = 0; vs < plan.stage_first_layer.size(); ++vs) {
+    const auto [first, end] = stage_layers(plan, static_cast<int>(vs), n_layers);
+    const auto s = vs % static_cast<std::size_t>(p);
+    const std::int64_t b = std::max<std::int64_t>(1, largest_mb[s]);
+    StageMemoryView view;
+    view.virtual_stage = static_cast<int>(vs);
+    for (int l = first; l < end; ++l) {
+      const workloads::Layer& layer = chain.layers[static_cast<std::size_t>(l)];
+      ChainStage stage{0, 0, layer.input_bytes * static_cast<double>(b), layer.activation_bytes * static_cast<double>(b)};
+      for (const auto& [name, gpu] : gpus[s]) {
+        const auto [f, bw] = layer_times(layer, b, *gpu, setup.precision);
+        stage.forward_s = std::max(stage.forward_s, f);
+        stage.backward_s = std::max(stage.backward_s, bw);
+      }
+      view.stages.push_back(stage);
+    }
+    const int n = end - first, k = std::max(1, in_flight[s]);
+    // The schedule that needs least: least_memory_schedule, its last stage deferred when
+    // micro-batches wait in a pipeline (they then hold only the two stages' inputs).
+    std::vector<RematOp> fallback = least_memory_schedule(n);
+    if (k > 1 && view.stages.back().all_bytes > view.stages.back().input_bytes) fallback = defer_keep_all(fallback, n - 1);
+    const ScheduleCost least = evaluate(view.stages, fallback);
+    least_per_stage[s] = std::max(least_per_stage[s], interleaved ? k * least.peak_bytes
+                                                                  : (k - 1) * least.forward_bytes + least.peak_bytes);
+    const double budget = std::isfinite(activation_bytes[s]) ? activation_bytes[s] : 0.0;
+    std::optional<std::vector<RematOp>> ops = choose(memory, view, budget, in_flight[s], interleaved);
+    why << (vs ? "; " : "") << "stage " << vs << ": ";
+    if (!ops) {
+      ops = std::move(fallback);
+      why << (budget > 0 ? "nothing fits " + core::format_bytes(budget) + " for " + std::to_string(k) + " micro-batch(es) in flight"
+                         : std::string("no memory left beside the resident state"))
+          << ": least-memory schedule, ";
+    }
+    const ScheduleCost cost = evaluate(view.stages, *ops);
+    if (!cost.valid) throw core::InternalError("memory policy " + plan.memory.policy + ", stage " + std::to_string(vs) + ": " + cost.error);
+    double forward = 0;
+    for (const ChainStage& c : view.stages) forward += c.forward_s;
+    char figures[200];
+    std::snprintf(figures, sizeof figures, "%.1f %% of the forward replayed, %s per micro-batch at its peak, %s while waiting",
+                  forward > 0 ? 100 * cost.recompute_s / forward : 0.0, core::format_bytes(cost.peak_bytes).c_str(),
+                  core::format_bytes(cost.forward_bytes).c_str());
+    why << figures;
+    plan.memory.schedules[vs] = std::move(*ops);
+  }
+  plan.memory.min_budget_bytes = 0;
+  for (const RankPlan& rp : plan.ranks)
+    plan.memory.min_budget_bytes =
+        std::max(plan.memory.min_budget_bytes, resident[static_cast<std::size_t>(rp.rank.value)] +
+                                                   least_per_stage[static_cast<std::size_t>(plan.stage_of(rp.rank))]);
+  plan.memory.reason += " (" + why.str() + "; least memory per GPU of these schedules: " + core::format_bytes(plan.memory.min_budget_bytes) + ")";
+}
+
+}  // namespace frugal::policies

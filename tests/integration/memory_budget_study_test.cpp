@@ -1,0 +1,72 @@
+// The memory budget as a study asks it ("what if only X GiB?"): the optimal rematerialization
+// policy keeps everything when it fits, fits the budget it is given with the replayed forwards in
+// the summary (recompute FLOPs, HFU above MFU), and a budget below any schedule is an
+// out-of-memory result that names the least memory that would do.
+#include <gtest/gtest.h>
+
+#include "tests/integration/study_runs.hpp"
+
+using namespace frugal;
+using test_support::fresh_dir;
+using test_support::run_study_document;
+using Json = nlohmann::json;
+
+namespace {
+
+/// GPT-3 125M, one micro-batch of 4 sequences of 2,048 tokens on one 80 GB GPU, naive attention
+/// (its s² scores make keeping everything cost 21 GB).
+Json one_gpu_study(const Json& memory) {
+  const Json cluster = test_support::one_gpu_cluster();
+  return Json{{"model", "gpt3-125m"},
+              {"cluster", cluster},
+              {"training",
+               {{"global_batch_size", 4}, {"micro_batch_size", 4}, {"seq_length", 2048}, {"iterations", 1}, {"attention", "naive"}}},
+              {"memory", memory},
+              {"outputs", {{"timeline", false}}}};
+}
+
+double number(const Json& summary, const char* key) { return summary.at(key).get<double>(); }
+
+}  // namespace
+
+TEST(MemoryBudgetStudy, OptimalKeepsEverythingWhenItFitsAndFitsTheBudgetOtherwise) {
+  const auto dir = fresh_dir("memory_budget_study");
+  const Json none = run_study_document(dir, "none", one_gpu_study({{"impl", "none"}}));
+  const Json ample = run_study_document(dir, "ample", one_gpu_study({{"impl", "optimal"}}));
+  const Json every = run_study_document(dir, "every", one_gpu_study({{"impl", "every_k"}, {"k", 1}}));
+  const Json tight = run_study_document(dir, "tight", one_gpu_study({{"impl", "optimal"}, {"memory_budget", "12 GiB"}}));
+  for (const Json* s : {&none, &ample, &every, &tight}) ASSERT_EQ(s->at("status"), "ok") << s->dump();
+
+  EXPECT_DOUBLE_EQ(number(ample, "iteration_time_s"), number(none, "iteration_time_s"));
+  EXPECT_DOUBLE_EQ(number(ample, "max_peak_memory_bytes"), number(none, "max_peak_memory_bytes"));
+  EXPECT_EQ(number(ample, "recompute_flops_per_iteration"), 0.0);
+  EXPECT_GT(number(none, "max_peak_memory_bytes"), 12.0 * (1 << 30));  // 12 GiB is a real constraint
+
+  // Within the budget, slower than keeping everything, faster than replaying every layer.
+  EXPECT_LE(number(tight, "max_peak_memory_bytes"), 12.0 * (1 << 30));
+  EXPECT_GT(number(tight, "iteration_time_s"), number(none, "iteration_time_s"));
+  EXPECT_LT(number(tight, "iteration_time_s"), number(every, "iteration_time_s"));
+  EXPECT_EQ(tight.at("layout").at("memory").at("policy"), "optimal");
+
+  // Hardware FLOPs are the model's (plus the optimizer's arithmetic) plus the replayed forwards.
+  for (const Json* s : {&every, &tight}) {
+    EXPECT_GT(number(*s, "recompute_flops_per_iteration"), 0.0);
+    EXPECT_NEAR(number(*s, "hardware_flops_per_iteration") - number(*s, "recompute_flops_per_iteration"),
+                number(none, "hardware_flops_per_iteration"), 1e-9 * number(none, "hardware_flops_per_iteration"));
+    EXPECT_GT(number(*s, "hfu"), number(*s, "mfu"));
+  }
+}
+
+TEST(MemoryBudgetStudy, BudgetBelowEveryScheduleIsOutOfMemoryWithTheLeastThatFits) {
+  const auto dir = fresh_dir("memory_budget_oom");
+  const Json small = run_study_document(dir, "small", one_gpu_study({{"impl", "optimal"}, {"memory_budget", "4 GiB"}}));
+  ASSERT_EQ(small.at("status"), "out_of_memory");
+  const double least = number(small, "min_memory_per_gpu_bytes");
+  EXPECT_GT(least, 4.0 * (1 << 30));
+  EXPECT_NE(small.at("reason").get<std::string>().find("the memory policy needs at least"), std::string::npos);
+  // One micro-batch in flight: the least-memory schedule peaks exactly there, and that budget fits.
+  EXPECT_NEAR(number(small, "max_peak_memory_bytes"), least, 1e-9 * least);
+  const Json enough = run_study_document(
+      dir, "enough", one_gpu_study({{"impl", "optimal"}, {"memory_budget", std::to_string(least) + " B"}}));
+  EXPECT_EQ(enough.at("status"), "ok") << enough.dump();
+}
