@@ -2,6 +2,7 @@
 // program metadata.
 #include "policies/plan.hpp"
 
+#include <algorithm>
 #include <map>
 #include <numeric>
 
@@ -66,6 +67,8 @@ core::Json Plan::to_json() const {
     gpus.push_back(r.gpu);
   }
   core::Json memory_json{{"policy", memory.policy}, {"reason", memory.reason}};
+  if (!memory.offload.empty())
+    memory_json["offloaded_layers"] = std::count(memory.offload.begin(), memory.offload.end(), true);
   if (!memory.schedules.empty()) {
     // One line per virtual stage: "F<k>/<keep>" forwards and "B<k>" backwards in order.
     core::Json schedules = core::Json::array();

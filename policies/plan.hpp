@@ -47,6 +47,9 @@ struct MemoryDecision {
   std::string reason;
   /// Per transformer layer (index i = layer_i of the chain); empty: none recomputed.
   std::vector<workloads::Recompute> recompute;
+  /// Per transformer layer: its stored activations go to host memory after its forward and come
+  /// back before its backward (lowering pass `offload`). Empty: none offloaded.
+  std::vector<bool> offload;
   /// Schedule policies (every_k, optimal): per virtual stage i (chunk × p + pipeline rank), the
   /// rematerialization schedule of its chain layers, the same for each of its micro-batches
   /// (schedule stage k = chain layer stage_first_layer[i] + k; remat_schedule.hpp); `recompute`

@@ -22,6 +22,7 @@ class ScheduleWalk {
         ops_hint_(static_cast<std::size_t>(std::max(plan.pipeline_parallel(), 1)), 0) {
     passes_.push_back(lw::make_zero_pass());
     passes_.push_back(lw::make_memory_pass());
+    passes_.push_back(lw::make_offload_pass());
     passes_.push_back(lw::make_context_parallel_pass());
     passes_.push_back(lw::make_tensor_parallel_pass());
     passes_.push_back(lw::make_gradient_sync_pass());

@@ -59,6 +59,7 @@ class LoweringPass {
 
 /// The passes, in order. Each lives in passes/<name>.cpp.
 std::unique_ptr<LoweringPass> make_memory_pass();            ///< resident state, activation lifetimes, recomputation
+std::unique_ptr<LoweringPass> make_offload_pass();           ///< activations to host memory and back (copy stream)
 std::unique_ptr<LoweringPass> make_pipeline_pass();          ///< activation/gradient send and receive
 std::unique_ptr<LoweringPass> make_zero_pass();              ///< ZeRO-3 weight gathers, ZeRO 1–2 weight all-gather
 std::unique_ptr<LoweringPass> make_tensor_parallel_pass();   ///< Megatron TP/SP collectives after each layer

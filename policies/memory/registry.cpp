@@ -12,6 +12,7 @@ const core::Registry<MemoryPolicy>& memory_policies() {
     FRUGAL_PLUGIN(r, memory, full);
     FRUGAL_PLUGIN(r, memory, every_k);
     FRUGAL_PLUGIN(r, memory, optimal);
+    FRUGAL_PLUGIN(r, memory, offload);
     return r;
   }();
   return registry;

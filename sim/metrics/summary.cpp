@@ -99,13 +99,20 @@ Json make_summary(const study::Study& study, const policies::Plan& plan, const p
   const program::ClassView view(program);
   std::map<std::int64_t, double> ranks_of;  // representative → ranks running its ops
   for (const auto& rp : program.ranks) ranks_of[view.representative(rp.rank).value] += 1;
-  // FLOPs the GPUs execute (host compute aside), and of them the recomputation's.
-  double hardware_flops = 0, recompute_flops = 0;
+  // FLOPs the GPUs execute (host compute aside), and of them the recomputation's; bytes copied
+  // down a memory tier, per GPU.
+  double hardware_flops = 0, recompute_flops = 0, offloaded_host = 0, offloaded_nvme = 0;
   for (const auto& [rep, count] : ranks_of)
     for (const auto& op : program.ranks[static_cast<std::size_t>(rep)].ops) {
       if (op.kind == program::OpKind::kCollective) {
         const std::string kind = program::to_string(op.collective().kind);
         collective_bytes[kind] = collective_bytes.value(kind, 0.0) + count * op.collective().bytes / n;
+      }
+      if (op.kind == program::OpKind::kCopy) {
+        // Bytes sent down a tier: device → host, host → NVMe.
+        const auto direction = op.copy().direction;
+        if (direction == program::CopyDirection::kDeviceToHost) offloaded_host += count * op.copy().bytes / n;
+        if (direction == program::CopyDirection::kHostToNvme) offloaded_nvme += count * op.copy().bytes / n;
       }
       if (op.kind == program::OpKind::kCompute && op.stream != program::Stream::kHost) {
         hardware_flops += count * op.compute().flops;
@@ -136,6 +143,7 @@ Json make_summary(const study::Study& study, const policies::Plan& plan, const p
   s["hfu"] = hardware_flops / (t * peak_sum);
   s["hardware_flops_per_iteration"] = hardware_flops;
   s["recompute_flops_per_iteration"] = recompute_flops;
+  s["offloaded_bytes_per_gpu"] = {{"host", offloaded_host}, {"nvme", offloaded_nvme}};
   s["tflops_per_gpu"] = model_flops / t / n / 1e12;
   s["compute_s"] = compute / n;
   s["communication_s"] = comm / n;

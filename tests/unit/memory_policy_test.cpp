@@ -32,7 +32,7 @@ class EvenLayersFull final : public policies::MemoryPolicy {
 }  // namespace
 
 TEST(MemoryPolicy, FamilyListsItsPolicies) {
-  EXPECT_EQ(policies::memory_policies().names(), (std::vector<std::string>{"every_k", "full", "none", "optimal", "selective"}));
+  EXPECT_EQ(policies::memory_policies().names(), (std::vector<std::string>{"every_k", "full", "none", "offload", "optimal", "selective"}));
   EXPECT_THROW(policies::memory_policies().create({{"impl", "fulll"}}, "s.json", "/memory"), core::ConfigError);
   EXPECT_THROW(policies::memory_policies().create({{"impl", "full"}, {"layers", 2}}, "s.json", "/memory"), core::ConfigError);
 }

@@ -1,0 +1,80 @@
+// Activation offloading as a study runs it: with ample PCIe bandwidth the copies hide behind
+// compute (the iteration of keeping everything, less GPU memory); with a throttled link the
+// copies set the pace, the iteration growing as bytes / bandwidth; two GPUs behind one host side
+// get half of it each; host memory is checked like GPU memory.
+#include <gtest/gtest.h>
+
+#include "tests/integration/study_runs.hpp"
+
+using namespace frugal;
+using test_support::fresh_dir;
+using test_support::run_study_document;
+using Json = nlohmann::json;
+
+namespace {
+
+/// GPT-3 125M, micro-batches of 4 sequences of 2,048 tokens (flash attention), `gpus` GPUs of
+/// one node in data parallelism, each GPU's PCIe at `pcie`, the node's host side at `host_side`.
+Json study(const Json& memory, const std::string& pcie, int gpus = 1, const std::string& host_side = "") {
+  Json cluster = test_support::one_gpu_cluster();
+  Json& node = cluster["node_types"]["g"];
+  node["gpus_per_node"] = gpus;
+  node["host_link"]["bandwidth"] = pcie;
+  node["host_memory"] = "256 GiB";
+  if (!host_side.empty()) node["host_memory_bandwidth"] = host_side;
+  return Json{{"model", "gpt3-125m"},
+              {"cluster", cluster},
+              {"training",
+               {{"global_batch_size", 4 * gpus}, {"micro_batch_size", 4}, {"seq_length", 2048}, {"iterations", 1}, {"attention", "flash"}}},
+              {"memory", memory},
+              {"outputs", {{"timeline", false}}}};
+}
+
+double number(const Json& s, const char* key) { return s.at(key).get<double>(); }
+
+const Json kOffload = {{"impl", "offload"}};
+
+}  // namespace
+
+TEST(ActivationOffloadStudy, AmplePcieHidesTheCopiesAndSavesGpuMemory) {
+  const auto dir = fresh_dir("offload_ample");
+  const Json keep = run_study_document(dir, "keep", study({{"impl", "none"}}, "25 GB/s"));
+  const Json off = run_study_document(dir, "off", study(kOffload, "2000 GB/s"));
+  ASSERT_EQ(off.at("status"), "ok");
+  EXPECT_NEAR(number(off, "iteration_time_s") / number(keep, "iteration_time_s"), 1.0, 0.02);
+  EXPECT_LT(number(off, "max_peak_memory_bytes"), 0.8 * number(keep, "max_peak_memory_bytes"));
+  // Every transformer layer's stored activations went down once.
+  EXPECT_GT(off.at("offloaded_bytes_per_gpu").at("host").get<double>(), 1e9);
+  EXPECT_EQ(keep.at("offloaded_bytes_per_gpu").at("host").get<double>(), 0.0);
+}
+
+TEST(ActivationOffloadStudy, AThrottledLinkAddsBytesOverBandwidth) {
+  const auto dir = fresh_dir("offload_throttled");
+  const Json at25 = run_study_document(dir, "at25", study(kOffload, "25 GB/s"));
+  const Json at10 = run_study_document(dir, "at10", study(kOffload, "10 GB/s"));
+  ASSERT_EQ(at10.at("status"), "ok");
+  // Copy-bound: every copy down and back is on the critical path, so the slower link adds
+  // 2 × bytes × (1/10 − 1/25 GB/s).
+  const double bytes = at10.at("offloaded_bytes_per_gpu").at("host").get<double>();
+  const double added = number(at10, "iteration_time_s") - number(at25, "iteration_time_s");
+  EXPECT_NEAR(added / (2 * bytes * (1 / 10e9 - 1 / 25e9)), 1.0, 0.01) << added;
+}
+
+TEST(ActivationOffloadStudy, TwoGpusOnOneHostSideGetHalfTheBandwidthEach) {
+  const auto dir = fresh_dir("offload_shared");
+  const Json alone = run_study_document(dir, "alone", study(kOffload, "10 GB/s", 1));
+  const Json own = run_study_document(dir, "own", study(kOffload, "10 GB/s", 2));              // 2 × 10 GB/s host side
+  const Json shared = run_study_document(dir, "shared", study(kOffload, "10 GB/s", 2, "10 GB/s"));
+  ASSERT_EQ(shared.at("status"), "ok");
+  EXPECT_NEAR(number(own, "iteration_time_s") / number(alone, "iteration_time_s"), 1.0, 0.02);
+  EXPECT_NEAR(number(shared, "iteration_time_s") / number(alone, "iteration_time_s"), 2.0, 0.05);
+}
+
+TEST(ActivationOffloadStudy, HostMemoryIsACapacity) {
+  const auto dir = fresh_dir("offload_host_memory");
+  Json s = study(kOffload, "25 GB/s");
+  s["cluster"]["node_types"]["g"]["host_memory"] = "1 GiB";
+  const Json small = run_study_document(dir, "small", s);
+  EXPECT_EQ(small.at("status"), "out_of_memory");
+  EXPECT_NE(small.at("reason").get<std::string>().find("host memory"), std::string::npos) << small.at("reason");
+}
