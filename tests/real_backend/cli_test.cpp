@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <tuple>
 
 #include "tests/real_backend/test_programs.hpp"
 #include "tests/support/trace_rules.hpp"
@@ -244,4 +245,34 @@ TEST(Cli, HelpHasFrugalsimsFormat) {
   EXPECT_EQ(r.out.rfind("usage: frugal-real <command> [options]\n", 0), 0u) << r.out;
   r = run_command(frugal_real(), dir);
   EXPECT_EQ(r.code, 2);  // no command: the usage, as bad input
+}
+
+/// A memory policy's ops run for real: the calibration study planned with recomputation (every
+/// second layer checkpointed) and with activation offloading, both programs run on 2 CPU ranks
+/// and measured op by op, replayed forwards and copies to the host and back included, and
+/// `frugalsim validate` compares them with the simulation.
+TEST(Cli, RecomputationAndOffloadingRunForReal) {
+  const ScratchDir dir("memory_policies");
+  core::Json study = core::Json::parse(read_file(fs::path(FRUGAL_SOURCE_DIR) / "results" / "calibration" / "study.json"));
+  for (const auto& [name, memory, expected] :
+       {std::tuple{"every2", core::Json{{"impl", "every_k"}, {"k", 2}}, "recompute layer_0 mb0"},
+        std::tuple{"offload", core::Json{{"impl", "offload"}}, "prefetch layer_1/mb0"}}) {
+    study["memory"] = memory;
+    std::ofstream(dir / (std::string(name) + ".json")) << study.dump();
+    const std::string program = std::string(name) + ".program.json";
+    CommandResult r = run_command(std::string(FRUGALSIM_EXE) + " plan " + name + ".json -o " + program, dir);
+    ASSERT_EQ(r.code, 0) << r.err;
+    r = run_command(mpirun(2) + " run " + program + " -o " + name + ".m.json --iterations 2 --warmup 1", dir);
+    ASSERT_EQ(r.code, 0) << r.out << r.err;
+    const core::Json m = core::Json::parse(read_file(dir / (std::string(name) + ".m.json")));
+    EXPECT_EQ(m.at("status"), "ok");
+    int seen = 0;
+    for (const auto& e : m.at("traceEvents"))
+      if (e.at("ph") == "X" && e.at("name") == expected) ++seen;
+    EXPECT_EQ(seen, 2 * 2) << name;  // 2 ranks × 2 measured iterations
+    r = run_command(std::string(FRUGALSIM_EXE) + " validate --platform cpu-local --program " + program +
+                        " --measurements " + name + ".m.json -o " + name + ".report.json",
+                    dir);
+    EXPECT_EQ(r.code, 0) << r.out << r.err;
+  }
 }
