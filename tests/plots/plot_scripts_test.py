@@ -68,6 +68,10 @@ def produce(tag, env, work, frugalsim_run):
     run([PYTHON, ROOT / "scripts/plot_validation.py", DATA / "validation_report.json", out / "validation.png", "--svg"],
         env)
     run([PYTHON, ROOT / "results/validation/plot.py", DATA / "published", "--figures", out / "published", "--svg"], env)
+    budget = out / "budget_sweep"
+    budget.mkdir(parents=True)
+    shutil.copy(DATA / "memory_budget_sweep.csv", budget / "sweep.csv")
+    run([PYTHON, ROOT / "results/memory_budget/plot.py", budget, "--figures", out / "budget", "--svg"], env)
     return sorted(p.relative_to(out) for p in out.rglob("*") if p.suffix in (".pdf", ".png", ".svg"))
 
 
@@ -86,7 +90,7 @@ def main(argv):
     env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
     first = produce("a", env, work, work / "run")
     second = produce("b", env, work, work / "run")
-    if first != second or len([p for p in first if p.suffix == ".pdf"]) != 4:
+    if first != second or len([p for p in first if p.suffix == ".pdf"]) != 5:
         fail(f"the two runs wrote different files: {first} / {second}")
     for rel in first:
         same_bytes(work / "a" / rel, work / "b" / rel)
