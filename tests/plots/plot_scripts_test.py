@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Runs every plot script on small inputs (the quickstart study simulated here; a 48-point subset
-of the checkpoint-interval sweep, a calibration report and a published-runs validation from
-tests/data/plots/) twice, and
+of the checkpoint-interval sweep, a calibration report, a published-runs validation and the
+memory-budget sweep from tests/data/plots/) twice, and
 checks the shared figure style's promises: no Type 3 font in any generated or committed PDF
 (pdffonts, from poppler-utils), fonts embedded, column widths, no creation date, and byte-identical
 PDF, PNG and SVG from two runs (also with SOURCE_DATE_EPOCH set).
