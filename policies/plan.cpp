@@ -108,6 +108,7 @@ core::Json Plan::to_json() const {
                     {"overlap_grad_reduce", overlap_grad_reduce},
                     {"overlap_param_gather", overlap_param_gather},
                     {"tp_comm_overlap", tp_comm_overlap},
+                    {"offload_optimizer", offload_optimizer ? "cpu" : "none"},
                     {"gradient_algorithm", program::to_string(gradient_algorithm)}};
 }
 

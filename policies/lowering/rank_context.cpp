@@ -150,4 +150,10 @@ OpId RankContext::compute(std::string name, program::Compute c, std::vector<OpId
   return id;
 }
 
+void RankContext::hold_stream(program::Stream stream, OpId awaited, const std::string& name) {
+  const program::Memory hold{program::MemoryTag::kBuffers, name, 0};
+  b_->add(program::OpKind::kAlloc, stream, name, {awaited}, hold);
+  b_->add(program::OpKind::kFree, stream, "free " + name, {}, hold);
+}
+
 }  // namespace frugal::policies::lowering

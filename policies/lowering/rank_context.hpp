@@ -94,6 +94,10 @@ class RankContext {
                            program::CollectiveAlgorithm algorithm);
   /// A compute op on the compute stream that also waits for `pending` (then cleared).
   program::OpId compute(std::string name, program::Compute c, std::vector<program::OpId> deps);
+  /// An op may only wait for earlier ops of its own iteration. A 0-byte buffer allocated on
+  /// `stream` once `awaited` is done (and freed after) holds that stream, so what the next
+  /// iteration queues on it starts after `awaited`.
+  void hold_stream(program::Stream stream, program::OpId awaited, const std::string& name);
 
   /// Collectives (tensor-parallel) the next compute op or send must wait for.
   std::vector<program::OpId> pending;

@@ -247,17 +247,22 @@ TEST(Cli, HelpHasFrugalsimsFormat) {
   EXPECT_EQ(r.code, 2);  // no command: the usage, as bad input
 }
 
-/// A memory policy's ops run for real: the calibration study planned with recomputation (every
-/// second layer checkpointed) and with activation offloading, both programs run on 2 CPU ranks
-/// and measured op by op, replayed forwards and copies to the host and back included, and
-/// `frugalsim validate` compares them with the simulation.
+/// Memory policies' ops run for real: the calibration study planned with recomputation (every
+/// second layer checkpointed), with activation offloading, and with ZeRO-Offload (the Adam step
+/// on the CPU), each program run on 2 CPU ranks and measured op by op (replayed forwards, copies
+/// to the host and back, the host step), and `frugalsim validate` compares them with the
+/// simulation.
 TEST(Cli, RecomputationAndOffloadingRunForReal) {
   const ScratchDir dir("memory_policies");
-  core::Json study = core::Json::parse(read_file(fs::path(FRUGAL_SOURCE_DIR) / "results" / "calibration" / "study.json"));
-  for (const auto& [name, memory, expected] :
-       {std::tuple{"every2", core::Json{{"impl", "every_k"}, {"k", 2}}, "recompute layer_0 mb0"},
-        std::tuple{"offload", core::Json{{"impl", "offload"}}, "prefetch layer_1/mb0"}}) {
+  const core::Json base = core::Json::parse(read_file(fs::path(FRUGAL_SOURCE_DIR) / "results" / "calibration" / "study.json"));
+  const core::Json zero_offload = {{"impl", "megatron"}, {"zero_stage", 1}, {"offload_optimizer", "cpu"}};
+  for (const auto& [name, memory, parallelism, expected] :
+       {std::tuple{"every2", core::Json{{"impl", "every_k"}, {"k", 2}}, base.at("parallelism"), "recompute layer_0 mb0"},
+        std::tuple{"offload", core::Json{{"impl", "offload"}}, base.at("parallelism"), "prefetch layer_1/mb0"},
+        std::tuple{"zero_offload", core::Json{{"impl", "none"}}, zero_offload, "cpu optimizer step"}}) {
+    core::Json study = base;
     study["memory"] = memory;
+    study["parallelism"] = parallelism;
     std::ofstream(dir / (std::string(name) + ".json")) << study.dump();
     const std::string program = std::string(name) + ".program.json";
     CommandResult r = run_command(std::string(FRUGALSIM_EXE) + " plan " + name + ".json -o " + program, dir);

@@ -2,6 +2,10 @@
 // all it holds), after every gradient collective and pending tensor-parallel collective.
 // About 12 FLOPs per parameter; memory-bound: it reads gradients, fp32 master weights, m and v
 // and writes master, m, v and the training-precision weights.
+// ZeRO-Offload (Plan::offload_optimizer): the shard's gradients go device → host on the copy
+// stream, the step runs on the node's CPU (host stream, its 12 FLOPs per parameter at the CPU's
+// speed), the updated weights come back host → device, and the next iteration's compute waits
+// for them.
 #include "policies/lowering/pass.hpp"
 
 namespace frugal::policies::lowering {
@@ -29,7 +33,22 @@ class OptimizerPass final : public LoweringPass {
     deps.reserve(ctx.gradient_sync.size() + ctx.pending.size());
     deps = ctx.gradient_sync;
     deps.insert(deps.end(), ctx.pending.begin(), ctx.pending.end());
-    ctx.step = ctx.builder().compute("optimizer step", std::move(c), std::move(deps));
+    if (!ctx.plan.offload_optimizer) {
+      ctx.step = ctx.builder().compute("optimizer step", std::move(c), std::move(deps));
+      return;
+    }
+    ctx.pending.clear();
+    if (ctx.computes > 0) deps.push_back(ctx.last_compute);  // the copy stream does not follow the backward by itself
+    auto& b = ctx.builder();
+    const OpId down = b.copy("gradients to host", program::Copy{program::CopyDirection::kDeviceToHost,
+                                                                params * ctx.state.gradients, "", ""},
+                             std::move(deps));
+    c.memory_bytes = 0;  // the CPU's time is its FLOPs at the node CPU's speed
+    c.kernels = 0;
+    const OpId cpu_step = b.host_compute("cpu optimizer step", std::move(c), {down});
+    ctx.step = b.copy("weights to device",
+                      program::Copy{program::CopyDirection::kHostToDevice, params * ctx.state.weights, "", ""}, {cpu_step});
+    ctx.hold_stream(program::Stream::kCompute, ctx.step, "updated weights on the device");
   }
 };
 

@@ -50,28 +50,20 @@ class ZeroPass final : public LoweringPass {
     if (!updates_weight_shards(ctx)) return;
     if (ctx.plan.overlap_param_gather) {
       // The next iteration's gathers, queued on the data-parallel stream, start after this step.
-      hold_stream(ctx, ctx.stream_of(ctx.data_group()), ctx.step, "updated weights ready");
+      ctx.hold_stream(ctx.stream_of(ctx.data_group()), ctx.step, "updated weights ready");
       return;
     }
     const OpId gather = ctx.collective(ctx.data_group(), program::CollectiveKind::kAllGather,
                                        ctx.parameters() * ctx.state.weights, "allgather updated weights", "",
                                        {ctx.step}, ctx.plan.gradient_algorithm);
     // The next iteration's forward needs the gathered weights.
-    hold_stream(ctx, program::Stream::kCompute, gather, "updated weights gathered");
+    ctx.hold_stream(program::Stream::kCompute, gather, "updated weights gathered");
   }
 
  private:
   /// ZeRO 1–2 over several replicas: each rank updates its shard, then the weights are gathered.
   static bool updates_weight_shards(const RankContext& ctx) {
     return ctx.plan.zero_stage >= 1 && ctx.plan.zero_stage <= 2 && ctx.plan.gradient_replicas() > 1;
-  }
-  /// An op may only wait for earlier ops of its own iteration. A 0-byte buffer allocated on
-  /// `stream` once `awaited` is done (and freed after) holds that stream, so what the next
-  /// iteration queues on it starts after `awaited`.
-  static void hold_stream(RankContext& ctx, program::Stream stream, OpId awaited, const std::string& name) {
-    const Memory hold{MemoryTag::kBuffers, name, 0};
-    ctx.builder().add(OpKind::kAlloc, stream, name, {awaited}, hold);
-    ctx.builder().add(OpKind::kFree, stream, "free " + name, {}, hold);
   }
   static bool gathers(const RankContext& ctx, const workloads::Layer& layer) {
     return ctx.plan.zero_stage >= 3 && ctx.plan.gradient_replicas() >= 2 && layer.parameters > 0;
