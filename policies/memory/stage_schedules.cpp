@@ -16,23 +16,6 @@
 #include "sim/cost/compute_cost.hpp"
 
 namespace frugal::policies {
-namespace {
-
-/// Forward and backward seconds of `layer` for `samples` sequences on `gpu`: the compute ops the
-/// lowering emits for it.
-std::pair<double, double> layer_times(const workloads::Layer& layer, std::int64_t samples, const platforms::GpuSpec& gpu,
-                                      core::Precision precision) {
-  const auto b = static_cast<double>(samples);
-  program::Compute forward{program::Phase::kForward, layer.name, layer.forward_flops * b, layer.forward_memory_bytes * b,
-                           {}, layer.forward_kernels};
-  program::Compute backward{program::Phase::kBackward, layer.name, layer.backward_flops * b,
-                            layer.backward_memory_bytes * b, {}, layer.backward_kernels};
-  cost::layer_gemms(layer, samples, forward.gemms, backward.gemms);
-  return {cost::compute_seconds(forward, gpu, precision), cost::compute_seconds(backward, gpu, precision)};
-}
-
-
-}  // namespace
 
 int micro_batches_in_flight(const Plan& plan, int stage, int micro_batches) {
   if (micro_batches <= 0) return 0;
@@ -134,9 +117,9 @@ void schedule_rematerialization(Plan& plan, const workloads::ModelSpec& model, c
       const workloads::Layer& layer = chain.layers[static_cast<std::size_t>(l)];
       ChainStage stage{0, 0, layer.input_bytes * static_cast<double>(b), layer.activation_bytes * static_cast<double>(b)};
       for (const auto& [name, gpu] : gpus[s]) {
-        const auto [f, bw] = layer_times(layer, b, *gpu, setup.precision);
-        stage.forward_s = std::max(stage.forward_s, f);
-        stage.backward_s = std::max(stage.backward_s, bw);
+        const cost::LayerPassSeconds t = cost::layer_pass_seconds(layer, b, *gpu, setup.precision);
+        stage.forward_s = std::max(stage.forward_s, t.forward_s);
+        stage.backward_s = std::max(stage.backward_s, t.backward_s);
       }
       view.stages.push_back(stage);
     }

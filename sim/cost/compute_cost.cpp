@@ -74,18 +74,25 @@ double layer_seconds(const workloads::Layer& l, std::int64_t samples, const plat
                      core::Precision precision) {
   const auto b = static_cast<double>(samples);
   if (!has_calibrated_tables(gpu)) return layer_work_per_sample_s(l, gpu, precision) * b + layer_launch_s(l, gpu);
-  program::Compute forward{program::Phase::kForward, l.name, l.forward_flops * b, l.forward_memory_bytes * b, {},
-                           l.forward_kernels};
-  program::Compute backward{program::Phase::kBackward, l.name, l.backward_flops * b, l.backward_memory_bytes * b, {},
-                            l.backward_kernels};
-  layer_gemms(l, samples, forward.gemms, backward.gemms);
-  double seconds = compute_seconds(forward, gpu, precision) + compute_seconds(backward, gpu, precision);
+  const LayerPassSeconds passes = layer_pass_seconds(l, samples, gpu, precision);
+  double seconds = passes.forward_s + passes.backward_s;
   if (l.recompute_flops > 0) {
     const program::Compute recompute{program::Phase::kRecompute, l.name, l.recompute_flops * b, l.recompute_memory_bytes * b,
                                      {}, l.recompute_kernels};
     seconds += compute_seconds(recompute, gpu, precision);
   }
   return seconds;
+}
+
+LayerPassSeconds layer_pass_seconds(const workloads::Layer& l, std::int64_t samples, const platforms::GpuSpec& gpu,
+                                    core::Precision precision) {
+  const auto b = static_cast<double>(samples);
+  program::Compute forward{program::Phase::kForward, l.name, l.forward_flops * b, l.forward_memory_bytes * b, {},
+                           l.forward_kernels};
+  program::Compute backward{program::Phase::kBackward, l.name, l.backward_flops * b, l.backward_memory_bytes * b, {},
+                            l.backward_kernels};
+  layer_gemms(l, samples, forward.gemms, backward.gemms);
+  return {compute_seconds(forward, gpu, precision), compute_seconds(backward, gpu, precision)};
 }
 
 double layer_seconds_per_sample(const workloads::Layer& l, std::int64_t micro_batch, const platforms::GpuSpec& gpu,

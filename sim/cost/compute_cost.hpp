@@ -65,6 +65,15 @@ double layer_launch_s(const workloads::Layer& l, const platforms::GpuSpec& gpu);
 double layer_seconds(const workloads::Layer& l, std::int64_t samples, const platforms::GpuSpec& gpu,
                      core::Precision precision);
 
+/// compute_seconds of the forward and of the backward op the lowering emits for layer `l` and
+/// one micro-batch of `samples` sequences (recomputation aside): what a rematerialization
+/// schedule pays per forward (and per replay) and per backward.
+struct LayerPassSeconds {
+  double forward_s = 0, backward_s = 0;
+};
+LayerPassSeconds layer_pass_seconds(const workloads::Layer& l, std::int64_t samples, const platforms::GpuSpec& gpu,
+                                    core::Precision precision);
+
 /// Seconds per sample of layer `l` run in micro-batches of `micro_batch` sequences:
 /// layer_seconds(l, micro_batch, ...) / micro_batch on a calibrated GPU (its GEMMs are as large
 /// as the micro-batch makes them), the per-sample closed form above plus
