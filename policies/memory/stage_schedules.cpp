@@ -30,6 +30,9 @@ int micro_batches_in_flight(const Plan& plan, int stage, int micro_batches) {
 
 namespace {
 
+/// Longest stage a schedule is made for (the replay model's schedules have up to n² ops).
+constexpr int kMaxScheduledLayers = 4096;
+
 /// Scan points between the even split of the memory over the micro-batches in flight and all of it.
 constexpr int kBudgetSteps = 16;
 
@@ -124,6 +127,9 @@ void schedule_rematerialization(Plan& plan, const workloads::ModelSpec& model, c
       view.stages.push_back(stage);
     }
     const int n = end - first, k = std::max(1, in_flight[s]);
+    if (n > kMaxScheduledLayers)
+      throw core::ParamError("impl", "a pipeline stage of " + std::to_string(n) + " layers: rematerialization schedules "
+                                     "handle at most " + std::to_string(kMaxScheduledLayers) + " layers per stage");
     // The schedule that needs least: least_memory_schedule, its last stage deferred when
     // micro-batches wait in a pipeline (they then hold only the two stages' inputs).
     std::vector<RematOp> fallback = least_memory_schedule(n);

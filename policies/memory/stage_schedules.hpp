@@ -23,6 +23,7 @@ namespace frugal::policies {
 /// - Where no schedule fits, the stage runs least_memory_schedule (with micro-batches waiting in
 ///   a pipeline, its last stage deferred): the run is out of memory, and min_budget_bytes says
 ///   how much memory per GPU that schedule needs.
+/// Throws core::ParamError("impl", ...) for a stage longer than 4,096 layers.
 void schedule_rematerialization(Plan& plan, const workloads::ModelSpec& model, const platforms::Cluster& cluster,
                                 const TrainingSetup& setup, const MemoryPolicy& memory);
 

@@ -184,7 +184,6 @@ PlannedStudy plan_study(const study::Study& s) {
   PlannedStudy out;
   try {
     out.plan = s.parallelism->plan(s.model, s.cluster, s.training, *s.memory);
-    policies::schedule_rematerialization(out.plan, s.model, s.cluster, s.training, *s.memory);
   } catch (const core::ParamError& e) {
     // One of the policy's parameters, where the study gave it (a Study built in code has none).
     const core::ConfigError located =
@@ -194,6 +193,14 @@ PlannedStudy plan_study(const study::Study& s) {
   } catch (const core::ConfigError& e) {
     // Another section of the study (/training/...): policies do not know the file; name it here.
     throw InfeasiblePlan(s.file.string(), e.pointer(), e.message());
+  }
+  try {
+    policies::schedule_rematerialization(out.plan, s.model, s.cluster, s.training, *s.memory);
+  } catch (const core::ParamError& e) {
+    const core::ConfigError located =
+        s.memory_params ? s.memory_params->locate(e)
+                        : core::ConfigError(s.file.string(), "/memory/" + core::pointer_escape(e.param()), e.message());
+    throw InfeasiblePlan(s.file.string(), located.pointer(), located.message());
   }
   out.program = policies::lower_compact(out.plan, s.model, s.training);
   program::validate(out.program, "<lowered program>");

@@ -2,13 +2,19 @@
 // GPU's memory (or `memory_budget`) beside the resident state, by the dynamic program of Beaumont
 // et al. (remat_schedule.hpp): each layer's forward keeps nothing, its input, or everything its
 // backward needs, and forwards are replayed from the nearest kept input. Equals keeping
-// everything when that fits; never slower than every_k at the same budget (at the slot
-// granularity). Where nothing fits, the least-memory schedule runs and the result is out of
+// everything when that fits; with one micro-batch in flight, never slower than an every_k
+// schedule that fits the same memory (at the slot granularity; on stages of hundreds of layers
+// the slots are reduced to bound its time and memory; pipelines: stage_schedules.hpp). Where nothing fits, the least-memory schedule runs and the result is out of
 // memory, with the smallest budget that would fit in the plan.
+#include <algorithm>
+
 #include "policies/memory/memory_policy.hpp"
 
 namespace frugal::policies {
 namespace {
+
+constexpr double kMaxCells = 2e7;
+constexpr double kMaxSteps = 2e9;
 
 class Optimal final : public MemoryPolicy {
  public:
@@ -26,7 +32,12 @@ class Optimal final : public MemoryPolicy {
   bool schedules_stages() const override { return true; }
   std::optional<std::vector<RematOp>> schedule(const StageMemoryView& view) const override {
     if (!(view.budget_bytes > 0)) return std::nullopt;
-    OptimalSchedule s = optimal_schedule(view.stages, view.budget_bytes, slots_);
+    // The program's table has n²/2 × slots cells and takes n³/6 × slots steps: on very long
+    // stages fewer slots keep it under about 160 MB and a few seconds.
+    const double n = static_cast<double>(view.stages.size());
+    const double cap = std::min(kMaxCells / (n * (n + 1) / 2), kMaxSteps / (n * n * n / 6 + 1));
+    const int slots = std::max(1, static_cast<int>(std::min<double>(slots_, cap)));
+    OptimalSchedule s = optimal_schedule(view.stages, view.budget_bytes, slots);
     if (!s.feasible) return std::nullopt;
     return std::move(s.ops);
   }
