@@ -79,7 +79,9 @@ TEST(RematLowering, OptimalWithRoomToSpareIsKeepingEverything) {
   ASSERT_EQ(a.ops.size(), b.ops.size());
   for (std::size_t i = 0; i < a.ops.size(); ++i) {
     EXPECT_EQ(a.ops[i].name, b.ops[i].name);
-    if (a.ops[i].kind == program::OpKind::kCompute) EXPECT_EQ(a.ops[i].compute(), b.ops[i].compute());
+    if (a.ops[i].kind == program::OpKind::kCompute) {
+      EXPECT_EQ(a.ops[i].compute(), b.ops[i].compute());
+    }
   }
   EXPECT_DOUBLE_EQ(program::static_memory_profile(a).peak_bytes(), program::static_memory_profile(b).peak_bytes());
 }
