@@ -324,15 +324,19 @@ void run_collective_aggregate(CommContext& ctx, int rank, const GroupLayout& g, 
   if (leads_group(ctx, rank, g)) inject_collective_copies(ctx, rank, op_index, g, c);
 
   const std::vector<Phase> phases = phases_of(g, c);
-  void*& slot = landing_slot(ctx);
+  struct Receive {
+    sg4::CommPtr comm;
+    std::size_t ring;  ///< its landing slot
+    std::string box;
+  };
   for (std::size_t k = 0; k < phases.size(); ++k) {
     const Phase& ph = phases[k];
     if (ph.shape == Phase::Shape::kPairwise || ph.steps <= 0) continue;  // all-to-all is never aggregated (collectives.cpp)
     // This member's rings (one, or one per rail channel) and its position in each.
     const auto rings = rings_through(g, static_cast<cost::Rings>(ph.latency_slot), pos);
-    std::vector<sg4::CommPtr> sends, recvs;
-    std::vector<std::string> boxes;
-    std::vector<void*> slots(rings.size(), nullptr);
+    std::vector<sg4::CommPtr> sends;
+    std::vector<Receive> recvs;
+    std::vector<void*> slots(rings.size(), nullptr);  // one landing slot per ring
     std::uint64_t bytes = ph.chunk_bytes * ph.steps;
     for (std::size_t r = 0; r < rings.size(); ++r) {
       const auto [ring, at] = rings[r];
@@ -359,19 +363,15 @@ void run_collective_aggregate(CommContext& ctx, int rank, const GroupLayout& g, 
       if (receives_here) {
         box.resize(stem);
         append(box, (*ring)[at]);
-        // One ring lands in the actor's slot; channels each in their own.
-        recvs.push_back(sg4::Mailbox::by_name(box)->get_async<void>(rings.size() > 1 ? &slots[r] : &slot));
-        boxes.push_back(box);
+        recvs.push_back({sg4::Mailbox::by_name(box)->get_async<void>(&slots[r]), r, box});
       }
     }
     if (sends.empty() && recvs.empty()) continue;
     for (const sg4::CommPtr& send : sends) send->wait();
-    for (std::size_t r = 0; r < recvs.size(); ++r) {
-      recvs[r]->wait();
-      if (rings.size() == 1) check_landed(slot, bytes, boxes[r], rank);
+    for (const Receive& recv : recvs) {
+      recv.comm->wait();
+      check_landed(slots[recv.ring], bytes, recv.box, rank);
     }
-    if (rings.size() > 1)
-      for (std::size_t r = 0; r < rings.size(); ++r) check_landed(slots[r], bytes, boxes[r], rank);
     sleep_for(ctx, aggregate_extra_s(ctx, g, ph));
   }
 

@@ -65,20 +65,7 @@ void ring_steps(CommContext& ctx, const std::vector<std::pair<const std::vector<
     in.push_back(sg4::Mailbox::by_name(mailbox_name(box, self)));
   }
   if (out.empty()) return;
-  if (out.size() == 1) {
-    void*& slot = landing_slot(ctx);
-    for (int s = 0; s < steps; ++s) {
-      sg4::CommPtr send = out[0]->put_async(invariants::carry(chunk), chunk);
-      sg4::CommPtr recv = in[0]->get_async<void>(&slot);
-      ++ctx.activities;
-      send->wait();
-      recv->wait();
-      check_landed(slot, chunk, in[0]->get_name(), self);
-    }
-    return;
-  }
-  // Several channels: one landing slot per receive in flight.
-  std::vector<void*> slots(in.size(), nullptr);
+  std::vector<void*> slots(in.size(), nullptr);  // one landing slot per receive in flight
   std::vector<sg4::CommPtr> comms;
   comms.reserve(2 * out.size());
   for (int s = 0; s < steps; ++s) {
