@@ -55,8 +55,9 @@ struct MemoryDecision {
   /// (schedule stage k = chain layer stage_first_layer[i] + k; remat_schedule.hpp); `recompute`
   /// is then all none. Empty: the per-layer recomputation above.
   std::vector<std::vector<RematOp>> schedules;
-  /// Per GPU, the least memory the schedules could run in: the resident state plus, per
-  /// micro-batch in flight, the least any schedule of the stage stores (0 without schedules).
+  /// Per GPU, the least memory the policy's schedules run in: the resident state plus the
+  /// activations of the least-memory schedules (a budget-driven policy) or of its own schedules
+  /// (another), for the micro-batches in flight (0 without schedules).
   double min_budget_bytes = 0;
 };
 

@@ -80,12 +80,9 @@ class ScheduleWalk {
   void unit(const lw::UnitStep& u) {
     for (auto& pass : passes_) pass->before_unit(ctx_, u);
     const ScheduleSteps* steps = steps_.empty() ? nullptr : &steps_[static_cast<std::size_t>(u.virtual_stage)];
-    std::optional<Keep> keep;
     if (u.unit.forward) {
-      for (int l = u.first_layer; l < u.end_layer; ++l) {
-        if (steps) keep = steps->first_forward[static_cast<std::size_t>(l - u.first_layer)];
-        layer(u, l, false, keep);
-      }
+      for (int l = u.first_layer; l < u.end_layer; ++l)
+        layer(u, l, false, steps ? std::optional(steps->first_forward[static_cast<std::size_t>(l - u.first_layer)]) : std::nullopt);
     } else {
       for (int l = u.end_layer - 1; l >= u.first_layer; --l) {
         if (steps)

@@ -45,10 +45,18 @@ class MemoryPolicy {
   virtual bool schedules_stages() const { return false; }
   /// The stage's schedule (remat_schedule.hpp rules); std::nullopt when none fits the budget.
   virtual std::optional<std::vector<RematOp>> schedule(const StageMemoryView&) const { return std::nullopt; }
+  /// True when schedule() answers within view.budget_bytes (std::nullopt when nothing fits), so
+  /// the planner may search budgets and fall back to the least-memory schedule; false when the
+  /// schedule ignores the memory (what does not fit is an out-of-memory result).
+  virtual bool budget_driven() const { return false; }
   /// Bytes per GPU the policy was asked to fit in ("what if only 24 GiB?"), 0 when none: a study
   /// caps every GPU's memory at it.
   virtual double memory_budget_bytes() const { return 0; }
 };
+
+/// A decision of policy `name`: `recompute` for every transformer layer of the model.
+MemoryDecision same_for_every_layer(const MemoryView& view, workloads::Recompute recompute, std::string name,
+                                    std::string reason);
 
 /// The same recomputation for every transformer layer (the policies none, selective, full).
 class UniformMemoryPolicy final : public MemoryPolicy {

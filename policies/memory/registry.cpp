@@ -24,12 +24,17 @@ const MemoryPolicy& default_memory_policy() {
   return *none;
 }
 
-MemoryDecision UniformMemoryPolicy::decide(const MemoryView& view) const {
+MemoryDecision same_for_every_layer(const MemoryView& view, workloads::Recompute recompute, std::string name,
+                                    std::string reason) {
   MemoryDecision d;
-  d.policy = name_;
-  d.reason = reason_;
-  d.recompute.assign(static_cast<std::size_t>(view.model.num_hidden_layers), recompute_);
+  d.policy = std::move(name);
+  d.reason = std::move(reason);
+  d.recompute.assign(static_cast<std::size_t>(view.model.num_hidden_layers), recompute);
   return d;
+}
+
+MemoryDecision UniformMemoryPolicy::decide(const MemoryView& view) const {
+  return same_for_every_layer(view, recompute_, name_, reason_);
 }
 
 }  // namespace frugal::policies

@@ -36,37 +36,48 @@ constexpr int kMaxScheduledLayers = 4096;
 /// Scan points between the even split of the memory over the micro-batches in flight and all of it.
 constexpr int kBudgetSteps = 16;
 
-/// The stage's schedule from `memory`: with k micro-batches in flight on `activation_bytes`, the
-/// waiting ones hold their forward_bytes and one runs at its peak, so a schedule fits when
-/// (k − 1)·forward_bytes + peak ≤ activation_bytes. The policy is asked at per-micro-batch
-/// budgets from activation_bytes / k up to activation_bytes; each answer, and its variants with
-/// the stages that keep everything in the first forward deferred one by one (defer_keep_all,
-/// most bytes freed per second of replay first), is a candidate; the fastest that fits is kept.
-/// With interleaving (micro-batches of several chunks in flight) only the even split is asked.
-/// std::nullopt: no candidate fits.
-std::optional<std::vector<RematOp>> choose(const MemoryPolicy& memory, StageMemoryView view, double activation_bytes,
-                                           int in_flight, bool interleaved) {
+/// Activation bytes a stage needs with `k` micro-batches in flight under a schedule of cost `c`:
+/// the k − 1 waiting ones hold what their forward kept and one runs at its peak; interleaved
+/// (micro-batches of several chunks in flight): each gets an even share, k × peak.
+double activation_need(const ScheduleCost& c, int k, bool interleaved) {
+  return interleaved ? k * c.peak_bytes : (k - 1) * c.forward_bytes + c.peak_bytes;
+}
+
+/// A schedule with its cost.
+struct Choice {
+  std::vector<RematOp> ops;
+  ScheduleCost cost;
+};
+
+/// The cost of a policy's schedule, which must obey the replay model.
+ScheduleCost checked_cost(const std::vector<ChainStage>& stages, const std::vector<RematOp>& ops, const std::string& policy) {
+  ScheduleCost c = evaluate(stages, ops);
+  if (!c.valid) throw core::InternalError("memory policy " + policy + ": " + c.error);
+  return c;
+}
+
+/// The stage's schedule from a budget-driven `memory` policy: a schedule fits when
+/// activation_need ≤ activation_bytes. The policy is asked at per-micro-batch budgets from
+/// activation_bytes / k up to activation_bytes; each answer, and its variants with the stages that
+/// keep everything in the first forward deferred one by one (defer_keep_all, most bytes freed per
+/// second of replay first), is a candidate; the fastest that fits is kept. With one micro-batch
+/// in flight, or interleaving, only activation_bytes / k is asked. std::nullopt: nothing fits.
+std::optional<Choice> choose(const MemoryPolicy& memory, const std::string& policy, StageMemoryView view,
+                             double activation_bytes, int k, bool interleaved) {
   if (!(activation_bytes > 0)) return std::nullopt;
-  const int k = std::max(1, in_flight);
   const int steps = (k == 1 || interleaved) ? 0 : kBudgetSteps;
-  std::optional<std::vector<RematOp>> best;
-  double best_time = std::numeric_limits<double>::infinity();
-  auto consider = [&](std::vector<RematOp> ops) {
-    const ScheduleCost c = evaluate(view.stages, ops);
-    if (!c.valid) throw core::InternalError("memory policy schedule: " + c.error);
-    const bool fits = (k - 1) * c.forward_bytes + c.peak_bytes <= activation_bytes * (1 + 1e-12);
-    if (fits && c.time_s < best_time) {
-      best_time = c.time_s;
-      best = std::move(ops);
-    }
+  std::optional<Choice> best;
+  auto consider = [&](const std::vector<RematOp>& ops) {
+    const ScheduleCost c = checked_cost(view.stages, ops, policy);
+    const bool fits = activation_need(c, k, interleaved) <= activation_bytes * (1 + 1e-12);
+    if (fits && (!best || c.time_s < best->cost.time_s)) best = Choice{ops, c};
     return fits;
   };
   const std::size_t n = view.stages.size();
   for (int j = 0; j <= steps; ++j) {
     view.budget_bytes = activation_bytes / k + (steps ? (activation_bytes - activation_bytes / k) * j / steps : 0.0);
     auto ops = memory.schedule(view);
-    if (!ops) continue;
-    if (consider(*ops) || k == 1) continue;
+    if (!ops || consider(*ops) || steps == 0) continue;
     std::vector<std::size_t> kept_all;  // stages whose first forward keeps all, best ratio first
     for (std::size_t i = 0; i < n && i < ops->size(); ++i)
       if ((*ops)[i].keep == Keep::kAll && view.stages[i].all_bytes > view.stages[i].input_bytes) kept_all.push_back(i);
@@ -108,7 +119,9 @@ void schedule_rematerialization(Plan& plan, const workloads::ModelSpec& model, c
   }
 
   std::ostringstream why;
-  std::vector<double> least_per_stage(static_cast<std::size_t>(p), 0.0);  // activations of the least-memory schedules
+  // Per pipeline rank: the activation bytes of the least-memory schedules (budget-driven policies)
+  // or of the policy's own (the others).
+  std::vector<double> need_per_stage(static_cast<std::size_t>(p), 0.0);
   plan.memory.schedules.assign(plan.stage_first_layer.size(), {});
   for (std::size_t vs = 0; vs < plan.stage_first_layer.size(); ++vs) {
     const auto [first, end] = stage_layers(plan, static_cast<int>(vs), n_layers);
@@ -130,24 +143,32 @@ void schedule_rematerialization(Plan& plan, const workloads::ModelSpec& model, c
     if (n > kMaxScheduledLayers)
       throw core::ParamError("impl", "a pipeline stage of " + std::to_string(n) + " layers: rematerialization schedules "
                                      "handle at most " + std::to_string(kMaxScheduledLayers) + " layers per stage");
-    // The schedule that needs least: least_memory_schedule, its last stage deferred when
-    // micro-batches wait in a pipeline (they then hold only the two stages' inputs).
-    std::vector<RematOp> fallback = least_memory_schedule(n);
-    if (k > 1 && view.stages.back().all_bytes > view.stages.back().input_bytes) fallback = defer_keep_all(fallback, n - 1);
-    const ScheduleCost least = evaluate(view.stages, fallback);
-    least_per_stage[s] = std::max(least_per_stage[s], interleaved ? k * least.peak_bytes
-                                                                  : (k - 1) * least.forward_bytes + least.peak_bytes);
     const double budget = std::isfinite(activation_bytes[s]) ? activation_bytes[s] : 0.0;
-    std::optional<std::vector<RematOp>> ops = choose(memory, view, budget, in_flight[s], interleaved);
     why << (vs ? "; " : "") << "stage " << vs << ": ";
-    if (!ops) {
-      ops = std::move(fallback);
-      why << (budget > 0 ? "nothing fits " + core::format_bytes(budget) + " for " + std::to_string(k) + " micro-batch(es) in flight"
-                         : std::string("no memory left beside the resident state"))
-          << ": least-memory schedule, ";
+    std::optional<Choice> chosen;
+    if (memory.budget_driven()) {
+      chosen = choose(memory, plan.memory.policy, view, budget, k, interleaved);
+      // The schedule that needs least: least_memory_schedule, its last stage deferred when
+      // micro-batches wait in a pipeline (they then hold only the two stages' inputs).
+      std::vector<RematOp> least = least_memory_schedule(n);
+      if (k > 1 && view.stages.back().all_bytes > view.stages.back().input_bytes) least = defer_keep_all(least, n - 1);
+      Choice fallback{least, checked_cost(view.stages, least, plan.memory.policy)};
+      need_per_stage[s] = std::max(need_per_stage[s], activation_need(fallback.cost, k, interleaved));
+      if (!chosen) {
+        why << (budget > 0 ? "nothing fits " + core::format_bytes(budget) + " for " + std::to_string(k) + " micro-batch(es) in flight"
+                           : std::string("no memory left beside the resident state"))
+            << ": least-memory schedule, ";
+        chosen = std::move(fallback);
+      }
+    } else {
+      // The schedule whatever the memory: its own need is what it takes.
+      view.budget_bytes = budget / k;
+      std::optional<std::vector<RematOp>> ops = memory.schedule(view);
+      if (!ops) throw core::InternalError("memory policy " + plan.memory.policy + " made no schedule for stage " + std::to_string(vs));
+      chosen = Choice{*ops, checked_cost(view.stages, *ops, plan.memory.policy)};
+      need_per_stage[s] = std::max(need_per_stage[s], activation_need(chosen->cost, k, interleaved));
     }
-    const ScheduleCost cost = evaluate(view.stages, *ops);
-    if (!cost.valid) throw core::InternalError("memory policy " + plan.memory.policy + ", stage " + std::to_string(vs) + ": " + cost.error);
+    const ScheduleCost& cost = chosen->cost;
     double forward = 0;
     for (const ChainStage& c : view.stages) forward += c.forward_s;
     char figures[200];
@@ -155,13 +176,13 @@ void schedule_rematerialization(Plan& plan, const workloads::ModelSpec& model, c
                   forward > 0 ? 100 * cost.recompute_s / forward : 0.0, core::format_bytes(cost.peak_bytes).c_str(),
                   core::format_bytes(cost.forward_bytes).c_str());
     why << figures;
-    plan.memory.schedules[vs] = std::move(*ops);
+    plan.memory.schedules[vs] = std::move(chosen->ops);
   }
   plan.memory.min_budget_bytes = 0;
   for (const RankPlan& rp : plan.ranks)
     plan.memory.min_budget_bytes =
         std::max(plan.memory.min_budget_bytes, resident[static_cast<std::size_t>(rp.rank.value)] +
-                                                   least_per_stage[static_cast<std::size_t>(plan.stage_of(rp.rank))]);
+                                                   need_per_stage[static_cast<std::size_t>(plan.stage_of(rp.rank))]);
   plan.memory.reason += " (" + why.str() + "; least memory per GPU of these schedules: " + core::format_bytes(plan.memory.min_budget_bytes) + ")";
 }
 

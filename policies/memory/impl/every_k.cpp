@@ -13,12 +13,9 @@ class EveryK final : public MemoryPolicy {
   explicit EveryK(const core::PluginParams& p) : k_(static_cast<int>(p.integer("k"))) {}
 
   MemoryDecision decide(const MemoryView& view) const override {
-    MemoryDecision d;
-    d.policy = "every_k";
-    d.reason = "the input of every " + std::to_string(k_) + (k_ == 1 ? "st" : "th") +
-               " layer of each stage checkpointed; each segment replayed once before its backward";
-    d.recompute.assign(static_cast<std::size_t>(view.model.num_hidden_layers), workloads::Recompute::kNone);
-    return d;
+    return same_for_every_layer(view, workloads::Recompute::kNone, "every_k",
+                                "the input of every " + std::to_string(k_) + (k_ == 1 ? "st" : "th") +
+                                    " layer of each stage checkpointed; each segment replayed once before its backward");
   }
   bool schedules_stages() const override { return true; }
   std::optional<std::vector<RematOp>> schedule(const StageMemoryView& view) const override {

@@ -13,13 +13,12 @@ class Offload final : public MemoryPolicy {
   explicit Offload(const core::PluginParams& p) : every_(static_cast<int>(p.integer("every"))) {}
 
   MemoryDecision decide(const MemoryView& view) const override {
-    MemoryDecision d;
-    d.policy = "offload";
-    d.reason = every_ == 1 ? "every transformer layer's activations offloaded to host memory between its forward and backward"
-                           : "the activations of every " + std::to_string(every_) +
-                                 "th transformer layer offloaded to host memory between its forward and backward";
-    const auto layers = static_cast<std::size_t>(view.model.num_hidden_layers);
-    d.recompute.assign(layers, workloads::Recompute::kNone);
+    MemoryDecision d = same_for_every_layer(
+        view, workloads::Recompute::kNone, "offload",
+        every_ == 1 ? "every transformer layer's activations offloaded to host memory between its forward and backward"
+                    : "the activations of every " + std::to_string(every_) +
+                          "th transformer layer offloaded to host memory between its forward and backward");
+    const auto layers = d.recompute.size();
     d.offload.assign(layers, false);
     for (std::size_t i = 0; i < layers; i += static_cast<std::size_t>(every_)) d.offload[i] = true;
     return d;

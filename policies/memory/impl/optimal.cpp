@@ -22,14 +22,12 @@ class Optimal final : public MemoryPolicy {
       : budget_bytes_(p.number("memory_budget")), slots_(static_cast<int>(p.integer("slots"))) {}
 
   MemoryDecision decide(const MemoryView& view) const override {
-    MemoryDecision d;
-    d.policy = "optimal";
-    d.reason = "per stage, the fastest rematerialization schedule within the memory left to activations (" +
-               std::to_string(slots_) + " memory slots)";
-    d.recompute.assign(static_cast<std::size_t>(view.model.num_hidden_layers), workloads::Recompute::kNone);
-    return d;
+    return same_for_every_layer(view, workloads::Recompute::kNone, "optimal",
+                                "per stage, the fastest rematerialization schedule within the memory left to "
+                                "activations (" + std::to_string(slots_) + " memory slots)");
   }
   bool schedules_stages() const override { return true; }
+  bool budget_driven() const override { return true; }
   std::optional<std::vector<RematOp>> schedule(const StageMemoryView& view) const override {
     if (!(view.budget_bytes > 0)) return std::nullopt;
     // The program's table has n²/2 × slots cells and takes n³/6 × slots steps: on very long
