@@ -1,8 +1,6 @@
 // GPU catalogue: strict reading of GPU objects (platforms/gpus.json and GPUs inlined in cluster
 // files), their resolved JSON form, and where shipped platform data lives. Pure data: no SimGrid.
 #include "platforms/gpu_catalogue.hpp"
-
-#include "sim/core/input_files.hpp"
 #include "platforms/platform_keys.hpp"
 #include "sim/core/build_info.hpp"
 #include "sim/core/input_files.hpp"

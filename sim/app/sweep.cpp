@@ -201,6 +201,7 @@ std::vector<Json> run_points(const Sweep& sweep, const std::vector<SweepPoint>& 
     Json key;  ///< point_key, stored with its reply
   };
   std::map<pid_t, Child> running;
+  std::map<std::string, std::string> fingerprints;  // the files the points read, each hashed once
   std::size_t next = 0, done = 0;
   core::Progress* progress = options.progress;
   if (progress) progress->begin("sweep", static_cast<double>(points.size()), "points");
@@ -214,7 +215,7 @@ std::vector<Json> run_points(const Sweep& sweep, const std::vector<SweepPoint>& 
     while (next < points.size() && static_cast<int>(running.size()) < jobs) {
       const std::size_t i = next++;
       const auto dir = out_dir / "points" / point_dir_name(i, points.size());
-      Json key = point_key(sweep, points[i]);
+      Json key = point_key(sweep, points[i], &fingerprints);
       if (options.resume) {
         if (auto reply = reusable_reply(key, dir)) {
           replies[i] = *reply;
@@ -440,7 +441,7 @@ Json flatten_scalars(const Json& summary) {
   return out;
 }
 
-Json point_key(const Sweep& sweep, const SweepPoint& point) {
+Json point_key(const Sweep& sweep, const SweepPoint& point, std::map<std::string, std::string>* fingerprints) {
   Json overrides = Json::array();
   std::vector<study::Override> sets;
   for (const auto& [pointer, value] : point.overrides) {
@@ -457,7 +458,16 @@ Json point_key(const Sweep& sweep, const SweepPoint& point) {
       (void)study::load_study(sweep.study, sets);
     } catch (const std::exception&) {
     }
-    for (const auto& file : log.files()) inputs.push_back({file.string(), core::content_fingerprint(file)});
+    for (const auto& file : log.files()) {
+      const std::string path = file.string();
+      if (!fingerprints) {
+        inputs.push_back({path, core::content_fingerprint(file)});
+        continue;
+      }
+      auto it = fingerprints->find(path);
+      if (it == fingerprints->end()) it = fingerprints->emplace(path, core::content_fingerprint(file)).first;
+      inputs.push_back({path, it->second});
+    }
   }
   return Json{{"frugalsim", core::frugalsim_version() + " " + core::git_revision()},
               {"build", build_identity()},

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -82,10 +83,13 @@ struct SweepReport {
 };
 
 /// What makes a point's outputs: frugalsim's version and git revision, the executable's size and
-/// modification time, whether events.json is kept, the base study document and the point's
-/// overrides. Stored with the point's reply in points/<index>/point.json once
-/// the point has finished. Files the study refers to (cluster files, traces) are not part of it.
-core::Json point_key(const Sweep& sweep, const SweepPoint& point);
+/// modification time, whether events.json is kept, the base study document, the point's
+/// overrides, and every file the point's study reads (models, clusters, the GPU catalogue,
+/// traces) with its content fingerprint. Stored with the point's reply in
+/// points/<index>/point.json once the point has finished. `fingerprints` (path → fingerprint),
+/// when given, is filled and reused: one sweep reads each file once.
+core::Json point_key(const Sweep& sweep, const SweepPoint& point,
+                     std::map<std::string, std::string>* fingerprints = nullptr);
 
 /// Runs every point (each in a forked child running app::run_study into
 /// <output>/points/<index>/) and writes <output>/sweep.csv and <output>/sweep.jsonl. The sweep
