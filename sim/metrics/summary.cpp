@@ -201,9 +201,9 @@ Json make_oom_summary(const study::Study& study, const policies::Plan& plan, con
   add_nodes(host_over, memory.host_peak_bytes, memory.host_capacity_bytes, "host memory", "out_of_memory_host");
   add_nodes(nvme_over, memory.nvme_peak_bytes, memory.nvme_capacity_bytes, "NVMe", "out_of_memory_nvme");
   if (plan.memory.min_budget_bytes > 0) {
-    // A rematerialization schedule policy knows the least memory any of its schedules needs.
+    // A rematerialization schedule policy knows the least memory its schedules need.
     reason += "; the memory policy needs at least " + gib(plan.memory.min_budget_bytes) +
-              " GiB per GPU (recomputing all it can)";
+              " GiB per GPU";
     s["min_memory_per_gpu_bytes"] = plan.memory.min_budget_bytes;
   }
   s["reason"] = reason;
