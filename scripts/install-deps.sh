@@ -14,6 +14,7 @@ packages=(
   libopenmpi-dev openmpi-bin
   python3-matplotlib
   poppler-utils
+  slurmctld slurmd slurm-client munge
   "$@"
 )
 

@@ -35,6 +35,7 @@ constexpr const char* kUsage =
     "commands:\n"
     "  run STUDY.json [-o DIR] [--set /pointer=value]... [-q]   simulate a study, write results\n"
     "  sweep SWEEP.json [-o DIR] [-j N] [--resume] [-q]         run a grid of variants of a study, one table\n"
+    "        [--shard K/N | --collect | --slurm [--submit]]      ... as a Slurm job array, collected\n"
     "  plan STUDY.json [-o PROGRAM.json] [--set ...] [--expand] write the lowered program (one per class of\n"
     "                                                           identical ranks; --expand: every rank's)\n"
     "  list [--markdown]                                        models, GPUs, clusters, plug-in families;\n"

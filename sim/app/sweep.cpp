@@ -20,6 +20,7 @@
 
 #include "sim/app/command_line.hpp"
 #include "sim/app/commands.hpp"
+#include "sim/app/slurm.hpp"
 #include "sim/app/sweep_keys.hpp"
 #include "sim/campaign/iteration_probe.hpp"
 #include "sim/core/build_info.hpp"
@@ -143,26 +144,37 @@ std::string shown_columns(const SweepPoint& p) {
   ::_exit(code);
 }
 
-/// The reply of an earlier run of `point` into `dir` when it can stand for a new run: same key, a
-/// result (ok, out_of_memory, infeasible) and its summary still there. Invalid and failed points
-/// run again (an invalid one stops while its study loads: it costs nothing).
-std::optional<Json> reusable_reply(const Json& key, const std::filesystem::path& dir) {
+/// The reply stored in `dir` by a finished run of the point whose key is `key`: its status, and
+/// its error message when that is a string (whatever else an edited point.json holds is not
+/// trusted). A result (ok, out_of_memory, infeasible) also needs its summary still there.
+std::optional<Json> stored_reply(const Json& key, const std::filesystem::path& dir) {
   Json stored;
   try {
     stored = core::load_json_file(dir / "point.json");
   } catch (const std::exception&) {
-    return std::nullopt;  // never finished, or unreadable: run it again
+    return std::nullopt;  // never finished, or unreadable
   }
   if (!stored.is_object() || !stored.contains("key") || !stored.contains("reply") || stored.at("key") != key)
     return std::nullopt;
   const Json& reply = stored.at("reply");
   if (!reply.is_object() || !reply.contains("status") || !reply.at("status").is_string()) return std::nullopt;
   const std::string status = reply.at("status").get<std::string>();
-  // Only the status is taken over: a result's reply holds nothing else, and whatever else an
-  // edited point.json holds (an "error" that is not a string, say) is not trusted.
-  if (kResultStatuses.count(status) && core::is_regular_file(dir / "summary.json"))
-    return Json{{"status", status}};
-  return std::nullopt;
+  if (kResultStatuses.count(status)) {
+    if (!core::is_regular_file(dir / "summary.json")) return std::nullopt;
+    return Json{{"status", status}};  // a result's reply holds nothing else
+  }
+  Json out{{"status", status}};
+  if (reply.contains("error") && reply.at("error").is_string()) out["error"] = reply.at("error");
+  return out;
+}
+
+/// The reply of an earlier run of `point` into `dir` when it can stand for a new run: same key and
+/// a result. Invalid and failed points run again (an invalid one stops while its study loads: it
+/// costs nothing).
+std::optional<Json> reusable_reply(const Json& key, const std::filesystem::path& dir) {
+  auto reply = stored_reply(key, dir);
+  if (reply && !kResultStatuses.count(reply->at("status").get<std::string>())) return std::nullopt;
+  return reply;
 }
 
 /// This executable's size and modification time: a rebuild changes them even where the git
@@ -180,19 +192,20 @@ const std::string& build_identity() {
   return identity;
 }
 
-void print_progress(std::size_t done, const std::vector<SweepPoint>& points, std::size_t index, const Json& reply,
-                    bool reused) {
-  std::printf("[%zu/%zu] point %s %s%s  %s\n", done, points.size(), point_dir_name(index, points.size()).c_str(),
+void print_progress(std::size_t done, std::size_t of, const std::vector<SweepPoint>& points, std::size_t index,
+                    const Json& reply, bool reused) {
+  std::printf("[%zu/%zu] point %s %s%s  %s\n", done, of, point_dir_name(index, points.size()).c_str(),
               reply.at("status").get<std::string>().c_str(), reused ? " (reused)" : "",
               shown_columns(points[index]).c_str());
   if (reply.contains("error")) std::printf("    %s\n", reply.at("error").get<std::string>().c_str());
   std::fflush(stdout);
 }
 
-/// Runs the points, `jobs` children at a time (reusing earlier ones under --resume); returns the
-/// replies by point.
+/// Runs the `selected` points, `jobs` children at a time (reusing earlier ones under --resume);
+/// returns the replies by point (null for the points not selected).
 std::vector<Json> run_points(const Sweep& sweep, const std::vector<SweepPoint>& points,
-                             const std::filesystem::path& out_dir, const SweepOptions& options, SweepReport& report) {
+                             const std::vector<std::size_t>& selected, const std::filesystem::path& out_dir,
+                             const SweepOptions& options, SweepReport& report) {
   const int jobs = std::max(1, options.jobs);
   std::vector<Json> replies(points.size());
   struct Child {
@@ -204,16 +217,16 @@ std::vector<Json> run_points(const Sweep& sweep, const std::vector<SweepPoint>& 
   std::map<std::string, std::string> fingerprints;  // the files the points read, each hashed once
   std::size_t next = 0, done = 0;
   core::Progress* progress = options.progress;
-  if (progress) progress->begin("sweep", static_cast<double>(points.size()), "points");
+  if (progress) progress->begin("sweep", static_cast<double>(selected.size()), "points");
   // The line per point goes to stdout; the status line (stderr) makes way for it on a terminal.
   const auto finished = [&](std::size_t index, bool reused) {
     if (progress) progress->clear();
-    if (!options.quiet) print_progress(done, points, index, replies[index], reused);
+    if (!options.quiet) print_progress(done, selected.size(), points, index, replies[index], reused);
     if (progress) progress->update(static_cast<double>(done));
   };
-  while (next < points.size() || !running.empty()) {
-    while (next < points.size() && static_cast<int>(running.size()) < jobs) {
-      const std::size_t i = next++;
+  while (next < selected.size() || !running.empty()) {
+    while (next < selected.size() && static_cast<int>(running.size()) < jobs) {
+      const std::size_t i = selected[next++];
       const auto dir = out_dir / "points" / point_dir_name(i, points.size());
       Json key = point_key(sweep, points[i], &fingerprints);
       if (options.resume) {
@@ -288,6 +301,11 @@ Sweep read_sweep(const Json& document, const std::string& file, const std::files
                                                                : std::filesystem::path(study_ref);
   if (!core::is_regular_file(sweep.study))
     r.fail("study", "no study file at \"" + sweep.study.string() + "\"");
+  // Absolute: the points' keys (which name the files they read) are the same whichever folder
+  // the sweep runs from, so a shard on a cluster node and --collect agree.
+  std::error_code absolute_error;
+  const auto absolute_study = std::filesystem::absolute(sweep.study, absolute_error);
+  if (!absolute_error) sweep.study = absolute_study.lexically_normal();
   sweep.base_study = core::load_json_file(sweep.study);
   const Json& base = sweep.base_study;
   if (!base.is_object()) throw ConfigError(sweep.study.string(), "", "a study is a JSON object");
@@ -477,36 +495,30 @@ Json point_key(const Sweep& sweep, const SweepPoint& point, std::map<std::string
               {"inputs", inputs}};
 }
 
-SweepReport run_sweep(const SweepOptions& options) {
-  const Sweep sweep = load_sweep(options.sweep);
-  const std::vector<SweepPoint> points = expand(sweep);
-  const std::filesystem::path out_dir =
-      options.output_dir.empty() ? options.sweep.parent_path() / "out" : options.output_dir;
-  std::filesystem::create_directories(out_dir / "points");
-  if (!options.quiet)
-    std::printf("sweep %s: %zu points of %s, %d at a time%s -> %s\n", sweep.name.c_str(), points.size(),
-                sweep.study.string().c_str(), std::max(1, options.jobs), options.resume ? ", resuming" : "",
-                std::filesystem::absolute(out_dir).lexically_normal().c_str());
-  SweepReport report;
-  report.points = points.size();
-  const std::vector<Json> replies = run_points(sweep, points, out_dir, options, report);
+namespace {
 
-  // Rows, in point order; metric columns: every scalar any point's summary has, sorted.
+/// Counts the replies of the `selected` points by kind into `report`.
+void count_replies(const std::vector<Json>& replies, const std::vector<std::size_t>& selected, SweepReport& report) {
+  for (const std::size_t i : selected) {
+    const std::string status = replies[i].at("status").get<std::string>();
+    if (kResultStatuses.count(status)) ++report.results;
+    else if (status == "invalid") ++report.invalid;
+    else ++report.failed;
+  }
+}
+
+/// Writes sweep.csv and sweep.jsonl: one row per point, in point order; metric columns: every
+/// scalar any point's summary has, sorted.
+void write_table(const Sweep& sweep, const std::vector<SweepPoint>& points, const std::vector<Json>& replies,
+                 const std::filesystem::path& out_dir) {
   std::vector<Json> metrics(points.size());
   std::set<std::string> metric_keys;
   for (std::size_t i = 0; i < points.size(); ++i) {
-    const std::string status = replies[i].at("status").get<std::string>();
-    if (kResultStatuses.count(status)) {
-      ++report.results;
-      const auto file = out_dir / "points" / point_dir_name(i, points.size()) / "summary.json";
-      metrics[i] = flatten_scalars(core::load_json_file(file));
-      metrics[i].erase("status");
-      for (auto it = metrics[i].begin(); it != metrics[i].end(); ++it) metric_keys.insert(it.key());
-    } else if (status == "invalid") {
-      ++report.invalid;
-    } else {
-      ++report.failed;
-    }
+    if (!kResultStatuses.count(replies[i].at("status").get<std::string>())) continue;
+    const auto file = out_dir / "points" / point_dir_name(i, points.size()) / "summary.json";
+    metrics[i] = flatten_scalars(core::load_json_file(file));
+    metrics[i].erase("status");
+    for (auto it = metrics[i].begin(); it != metrics[i].end(); ++it) metric_keys.insert(it.key());
   }
 
   std::ostringstream csv, jsonl;
@@ -541,41 +553,191 @@ SweepReport run_sweep(const SweepOptions& options) {
   }
   write_atomically(out_dir / "sweep.csv", csv.str());
   write_atomically(out_dir / "sweep.jsonl", jsonl.str());
+}
+
+/// The replies of every point's finished run of its current key (collect); the others are
+/// listed in report.missing_points.
+std::vector<Json> collect_replies(const Sweep& sweep, const std::vector<SweepPoint>& points,
+                                  const std::filesystem::path& out_dir, SweepReport& report) {
+  std::vector<Json> replies(points.size());
+  std::map<std::string, std::string> fingerprints;
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const auto dir = out_dir / "points" / point_dir_name(i, points.size());
+    if (auto reply = stored_reply(point_key(sweep, points[i], &fingerprints), dir)) replies[i] = std::move(*reply);
+    else report.missing_points.push_back(i);
+  }
+  report.missing = report.missing_points.size();
+  return replies;
+}
+
+}  // namespace
+
+std::filesystem::path sweep_output_dir(const SweepOptions& options) {
+  return options.output_dir.empty() ? options.sweep.parent_path() / "out" : options.output_dir;
+}
+
+SweepReport run_sweep(const SweepOptions& options) {
+  const Sweep sweep = load_sweep(options.sweep);
+  const std::vector<SweepPoint> points = expand(sweep);
+  const std::filesystem::path out_dir = sweep_output_dir(options);
+  const bool sharded = options.shard_count > 1;
+  if (options.shard_count == 0 || options.shard_index >= options.shard_count)
+    throw core::InternalError("run_sweep: shard " + std::to_string(options.shard_index) + " of " +
+                              std::to_string(options.shard_count));
+  std::vector<std::size_t> selected;
+  for (std::size_t i = options.shard_index; i < points.size(); i += options.shard_count) selected.push_back(i);
+  SweepReport report;
+  report.points = selected.size();
+  std::vector<Json> replies;
+  if (options.collect) {
+    report.points = points.size();
+    replies = collect_replies(sweep, points, out_dir, report);
+    if (report.missing > 0) return report;
+    count_replies(replies, selected, report);
+  } else {
+    std::filesystem::create_directories(out_dir / "points");
+    if (!options.quiet) {
+      std::printf("sweep %s: %zu points of %s", sweep.name.c_str(), points.size(), sweep.study.string().c_str());
+      if (sharded) std::printf(", shard %zu/%zu: %zu of them", options.shard_index, options.shard_count, selected.size());
+      std::printf(", %d at a time%s -> %s\n", std::max(1, options.jobs), options.resume ? ", resuming" : "",
+                  std::filesystem::absolute(out_dir).lexically_normal().c_str());
+    }
+    replies = run_points(sweep, points, selected, out_dir, options, report);
+    count_replies(replies, selected, report);
+  }
+  if (!sharded) write_table(sweep, points, replies, out_dir);
   if (!options.quiet) {
-    std::printf("sweep %s: %zu points, %zu results, %zu invalid, %zu failed", sweep.name.c_str(), report.points,
-                report.results, report.invalid, report.failed);
+    std::printf("sweep %s%s: %zu points, %zu results, %zu invalid, %zu failed", sweep.name.c_str(),
+                sharded ? (" shard " + std::to_string(options.shard_index) + "/" + std::to_string(options.shard_count)).c_str()
+                        : "",
+                report.points, report.results, report.invalid, report.failed);
     if (options.resume) std::printf(" (%zu reused)", report.reused);
     std::printf("\n");
-    std::printf("results: %s\n", std::filesystem::absolute(out_dir / "sweep.csv").lexically_normal().c_str());
+    if (!sharded) std::printf("results: %s\n", std::filesystem::absolute(out_dir / "sweep.csv").lexically_normal().c_str());
   }
   return report;
 }
 
+namespace {
+
+/// "K/N" with 0 ≤ K < N.
+std::pair<std::size_t, std::size_t> parse_shard(const std::string& text) {
+  const auto slash = text.find('/');
+  std::size_t k = 0, n = 0;
+  try {
+    if (slash == std::string::npos) throw std::invalid_argument(text);
+    std::size_t used = 0;
+    k = std::stoul(text.substr(0, slash), &used);
+    if (used != slash) throw std::invalid_argument(text);
+    n = std::stoul(text.substr(slash + 1), &used);
+    if (used != text.size() - slash - 1) throw std::invalid_argument(text);
+  } catch (const std::exception&) {
+    throw po::error("--shard expects K/N (task K of N, 0 <= K < N), got \"" + text + "\"");
+  }
+  if (n < 1 || k >= n) throw po::error("--shard K/N needs 0 <= K < N, got \"" + text + "\"");
+  return {k, n};
+}
+
+bool args_give(const std::vector<std::string>& args, const std::string& option) {
+  for (const auto& a : args)
+    if (a == option || a.rfind(option + "=", 0) == 0) return true;
+  return false;
+}
+
+/// --slurm [--submit]: writes (and submits) the job array's script; returns the exit code.
+int write_slurm_array(const SweepOptions& options, std::size_t tasks, const std::vector<std::string>& sbatch, bool submit) {
+  const Sweep sweep = load_sweep(options.sweep);
+  const std::size_t points = expand(sweep).size();
+  const auto absolute = [](const std::filesystem::path& p) { return std::filesystem::absolute(p).lexically_normal(); };
+  SlurmArray array;
+  array.job_name = sweep.name;
+  array.frugalsim = std::filesystem::read_symlink("/proc/self/exe");
+  array.sweep = absolute(options.sweep);
+  array.output_dir = absolute(sweep_output_dir(options));
+  array.work_dir = std::filesystem::current_path();
+  array.points = points;
+  array.tasks = std::min(tasks == 0 ? std::size_t{100} : tasks, points);
+  array.cpus_per_task = std::max(1, options.jobs);
+  array.sbatch_options = sbatch;
+  const auto script = array.output_dir / "sweep.sbatch";
+  write_slurm_array_script(array, script);
+  std::printf("wrote %s: %zu points in %zu array tasks of %d CPU%s\n", script.c_str(), points, array.tasks,
+              array.cpus_per_task, array.cpus_per_task > 1 ? "s" : "");
+  const std::string collect = "frugalsim sweep " + array.sweep.string() + " -o " + array.output_dir.string() + " --collect";
+  if (!submit) {
+    std::printf("submit: sbatch %s\nthen:   %s\n", script.c_str(), collect.c_str());
+    return 0;
+  }
+  try {
+    const std::string job = submit_slurm_script(script);
+    std::printf("submitted job array %s (logs: %s)\nwhen it is done: %s\n", job.c_str(),
+                (array.output_dir / "slurm").c_str(), collect.c_str());
+  } catch (const SubmitError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 3;
+  }
+  return 0;
+}
+
+}  // namespace
+
 int cmd_sweep(const std::vector<std::string>& args) {
   SweepOptions options;
-  std::string sweep_file, output;
+  std::string sweep_file, output, shard;
   int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  bool resume = false, quiet = false;
+  bool resume = false, quiet = false, collect = false, slurm = false, submit = false;
+  long tasks = 0;  // 0: not given
+  std::vector<std::string> sbatch;
   po::options_description opts("sweep options");
   opts.add_options()("output,o", po::value(&output), "output folder (default: <sweep folder>/out)")(
-      "jobs,j", po::value(&jobs), "points run at once (default: the number of CPUs)")(
+      "jobs,j", po::value(&jobs), "points run at once (default: the number of CPUs; with --slurm: per array task)")(
       "resume", po::bool_switch(&resume),
       "reuse the finished points of an earlier run into the same folder (same study, overrides and build)")(
-      "quiet,q", po::bool_switch(&quiet), "no line per point, no progress on stderr");
+      "quiet,q", po::bool_switch(&quiet), "no line per point, no progress on stderr")(
+      "shard", po::value(&shard),
+      "K/N: run only the points whose index is K modulo N (0 <= K < N; one task of a job array), no table")(
+      "collect", po::bool_switch(&collect),
+      "run nothing: write the table from the points' folders (after the shards); fails listing the points "
+      "without a finished run")(
+      "slurm", po::bool_switch(&slurm),
+      "write <output>/sweep.sbatch, a Slurm job array whose tasks run the shards (resumable)")(
+      "submit", po::bool_switch(&submit), "with --slurm: submit it with sbatch")(
+      "tasks", po::value(&tasks), "with --slurm: array tasks (default: min(points, 100))")(
+      "sbatch", po::value(&sbatch)->composing(),
+      "with --slurm: a further #SBATCH option, e.g. --sbatch=--partition=gpu (repeatable)");
   if (!parse_command_line(args, "frugalsim sweep SWEEP.json [options]", opts, {"sweep", po::value(&sweep_file)}))
     return 0;
   if (sweep_file.empty()) throw po::error("missing SWEEP.json");
   if (jobs < 1) throw po::error("--jobs must be at least 1");
+  if (submit) slurm = true;
+  if (static_cast<int>(collect) + static_cast<int>(slurm) + static_cast<int>(!shard.empty()) > 1)
+    throw po::error("--shard, --collect and --slurm exclude each other");
+  if (!slurm && (tasks != 0 || !sbatch.empty())) throw po::error("--tasks and --sbatch go with --slurm");
+  if (tasks < 0 || (tasks == 0 && args_give(args, "--tasks"))) throw po::error("--tasks must be at least 1");
   options.sweep = sweep_file;
   options.output_dir = output;
   options.jobs = jobs;
   options.quiet = quiet;
   options.resume = resume;
+  options.collect = collect;
+  if (!shard.empty()) std::tie(options.shard_index, options.shard_count) = parse_shard(shard);
+  if (slurm) return write_slurm_array(options, static_cast<std::size_t>(tasks), sbatch, submit);
   core::ProgressOptions shown;
   shown.mode = core::stderr_progress_mode(quiet);
   core::Progress progress(std::cerr, shown);
   options.progress = &progress;
   const SweepReport report = run_sweep(options);
+  if (report.missing > 0) {
+    std::string list;
+    for (std::size_t k = 0; k < report.missing_points.size() && k < 20; ++k)
+      list += (k ? ", " : "") + std::to_string(report.missing_points[k]);
+    if (report.missing_points.size() > 20) list += ", ...";
+    std::cerr << "error: " << report.missing << " of " << report.points
+              << " points have no finished run of their current study, overrides and build (points " << list
+              << "); no table written. Run them (resubmit the job array: its tasks reuse the finished points, "
+                 "or run the sweep with --resume) and collect again\n";
+    return 3;
+  }
   if (report.failed > 0) {
     std::cerr << "error: " << report.failed << " of " << report.points
               << " points failed (internal error); see the error column of sweep.csv\n";

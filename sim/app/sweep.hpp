@@ -1,7 +1,9 @@
 // frugalsim sweep: many runs of one base study, each with some of its values replaced through
 // JSON pointers (a full grid, "zip" groups that vary together, seeds). Every point runs in its
 // own child process (SimGrid's engine is one per process), N at a time; the table of results
-// (sweep.csv, sweep.jsonl) is ordered by point and does not depend on N.
+// (sweep.csv, sweep.jsonl) is ordered by point and does not depend on N. On a cluster, the points
+// are cut into shards (`--shard K/N`, one task of a Slurm job array each, see slurm.hpp) and the
+// table is collected from their folders (`--collect`): the same bytes as a local run.
 #pragma once
 
 #include <cstdint>
@@ -72,6 +74,15 @@ struct SweepOptions {
   /// point_key) and whose reply was a result; rerun the others (never finished, invalid, failed,
   /// or made from another study, overrides or build).
   bool resume = false;
+  /// Run only the points whose index is shard_index modulo shard_count (`--shard K/N`, 0 ≤ K < N:
+  /// one task of a job array): their folders are written, the table is not (`collect` makes it).
+  /// {0, 1}: every point, and the table.
+  std::size_t shard_index = 0;
+  std::size_t shard_count = 1;
+  /// Run nothing: make the table from the points' folders (written by the shards, or by an earlier
+  /// run), each taken when its stored key is the point's current key. Points without one are
+  /// counted in SweepReport::missing and no table is written.
+  bool collect = false;
 };
 
 struct SweepReport {
@@ -80,6 +91,8 @@ struct SweepReport {
   std::size_t invalid = 0;  ///< the point's study is invalid (ConfigError: file, pointer, message)
   std::size_t failed = 0;   ///< internal error or a child that died
   std::size_t reused = 0;   ///< points taken from an earlier run (resume)
+  std::size_t missing = 0;  ///< collect: points with no finished run of their current key
+  std::vector<std::size_t> missing_points;  ///< their indices, in order
 };
 
 /// What makes a point's outputs: frugalsim's version and git revision, the executable's size and
@@ -91,16 +104,21 @@ struct SweepReport {
 core::Json point_key(const Sweep& sweep, const SweepPoint& point,
                      std::map<std::string, std::string>* fingerprints = nullptr);
 
-/// Runs every point (each in a forked child running app::run_study into
-/// <output>/points/<index>/) and writes <output>/sweep.csv and <output>/sweep.jsonl. The sweep
-/// file is read completely before anything runs or is written. Contract: the calling process
-/// has not created a SimGrid engine (children are forked from it).
+/// The folder of the sweep's outputs: options.output_dir, or <sweep folder>/out.
+std::filesystem::path sweep_output_dir(const SweepOptions& options);
+
+/// Runs every point of the shard (each in a forked child running app::run_study into
+/// <output>/points/<index>/) and, unless the sweep is sharded, writes <output>/sweep.csv and
+/// <output>/sweep.jsonl; with options.collect runs nothing and writes the table when every point
+/// has a finished run. The sweep file is read completely before anything runs or is written.
+/// Contract: the calling process has not created a SimGrid engine (children are forked from it).
 SweepReport run_sweep(const SweepOptions& options);
 
-/// `frugalsim sweep SWEEP.json [-o DIR] [-j N] [--resume] [--quiet]` (arguments after "sweep"): returns 0
-/// when every point gave a result, 2 when some point's study is invalid, 3 when some point
-/// failed; throws boost::program_options::error (usage) and core::ConfigError (bad sweep file),
-/// which run_main maps to exit codes 1 and 2.
+/// `frugalsim sweep SWEEP.json [-o DIR] [-j N] [--resume] [--quiet] [--shard K/N | --collect |
+/// --slurm [--submit] ...]` (arguments after "sweep"): returns 0 when every point gave a result,
+/// 2 when some point's study is invalid, 3 when some point failed or (collect) has no result yet;
+/// throws boost::program_options::error (usage) and core::ConfigError (bad sweep file), which
+/// run_main maps to exit codes 1 and 2.
 int cmd_sweep(const std::vector<std::string>& args);
 
 }  // namespace frugal::app

@@ -236,3 +236,77 @@ TEST(SweepRun, ResumeRerunsThePointsWhoseInputFilesChanged) {
   EXPECT_EQ(edited.output.find("point 0000 ok (reused)"), std::string::npos) << edited.output;
   EXPECT_NE(edited.output.find("point 0001 ok (reused)"), std::string::npos) << edited.output;
 }
+
+/// Shards (the tasks of a job array) write their points' folders and no table; --collect makes
+/// the table, byte for byte the local run's, and refuses (exit 3, no table) while a point has no
+/// finished run of its current key.
+TEST(SweepRun, ShardsCollectToTheLocalTable) {
+  const auto dir = fresh_dir("sweep_shards");
+  write_file(dir / "study.json", campaign_study().dump(2));
+  write_file(dir / "sweep.json", R"({
+    "study": "study.json",
+    "parameters": [{"name": "interval_s", "pointer": "/campaign/resilience/checkpoint/interval_s",
+                    "values": [300, 600, 1200]}],
+    "seeds": [3, 4]
+  })");
+  const std::string sweep = "sweep " + (dir / "sweep.json").string();
+  ASSERT_EQ(run_frugalsim(sweep + " -o " + (dir / "local").string() + " -j 2 -q").exit_code, 0);
+  const std::string out = " -o " + (dir / "array").string();
+  for (int k = 0; k < 4; ++k) {
+    const auto shard = run_frugalsim(sweep + out + " -j 1 --shard " + std::to_string(k) + "/4");
+    ASSERT_EQ(shard.exit_code, 0) << shard.output;
+    // Task k of 4 runs points k and k + 4.
+    EXPECT_NE(shard.output.find(k < 2 ? "2 points, 2 results" : "1 points, 1 results"), std::string::npos) << shard.output;
+    EXPECT_FALSE(std::filesystem::exists(dir / "array" / "sweep.csv"));
+  }
+  std::filesystem::remove(dir / "array" / "points" / "0004" / "point.json");  // a task killed mid-point
+  const auto missing = run_frugalsim(sweep + out + " --collect");
+  EXPECT_EQ(missing.exit_code, 3) << missing.output;
+  EXPECT_NE(missing.output.find("1 of 6 points have no finished run"), std::string::npos) << missing.output;
+  EXPECT_NE(missing.output.find("(points 4)"), std::string::npos) << missing.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "array" / "sweep.csv"));
+
+  const auto rerun = run_frugalsim(sweep + out + " -j 1 --shard 0/4 --resume");
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.output;
+  EXPECT_NE(rerun.output.find("(1 reused)"), std::string::npos) << rerun.output;
+  const auto collected = run_frugalsim(sweep + out + " --collect -q");
+  ASSERT_EQ(collected.exit_code, 0) << collected.output;
+  EXPECT_EQ(slurp(dir / "array" / "sweep.csv"), slurp(dir / "local" / "sweep.csv"));
+  EXPECT_EQ(slurp(dir / "array" / "sweep.jsonl"), slurp(dir / "local" / "sweep.jsonl"));
+
+  // A changed study: the stored runs are stale, nothing is collected.
+  Json changed = campaign_study();
+  changed["campaign"]["checkpoint"]["size"] = "40 GB";
+  write_file(dir / "study.json", changed.dump(2));
+  const auto stale = run_frugalsim(sweep + out + " --collect");
+  EXPECT_EQ(stale.exit_code, 3) << stale.output;
+  EXPECT_NE(stale.output.find("6 of 6 points have no finished run"), std::string::npos) << stale.output;
+}
+
+/// --slurm writes a job array whose task K runs shard K/N of the sweep, resumable, with the
+/// options given; the options that do not go together are usage errors.
+TEST(SweepRun, SlurmScriptRunsOneShardPerArrayTask) {
+  const auto dir = fresh_dir("sweep_slurm_script");
+  write_file(dir / "study.json", campaign_study().dump(2));
+  write_file(dir / "sweep.json", R"({"name": "intervals", "study": "study.json",
+    "parameters": [{"pointer": "/campaign/resilience/checkpoint/interval_s", "values": [300, 600, 1200]}]})");
+  const std::string sweep = "sweep " + (dir / "sweep.json").string() + " -o " + (dir / "out").string();
+  const auto written = run_frugalsim(sweep + " --slurm -j 2 --sbatch=--partition=gpu --sbatch=--time=1:00:00");
+  ASSERT_EQ(written.exit_code, 0) << written.output;
+  EXPECT_NE(written.output.find("3 points in 3 array tasks of 2 CPUs"), std::string::npos) << written.output;
+  const std::string script = slurp(dir / "out" / "sweep.sbatch");
+  for (const std::string line : {"#SBATCH --job-name=frugalsim-intervals\n", "#SBATCH --array=0-2\n",
+                                 "#SBATCH --cpus-per-task=2\n", "#SBATCH --partition=gpu\n", "#SBATCH --time=1:00:00\n",
+                                 "--shard \"${SLURM_ARRAY_TASK_ID}/3\" -j 2 --resume\n"})
+    EXPECT_NE(script.find(line), std::string::npos) << line << " not in\n" << script;
+  EXPECT_NE(script.find("#SBATCH --output=" + (dir / "out" / "slurm" / "%A_%a.out").string()), std::string::npos) << script;
+  EXPECT_TRUE(std::filesystem::is_directory(dir / "out" / "slurm"));
+  EXPECT_EQ(run_frugalsim(sweep + " --slurm --tasks 2").exit_code, 0);
+  EXPECT_NE(slurp(dir / "out" / "sweep.sbatch").find("#SBATCH --array=0-1\n"), std::string::npos);
+
+  for (const std::string bad : {" --shard 3/3", " --shard 1", " --shard a/2", " --collect --shard 0/2", " --tasks 2",
+                                " --slurm --tasks 0", " --slurm --collect"}) {
+    const auto r = run_frugalsim(sweep + bad);
+    EXPECT_EQ(r.exit_code, 1) << bad << "\n" << r.output;
+  }
+}
