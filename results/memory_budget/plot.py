@@ -32,6 +32,8 @@ def main():
     panels = defaultdict(list)  # (model, cluster) -> rows that ran
     left_out = 0
     for r in rows:
+        # The cluster's name from the summary ("summary.cluster" next to the swept file name).
+        r["cluster"] = r.get("summary.cluster") or r["cluster"]
         if r["status"] != "ok":
             left_out += 1
             continue

@@ -35,4 +35,12 @@ using core::OutputError;
 using core::PendingFile;
 using core::write_atomically;
 
+/// Whether `option` ("--tasks") is among `args`, alone or as "--tasks=N": tells a value given as
+/// 0 from the default.
+inline bool option_given(const std::vector<std::string>& args, const std::string& option) {
+  for (const auto& a : args)
+    if (a == option || a.rfind(option + "=", 0) == 0) return true;
+  return false;
+}
+
 }  // namespace frugal::app

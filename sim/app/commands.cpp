@@ -14,6 +14,7 @@
 #include "sim/app/collective_command.hpp"
 #include "sim/app/command_line.hpp"
 #include "sim/app/reference.hpp"
+#include "sim/app/search_command.hpp"
 #include "sim/app/sweep.hpp"
 #include "sim/campaign/campaign.hpp"
 #include "sim/engine/simulation.hpp"
@@ -36,6 +37,7 @@ constexpr const char* kUsage =
     "  run STUDY.json [-o DIR] [--set /pointer=value]... [-q]   simulate a study, write results\n"
     "  sweep SWEEP.json [-o DIR] [-j N] [--resume] [-q]         run a grid of variants of a study, one table\n"
     "        [--shard K/N | --collect | --slurm [--submit]]      ... as a Slurm job array, collected\n"
+    "  search STUDY.json [-o DIR] [-j N] [--objective O] ...     the best layouts: screen all, simulate the finalists\n"
     "  plan STUDY.json [-o PROGRAM.json] [--set ...] [--expand] write the lowered program (one per class of\n"
     "                                                           identical ranks; --expand: every rank's)\n"
     "  list [--markdown]                                        models, GPUs, clusters, plug-in families;\n"
@@ -278,6 +280,7 @@ int run_main(int argc, char** argv) {
     if (command == "run") return cmd_run(rest, argc, argv);
     if (command == "plan") return cmd_plan(rest);
     if (command == "sweep") return cmd_sweep(rest);
+    if (command == "search") return cmd_search(rest);
     if (command == "list") return cmd_list(rest);
     if (command == "calibrate") return cmd_calibrate(rest);
     if (command == "validate") return cmd_validate(rest);

@@ -86,12 +86,6 @@ std::string csv_field(const Json& v) {
   return out + "\"";
 }
 
-std::string point_dir_name(std::size_t index, std::size_t count) {
-  std::size_t width = 4;
-  for (std::size_t n = count > 0 ? count - 1 : 0; n >= 10000; n /= 10) ++width;
-  std::string s = std::to_string(index);
-  return std::string(width > s.size() ? width - s.size() : 0, '0') + s;
-}
 
 std::string shown_columns(const SweepPoint& p) {
   std::string out;
@@ -227,6 +221,12 @@ std::vector<Json> run_points(const Sweep& sweep, const std::vector<SweepPoint>& 
   while (next < selected.size() || !running.empty()) {
     while (next < selected.size() && static_cast<int>(running.size()) < jobs) {
       const std::size_t i = selected[next++];
+      if (options.deadline && std::chrono::steady_clock::now() > *options.deadline) {
+        replies[i] = Json{{"status", "skipped"}, {"error", "not started: the time budget was spent"}};
+        ++done;
+        finished(i, false);
+        continue;
+      }
       const auto dir = out_dir / "points" / point_dir_name(i, points.size());
       Json key = point_key(sweep, points[i], &fingerprints);
       if (options.resume) {
@@ -503,6 +503,7 @@ void count_replies(const std::vector<Json>& replies, const std::vector<std::size
     const std::string status = replies[i].at("status").get<std::string>();
     if (kResultStatuses.count(status)) ++report.results;
     else if (status == "invalid") ++report.invalid;
+    else if (status == "skipped") ++report.skipped;
     else ++report.failed;
   }
 }
@@ -525,7 +526,11 @@ void write_table(const Sweep& sweep, const std::vector<SweepPoint>& points, cons
   csv << "point";
   for (const auto& [name, value] : points.front().columns) csv << "," << csv_field(name);
   csv << ",status,error,dir";
-  for (const auto& key : metric_keys) csv << "," << csv_field(key);
+  // A summary key that is also a parameter's column name ("cluster") is headed "summary.<key>":
+  // a CSV reader keeps one column per name.
+  std::set<std::string> parameter_names;
+  for (const auto& [name, value] : points.front().columns) parameter_names.insert(name);
+  for (const auto& key : metric_keys) csv << "," << csv_field(parameter_names.count(key) ? "summary." + key : key);
   csv << "\n";
   for (std::size_t i = 0; i < points.size(); ++i) {
     const std::string dir = "points/" + point_dir_name(i, points.size());
@@ -572,13 +577,23 @@ std::vector<Json> collect_replies(const Sweep& sweep, const std::vector<SweepPoi
 
 }  // namespace
 
+std::string point_dir_name(std::size_t index, std::size_t count) {
+  std::size_t width = 4;
+  for (std::size_t n = count > 0 ? count - 1 : 0; n >= 10000; n /= 10) ++width;
+  std::string s = std::to_string(index);
+  return std::string(width > s.size() ? width - s.size() : 0, '0') + s;
+}
+
 std::filesystem::path sweep_output_dir(const SweepOptions& options) {
   return options.output_dir.empty() ? options.sweep.parent_path() / "out" : options.output_dir;
 }
 
 SweepReport run_sweep(const SweepOptions& options) {
   const Sweep sweep = load_sweep(options.sweep);
-  const std::vector<SweepPoint> points = expand(sweep);
+  return run_sweep_points(sweep, expand(sweep), options);
+}
+
+SweepReport run_sweep_points(const Sweep& sweep, const std::vector<SweepPoint>& points, const SweepOptions& options) {
   const std::filesystem::path out_dir = sweep_output_dir(options);
   const bool sharded = options.shard_count > 1;
   if (options.shard_count == 0 || options.shard_index >= options.shard_count)
@@ -611,6 +626,7 @@ SweepReport run_sweep(const SweepOptions& options) {
                 sharded ? (" shard " + std::to_string(options.shard_index) + "/" + std::to_string(options.shard_count)).c_str()
                         : "",
                 report.points, report.results, report.invalid, report.failed);
+    if (report.skipped) std::printf(", %zu skipped", report.skipped);
     if (options.resume) std::printf(" (%zu reused)", report.reused);
     std::printf("\n");
     if (!sharded) std::printf("results: %s\n", std::filesystem::absolute(out_dir / "sweep.csv").lexically_normal().c_str());
@@ -636,12 +652,6 @@ std::pair<std::size_t, std::size_t> parse_shard(const std::string& text) {
   }
   if (n < 1 || k >= n) throw po::error("--shard K/N needs 0 <= K < N, got \"" + text + "\"");
   return {k, n};
-}
-
-bool args_give(const std::vector<std::string>& args, const std::string& option) {
-  for (const auto& a : args)
-    if (a == option || a.rfind(option + "=", 0) == 0) return true;
-  return false;
 }
 
 /// --slurm [--submit]: writes (and submits) the job array's script; returns the exit code.
@@ -713,7 +723,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
   if (static_cast<int>(collect) + static_cast<int>(slurm) + static_cast<int>(!shard.empty()) > 1)
     throw po::error("--shard, --collect and --slurm exclude each other");
   if (!slurm && (tasks != 0 || !sbatch.empty())) throw po::error("--tasks and --sbatch go with --slurm");
-  if (tasks < 0 || (tasks == 0 && args_give(args, "--tasks"))) throw po::error("--tasks must be at least 1");
+  if (tasks < 0 || (tasks == 0 && option_given(args, "--tasks"))) throw po::error("--tasks must be at least 1");
   options.sweep = sweep_file;
   options.output_dir = output;
   options.jobs = jobs;

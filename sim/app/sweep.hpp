@@ -6,8 +6,10 @@
 // table is collected from their folders (`--collect`): the same bytes as a local run.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <map>
 #include <string>
 #include <vector>
@@ -83,6 +85,9 @@ struct SweepOptions {
   /// run), each taken when its stored key is the point's current key. Points without one are
   /// counted in SweepReport::missing and no table is written.
   bool collect = false;
+  /// No point starts after it: the points left are rows with status "skipped" (a search's time
+  /// budget). None: every point runs.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
 };
 
 struct SweepReport {
@@ -91,6 +96,7 @@ struct SweepReport {
   std::size_t invalid = 0;  ///< the point's study is invalid (ConfigError: file, pointer, message)
   std::size_t failed = 0;   ///< internal error or a child that died
   std::size_t reused = 0;   ///< points taken from an earlier run (resume)
+  std::size_t skipped = 0;  ///< not started: the deadline had passed
   std::size_t missing = 0;  ///< collect: points with no finished run of their current key
   std::vector<std::size_t> missing_points;  ///< their indices, in order
 };
@@ -104,6 +110,10 @@ struct SweepReport {
 core::Json point_key(const Sweep& sweep, const SweepPoint& point,
                      std::map<std::string, std::string>* fingerprints = nullptr);
 
+/// The folder of point `index` of `count` under points/: its index, zero-padded to 4 digits (more
+/// for 10,000 points and above).
+std::string point_dir_name(std::size_t index, std::size_t count);
+
 /// The folder of the sweep's outputs: options.output_dir, or <sweep folder>/out.
 std::filesystem::path sweep_output_dir(const SweepOptions& options);
 
@@ -113,6 +123,11 @@ std::filesystem::path sweep_output_dir(const SweepOptions& options);
 /// has a finished run. The sweep file is read completely before anything runs or is written.
 /// Contract: the calling process has not created a SimGrid engine (children are forked from it).
 SweepReport run_sweep(const SweepOptions& options);
+
+/// Runs `points` (made by the caller, e.g. the layout search's finalists, with the overrides of
+/// `sweep`'s base study each) as run_sweep runs a sweep file's, into sweep_output_dir(options),
+/// and writes the table (options.sweep, shards and collect are not used). Same contract.
+SweepReport run_sweep_points(const Sweep& sweep, const std::vector<SweepPoint>& points, const SweepOptions& options);
 
 /// `frugalsim sweep SWEEP.json [-o DIR] [-j N] [--resume] [--quiet] [--shard K/N | --collect |
 /// --slurm [--submit] ...]` (arguments after "sweep"): returns 0 when every point gave a result,

@@ -63,7 +63,8 @@ const core::SectionInfo& top_section() {
        object_key("memory", "{\"impl\": \"none\"}", "how layers keep their activations (family memory)"),
        object_key("campaign", "none: one iteration", "a whole training campaign with failures (`/campaign`)"),
        object_key("simulation", "all defaults", "how the engine models an iteration (`/simulation`)"),
-       object_key("outputs", "all defaults", "optional outputs (`/outputs`)")}};
+       object_key("outputs", "all defaults", "optional outputs (`/outputs`)"),
+       object_key("search", "none", "the layout space `frugalsim search` explores (`/search`); `run` ignores it")}};
   return section;
 }
 
@@ -127,8 +128,9 @@ const core::SectionInfo& outputs_section() {
 }  // namespace
 
 const std::vector<core::SectionInfo>& study_sections() {
-  static const std::vector<core::SectionInfo> sections = {top_section(), training_section(), simulation_section(),
-                                                         outputs_section()};
+  static const std::vector<core::SectionInfo> sections = {top_section(),        training_section(),
+                                                         simulation_section(), outputs_section(),
+                                                         search_section(),     search_space_section()};
   return sections;
 }
 
@@ -286,6 +288,7 @@ Study read_study(const Json& document, const std::string& file, const std::files
     s.write_timeline = core::read_section(*out, outputs_section()).boolean("timeline");
     out->finish();
   }
+  if (r.has("search")) s.search = read_search_spec(r.value("search"), file, r.pointer_of("search"));
   r.finish();
   return s;
 }

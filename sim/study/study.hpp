@@ -12,6 +12,7 @@
 #include "policies/parallelism/parallelism_policy.hpp"
 #include "sim/engine/simulation.hpp"
 #include "sim/study/campaign_spec.hpp"
+#include "sim/study/search_spec.hpp"
 #include "workloads/model_spec.hpp"
 
 namespace frugal::study {
@@ -43,6 +44,8 @@ struct Study {
   /// after the op-by-op iteration; see sim/campaign/campaign.hpp.
   std::optional<CampaignSpec> campaign;
   SimulationSettings simulation;
+  /// Optional "search": the layout space of `frugalsim search` (ignored by a run).
+  std::optional<SearchSpec> search;
 
   /// Engine options of the study's iterations: its iteration count, precision, timeline choice
   /// and "simulation" settings. Callers that simulate something else (one iteration of a shrunk

@@ -59,7 +59,7 @@ TEST(StudySections, EachReaderAcceptsExactlyTheDeclaredKeys) {
     EXPECT_EQ(e.message(), expected) << "section \"" << section.pointer << "\": declarations and reader disagree";
   }
   EXPECT_EQ(pointers, (std::set<std::string>{"", "/training", "/simulation", "/outputs", "/campaign", "/campaign/goal",
-                                             "/campaign/resilience", "/campaign/checkpoint"}));
+                                             "/campaign/resilience", "/campaign/checkpoint", "/search", "/search/space"}));
 }
 
 TEST(StudySections, DeclaredDefaultsAreTheValuesRead) {

@@ -1,10 +1,12 @@
 #!/usr/bin/python3
 """Runs every plot script on small inputs (the quickstart study simulated here; a 48-point subset
 of the checkpoint-interval sweep, a calibration report, a published-runs validation and the
-memory-budget sweep from tests/data/plots/) twice, and
+memory-budget, scaling, heterogeneous-cluster and energy sweeps and three layout searches from
+tests/data/plots/) twice, and
 checks the shared figure style's promises: no Type 3 font in any generated or committed PDF
 (pdffonts, from poppler-utils), fonts embedded, column widths, no creation date, and byte-identical
-PDF, PNG and SVG from two runs (also with SOURCE_DATE_EPOCH set).
+PDF, PNG and SVG from two runs (also with SOURCE_DATE_EPOCH set). Every results/*/plot.py must be
+among the scripts run.
 
 usage: plot_scripts_test.py FRUGALSIM WORK_DIR
 """
@@ -54,24 +56,36 @@ def same_bytes(a, b):
         fail(f"{a} and {b} differ")
 
 
+SWEEP_FIGURES = ("memory_budget", "scaling", "heterogeneous", "energy")  # results/<name>/plot.py SWEEP_DIR
+scripts_run = set()
+
+
+def plot(env, script, *args):
+    scripts_run.add(Path(script).resolve())
+    run([PYTHON, script, *args], env)
+
+
 def produce(tag, env, work, frugalsim_run):
     """Every plot script's outputs for one run of all of them, in work/tag."""
     out = work / tag
     shutil.rmtree(out, ignore_errors=True)
     qs = out / "quickstart"
     shutil.copytree(frugalsim_run, qs)
-    run([PYTHON, ROOT / "results/quickstart/plot.py", qs, "--svg"], env)
+    plot(env, ROOT / "results/quickstart/plot.py", qs, "--svg")
     sweep = out / "sweep"
     sweep.mkdir(parents=True)
     shutil.copy(DATA / "checkpoint_sweep.csv", sweep / "sweep.csv")
-    run([PYTHON, ROOT / "results/checkpoint_interval/plot.py", sweep, "--figures", out / "ckpt", "--svg"], env)
-    run([PYTHON, ROOT / "scripts/plot_validation.py", DATA / "validation_report.json", out / "validation.png", "--svg"],
-        env)
-    run([PYTHON, ROOT / "results/validation/plot.py", DATA / "published", "--figures", out / "published", "--svg"], env)
-    budget = out / "budget_sweep"
-    budget.mkdir(parents=True)
-    shutil.copy(DATA / "memory_budget_sweep.csv", budget / "sweep.csv")
-    run([PYTHON, ROOT / "results/memory_budget/plot.py", budget, "--figures", out / "budget", "--svg"], env)
+    plot(env, ROOT / "results/checkpoint_interval/plot.py", sweep, "--figures", out / "ckpt", "--svg")
+    plot(env, ROOT / "scripts/plot_validation.py", DATA / "validation_report.json", out / "validation.png", "--svg")
+    plot(env, ROOT / "results/validation/plot.py", DATA / "published", "--figures", out / "published", "--svg")
+    for name in SWEEP_FIGURES:  # a recorded sweep.csv (the columns the script reads) in tests/data/plots/
+        sweep = out / f"{name}_sweep"
+        sweep.mkdir(parents=True)
+        shutil.copy(DATA / f"{name}_sweep.csv", sweep / "sweep.csv")
+        plot(env, ROOT / f"results/{name}/plot.py", sweep, "--figures", out / name, "--svg")
+    # The layout search's Pareto figure: search.csv of three searches (finalists and a sample of
+    # the screened layouts), recorded in tests/data/plots/search/.
+    plot(env, ROOT / "results/search/plot.py", DATA / "search", "--figures", out / "search", "--svg")
     return sorted(p.relative_to(out) for p in out.rglob("*") if p.suffix in (".pdf", ".png", ".svg"))
 
 
@@ -90,8 +104,11 @@ def main(argv):
     env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
     first = produce("a", env, work, work / "run")
     second = produce("b", env, work, work / "run")
-    if first != second or len([p for p in first if p.suffix == ".pdf"]) != 5:
+    if first != second or len([p for p in first if p.suffix == ".pdf"]) != 5 + len(SWEEP_FIGURES):
         fail(f"the two runs wrote different files: {first} / {second}")
+    untested = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "results").glob("*/plot.py") if p.resolve() not in scripts_run)
+    if untested:
+        fail(f"plot scripts not run by this test: {untested} (add them to produce() with small inputs)")
     for rel in first:
         same_bytes(work / "a" / rel, work / "b" / rel)
         if rel.suffix == ".pdf":

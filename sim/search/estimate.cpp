@@ -1,0 +1,188 @@
+// Closed-form estimate of one iteration of a plan (see estimate.hpp).
+#include "sim/search/estimate.hpp"
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+
+#include "policies/memory/stage_schedules.hpp"
+#include "policies/model_state.hpp"
+#include "sim/cost/collective_algorithms.hpp"
+#include "sim/cost/compute_cost.hpp"
+#include "sim/cost/path.hpp"
+#include "workloads/layer_chain.hpp"
+
+namespace frugal::search {
+namespace {
+
+using policies::Dim;
+using program::CollectiveAlgorithm;
+using program::CollectiveKind;
+
+std::vector<int> gpus_of(const policies::Plan& plan, const std::vector<core::RankId>& ranks) {
+  std::vector<int> out;
+  out.reserve(ranks.size());
+  for (const core::RankId r : ranks) out.push_back(plan.ranks[static_cast<std::size_t>(r.value)].gpu);
+  return out;
+}
+
+/// Uncontended closed form of one collective over `gpus` (ring order), with the cluster's
+/// per-collective overhead.
+double collective_s(const platforms::Cluster& cluster, CollectiveKind kind, CollectiveAlgorithm algorithm, double bytes,
+                    const std::vector<int>& gpus) {
+  if (gpus.size() < 2 || bytes <= 0) return 0;
+  const cost::GroupShape shape = cost::group_shape(cluster, gpus);
+  cost::Path intra, inter;
+  bool has_intra = false, has_inter = false;
+  for (std::size_t i = 1; i < gpus.size() && !(has_intra && has_inter); ++i) {
+    const bool same = cluster.gpus[static_cast<std::size_t>(gpus[0])].node == cluster.gpus[static_cast<std::size_t>(gpus[i])].node;
+    if (same && !has_intra) intra = cost::gpu_path(cluster, gpus[0], gpus[i]), has_intra = true;
+    if (!same && !has_inter) inter = cost::gpu_path(cluster, gpus[0], gpus[i]), has_inter = true;
+  }
+  if (!has_intra) intra = inter;
+  if (!has_inter) inter = intra;
+  return cost::collective_time_s(kind, algorithm, bytes, shape, intra, inter,
+                                 cluster.network.collective_overhead(static_cast<int>(kind)));
+}
+
+/// The chain layers of pipeline rank `stage`: its chunks' virtual stages.
+template <typename F>
+void for_stage_layers(const policies::Plan& plan, std::size_t layers, int stage, F&& f) {
+  const int p = plan.pipeline_parallel();
+  for (int chunk = 0; chunk < plan.virtual_pipeline; ++chunk) {
+    const int vs = chunk * p + stage;
+    const int first = plan.stage_first_layer[static_cast<std::size_t>(vs)];
+    const int end = vs + 1 < p * plan.virtual_pipeline ? plan.stage_first_layer[static_cast<std::size_t>(vs + 1)]
+                                                      : static_cast<int>(layers);
+    for (int l = first; l < end; ++l) f(static_cast<std::size_t>(l));
+  }
+}
+
+}  // namespace
+
+Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSpec& model,
+                            const platforms::Cluster& cluster, const policies::TrainingSetup& setup) {
+  const auto chain = workloads::build_layer_chain(model, setup.seq_length, setup.precision, plan.shard);
+  const int p = plan.pipeline_parallel(), v = plan.virtual_pipeline;
+  const double element = core::bytes_per_element(setup.precision);
+  const auto state = policies::model_state_bytes(setup.precision, plan.state_convention);
+  const double replicas = plan.gradient_replicas();
+  const double hidden_bytes = static_cast<double>(setup.seq_length) / plan.context_parallel() *
+                              static_cast<double>(model.hidden_size) * element;  // per sample
+
+  // Per (GPU type, pipeline rank, micro-batch size): compute per micro-batch, parameters,
+  // activations and transient memory of the rank's layers.
+  struct StageCost {
+    double compute_s = 0, backward_s = 0, parameters = 0, activation_bytes = 0, transient_bytes = 0;
+    int tensor_collectives = 0;  // all-reduce equivalents of s·b·h elements per micro-batch
+  };
+  std::map<std::tuple<const platforms::GpuSpec*, int, std::int64_t>, StageCost> stage_costs;
+  const auto stage_cost = [&](const platforms::GpuSpec& gpu, int stage, std::int64_t b) -> const StageCost& {
+    auto [it, fresh] = stage_costs.try_emplace({&gpu, stage, b});
+    if (!fresh) return it->second;
+    StageCost& c = it->second;
+    for_stage_layers(plan, chain.layers.size(), stage, [&](std::size_t l) {
+      const workloads::Layer& layer = chain.layers[l];
+      c.compute_s += cost::layer_seconds(layer, b, gpu, setup.precision);
+      c.backward_s += cost::layer_pass_seconds(layer, b, gpu, setup.precision).backward_s;
+      c.parameters += layer.parameters;
+      c.activation_bytes += layer.activation_bytes * static_cast<double>(b);
+      c.transient_bytes = std::max(c.transient_bytes, layer.transient_bytes * static_cast<double>(b));
+      if (layer.kind == workloads::LayerKind::kTransformer)
+        c.tensor_collectives += layer.recompute == workloads::Recompute::kFull ? 6 : 4;
+      else
+        c.tensor_collectives += 1;  // the vocabulary-parallel embedding's and head's all-reduce
+    });
+    return c;
+  };
+
+  Estimate e;
+  std::map<int, double> replica_time;  // data-parallel index → pipeline time
+  double sync_s = 0, busiest_compute_s = 0;
+  std::vector<double> rank_compute_s(plan.ranks.size(), 0.0);
+  for (const policies::RankPlan& r : plan.ranks) {
+    const policies::Coord at = plan.coord(r.rank);
+    const int stage = at[Dim::kPipeline];
+    const platforms::GpuSpec& gpu = cluster.gpu_spec(r.gpu);
+    const auto m = static_cast<std::int64_t>(r.micro_batches.size());
+    const std::int64_t b = m > 0 ? *std::max_element(r.micro_batches.begin(), r.micro_batches.end()) : 0;
+    if (m == 0) continue;
+    const StageCost& c = stage_cost(gpu, stage, b);
+
+    // Per micro-batch: compute, tensor-parallel collectives, pipeline transfers.
+    double per_micro_batch_s = c.compute_s;
+    if (plan.tensor_parallel() > 1 && !plan.tp_comm_overlap) {
+      const auto tp = gpus_of(plan, plan.layout.group({Dim::kTensor}, r.rank));
+      per_micro_batch_s += c.tensor_collectives *
+                           collective_s(cluster, CollectiveKind::kAllReduce, CollectiveAlgorithm::kRing,
+                                        hidden_bytes * static_cast<double>(b), tp);
+    }
+    if (p > 1) {
+      policies::Coord next = at;
+      next[Dim::kPipeline] = (stage + 1) % p;
+      const int peer = plan.ranks[static_cast<std::size_t>(plan.layout.rank(next).value)].gpu;
+      const double bytes = hidden_bytes * static_cast<double>(b) / (plan.shard.sequence_parallel ? plan.tensor_parallel() : 1);
+      per_micro_batch_s += 2.0 * v * cost::gpu_path(cluster, r.gpu, peer).seconds(bytes);
+    }
+    const double pipeline_s = (static_cast<double>(m) + static_cast<double>(p - 1) / v) * per_micro_batch_s;
+    double& replica = replica_time[at[Dim::kData]];
+    replica = std::max(replica, pipeline_s);
+
+    // Data parallelism and the optimizer.
+    const auto dp = gpus_of(plan, plan.layout.group({Dim::kData, Dim::kContext}, r.rank));
+    const double gradient_bytes = c.parameters * state.gradients, weight_bytes = c.parameters * state.weights;
+    double exposed_s = 0;
+    if (dp.size() > 1) {
+      const double reduce_s = collective_s(
+          cluster, plan.zero_stage >= 2 ? CollectiveKind::kReduceScatter : CollectiveKind::kAllReduce,
+          plan.zero_stage >= 2 ? CollectiveAlgorithm::kRing : plan.gradient_algorithm, gradient_bytes, dp);
+      if (plan.overlap_grad_reduce) {
+        const double last_bucket_s = reduce_s * std::min(1.0, plan.bucket_bytes / std::max(gradient_bytes, 1.0));
+        exposed_s += std::max(last_bucket_s, reduce_s - c.backward_s);
+      } else {
+        exposed_s += reduce_s;
+      }
+      if ((plan.zero_stage == 1 || plan.zero_stage == 2) && !plan.overlap_param_gather)
+        exposed_s += collective_s(cluster, CollectiveKind::kAllGather, CollectiveAlgorithm::kRing, weight_bytes, dp);
+      if (plan.zero_stage == 3) {
+        const double gathers_s =
+            2.0 * static_cast<double>(m) * collective_s(cluster, CollectiveKind::kAllGather, CollectiveAlgorithm::kRing, weight_bytes, dp);
+        exposed_s += std::max(0.0, gathers_s - pipeline_s);
+      }
+    }
+    const double shard = plan.zero_stage >= 1 ? c.parameters / replicas : c.parameters;
+    const double optimizer_s =
+        shard * (state.gradients + 2.0 * state.optimizer + state.weights) / gpu.hbm_bandwidth_bytes_per_s;
+    sync_s = std::max(sync_s, exposed_s + optimizer_s);
+    rank_compute_s[static_cast<std::size_t>(r.rank.value)] = static_cast<double>(m) * c.compute_s + optimizer_s;
+    busiest_compute_s = std::max(busiest_compute_s, rank_compute_s[static_cast<std::size_t>(r.rank.value)]);
+
+    // Memory: resident state, the activations of the units in flight (each a chunk's share), the
+    // largest transient, the reserved part.
+    const auto resident = policies::sharded_model_state(c.parameters, state, plan.zero_stage, plan.gradient_replicas());
+    const double in_flight = policies::micro_batches_in_flight(plan, stage, static_cast<int>(m));
+    const double peak = resident.total_bytes() + in_flight * c.activation_bytes / v + c.transient_bytes +
+                        setup.reserved_memory_bytes;
+    e.peak_memory_bytes = std::max(e.peak_memory_bytes, peak);
+    if (peak > gpu.memory_bytes) e.fits = false;
+  }
+  double slowest_replica_s = 0;
+  for (const auto& [index, t] : replica_time) slowest_replica_s = std::max(slowest_replica_s, t);
+  e.iteration_time_s = slowest_replica_s + sync_s;
+  e.compute_s = busiest_compute_s;
+  e.exposed_communication_s = std::max(0.0, e.iteration_time_s - busiest_compute_s);
+  const double tokens = static_cast<double>(setup.global_batch_size) * static_cast<double>(setup.seq_length);
+  e.tokens_per_s = e.iteration_time_s > 0 ? tokens / e.iteration_time_s : 0;
+  double energy_j = 0, cost = 0;
+  for (const policies::RankPlan& r : plan.ranks) {
+    const platforms::GpuSpec& gpu = cluster.gpu_spec(r.gpu);
+    const double busy = std::min(rank_compute_s[static_cast<std::size_t>(r.rank.value)], e.iteration_time_s);
+    energy_j += gpu.idle_power_w * e.iteration_time_s + (gpu.max_power_w - gpu.idle_power_w) * busy;
+    cost += cluster.type_of_gpu(r.gpu).billed_price_per_gpu_hour() / 3600.0 * e.iteration_time_s;
+  }
+  e.energy_j_per_token = tokens > 0 ? energy_j / tokens : 0;
+  e.cost_per_token = tokens > 0 ? cost / tokens : 0;
+  return e;
+}
+
+}  // namespace frugal::search

@@ -1,0 +1,101 @@
+// The layout search's closed-form estimate (sim/search/estimate.hpp) against its own formulas
+// at 1e-9: one GPU (micro-batches × the layers' cost + the optimizer's pass over the state), a
+// two-stage pipeline ((m + p − 1) × the slowest stage, activations sent both ways), and the
+// memory of 1F1B (the first stage holds p micro-batches).
+#include <gtest/gtest.h>
+
+#include "policies/model_state.hpp"
+#include "policies/parallelism/parallelism_policy.hpp"
+#include "sim/cost/compute_cost.hpp"
+#include "sim/cost/path.hpp"
+#include "sim/search/estimate.hpp"
+#include "tests/integration/campaign_support.hpp"
+#include "workloads/layer_chain.hpp"
+
+namespace {
+
+using namespace frugal;
+using frugal::campaign_test::small_cluster;
+
+platforms::Cluster cluster(int gpus) {
+  return platforms::read_cluster(small_cluster(1, gpus), "<test>", "", platforms::GpuCatalogue::shipped());
+}
+
+policies::Plan megatron(const workloads::ModelSpec& model, const platforms::Cluster& c, const policies::TrainingSetup& setup,
+                        int p) {
+  const nlohmann::json spec = {{"impl", "megatron"}, {"pipeline_model_parallel_size", p}};
+  return policies::parallelism_policies().create(spec, "<test>", "/parallelism")->plan(model, c, setup);
+}
+
+policies::TrainingSetup setup(std::int64_t batch) {
+  policies::TrainingSetup s;
+  s.global_batch_size = batch;
+  s.micro_batch_size = 2;
+  s.seq_length = 512;
+  s.precision = core::Precision::kBf16;
+  return s;
+}
+
+}  // namespace
+
+TEST(SearchEstimate, OneGpuIsMicroBatchesTimesTheChainPlusTheOptimizer) {
+  const auto model = workloads::load_model("gpt3-125m");
+  const auto c = cluster(1);
+  const auto s = setup(8);
+  const auto plan = megatron(model, c, s, 1);
+  const auto e = search::estimate_iteration(plan, model, c, s);
+  const auto chain = workloads::build_layer_chain(model, s.seq_length, s.precision, plan.shard);
+  const auto& gpu = c.gpu_spec(0);
+  double per_micro_batch = 0, parameters = 0, activations = 0, transient = 0;
+  for (const auto& l : chain.layers) {
+    per_micro_batch += cost::layer_seconds(l, 2, gpu, s.precision);
+    parameters += l.parameters;
+    activations += l.activation_bytes * 2;
+    transient = std::max(transient, l.transient_bytes * 2);
+  }
+  const auto state = policies::model_state_bytes(s.precision, plan.state_convention);
+  const double optimizer = parameters * (state.gradients + 2 * state.optimizer + state.weights) / gpu.hbm_bandwidth_bytes_per_s;
+  EXPECT_NEAR(e.iteration_time_s, 4 * per_micro_batch + optimizer, 1e-9 * e.iteration_time_s);
+  EXPECT_NEAR(e.tokens_per_s, 8.0 * 512 / e.iteration_time_s, 1e-9 * e.tokens_per_s);
+  // One micro-batch in flight.
+  EXPECT_NEAR(e.peak_memory_bytes, parameters * state.total() + activations + transient + s.reserved_memory_bytes,
+              1e-9 * e.peak_memory_bytes);
+  EXPECT_TRUE(e.fits);
+  // Energy: idle power all along, the rest while computing; cost: the price over the iteration.
+  const double tokens = 8.0 * 512;
+  EXPECT_NEAR(e.energy_j_per_token,
+              (gpu.idle_power_w * e.iteration_time_s + (gpu.max_power_w - gpu.idle_power_w) * e.iteration_time_s) / tokens,
+              1e-9 * e.energy_j_per_token);
+  EXPECT_NEAR(e.cost_per_token, 4.0 / 3600 * e.iteration_time_s / tokens, 1e-9 * e.cost_per_token);
+}
+
+TEST(SearchEstimate, PipelineIsFillPlusMicroBatchesOfTheSlowestStage) {
+  const auto model = workloads::load_model("gpt3-125m");
+  const auto c = cluster(2);
+  const auto s = setup(16);  // 8 micro-batches of 2
+  const auto plan = megatron(model, c, s, 2);
+  const auto e = search::estimate_iteration(plan, model, c, s);
+  const auto chain = workloads::build_layer_chain(model, s.seq_length, s.precision, plan.shard);
+  const auto& gpu = c.gpu_spec(0);
+  const double hop = cost::gpu_path(c, 0, 1).seconds(512.0 * model.hidden_size * 2 * 2);
+  const auto state = policies::model_state_bytes(s.precision, plan.state_convention);
+  double slowest = 0, sync = 0, first_stage_bytes = 0;
+  for (int stage = 0; stage < 2; ++stage) {
+    const int first = plan.stage_first_layer[static_cast<std::size_t>(stage)];
+    const int end = stage == 0 ? plan.stage_first_layer[1] : static_cast<int>(chain.layers.size());
+    double t = 2 * hop, parameters = 0, activations = 0, transient = 0;
+    for (int l = first; l < end; ++l) {
+      t += cost::layer_seconds(chain.layers[static_cast<std::size_t>(l)], 2, gpu, s.precision);
+      parameters += chain.layers[static_cast<std::size_t>(l)].parameters;
+      activations += chain.layers[static_cast<std::size_t>(l)].activation_bytes * 2;
+      transient = std::max(transient, chain.layers[static_cast<std::size_t>(l)].transient_bytes * 2);
+    }
+    slowest = std::max(slowest, t);
+    sync = std::max(sync, parameters * (state.gradients + 2 * state.optimizer + state.weights) / gpu.hbm_bandwidth_bytes_per_s);
+    // 1F1B: stage 0 holds p = 2 micro-batches, stage 1 one.
+    const double held = stage == 0 ? 2 : 1;
+    first_stage_bytes = std::max(first_stage_bytes, parameters * state.total() + held * activations + transient + s.reserved_memory_bytes);
+  }
+  EXPECT_NEAR(e.iteration_time_s, (8 + 1) * slowest + sync, 1e-9 * e.iteration_time_s);
+  EXPECT_NEAR(e.peak_memory_bytes, first_stage_bytes, 1e-9 * e.peak_memory_bytes);
+}
