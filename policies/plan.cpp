@@ -108,7 +108,9 @@ core::Json Plan::to_json() const {
                     {"overlap_grad_reduce", overlap_grad_reduce},
                     {"overlap_param_gather", overlap_param_gather},
                     {"tp_comm_overlap", tp_comm_overlap},
-                    {"offload_optimizer", offload_optimizer ? "cpu" : "none"},
+                    {"offload_optimizer", optimizer_state == program::Location::kDevice ? "none"
+                                           : optimizer_state == program::Location::kHost ? "cpu"
+                                                                                          : "nvme"},
                     {"gradient_algorithm", program::to_string(gradient_algorithm)}};
 }
 

@@ -93,10 +93,12 @@ struct Plan {
   /// (Transformer Engine's userbuffers, Megatron-Core's --tp-comm-overlap); the layer's
   /// successors wait for both.
   bool tp_comm_overlap = false;
-  /// ZeRO-Offload: the optimizer state of the rank's partition is in host memory; after the
+  /// Where the optimizer state of the rank's partition lives. kHost (ZeRO-Offload): after the
   /// gradient reduction its gradients go device → host, the Adam step runs on the node's CPU and
-  /// the updated weights come back host → device (lowering pass `optimizer`).
-  bool offload_optimizer = false;
+  /// the updated weights come back host → device; kNvme (ZeRO-Infinity): the same, the state
+  /// read from the node's NVMe into host memory before the step and written back after it
+  /// (lowering pass `optimizer`).
+  program::Location optimizer_state = program::Location::kDevice;
   program::CollectiveAlgorithm gradient_algorithm = program::CollectiveAlgorithm::kRing;
 
   int tensor_parallel() const { return layout.size(Dim::kTensor); }

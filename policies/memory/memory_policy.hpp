@@ -49,9 +49,12 @@ class MemoryPolicy {
   /// the planner may search budgets and fall back to the least-memory schedule; false when the
   /// schedule ignores the memory (what does not fit is an out-of-memory result).
   virtual bool budget_driven() const { return false; }
-  /// Bytes per GPU the policy was asked to fit in ("what if only 24 GiB?"), 0 when none: a study
-  /// caps every GPU's memory at it.
-  virtual double memory_budget_bytes() const { return 0; }
+  /// Bytes a GPU of catalogue type `gpu` was asked to fit in ("what if only 24 GiB?"), 0 when
+  /// none: a study caps the memory of each GPU of that type at it.
+  virtual double memory_budget_bytes(const std::string& gpu) const { return 0; }
+  /// The GPU types the policy names a budget of their own for (a study checks that its cluster
+  /// has each; ParamError param: the parameter that names them).
+  virtual std::vector<std::string> budgeted_gpu_types() const { return {}; }
 };
 
 /// A decision of policy `name`: `recompute` for every transformer layer of the model.

@@ -24,6 +24,10 @@ class ParallelismPolicy {
   /// cannot be split as asked (e.g. batch not divisible); the caller fills in the file.
   virtual Plan plan(const workloads::ModelSpec& model, const platforms::Cluster& cluster, const TrainingSetup& setup,
                     const MemoryPolicy& memory) const = 0;
+  /// Requirements on the cluster that make a study invalid rather than its layout infeasible (a
+  /// memory tier the policy is told to use and the cluster lacks): throws core::ParamError at
+  /// the parameter; the study reader locates it (exit code 2).
+  virtual void check_cluster(const platforms::Cluster& cluster) const {}
   /// The same with default_memory_policy() (every activation stored).
   Plan plan(const workloads::ModelSpec& model, const platforms::Cluster& cluster, const TrainingSetup& setup) const {
     return plan(model, cluster, setup, default_memory_policy());

@@ -38,8 +38,7 @@ study::Study study_of(const study::Study& base, const search::LayoutSpec& spec, 
   s.memory = policies::memory_policies().create(spec.memory, file, "/memory", &s.memory_params);
   s.training.micro_batch_size = spec.micro_batch_size;
   s.cluster = cluster;
-  if (const double budget = s.memory->memory_budget_bytes(); budget > 0)
-    for (auto& type : s.cluster.node_types) type.gpu.memory_bytes = std::min(type.gpu.memory_bytes, budget);
+  study::apply_memory_budgets(s.cluster, *s.memory, s.memory_params, file);
   return s;
 }
 

@@ -112,6 +112,7 @@ double PluginParams::number(const std::string& name) const { return at(name).get
 std::int64_t PluginParams::integer(const std::string& name) const { return at(name).get<std::int64_t>(); }
 bool PluginParams::boolean(const std::string& name) const { return at(name).get<bool>(); }
 std::string PluginParams::string(const std::string& name) const { return at(name).get<std::string>(); }
+const Json& PluginParams::object(const std::string& name) const { return at(name); }
 
 Json PluginParams::to_json() const {
   Json out = Json::object();
@@ -122,15 +123,24 @@ Json PluginParams::to_json() const {
 
 namespace {
 
-/// `optional[i]`: params[i] may be absent (then it gets no value).
+/// `optional[i]`: params[i] may be absent (then it gets no value). `objects`: object-valued
+/// parameters are read as JSON objects (plug-ins: PluginParams::object; absent, they have no
+/// value); otherwise they are left to their own code (sections).
 PluginParams read_params(ObjectReader& r, const std::string& impl, const std::vector<const ParamSpec*>& params,
-                         const std::vector<bool>& optional) {
+                         const std::vector<bool>& optional, bool objects) {
   Json values = Json::object();
   Json resolved = Json::object();
   Json keys = Json::object();
   for (std::size_t i = 0; i < params.size(); ++i) {
     const ParamSpec& p = *params[i];
-    if (p.type == ParamType::kObject) continue;
+    if (p.type == ParamType::kObject) {
+      if (!objects || !r.has(p.name)) continue;
+      ObjectReader value = r.object(p.name);
+      keys[p.name] = p.name;
+      values[p.name] = value.json();
+      resolved[p.name] = value.json();
+      continue;
+    }
     if (optional[i] && p.default_value.is_null() &&
         !(p.type == ParamType::kQuantity ? r.has_quantity(p.name, p.dim) : r.has(p.name)))
       continue;
@@ -176,7 +186,7 @@ PluginParams read_params(ObjectReader& r, const std::string& impl, const std::ve
 PluginParams read_plugin_params(ObjectReader& r, const PluginInfo& info) {
   std::vector<const ParamSpec*> params;
   for (const ParamSpec& p : info.params) params.push_back(&p);
-  PluginParams out = read_params(r, info.name, params, std::vector<bool>(params.size(), false));
+  PluginParams out = read_params(r, info.name, params, std::vector<bool>(params.size(), false), true);
   r.finish();
   return out;
 }
@@ -188,7 +198,7 @@ PluginParams read_section(ObjectReader& r, const SectionInfo& section) {
     params.push_back(&k.spec);
     optional.push_back(!k.absent.empty());
   }
-  return read_params(r, "", params, optional);
+  return read_params(r, "", params, optional, false);
 }
 
 void finish_declared(const ObjectReader& reader, const SectionInfo& section) {

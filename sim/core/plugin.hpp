@@ -82,6 +82,9 @@ class PluginParams {
   std::int64_t integer(const std::string& name) const;
   bool boolean(const std::string& name) const;
   std::string string(const std::string& name) const;
+  /// An object-valued parameter (ParamType::kObject) as written; the plug-in validates it
+  /// (ParamError for what it refuses). Absent: has() is false.
+  const Json& object(const std::string& name) const;
   /// {"impl": name, <resolved_key>: value...}: reading it back gives the same parameters.
   Json to_json() const;
 

@@ -109,6 +109,7 @@ struct Executor::Impl {
     program::MemoryLedger ledger;
     std::vector<Interval> compute;
     std::vector<Interval> communication;
+    std::vector<Interval> copies;  ///< copy ops (device ↔ host ↔ NVMe), also in `communication`
     double finish_s = 0;
     int sends_in_flight = 0;  ///< started sends not yet delivered (isend semantics)
     bool serial = false;      ///< the GPU has serial_streams: one actor runs every op
@@ -549,6 +550,7 @@ struct Executor::Impl {
       // Host compute keeps the CPU busy, not the GPU: it counts in neither interval list.
       if (op.kind == OpKind::kCompute && stream != program::Stream::kHost) rr.compute.push_back({busy_s, end_s});
       else if (is_communication(op.kind)) rr.communication.push_back({busy_s, end_s});
+      if (op.kind == OpKind::kCopy) rr.copies.push_back({busy_s, end_s});
     }
     if (op.kind == OpKind::kCollective) {
       const int k = static_cast<int>(op.collective().kind);
@@ -663,10 +665,14 @@ struct Executor::Impl {
       s.compute_busy_s = measure(compute);
       s.communication_busy_s = measure(comm);
       s.exposed_communication_s = std::max(0.0, s.communication_busy_s - overlap(compute, comm));
+      const auto copies = merged(std::move(rr.copies));
+      s.copy_busy_s = measure(copies);
+      s.exposed_copy_s = std::max(0.0, s.copy_busy_s - overlap(compute, copies));
       s.finish_s = rr.finish_s;
       s.peak_memory_bytes = rr.ledger.peak_bytes();
       s.peak_breakdown = rr.ledger.peak_breakdown();
       s.peak_host_bytes = rr.ledger.peak_bytes(program::Location::kHost);
+      s.peak_host_breakdown = rr.ledger.peak_breakdown(program::Location::kHost);
       s.peak_nvme_bytes = rr.ledger.peak_bytes(program::Location::kNvme);
       s.energy_j = sg_host_get_consumed_energy(rr.gpu);
       result.makespan_s = std::max(result.makespan_s, rr.finish_s);

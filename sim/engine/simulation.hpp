@@ -108,10 +108,13 @@ struct RankStats {
   double compute_busy_s = 0;        ///< time with at least one compute op running
   double communication_busy_s = 0;  ///< time with at least one communication op in flight
   double exposed_communication_s = 0;  ///< communication in flight while no compute op runs
+  double copy_busy_s = 0;           ///< time with at least one copy op (device ↔ host ↔ NVMe) in flight
+  double exposed_copy_s = 0;        ///< copies in flight while no compute op runs
   double finish_s = 0;              ///< end of the rank's last op (0 for a rank without ops)
   double peak_memory_bytes = 0;     ///< device (GPU memory) peak
   std::map<program::MemoryTag, double> peak_breakdown;
   double peak_host_bytes = 0;       ///< this rank's own peak in its node's host memory
+  std::map<program::MemoryTag, double> peak_host_breakdown;  ///< its host bytes per tag at that peak
   double peak_nvme_bytes = 0;       ///< this rank's own peak on its node's NVMe
   /// GPU host energy from t = 0 to the end of the run (SimGrid energy plugin, linear model):
   /// idle_power·makespan + (max_power − idle_power)·(time the GPU executes compute ops).

@@ -68,6 +68,8 @@ Json make_given_iteration_summary(const study::Study& study, const policies::Pla
             {"compute_s", nullptr},
             {"communication_s", nullptr},
             {"exposed_communication_s", nullptr},
+            {"copy_s", nullptr},
+            {"exposed_copy_s", nullptr},
             {"peak_memory_bytes", memory.peak_bytes},
             {"max_peak_memory_bytes", *std::max_element(memory.peak_bytes.begin(), memory.peak_bytes.end())},
             {"energy_j_per_iteration", energy},

@@ -36,7 +36,8 @@ Json base_summary(const study::Study& study, const std::string& status) {
 
 void add_null_performance(Json& s) {
   for (const char* key : {"iteration_time_s", "tokens_per_s", "samples_per_s", "mfu", "hfu", "tflops_per_gpu", "compute_s",
-                          "communication_s", "exposed_communication_s", "energy_j_per_iteration", "energy_j_per_token"})
+                          "communication_s", "exposed_communication_s", "copy_s", "exposed_copy_s", "energy_j_per_iteration",
+                          "energy_j_per_token"})
     s[key] = nullptr;
 }
 
@@ -62,7 +63,8 @@ Json make_summary(const study::Study& study, const policies::Plan& plan, const p
   const double model_flops = program.metadata.at("model_flops_per_iteration").get<double>();
   const auto n_ranks = result.ranks.size();
 
-  double peak_sum = 0, compute = 0, comm = 0, exposed = 0, energy = 0, max_peak = 0;
+  double peak_sum = 0, compute = 0, comm = 0, exposed = 0, copies = 0, exposed_copies = 0, energy = 0, max_peak = 0;
+  std::map<int, std::pair<double, Json>> host_of_node;  // node → Σ its ranks' host peaks, Σ their breakdowns
   std::size_t max_rank = 0;
   Json per_gpu = Json::array();
   Json peaks = Json::array();
@@ -74,21 +76,35 @@ Json make_summary(const study::Study& study, const policies::Plan& plan, const p
     compute += rs.compute_busy_s / n_iter;
     comm += rs.communication_busy_s / n_iter;
     exposed += rs.exposed_communication_s / n_iter;
+    copies += rs.copy_busy_s / n_iter;
+    exposed_copies += rs.exposed_copy_s / n_iter;
     energy += rs.energy_j;
     peaks.push_back(rs.peak_memory_bytes);
     if (rs.peak_memory_bytes > max_peak) { max_peak = rs.peak_memory_bytes; max_rank = r; }
     Json breakdown = Json::object();
     for (const auto& [tag, bytes] : rs.peak_breakdown) breakdown[program::to_string(tag)] = bytes;
+    Json host_breakdown = Json::object();
+    for (const auto& [tag, bytes] : rs.peak_host_breakdown)
+      if (bytes > 0) host_breakdown[program::to_string(tag)] = bytes;
+    auto& [host_sum, host_tags] = host_of_node[static_cast<int>(cluster.gpus.at(static_cast<std::size_t>(gpu)).node.value)];
+    host_sum += rs.peak_host_bytes;
+    if (host_tags.is_null()) host_tags = Json::object();
+    for (auto it = host_breakdown.begin(); it != host_breakdown.end(); ++it)
+      host_tags[it.key()] = host_tags.value(it.key(), 0.0) + it->get<double>();
     per_gpu.push_back({{"rank", r},
                        {"gpu", gpu_label(cluster, gpu)},
                        {"samples", plan.ranks.at(r).samples()},
                        {"compute_s", rs.compute_busy_s / n_iter},
                        {"communication_s", rs.communication_busy_s / n_iter},
                        {"exposed_communication_s", rs.exposed_communication_s / n_iter},
+                       {"copy_s", rs.copy_busy_s / n_iter},
+                       {"exposed_copy_s", rs.exposed_copy_s / n_iter},
                        {"idle_s", std::max(0.0, t - (rs.compute_busy_s + rs.exposed_communication_s) / n_iter)},
                        {"peak_memory_bytes", rs.peak_memory_bytes},
                        {"memory_capacity_bytes", cluster.gpu_spec(gpu).memory_bytes},
                        {"memory_breakdown_bytes", breakdown},
+                       {"host_peak_memory_bytes", rs.peak_host_bytes},
+                       {"host_memory_breakdown_bytes", host_breakdown},
                        {"energy_j_per_iteration", rs.energy_j / n_iter}});
   }
   const double n = static_cast<double>(n_ranks);
@@ -148,6 +164,8 @@ Json make_summary(const study::Study& study, const policies::Plan& plan, const p
   s["compute_s"] = compute / n;
   s["communication_s"] = comm / n;
   s["exposed_communication_s"] = exposed / n;
+  s["copy_s"] = copies / n;
+  s["exposed_copy_s"] = exposed_copies / n;
   s["collective_s"] = collectives;
   s["collective_bytes"] = collective_bytes;
   s["bubble_fraction"] = idle / n / t;
@@ -155,6 +173,13 @@ Json make_summary(const study::Study& study, const policies::Plan& plan, const p
   s["peak_memory_bytes"] = peaks;
   s["max_peak_memory_bytes"] = max_peak;
   s["memory_breakdown_bytes"] = per_gpu.at(max_rank).at("memory_breakdown_bytes");
+  // Host memory: the node whose ranks hold the most at their peaks, and by what.
+  double host_peak = 0;
+  Json host_breakdown = Json::object();
+  for (const auto& [node, entry] : host_of_node)
+    if (entry.first > host_peak) host_peak = entry.first, host_breakdown = entry.second;
+  s["host_memory_peak_bytes"] = host_peak;
+  s["host_memory_breakdown_bytes"] = host_breakdown;
   s["energy_j_per_iteration"] = energy / n_iter;
   s["energy_j_per_token"] = energy / n_iter / tokens;
   s["layout"] = plan.to_json();

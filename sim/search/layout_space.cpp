@@ -206,7 +206,7 @@ std::vector<ScreenedLayout> screen(const study::Study& study, const Json& docume
         } else {
           Json spec = base;
           spec[d.name] = v;
-          (void)parallelism.create(spec, file, "/parallelism");
+          parallelism.create(spec, file, "/parallelism")->check_cluster(study.cluster);
         }
       } catch (const ConfigError& e) {
         throw ConfigError(file, at, "value " + v.dump() + " of " + d.name + ": " + e.message());

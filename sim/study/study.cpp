@@ -134,6 +134,24 @@ const std::vector<core::SectionInfo>& study_sections() {
   return sections;
 }
 
+void apply_memory_budgets(platforms::Cluster& cluster, const policies::MemoryPolicy& memory,
+                          const std::optional<core::PluginParams>& memory_params, const std::string& file) {
+  for (const std::string& gpu : memory.budgeted_gpu_types()) {
+    bool present = false;
+    std::string types;
+    for (const auto& type : cluster.node_types) {
+      present = present || type.gpu.name == gpu;
+      if (types.find("\"" + type.gpu.name + "\"") == std::string::npos) types += (types.empty() ? "" : ", ") + ("\"" + type.gpu.name + "\"");
+    }
+    if (present) continue;
+    const core::ParamError error("memory_budget_per_gpu", "\"" + gpu + "\" is not a GPU of the cluster (its GPUs: " + types + ")");
+    throw memory_params ? memory_params->locate(error) : ConfigError(file, "/memory/memory_budget_per_gpu", error.message());
+  }
+  for (auto& type : cluster.node_types)
+    if (const double budget = memory.memory_budget_bytes(type.gpu.name); budget > 0)
+      type.gpu.memory_bytes = std::min(type.gpu.memory_bytes, budget);
+}
+
 Override parse_override(const std::string& text) {
   const auto eq = text.find('=');
   if (eq == std::string::npos || text.empty() || text[0] != '/')
@@ -267,11 +285,14 @@ Study read_study(const Json& document, const std::string& file, const std::files
   const Json parallelism = r.has("parallelism") ? r.value("parallelism") : Json{{"impl", "data_parallel"}};
   s.parallelism = policies::parallelism_policies().create(parallelism, file, r.pointer_of("parallelism"),
                                                           &s.parallelism_params);
+  try {
+    s.parallelism->check_cluster(s.cluster);
+  } catch (const core::ParamError& e) {
+    throw s.parallelism_params->locate(e);
+  }
   const Json memory = r.has("memory") ? r.value("memory") : Json{{"impl", "none"}};
   s.memory = policies::memory_policies().create(memory, file, r.pointer_of("memory"), &s.memory_params);
-  // "What if only X GiB?": every GPU holds at most the memory policy's budget.
-  if (const double budget = s.memory->memory_budget_bytes(); budget > 0)
-    for (auto& type : s.cluster.node_types) type.gpu.memory_bytes = std::min(type.gpu.memory_bytes, budget);
+  apply_memory_budgets(s.cluster, *s.memory, s.memory_params, file);
 
   if (r.has("campaign")) s.campaign = read_campaign(r.value("campaign"), file, r.pointer_of("campaign"), s.cluster);
 

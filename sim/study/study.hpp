@@ -56,6 +56,12 @@ struct Study {
   core::Json resolved() const;
 };
 
+/// "What if only X GiB?": caps the memory of each GPU type of `cluster` at `memory`'s budget for
+/// it (MemoryPolicy::memory_budget_bytes). A type the policy budgets that the cluster lacks is a
+/// ConfigError at the policy's parameter (`memory_params` locates it; else /memory/... of `file`).
+void apply_memory_budgets(platforms::Cluster& cluster, const policies::MemoryPolicy& memory,
+                          const std::optional<core::PluginParams>& memory_params, const std::string& file);
+
 /// One `--set /json/pointer=value` override; `value` is parsed as JSON, else taken as a string.
 struct Override {
   std::string pointer;

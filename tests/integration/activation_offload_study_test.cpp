@@ -46,6 +46,11 @@ TEST(ActivationOffloadStudy, AmplePcieHidesTheCopiesAndSavesGpuMemory) {
   // Every transformer layer's stored activations went down once.
   EXPECT_GT(off.at("offloaded_bytes_per_gpu").at("host").get<double>(), 1e9);
   EXPECT_EQ(keep.at("offloaded_bytes_per_gpu").at("host").get<double>(), 0.0);
+  // The copies ran under the compute: almost none of their time is exposed.
+  EXPECT_GT(number(off, "copy_s"), 0.0);
+  EXPECT_LT(number(off, "exposed_copy_s"), 0.02 * number(off, "iteration_time_s"));
+  EXPECT_EQ(number(keep, "copy_s"), 0.0);
+  EXPECT_EQ(number(keep, "exposed_copy_s"), 0.0);
 }
 
 TEST(ActivationOffloadStudy, AThrottledLinkAddsBytesOverBandwidth) {
@@ -58,6 +63,12 @@ TEST(ActivationOffloadStudy, AThrottledLinkAddsBytesOverBandwidth) {
   const double bytes = at10.at("offloaded_bytes_per_gpu").at("host").get<double>();
   const double added = number(at10, "iteration_time_s") - number(at25, "iteration_time_s");
   EXPECT_NEAR(added / (2 * bytes * (1 / 10e9 - 1 / 25e9)), 1.0, 0.01) << added;
+  // The exposed copy time grows as bytes / bandwidth: the copies' busy time by the full
+  // 2 × bytes × Δ(1/β), its exposed part by most of it (the copy stream waits for compute too).
+  const double busy = number(at10, "copy_s") - number(at25, "copy_s");
+  EXPECT_NEAR(busy / (2 * bytes * (1 / 10e9 - 1 / 25e9)), 1.0, 0.01) << busy;
+  const double exposed = number(at10, "exposed_copy_s") - number(at25, "exposed_copy_s");
+  EXPECT_NEAR(exposed / (2 * bytes * (1 / 10e9 - 1 / 25e9)), 1.0, 0.05) << exposed;
 }
 
 TEST(ActivationOffloadStudy, TwoGpusOnOneHostSideGetHalfTheBandwidthEach) {

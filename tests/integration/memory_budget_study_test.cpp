@@ -70,3 +70,51 @@ TEST(MemoryBudgetStudy, BudgetBelowEveryScheduleIsOutOfMemoryWithTheLeastThatFit
       dir, "enough", one_gpu_study({{"impl", "optimal"}, {"memory_budget", std::to_string(least) + " B"}}));
   EXPECT_EQ(enough.at("status"), "ok") << enough.dump();
 }
+
+/// A budget per GPU type: a two-stage pipeline whose first stage runs on an 80 GB GPU and whose
+/// second runs on a 32 GB one fits each stage's schedule to its own type's budget; a type the
+/// cluster lacks is an error at the parameter.
+TEST(MemoryBudgetStudy, EachGpuTypeFitsItsOwnBudget) {
+  const auto dir = fresh_dir("memory_budget_per_gpu");
+  Json cluster = test_support::one_gpu_cluster();
+  Json small = cluster["node_types"]["g"];
+  small["gpu"]["name"] = "V100-test";
+  small["gpu"]["memory"] = "32 GB";
+  small["gpu"]["peak"] = {{"bf16", "125 TFLOPS"}, {"fp16", "125 TFLOPS"}};
+  cluster["node_types"]["v"] = small;
+  cluster["nodes"] = Json::array({{{"type", "g"}, {"count", 1}}, {{"type", "v"}, {"count", 1}}});
+  const auto study = [&](const Json& memory) {
+    Json s = one_gpu_study(memory);
+    s["cluster"] = cluster;
+    s["training"]["global_batch_size"] = 8;
+    s["parallelism"] = {{"impl", "megatron"}, {"pipeline_model_parallel_size", 2}};
+    return s;
+  };
+  const double gib = 1 << 30;
+  const Json none = run_study_document(dir, "none", study({{"impl", "none"}}));
+  const Json both = run_study_document(
+      dir, "both", study({{"impl", "optimal"}, {"memory_budget_per_gpu", {{"A100-test", "9 GiB"}, {"V100-test", "6 GiB"}}}}));
+  const Json one = run_study_document(dir, "one", study({{"impl", "optimal"}, {"memory_budget", "6 GiB"}}));
+  for (const Json* s : {&none, &both, &one}) ASSERT_EQ(s->at("status"), "ok") << s->dump();
+  const auto peak = [](const Json& s, int rank) { return s.at("per_gpu").at(rank).at("peak_memory_bytes").get<double>(); };
+  EXPECT_GT(peak(none, 0), 9 * gib) << peak(none, 0) / gib;  // both budgets are real constraints
+  EXPECT_GT(peak(none, 1), 6 * gib) << peak(none, 1) / gib;
+  EXPECT_LE(peak(both, 0), 9 * gib);
+  EXPECT_LE(peak(both, 1), 6 * gib);
+  EXPECT_GT(peak(both, 0), 6 * gib);  // the first stage used its larger budget ...
+  EXPECT_LE(peak(one, 0), 6 * gib);
+  // ... and replays less than under the one budget of 6 GiB.
+  EXPECT_LT(number(both, "recompute_flops_per_iteration"), number(one, "recompute_flops_per_iteration"));
+
+  test_support::write_file(dir / "bad.json",
+                           study({{"impl", "optimal"}, {"memory_budget_per_gpu", {{"H100-test", "8 GiB"}}}}).dump());
+  const auto bad = test_support::run_frugalsim("run " + (dir / "bad.json").string() + " -o " + (dir / "bad").string());
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("bad.json:/memory/memory_budget_per_gpu: \"H100-test\" is not a GPU of the cluster"),
+            std::string::npos) << bad.output;
+  test_support::write_file(dir / "size.json",
+                           study({{"impl", "optimal"}, {"memory_budget_per_gpu", {{"A100-test", "-3 GiB"}}}}).dump());
+  const auto size = test_support::run_frugalsim("run " + (dir / "size.json").string() + " -o " + (dir / "size").string());
+  EXPECT_EQ(size.exit_code, 2) << size.output;
+  EXPECT_NE(size.output.find("/memory/memory_budget_per_gpu: \"A100-test\""), std::string::npos) << size.output;
+}

@@ -42,6 +42,12 @@ TEST(ZeroOffloadStudy, TheOptimizerStateOnTheHostMakesTheModelFit) {
   // Device: weights and gradients only (4 of the 16 bytes per parameter).
   EXPECT_DOUBLE_EQ(offloaded.at("memory_breakdown_bytes").value("optimizer", 0.0), 0.0);
   EXPECT_LT(number(offloaded, "max_peak_memory_bytes"), 24e9);
+  // Host memory by category: the optimizer's 12 bytes per parameter (one GPU: no sharding).
+  const double parameters = offloaded.at("memory_breakdown_bytes").at("parameters").get<double>() / 2;
+  EXPECT_NEAR(offloaded.at("host_memory_breakdown_bytes").at("optimizer").get<double>(), 12 * parameters, 1e-9 * parameters);
+  EXPECT_GE(number(offloaded, "host_memory_peak_bytes"), 12 * parameters);
+  EXPECT_EQ(offloaded.at("per_gpu").at(0).at("host_memory_breakdown_bytes"), offloaded.at("host_memory_breakdown_bytes"));
+  EXPECT_EQ(on_gpu.at("status"), "out_of_memory");
 }
 
 TEST(ZeroOffloadStudy, TheStepPaysTheCopiesAndTheCpuAdam) {
@@ -72,4 +78,35 @@ TEST(ZeroOffloadStudy, NeedsZeroStageOneOrTwo) {
   const Json r = run_study_document(dir, "stage0", s);
   EXPECT_EQ(r.at("status"), "infeasible");
   EXPECT_NE(r.at("reason").get<std::string>().find("/parallelism/offload_optimizer"), std::string::npos) << r.at("reason");
+}
+
+/// ZeRO-Infinity (offload_optimizer: nvme): the optimizer state lives on the node's NVMe, is read
+/// into host memory before the CPU step and written back after it: each iteration pays
+/// 2 × 12 bytes per parameter at the NVMe's bandwidth on top of ZeRO-Offload's step.
+TEST(ZeroOffloadStudy, NvmeTierPaysTheStateReadAndWriteAtTheDriveBandwidth) {
+  const auto dir = fresh_dir("zero_offload_nvme");
+  const auto nvme = [](const std::string& bandwidth) {
+    return Json{{"nvme", {{"capacity", "1 TB"}, {"bandwidth", bandwidth}}}};
+  };
+  const Json host = run_study_document(dir, "host", study("gpt3-125m", "cpu", nvme("4 GB/s")));
+  const Json at4 = run_study_document(dir, "at4", study("gpt3-125m", "nvme", nvme("4 GB/s")));
+  const Json at2 = run_study_document(dir, "at2", study("gpt3-125m", "nvme", nvme("2 GB/s")));
+  for (const Json* s : {&host, &at4, &at2}) ASSERT_EQ(s->at("status"), "ok") << s->dump();
+  EXPECT_EQ(at4.at("layout").at("offload_optimizer"), "nvme");
+  const double parameters = host.at("offloaded_bytes_per_gpu").at("host").get<double>() / 2;
+  const double state = 12 * parameters;
+  EXPECT_NEAR((number(at4, "iteration_time_s") - number(host, "iteration_time_s")) / (2 * state / 4e9), 1.0, 1e-6);
+  EXPECT_NEAR((number(at2, "iteration_time_s") - number(at4, "iteration_time_s")) / (2 * state * (1 / 2e9 - 1 / 4e9)), 1.0, 1e-6);
+  // Bytes sent down to the NVMe tier; the staged state in host memory during the step.
+  EXPECT_NEAR(at4.at("offloaded_bytes_per_gpu").at("nvme").get<double>(), state, 1e-9 * state);
+  EXPECT_NEAR(at4.at("host_memory_breakdown_bytes").at("optimizer").get<double>(), state, 1e-9 * state);
+  EXPECT_EQ(at4.at("memory_breakdown_bytes").value("optimizer", 0.0), 0.0);
+
+  // A node without an NVMe: the study is invalid at the parameter (exit 2).
+  test_support::write_file(dir / "no_nvme.json", study("gpt3-125m", "nvme", Json::object()).dump());
+  const auto r = test_support::run_frugalsim("run " + (dir / "no_nvme.json").string() + " -o " + (dir / "no_nvme").string());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("no_nvme.json:/parallelism/offload_optimizer: \"nvme\" keeps the optimizer state on the nodes' NVMe"),
+            std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "no_nvme"));
 }

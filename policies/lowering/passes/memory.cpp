@@ -37,7 +37,7 @@ class MemoryPass final : public LoweringPass {
         Memory{MemoryTag::kParameters, "weights", sharded.weights_bytes},
         Memory{MemoryTag::kGradients, "gradients", sharded.gradients_bytes},
         Memory{MemoryTag::kOptimizer, "optimizer_state", sharded.optimizer_bytes,
-               plan.offload_optimizer ? program::Location::kHost : program::Location::kDevice},
+               plan.optimizer_state},
         Memory{MemoryTag::kWorkspace, "workspace", transient * largest_mb},
         Memory{MemoryTag::kReserved, "reserved", ctx.setup.reserved_memory_bytes},
     };

@@ -2,10 +2,12 @@
 // all it holds), after every gradient collective and pending tensor-parallel collective.
 // About 12 FLOPs per parameter; memory-bound: it reads gradients, fp32 master weights, m and v
 // and writes master, m, v and the training-precision weights.
-// ZeRO-Offload (Plan::offload_optimizer): the shard's gradients go device → host on the copy
+// ZeRO-Offload (Plan::optimizer_state kHost): the shard's gradients go device → host on the copy
 // stream, the step runs on the node's CPU (host stream, its 12 FLOPs per parameter at the CPU's
 // speed), the updated weights come back host → device, and the next iteration's compute waits
-// for them.
+// for them. ZeRO-Infinity (kNvme): before the step the shard's optimizer state is read from the
+// NVMe into a host buffer (on the copy stream, beside the gradients' copy down), after it written
+// back to the NVMe while the weights go up; the host buffer is freed once both are done.
 #include "policies/lowering/pass.hpp"
 
 namespace frugal::policies::lowering {
@@ -33,21 +35,36 @@ class OptimizerPass final : public LoweringPass {
     deps.reserve(ctx.gradient_sync.size() + ctx.pending.size());
     deps = ctx.gradient_sync;
     deps.insert(deps.end(), ctx.pending.begin(), ctx.pending.end());
-    if (!ctx.plan.offload_optimizer) {
+    if (ctx.plan.optimizer_state == program::Location::kDevice) {
       ctx.step = ctx.builder().compute("optimizer step", std::move(c), std::move(deps));
       return;
     }
     ctx.pending.clear();
     if (ctx.computes > 0) deps.push_back(ctx.last_compute);  // the copy stream does not follow the backward by itself
     auto& b = ctx.builder();
-    const OpId down = b.copy("gradients to host", program::Copy{program::CopyDirection::kDeviceToHost,
-                                                                params * ctx.state.gradients, "", ""},
-                             std::move(deps));
+    const bool nvme = ctx.plan.optimizer_state == program::Location::kNvme;
+    std::vector<OpId> step_deps{b.copy("gradients to host", program::Copy{program::CopyDirection::kDeviceToHost,
+                                                                          params * ctx.state.gradients, "", ""},
+                                       deps)};
+    const program::Memory staged{program::MemoryTag::kOptimizer, "optimizer_state_staged", params * ctx.state.optimizer,
+                                 program::Location::kHost};
+    if (nvme) {
+      // The staging buffer lives in host memory: allocated and freed on the host stream, so the
+      // GPU's streams never wait for the NVMe.
+      const OpId room = b.add(program::OpKind::kAlloc, program::Stream::kHost, "alloc " + staged.buffer, deps, staged);
+      step_deps.push_back(b.copy("optimizer state from nvme",
+                                 program::Copy{program::CopyDirection::kNvmeToHost, staged.bytes, "", ""}, {room}));
+    }
     c.memory_bytes = 0;  // the CPU's time is its FLOPs at the node CPU's speed
     c.kernels = 0;
-    const OpId cpu_step = b.host_compute("cpu optimizer step", std::move(c), {down});
+    const OpId cpu_step = b.host_compute("cpu optimizer step", std::move(c), std::move(step_deps));
     ctx.step = b.copy("weights to device",
                       program::Copy{program::CopyDirection::kHostToDevice, params * ctx.state.weights, "", ""}, {cpu_step});
+    if (nvme) {
+      const OpId back = b.copy("optimizer state to nvme",
+                               program::Copy{program::CopyDirection::kHostToNvme, staged.bytes, "", ""}, {cpu_step});
+      b.add(program::OpKind::kFree, program::Stream::kHost, "free " + staged.buffer, {back}, staged);
+    }
     ctx.hold_stream(program::Stream::kCompute, ctx.step, "updated weights on the device");
   }
 };

@@ -7,8 +7,11 @@
 // the slots are reduced to bound its time and memory; pipelines: stage_schedules.hpp). Where nothing fits, the least-memory schedule runs and the result is out of
 // memory, with the smallest budget that would fit in the plan.
 #include <algorithm>
+#include <cmath>
+#include <map>
 
 #include "policies/memory/memory_policy.hpp"
+#include "sim/core/units.hpp"
 
 namespace frugal::policies {
 namespace {
@@ -19,7 +22,23 @@ constexpr double kMaxSteps = 2e9;
 class Optimal final : public MemoryPolicy {
  public:
   explicit Optimal(const core::PluginParams& p)
-      : budget_bytes_(p.number("memory_budget")), slots_(static_cast<int>(p.integer("slots"))) {}
+      : budget_bytes_(p.number("memory_budget")), slots_(static_cast<int>(p.integer("slots"))) {
+    if (!p.has("memory_budget_per_gpu")) return;
+    const core::Json& budgets = p.object("memory_budget_per_gpu");
+    for (auto it = budgets.begin(); it != budgets.end(); ++it) {
+      double bytes = 0;
+      try {
+        bytes = it->is_string() ? core::parse_quantity(it->get<std::string>(), core::Dimension::kBytes)
+                                : it->is_number() ? it->get<double>() : -1;
+      } catch (const std::exception& e) {
+        throw core::ParamError("memory_budget_per_gpu", "\"" + it.key() + "\": " + e.what());
+      }
+      if (!(bytes > 0) || !std::isfinite(bytes))
+        throw core::ParamError("memory_budget_per_gpu", "\"" + it.key() + "\": expected a positive memory size (\"24 GiB\" or bytes), got " +
+                                                            it->dump());
+      per_gpu_bytes_[it.key()] = bytes;
+    }
+  }
 
   MemoryDecision decide(const MemoryView& view) const override {
     return same_for_every_layer(view, workloads::Recompute::kNone, "optimal",
@@ -39,11 +58,20 @@ class Optimal final : public MemoryPolicy {
     if (!s.feasible) return std::nullopt;
     return std::move(s.ops);
   }
-  double memory_budget_bytes() const override { return budget_bytes_; }
+  double memory_budget_bytes(const std::string& gpu) const override {
+    const auto it = per_gpu_bytes_.find(gpu);
+    return it != per_gpu_bytes_.end() ? it->second : budget_bytes_;
+  }
+  std::vector<std::string> budgeted_gpu_types() const override {
+    std::vector<std::string> out;
+    for (const auto& [gpu, bytes] : per_gpu_bytes_) out.push_back(gpu);
+    return out;
+  }
 
  private:
   double budget_bytes_;
   int slots_;
+  std::map<std::string, double> per_gpu_bytes_;  ///< GPU catalogue name → budget
 };
 
 }  // namespace
@@ -55,6 +83,9 @@ core::PluginInfo optimal_memory_info() {
       "for heterogeneous chains): each layer keeps nothing, its input or all, forwards replayed as needed",
       {core::keys::quantity("memory_budget", core::Dimension::kBytes,
                             "memory per GPU to fit in, as if every GPU had at most this much (0: each GPU's own)", 0.0),
+       core::keys::object("memory_budget_per_gpu",
+                          "per GPU type of a mixed cluster, {\"A100-80GB\": \"40 GiB\", \"V100-32GB\": \"16 GiB\"}: that type's "
+                          "budget instead of memory_budget (each type named must be in the cluster)"),
        core::keys::integer("slots", "memory granularity of the dynamic program: the budget in this many units (sizes "
                                     "round up; time and memory grow linearly)", 500, 10, 20000)}};
 }

@@ -44,9 +44,19 @@ class Megatron final : public ParallelismPolicy {
         overlap_grad_reduce_(p.boolean("overlap_grad_reduce")),
         overlap_param_gather_(p.boolean("overlap_param_gather")),
         tp_comm_overlap_(p.boolean("tp_comm_overlap")),
-        offload_optimizer_(p.string("offload_optimizer") == "cpu"),
+        optimizer_state_(p.string("offload_optimizer") == "cpu"    ? program::Location::kHost
+                         : p.string("offload_optimizer") == "nvme" ? program::Location::kNvme
+                                                                    : program::Location::kDevice),
         algorithm_(p.string("gradient_algorithm")),
         rank_order_(p.string("rank_order")) {}
+
+  void check_cluster(const platforms::Cluster& cluster) const override {
+    if (optimizer_state_ != program::Location::kNvme) return;
+    for (const auto& type : cluster.node_types)
+      if (!type.has_nvme())
+        fail("offload_optimizer", "\"nvme\" keeps the optimizer state on the nodes' NVMe, and node type \"" + type.name +
+                                      "\" of the cluster declares none (\"nvme\": {\"capacity\", \"bandwidth\"})");
+  }
 
   Plan plan(const workloads::ModelSpec& model, const platforms::Cluster& cluster, const TrainingSetup& setup,
             const MemoryPolicy& memory) const override {
@@ -67,7 +77,7 @@ class Megatron final : public ParallelismPolicy {
     plan.overlap_grad_reduce = overlap_grad_reduce_;
     plan.overlap_param_gather = overlap_param_gather_;
     plan.tp_comm_overlap = tp_comm_overlap_;
-    plan.offload_optimizer = offload_optimizer_;
+    plan.optimizer_state = optimizer_state_;
 
     for (int r = 0; r < world; ++r) {
       RankPlan rp;
@@ -132,7 +142,7 @@ class Megatron final : public ParallelismPolicy {
       fail("overlap_param_gather", "gathering updated weights needs the distributed optimizer's sharding: zero_stage 1 or 2 "
                                    "(ZeRO-3 gathers every layer before its forward anyway), got " + str(zero_stage_));
     if (sequence_parallel_ && t_ < 2) fail("sequence_parallel", "sequence parallelism needs tensor_model_parallel_size > 1");
-    if (offload_optimizer_ && (zero_stage_ < 1 || zero_stage_ > 2))
+    if (optimizer_state_ != program::Location::kDevice && (zero_stage_ < 1 || zero_stage_ > 2))
       fail("offload_optimizer", "ZeRO-Offload keeps the optimizer's partition on the CPU: zero_stage 1 or 2, got " +
                                     str(zero_stage_) + " (with ZeRO-3 the weights would be offloaded too: not modelled)");
     if (tp_comm_overlap_ && !sequence_parallel_)
@@ -272,7 +282,8 @@ class Megatron final : public ParallelismPolicy {
   StateConvention state_convention_;
   bool balanced_, proportional_;
   double bucket_bytes_;
-  bool overlap_grad_reduce_, overlap_param_gather_, tp_comm_overlap_, offload_optimizer_;
+  bool overlap_grad_reduce_, overlap_param_gather_, tp_comm_overlap_;
+  program::Location optimizer_state_;
   std::string algorithm_, rank_order_;
 };
 
@@ -320,10 +331,12 @@ core::PluginInfo megatron_parallelism_info() {
                 "sequence parallelism: run each layer's tensor-parallel all-gathers and reduce-scatters during its compute "
                 "on the tensor-parallel stream (Transformer Engine's userbuffers, Megatron-Core's --tp-comm-overlap); "
                 "costs 8 persistent buffers of s·b·h elements"},
-      choice_param("offload_optimizer", "none", {"none", "cpu"},
+      choice_param("offload_optimizer", "none", {"none", "cpu", "nvme"},
                    "cpu: ZeRO-Offload (Ren et al., ATC'21; DeepSpeed's offload_optimizer): the optimizer state of the rank's "
                    "ZeRO partition lives in host memory, its gradients go device -> host after the backward, Adam runs on the "
-                   "node's CPU and the updated weights come back host -> device (zero_stage 1 or 2)"),
+                   "node's CPU and the updated weights come back host -> device (zero_stage 1 or 2); nvme: ZeRO-Infinity "
+                   "(Rajbhandari et al., SC'21), as cpu with the state kept on the node's NVMe, read into host memory before "
+                   "the CPU step and written back after it (every node type must declare an NVMe)"),
       choice_param("gradient_algorithm", "auto", {"auto", "ring", "hierarchical"},
                    "data-parallel collective algorithm; auto: hierarchical when groups span nodes with several members each"),
       choice_param("rank_order", "tp-dp-pp", {"tp-dp-pp", "tp-pp-dp"}, "rank layout, fastest-varying first (tensor parallel inside a node)"),
