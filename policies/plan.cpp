@@ -45,6 +45,11 @@ void Plan::check() const {
 
 namespace {
 
+/// "none" (on the device), "cpu" (host memory), "nvme": the values of megatron's offload options.
+std::string tier_name(program::Location where) {
+  return where == program::Location::kDevice ? "none" : where == program::Location::kHost ? "cpu" : "nvme";
+}
+
 std::string recompute_summary(const workloads::ShardSpec& shard) {
   if (shard.per_layer.empty()) return workloads::to_string(shard.recompute);
   for (auto r : shard.per_layer)
@@ -108,9 +113,8 @@ core::Json Plan::to_json() const {
                     {"overlap_grad_reduce", overlap_grad_reduce},
                     {"overlap_param_gather", overlap_param_gather},
                     {"tp_comm_overlap", tp_comm_overlap},
-                    {"offload_optimizer", optimizer_state == program::Location::kDevice ? "none"
-                                           : optimizer_state == program::Location::kHost ? "cpu"
-                                                                                          : "nvme"},
+                    {"offload_optimizer", tier_name(optimizer_state)},
+                    {"offload_param", tier_name(parameter_state)},
                     {"gradient_algorithm", program::to_string(gradient_algorithm)}};
 }
 

@@ -99,6 +99,13 @@ struct Plan {
   /// read from the node's NVMe into host memory before the step and written back after it
   /// (lowering pass `optimizer`).
   program::Location optimizer_state = program::Location::kDevice;
+  /// Where the weight shard of a ZeRO-3 rank lives between its uses (ZeRO-Infinity's parameter
+  /// offload). Off the device: before each layer's all-gather (its compute when the rank has no
+  /// replicas) its shard is copied up, one layer ahead of the compute on the copy stream (from the
+  /// NVMe through a host buffer for kNvme), and freed after; the updated shard goes back down after
+  /// the optimizer step, unless the CPU step updated it in host memory (lowering passes `zero`,
+  /// `optimizer`).
+  program::Location parameter_state = program::Location::kDevice;
   program::CollectiveAlgorithm gradient_algorithm = program::CollectiveAlgorithm::kRing;
 
   int tensor_parallel() const { return layout.size(Dim::kTensor); }

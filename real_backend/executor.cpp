@@ -295,8 +295,13 @@ struct Executor::Impl {
     }
     const auto total = static_cast<std::size_t>(bytes);
     const std::size_t chunk_cap = std::max<std::size_t>(1, std::min(options.max_buffer_bytes, total));
-    if (nvme_scratch.size() < chunk_cap) nvme_scratch.assign(chunk_cap, 1);
-    if (nvme_scratch_fd < 0) nvme_scratch_fd = open_nvme_file(0);
+    // The scratch file is as large as the scratch buffer, so that a read (NVMe → host) finds
+    // as many bytes as it asks for.
+    if (nvme_scratch_fd < 0 || nvme_scratch.size() < chunk_cap) {
+      if (nvme_scratch_fd >= 0) ::close(nvme_scratch_fd);
+      nvme_scratch.assign(std::max(nvme_scratch.size(), chunk_cap), 1);
+      nvme_scratch_fd = open_nvme_file(nvme_scratch.size());
+    }
     for (std::size_t left = total; left > 0;) {
       const std::size_t chunk = std::min(left, chunk_cap);
       file_io(nvme_scratch_fd, nvme_scratch.data(), chunk, direction == program::CopyDirection::kHostToNvme);

@@ -4,9 +4,4 @@
 # process each) into out/, then plot.py (Debian's python3-matplotlib, hence /usr/bin/python3),
 # which writes heterogeneous.png/.pdf here.
 # usage: results/heterogeneous/run.sh [BUILD_DIR] [JOBS]   (defaults: build, all CPUs)
-set -e
-here=$(cd "$(dirname "$0")" && pwd)
-build=${1:-build}
-jobs=${2:-$(nproc)}
-"$build/bin/frugalsim" sweep "$here/sweep.json" -o "$here/out" -j "$jobs" -q
-/usr/bin/python3 "$here/plot.py" "$here/out"
+exec "$(dirname "$0")/../../scripts/sweep_figure.sh" "$(dirname "$0")" "$@"

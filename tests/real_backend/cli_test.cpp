@@ -248,18 +248,23 @@ TEST(Cli, HelpHasFrugalsimsFormat) {
 }
 
 /// Memory policies' ops run for real: the calibration study planned with recomputation (every
-/// second layer checkpointed), with activation offloading, and with ZeRO-Offload (the Adam step
-/// on the CPU), each program run on 2 CPU ranks and measured op by op (replayed forwards, copies
-/// to the host and back, the host step), and `frugalsim validate` compares them with the
-/// simulation.
+/// second layer checkpointed), with activation offloading, with ZeRO-Offload (the Adam step on the
+/// CPU) and with ZeRO-Infinity (ZeRO-3, optimizer state and weight shards on the NVMe tier: files),
+/// each program run on 2 CPU ranks and measured op by op (replayed forwards, copies to the host
+/// and back, to the NVMe and back, the host step), and `frugalsim validate` compares them with
+/// the simulation.
 TEST(Cli, RecomputationAndOffloadingRunForReal) {
   const ScratchDir dir("memory_policies");
   const core::Json base = core::Json::parse(read_file(fs::path(FRUGAL_SOURCE_DIR) / "results" / "calibration" / "study.json"));
   const core::Json zero_offload = {{"impl", "megatron"}, {"zero_stage", 1}, {"offload_optimizer", "cpu"}};
+  // ZeRO-Infinity: ZeRO-3, optimizer state and weight shards on the NVMe tier (files).
+  const core::Json zero_infinity = {
+      {"impl", "megatron"}, {"zero_stage", 3}, {"offload_optimizer", "nvme"}, {"offload_param", "nvme"}};
   for (const auto& [name, memory, parallelism, expected] :
        {std::tuple{"every2", core::Json{{"impl", "every_k"}, {"k", 2}}, base.at("parallelism"), "recompute layer_0 mb0"},
         std::tuple{"offload", core::Json{{"impl", "offload"}}, base.at("parallelism"), "prefetch layer_1/mb0"},
-        std::tuple{"zero_offload", core::Json{{"impl", "none"}}, zero_offload, "cpu optimizer step"}}) {
+        std::tuple{"zero_offload", core::Json{{"impl", "none"}}, zero_offload, "cpu optimizer step"},
+        std::tuple{"zero_infinity", core::Json{{"impl", "none"}}, zero_infinity, "optimizer state from nvme"}}) {
     core::Json study = base;
     study["memory"] = memory;
     study["parallelism"] = parallelism;

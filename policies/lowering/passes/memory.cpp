@@ -34,7 +34,7 @@ class MemoryPass final : public LoweringPass {
     const auto& mbs = ctx.rank().micro_batches;
     const double largest_mb = mbs.empty() ? 0.0 : static_cast<double>(*std::max_element(mbs.begin(), mbs.end()));
     ctx.program().resident = {
-        Memory{MemoryTag::kParameters, "weights", sharded.weights_bytes},
+        Memory{MemoryTag::kParameters, "weights", sharded.weights_bytes, plan.parameter_state},
         Memory{MemoryTag::kGradients, "gradients", sharded.gradients_bytes},
         Memory{MemoryTag::kOptimizer, "optimizer_state", sharded.optimizer_bytes,
                plan.optimizer_state},

@@ -35,8 +35,11 @@ class OptimizerPass final : public LoweringPass {
     deps.reserve(ctx.gradient_sync.size() + ctx.pending.size());
     deps = ctx.gradient_sync;
     deps.insert(deps.end(), ctx.pending.begin(), ctx.pending.end());
+    const bool shards_off_device = ctx.plan.parameter_state != program::Location::kDevice && ctx.plan.zero_stage >= 3;
     if (ctx.plan.optimizer_state == program::Location::kDevice) {
       ctx.step = ctx.builder().compute("optimizer step", std::move(c), std::move(deps));
+      // ZeRO-3 parameter offload: the updated shard goes back down to where it lives.
+      if (shards_off_device) ctx.step = down_to_shard_home(ctx, params, ctx.step);
       return;
     }
     ctx.pending.clear();
@@ -58,14 +61,32 @@ class OptimizerPass final : public LoweringPass {
     c.memory_bytes = 0;  // the CPU's time is its FLOPs at the node CPU's speed
     c.kernels = 0;
     const OpId cpu_step = b.host_compute("cpu optimizer step", std::move(c), std::move(step_deps));
-    ctx.step = b.copy("weights to device",
-                      program::Copy{program::CopyDirection::kHostToDevice, params * ctx.state.weights, "", ""}, {cpu_step});
+    // The CPU updated the weights in host memory: they go up, unless the shards live off the
+    // device (the next iteration copies them up layer by layer; to the NVMe first for kNvme).
+    ctx.step = !shards_off_device ? b.copy("weights to device",
+                                           program::Copy{program::CopyDirection::kHostToDevice, params * ctx.state.weights, "", ""},
+                                           {cpu_step})
+               : ctx.plan.parameter_state == program::Location::kNvme
+                   ? b.copy("weight shard to nvme", program::Copy{program::CopyDirection::kHostToNvme, params * ctx.state.weights, "", ""},
+                            {cpu_step})
+                   : cpu_step;
     if (nvme) {
       const OpId back = b.copy("optimizer state to nvme",
                                program::Copy{program::CopyDirection::kHostToNvme, staged.bytes, "", ""}, {cpu_step});
       b.add(program::OpKind::kFree, program::Stream::kHost, "free " + staged.buffer, {back}, staged);
     }
     ctx.hold_stream(program::Stream::kCompute, ctx.step, "updated weights on the device");
+  }
+
+ private:
+  /// The updated weight shard from the device to its home (host memory, or the NVMe through the
+  /// host); returns the last copy.
+  static OpId down_to_shard_home(RankContext& ctx, double params, OpId after) {
+    auto& b = ctx.builder();
+    const double bytes = params * ctx.state.weights;
+    const OpId down = b.copy("weight shard to host", program::Copy{program::CopyDirection::kDeviceToHost, bytes, "", ""}, {after});
+    if (ctx.plan.parameter_state != program::Location::kNvme) return down;
+    return b.copy("weight shard to nvme", program::Copy{program::CopyDirection::kHostToNvme, bytes, "", ""}, {down});
   }
 };
 

@@ -47,15 +47,21 @@ class Megatron final : public ParallelismPolicy {
         optimizer_state_(p.string("offload_optimizer") == "cpu"    ? program::Location::kHost
                          : p.string("offload_optimizer") == "nvme" ? program::Location::kNvme
                                                                     : program::Location::kDevice),
+        parameter_state_(p.string("offload_param") == "cpu"    ? program::Location::kHost
+                         : p.string("offload_param") == "nvme" ? program::Location::kNvme
+                                                               : program::Location::kDevice),
         algorithm_(p.string("gradient_algorithm")),
         rank_order_(p.string("rank_order")) {}
 
   void check_cluster(const platforms::Cluster& cluster) const override {
-    if (optimizer_state_ != program::Location::kNvme) return;
-    for (const auto& type : cluster.node_types)
-      if (!type.has_nvme())
-        fail("offload_optimizer", "\"nvme\" keeps the optimizer state on the nodes' NVMe, and node type \"" + type.name +
-                                      "\" of the cluster declares none (\"nvme\": {\"capacity\", \"bandwidth\"})");
+    for (const auto& [param, where, what] : {std::tuple{"offload_optimizer", optimizer_state_, "the optimizer state"},
+                                             std::tuple{"offload_param", parameter_state_, "the weight shards"}}) {
+      if (where != program::Location::kNvme) continue;
+      for (const auto& type : cluster.node_types)
+        if (!type.has_nvme())
+          fail(param, std::string("\"nvme\" keeps ") + what + " on the nodes' NVMe, and node type \"" + type.name +
+                          "\" of the cluster declares none (\"nvme\": {\"capacity\", \"bandwidth\"})");
+    }
   }
 
   Plan plan(const workloads::ModelSpec& model, const platforms::Cluster& cluster, const TrainingSetup& setup,
@@ -78,6 +84,7 @@ class Megatron final : public ParallelismPolicy {
     plan.overlap_param_gather = overlap_param_gather_;
     plan.tp_comm_overlap = tp_comm_overlap_;
     plan.optimizer_state = optimizer_state_;
+    plan.parameter_state = parameter_state_;
 
     for (int r = 0; r < world; ++r) {
       RankPlan rp;
@@ -142,9 +149,12 @@ class Megatron final : public ParallelismPolicy {
       fail("overlap_param_gather", "gathering updated weights needs the distributed optimizer's sharding: zero_stage 1 or 2 "
                                    "(ZeRO-3 gathers every layer before its forward anyway), got " + str(zero_stage_));
     if (sequence_parallel_ && t_ < 2) fail("sequence_parallel", "sequence parallelism needs tensor_model_parallel_size > 1");
-    if (optimizer_state_ != program::Location::kDevice && (zero_stage_ < 1 || zero_stage_ > 2))
-      fail("offload_optimizer", "ZeRO-Offload keeps the optimizer's partition on the CPU: zero_stage 1 or 2, got " +
-                                    str(zero_stage_) + " (with ZeRO-3 the weights would be offloaded too: not modelled)");
+    if (optimizer_state_ != program::Location::kDevice && zero_stage_ < 1)
+      fail("offload_optimizer", "ZeRO-Offload keeps the optimizer's partition on the CPU: zero_stage 1, 2 or 3, got " +
+                                    str(zero_stage_));
+    if (parameter_state_ != program::Location::kDevice && zero_stage_ != 3)
+      fail("offload_param", "parameter offload keeps each rank's ZeRO-3 weight shard off the GPU: zero_stage 3, got " +
+                                str(zero_stage_));
     if (tp_comm_overlap_ && !sequence_parallel_)
       fail("tp_comm_overlap", "overlapping tensor-parallel communication with the GEMMs needs sequence_parallel true "
                               "(its all-gathers and reduce-scatters are what Transformer Engine pipelines)");
@@ -283,7 +293,7 @@ class Megatron final : public ParallelismPolicy {
   bool balanced_, proportional_;
   double bucket_bytes_;
   bool overlap_grad_reduce_, overlap_param_gather_, tp_comm_overlap_;
-  program::Location optimizer_state_;
+  program::Location optimizer_state_, parameter_state_;
   std::string algorithm_, rank_order_;
 };
 
@@ -337,6 +347,10 @@ core::PluginInfo megatron_parallelism_info() {
                    "node's CPU and the updated weights come back host -> device (zero_stage 1 or 2); nvme: ZeRO-Infinity "
                    "(Rajbhandari et al., SC'21), as cpu with the state kept on the node's NVMe, read into host memory before "
                    "the CPU step and written back after it (every node type must declare an NVMe)"),
+      choice_param("offload_param", "none", {"none", "cpu", "nvme"},
+                   "ZeRO-3 parameter offload (DeepSpeed's offload_param, ZeRO-Infinity): the rank's weight shard lives in "
+                   "host memory (nvme: on the node's NVMe), copied up one layer ahead of its all-gather on the copy stream "
+                   "and freed after; the updated shard goes back after the optimizer step (zero_stage 3)"),
       choice_param("gradient_algorithm", "auto", {"auto", "ring", "hierarchical"},
                    "data-parallel collective algorithm; auto: hierarchical when groups span nodes with several members each"),
       choice_param("rank_order", "tp-dp-pp", {"tp-dp-pp", "tp-pp-dp"}, "rank layout, fastest-varying first (tensor parallel inside a node)"),
