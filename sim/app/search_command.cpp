@@ -299,13 +299,10 @@ int cmd_search(const std::vector<std::string>& args) {
   for (std::size_t k = 0; k < finalists.size(); ++k) {
     Finalist& f = finalists[k];
     const auto dir = out_dir / "points" / point_dir_name(k, finalists.size());
-    try {
-      f.summary = core::load_json_file(dir / "summary.json");
-      f.status = f.summary.value("status", "error");
-    } catch (const std::exception&) {
-      f.status = "not run";
-      continue;
-    }
+    f.status = k < report.statuses.size() ? report.statuses[k] : "";
+    // A result has its summary; a skipped or failed point's folder may hold an older run's.
+    if (f.status != "ok" && f.status != "out_of_memory" && f.status != "infeasible") continue;
+    f.summary = core::load_json_file(dir / "summary.json");
     if (f.status != "ok") continue;
     const double tokens_per_s = spec.objective == "goodput" ? f.summary.value("goodput_tokens_per_s", 0.0)
                                                             : f.summary.value("tokens_per_s", 0.0);

@@ -499,8 +499,10 @@ namespace {
 
 /// Counts the replies of the `selected` points by kind into `report`.
 void count_replies(const std::vector<Json>& replies, const std::vector<std::size_t>& selected, SweepReport& report) {
+  report.statuses.assign(replies.size(), "");
   for (const std::size_t i : selected) {
     const std::string status = replies[i].at("status").get<std::string>();
+    report.statuses[i] = status;
     if (kResultStatuses.count(status)) ++report.results;
     else if (status == "invalid") ++report.invalid;
     else if (status == "skipped") ++report.skipped;

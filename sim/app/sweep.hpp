@@ -99,6 +99,9 @@ struct SweepReport {
   std::size_t skipped = 0;  ///< not started: the deadline had passed
   std::size_t missing = 0;  ///< collect: points with no finished run of their current key
   std::vector<std::size_t> missing_points;  ///< their indices, in order
+  /// Per point (row order): its status ("ok", "out_of_memory", "infeasible", "invalid", "error",
+  /// "skipped"; "" for a point outside the shard or without a finished run).
+  std::vector<std::string> statuses;
 };
 
 /// What makes a point's outputs: frugalsim's version and git revision, the executable's size and
