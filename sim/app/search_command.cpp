@@ -72,14 +72,6 @@ std::string fate_name(Fate f) {
   return "?";
 }
 
-std::string csv_text(const Json& v) {
-  std::string text = v.is_string() ? v.get<std::string>() : v.is_null() ? "" : v.dump();
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string out = "\"";
-  for (char ch : text) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-  return out + "\"";
-}
-
 struct Options {
   std::string study, output, objective, time_budget, max_memory;
   int jobs = 1, top = 0, finalists = 0, max_gpus = 0;
@@ -98,6 +90,198 @@ struct Finalist {
   double score = 0;
   bool ranked = false;
 };
+
+/// What a search decided so far: the space, every layout's screen, the finalists, and why the
+/// others were dropped.
+struct SearchState {
+  const study::Study& study;
+  const Json& document;
+  const study::SearchSpec& spec;
+  search::LayoutSpace space;
+  std::vector<search::ScreenedLayout> screened;
+  std::map<std::string, std::pair<std::size_t, std::string>> dropped;  ///< reason → count, an example
+  std::map<std::size_t, std::string> exact_fate;  ///< layout → its fate after the exact check
+  std::vector<Finalist> finalists;
+  std::map<int, platforms::Cluster> clusters;     ///< node count → cluster
+  bool varies_gpus = false;
+
+  const platforms::Cluster& cluster_for(int nodes) {
+    auto it = clusters.find(nodes);
+    if (it == clusters.end()) it = clusters.emplace(nodes, search::cluster_with_nodes(study.cluster, nodes)).first;
+    return it->second;
+  }
+  void drop(const std::string& reason, const std::string& example) {
+    auto& [count, first] = dropped[reason];
+    if (count++ == 0) first = example;
+  }
+};
+
+/// The exact static memory check of the layouts in `order` (best estimate first) until
+/// spec.finalists pass: the lowered program's peaks within the GPUs (and max_memory_per_gpu),
+/// and a program no better layout already has. Returns the number of layouts checked.
+std::size_t select_finalists(SearchState& st, const std::vector<std::size_t>& order) {
+  std::size_t checked = 0;
+  std::map<std::string, std::size_t> programs;  // program fingerprint → the layout that has it
+  for (const std::size_t index : order) {
+    if (static_cast<int>(st.finalists.size()) >= st.spec.finalists) break;
+    Finalist f;
+    f.index = index;
+    f.spec = search::layout_spec(st.space, index, st.document);
+    const platforms::Cluster& cluster = st.cluster_for(f.spec.nodes);
+    const study::Study s = study_of(st.study, f.spec, cluster);
+    ++checked;
+    PlannedStudy planned;
+    try {
+      planned = plan_study(s);
+    } catch (const InfeasiblePlan& e) {
+      st.exact_fate[index] = "invalid_exact";
+      st.drop("invalid when lowered", e.what());
+      continue;
+    }
+    const auto memory = engine::check_memory(planned.program, s.cluster);
+    const double peak = *std::max_element(memory.peak_bytes.begin(), memory.peak_bytes.end());
+    if (!memory.fits() || (st.spec.max_memory_per_gpu_bytes > 0 && peak > st.spec.max_memory_per_gpu_bytes)) {
+      st.exact_fate[index] = "over_memory_static";
+      st.drop("over memory (static check of the lowered program)", label(f.spec, cluster.gpu_count(), st.varies_gpus));
+      continue;
+    }
+    // Two layouts that lower to the same program (selective recomputation where the fused
+    // attention kernel stores no scores, say) are one run: the better estimate stands for both.
+    Json program = program::to_json(planned.program);
+    program.erase("metadata");
+    const std::string fingerprint =
+        std::to_string(cluster.gpu_count()) + ":" + std::to_string(std::hash<std::string>{}(program.dump()));
+    if (const auto [it, fresh] = programs.emplace(fingerprint, index); !fresh) {
+      st.exact_fate[index] = "same_program";
+      st.drop("same program as a better layout",
+              label(f.spec, cluster.gpu_count(), st.varies_gpus) + " = layout " + std::to_string(it->second));
+      continue;
+    }
+    st.exact_fate[index] = "finalist";
+    f.gpus = cluster.gpu_count();
+    for (int g = 0; g < cluster.gpu_count(); ++g) f.price_per_s += cluster.type_of_gpu(g).billed_price_per_gpu_hour() / 3600.0;
+    st.finalists.push_back(std::move(f));
+  }
+  return checked;
+}
+
+/// The finalists as sweep points: the layout index and every dimension's value as columns, the
+/// study's sections they replace as overrides.
+std::vector<SweepPoint> finalist_points(SearchState& st) {
+  std::vector<SweepPoint> points;
+  for (std::size_t k = 0; k < st.finalists.size(); ++k) {
+    const Finalist& f = st.finalists[k];
+    SweepPoint p;
+    p.index = k;
+    const auto digit = st.space.digits(f.index);
+    p.columns.emplace_back("layout", Json(f.index));
+    for (std::size_t d = 0; d < st.space.dimensions.size(); ++d)
+      p.columns.emplace_back(st.space.dimensions[d].name, st.space.dimensions[d].values[digit[d]]);
+    p.overrides.emplace_back("/parallelism", f.spec.parallelism);
+    p.overrides.emplace_back("/memory", f.spec.memory);
+    p.overrides.emplace_back("/training/micro_batch_size", Json(f.spec.micro_batch_size));
+    if (f.spec.nodes != st.study.cluster.node_count())
+      p.overrides.emplace_back("/cluster", platforms::to_json(st.cluster_for(f.spec.nodes)));
+    p.overrides.emplace_back("/outputs/timeline", false);
+    points.push_back(std::move(p));
+  }
+  return points;
+}
+
+/// Reads each finalist's run (its status from the sweep report: a skipped or failed point's
+/// folder may hold an older run's summary) and scores the ok ones within the constraints;
+/// returns the finalists' indices, best first.
+std::vector<std::size_t> rank_finalists(SearchState& st, const SweepReport& report, const std::filesystem::path& out_dir) {
+  for (std::size_t k = 0; k < st.finalists.size(); ++k) {
+    Finalist& f = st.finalists[k];
+    f.status = k < report.statuses.size() ? report.statuses[k] : "";
+    if (f.status != "ok" && f.status != "out_of_memory" && f.status != "infeasible") continue;
+    f.summary = core::load_json_file(out_dir / "points" / point_dir_name(k, st.finalists.size()) / "summary.json");
+    if (f.status != "ok") continue;
+    const double tokens_per_s = st.spec.objective == "goodput" ? f.summary.value("goodput_tokens_per_s", 0.0)
+                                                               : f.summary.value("tokens_per_s", 0.0);
+    const double cost_per_token =
+        f.price_per_s * f.summary.value("iteration_time_s", 0.0) / f.summary.value("tokens_per_iteration", 1.0);
+    const double peak = f.summary.value("max_peak_memory_bytes", 0.0);
+    if (st.spec.max_memory_per_gpu_bytes > 0 && peak > st.spec.max_memory_per_gpu_bytes) continue;
+    if (st.spec.max_cost_per_token > 0 && cost_per_token > st.spec.max_cost_per_token) continue;
+    f.score = search::objective_score(st.spec.objective, tokens_per_s, cost_per_token,
+                                      f.summary.value("energy_j_per_token", 0.0));
+    f.summary["cost_per_token"] = cost_per_token;
+    f.ranked = true;
+  }
+  std::vector<std::size_t> ranking;
+  for (std::size_t k = 0; k < st.finalists.size(); ++k)
+    if (st.finalists[k].ranked) ranking.push_back(k);
+  std::stable_sort(ranking.begin(), ranking.end(),
+                   [&](std::size_t a, std::size_t b) { return st.finalists[a].score > st.finalists[b].score; });
+  return ranking;
+}
+
+/// search.csv: every layout of the space, its fate, estimate and (finalists) simulated figures.
+std::string search_csv(const SearchState& st, const std::vector<std::size_t>& ranking) {
+  std::map<std::size_t, std::size_t> rank_of;  // finalist → rank (1-based)
+  for (std::size_t r = 0; r < ranking.size(); ++r) rank_of[ranking[r]] = r + 1;
+  std::map<std::size_t, std::size_t> finalist_of;  // layout → finalist
+  for (std::size_t k = 0; k < st.finalists.size(); ++k) finalist_of[st.finalists[k].index] = k;
+  std::ostringstream csv;
+  csv << "layout";
+  for (const auto& d : st.space.dimensions) csv << "," << csv_field(Json(d.name));
+  csv << ",fate,reason,estimated_iteration_time_s,estimated_tokens_per_s,estimated_peak_memory_bytes,"
+         "estimated_energy_j_per_token,estimated_cost_per_token,status,iteration_time_s,tokens_per_s,"
+         "max_peak_memory_bytes,energy_j_per_token,cost_per_token,mfu,rank,dir\n";
+  for (const auto& s : st.screened) {
+    const auto digit = st.space.digits(s.index);
+    csv << s.index;
+    for (std::size_t d = 0; d < st.space.dimensions.size(); ++d) csv << "," << csv_field(st.space.dimensions[d].values[digit[d]]);
+    const auto exact = st.exact_fate.find(s.index);
+    csv << "," << (exact != st.exact_fate.end() ? exact->second : fate_name(s.fate)) << "," << csv_field(Json(s.message));
+    if (s.fate == Fate::kInvalid) {
+      csv << ",,,,,";
+    } else {
+      char buf[256];
+      std::snprintf(buf, sizeof buf, ",%.9g,%.9g,%.9g,%.9g,%.9g", s.estimate.iteration_time_s, s.estimate.tokens_per_s,
+                    s.estimate.peak_memory_bytes, s.estimate.energy_j_per_token, s.estimate.cost_per_token);
+      csv << buf;
+    }
+    const auto f = finalist_of.find(s.index);
+    if (f == finalist_of.end()) {
+      csv << ",,,,,,,,,\n";
+      continue;
+    }
+    const Finalist& fin = st.finalists[f->second];
+    const auto field = [&](const char* key) {
+      return fin.summary.is_object() && fin.summary.contains(key) ? csv_field(fin.summary.at(key)) : "";
+    };
+    csv << "," << fin.status << "," << field("iteration_time_s") << "," << field("tokens_per_s") << ","
+        << field("max_peak_memory_bytes") << "," << field("energy_j_per_token") << "," << field("cost_per_token") << ","
+        << field("mfu") << "," << (rank_of.count(f->second) ? std::to_string(rank_of.at(f->second)) : "") << ",points/"
+        << point_dir_name(f->second, st.finalists.size()) << "\n";
+  }
+  return csv.str();
+}
+
+/// The top layouts by the simulated objective, then the finalists that gave no ranked result.
+void print_top(const SearchState& st, const std::vector<std::size_t>& ranking, bool quiet) {
+  std::printf("%s%zu of %zu finalists ranked by %s (simulated; the estimate in parentheses):\n", quiet ? "" : "\n",
+              ranking.size(), st.finalists.size(), st.spec.objective.c_str());
+  std::printf("%4s  %-52s %12s %12s %10s %9s %6s\n", "rank", "layout", "tokens/s", "(estimate)", "iteration", "peak GiB", "MFU");
+  for (std::size_t r = 0; r < ranking.size() && static_cast<int>(r) < st.spec.top; ++r) {
+    const Finalist& f = st.finalists[ranking[r]];
+    const auto& est = st.screened[f.index].estimate;
+    std::printf("%4zu  %-52s %12.0f %12.0f %9.4fs %9.2f %6.3f\n", r + 1, label(f.spec, f.gpus, st.varies_gpus).c_str(),
+                f.summary.value("tokens_per_s", 0.0), est.tokens_per_s, f.summary.value("iteration_time_s", 0.0),
+                f.summary.value("max_peak_memory_bytes", 0.0) / 1073741824.0, f.summary.value("mfu", 0.0));
+    if (st.spec.objective == "cost")
+      std::printf("      cost per million tokens: %.4f\n", f.summary.value("cost_per_token", 0.0) * 1e6);
+    if (st.spec.objective == "energy") std::printf("      energy per token: %.4f J\n", f.summary.value("energy_j_per_token", 0.0));
+    if (st.spec.objective == "goodput")
+      std::printf("      goodput: %.0f tokens/s\n", f.summary.value("goodput_tokens_per_s", 0.0));
+  }
+  for (const Finalist& f : st.finalists)
+    if (!f.ranked && !f.status.empty() && f.status != "ok")
+      std::printf("      %s: %s\n", label(f.spec, f.gpus, st.varies_gpus).c_str(), f.status.c_str());
+}
 
 }  // namespace
 
@@ -157,97 +341,41 @@ int cmd_search(const std::vector<std::string>& args) {
 
   study::Study bounded = study;
   bounded.search = spec;
-  const search::LayoutSpace space = search::make_space(bounded, document, spec.max_gpus);
+  SearchState st{study, document, spec, search::make_space(bounded, document, spec.max_gpus)};
+  st.varies_gpus = st.space.dimensions.front().values.size() > 1;
   search::ScreenOptions screen_options;
   screen_options.objective = spec.objective;
   screen_options.max_memory_per_gpu_bytes = spec.max_memory_per_gpu_bytes;
   screen_options.max_cost_per_token = spec.max_cost_per_token;
   if (!o.quiet) {
-    std::printf("search %s: %zu layouts (", study.name.c_str(), space.size());
-    for (std::size_t k = 0; k < space.dimensions.size(); ++k)
-      std::printf("%s%s %zu", k ? " x " : "", space.dimensions[k].name.c_str(), space.dimensions[k].values.size());
+    std::printf("search %s: %zu layouts (", study.name.c_str(), st.space.size());
+    for (std::size_t k = 0; k < st.space.dimensions.size(); ++k)
+      std::printf("%s%s %zu", k ? " x " : "", st.space.dimensions[k].name.c_str(), st.space.dimensions[k].values.size());
     std::printf("), objective %s\n", spec.objective.c_str());
     std::fflush(stdout);
   }
 
-  // 1. Screen every layout in-process.
+  // 1. Screen every layout in-process; rank the survivors by their estimate.
   const auto screen_start = Clock::now();
-  std::vector<search::ScreenedLayout> screened = search::screen(bounded, document, space, screen_options);
+  st.screened = search::screen(bounded, document, st.space, screen_options);
   const double screen_s = seconds_since(screen_start);
-  std::map<std::string, std::pair<std::size_t, std::string>> dropped;  // reason → count, an example
   std::vector<std::size_t> order;
-  for (const auto& s : screened) {
-    if (s.fate == Fate::kScreened) {
-      order.push_back(s.index);
-      continue;
-    }
-    const std::string key = s.fate == Fate::kInvalid ? "invalid " + s.reason : fate_name(s.fate);
-    auto& [count, example] = dropped[key];
-    if (count++ == 0) example = s.message;
+  for (const auto& s : st.screened) {
+    if (s.fate == Fate::kScreened) order.push_back(s.index);
+    else st.drop(s.fate == Fate::kInvalid ? "invalid " + s.reason : fate_name(s.fate), s.message);
   }
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return screened[a].score > screened[b].score; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return st.screened[a].score > st.screened[b].score; });
 
-  // 2. Exact static memory check of the leaders, best estimate first, until enough finalists.
-  std::map<int, platforms::Cluster> clusters;
-  const auto cluster_for = [&](int nodes) -> const platforms::Cluster& {
-    auto it = clusters.find(nodes);
-    if (it == clusters.end()) it = clusters.emplace(nodes, search::cluster_with_nodes(study.cluster, nodes)).first;
-    return it->second;
-  };
-  const bool varies_gpus = space.dimensions.front().values.size() > 1;
-  std::vector<Finalist> finalists;
-  std::map<std::size_t, std::string> exact_fate;  // index → "over_memory_static" / "finalist"
-  std::size_t exact_checks = 0;
-  std::map<std::string, std::size_t> programs;  // program fingerprint → the layout that has it
+  // 2. The exact static memory check of the leaders.
   const auto check_start = Clock::now();
-  for (const std::size_t index : order) {
-    if (static_cast<int>(finalists.size()) >= spec.finalists) break;
-    Finalist f;
-    f.index = index;
-    f.spec = search::layout_spec(space, index, document);
-    const platforms::Cluster& cluster = cluster_for(f.spec.nodes);
-    const study::Study s = study_of(study, f.spec, cluster);
-    ++exact_checks;
-    PlannedStudy planned;
-    try {
-      planned = plan_study(s);
-    } catch (const InfeasiblePlan& e) {
-      exact_fate[index] = "invalid_exact";
-      auto& [count, example] = dropped["invalid when lowered"];
-      if (count++ == 0) example = e.what();
-      continue;
-    }
-    const auto memory = engine::check_memory(planned.program, s.cluster);
-    const double peak = *std::max_element(memory.peak_bytes.begin(), memory.peak_bytes.end());
-    if (!memory.fits() || (spec.max_memory_per_gpu_bytes > 0 && peak > spec.max_memory_per_gpu_bytes)) {
-      exact_fate[index] = "over_memory_static";
-      auto& [count, example] = dropped["over memory (static check of the lowered program)"];
-      if (count++ == 0) example = label(f.spec, cluster.gpu_count(), varies_gpus);
-      continue;
-    }
-    // Two layouts that lower to the same program (selective recomputation where the fused
-    // attention kernel stores no scores, say) are one run: the better estimate stands for both.
-    Json program = program::to_json(planned.program);
-    program.erase("metadata");
-    const std::string fingerprint = std::to_string(cluster.gpu_count()) + ":" + std::to_string(std::hash<std::string>{}(program.dump()));
-    if (const auto [it, fresh] = programs.emplace(fingerprint, index); !fresh) {
-      exact_fate[index] = "same_program";
-      auto& [count, example] = dropped["same program as a better layout"];
-      if (count++ == 0) example = label(f.spec, cluster.gpu_count(), varies_gpus) + " = layout " + std::to_string(it->second);
-      continue;
-    }
-    exact_fate[index] = "finalist";
-    f.gpus = cluster.gpu_count();
-    for (int g = 0; g < cluster.gpu_count(); ++g) f.price_per_s += cluster.type_of_gpu(g).billed_price_per_gpu_hour() / 3600.0;
-    finalists.push_back(std::move(f));
-  }
+  const std::size_t checked = select_finalists(st, order);
   const double check_s = seconds_since(check_start);
-  std::size_t kept = order.size();
+  const double per_s = static_cast<double>(st.space.size()) / std::max(screen_s, 1e-9);
   if (!o.quiet) {
-    std::printf("screened %zu layouts in %.3f s (%.0f layouts/s): %zu within the constraints", space.size(), screen_s,
-                static_cast<double>(space.size()) / std::max(screen_s, 1e-9), kept);
-    std::printf("; exact memory check of %zu in %.3f s\n", exact_checks, check_s);
-    for (const auto& [reason, entry] : dropped)
+    std::printf("screened %zu layouts in %.3f s (%.0f layouts/s): %zu within the constraints; exact memory check of %zu "
+                "in %.3f s\n", st.space.size(), screen_s, per_s, order.size(), checked, check_s);
+    for (const auto& [reason, entry] : st.dropped)
       std::printf("  dropped %6zu  %s  (e.g. %s)\n", entry.first, reason.c_str(), entry.second.c_str());
     std::fflush(stdout);
   }
@@ -258,23 +386,9 @@ int cmd_search(const std::vector<std::string>& args) {
   sweep.name = study.name + "-search";
   sweep.study = study_path;
   sweep.base_study = document;
-  std::vector<SweepPoint> points;
-  for (std::size_t k = 0; k < finalists.size(); ++k) {
-    const Finalist& f = finalists[k];
-    SweepPoint p;
-    p.index = k;
-    const auto digit = space.digits(f.index);
-    p.columns.emplace_back("layout", Json(f.index));
-    for (std::size_t d = 0; d < space.dimensions.size(); ++d)
-      p.columns.emplace_back(space.dimensions[d].name, space.dimensions[d].values[digit[d]]);
-    p.overrides.emplace_back("/parallelism", f.spec.parallelism);
-    p.overrides.emplace_back("/memory", f.spec.memory);
-    p.overrides.emplace_back("/training/micro_batch_size", Json(f.spec.micro_batch_size));
-    if (f.spec.nodes != study.cluster.node_count()) p.overrides.emplace_back("/cluster", platforms::to_json(cluster_for(f.spec.nodes)));
-    p.overrides.emplace_back("/outputs/timeline", false);
-    points.push_back(std::move(p));
-  }
-  const std::filesystem::path out_dir = o.output.empty() ? study_path.parent_path() / "out" / "search" : std::filesystem::path(o.output);
+  const std::vector<SweepPoint> points = finalist_points(st);
+  const std::filesystem::path out_dir =
+      o.output.empty() ? study_path.parent_path() / "out" / "search" : std::filesystem::path(o.output);
   std::filesystem::create_directories(out_dir);
   SweepReport report;
   const auto simulate_start = Clock::now();
@@ -295,92 +409,13 @@ int cmd_search(const std::vector<std::string>& args) {
   }
   const double simulate_s = seconds_since(simulate_start);
 
-  // 4. Rank the finalists by the simulated objective.
-  for (std::size_t k = 0; k < finalists.size(); ++k) {
-    Finalist& f = finalists[k];
-    const auto dir = out_dir / "points" / point_dir_name(k, finalists.size());
-    f.status = k < report.statuses.size() ? report.statuses[k] : "";
-    // A result has its summary; a skipped or failed point's folder may hold an older run's.
-    if (f.status != "ok" && f.status != "out_of_memory" && f.status != "infeasible") continue;
-    f.summary = core::load_json_file(dir / "summary.json");
-    if (f.status != "ok") continue;
-    const double tokens_per_s = spec.objective == "goodput" ? f.summary.value("goodput_tokens_per_s", 0.0)
-                                                            : f.summary.value("tokens_per_s", 0.0);
-    const double tokens_per_iteration = f.summary.value("tokens_per_iteration", 1.0);
-    const double cost_per_token = f.price_per_s * f.summary.value("iteration_time_s", 0.0) / tokens_per_iteration;
-    const double peak = f.summary.value("max_peak_memory_bytes", 0.0);
-    if (spec.max_memory_per_gpu_bytes > 0 && peak > spec.max_memory_per_gpu_bytes) continue;
-    if (spec.max_cost_per_token > 0 && cost_per_token > spec.max_cost_per_token) continue;
-    f.score = search::objective_score(spec.objective, tokens_per_s, cost_per_token, f.summary.value("energy_j_per_token", 0.0));
-    f.summary["cost_per_token"] = cost_per_token;
-    f.ranked = true;
-  }
-  std::vector<std::size_t> ranking;
-  for (std::size_t k = 0; k < finalists.size(); ++k)
-    if (finalists[k].ranked) ranking.push_back(k);
-  std::stable_sort(ranking.begin(), ranking.end(), [&](std::size_t a, std::size_t b) { return finalists[a].score > finalists[b].score; });
-  std::map<std::size_t, std::size_t> rank_of;  // finalist → rank (1-based)
-  for (std::size_t r = 0; r < ranking.size(); ++r) rank_of[ranking[r]] = r + 1;
-
-  // 5. search.csv: every layout, its fate, estimate and (finalists) simulated figures.
-  std::ostringstream csv;
-  csv << "layout";
-  for (const auto& d : space.dimensions) csv << "," << csv_text(Json(d.name));
-  csv << ",fate,reason,estimated_iteration_time_s,estimated_tokens_per_s,estimated_peak_memory_bytes,"
-         "estimated_energy_j_per_token,estimated_cost_per_token,status,iteration_time_s,tokens_per_s,"
-         "max_peak_memory_bytes,energy_j_per_token,cost_per_token,mfu,rank,dir\n";
-  std::map<std::size_t, std::size_t> finalist_of;
-  for (std::size_t k = 0; k < finalists.size(); ++k) finalist_of[finalists[k].index] = k;
-  for (const auto& s : screened) {
-    const auto digit = space.digits(s.index);
-    csv << s.index;
-    for (std::size_t d = 0; d < space.dimensions.size(); ++d) csv << "," << csv_text(space.dimensions[d].values[digit[d]]);
-    const auto exact = exact_fate.find(s.index);
-    csv << "," << (exact != exact_fate.end() ? exact->second : fate_name(s.fate)) << "," << csv_text(Json(s.message));
-    if (s.fate == Fate::kInvalid) {
-      csv << ",,,,,";
-    } else {
-      char buf[256];
-      std::snprintf(buf, sizeof buf, ",%.9g,%.9g,%.9g,%.9g,%.9g", s.estimate.iteration_time_s, s.estimate.tokens_per_s,
-                    s.estimate.peak_memory_bytes, s.estimate.energy_j_per_token, s.estimate.cost_per_token);
-      csv << buf;
-    }
-    const auto f = finalist_of.find(s.index);
-    if (f == finalist_of.end()) {
-      csv << ",,,,,,,,,\n";
-      continue;
-    }
-    const Finalist& fin = finalists[f->second];
-    const auto field = [&](const char* key) { return fin.summary.is_object() && fin.summary.contains(key) ? csv_text(fin.summary.at(key)) : ""; };
-    csv << "," << fin.status << "," << field("iteration_time_s") << "," << field("tokens_per_s") << ","
-        << field("max_peak_memory_bytes") << "," << field("energy_j_per_token") << "," << field("cost_per_token") << ","
-        << field("mfu") << "," << (rank_of.count(f->second) ? std::to_string(rank_of[f->second]) : "") << ",points/"
-        << point_dir_name(f->second, finalists.size()) << "\n";
-  }
-  write_atomically(out_dir / "search.csv", csv.str());
-
-  // 6. The top layouts.
-  std::printf("%s%zu of %zu finalists ranked by %s (simulated; the estimate in parentheses):\n", o.quiet ? "" : "\n",
-              ranking.size(), finalists.size(), spec.objective.c_str());
-  std::printf("%4s  %-52s %12s %12s %10s %9s %6s\n", "rank", "layout", "tokens/s", "(estimate)", "iteration", "peak GiB", "MFU");
-  for (std::size_t r = 0; r < ranking.size() && static_cast<int>(r) < spec.top; ++r) {
-    const Finalist& f = finalists[ranking[r]];
-    const auto& est = screened[f.index].estimate;
-    std::printf("%4zu  %-52s %12.0f %12.0f %9.4fs %9.2f %6.3f\n", r + 1, label(f.spec, f.gpus, varies_gpus).c_str(),
-                f.summary.value("tokens_per_s", 0.0), est.tokens_per_s, f.summary.value("iteration_time_s", 0.0),
-                f.summary.value("max_peak_memory_bytes", 0.0) / 1073741824.0, f.summary.value("mfu", 0.0));
-    if (spec.objective == "cost") std::printf("      cost per million tokens: %.4f\n", f.summary.value("cost_per_token", 0.0) * 1e6);
-    if (spec.objective == "energy") std::printf("      energy per token: %.4f J\n", f.summary.value("energy_j_per_token", 0.0));
-    if (spec.objective == "goodput") std::printf("      goodput: %.0f tokens/s\n", f.summary.value("goodput_tokens_per_s", 0.0));
-  }
-  for (const Finalist& f : finalists)
-    if (!f.ranked && !f.status.empty() && f.status != "ok")
-      std::printf("      %s: %s\n", label(f.spec, f.gpus, varies_gpus).c_str(), f.status.c_str());
-  const double total_s = seconds_since(start);
+  // 4. Rank by the simulated objective; the tables and the top layouts.
+  const std::vector<std::size_t> ranking = rank_finalists(st, report, out_dir);
+  write_atomically(out_dir / "search.csv", search_csv(st, ranking));
+  print_top(st, ranking, o.quiet);
   std::printf("search: %zu layouts screened in %.3f s (%.0f/s), %zu simulated in %.1f s, %.1f s in all -> %s\n",
-              space.size(), screen_s, static_cast<double>(space.size()) / std::max(screen_s, 1e-9),
-              report.results + report.invalid + report.failed, simulate_s, total_s,
-              std::filesystem::absolute(out_dir / "search.csv").lexically_normal().c_str());
+              st.space.size(), screen_s, per_s, report.results + report.invalid + report.failed, simulate_s,
+              seconds_since(start), std::filesystem::absolute(out_dir / "search.csv").lexically_normal().c_str());
   if (report.failed > 0) {
     std::cerr << "error: " << report.failed << " finalists failed (internal error); see " << (out_dir / "sweep.csv").string() << "\n";
     return 3;

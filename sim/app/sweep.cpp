@@ -72,21 +72,6 @@ bool overlaps(const std::string& a, const std::string& b) {
   return a == b || inside(a, b) || inside(b, a);
 }
 
-std::string csv_field(const Json& v) {
-  std::string text;
-  if (v.is_null()) return "";
-  if (v.is_string()) text = v.get<std::string>();
-  else text = v.dump();
-  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
-
 std::string shown_columns(const SweepPoint& p) {
   std::string out;
   for (const auto& [name, value] : p.columns) {
@@ -578,6 +563,21 @@ std::vector<Json> collect_replies(const Sweep& sweep, const std::vector<SweepPoi
 }
 
 }  // namespace
+
+std::string csv_field(const Json& v) {
+  std::string text;
+  if (v.is_null()) return "";
+  if (v.is_string()) text = v.get<std::string>();
+  else text = v.dump();
+  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
 
 std::string point_dir_name(std::size_t index, std::size_t count) {
   std::size_t width = 4;

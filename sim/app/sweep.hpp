@@ -113,6 +113,10 @@ struct SweepReport {
 core::Json point_key(const Sweep& sweep, const SweepPoint& point,
                      std::map<std::string, std::string>* fingerprints = nullptr);
 
+/// A value as one CSV field: strings as they are, other JSON as its text, null as nothing; quoted
+/// (quotes doubled) when it holds a comma, a quote or a line break.
+std::string csv_field(const core::Json& value);
+
 /// The folder of point `index` of `count` under points/: its index, zero-padded to 4 digits (more
 /// for 10,000 points and above).
 std::string point_dir_name(std::size_t index, std::size_t count);
