@@ -4,13 +4,16 @@
 # `run.sh BUILD_DIR JOBS`; prints a line per figure with its elapsed time, then every PDF and PNG
 # the figures wrote (path, size) and the figures that failed. A failed figure does not stop the
 # others; the exit status is 1 when any failed (their logs are kept in a folder under $TMPDIR,
-# default /tmp, named at the end), 2 on bad usage or a missing frugalsim.
-# usage: scripts/figures.sh [--build DIR] [--jobs N] [--only NAME ...] [--list] [--results DIR]
+# default /tmp, named at the end), 2 on bad usage or a missing frugalsim. In a configured build
+# folder it first builds frugalsim and frugal-real (after scripts/quickstart.sh, which builds
+# frugalsim only, the calibration figure needs the real backend).
+# usage: scripts/figures.sh [--build DIR] [--jobs N] [--only NAME ...] [--list] [--results DIR] [--no-build]
 #   --build DIR    the build folder holding bin/frugalsim (default: build at the repository root)
 #   --jobs N       processes a figure's sweep runs at once (default: the number of CPUs)
 #   --only NAME    only these figures (folder names under results/; repeatable, or several names)
 #   --list         print the figures that have a run.sh, one per line, and exit
 #   --results DIR  the folder of figure folders (default: results at the repository root)
+#   --no-build     use the build folder as it is (do not build frugalsim and frugal-real first)
 set -uo pipefail
 export LC_ALL=C
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -19,8 +22,9 @@ results="$root/results"
 jobs=$(nproc)
 only=()
 list=0
+no_build=0
 
-usage() { sed -n '2,14s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,17s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -34,6 +38,7 @@ while [[ $# -gt 0 ]]; do
       while [[ $# -gt 0 && $1 != -* ]]; do only+=("$1"); shift; done ;;
     --only=*) only+=("${1#--only=}"); shift ;;
     --list) list=1; shift ;;
+    --no-build) no_build=1; shift ;;
     --results) [[ $# -ge 2 ]] || { echo "figures.sh: --results needs a folder" >&2; exit 2; }; results=$2; shift 2 ;;
     --results=*) results=${1#--results=}; shift ;;
     -h | --help) usage; exit 0 ;;
@@ -72,6 +77,15 @@ if [[ ${#only[@]} -gt 0 ]]; then
 fi
 
 build=$(cd "$build" 2>/dev/null && pwd) || { echo "figures.sh: no build folder '$build'" >&2; exit 2; }
+# A configured build folder (scripts/quickstart.sh builds frugalsim only): bring frugalsim and
+# frugal-real (the calibration figure runs it) up to date first.
+if [[ $no_build -eq 0 && -f $build/CMakeCache.txt ]]; then
+  echo "building frugalsim and frugal-real in $build ..."
+  if ! cmake --build "$build" -j "$jobs" --target frugalsim frugal-real >"${TMPDIR:-/tmp}/frugalsim-figures-build.log" 2>&1; then
+    echo "figures.sh: building failed; see ${TMPDIR:-/tmp}/frugalsim-figures-build.log" >&2
+    exit 2
+  fi
+fi
 if [[ ! -x $build/bin/frugalsim ]]; then
   echo "figures.sh: $build/bin/frugalsim not found: build it first (cmake --build $build)" >&2
   exit 2

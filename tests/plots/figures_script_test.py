@@ -70,7 +70,7 @@ def main(argv):
     (results / "d_no_script").mkdir()
     (results / "d_no_script" / "old.png").write_text("PNG")
 
-    status, out, err = figures_sh("--results", results, "--build", build, "--jobs", 3)
+    status, out, err = figures_sh("--results", results, "--build", build, "--no-build", "--jobs", 3)
     print(out + err)
     if status != 1:
         fail(f"a failed figure should make the exit status 1, not {status}")
@@ -99,7 +99,7 @@ def main(argv):
         fail("the failed figure's log does not hold its output")
 
     # --only: those figures alone, numbered among themselves (a folder path names its figure).
-    status, out, err = figures_sh("--results", results, "--build", build, "--jobs", 1, "--only", "results/c_other/")
+    status, out, err = figures_sh("--results", results, "--build", build, "--no-build", "--jobs", 1, "--only", "results/c_other/")
     if status != 0 or not re.search(r"^\[1/1\] c_other \.\.\. done in", out, re.M) or "a_good" in out:
         fail(f"--only c_other: exit {status}, output {out!r}")
     if len(list(work.glob("frugalsim-figures.*"))) != 1:
