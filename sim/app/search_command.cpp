@@ -102,14 +102,9 @@ struct SearchState {
   std::map<std::string, std::pair<std::size_t, std::string>> dropped;  ///< reason → count, an example
   std::map<std::size_t, std::string> exact_fate;  ///< layout → its fate after the exact check
   std::vector<Finalist> finalists;
-  std::map<int, platforms::Cluster> clusters;     ///< node count → cluster
   bool varies_gpus = false;
 
-  const platforms::Cluster& cluster_for(int nodes) {
-    auto it = clusters.find(nodes);
-    if (it == clusters.end()) it = clusters.emplace(nodes, search::cluster_with_nodes(study.cluster, nodes)).first;
-    return it->second;
-  }
+  const platforms::Cluster& cluster_for(int nodes) const { return space.clusters.at(nodes); }
   void drop(const std::string& reason, const std::string& example) {
     auto& [count, first] = dropped[reason];
     if (count++ == 0) first = example;
@@ -339,14 +334,8 @@ int cmd_search(const std::vector<std::string>& args) {
         throw ConfigError(study_path.string(), "/search/objective",
                           "cost needs a price for every node type; node type \"" + type.name + "\" has none");
 
-  study::Study bounded = study;
-  bounded.search = spec;
-  SearchState st{study, document, spec, search::make_space(bounded, document, spec.max_gpus)};
+  SearchState st{study, document, spec, search::make_space(study, document, spec)};
   st.varies_gpus = st.space.dimensions.front().values.size() > 1;
-  search::ScreenOptions screen_options;
-  screen_options.objective = spec.objective;
-  screen_options.max_memory_per_gpu_bytes = spec.max_memory_per_gpu_bytes;
-  screen_options.max_cost_per_token = spec.max_cost_per_token;
   if (!o.quiet) {
     std::printf("search %s: %zu layouts (", study.name.c_str(), st.space.size());
     for (std::size_t k = 0; k < st.space.dimensions.size(); ++k)
@@ -357,7 +346,7 @@ int cmd_search(const std::vector<std::string>& args) {
 
   // 1. Screen every layout in-process; rank the survivors by their estimate.
   const auto screen_start = Clock::now();
-  st.screened = search::screen(bounded, document, st.space, screen_options);
+  st.screened = search::screen(study, document, st.space, spec);
   const double screen_s = seconds_since(screen_start);
   std::vector<std::size_t> order;
   for (const auto& s : st.screened) {

@@ -31,8 +31,8 @@ std::vector<Json> divisors(int n) {
 }
 
 bool mixed(const platforms::Cluster& cluster) {
-  for (const auto& slot : cluster.gpus)
-    if (cluster.gpu_spec(static_cast<int>(&slot - cluster.gpus.data())).name != cluster.gpu_spec(0).name) return true;
+  for (int g = 1; g < cluster.gpu_count(); ++g)
+    if (cluster.gpu_spec(g).name != cluster.gpu_spec(0).name) return true;
   return false;
 }
 
@@ -89,9 +89,9 @@ platforms::Cluster cluster_with_nodes(const platforms::Cluster& cluster, int nod
   return platforms::read_cluster(doc, "<search>", "/cluster", platforms::GpuCatalogue::shipped());
 }
 
-LayoutSpace make_space(const study::Study& study, const Json& document, int max_gpus) {
+LayoutSpace make_space(const study::Study& study, const Json& document, const study::SearchSpec& spec) {
   const std::string file = study.file.string();
-  const study::SearchSpec spec = study.search.value_or(study::SearchSpec{});
+  const int max_gpus = spec.max_gpus;
   std::map<std::string, std::vector<Json>> given;
   std::vector<std::string> extra;  // given megatron parameters outside the ordered list
   const auto& ordered = ordered_dimensions();
@@ -155,6 +155,7 @@ LayoutSpace make_space(const study::Study& study, const Json& document, int max_
     space.dimensions.push_back(std::move(d));
   }
   for (const auto& name : extra) space.dimensions.push_back(Dimension{name, given[name], true});
+  for (const Json& n : nodes) space.clusters.emplace(n.get<int>(), cluster_with_nodes(study.cluster, n.get<int>()));
   return space;
 }
 
@@ -182,7 +183,7 @@ double objective_score(const std::string& objective, double tokens_per_s, double
 }
 
 std::vector<ScreenedLayout> screen(const study::Study& study, const Json& document, const LayoutSpace& space,
-                                   const ScreenOptions& options) {
+                                   const study::SearchSpec& spec) {
   const std::string file = study.file.string();
   const auto& parallelism = policies::parallelism_policies();
   const auto& memories = policies::memory_policies();
@@ -190,7 +191,6 @@ std::vector<ScreenedLayout> screen(const study::Study& study, const Json& docume
 
   // Every value alone on the study's spec: a value its parameter refuses is the user's error.
   std::map<std::string, std::vector<std::shared_ptr<const policies::MemoryPolicy>>> memory_of;
-  std::map<int, platforms::Cluster> clusters;
   for (const Dimension& d : space.dimensions) {
     for (std::size_t i = 0; i < d.values.size(); ++i) {
       const Json& v = d.values[i];
@@ -199,14 +199,14 @@ std::vector<ScreenedLayout> screen(const study::Study& study, const Json& docume
         if (d.name == "memory") {
           memory_of["memory"].push_back(memories.create(memory_spec(v), file, at));
         } else if (d.name == "nodes") {
-          clusters.emplace(v.get<int>(), cluster_with_nodes(study.cluster, v.get<int>()));
+          continue;  // read and bounded by make_space
         } else if (d.name == "micro_batch_size") {
           if (!v.is_number_integer() || v.get<std::int64_t>() < 1)
             throw ConfigError(file, at, "expected a micro-batch size (a positive integer), got " + v.dump());
         } else {
-          Json spec = base;
-          spec[d.name] = v;
-          parallelism.create(spec, file, "/parallelism")->check_cluster(study.cluster);
+          Json alone = base;
+          alone[d.name] = v;
+          parallelism.create(alone, file, "/parallelism")->check_cluster(study.cluster);
         }
       } catch (const ConfigError& e) {
         throw ConfigError(file, at, "value " + v.dump() + " of " + d.name + ": " + e.message());
@@ -223,25 +223,25 @@ std::vector<ScreenedLayout> screen(const study::Study& study, const Json& docume
   for (std::size_t index = 0; index < out.size(); ++index) {
     ScreenedLayout& s = out[index];
     s.index = index;
-    const LayoutSpec spec = layout_spec(space, index, document);
+    const LayoutSpec layout = layout_spec(space, index, document);
     const auto digit = space.digits(index);
-    const platforms::Cluster& cluster = clusters.at(space.dimensions[nodes_dim].values[digit[nodes_dim]].get<int>());
+    const platforms::Cluster& cluster = space.clusters.at(space.dimensions[nodes_dim].values[digit[nodes_dim]].get<int>());
     const policies::MemoryPolicy& memory = *memory_of["memory"][digit[memory_dim]];
-    if (const std::string why = redundant(spec.parallelism, cluster.gpu_count()); !why.empty()) {
+    if (const std::string why = redundant(layout.parallelism, cluster.gpu_count()); !why.empty()) {
       s.fate = Fate::kInvalid;
       s.reason = "redundant";
       s.message = why;
       continue;
     }
     policies::TrainingSetup setup = study.training;
-    setup.micro_batch_size = spec.micro_batch_size;
+    setup.micro_batch_size = layout.micro_batch_size;
     policies::Plan plan;
     try {
       if (setup.micro_batch_size > setup.global_batch_size)
         throw ConfigError("", "/training/micro_batch_size", "micro_batch_size (" + std::to_string(setup.micro_batch_size) +
                                                                 ") > global_batch_size (" +
                                                                 std::to_string(setup.global_batch_size) + ")");
-      plan = parallelism.create(spec.parallelism, file, "/parallelism")->plan(study.model, cluster, setup, memory);
+      plan = parallelism.create(layout.parallelism, file, "/parallelism")->plan(study.model, cluster, setup, memory);
       policies::schedule_rematerialization(plan, study.model, cluster, setup, memory);
     } catch (const core::ParamError& e) {
       s.fate = Fate::kInvalid;
@@ -260,14 +260,14 @@ std::vector<ScreenedLayout> screen(const study::Study& study, const Json& docume
       continue;
     }
     s.estimate = estimate_iteration(plan, study.model, cluster, setup);
-    s.score = objective_score(options.objective, s.estimate.tokens_per_s, s.estimate.cost_per_token,
+    s.score = objective_score(spec.objective, s.estimate.tokens_per_s, s.estimate.cost_per_token,
                               s.estimate.energy_j_per_token);
     // Schedule policies fit their schedules to the memory: the exact check judges them.
     const bool judged_by_schedule = memory.schedules_stages();
-    if (!judged_by_schedule && (!s.estimate.fits || (options.max_memory_per_gpu_bytes > 0 &&
-                                                     s.estimate.peak_memory_bytes > options.max_memory_per_gpu_bytes)))
+    if (!judged_by_schedule && (!s.estimate.fits || (spec.max_memory_per_gpu_bytes > 0 &&
+                                                     s.estimate.peak_memory_bytes > spec.max_memory_per_gpu_bytes)))
       s.fate = Fate::kOverMemory;
-    else if (options.max_cost_per_token > 0 && s.estimate.cost_per_token > options.max_cost_per_token)
+    else if (spec.max_cost_per_token > 0 && s.estimate.cost_per_token > spec.max_cost_per_token)
       s.fate = Fate::kOverCost;
     if (s.fate == Fate::kOverMemory)
       s.message = "estimated peak " + core::format_bytes(s.estimate.peak_memory_bytes) + " per GPU";

@@ -26,6 +26,9 @@ struct Dimension {
 /// over them (the first dimension varies slowest).
 struct LayoutSpace {
   std::vector<Dimension> dimensions;
+  /// The cluster of each value of the "nodes" dimension (the study's with its one node group at
+  /// that count).
+  std::map<int, platforms::Cluster> clusters;
   std::size_t size() const;
   /// The value index of each dimension of layout `index` (mixed radix).
   std::vector<std::size_t> digits(std::size_t index) const;
@@ -39,11 +42,11 @@ struct LayoutSpec {
   int nodes = 0;           ///< node count of the cluster's one group (0: the cluster as it is)
 };
 
-/// The space of `study` (its /search/space over the defaults; `max_gpus` > 0 bounds the node
-/// count). `study_document` is the study as written (its /parallelism and /memory are the base).
-/// Throws core::ConfigError at /search/space/nodes for node counts on a cluster of several node
-/// groups, at /search/max_gpus when no node count fits within max_gpus.
-LayoutSpace make_space(const study::Study& study, const core::Json& study_document, int max_gpus);
+/// The space `spec` asks of `study` (spec.space over the defaults; spec.max_gpus > 0 bounds the
+/// node count). `study_document` is the study as written (its /parallelism and /memory are the
+/// base). Throws core::ConfigError at /search/space/nodes for node counts on a cluster of several
+/// node groups, at /search/max_gpus when no node count fits within max_gpus.
+LayoutSpace make_space(const study::Study& study, const core::Json& study_document, const study::SearchSpec& spec);
 
 /// The layout at `index`: the study's sections with the layout's values written in.
 LayoutSpec layout_spec(const LayoutSpace& space, std::size_t index, const core::Json& study_document);
@@ -64,22 +67,17 @@ struct ScreenedLayout {
   double score = 0;     ///< higher is better (objective_score)
 };
 
-struct ScreenOptions {
-  std::string objective = "throughput";
-  double max_memory_per_gpu_bytes = 0;  ///< 0: the GPUs' own
-  double max_cost_per_token = 0;        ///< 0: none
-};
-
 /// The objective as a score where higher is better: tokens/s (throughput, goodput), minus the
 /// cost per token (cost), minus the energy per token (energy).
 double objective_score(const std::string& objective, double tokens_per_s, double cost_per_token,
                        double energy_j_per_token);
 
-/// Plans and estimates every layout of `space`, in index order. A value that is not valid for
-/// its parameter (a schedule "zigzag", a negative size) is a ConfigError at
+/// Plans and estimates every layout of `space`, in index order, scored by spec.objective and held
+/// to spec.max_memory_per_gpu_bytes and spec.max_cost_per_token (0: none). A value that is not
+/// valid for its parameter (a schedule "zigzag", a negative size) is a ConfigError at
 /// /search/space/<dimension>/<i> of the study file.
 std::vector<ScreenedLayout> screen(const study::Study& study, const core::Json& study_document,
-                                   const LayoutSpace& space, const ScreenOptions& options);
+                                   const LayoutSpace& space, const study::SearchSpec& spec);
 
 /// The cluster of the study with its one node group at `nodes` nodes (0: unchanged).
 platforms::Cluster cluster_with_nodes(const platforms::Cluster& cluster, int nodes);
