@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include "policies/memory/offload_schedule.hpp"
 #include "policies/memory/remat_schedule.hpp"
 #include "policies/plan.hpp"
 #include "sim/core/plugin.hpp"
@@ -32,6 +33,10 @@ struct StageMemoryView {
   /// What one micro-batch's activations may store on the stage's tightest GPU: its memory (or
   /// the policy's memory_budget) less the resident state, over the micro-batches in flight.
   double budget_bytes = 0;
+  /// The stage's GPUs' copy bandwidth to host memory (the least share of a node's host side)
+  /// and the host bytes one micro-batch may keep there (host memory per GPU over the
+  /// micro-batches in flight).
+  HostLink host;
 };
 
 class MemoryPolicy {

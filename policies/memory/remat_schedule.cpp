@@ -15,18 +15,48 @@ std::string to_string(Keep k) {
     case Keep::kNothing: return "nothing";
     case Keep::kInput: return "input";
     case Keep::kAll: return "all";
+    case Keep::kHost: return "host";
   }
   return "?";
 }
 
-ScheduleCost evaluate(const std::vector<ChainStage>& stages, const std::vector<RematOp>& ops) {
+double offload_reserve_bytes(const std::vector<ChainStage>& stages, const std::vector<bool>& offloaded) {
+  double first = 0, second = 0;
+  for (std::size_t i = 0; i < stages.size() && i < offloaded.size(); ++i) {
+    if (!offloaded[i]) continue;
+    const double b = stages[i].all_bytes;
+    if (b > first) second = first, first = b;
+    else second = std::max(second, b);
+  }
+  return first + second;
+}
+
+ScheduleCost evaluate(const std::vector<ChainStage>& stages, const std::vector<RematOp>& ops, double host_bandwidth_Bps) {
   const int n = static_cast<int>(stages.size());
   ScheduleCost c;
   std::vector<double> stored(static_cast<std::size_t>(n), 0.0);
   std::vector<Keep> kept(static_cast<std::size_t>(n), Keep::kNothing);
   std::vector<int> forwards(static_cast<std::size_t>(n), 0);
+  std::vector<bool> offloaded(static_cast<std::size_t>(n), false);
+  for (const RematOp& op : ops)
+    if (!op.backward && op.keep == Keep::kHost && op.stage >= 0 && op.stage < n) offloaded[static_cast<std::size_t>(op.stage)] = true;
   int next_backward = n - 1, transient = 0;  // the chain's input is there for the first forward
   double now_bytes = 0;
+  // The timeline: the compute stream (ops in order) and the copy stream (offloads, prefetches).
+  double compute_t = 0, copy_t = 0, busy_s = 0;
+  std::vector<double> outgoing, gates;  // copies out not yet waited for; the next compute waits for `gates`
+  std::vector<double> back(static_cast<std::size_t>(n), -1.0);  // a prefetch's end, per stage
+  auto post_copy = [&](double after, double bytes) { return copy_t = std::max(copy_t, after) + bytes / host_bandwidth_Bps; };
+  auto prefetch = [&](int i) {
+    if (i >= 0 && offloaded[static_cast<std::size_t>(i)] && back[static_cast<std::size_t>(i)] < 0)
+      back[static_cast<std::size_t>(i)] = post_copy(compute_t, stages[static_cast<std::size_t>(i)].all_bytes);
+  };
+  auto run = [&](double ready, double seconds) {
+    for (const double g : gates) ready = std::max(ready, g);
+    gates.clear();
+    compute_t = std::max(compute_t, ready) + seconds;
+    busy_s += seconds;
+  };
   auto fail = [&](std::size_t k, const std::string& why) {
     c.valid = false;
     c.error = "op " + std::to_string(k) + ": " + why;
@@ -37,33 +67,56 @@ ScheduleCost evaluate(const std::vector<ChainStage>& stages, const std::vector<R
     if (op.stage < 0 || op.stage >= n) return fail(k, "stage " + std::to_string(op.stage) + " out of range");
     const auto i = static_cast<std::size_t>(op.stage);
     const ChainStage& s = stages[i];
+    const bool first_forward = !op.backward && forwards[i] == 0;
+    if (!first_forward) {  // the forward pass is over: its copies out gate what follows
+      gates.insert(gates.end(), outgoing.begin(), outgoing.end());
+      outgoing.clear();
+    }
     if (op.backward) {
       if (op.stage != next_backward) return fail(k, "backward of stage " + std::to_string(op.stage) + " out of order");
-      if (kept[i] != Keep::kAll) return fail(k, "backward of stage " + std::to_string(op.stage) + " without its activations");
+      if (kept[i] != Keep::kAll && kept[i] != Keep::kHost)
+        return fail(k, "backward of stage " + std::to_string(op.stage) + " without its activations");
+      prefetch(op.stage);
+      prefetch(op.stage - 1);
+      run(offloaded[i] ? back[i] : 0.0, s.backward_s);
       now_bytes -= stored[i];
       stored[i] = 0;
       kept[i] = Keep::kNothing;
       --next_backward;
       transient = -1;
-      c.time_s += s.backward_s;
       continue;
     }
     if (op.stage > next_backward) return fail(k, "forward of stage " + std::to_string(op.stage) + " after its backward");
+    if (op.keep == Keep::kHost && !s.offloadable)
+      return fail(k, "stage " + std::to_string(op.stage) + " cannot keep its activations in host memory");
+    if (kept[i] == Keep::kHost || (op.keep == Keep::kHost && !first_forward))
+      return fail(k, "stage " + std::to_string(op.stage) + " keeps its activations in host memory: forwarded once only");
     if (transient != op.stage && kept[i] == Keep::kNothing)
       return fail(k, "forward of stage " + std::to_string(op.stage) + " without its input");
-    if (op.keep > kept[i]) {  // kNothing < kInput < kAll
-      const double want = op.keep == Keep::kAll ? s.all_bytes : s.input_bytes;
+    if (op.keep > kept[i]) {  // kNothing < kInput < kAll; kHost stores nothing on the device
+      const double want = op.keep == Keep::kAll ? s.all_bytes : op.keep == Keep::kInput ? s.input_bytes : 0.0;
       now_bytes += want - stored[i];
       stored[i] = want;
       kept[i] = op.keep;
     }
-    c.time_s += s.forward_s;
+    run(0.0, s.forward_s);
+    if (first_forward) {
+      gates.insert(gates.end(), outgoing.begin(), outgoing.end());
+      outgoing.clear();
+      if (op.keep == Keep::kHost) {
+        outgoing.push_back(post_copy(compute_t, s.all_bytes));
+        c.offloaded_bytes += s.all_bytes;
+      }
+    }
     if (forwards[i]++ > 0) c.recompute_s += s.forward_s;
     else if (op.stage == n - 1) c.forward_bytes = now_bytes;  // the forward pass is done
     transient = op.stage + 1;
     c.peak_bytes = std::max(c.peak_bytes, now_bytes);
   }
   if (next_backward != -1) return fail(ops.size(), "stage " + std::to_string(next_backward) + " has no backward");
+  c.peak_bytes += offload_reserve_bytes(stages, offloaded);
+  c.time_s = compute_t;
+  c.exposed_copy_s = compute_t - busy_s;
   c.valid = true;
   return c;
 }
@@ -150,16 +203,20 @@ constexpr double kInfinity = std::numeric_limits<double>::infinity();
 /// x_a kept (its slots counted by the caller), nothing of a … b stored, and m slots for the rest.
 class Solver {
  public:
-  Solver(const std::vector<ChainStage>& stages, double budget_bytes, int slots)
+  Solver(const std::vector<ChainStage>& stages, double budget_bytes, int slots, const std::vector<bool>& offloaded)
       : n_(static_cast<int>(stages.size())), slots_(slots), stages_(stages) {
     const double unit = budget_bytes / slots;
     auto size = [&](double bytes) {
       const double u = bytes / unit;
       return static_cast<int>(std::min<double>(std::ceil(u - 1e-9 * std::max(1.0, u)), slots + 1.0));
     };
-    for (const ChainStage& s : stages) {
-      input_.push_back(size(s.input_bytes));
-      rest_.push_back(size(s.all_bytes - s.input_bytes));
+    offloaded_before_.assign(static_cast<std::size_t>(n_) + 1, 0);
+    for (std::size_t i = 0; i < stages.size(); ++i) {
+      const bool host = i < offloaded.size() && offloaded[i];
+      host_.push_back(host);
+      offloaded_before_[i + 1] = offloaded_before_[i] + (host ? 1 : 0);
+      input_.push_back(host ? 0 : size(stages[i].input_bytes));
+      rest_.push_back(host ? 0 : size(stages[i].all_bytes - stages[i].input_bytes));
     }
     prefix_f_.assign(static_cast<std::size_t>(n_) + 1, 0.0);
     for (int i = 0; i < n_; ++i) prefix_f_[i + 1] = prefix_f_[i] + stages[static_cast<std::size_t>(i)].forward_s;
@@ -199,7 +256,8 @@ class Solver {
     const int need = rest_[a] + input_[a + 1];
     const double* after = &cost_[index(a + 1, b) * (slots_ + 1)];
     for (int m = need; m <= slots_; ++m) best[m] = fb(a) + after[m - need], pick[m] = 0;
-    for (int s = a + 1; s <= b; ++s) {
+    // Running a … s−1 again later is not allowed through an offloaded stage (forwarded once).
+    for (int s = a + 1; s <= b && offloaded_before_[s] == offloaded_before_[a]; ++s) {
       const double* right = &cost_[index(s, b) * (slots_ + 1)];
       const double* left = &cost_[index(a, s - 1) * (slots_ + 1)];
       const double run = forwards(a, s);
@@ -214,7 +272,7 @@ class Solver {
     const int pick = choice_[index(a, b) * (slots_ + 1) + m];
     if (pick < 0) throw std::logic_error("optimal_schedule: no schedule in an infeasible cell");
     if (pick == 0) {
-      ops.push_back({a, false, Keep::kAll});
+      ops.push_back({a, false, host_[a] ? Keep::kHost : Keep::kAll});
       if (a < b) build(a + 1, b, m - rest_[a] - input_[a + 1], ops);
       ops.push_back({a, true, Keep::kNothing});
       return;
@@ -228,6 +286,8 @@ class Solver {
   int n_, slots_;
   const std::vector<ChainStage>& stages_;
   std::vector<int> input_, rest_;
+  std::vector<bool> host_;             ///< the stage keeps kHost
+  std::vector<int> offloaded_before_;  ///< offloaded stages among [0, i)
   std::vector<double> prefix_f_;
   std::vector<double> cost_;
   std::vector<std::int16_t> choice_;
@@ -235,13 +295,17 @@ class Solver {
 
 }  // namespace
 
-OptimalSchedule optimal_schedule(const std::vector<ChainStage>& stages, double budget_bytes, int slots) {
+OptimalSchedule optimal_schedule(const std::vector<ChainStage>& stages, double budget_bytes, int slots,
+                                 const std::vector<bool>& offloaded) {
   if (stages.empty() || !(budget_bytes > 0) || slots < 1 || stages.size() > 30000)
     throw std::invalid_argument("optimal_schedule: needs stages, a positive budget and slots ≥ 1");
   OptimalSchedule out;
   out.min_budget_bytes = least_memory_bytes(stages);
-  if (out.min_budget_bytes > budget_bytes) return out;
-  const Solver solver(stages, budget_bytes, slots);
+  const bool offloading = std::find(offloaded.begin(), offloaded.end(), true) != offloaded.end();
+  if (!offloading && out.min_budget_bytes > budget_bytes) return out;
+  budget_bytes -= offload_reserve_bytes(stages, offloaded);
+  if (!(budget_bytes > 0)) return out;
+  const Solver solver(stages, budget_bytes, slots, offloaded);
   out.time_s = solver.best();
   if (!std::isfinite(out.time_s)) return out;  // fits exactly but not at this granularity
   out.feasible = true;

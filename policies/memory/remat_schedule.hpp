@@ -5,6 +5,7 @@
 // chains" (ACM TOMS 2024), over (segment [a, b], memory left). Plain data, no SimGrid.
 #pragma once
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@ struct ChainStage {
   double backward_s = 0;   ///< time of its backward
   double input_bytes = 0;  ///< x_i: what "keep the input" stores
   double all_bytes = 0;    ///< everything its backward needs, x_i included (≥ input_bytes)
+  bool offloadable = true;  ///< may keep kHost (the lowering offloads transformer layers only)
 };
 
 /// What a forward keeps until the stage's backward.
@@ -23,9 +25,12 @@ enum class Keep {
   kNothing,  ///< nothing (its input may still be kept from an earlier forward)
   kInput,    ///< its input x_i (a checkpoint later forwards replay from)
   kAll,      ///< everything its backward needs
+  /// Everything its backward needs, in host memory: copied out after the forward and back before
+  /// the backward (lowering pass `offload`). Only a stage's first and only forward keeps it.
+  kHost,
 };
 
-std::string to_string(Keep k);  ///< "nothing", "input", "all"
+std::string to_string(Keep k);  ///< "nothing", "input", "all", "host"
 
 /// One op of a schedule: a forward of `stage` keeping `keep`, or its backward.
 struct RematOp {
@@ -41,11 +46,19 @@ struct RematOp {
 ///   keeping all stores all_bytes (all_bytes − input_bytes more when the input is kept already);
 /// - the backward of stage i comes after every later stage's, needs everything i keeps, and frees
 ///   what stage i holds; stored bytes are the sum over stages; transients are not counted.
+/// - a stage keeping kHost is forwarded once; it stores nothing on the device but, while its
+///   copies are in flight, the device holds at most two such stages' activations at once: the
+///   peak counts offload_reserve_bytes on top. Its copies run on one copy stream as the lowering
+///   posts them: the copy out after its forward, the forward after next waiting for it; the copy
+///   back once the compute before the previous stage's backward is done, its backward waiting
+///   for it (at `host_bandwidth_Bps`; the first forward's copies done before any replay).
 struct ScheduleCost {
   bool valid = false;
   std::string error;       ///< the first broken rule (when !valid)
-  double time_s = 0;       ///< sum of the ops' times
+  double time_s = 0;       ///< sum of the ops' times and the compute's waits for copies
   double recompute_s = 0;  ///< forwards beyond the first of each stage
+  double exposed_copy_s = 0;    ///< waits of the compute for copies to and from the host
+  double offloaded_bytes = 0;   ///< host bytes the stages keeping kHost hold
   double peak_bytes = 0;   ///< largest stored bytes after any op
   /// Stored once the last stage's first forward is done: what the micro-batch holds while it
   /// waits for its backward in a pipeline (other micro-batches' forwards and backwards run).
@@ -54,7 +67,12 @@ struct ScheduleCost {
 
 /// Replays `ops` on `stages`: validity (each stage's backward exactly once, in reverse order,
 /// nothing stored at the end), time and peak.
-ScheduleCost evaluate(const std::vector<ChainStage>& stages, const std::vector<RematOp>& ops);
+ScheduleCost evaluate(const std::vector<ChainStage>& stages, const std::vector<RematOp>& ops,
+                      double host_bandwidth_Bps = std::numeric_limits<double>::infinity());
+
+/// Device bytes the copies of the `offloaded` stages may hold at once beside what the schedule
+/// stores: the two largest such stages' all_bytes (0 when none is offloaded).
+double offload_reserve_bytes(const std::vector<ChainStage>& stages, const std::vector<bool>& offloaded);
 
 /// Every forward keeps all: no recomputation.
 std::vector<RematOp> keep_all_schedule(int stages);
@@ -100,7 +118,12 @@ struct OptimalSchedule {
 /// `slots` units of budget/slots, sizes rounded up, so the schedule always fits the exact budget
 /// and is optimal among schedules that fit at that granularity (exactly optimal when every size is
 /// a multiple of budget/slots). O(n³·slots) time, O(n²·slots) memory.
+/// With `offloaded` (empty or one flag per stage): the fastest schedule in which exactly the flagged
+/// stages keep kHost (forwarded once, nothing on the device; offload_reserve_bytes taken off the
+/// budget); the time counts compute only (copy waits: evaluate). min_budget_bytes stays the
+/// least memory without offloading.
 /// Contract: stages non-empty, sizes ≥ 0, input_bytes ≤ all_bytes, budget_bytes > 0, slots ≥ 1.
-OptimalSchedule optimal_schedule(const std::vector<ChainStage>& stages, double budget_bytes, int slots);
+OptimalSchedule optimal_schedule(const std::vector<ChainStage>& stages, double budget_bytes, int slots,
+                                 const std::vector<bool>& offloaded = {});
 
 }  // namespace frugal::policies

@@ -50,8 +50,9 @@ struct Choice {
 };
 
 /// The cost of a policy's schedule, which must obey the replay model.
-ScheduleCost checked_cost(const std::vector<ChainStage>& stages, const std::vector<RematOp>& ops, const std::string& policy) {
-  ScheduleCost c = evaluate(stages, ops);
+ScheduleCost checked_cost(const StageMemoryView& view, const std::vector<RematOp>& ops, const std::string& policy) {
+  ScheduleCost c = evaluate(view.stages, ops, view.host.bandwidth_Bps > 0 ? view.host.bandwidth_Bps
+                                                                          : std::numeric_limits<double>::infinity());
   if (!c.valid) throw core::InternalError("memory policy " + policy + ": " + c.error);
   return c;
 }
@@ -68,7 +69,7 @@ std::optional<Choice> choose(const MemoryPolicy& memory, const std::string& poli
   const int steps = (k == 1 || interleaved) ? 0 : kBudgetSteps;
   std::optional<Choice> best;
   auto consider = [&](const std::vector<RematOp>& ops) {
-    const ScheduleCost c = checked_cost(view.stages, ops, policy);
+    const ScheduleCost c = checked_cost(view, ops, policy);
     const bool fits = activation_need(c, k, interleaved) <= activation_bytes * (1 + 1e-12);
     if (fits && (!best || c.time_s < best->cost.time_s)) best = Choice{ops, c};
     return fits;
@@ -109,9 +110,17 @@ void schedule_rematerialization(Plan& plan, const workloads::ModelSpec& model, c
   std::vector<double> activation_bytes(static_cast<std::size_t>(p), std::numeric_limits<double>::infinity());
   std::vector<int> in_flight(static_cast<std::size_t>(p), 0);
   std::vector<std::map<std::string, const platforms::GpuSpec*>> gpus(static_cast<std::size_t>(p));
+  // Per pipeline rank: the least copy bandwidth to host memory and host memory per GPU.
+  std::vector<HostLink> host(static_cast<std::size_t>(p), HostLink{std::numeric_limits<double>::infinity(),
+                                                                  std::numeric_limits<double>::infinity()});
   for (const RankPlan& rp : plan.ranks) {
     const auto s = static_cast<std::size_t>(plan.stage_of(rp.rank));
     const platforms::GpuSpec& gpu = cluster.gpu_spec(rp.gpu);
+    const platforms::NodeType& node = cluster.type_of_gpu(rp.gpu);
+    const double gpus_on_node = std::max(1, node.gpus_per_node);
+    host[s].bandwidth_Bps = std::min({host[s].bandwidth_Bps, node.host_link.bandwidth_bytes_per_s,
+                                      node.host_side_bandwidth_bytes_per_s() / gpus_on_node});
+    host[s].capacity_bytes = std::min(host[s].capacity_bytes, node.host_memory_bytes / gpus_on_node);
     gpus[s][gpu.name] = &gpu;
     for (const auto mb : rp.micro_batches) largest_mb[s] = std::max(largest_mb[s], mb);
     in_flight[s] = std::max(in_flight[s], micro_batches_in_flight(plan, static_cast<int>(s), static_cast<int>(rp.micro_batches.size())));
@@ -131,7 +140,8 @@ void schedule_rematerialization(Plan& plan, const workloads::ModelSpec& model, c
     view.virtual_stage = static_cast<int>(vs);
     for (int l = first; l < end; ++l) {
       const workloads::Layer& layer = chain.layers[static_cast<std::size_t>(l)];
-      ChainStage stage{0, 0, layer.input_bytes * static_cast<double>(b), layer.activation_bytes * static_cast<double>(b)};
+      ChainStage stage{0, 0, layer.input_bytes * static_cast<double>(b), layer.activation_bytes * static_cast<double>(b),
+                       layer.kind == workloads::LayerKind::kTransformer};
       for (const auto& [name, gpu] : gpus[s]) {
         const cost::LayerPassSeconds t = cost::layer_pass_seconds(layer, b, *gpu, setup.precision);
         stage.forward_s = std::max(stage.forward_s, t.forward_s);
@@ -140,6 +150,7 @@ void schedule_rematerialization(Plan& plan, const workloads::ModelSpec& model, c
       view.stages.push_back(stage);
     }
     const int n = end - first, k = std::max(1, in_flight[s]);
+    view.host = HostLink{host[s].bandwidth_Bps, host[s].capacity_bytes / k};
     if (n > kMaxScheduledLayers)
       throw core::ParamError("impl", "a pipeline stage of " + std::to_string(n) + " layers: rematerialization schedules "
                                      "handle at most " + std::to_string(kMaxScheduledLayers) + " layers per stage");
@@ -152,7 +163,7 @@ void schedule_rematerialization(Plan& plan, const workloads::ModelSpec& model, c
       // micro-batches wait in a pipeline (they then hold only the two stages' inputs).
       std::vector<RematOp> least = least_memory_schedule(n);
       if (k > 1 && view.stages.back().all_bytes > view.stages.back().input_bytes) least = defer_keep_all(least, n - 1);
-      Choice fallback{least, checked_cost(view.stages, least, plan.memory.policy)};
+      Choice fallback{least, checked_cost(view, least, plan.memory.policy)};
       need_per_stage[s] = std::max(need_per_stage[s], activation_need(fallback.cost, k, interleaved));
       if (!chosen) {
         why << (budget > 0 ? "nothing fits " + core::format_bytes(budget) + " for " + std::to_string(k) + " micro-batch(es) in flight"
@@ -165,7 +176,7 @@ void schedule_rematerialization(Plan& plan, const workloads::ModelSpec& model, c
       view.budget_bytes = budget / k;
       std::optional<std::vector<RematOp>> ops = memory.schedule(view);
       if (!ops) throw core::InternalError("memory policy " + plan.memory.policy + " made no schedule for stage " + std::to_string(vs));
-      chosen = Choice{*ops, checked_cost(view.stages, *ops, plan.memory.policy)};
+      chosen = Choice{*ops, checked_cost(view, *ops, plan.memory.policy)};
       need_per_stage[s] = std::max(need_per_stage[s], activation_need(chosen->cost, k, interleaved));
     }
     const ScheduleCost& cost = chosen->cost;
@@ -176,6 +187,18 @@ void schedule_rematerialization(Plan& plan, const workloads::ModelSpec& model, c
                   forward > 0 ? 100 * cost.recompute_s / forward : 0.0, core::format_bytes(cost.peak_bytes).c_str(),
                   core::format_bytes(cost.forward_bytes).c_str());
     why << figures;
+    if (cost.offloaded_bytes > 0) {
+      std::snprintf(figures, sizeof figures, ", %s offloaded to host memory (%.3g ms of copies exposed)",
+                    core::format_bytes(cost.offloaded_bytes).c_str(), 1e3 * cost.exposed_copy_s);
+      why << figures;
+    }
+    // Layers whose forward keeps everything in host memory: the offload pass copies them.
+    for (std::size_t i = 0; i < chosen->ops.size() && i < view.stages.size(); ++i) {
+      if (chosen->ops[i].keep != Keep::kHost) continue;
+      const auto transformer = static_cast<std::size_t>(first) + i - 1;  // chain layer l is transformer layer l − 1
+      if (plan.memory.offload.size() <= transformer) plan.memory.offload.resize(static_cast<std::size_t>(model.num_hidden_layers), false);
+      plan.memory.offload.at(transformer) = true;
+    }
     plan.memory.schedules[vs] = std::move(chosen->ops);
   }
   plan.memory.min_budget_bytes = 0;

@@ -89,3 +89,28 @@ TEST(ActivationOffloadStudy, HostMemoryIsACapacity) {
   EXPECT_EQ(small.at("status"), "out_of_memory");
   EXPECT_NE(small.at("reason").get<std::string>().find("host memory"), std::string::npos) << small.at("reason");
 }
+
+TEST(ActivationOffloadStudy, OptimalMixesOffloadingAndRecomputationByTheLinkSpeed) {
+  // A 7 GiB budget that keeping everything exceeds: rematerialization alone replays; with
+  // `offload` a fast link carries the activations for less (an ample one for nothing), and a
+  // slow one leaves rematerialization's schedule as it is.
+  const auto dir = fresh_dir("offload_optimal");
+  const Json remat = {{"impl", "optimal"}, {"memory_budget", "7 GiB"}};
+  Json mixed = remat;
+  mixed["offload"] = true;
+  const Json keep = run_study_document(dir, "keep", study({{"impl", "none"}}, "25 GB/s"));
+  const Json alone = run_study_document(dir, "alone", study(remat, "200 GB/s"));
+  const Json fast = run_study_document(dir, "fast", study(mixed, "200 GB/s"));
+  const Json ample = run_study_document(dir, "ample", study(mixed, "2000 GB/s"));
+  const Json slow = run_study_document(dir, "slow", study(mixed, "25 GB/s"));
+  ASSERT_EQ(fast.at("status"), "ok");
+  EXPECT_GT(number(keep, "max_peak_memory_bytes"), 7.0 * (1 << 30));
+  for (const Json* s : {&alone, &fast, &ample, &slow}) EXPECT_LE(number(*s, "max_peak_memory_bytes"), 7.0 * (1 << 30));
+  EXPECT_GT(number(alone, "iteration_time_s"), 1.05 * number(keep, "iteration_time_s"));
+  EXPECT_LT(number(fast, "iteration_time_s"), 0.95 * number(alone, "iteration_time_s"));
+  EXPECT_GT(fast.at("offloaded_bytes_per_gpu").at("host").get<double>(), 1e9);
+  EXPECT_GT(number(fast, "exposed_copy_s"), 0.0);
+  EXPECT_NEAR(number(ample, "iteration_time_s") / number(keep, "iteration_time_s"), 1.0, 0.005);
+  EXPECT_EQ(slow.at("offloaded_bytes_per_gpu").at("host").get<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(number(slow, "iteration_time_s"), number(alone, "iteration_time_s"));
+}

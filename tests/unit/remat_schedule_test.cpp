@@ -2,9 +2,13 @@
 // sequence on small chains, the closed forms of the uniform schedules, and the replay's rules.
 #include "policies/memory/remat_schedule.hpp"
 
+#include "policies/memory/offload_schedule.hpp"
+
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <numeric>
 #include <queue>
 #include <random>
@@ -15,8 +19,9 @@ namespace {
 
 /// Exhaustive search: Dijkstra over every state the replay model allows (what each stage keeps,
 /// which x is transient, which backward is next), every forward (any keep) and backward from
-/// each, stored bytes ≤ budget after every op. Returns the least time, or -1 when none fits.
-double exhaustive_time(const std::vector<ChainStage>& stages, double budget) {
+/// each, stored bytes ≤ budget after every op. The `offloaded` stages keep kHost (level 3: no
+/// device bytes, never forwarded again). Returns the least time, or -1 when none fits.
+double exhaustive_time(const std::vector<ChainStage>& stages, double budget, const std::vector<bool>& offloaded = {}) {
   const int n = static_cast<int>(stages.size());
   // A state packed in an integer: 2 bits of kept level per stage, then transient + 1, next + 1.
   auto level = [](std::uint64_t s, int i) { return static_cast<int>((s >> (2 * i)) & 3u); };
@@ -51,13 +56,15 @@ double exhaustive_time(const std::vector<ChainStage>& stages, double budget) {
     if (next < 0) return time;
     for (int i = 0; i <= next; ++i) {
       if (transient != i && level(kept, i) == 0) continue;
-      for (int l = level(kept, i); l <= 2; ++l) {
+      const bool host = static_cast<std::size_t>(i) < offloaded.size() && offloaded[static_cast<std::size_t>(i)];
+      if (level(kept, i) == 3) continue;  // in host memory: forwarded once
+      for (int l = host ? 3 : level(kept, i); l <= (host ? 3 : 2); ++l) {
         const std::uint64_t k = with_level(kept, i, l);
         if (bytes(k) > budget) continue;
         relax(pack(k, i + 1, next), time + stages[i].forward_s);
       }
     }
-    if (level(kept, next) == 2) relax(pack(with_level(kept, next, 0), -1, next - 1), time + stages[next].backward_s);
+    if (level(kept, next) >= 2) relax(pack(with_level(kept, next, 0), -1, next - 1), time + stages[next].backward_s);
   }
   return -1;
 }
@@ -187,6 +194,128 @@ TEST(RematSchedule, ReplayRejectsBrokenSchedules) {
                 "without its input"),
             std::string::npos);
   EXPECT_NE(evaluate(stages, {{0, false, Keep::kAll}, {1, false, Keep::kAll}, {1, true}}).error.find("no backward"), std::string::npos);
+}
+
+TEST(RematSchedule, OffloadedStagesKeepEverythingOnTheHostAndTheRestIsOptimal) {
+  // Given which stages are offloaded, the program equals exhaustive search over the schedules
+  // that forward each of them once, keeping kHost, with the reserve taken off the budget.
+  std::mt19937 rng(909);
+  int compared = 0, recomputing = 0;
+  for (int n = 2; n <= 7; ++n) {
+    for (int chain = 0; chain < 3; ++chain) {
+      const auto stages = random_chain(rng, n);
+      std::vector<bool> offloaded(static_cast<std::size_t>(n), false);
+      for (auto&& o : offloaded) o = std::bernoulli_distribution(0.35)(rng);
+      const double reserve = offload_reserve_bytes(stages, offloaded);
+      for (int budget = static_cast<int>(reserve) + 1; budget <= static_cast<int>(total_bytes(stages) + reserve) + 1; ++budget) {
+        const double exhaustive = exhaustive_time(stages, budget - reserve, offloaded);
+        const OptimalSchedule opt = optimal_schedule(stages, budget, budget - static_cast<int>(reserve), offloaded);
+        ASSERT_EQ(opt.feasible, exhaustive >= 0) << "n " << n << " budget " << budget;
+        if (!opt.feasible) continue;
+        EXPECT_DOUBLE_EQ(opt.time_s, exhaustive) << "n " << n << " budget " << budget;
+        const ScheduleCost c = evaluate(stages, opt.ops);
+        ASSERT_TRUE(c.valid) << c.error;
+        EXPECT_DOUBLE_EQ(c.time_s, opt.time_s);
+        EXPECT_LE(c.peak_bytes, budget);
+        for (int i = 0; i < n; ++i) {
+          const auto forwards = std::count_if(opt.ops.begin(), opt.ops.end(), [&](const RematOp& op) { return !op.backward && op.stage == i; });
+          if (offloaded[static_cast<std::size_t>(i)]) {
+            EXPECT_EQ(forwards, 1) << "stage " << i;
+            EXPECT_EQ(opt.ops[static_cast<std::size_t>(i)].keep, Keep::kHost);
+          } else {
+            EXPECT_NE(opt.ops[static_cast<std::size_t>(i)].keep, Keep::kHost);
+          }
+        }
+        ++compared;
+        if (c.recompute_s > 0) ++recomputing;
+      }
+    }
+  }
+  EXPECT_GT(compared, 100);
+  EXPECT_GT(recomputing, 30);
+}
+
+TEST(RematSchedule, OffloadCopiesWaitAsTheLoweringPostsThem) {
+  // Three stages (forward 1, backward 2, 10 bytes each), the first offloaded: its copy out runs
+  // under the second forward, the third waits for it; its copy back is posted after the third
+  // backward and runs under the second: exposed max(0, c − f) + max(0, c − b), c = 10 / β.
+  const std::vector<ChainStage> stages(3, ChainStage{1.0, 2.0, 10.0, 10.0});
+  const std::vector<RematOp> ops{{0, false, Keep::kHost}, {1, false, Keep::kAll}, {2, false, Keep::kAll},
+                                 {2, true},                {1, true},                {0, true}};
+  for (const double bandwidth : {100.0, 10.0, 5.0, 2.0}) {
+    const ScheduleCost c = evaluate(stages, ops, bandwidth);
+    ASSERT_TRUE(c.valid) << c.error;
+    const double copy = 10.0 / bandwidth;
+    EXPECT_NEAR(c.exposed_copy_s, std::max(0.0, copy - 1.0) + std::max(0.0, copy - 2.0), 1e-12) << bandwidth;
+    EXPECT_NEAR(c.time_s, 9.0 + c.exposed_copy_s, 1e-12);
+    EXPECT_DOUBLE_EQ(c.offloaded_bytes, 10.0);
+    EXPECT_DOUBLE_EQ(c.forward_bytes, 20.0);       // the offloaded stage holds nothing on the device
+    EXPECT_DOUBLE_EQ(c.peak_bytes, 20.0 + 10.0);  // its copies' buffer beside
+  }
+  EXPECT_NE(evaluate(stages, {{0, false, Keep::kHost}, {1, false, Keep::kAll}, {2, false, Keep::kAll}, {2, true}, {1, true},
+                              {0, false, Keep::kHost}, {0, true}})
+                .error.find("forwarded once"),
+            std::string::npos);
+  std::vector<ChainStage> pinned = stages;
+  pinned[0].offloadable = false;
+  EXPECT_NE(evaluate(pinned, ops).error.find("cannot keep"), std::string::npos);
+}
+
+TEST(RematSchedule, OffloadHeuristicIsWithinItsMeasuredGapOfTheBestOffloadSet) {
+  // Random chains of 3–9 stages, budgets from the least memory to keeping everything, copies from
+  // much faster to much slower than the compute: the heuristic is never better than the best set
+  // (it is one of them), never slower than rematerialization alone, and close to the best.
+  std::mt19937 rng(31);
+  int compared = 0, exact = 0, offloading = 0;
+  double worst = 0;
+  for (int n = 3; n <= 9; ++n) {
+    for (int chain = 0; chain < 4; ++chain) {
+      const auto stages = random_chain(rng, n);
+      const double least = least_memory_bytes(stages), all = total_bytes(stages);
+      for (const double bandwidth : {0.5, 2.0, 8.0, 1e3}) {
+        for (const double share : {0.2, 0.5, 0.8}) {
+          const double budget = least + share * (all - least);
+          const HostLink host{bandwidth, 1e9};
+          const OptimalSchedule h = remat_offload_schedule(stages, budget, 400, host);
+          const OptimalSchedule best = best_offload_set_schedule(stages, budget, 400, host);
+          const OptimalSchedule remat = optimal_schedule(stages, budget, 400);
+          ASSERT_EQ(h.feasible, best.feasible);
+          if (!h.feasible) continue;
+          const ScheduleCost c = evaluate(stages, h.ops, bandwidth);
+          ASSERT_TRUE(c.valid) << c.error;
+          EXPECT_DOUBLE_EQ(c.time_s, h.time_s);
+          EXPECT_LE(c.peak_bytes, budget * (1 + 1e-12));
+          EXPECT_GE(h.time_s, best.time_s - 1e-9);
+          if (remat.feasible) EXPECT_LE(h.time_s, remat.time_s + 1e-9);
+          worst = std::max(worst, h.time_s / best.time_s - 1);
+          ++compared;
+          if (h.time_s <= best.time_s + 1e-9) ++exact;
+          if (c.offloaded_bytes > 0) ++offloading;
+        }
+      }
+    }
+  }
+  EXPECT_GT(compared, 200);
+  EXPECT_GT(offloading, compared / 4);
+  EXPECT_GT(exact, compared * 9 / 10) << "of " << compared;  // measured: 332 of 336
+  EXPECT_LT(worst, 0.06);                                    // measured: 1.92 %
+  std::printf("offload heuristic: %d cases, %d at the best set, worst gap %.2f %%\n", compared, exact, 100 * worst);
+}
+
+TEST(RematSchedule, OffloadWithAmpleLinkKeepsTheIterationOfKeepingEverything) {
+  // A budget that keeps a third of the chain: rematerialization alone replays; with a link far
+  // faster than the compute, offloading everything but the last stage costs no time; without
+  // host memory nothing is offloaded.
+  const std::vector<ChainStage> stages(8, ChainStage{1.0, 2.0, 2.0, 30.0});
+  const double budget = 90.0;
+  const OptimalSchedule remat = optimal_schedule(stages, budget, 450);
+  ASSERT_TRUE(remat.feasible);
+  EXPECT_GT(remat.time_s, 24.0 + 1);
+  const OptimalSchedule off = remat_offload_schedule(stages, budget, 450, HostLink{1e6, 1e9});
+  ASSERT_TRUE(off.feasible);
+  EXPECT_NEAR(off.time_s, 24.0, 1e-3);
+  const OptimalSchedule no_host = remat_offload_schedule(stages, budget, 450, HostLink{1e6, 0.0});
+  EXPECT_DOUBLE_EQ(no_host.time_s, remat.time_s);
 }
 
 }  // namespace

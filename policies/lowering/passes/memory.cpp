@@ -83,7 +83,8 @@ class MemoryPass final : public LoweringPass {
   };
 
   /// A forward or replay keeping `what`: allocates what the layer does not hold yet
-  /// (remat_schedule.hpp's rules: keeping all after the input adds all − input).
+  /// (remat_schedule.hpp's rules: keeping all after the input adds all − input; keeping it in
+  /// host memory allocates all on the device, which the offload pass moves to the host).
   void keep(RankContext& ctx, const LayerStep& step, Keep what) {
     if (what == Keep::kNothing) return;
     const double scale = static_cast<double>(step.unit.samples);
@@ -91,7 +92,7 @@ class MemoryPass final : public LoweringPass {
     if (h.input_bytes == 0 && h.rest_bytes == 0 && what == Keep::kInput && step.layer.input_bytes > 0) {
       h.input_bytes = step.layer.input_bytes * scale;
       ctx.builder().alloc(Memory{MemoryTag::kActivations, join({step.layer.name, "/", step.unit.mb, "/input"}), h.input_bytes});
-    } else if (what == Keep::kAll && h.rest_bytes == 0) {
+    } else if ((what == Keep::kAll || what == Keep::kHost) && h.rest_bytes == 0) {  // kHost: the offload pass copies it
       h.rest_bytes = step.layer.activation_bytes * scale - h.input_bytes;
       if (h.rest_bytes > 0)
         ctx.builder().alloc(Memory{MemoryTag::kActivations, join({step.layer.name, "/", step.unit.mb}), h.rest_bytes});

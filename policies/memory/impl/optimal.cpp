@@ -1,7 +1,9 @@
 // optimal: per pipeline stage, the fastest rematerialization schedule whose activations fit the
 // GPU's memory (or `memory_budget`) beside the resident state, by the dynamic program of Beaumont
 // et al. (remat_schedule.hpp): each layer's forward keeps nothing, its input, or everything its
-// backward needs, and forwards are replayed from the nearest kept input. Equals keeping
+// backward needs, and forwards are replayed from the nearest kept input. With `offload`, a layer
+// may also keep everything in host memory (offload_schedule.hpp's heuristic chooses which, timed
+// with its copies over the GPU's host link). Equals keeping
 // everything when that fits; with one micro-batch in flight, never slower than an every_k
 // schedule that fits the same memory (at the slot granularity; on stages of hundreds of layers
 // the slots are reduced to bound its time and memory; pipelines: stage_schedules.hpp). Where nothing fits, the least-memory schedule runs and the result is out of
@@ -22,7 +24,8 @@ constexpr double kMaxSteps = 2e9;
 class Optimal final : public MemoryPolicy {
  public:
   explicit Optimal(const core::PluginParams& p)
-      : budget_bytes_(p.number("memory_budget")), slots_(static_cast<int>(p.integer("slots"))) {
+      : budget_bytes_(p.number("memory_budget")), slots_(static_cast<int>(p.integer("slots"))),
+        offload_(p.boolean("offload")) {
     if (!p.has("memory_budget_per_gpu")) return;
     const core::Json& budgets = p.object("memory_budget_per_gpu");
     for (auto it = budgets.begin(); it != budgets.end(); ++it) {
@@ -42,8 +45,9 @@ class Optimal final : public MemoryPolicy {
 
   MemoryDecision decide(const MemoryView& view) const override {
     return same_for_every_layer(view, workloads::Recompute::kNone, "optimal",
-                                "per stage, the fastest rematerialization schedule within the memory left to "
-                                "activations (" + std::to_string(slots_) + " memory slots)");
+                                std::string("per stage, the fastest ") +
+                                    (offload_ ? "mix of rematerialization and offloading to host memory" : "rematerialization schedule") +
+                                    " within the memory left to activations (" + std::to_string(slots_) + " memory slots)");
   }
   bool schedules_stages() const override { return true; }
   bool budget_driven() const override { return true; }
@@ -54,7 +58,9 @@ class Optimal final : public MemoryPolicy {
     const double n = static_cast<double>(view.stages.size());
     const double cap = std::min(kMaxCells / (n * (n + 1) / 2), kMaxSteps / (n * n * n / 6 + 1));
     const int slots = std::max(1, static_cast<int>(std::min<double>(slots_, cap)));
-    OptimalSchedule s = optimal_schedule(view.stages, view.budget_bytes, slots);
+    OptimalSchedule s = offload_ && view.host.bandwidth_Bps > 0
+                            ? remat_offload_schedule(view.stages, view.budget_bytes, slots, view.host)
+                            : optimal_schedule(view.stages, view.budget_bytes, slots);
     if (!s.feasible) return std::nullopt;
     return std::move(s.ops);
   }
@@ -71,6 +77,7 @@ class Optimal final : public MemoryPolicy {
  private:
   double budget_bytes_;
   int slots_;
+  bool offload_;
   std::map<std::string, double> per_gpu_bytes_;  ///< GPU catalogue name → budget
 };
 
@@ -87,7 +94,10 @@ core::PluginInfo optimal_memory_info() {
                           "per GPU type of a mixed cluster, {\"A100-80GB\": \"40 GiB\", \"V100-32GB\": \"16 GiB\"}: that type's "
                           "budget instead of memory_budget (each type named must be in the cluster)"),
        core::keys::integer("slots", "memory granularity of the dynamic program: the budget in this many units (sizes "
-                                    "round up; time and memory grow linearly)", 500, 10, 20000)}};
+                                    "round up; time and memory grow linearly)", 500, 10, 20000),
+       core::keys::boolean("offload", "also let a layer keep everything its backward needs in host memory (copied out "
+                                      "after its forward, prefetched back before its backward), chosen per layer with "
+                                      "the recomputation by their cost over the GPU's host link", false)}};
 }
 
 std::unique_ptr<MemoryPolicy> make_optimal_memory(const core::PluginParams& p) { return std::make_unique<Optimal>(p); }
