@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <set>
 #include <tuple>
 
+#include "real_backend/executor.hpp"
 #include "real_backend/stats.hpp"
 
 namespace frugal::real {
@@ -198,6 +200,29 @@ Json bench_copies(const BenchOptions& o, Device& device, const std::function<voi
   return out;
 }
 
+/// Host compute ops (compute-bound FLOPs on the host stream, as the executor runs the CPU
+/// optimizer step: synthetic_gemm) at the sweep's square sizes up to 1,024 and `host_flops`.
+Json bench_host_compute(const BenchOptions& o, Device& device, const std::function<void(const std::string&)>& print) {
+  Json out = Json::array();
+  if (device.kind() != "cpu") {
+    print("# host compute: runs on the CPU device only (skipped)");
+    return out;
+  }
+  std::map<std::int64_t, bool> sizes;  // n → a program's host step runs it
+  for (const int s : o.gemm_sizes)
+    if (s <= 1024) sizes[s] = false;
+  for (const double f : o.host_flops) sizes[synthetic_gemm(f).m] = true;
+  print("# host compute      FLOPs   median(us)   GFLOP/s(median)");
+  for (const auto& [n, from_program] : sizes) {
+    const program::Gemm g{n, n, n, 1};
+    const double flops = 2.0 * static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(n);
+    const Summary t = summarize(time_iterations(device, Stream::kHost, o, [&] { device.gemm(g, Stream::kHost); }));
+    out.push_back({{"flops", flops}, {"time_s", to_json(t)}, {"flops_per_s", flops / t.median}, {"program", from_program}});
+    print(line("  %18.0f %12.2f %12.3f%s", flops, t.median * 1e6, flops / t.median / 1e9, from_program ? "  (program)" : ""));
+  }
+  return out;
+}
+
 Json bench_memory(const BenchOptions& o, Device& device, const std::function<void(const std::string&)>& print) {
   print("# memory stream  traffic(B)   median(us)   GB/s(median)");
   Json out = Json::array();
@@ -261,6 +286,15 @@ std::vector<program::Gemm> program_gemms(const program::Program& program) {
   return out;
 }
 
+std::vector<double> program_host_flops(const program::Program& program) {
+  std::set<double> flops;
+  for (const auto& rp : program.ranks)
+    for (const auto& op : rp.ops)
+      if (op.kind == program::OpKind::kCompute && op.stream == Stream::kHost && op.compute().flops > 0)
+        flops.insert(op.compute().flops);
+  return {flops.begin(), flops.end()};
+}
+
 Json run_benchmarks(const BenchOptions& o, Device& device, Communicator& comm,
                     const std::function<void(const std::string&)>& print_all) {
   auto print = [&](const std::string& s) {
@@ -274,7 +308,9 @@ Json run_benchmarks(const BenchOptions& o, Device& device, Communicator& comm,
     ws.gemm_b_elements = std::max(ws.gemm_b_elements, e);
     ws.gemm_c_elements = std::max(ws.gemm_c_elements, e);
   }
-  for (const program::Gemm& g : o.gemm_shapes) {
+  std::vector<program::Gemm> shapes = o.gemm_shapes;
+  for (const double f : o.host_flops) shapes.push_back(synthetic_gemm(f));
+  for (const program::Gemm& g : shapes) {
     ws.gemm_a_elements = std::max(ws.gemm_a_elements, static_cast<std::size_t>(g.m * g.k));
     ws.gemm_b_elements = std::max(ws.gemm_b_elements, static_cast<std::size_t>(g.k * g.n));
     ws.gemm_c_elements = std::max(ws.gemm_c_elements, static_cast<std::size_t>(g.m * g.n));
@@ -288,6 +324,7 @@ Json run_benchmarks(const BenchOptions& o, Device& device, Communicator& comm,
   if (o.gemm) out["gemm"] = bench_gemm(o, device, print);
   if (o.memory) out["memory"] = bench_memory(o, device, print);
   if (o.copies) out["copies"] = bench_copies(o, device, print);
+  if (o.host_compute) out["host_compute"] = bench_host_compute(o, device, print);
   if (o.collectives) {
     const std::size_t bytes =
         collective_shape(CollectiveKind::kAllGather, o.max_bytes, comm.size(), DataType::kFloat32).bytes +

@@ -2,6 +2,7 @@
 // communicator, execute or benchmark, gather to rank 0, write the file atomically.
 #include "real_backend/commands.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <optional>
 #include <stdexcept>
@@ -136,7 +137,12 @@ int bench_command(const BenchCommandOptions& o, const MpiSession& session, std::
   std::unique_ptr<Device> device;
   Failure f = attempt([&] {
     launch = session.launch();
-    if (!o.program_file.empty()) bench.gemm_shapes = program_gemms(program::expand(program::load_program(o.program_file)));
+    for (const std::string& file : o.program_files) {
+      const program::Program program = program::expand(program::load_program(file));
+      for (const program::Gemm& g : program_gemms(program))
+        if (std::find(bench.gemm_shapes.begin(), bench.gemm_shapes.end(), g) == bench.gemm_shapes.end()) bench.gemm_shapes.push_back(g);
+      for (const double f : program_host_flops(program)) bench.host_flops.push_back(f);
+    }
     if (launch.rank == 0) check_output_path(o.output, "-o");
     device = make_device(o.device, launch);
     if (o.default_gemm_sizes && device->kind() == "cuda") bench.gemm_sizes = {256, 512, 1024, 2048, 4096, 8192, 16384};
@@ -159,7 +165,7 @@ int bench_command(const BenchCommandOptions& o, const MpiSession& session, std::
                                  {"min_bytes", bench.min_bytes},
                                  {"max_bytes", bench.max_bytes},
                                  {"step_factor", bench.step_factor},
-                                 {"program", o.program_file},
+                                 {"programs", o.program_files},
                                  {"timing", "each iteration timed alone with device markers; an iteration's time is "
                                             "the slowest rank's; algbw = bytes / median time, busbw = algbw x "
                                             "nccl-tests factor"}}},

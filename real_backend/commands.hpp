@@ -30,7 +30,7 @@ struct RunOptions {
 struct BenchCommandOptions {
   BenchOptions bench;
   std::string output = "bench.json";
-  std::string program_file;  ///< optional: its GEMM shapes join the sweep
+  std::vector<std::string> program_files;  ///< optional: their GEMM shapes and host steps join the sweeps
   bool default_gemm_sizes = true;  ///< choose the sweep by device (bigger on CUDA)
   DeviceOptions device;
   std::vector<std::string> argv;

@@ -56,6 +56,16 @@ class Communicator {
   /// (peer, tag) in order. Ranks are world ranks.
   virtual void send(int peer, std::int64_t tag, Buffer buffer, std::size_t bytes, Stream stream) = 0;
   virtual void recv(int peer, std::int64_t tag, Buffer buffer, std::size_t bytes, Stream stream) = 0;
+  /// A send that returns once the data is copied out of `buffer` and completes in the background,
+  /// as an eager send does whatever its size (a one-thread schedule would otherwise wait for the
+  /// receiver while the receiver waits for its own send: 1F1B pipelines). Sends in flight end by
+  /// complete_sends(). Default: the blocking send.
+  virtual void send_background(int peer, std::int64_t tag, Buffer buffer, std::size_t bytes, Stream stream) {
+    send(peer, tag, buffer, bytes, stream);
+  }
+  /// Waits for every send_background in flight (each rank's receives are posted in its own
+  /// program order, so this ends once the receivers reach them).
+  virtual void complete_sends() {}
   /// Sends to `to` while receiving from `from` (never deadlocks in a ring; benchmarks).
   virtual void send_recv(int to, int from, Buffer send, Buffer recv, std::size_t bytes, Stream stream) = 0;
   /// Host-side barrier over all ranks.

@@ -56,8 +56,7 @@ std::vector<OpWork> plan_work(const program::Program& program, int rank, double 
         for (const program::Gemm& g : c.gemms) w.gemms.push_back(scaled(g, scale));
         const double flops = c.flops * scale;
         if (c.gemms.empty() && flops > 0 && flops > kComputeBoundFlopsPerByte * c.memory_bytes * scale) {
-          const auto n = std::max<std::int64_t>(1, std::llround(std::cbrt(flops / 2.0)));
-          w.gemms.push_back({n, n, n, 1});
+          w.gemms.push_back(synthetic_gemm(flops));
           w.synthetic_gemm = true;
         }
         for (const program::Gemm& g : w.gemms) w.gemm_flops += gemm_flops(g);
@@ -139,6 +138,7 @@ struct Executor::Impl {
   std::mutex done_mutex;
   std::condition_variable done_cv;
   std::vector<int> done;  // per op: iterations completed in this phase
+  bool background_sends = false;  // sends complete in the background (serial schedule, synchronous device)
   bool aborted = false;
 
   Impl(const program::Program& p, int r, Device& d, Communicator& c, ExecutorOptions o)
@@ -351,7 +351,12 @@ struct Executor::Impl {
         const program::PointToPoint& p = op.p2p();
         for (double left = w.bytes; left > 0; left -= cap) {
           const auto chunk = static_cast<std::size_t>(std::max(1.0, std::min(left, cap)));
-          if (op.kind == OpKind::kSend) comm.send(static_cast<int>(p.peer.value), p.tag, send_buffer, chunk, s);
+          // One thread runs every op (serial schedule on a synchronous device): a send must not
+          // wait for its receiver, who may be waiting for this rank's next op (1F1B pipelines).
+          if (op.kind == OpKind::kSend && background_sends)
+            comm.send_background(static_cast<int>(p.peer.value), p.tag, send_buffer, chunk, s);
+          else if (op.kind == OpKind::kSend)
+            comm.send(static_cast<int>(p.peer.value), p.tag, send_buffer, chunk, s);
           else comm.recv(static_cast<int>(p.peer.value), p.tag, recv_buffer, chunk, s);
         }
         break;
@@ -377,7 +382,8 @@ struct Executor::Impl {
 
   void run_serial(int iterations, int first_iteration, bool warmup) {
     const bool async = device.asynchronous();
-    for (int it = 0; it < iterations; ++it)
+    background_sends = !async;
+    for (int it = 0; it < iterations; ++it) {
       for (std::size_t idx = 0; idx < rp.ops.size(); ++idx) {
         const program::Op& op = rp.ops[idx];
         if (async)
@@ -388,6 +394,9 @@ struct Executor::Impl {
         execute(idx, first_iteration + it, warmup);
         end_marker[slot(it, idx)] = device.mark(op.stream);
       }
+      if (background_sends) comm.complete_sends();  // the iteration ends with its sends
+    }
+    background_sends = false;
   }
 
   void run_stream(Stream stream, int iterations, int first_iteration, bool warmup) {
@@ -486,5 +495,10 @@ Executor::Executor(const program::Program& program, int rank, Device& device, Co
 Executor::~Executor() = default;
 
 RankRun Executor::run() { return impl_->run(); }
+
+program::Gemm synthetic_gemm(double flops) {
+  const auto n = std::max<std::int64_t>(1, std::llround(std::cbrt(flops / 2.0)));
+  return {n, n, n, 1};
+}
 
 }  // namespace frugal::real

@@ -36,6 +36,10 @@ struct ExecutorOptions {
   std::filesystem::path checkpoint_dir;  ///< where checkpoint_write ops write; empty: temp dir
 };
 
+/// The square GEMM a compute op of `flops` compute-bound FLOPs without GEMM shapes runs as (a
+/// host compute op such as the CPU optimizer step, on the host stream): n = round(∛(flops/2)).
+program::Gemm synthetic_gemm(double flops);
+
 /// What one op really executes, after scaling (the trace reports these amounts).
 struct OpWork {
   std::vector<program::Gemm> gemms;

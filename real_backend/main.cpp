@@ -34,7 +34,7 @@ namespace po = boost::program_options;
 const char* const kUsage = R"(usage: frugal-real <command> [options]
 commands:
   run PROGRAM.json [-o measurements.json] [options]   execute a program, one process per rank
-  bench [--gemm] [--collectives] [--copies] [--memory] [--latency] [-o bench.json] [options]
+  bench [--gemm] [--collectives] [--copies] [--host-compute] [--memory] [--latency] [-o bench.json]
                                                       microbenchmarks for frugalsim calibrate
   (frugal-real <command> --help lists the command's options)
 Launch one process per rank: scripts/mpirun.sh -np N frugal-real run PROGRAM.json (mpirun with
@@ -157,13 +157,15 @@ bool parse_run(const std::vector<std::string>& args, bool rank0, real::RunOption
 bool parse_bench(const std::vector<std::string>& args, bool rank0, real::BenchCommandOptions& o) {
   Common common;
   real::BenchOptions& b = o.bench;
-  bool gemm = false, collectives = false, copies = false, memory = false, latency = false;
+  bool gemm = false, collectives = false, copies = false, memory = false, latency = false, host_compute = false;
   Text warmup, iterations, min_bytes, max_bytes, step_factor, gemm_sizes, program;
   po::options_description d("bench options (no section named: every section)");
   common.add(d, o.output);
   d.add_options()("gemm", po::bool_switch(&gemm), "GEMM sweep, plus the program's GEMM shapes")(
       "collectives", po::bool_switch(&collectives), "every collective over every power-of-two group, and send/recv")(
       "copies", po::bool_switch(&copies), "device <-> host copies, pinned and pageable")(
+      "host-compute", po::bool_switch(&host_compute),
+      "host compute (the CPU optimizer step) by FLOPs, plus the program's host steps (CPU device)")(
       "memory", po::bool_switch(&memory), "memory streaming bandwidth by size")(
       "latency", po::bool_switch(&latency), "launch latency")(
       "warmup", text(&warmup, "W"), "warm-up iterations per point (default 5)")(
@@ -172,7 +174,7 @@ bool parse_bench(const std::vector<std::string>& args, bool rank0, real::BenchCo
       "max-bytes", text(&max_bytes, "B"), "largest size (default 64MiB; streaming goes to 256MiB at least)")(
       "step-factor", text(&step_factor, "F"), "sizes grow by this factor, > 1 (default 4)")(
       "gemm-sizes", text(&gemm_sizes, "128,256,..."), "square GEMM sweep (default 128..2048 on CPU, 256..16384 on CUDA)")(
-      "program", text(&program, "PROGRAM.json"), "a program whose GEMM shapes join the sweep");
+      "program", text(&program, "PROGRAM.json[,...]"), "programs whose GEMM shapes and host steps join the sweeps");
   std::ostringstream discard;
   if (!core::parse_command_line(args, "frugal-real bench [options]", d, {}, rank0 ? std::cout : discard)) return false;
   common.apply(o.device, o.output);
@@ -185,9 +187,14 @@ bool parse_bench(const std::vector<std::string>& args, bool rank0, real::BenchCo
     b.gemm_sizes = int_list("--gemm-sizes", *gemm_sizes);
     o.default_gemm_sizes = false;
   }
-  if (program) o.program_file = *program;
-  if (gemm || collectives || copies || memory || latency) {
+  if (program) {
+    std::stringstream list(*program);
+    for (std::string file; std::getline(list, file, ',');)
+      if (!file.empty()) o.program_files.push_back(file);
+  }
+  if (gemm || collectives || copies || memory || latency || host_compute) {
     b.gemm = gemm;
+    b.host_compute = host_compute;
     b.collectives = collectives;
     b.copies = copies;
     b.memory = memory;

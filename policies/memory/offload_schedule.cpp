@@ -24,7 +24,7 @@ OptimalSchedule with_offloaded(const std::vector<ChainStage>& stages, double bud
   s.min_budget_bytes = least_memory_bytes(stages);
   if (host_bytes > host.capacity_bytes) return s;
   s = optimal_schedule(stages, budget_bytes, slots, offloaded);
-  if (s.feasible) s.time_s = evaluate(stages, s.ops, host.bandwidth_Bps).time_s;
+  if (s.feasible) s.time_s = evaluate(stages, s.ops, host).time_s;
   return s;
 }
 

@@ -23,13 +23,6 @@
 
 namespace frugal::policies {
 
-/// What a stage's micro-batch may use of the host: the GPU's copy bandwidth to host memory (its
-/// share of the node's host side) and the host bytes it may fill.
-struct HostLink {
-  double bandwidth_Bps = 0;
-  double capacity_bytes = 0;
-};
-
 /// The heuristic above: time_s is evaluate()'s (compute and copy waits). Infeasible when no
 /// schedule fits the budget even with offloading. Long chains (over 32 stages) try at most 17
 /// counts and rank the sets at 100 slots, the best solved again at `slots`, without local search.

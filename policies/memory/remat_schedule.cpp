@@ -31,7 +31,7 @@ double offload_reserve_bytes(const std::vector<ChainStage>& stages, const std::v
   return first + second;
 }
 
-ScheduleCost evaluate(const std::vector<ChainStage>& stages, const std::vector<RematOp>& ops, double host_bandwidth_Bps) {
+ScheduleCost evaluate(const std::vector<ChainStage>& stages, const std::vector<RematOp>& ops, const HostLink& host) {
   const int n = static_cast<int>(stages.size());
   ScheduleCost c;
   std::vector<double> stored(static_cast<std::size_t>(n), 0.0);
@@ -46,7 +46,11 @@ ScheduleCost evaluate(const std::vector<ChainStage>& stages, const std::vector<R
   double compute_t = 0, copy_t = 0, busy_s = 0;
   std::vector<double> outgoing, gates;  // copies out not yet waited for; the next compute waits for `gates`
   std::vector<double> back(static_cast<std::size_t>(n), -1.0);  // a prefetch's end, per stage
-  auto post_copy = [&](double after, double bytes) { return copy_t = std::max(copy_t, after) + bytes / host_bandwidth_Bps; };
+  auto post_copy = [&](double after, double bytes) {
+    copy_t = std::max(copy_t, after) + bytes / host.bandwidth_Bps;
+    if (host.serial) copy_t = compute_t = std::max(compute_t, copy_t);  // the copy ran in the compute's place
+    return copy_t;
+  };
   auto prefetch = [&](int i) {
     if (i >= 0 && offloaded[static_cast<std::size_t>(i)] && back[static_cast<std::size_t>(i)] < 0)
       back[static_cast<std::size_t>(i)] = post_copy(compute_t, stages[static_cast<std::size_t>(i)].all_bytes);

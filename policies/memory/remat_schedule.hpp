@@ -40,6 +40,15 @@ struct RematOp {
   bool operator==(const RematOp&) const = default;
 };
 
+/// What a stage's micro-batch may use of the host: the GPU's copy bandwidth to host memory (its
+/// share of the node's host side), the host bytes it may fill, and whether its copies hold the
+/// compute (a device that runs one op at a time, GpuSpec::serial_streams).
+struct HostLink {
+  double bandwidth_Bps = std::numeric_limits<double>::infinity();
+  double capacity_bytes = std::numeric_limits<double>::infinity();
+  bool serial = false;
+};
+
 /// What a schedule costs, replayed op by op (the model every schedule here obeys):
 /// - a forward of stage i needs x_i: kept (input or all), or just written by the forward of i−1;
 ///   it writes x_{i+1}, available to the next op only; keeping its input stores input_bytes,
@@ -51,7 +60,8 @@ struct RematOp {
 ///   peak counts offload_reserve_bytes on top. Its copies run on one copy stream as the lowering
 ///   posts them: the copy out after its forward, the forward after next waiting for it; the copy
 ///   back once the compute before the previous stage's backward is done, its backward waiting
-///   for it (at `host_bandwidth_Bps`; the first forward's copies done before any replay).
+///   for it (at `host.bandwidth_Bps`; the first forward's copies done before any replay; with
+///   `host.serial`, each copy also holds the compute while it runs).
 struct ScheduleCost {
   bool valid = false;
   std::string error;       ///< the first broken rule (when !valid)
@@ -67,8 +77,7 @@ struct ScheduleCost {
 
 /// Replays `ops` on `stages`: validity (each stage's backward exactly once, in reverse order,
 /// nothing stored at the end), time and peak.
-ScheduleCost evaluate(const std::vector<ChainStage>& stages, const std::vector<RematOp>& ops,
-                      double host_bandwidth_Bps = std::numeric_limits<double>::infinity());
+ScheduleCost evaluate(const std::vector<ChainStage>& stages, const std::vector<RematOp>& ops, const HostLink& host = {});
 
 /// Device bytes the copies of the `offloaded` stages may hold at once beside what the schedule
 /// stores: the two largest such stages' all_bytes (0 when none is offloaded).

@@ -51,8 +51,7 @@ struct Choice {
 
 /// The cost of a policy's schedule, which must obey the replay model.
 ScheduleCost checked_cost(const StageMemoryView& view, const std::vector<RematOp>& ops, const std::string& policy) {
-  ScheduleCost c = evaluate(view.stages, ops, view.host.bandwidth_Bps > 0 ? view.host.bandwidth_Bps
-                                                                          : std::numeric_limits<double>::infinity());
+  ScheduleCost c = evaluate(view.stages, ops, view.host);
   if (!c.valid) throw core::InternalError("memory policy " + policy + ": " + c.error);
   return c;
 }
@@ -110,9 +109,9 @@ void schedule_rematerialization(Plan& plan, const workloads::ModelSpec& model, c
   std::vector<double> activation_bytes(static_cast<std::size_t>(p), std::numeric_limits<double>::infinity());
   std::vector<int> in_flight(static_cast<std::size_t>(p), 0);
   std::vector<std::map<std::string, const platforms::GpuSpec*>> gpus(static_cast<std::size_t>(p));
-  // Per pipeline rank: the least copy bandwidth to host memory and host memory per GPU.
-  std::vector<HostLink> host(static_cast<std::size_t>(p), HostLink{std::numeric_limits<double>::infinity(),
-                                                                  std::numeric_limits<double>::infinity()});
+  // Per pipeline rank: the least copy bandwidth to host memory and host memory per GPU, and
+  // whether a GPU runs one op at a time.
+  std::vector<HostLink> host(static_cast<std::size_t>(p));
   for (const RankPlan& rp : plan.ranks) {
     const auto s = static_cast<std::size_t>(plan.stage_of(rp.rank));
     const platforms::GpuSpec& gpu = cluster.gpu_spec(rp.gpu);
@@ -121,6 +120,7 @@ void schedule_rematerialization(Plan& plan, const workloads::ModelSpec& model, c
     host[s].bandwidth_Bps = std::min({host[s].bandwidth_Bps, node.host_link.bandwidth_bytes_per_s,
                                       node.host_side_bandwidth_bytes_per_s() / gpus_on_node});
     host[s].capacity_bytes = std::min(host[s].capacity_bytes, node.host_memory_bytes / gpus_on_node);
+    host[s].serial = host[s].serial || gpu.serial_streams;
     gpus[s][gpu.name] = &gpu;
     for (const auto mb : rp.micro_batches) largest_mb[s] = std::max(largest_mb[s], mb);
     in_flight[s] = std::max(in_flight[s], micro_batches_in_flight(plan, static_cast<int>(s), static_cast<int>(rp.micro_batches.size())));
@@ -150,7 +150,7 @@ void schedule_rematerialization(Plan& plan, const workloads::ModelSpec& model, c
       view.stages.push_back(stage);
     }
     const int n = end - first, k = std::max(1, in_flight[s]);
-    view.host = HostLink{host[s].bandwidth_Bps, host[s].capacity_bytes / k};
+    view.host = HostLink{host[s].bandwidth_Bps, host[s].capacity_bytes / k, host[s].serial};
     if (n > kMaxScheduledLayers)
       throw core::ParamError("impl", "a pipeline stage of " + std::to_string(n) + " layers: rematerialization schedules "
                                      "handle at most " + std::to_string(kMaxScheduledLayers) + " layers per stage");

@@ -46,6 +46,7 @@ MpiCommunicator::~MpiCommunicator() {
   int finalized = 0;
   MPI_Finalized(&finalized);
   if (finalized) return;
+  complete_sends();
   for (GroupComms& gc : groups_)
     for (MPI_Comm& c : gc.comms)
       if (c != MPI_COMM_NULL) MPI_Comm_free(&c);
@@ -110,6 +111,21 @@ void MpiCommunicator::collective(program::CollectiveKind kind, int group, int ro
 
 void MpiCommunicator::send(int peer, std::int64_t tag, Buffer buffer, std::size_t bytes, Stream) {
   MPI_Send(buffer.data, checked_bytes(bytes), MPI_BYTE, peer, mpi_tag(tag), p2p_);
+}
+
+void MpiCommunicator::send_background(int peer, std::int64_t tag, Buffer buffer, std::size_t bytes, Stream) {
+  const int count = checked_bytes(bytes);
+  const char* data = static_cast<const char*>(buffer.data);
+  pending_data_.emplace_back(data, data + bytes);
+  pending_.emplace_back();
+  MPI_Isend(pending_data_.back().data(), count, MPI_BYTE, peer, mpi_tag(tag), p2p_, &pending_.back());
+}
+
+void MpiCommunicator::complete_sends() {
+  if (pending_.empty()) return;
+  MPI_Waitall(static_cast<int>(pending_.size()), pending_.data(), MPI_STATUSES_IGNORE);
+  pending_.clear();
+  pending_data_.clear();
 }
 
 void MpiCommunicator::recv(int peer, std::int64_t tag, Buffer buffer, std::size_t bytes, Stream) {

@@ -6,6 +6,7 @@
 #include <mpi.h>
 
 #include <array>
+#include <deque>
 #include <vector>
 
 #include "real_backend/communicator.hpp"
@@ -31,6 +32,9 @@ class MpiCommunicator final : public Communicator {
   void collective(program::CollectiveKind kind, int group, int root, Buffer send, Buffer recv, double bytes,
                   DataType type, Stream stream) override;
   void send(int peer, std::int64_t tag, Buffer buffer, std::size_t bytes, Stream stream) override;
+  /// MPI_Isend from a copy of the bytes (an eager send's copy), freed when it completes.
+  void send_background(int peer, std::int64_t tag, Buffer buffer, std::size_t bytes, Stream stream) override;
+  void complete_sends() override;
   void recv(int peer, std::int64_t tag, Buffer buffer, std::size_t bytes, Stream stream) override;
   void send_recv(int to, int from, Buffer send, Buffer recv, std::size_t bytes, Stream stream) override;
   void barrier() override;
@@ -54,6 +58,9 @@ class MpiCommunicator final : public Communicator {
   int tag_upper_bound_ = 32767;
   std::vector<GroupComms> groups_;
   MPI_Comm p2p_ = MPI_COMM_NULL;
+  /// Background sends in flight: requests and the copies they send from (deque: stable).
+  std::vector<MPI_Request> pending_;
+  std::deque<std::vector<char>> pending_data_;
   MPI_Comm control_ = MPI_COMM_NULL;
 };
 

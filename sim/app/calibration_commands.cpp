@@ -73,6 +73,10 @@ int cmd_calibrate(const std::vector<std::string>& args) {
               fit.matmul_efficiency, fit.gemm_efficiency.size(), fit.memory_bandwidth_bytes_per_s / 1e9,
               fit.link.alpha_s * 1e6, fit.link.beta_bytes_per_s / 1e9,
               fit.link.from_extremes ? "through the extreme sizes" : ("R2 " + std::to_string(fit.link.r2)).c_str());
+  if (fit.host_link.beta_bytes_per_s > 0)
+    std::printf("host link alpha %.2f us beta %.3f GB/s (pinned copies)\n", fit.host_link.alpha_s * 1e6,
+                fit.host_link.beta_bytes_per_s / 1e9);
+  if (fit.cpu_flops_per_s > 0) std::printf("CPU %.2f GFLOP/s (host compute)\n", fit.cpu_flops_per_s / 1e9);
   std::cout << "calibrated platform: " << output << "\n";
   return 0;
 }

@@ -149,6 +149,10 @@ Fit fit_benches(const std::vector<Json>& benches, const std::vector<std::string>
   };
   std::vector<Measured> collectives;
   std::map<double, std::vector<double>> memory;  // bytes streamed → bandwidths seen
+  std::vector<std::pair<double, double>> copies;  // pinned device ↔ host copies (bytes, median)
+  std::map<double, std::vector<double>> host_rates;  // host compute FLOPs → rates seen
+  std::vector<double> program_host_rates;            // of the sizes a program's host steps run
+  int host_ranks_per_node = 1;
   double largest_stream = 0;
   for (std::size_t b = 0; b < benches.size(); ++b) {
     const Json& bench = benches[b];
@@ -175,6 +179,18 @@ Fit fit_benches(const std::vector<Json>& benches, const std::vector<std::string>
     for (const Json& m : section(bench, "memory")) {
       largest_stream = std::max(largest_stream, m.at("bytes").get<double>());
       memory[m.at("bytes").get<double>()].push_back(m.at("bandwidth_bytes_per_s").get<double>());
+    }
+    for (const Json& c : section(bench, "copies"))
+      if (c.value("memory", "") == "pinned" && c.at("bytes").get<double>() > 0)
+        copies.emplace_back(c.at("bytes").get<double>(), c.at("time_s").at("median").get<double>());
+    for (const Json& h : section(bench, "host_compute")) {
+      host_rates[h.at("flops").get<double>()].push_back(h.at("flops_per_s").get<double>());
+      if (h.value("program", false)) program_host_rates.push_back(h.at("flops_per_s").get<double>());
+    }
+    if (!section(bench, "host_compute").empty()) {
+      // Every rank of the node benchmarked its host compute at once: the node's CPU did local_size times that.
+      const Json& launch = bench.at("manifest").value("launch", Json::object());
+      host_ranks_per_node = std::max(host_ranks_per_node, launch.value("local_size", 1));
     }
     fit.precision = bench.at("manifest").at("device").value("kind", "cpu") == "cpu" ? "fp32" : "bf16";
   }
@@ -212,6 +228,20 @@ Fit fit_benches(const std::vector<Json>& benches, const std::vector<std::string>
   for (const auto& [flops, rate] : work_rate) fit.gemm_efficiency.emplace_back(flops, rate / (peak_flops_per_s * scale));
   if (fit.gemm_efficiency.empty() && collectives.empty())
     throw ConfigError(files.front(), "/gemm", "no GEMM measurement in any bench file: run `frugal-real bench --gemm`");
+  if (copies.size() >= 2) {
+    // α from the line through every size; β from the largest size (the bench's small copies run
+    // from the caches, the program's buffers do not).
+    fit.host_link = fit_link(copies);
+    std::vector<double> largest;
+    double largest_bytes = 0;
+    for (const auto& [bytes, t] : copies) largest_bytes = std::max(largest_bytes, bytes);
+    for (const auto& [bytes, t] : copies)
+      if (bytes == largest_bytes && t > fit.host_link.alpha_s) largest.push_back(bytes / (t - fit.host_link.alpha_s));
+    if (!largest.empty()) fit.host_link.beta_bytes_per_s = median(largest);
+  }
+  if (!host_rates.empty())
+    fit.cpu_flops_per_s = host_ranks_per_node *
+                          median(!program_host_rates.empty() ? program_host_rates : host_rates.rbegin()->second);
   if (!fit.gemm_efficiency.empty()) fit.matmul_efficiency = fit.gemm_efficiency.back().second;
   std::vector<double> streaming;  // out of cache: within a factor 4 of the largest size
   for (const auto& [bytes, bws] : memory) {
@@ -268,6 +298,10 @@ Json apply_fit(const Json& cluster_doc, const Fit& fit, const std::vector<std::s
                                     : "R2 " + shown(fit.link.r2))
          << ", " << fit.link.points
          << " sizes, " << fit.link_factors.size() << " size factors)";
+  if (fit.host_link.beta_bytes_per_s > 0)
+    note << ", host link alpha " << shown(fit.host_link.alpha_s * 1e6) << " us beta "
+         << shown(fit.host_link.beta_bytes_per_s / 1e9) << " GB/s (pinned copies, beta of the largest)";
+  if (fit.cpu_flops_per_s > 0) note << ", CPU " << shown(fit.cpu_flops_per_s / 1e9) << " GFLOP/s (host compute)";
   for (std::size_t k = 0; k < fit.collective_overhead_s.size(); ++k)
     if (fit.collective_overhead_s[k] > 0)
       note << ", " << program::enum_names<program::CollectiveKind>().at(k) << " overhead "
@@ -307,6 +341,17 @@ Json apply_fit(const Json& cluster_doc, const Fit& fit, const std::vector<std::s
       link["latency_s"] = fit.link.alpha_s / 2;  // two links per route inside a node
       link.erase("factors");
       if (!fit.link_factors.empty()) link["factors"] = platforms::to_json(fit.link_factors);
+    }
+    if (fit.host_link.beta_bytes_per_s > 0) {
+      Json& link = t["host_link"];
+      for (const char* k : {"bandwidth", "latency", "factors"}) link.erase(k);
+      link["bandwidth_bytes_per_s"] = fit.host_link.beta_bytes_per_s;
+      link["latency_s"] = fit.host_link.alpha_s;  // a copy crosses one host link
+    }
+    if (fit.cpu_flops_per_s > 0 && t.contains("cpu")) {
+      Json& cpu = t.at("cpu");
+      cpu.erase("speed");
+      cpu["speed_flops_per_s"] = fit.cpu_flops_per_s;
     }
   }
   for (std::size_t k = 0; k < fit.collective_overhead_s.size(); ++k) {

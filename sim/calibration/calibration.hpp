@@ -64,6 +64,16 @@ struct Fit {
   /// the engine's step algorithm on `link` and `link_factors`; clamped at 0. Empty: none measured.
   std::vector<double> collective_overhead_s;
   std::string precision;          ///< of the GEMMs measured ("fp32" on the CPU device)
+  /// The GPU's link to host memory: α of fit_link through the pinned copies' medians (both
+  /// directions), β of the largest size (the bench's small copies run from the caches, a
+  /// program's buffers do not: bench with --max-bytes 16MiB or more). Unfitted (β = 0) without
+  /// a `copies` section.
+  AlphaBeta host_link;
+  /// The node CPU's speed for host compute (the CPU optimizer step; one CPU shared by the node's
+  /// ranks in the simulator): the median rate of the sizes a benchmarked program's host steps
+  /// run, else of the largest size measured, times the ranks per node that ran it at once. 0
+  /// without a `host_compute` section.
+  double cpu_flops_per_s = 0;
 };
 
 /// Time of one collective of `bytes` (program conventions) over `n` members of one node joined by
@@ -86,7 +96,8 @@ Fit fit_benches(const std::vector<core::Json>& benches, const std::vector<std::s
 /// Writes the fit into a cluster document (every node type, or the one named): the GPU inlined
 /// with its GEMM efficiency table, matmul efficiency, memory bandwidth (out of cache, and by
 /// size); the intra-node link's bandwidth and latency (a route inside a node crosses two such
-/// links) and its size factors. Provenance (files, fitted values, R²) goes into the `source`
+/// links) and its size factors; the host link's bandwidth and latency (a copy crosses one) and
+/// the CPU's speed, where measured. Provenance (files, fitted values, R²) goes into the `source`
 /// strings. Returns the new document.
 core::Json apply_fit(const core::Json& cluster_doc, const Fit& fit, const std::vector<std::string>& files,
                      const std::string& node_type = "");

@@ -11,7 +11,7 @@ namespace {
 using core::ConfigError;
 using core::Json;
 
-enum class Type { kNumber, kInteger, kString, kObject };
+enum class Type { kNumber, kInteger, kString, kObject, kBoolean };
 
 struct Field {
   std::string pointer;  ///< relative to the row ("/time_s/median")
@@ -30,6 +30,7 @@ const char* expected(Type t) {
     case Type::kInteger: return "an integer";
     case Type::kString: return "a string";
     case Type::kObject: return "an object";
+    case Type::kBoolean: return "true or false";
   }
   return "";
 }
@@ -49,6 +50,7 @@ void check_fields(const Json& row, const std::string& file, const std::string& a
     }
     const bool ok = f.type == Type::kString    ? v->is_string()
                     : f.type == Type::kObject  ? v->is_object()
+                    : f.type == Type::kBoolean ? v->is_boolean()
                     : f.type == Type::kInteger ? v->is_number_integer()
                                                : v->is_number() && std::isfinite(v->get<double>());
     if (!ok) throw ConfigError(file, at + f.pointer, std::string("expected ") + expected(f.type));
@@ -91,6 +93,13 @@ void check_bench_file(const Json& bench, const std::string& file) {
               {"/time_s/median", Type::kNumber, true, 0}});
   check_rows(bench, file, "memory",
              {{"/bytes", Type::kNumber, true, 0, true}, {"/bandwidth_bytes_per_s", Type::kNumber, true, 0, true}});
+  check_rows(bench, file, "copies",
+             {{"/bytes", Type::kNumber, true, 0}, {"/time_s/median", Type::kNumber, true, 0}, {"/memory", Type::kString, false}});
+  check_rows(bench, file, "host_compute",
+             {{"/flops", Type::kNumber, true, 0, true},
+              {"/flops_per_s", Type::kNumber, true, 0, true},
+              {"/program", Type::kBoolean, false}});
+  check_fields(bench, file, "", {{"/manifest/launch/local_size", Type::kInteger, false, 1, false, kMaxRank}});
 }
 
 void check_measurements_file(const Json& measurements, const std::string& file) {

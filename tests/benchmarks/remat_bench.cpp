@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
       const auto start = std::chrono::steady_clock::now();
       const auto mixed = frugal::policies::remat_offload_schedule(stages, budget, 500, host);
       const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      const auto cost = frugal::policies::evaluate(stages, mixed.ops, host.bandwidth_Bps);
+      const auto cost = frugal::policies::evaluate(stages, mixed.ops, host);
       std::printf("%7d %10.1f %12.4f %12.4f %11.0f%% %10.3f\n", n, copy_over_forward, remat.time_s / all.time_s,
                   mixed.time_s / all.time_s, 100 * cost.offloaded_bytes / all.peak_bytes, wall);
     }

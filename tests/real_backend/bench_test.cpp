@@ -31,6 +31,18 @@ TEST(Bench, ProgramGemmsAreDistinct) {
   EXPECT_EQ(shapes.size(), 2u);  // forward/backward share [256,128,128]; backward adds [128,128,256]
 }
 
+TEST(Bench, ProgramHostStepsJoinTheHostComputeSweep) {
+  Program p;
+  RankProgram rp;
+  rp.rank = core::RankId(0);
+  RankBuilder b(rp);
+  b.host_compute("cpu adam", Compute{Phase::kOptimizer, "adam", 3e6, 0, {}});
+  b.host_compute("cpu adam again", Compute{Phase::kOptimizer, "adam", 3e6, 0, {}});
+  b.compute("fwd", Compute{Phase::kForward, "l0", 5e6, 0, {}});  // not a host step
+  p.ranks.push_back(rp);
+  EXPECT_EQ(real::program_host_flops(p), std::vector<double>{3e6});
+}
+
 TEST(Bench, TwoRanksWriteACompleteBenchFile) {
   const ScratchDir dir("bench");
   save_program(data_parallel(2), dir / "p.json");
@@ -56,6 +68,11 @@ TEST(Bench, TwoRanksWriteACompleteBenchFile) {
   }
   EXPECT_EQ(all_reduce, 3);  // 1 KiB, 8 KiB, 64 KiB
   EXPECT_EQ(b.at("copies").size(), 2u * 2 * 3);
+  ASSERT_EQ(b.at("host_compute").size(), 2u);  // the square sweep's 64 and 128 (the program has no host step)
+  for (const auto& h : b.at("host_compute")) {
+    EXPECT_GT(h.at("flops_per_s").get<double>(), 1e6);
+    EXPECT_FALSE(h.at("program").get<bool>());
+  }
   EXPECT_EQ(b.at("memory").size(), 7u);  // streaming goes past the cache: 1 KiB, 8 KiB, ... 256 MiB
   EXPECT_GT(b.at("latency").at("launch_and_synchronise_s").at("median").get<double>(), 0.0);
 }

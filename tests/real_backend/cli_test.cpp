@@ -113,6 +113,19 @@ TEST(Cli, TwoRankPipelineWithSendRecvRunsInBothSchedules) {
   }
 }
 
+TEST(Cli, OneFOneBPipelineWithRendezvousSizedMessagesRunsSerially) {
+  // 1 MiB messages (far above MPI's eager limit) in 1F1B order: one thread per rank runs every
+  // op, so its sends complete in the background; with blocking sends both ranks would wait for
+  // each other's send and --timeout would end the run.
+  const ScratchDir dir("pipeline-1f1b");
+  save_program(pipeline_one_f_one_b(4, 1 << 20), dir / "pp.json");
+  const CommandResult r = run_command(mpirun(2) + " run pp.json -o m.json --iterations 3 --warmup 1 --timeout 60", dir);
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const core::Json m = core::Json::parse(read_file(dir / "m.json"));
+  EXPECT_EQ(m.at("run").at("schedule"), "serial");
+  EXPECT_GT(m.at("iterations").at("median_s").get<double>(), 0.0);
+}
+
 TEST(Cli, IncompatibleTransferOrderTimesOutWithAMessage) {
   // Both ranks send first (64 KiB: past MPI's eager limit, so a send waits for its receive).
   Program p;

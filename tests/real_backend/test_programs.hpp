@@ -116,6 +116,49 @@ inline Program pipeline_two_stages() {
   return p;
 }
 
+/// Two pipeline stages in 1F1B order over `micro_batches` micro-batches of `bytes` messages: stage
+/// 0 runs forward k + 1 before backward k, stage 1 a forward then its backward. With blocking
+/// sends above the eager limit one thread deadlocks (stage 0 sends activation k + 1 while stage 1
+/// sends gradient k): sends must complete in the background.
+inline Program pipeline_one_f_one_b(int micro_batches, double bytes) {
+  Program p;
+  const Gemm g{64, 64, 64, 1};
+  const double flops = 2.0 * 64 * 64 * 64;
+  for (int r = 0; r < 2; ++r) {
+    RankProgram rp;
+    rp.rank = core::RankId(r);
+    rp.gpu = r;
+    RankBuilder b(rp);
+    const auto peer = core::RankId(1 - r);
+    auto forward = [&](int mb) {
+      if (r == 0) {
+        const OpId f = b.compute(numbered("fwd mb", mb), {Phase::kForward, "stage0", flops, 0, {g}});
+        b.add(OpKind::kSend, Stream::kComm, numbered("send act mb", mb), {f}, PointToPoint{peer, mb, bytes});
+      } else {
+        const OpId in = b.add(OpKind::kRecv, Stream::kCompute, numbered("recv act mb", mb), {}, PointToPoint{peer, mb, bytes});
+        b.compute(numbered("fwd mb", mb), {Phase::kForward, "stage1", flops, 0, {g}}, {in});
+      }
+    };
+    auto backward = [&](int mb) {
+      if (r == 0) {
+        const OpId in = b.add(OpKind::kRecv, Stream::kCompute, numbered("recv grad mb", mb), {}, PointToPoint{peer, 100 + mb, bytes});
+        b.compute(numbered("bwd mb", mb), {Phase::kBackward, "stage0", 2 * flops, 0, {g, g}}, {in});
+      } else {
+        const OpId bw = b.compute(numbered("bwd mb", mb), {Phase::kBackward, "stage1", 2 * flops, 0, {g, g}});
+        b.add(OpKind::kSend, Stream::kComm, numbered("send grad mb", mb), {bw}, PointToPoint{peer, 100 + mb, bytes});
+      }
+    };
+    if (r == 0) forward(0);
+    for (int mb = 0; mb < micro_batches; ++mb) {
+      if (r == 1) forward(mb);
+      else if (mb + 1 < micro_batches) forward(mb + 1);
+      backward(mb);
+    }
+    p.ranks.push_back(rp);
+  }
+  return p;
+}
+
 /// A fresh folder under the system temp dir, removed at the end of the test unless it failed
 /// (then its files, stdout.txt and stderr.txt included, are kept for a look).
 class ScratchDir {

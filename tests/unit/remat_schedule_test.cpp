@@ -243,7 +243,7 @@ TEST(RematSchedule, OffloadCopiesWaitAsTheLoweringPostsThem) {
   const std::vector<RematOp> ops{{0, false, Keep::kHost}, {1, false, Keep::kAll}, {2, false, Keep::kAll},
                                  {2, true},                {1, true},                {0, true}};
   for (const double bandwidth : {100.0, 10.0, 5.0, 2.0}) {
-    const ScheduleCost c = evaluate(stages, ops, bandwidth);
+    const ScheduleCost c = evaluate(stages, ops, {bandwidth});
     ASSERT_TRUE(c.valid) << c.error;
     const double copy = 10.0 / bandwidth;
     EXPECT_NEAR(c.exposed_copy_s, std::max(0.0, copy - 1.0) + std::max(0.0, copy - 2.0), 1e-12) << bandwidth;
@@ -251,6 +251,8 @@ TEST(RematSchedule, OffloadCopiesWaitAsTheLoweringPostsThem) {
     EXPECT_DOUBLE_EQ(c.offloaded_bytes, 10.0);
     EXPECT_DOUBLE_EQ(c.forward_bytes, 20.0);       // the offloaded stage holds nothing on the device
     EXPECT_DOUBLE_EQ(c.peak_bytes, 20.0 + 10.0);  // its copies' buffer beside
+    // A device that runs one op at a time: both copies hold the compute.
+    EXPECT_NEAR(evaluate(stages, ops, {bandwidth, 1e9, true}).exposed_copy_s, 2 * copy, 1e-12) << bandwidth;
   }
   EXPECT_NE(evaluate(stages, {{0, false, Keep::kHost}, {1, false, Keep::kAll}, {2, false, Keep::kAll}, {2, true}, {1, true},
                               {0, false, Keep::kHost}, {0, true}})
@@ -281,7 +283,7 @@ TEST(RematSchedule, OffloadHeuristicIsWithinItsMeasuredGapOfTheBestOffloadSet) {
           const OptimalSchedule remat = optimal_schedule(stages, budget, 400);
           ASSERT_EQ(h.feasible, best.feasible);
           if (!h.feasible) continue;
-          const ScheduleCost c = evaluate(stages, h.ops, bandwidth);
+          const ScheduleCost c = evaluate(stages, h.ops, host);
           ASSERT_TRUE(c.valid) << c.error;
           EXPECT_DOUBLE_EQ(c.time_s, h.time_s);
           EXPECT_LE(c.peak_bytes, budget * (1 + 1e-12));

@@ -263,5 +263,57 @@ TEST(CalibrationFit, KernelLaunchIsTheFixedCostOfTheSmallestGemms) {
   }
 }
 
+/// Copies T = α + S/β (pinned and pageable) and host compute at known rates on 2 ranks of a node:
+/// the calibrated cluster's host link has β (the largest copies) and α, and its CPU the program
+/// sizes' rate times the 2 ranks that ran at once; every row is checked like the other sections.
+TEST(CalibrationFit, HostLinkAndCpuSpeedComeFromCopiesAndHostCompute) {
+  const double alpha = 2e-6, beta = 12e9;
+  core::Json copies = core::Json::array();
+  for (const char* direction : {"host_to_device", "device_to_host"})
+    for (double bytes : {4096.0, 65536.0, 1048576.0, 16777216.0}) {
+      copies.push_back({{"direction", direction}, {"memory", "pinned"}, {"bytes", bytes},
+                        {"time_s", {{"median", alpha + bytes / beta}}}});
+      copies.push_back({{"direction", direction}, {"memory", "pageable"}, {"bytes", bytes},
+                        {"time_s", {{"median", 3 * (alpha + bytes / beta)}}}});  // not the pinned link's
+    }
+  const core::Json host = core::Json::array({{{"flops", 4e6}, {"flops_per_s", 5e10}, {"program", false}},
+                                             {{"flops", 4.4e7}, {"flops_per_s", 6e10}, {"program", true}},
+                                             {{"flops", 2e9}, {"flops_per_s", 8e10}, {"program", false}}});
+  const core::Json bench = {{"format", "frugal-real-bench"},
+                            {"manifest", {{"device", {{"kind", "cpu"}}}, {"launch", {{"local_size", 2}}}}},
+                            {"gemm", core::Json::array({{{"flops", 2e9}, {"batch", 1}, {"flops_per_s", 5e10}}})},
+                            {"copies", copies},
+                            {"host_compute", host}};
+  const Fit fit = fit_benches({bench}, {"b.json"}, 1e11);
+  EXPECT_NEAR(fit.host_link.alpha_s, alpha, 1e-12);
+  EXPECT_NEAR(fit.host_link.beta_bytes_per_s / beta, 1.0, 1e-9);
+  EXPECT_NEAR(fit.cpu_flops_per_s, 2 * 6e10, 1);  // the program's size, both ranks at once
+
+  const core::Json doc = one_node_cluster(core::Json::parse(R"({
+    "name": "core", "peak": {"fp32": "100 GFLOPS"}, "memory": "4 GB", "hbm_bandwidth": "20 GB/s",
+    "idle_power": "5 W", "max_power": "15 W"})"));
+  const platforms::Cluster c =
+      platforms::read_cluster(apply_fit(doc, fit, {"b.json"}), "cal.json", "", platforms::GpuCatalogue::shipped());
+  const platforms::NodeType& node = c.node_types[0];
+  EXPECT_NEAR(node.host_link.bandwidth_bytes_per_s / beta, 1.0, 1e-9);
+  EXPECT_NEAR(node.host_link.latency_s, alpha, 1e-12);
+  EXPECT_NEAR(node.cpu_flops_per_s, 1.2e11, 1);
+  EXPECT_NE(c.source.find("host link"), std::string::npos) << c.source;
+
+  // Without a program's sizes: the largest size's rate.
+  core::Json sweep_only = bench;
+  for (auto& row : sweep_only["host_compute"]) row["program"] = false;
+  EXPECT_NEAR(fit_benches({sweep_only}, {"b.json"}, 1e11).cpu_flops_per_s, 2 * 8e10, 1);
+
+  core::Json bad = bench;
+  bad["host_compute"][1]["program"] = "yes";
+  try {
+    (void)fit_benches({bad}, {"b.json"}, 1e11);
+    FAIL() << "expected a ConfigError";
+  } catch (const core::ConfigError& e) {
+    EXPECT_EQ(e.pointer(), "/host_compute/1/program");
+  }
+}
+
 }  // namespace
 }  // namespace frugal::calibration
