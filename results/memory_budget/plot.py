@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Draws the memory-budget figure from a `frugalsim sweep` of sweep.json: iteration time against
 the peak GPU memory of each memory policy, one panel per model and cluster. The optimal policy's
-points (one per memory_budget) form its curve; the other policies are single points; runs that
+points (one per memory_budget) form its curve, with and without `offload`; the other policies are single points; runs that
 do not fit are left out (their count is printed). Writes memory_budget.pdf and .png (and .svg
 with --svg) next to this script (or into --figures DIR), in the shared figure style
 (scripts/frugal_plot_style.py), and prints the table it draws.
@@ -49,12 +49,13 @@ def main():
         for j, cluster in enumerate(clusters):
             ax = axes[i][j]
             runs = panels.get((model, cluster), [])
-            optimal = sorted((float(r["max_peak_memory_bytes"]) / GIB, float(r["iteration_time_s"]))
-                             for r in runs if r["policy"].startswith("optimal"))
-            if optimal:
-                h, = ax.plot([m for m, _ in optimal], [t for _, t in optimal], "-o", color=style.COLORS[0],
-                             markersize=3, linewidth=1)
-                handles["optimal (one point per budget)"] = h
+            for prefix, label, color, line in (("optimal ", "optimal (one point per budget)", style.COLORS[0], "-o"),
+                                               ("optimal+offload ", "optimal with offload", style.COLORS[7], "--x")):
+                curve = sorted((float(r["max_peak_memory_bytes"]) / GIB, float(r["iteration_time_s"]))
+                               for r in runs if r["policy"].startswith(prefix))
+                if curve:
+                    h, = ax.plot([m for m, _ in curve], [t for _, t in curve], line, color=color, markersize=3, linewidth=1)
+                    handles[label] = h
             for k, (policy, marker) in enumerate(MARKERS.items()):
                 for r in runs:
                     if r["policy"] == policy:
