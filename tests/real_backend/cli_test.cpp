@@ -127,14 +127,15 @@ TEST(Cli, OneFOneBPipelineWithRendezvousSizedMessagesRunsSerially) {
 }
 
 TEST(Cli, IncompatibleTransferOrderTimesOutWithAMessage) {
-  // Both ranks send first (64 KiB: past MPI's eager limit, so a send waits for its receive).
+  // Both ranks receive first: each waits for a send its peer never reaches (sends complete in
+  // the background, so sending first on both sides would run).
   Program p;
   for (int r = 0; r < 2; ++r) {
     RankProgram rp;
     rp.rank = core::RankId(r);
     RankBuilder b(rp);
-    b.add(OpKind::kSend, Stream::kComm, "send", {}, PointToPoint{core::RankId(1 - r), 1, 1 << 20});
     b.add(OpKind::kRecv, Stream::kComm, "recv", {}, PointToPoint{core::RankId(1 - r), 1, 1 << 20});
+    b.add(OpKind::kSend, Stream::kComm, "send", {}, PointToPoint{core::RankId(1 - r), 1, 1 << 20});
     p.ranks.push_back(rp);
   }
   const ScratchDir dir("deadlock");
