@@ -75,6 +75,7 @@ Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSp
   struct StageCost {
     double compute_s = 0, backward_s = 0, parameters = 0, activation_bytes = 0, transient_bytes = 0;
     int tensor_collectives = 0;  // all-reduce equivalents of s·b·h elements per micro-batch
+    int layer_collectives = 0;   // of them, the transformer layers' (what tp_comm_overlap overlaps)
   };
   std::map<std::tuple<const platforms::GpuSpec*, int, std::int64_t>, StageCost> stage_costs;
   const auto stage_cost = [&](const platforms::GpuSpec& gpu, int stage, std::int64_t b) -> const StageCost& {
@@ -88,9 +89,10 @@ Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSp
       c.parameters += layer.parameters;
       c.activation_bytes += layer.activation_bytes * static_cast<double>(b);
       c.transient_bytes = std::max(c.transient_bytes, layer.transient_bytes * static_cast<double>(b));
-      if (layer.kind == workloads::LayerKind::kTransformer)
+      if (layer.kind == workloads::LayerKind::kTransformer) {
         c.tensor_collectives += layer.recompute == workloads::Recompute::kFull ? 6 : 4;
-      else
+        c.layer_collectives += layer.recompute == workloads::Recompute::kFull ? 6 : 4;
+      } else
         c.tensor_collectives += 1;  // the vocabulary-parallel embedding's and head's all-reduce
     });
     return c;
@@ -111,11 +113,16 @@ Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSp
 
     // Per micro-batch: compute, tensor-parallel collectives, pipeline transfers.
     double per_micro_batch_s = c.compute_s;
-    if (plan.tensor_parallel() > 1 && !plan.tp_comm_overlap) {
+    if (plan.tensor_parallel() > 1) {
+      // Overlapped (tp_comm_overlap): only each reduce-scatter's last chunk, 1/t, is exposed.
       const auto tp = gpus_of(plan, plan.layout.group({Dim::kTensor}, r.rank));
-      per_micro_batch_s += c.tensor_collectives *
-                           collective_s(cluster, CollectiveKind::kAllReduce, CollectiveAlgorithm::kRing,
-                                        hidden_bytes * static_cast<double>(b), tp);
+      const double bytes = hidden_bytes * static_cast<double>(b);
+      const int overlapped = plan.tp_comm_overlap ? c.layer_collectives : 0;
+      per_micro_batch_s +=
+          (c.tensor_collectives - overlapped) *
+              collective_s(cluster, CollectiveKind::kAllReduce, CollectiveAlgorithm::kRing, bytes, tp) +
+          overlapped * collective_s(cluster, CollectiveKind::kReduceScatter, CollectiveAlgorithm::kRing,
+                                    bytes / plan.tensor_parallel(), tp);
     }
     if (p > 1) {
       policies::Coord next = at;

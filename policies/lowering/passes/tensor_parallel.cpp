@@ -6,10 +6,13 @@
 // every forward a rematerialization schedule replays.
 // With Plan::tp_comm_overlap (sequence parallelism) they start with the compute op instead of
 // after it, on the tensor-parallel stream, and its successors wait for both: the layer pays
-// max(compute, communication). Transformer Engine pipelines the gathers and reduce-scatters
-// chunk by chunk with the GEMMs that consume and produce them; here they overlap the layer's
-// compute as a whole (the first and last chunks' exposure and the SMs the communication kernels
-// take are not charged). Its buffers: 8 of s·b·h elements, held for the whole run.
+// max(compute, communication) and the chunks that cannot overlap. Transformer Engine pipelines
+// the gathers and reduce-scatters chunk by chunk (one chunk per tensor-parallel rank) with the
+// GEMMs that consume and produce them: a gather's first chunk is the rank's own shard (nothing
+// to wait for), but a reduce-scatter's last chunk leaves after the GEMM that produced it, so
+// each reduce-scatter's last 1/t runs after the compute ("tp reducescatter tail"). The SMs the
+// communication kernels take are not charged. Its buffers: 8 of s·b·h elements, held for the
+// whole run.
 #include <algorithm>
 
 #include "policies/lowering/pass.hpp"
@@ -71,19 +74,25 @@ class TensorParallelPass final : public LoweringPass {
     const std::string what = join({step.layer.name, " ", phase, " ", step.unit.mb});
     std::vector<OpId> first_deps{compute};
     if (ctx.plan.tp_comm_overlap) first_deps = ctx.program().ops.at(static_cast<std::size_t>(compute.value)).deps;
+    const bool overlap = ctx.plan.tp_comm_overlap;
+    const double t = ctx.plan.tensor_parallel();
     OpId last;
     for (int block = 0; block < 2; ++block) {  // attention, MLP
       std::vector<OpId> deps = last.valid() ? std::vector<OpId>{last} : first_deps;
       if (ctx.plan.shard.sequence_parallel) {
         last = ctx.collective(group, CollectiveKind::kAllGather, bytes, "tp allgather ", what, std::move(deps),
                               CollectiveAlgorithm::kRing);
-        last = ctx.collective(group, CollectiveKind::kReduceScatter, bytes, "tp reducescatter ", what, {last},
-                              CollectiveAlgorithm::kRing);
+        last = ctx.collective(group, CollectiveKind::kReduceScatter, overlap ? bytes * (t - 1) / t : bytes,
+                              "tp reducescatter ", what, {last}, CollectiveAlgorithm::kRing);
       } else {
         last = ctx.collective(group, CollectiveKind::kAllReduce, bytes, "tp allreduce ", what, std::move(deps),
                               CollectiveAlgorithm::kRing);
       }
     }
+    if (overlap)  // the reduce-scatters' last chunks, after the GEMMs that produce them
+      for (int block = 0; block < 2; ++block)
+        last = ctx.collective(group, CollectiveKind::kReduceScatter, bytes / t, "tp reducescatter tail ", what,
+                              {last, compute}, CollectiveAlgorithm::kRing);
     return last;
   }
 };
