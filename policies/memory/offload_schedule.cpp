@@ -37,10 +37,11 @@ void check(const std::vector<ChainStage>& stages, const HostLink& host) {
     throw std::invalid_argument("remat_offload_schedule: needs stages and a positive host bandwidth");
 }
 
-/// The stages a set may offload: the offloadable ones but the last.
+/// The stages a set may offload (the last one too: its copies are exposed, but with the others
+/// offloaded the device may then hold only the copies' buffers).
 std::vector<std::size_t> offload_candidates(const std::vector<ChainStage>& stages) {
   std::vector<std::size_t> out;
-  for (std::size_t i = 0; i + 1 < stages.size(); ++i)
+  for (std::size_t i = 0; i < stages.size(); ++i)
     if (stages[i].offloadable) out.push_back(i);
   return out;
 }

@@ -4,8 +4,8 @@
 // the others around them. Plain data, no SimGrid.
 //
 // The heuristic (remat_offload_schedule): for every count k of offloaded stages, two sets — the
-// k spread evenly over the chain and the first k (the last stage is never offloaded: its backward
-// follows its forward at once) — each within the host capacity; for each set, the optimal
+// k spread evenly over the chain's offloadable stages and the first k — each within the host
+// capacity; for each set, the optimal
 // rematerialization schedule of the remaining memory (optimal_schedule with the set offloaded);
 // each schedule timed with its copies (evaluate at the link's bandwidth); the fastest kept; on
 // chains of up to 32 stages, then a local search (one stage in or out of the set, or swapped with
@@ -30,7 +30,7 @@ namespace frugal::policies {
 OptimalSchedule remat_offload_schedule(const std::vector<ChainStage>& stages, double budget_bytes, int slots,
                                        const HostLink& host);
 
-/// The best of every set of offloaded stages (2^(n−1) dynamic programs), by evaluate()'s time:
+/// The best of every set of offloaded stages (2^n dynamic programs), by evaluate()'s time:
 /// the optimum of the class the heuristic searches. Contract: as above, at most 16 stages.
 OptimalSchedule best_offload_set_schedule(const std::vector<ChainStage>& stages, double budget_bytes, int slots,
                                           const HostLink& host);

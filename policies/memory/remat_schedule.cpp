@@ -308,7 +308,10 @@ OptimalSchedule optimal_schedule(const std::vector<ChainStage>& stages, double b
   const bool offloading = std::find(offloaded.begin(), offloaded.end(), true) != offloaded.end();
   if (!offloading && out.min_budget_bytes > budget_bytes) return out;
   budget_bytes -= offload_reserve_bytes(stages, offloaded);
-  if (!(budget_bytes > 0)) return out;
+  if (budget_bytes < 0) return out;
+  // Nothing left beside the copies' buffers: only stages that store nothing on the device fit
+  // (every stage offloaded); a vanishing budget keeps the sizes of the others over the slots.
+  if (budget_bytes == 0) budget_bytes = 1e-30;
   const Solver solver(stages, budget_bytes, slots, offloaded);
   out.time_s = solver.best();
   if (!std::isfinite(out.time_s)) return out;  // fits exactly but not at this granularity

