@@ -138,7 +138,6 @@ struct Executor::Impl {
   std::mutex done_mutex;
   std::condition_variable done_cv;
   std::vector<int> done;  // per op: iterations completed in this phase
-  bool background_sends = false;  // sends complete in the background (serial schedule, synchronous device)
   bool aborted = false;
 
   Impl(const program::Program& p, int r, Device& d, Communicator& c, ExecutorOptions o)
@@ -353,7 +352,7 @@ struct Executor::Impl {
           const auto chunk = static_cast<std::size_t>(std::max(1.0, std::min(left, cap)));
           // One thread runs every op (serial schedule on a synchronous device): a send must not
           // wait for its receiver, who may be waiting for this rank's next op (1F1B pipelines).
-          if (op.kind == OpKind::kSend && background_sends)
+          if (op.kind == OpKind::kSend && background_sends())
             comm.send_background(static_cast<int>(p.peer.value), p.tag, send_buffer, chunk, s);
           else if (op.kind == OpKind::kSend)
             comm.send(static_cast<int>(p.peer.value), p.tag, send_buffer, chunk, s);
@@ -380,9 +379,11 @@ struct Executor::Impl {
 
   std::size_t slot(int iteration, std::size_t idx) const { return static_cast<std::size_t>(iteration) * rp.ops.size() + idx; }
 
+  /// Sends complete in the background when one thread runs every op on a synchronous device.
+  bool background_sends() const { return options.schedule == Schedule::kSerial && !device.asynchronous(); }
+
   void run_serial(int iterations, int first_iteration, bool warmup) {
     const bool async = device.asynchronous();
-    background_sends = !async;
     for (int it = 0; it < iterations; ++it) {
       for (std::size_t idx = 0; idx < rp.ops.size(); ++idx) {
         const program::Op& op = rp.ops[idx];
@@ -394,9 +395,8 @@ struct Executor::Impl {
         execute(idx, first_iteration + it, warmup);
         end_marker[slot(it, idx)] = device.mark(op.stream);
       }
-      if (background_sends) comm.complete_sends();  // the iteration ends with its sends
+      if (background_sends()) comm.complete_sends();  // the iteration ends with its sends
     }
-    background_sends = false;
   }
 
   void run_stream(Stream stream, int iterations, int first_iteration, bool warmup) {

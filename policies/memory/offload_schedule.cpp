@@ -28,8 +28,11 @@ OptimalSchedule with_offloaded(const std::vector<ChainStage>& stages, double bud
   return s;
 }
 
-void keep_faster(OptimalSchedule& best, OptimalSchedule candidate) {
-  if (candidate.feasible && (!best.feasible || candidate.time_s < best.time_s)) best = std::move(candidate);
+/// Keeps `candidate` when it is feasible and faster than `best`; returns whether it did.
+bool keep_faster(OptimalSchedule& best, OptimalSchedule candidate) {
+  if (!candidate.feasible || (best.feasible && !(candidate.time_s < best.time_s))) return false;
+  best = std::move(candidate);
+  return true;
 }
 
 void check(const std::vector<ChainStage>& stages, const HostLink& host) {
@@ -70,9 +73,7 @@ OptimalSchedule remat_offload_schedule(const std::vector<ChainStage>& stages, do
       first[candidates[static_cast<std::size_t>(j)]] = true;
     }
     for (const auto* set : {&spread, &first}) {
-      OptimalSchedule s = with_offloaded(stages, budget_bytes, ranking_slots, host, *set);
-      if (s.feasible && (!best.feasible || s.time_s < best.time_s)) best_set = *set;
-      keep_faster(best, std::move(s));
+      if (keep_faster(best, with_offloaded(stages, budget_bytes, ranking_slots, host, *set))) best_set = *set;
       if (k == 0) break;  // both sets are empty
     }
   }

@@ -55,6 +55,10 @@ ScheduleCost evaluate(const std::vector<ChainStage>& stages, const std::vector<R
     if (i >= 0 && offloaded[static_cast<std::size_t>(i)] && back[static_cast<std::size_t>(i)] < 0)
       back[static_cast<std::size_t>(i)] = post_copy(compute_t, stages[static_cast<std::size_t>(i)].all_bytes);
   };
+  auto wait_for_copies_out = [&] {  // what the next compute waits for
+    gates.insert(gates.end(), outgoing.begin(), outgoing.end());
+    outgoing.clear();
+  };
   auto run = [&](double ready, double seconds) {
     for (const double g : gates) ready = std::max(ready, g);
     gates.clear();
@@ -72,10 +76,7 @@ ScheduleCost evaluate(const std::vector<ChainStage>& stages, const std::vector<R
     const auto i = static_cast<std::size_t>(op.stage);
     const ChainStage& s = stages[i];
     const bool first_forward = !op.backward && forwards[i] == 0;
-    if (!first_forward) {  // the forward pass is over: its copies out gate what follows
-      gates.insert(gates.end(), outgoing.begin(), outgoing.end());
-      outgoing.clear();
-    }
+    if (!first_forward) wait_for_copies_out();  // the forward pass is over
     if (op.backward) {
       if (op.stage != next_backward) return fail(k, "backward of stage " + std::to_string(op.stage) + " out of order");
       if (kept[i] != Keep::kAll && kept[i] != Keep::kHost)
@@ -105,8 +106,7 @@ ScheduleCost evaluate(const std::vector<ChainStage>& stages, const std::vector<R
     }
     run(0.0, s.forward_s);
     if (first_forward) {
-      gates.insert(gates.end(), outgoing.begin(), outgoing.end());
-      outgoing.clear();
+      wait_for_copies_out();  // the forward after next waits for the copies before this one
       if (op.keep == Keep::kHost) {
         outgoing.push_back(post_copy(compute_t, s.all_bytes));
         c.offloaded_bytes += s.all_bytes;
@@ -217,7 +217,6 @@ class Solver {
     offloaded_before_.assign(static_cast<std::size_t>(n_) + 1, 0);
     for (std::size_t i = 0; i < stages.size(); ++i) {
       const bool host = i < offloaded.size() && offloaded[i];
-      host_.push_back(host);
       offloaded_before_[i + 1] = offloaded_before_[i] + (host ? 1 : 0);
       input_.push_back(host ? 0 : size(stages[i].input_bytes));
       rest_.push_back(host ? 0 : size(stages[i].all_bytes - stages[i].input_bytes));
@@ -246,6 +245,7 @@ class Solver {
   }
   double at(int a, int b, int m) const { return cost_[index(a, b) * (slots_ + 1) + m]; }
   double forwards(int a, int end) const { return prefix_f_[end] - prefix_f_[a]; }  // stages [a, end)
+  bool host(int a) const { return offloaded_before_[a + 1] != offloaded_before_[a]; }  ///< a keeps kHost
   double fb(int a) const { return stages_[a].forward_s + stages_[a].backward_s; }
 
   /// choice: 0 = keep all at a (then x_{a+1} kept); s > a = run a … s−1 keeping only x_a, keep x_s.
@@ -276,7 +276,7 @@ class Solver {
     const int pick = choice_[index(a, b) * (slots_ + 1) + m];
     if (pick < 0) throw std::logic_error("optimal_schedule: no schedule in an infeasible cell");
     if (pick == 0) {
-      ops.push_back({a, false, host_[a] ? Keep::kHost : Keep::kAll});
+      ops.push_back({a, false, host(a) ? Keep::kHost : Keep::kAll});
       if (a < b) build(a + 1, b, m - rest_[a] - input_[a + 1], ops);
       ops.push_back({a, true, Keep::kNothing});
       return;
@@ -290,7 +290,6 @@ class Solver {
   int n_, slots_;
   const std::vector<ChainStage>& stages_;
   std::vector<int> input_, rest_;
-  std::vector<bool> host_;             ///< the stage keeps kHost
   std::vector<int> offloaded_before_;  ///< offloaded stages among [0, i)
   std::vector<double> prefix_f_;
   std::vector<double> cost_;

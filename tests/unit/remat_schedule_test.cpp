@@ -152,6 +152,14 @@ double combined_optimum_time(const std::vector<ChainStage>& stages, double budge
   return std::min(best, bound);
 }
 
+/// Replays the program's schedule into `c`: valid, the program's time, within the budget.
+void replay(const std::vector<ChainStage>& stages, const OptimalSchedule& opt, double budget, ScheduleCost& c) {
+  c = evaluate(stages, opt.ops);
+  ASSERT_TRUE(c.valid) << c.error;
+  EXPECT_DOUBLE_EQ(c.time_s, opt.time_s);
+  EXPECT_LE(c.peak_bytes, budget);
+}
+
 TEST(RematSchedule, OptimalEqualsExhaustiveSearchOnChainsUpToEightStages) {
   // Integer sizes with one slot per byte: the program is exact, so times agree exactly.
   std::mt19937 rng(20241);
@@ -166,10 +174,8 @@ TEST(RematSchedule, OptimalEqualsExhaustiveSearchOnChainsUpToEightStages) {
         EXPECT_EQ(opt.min_budget_bytes <= budget, exhaustive >= 0) << "n " << n << " budget " << budget;
         if (!opt.feasible) continue;
         EXPECT_DOUBLE_EQ(opt.time_s, exhaustive) << "n " << n << " budget " << budget;
-        const ScheduleCost c = evaluate(stages, opt.ops);
-        ASSERT_TRUE(c.valid) << c.error;
-        EXPECT_DOUBLE_EQ(c.time_s, opt.time_s);
-        EXPECT_LE(c.peak_bytes, budget);
+        ScheduleCost c;
+        ASSERT_NO_FATAL_FAILURE(replay(stages, opt, budget, c));
         ++compared;
         if (c.recompute_s > 0) ++recomputing;
       }
@@ -280,10 +286,8 @@ TEST(RematSchedule, OffloadedStagesKeepEverythingOnTheHostAndTheRestIsOptimal) {
         ASSERT_EQ(opt.feasible, exhaustive >= 0) << "n " << n << " budget " << budget;
         if (!opt.feasible) continue;
         EXPECT_DOUBLE_EQ(opt.time_s, exhaustive) << "n " << n << " budget " << budget;
-        const ScheduleCost c = evaluate(stages, opt.ops);
-        ASSERT_TRUE(c.valid) << c.error;
-        EXPECT_DOUBLE_EQ(c.time_s, opt.time_s);
-        EXPECT_LE(c.peak_bytes, budget);
+        ScheduleCost c;
+        ASSERT_NO_FATAL_FAILURE(replay(stages, opt, budget, c));
         for (int i = 0; i < n; ++i) {
           const auto forwards = std::count_if(opt.ops.begin(), opt.ops.end(), [&](const RematOp& op) { return !op.backward && op.stage == i; });
           if (offloaded[static_cast<std::size_t>(i)]) {
