@@ -91,6 +91,11 @@ if [[ ! -x $build/bin/frugalsim ]]; then
   exit 2
 fi
 
+# The PDFs and PNGs under a folder, one per line: modification time, size, path (sorted by path).
+snapshot() {
+  find "$1" -type f \( -name '*.pdf' -o -name '*.png' \) -printf '%T@\t%s\t%P\n' | sort -t $'\t' -k3
+}
+
 logs=$(mktemp -d "${TMPDIR:-/tmp}/frugalsim-figures.XXXXXX")
 stamps="$logs/stamps"
 mkdir -p "$stamps"
@@ -103,7 +108,7 @@ for name in "${figures[@]}"; do
   k=$((k + 1))
   dir="$results/$name"
   log="$logs/$name.log"
-  touch "$stamps/$name"
+  snapshot "$dir" >"$stamps/$name"
   printf '[%d/%d] %s ...' "$k" "$total" "$name"
   start=$(date +%s.%N)
   (cd "$root" && "$dir/run.sh" "$build" "$jobs") >"$log" 2>&1
@@ -116,14 +121,17 @@ for name in "${figures[@]}"; do
     tail -n 15 "$log" | sed 's/^/    /'
     failed+=("$name")
   fi
-  # The PDFs and PNGs this figure wrote: newer than the stamp taken before its run.sh.
+  # The PDFs and PNGs this figure wrote: new, or with another modification time than before its
+  # run.sh (a comparison with a stamp file would miss the files written within the file system's
+  # clock tick, a few milliseconds, of the stamp).
   while IFS= read -r line; do
     written+=("$line")
-  done < <(find "$dir" -type f \( -name '*.pdf' -o -name '*.png' \) -newer "$stamps/$name" -printf '%s %P\n' |
-           sort -k2 | awk -v d="$shown/$name" '{
-             size = $1 < 1024 ? sprintf("%d B", $1) : $1 < 1048576 ? sprintf("%.1f KiB", $1 / 1024) \
-                                                                  : sprintf("%.1f MiB", $1 / 1048576)
-             printf "%12s  %s/%s\n", size, d, substr($0, index($0, " ") + 1) }')
+  done < <(snapshot "$dir" | awk -v d="$shown/$name" -F '\t' '
+             FILENAME != "-" { before[$0] = 1; next }
+             !($0 in before) {
+               size = $2 < 1024 ? sprintf("%d B", $2) : $2 < 1048576 ? sprintf("%.1f KiB", $2 / 1024) \
+                                                                   : sprintf("%.1f MiB", $2 / 1048576)
+               printf "%12s  %s/%s\n", size, d, $3 }' "$stamps/$name" -)
 done
 elapsed_all=$(awk -v a="$start_all" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Checks scripts/figures.sh without running any real figure: --list names exactly the folders of
 results/ that have a run.sh; on a scratch results folder (--results) of three fake figures (one
-writes a PDF and a PNG, one fails, one is left out by --only) it runs each run.sh with the build
+writes a PDF and a PNG, one fails, one is left out by --only; files written within the file system's clock tick of the
+start count) it runs each run.sh with the build
 folder and the job count, prints "[k/N] name ... done in S s" or "FAILED (exit E)", goes on after
 a failure, lists every PDF and PNG written with its size, names the failed figures and exits 1;
 --only runs only the figures named; bad usage exits 2. Takes about a second.
@@ -69,6 +70,9 @@ def main(argv):
     fake_figure(results, "c_other", 'printf "PNG" > "$here/other figure.png"\n')
     (results / "d_no_script").mkdir()
     (results / "d_no_script" / "old.png").write_text("PNG")
+    # a_good rewrites a figure left by an earlier run (listed) and leaves another (not listed).
+    (results / "a_good" / "fig.png").write_text("PNG from an earlier run")
+    (results / "a_good" / "stale.png").write_text("PNG")
 
     status, out, err = figures_sh("--results", results, "--build", build, "--no-build", "--jobs", 3)
     print(out + err)
@@ -90,7 +94,7 @@ def main(argv):
         shown = results.relative_to(ROOT) if results.is_relative_to(ROOT) else results
         if not re.search(rf"^\s+{size} B  {re.escape(str(shown / rel))}$", out, re.M):
             fail(f"the summary does not list {rel} with its size")
-    if "old.png" in out:
+    if "old.png" in out or "stale.png" in out:
         fail("the summary lists a file no figure wrote")
     logs = re.search(r"^failed: b_bad \(logs: (.*)\)$", out, re.M)
     if not re.search(r"^2 of 3 figures regenerated in \d+\.\d s$", out, re.M) or not logs:
