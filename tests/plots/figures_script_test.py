@@ -1,11 +1,11 @@
 #!/usr/bin/python3
 """Checks scripts/figures.sh without running any real figure: --list names exactly the folders of
 results/ that have a run.sh; on a scratch results folder (--results) of three fake figures (one
-writes a PDF and a PNG, one fails, one is left out by --only; files written within the file system's clock tick of the
-start count) it runs each run.sh with the build
-folder and the job count, prints "[k/N] name ... done in S s" or "FAILED (exit E)", goes on after
-a failure, lists every PDF and PNG written with its size, names the failed figures and exits 1;
---only runs only the figures named; bad usage exits 2. Takes about a second.
+writes a PDF and PNGs in a few milliseconds, rewriting one and leaving another, one fails, one is
+left out by --only) it runs each run.sh with the build folder and the job count, prints
+"[k/N] name ... done in S s" or "FAILED (exit E)", goes on after a failure, lists every PDF and PNG
+written with its size, names the failed figures and exits 1; --only runs only the figures named;
+bad usage exits 2. Takes about a second.
 
 usage: figures_script_test.py FRUGALSIM WORK_DIR
 """
