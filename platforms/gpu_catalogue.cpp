@@ -82,6 +82,30 @@ std::vector<std::pair<double, double>> read_table(ObjectReader& reader, const st
   return out;
 }
 
+/// Reads an optional "gemm_shape" object.
+GemmShapeModel read_gemm_shape(ObjectReader& reader) {
+  GemmShapeModel model;
+  auto shape = reader.optional_object("gemm_shape");
+  if (!shape) return model;
+  model.sms = static_cast<int>(shape->integer("sms", 1, 1 << 16));
+  model.k_overhead = shape->number_or("k_overhead", 0.0, 0.0, 1e9);
+  model.max_split_k = static_cast<int>(shape->integer_or("max_split_k", 1, 1, 64));
+  const core::Json& tiles = shape->array("tiles");
+  for (std::size_t i = 0; i < tiles.size(); ++i) {
+    const core::Json& row = tiles[i];
+    const bool ok = row.is_array() && row.size() == 3 && row[0].is_number_integer() && row[1].is_number_integer() &&
+                    row[2].is_number() && row[0].get<std::int64_t>() > 0 && row[1].get<std::int64_t>() > 0 &&
+                    row[2].get<double>() > 0 && row[2].get<double>() <= 1;
+    if (!ok)
+      throw core::ConfigError(shape->file(), shape->pointer_of("tiles") + "/" + std::to_string(i),
+                              "expected [tile m > 0, tile n > 0 (integers), efficiency in (0, 1]]");
+    model.tiles.push_back({row[0].get<std::int64_t>(), row[1].get<std::int64_t>(), row[2].get<double>()});
+  }
+  if (model.tiles.empty()) shape->fail("tiles", "at least one tile is required");
+  finish_declared(*shape, PlatformObject::kGemmShape);
+  return model;
+}
+
 core::Json table_json(const std::vector<std::pair<double, double>>& table) {
   core::Json out = core::Json::array();
   for (const auto& [x, y] : table) out.push_back({x, y});
@@ -184,6 +208,7 @@ GpuSpec read_gpu(ObjectReader& reader, const std::string& name) {
   if (gpu.matmul_efficiency <= 0) reader.fail("matmul_efficiency", "must be in (0, 1]");
   gpu.gemm_efficiency =
       read_table(reader, "gemm_efficiency", 1.0, "[flops of one GEMM, efficiency in (0, 1]] with increasing FLOPs");
+  gpu.gemm_shape = read_gemm_shape(reader);
   gpu.memory_bandwidth_by_size = read_table(reader, "memory_bandwidth_by_size", std::numeric_limits<double>::max(),
                                             "[bytes one op moves, bytes per second > 0] with increasing bytes");
   gpu.kernel_launch_s = reader.quantity_or("kernel_launch", Dimension::kTime, 0.0);
@@ -212,6 +237,12 @@ core::Json to_json(const GpuSpec& gpu) {
   out["max_power_w"] = gpu.max_power_w;
   out["matmul_efficiency"] = gpu.matmul_efficiency;
   if (!gpu.gemm_efficiency.empty()) out["gemm_efficiency"] = table_json(gpu.gemm_efficiency);
+  if (gpu.gemm_shape.sms > 0) {
+    core::Json tiles = core::Json::array();
+    for (const GemmTile& t : gpu.gemm_shape.tiles) tiles.push_back({t.m, t.n, t.efficiency});
+    out["gemm_shape"] = {{"sms", gpu.gemm_shape.sms}, {"tiles", tiles}, {"k_overhead", gpu.gemm_shape.k_overhead},
+                         {"max_split_k", gpu.gemm_shape.max_split_k}};
+  }
   if (!gpu.memory_bandwidth_by_size.empty()) out["memory_bandwidth_by_size"] = table_json(gpu.memory_bandwidth_by_size);
   if (gpu.kernel_launch_s > 0) out["kernel_launch_s"] = gpu.kernel_launch_s;
   if (gpu.serial_streams) out["serial_streams"] = true;

@@ -1,6 +1,7 @@
 // GPU catalogue: datasheet figures per GPU model (platforms/gpus.json). Pure data.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -10,6 +11,26 @@
 #include "sim/core/precision.hpp"
 
 namespace frugal::platforms {
+
+/// One output tile shape a GPU's GEMM kernels use: m × n elements of C per thread block, reaching
+/// `efficiency` of the GPU's large-GEMM efficiency (smaller tiles reuse less of what they load).
+struct GemmTile {
+  std::int64_t m = 0, n = 0;
+  double efficiency = 1;
+  bool operator==(const GemmTile&) const = default;
+};
+
+/// Tile and wave model of GEMM efficiency by shape (cost::gemm_efficiency): the GPU runs `sms`
+/// tiles at once (one per streaming multiprocessor), its kernels choose among `tiles` and split k
+/// into up to `max_split_k` parts, and each tile pays `k_overhead` elements of k of prologue and
+/// epilogue. sms == 0: no shape model.
+struct GemmShapeModel {
+  int sms = 0;
+  std::vector<GemmTile> tiles;
+  double k_overhead = 0;
+  int max_split_k = 1;
+  bool operator==(const GemmShapeModel&) const = default;
+};
 
 struct GpuSpec {
   std::string name;                                     ///< catalogue key, e.g. "A100-80GB"
@@ -27,11 +48,15 @@ struct GpuSpec {
   double idle_power_w = 0;
   double max_power_w = 0;
   /// Fraction of peak that large GEMMs reach (before calibration); effective speed =
-  /// peak × matmul_efficiency.
+  /// peak × matmul_efficiency. With a gemm_shape model, the efficiency of a GEMM whose tiles fill
+  /// every wave and whose k is long; its shape losses come on top.
   double matmul_efficiency = 0.7;
   /// Measured efficiency of single GEMMs by size (FLOPs of one GEMM → fraction of peak), sorted
   /// by FLOPs; empty: every GEMM runs at matmul_efficiency. Written by `frugalsim calibrate`.
   std::vector<std::pair<double, double>> gemm_efficiency;
+  /// Efficiency of one GEMM from its shape (wave quantization, tile padding, short k) below
+  /// matmul_efficiency; a gemm_efficiency table, when there is one, takes precedence.
+  GemmShapeModel gemm_shape;
   /// Measured bandwidth of memory-bound work by the bytes one compute op moves (bytes → bytes/s),
   /// sorted by bytes; empty: every op streams at hbm_bandwidth. Small working sets run from
   /// caches, faster than HBM or DRAM. Written by `frugalsim calibrate`.

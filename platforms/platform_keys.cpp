@@ -160,7 +160,9 @@ std::map<PlatformObject, SectionInfo> declare() {
        number("matmul_efficiency", "fraction of peak large GEMMs reach", 0.7, kPositive, 1),
        {object("gemm_efficiency", "measured efficiency of one GEMM by size: an array of [FLOPs, fraction of peak in "
                                   "(0, 1]] rows, FLOPs increasing; interpolated in log(FLOPs), clamped at the ends"),
-        "matmul_efficiency for every GEMM"},
+        "the gemm_shape model, else matmul_efficiency for every GEMM"},
+       {object("gemm_shape", "tile and wave model of a GEMM's efficiency by its shape (`/gpus/<name>/gemm_shape`)"),
+        "matmul_efficiency for every GEMM (without a gemm_efficiency table)"},
        {object("memory_bandwidth_by_size", "measured bandwidth of memory-bound work by the bytes one op moves: an "
                                            "array of [bytes, bytes/s] rows, bytes increasing"),
         "hbm_bandwidth at every size"},
@@ -180,6 +182,17 @@ std::map<PlatformObject, SectionInfo> declare() {
     peak.keys.push_back({quantity(p, Dimension::kFlopRate, p + " peak", {}, kPositive), "not supported"});
     fallback.keys.push_back({choice(p, core::precision_names(), "what a " + p + " job runs as"), "none"});
   }
+  s[PlatformObject::kGemmShape] = SectionInfo{
+      "/gpus/<name>/gemm_shape",
+      "a GEMM C[m×n] = A[m×k]·B[k×n] (batch of them) runs in output tiles, `sms` at once; for each tile shape "
+      "(tm, tn, e) and split of k into s ≤ max_split_k parts, w = ⌈⌈m/tm⌉·⌈n/tn⌉·batch·s / sms⌉ waves reach "
+      "e · m·n·batch·s / (w·sms·tm·tn) · (k/s) / (k/s + k_overhead); the GEMM runs at matmul_efficiency times "
+      "the best of them",
+      {integer("sms", "tiles that run at once (streaming multiprocessors)", core::Json(), 1, 1 << 16),
+       object("tiles", "the kernels' tile shapes: an array of [tile m, tile n, efficiency in (0, 1] relative to "
+                       "matmul_efficiency] rows; at least one"),
+       number("k_overhead", "prologue and epilogue of one tile, in elements of k", 0.0, 0, 1e9),
+       integer("max_split_k", "most parts k is split into to fill the waves (split-k)", 1, 1, 64)}};
   s[PlatformObject::kPeak] = peak;
   s[PlatformObject::kFallback] = fallback;
   return s;
@@ -213,7 +226,7 @@ std::string platform_keys_markdown() {
       << "`platforms/gpus.json` lists the GPUs a node type names; a node type may also inline a GPU object "
          "(with its `name`). `frugalsim calibrate` writes measured tables into a copy of an entry.\n";
   for (PlatformObject o : {PlatformObject::kCatalogue, PlatformObject::kGpu, PlatformObject::kPeak,
-                           PlatformObject::kFallback})
+                           PlatformObject::kFallback, PlatformObject::kGemmShape})
     out << "\n" << core::markdown_section(platform_keys(o));
   return out.str();
 }

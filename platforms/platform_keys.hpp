@@ -37,6 +37,7 @@ enum class PlatformObject {
   kGpu,                 ///< /gpus/<name> (or a node type's inline gpu)
   kPeak,                ///< /gpus/<name>/peak
   kFallback,            ///< /gpus/<name>/fallback
+  kGemmShape,           ///< /gpus/<name>/gemm_shape
 };
 
 /// The declared keys of one object.

@@ -10,15 +10,15 @@ int launched_kernels(const program::Compute& c) { return std::max(c.kernels, sta
 
 double compute_exec_amount(const program::Compute& c, const platforms::GpuSpec& gpu, double speed_flops_per_s) {
   double amount = std::max(0.0, c.flops);
-  if (!gpu.gemm_efficiency.empty()) {
+  if (prices_each_gemm(gpu)) {
     // A GEMM at efficiency e takes flops / (peak · e) = flops · (matmul_efficiency / e) / speed.
-    double gemm_flops = 0, scaled = 0;
+    double all_gemm_flops = 0, scaled = 0;
     for (const program::Gemm& g : c.gemms) {
-      const double f = 2.0 * static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
-      gemm_flops += f * static_cast<double>(g.batch);
-      scaled += f * static_cast<double>(g.batch) * gpu.matmul_efficiency / gpu.gemm_efficiency_at(f);
+      const double f = gemm_flops(g);
+      all_gemm_flops += f;
+      scaled += f * gpu.matmul_efficiency / gemm_efficiency(gpu, g);
     }
-    amount = std::max(0.0, c.flops - gemm_flops) + scaled;
+    amount = std::max(0.0, c.flops - all_gemm_flops) + scaled;
   }
   if (c.memory_bytes > 0 && gpu.hbm_bandwidth_bytes_per_s > 0)
     amount += c.memory_bytes * speed_flops_per_s / gpu.memory_bandwidth_at(c.memory_bytes);
@@ -51,8 +51,8 @@ void layer_gemms(const workloads::Layer& l, std::int64_t samples, std::vector<pr
   for (const workloads::GemmShape& g : l.backward_replayed_gemms) backward.push_back(scale_gemm(g, samples));
 }
 
-bool has_calibrated_tables(const platforms::GpuSpec& gpu) {
-  return !gpu.gemm_efficiency.empty() || !gpu.memory_bandwidth_by_size.empty();
+bool prices_each_op(const platforms::GpuSpec& gpu) {
+  return prices_each_gemm(gpu) || !gpu.memory_bandwidth_by_size.empty();
 }
 
 double layer_launch_s(const workloads::Layer& l, const platforms::GpuSpec& gpu) {
@@ -73,7 +73,7 @@ double layer_work_per_sample_s(const workloads::Layer& l, const platforms::GpuSp
 double layer_seconds(const workloads::Layer& l, std::int64_t samples, const platforms::GpuSpec& gpu,
                      core::Precision precision) {
   const auto b = static_cast<double>(samples);
-  if (!has_calibrated_tables(gpu)) return layer_work_per_sample_s(l, gpu, precision) * b + layer_launch_s(l, gpu);
+  if (!prices_each_op(gpu)) return layer_work_per_sample_s(l, gpu, precision) * b + layer_launch_s(l, gpu);
   const LayerPassSeconds passes = layer_pass_seconds(l, samples, gpu, precision);
   double seconds = passes.forward_s + passes.backward_s;
   if (l.recompute_flops > 0) {
@@ -98,14 +98,14 @@ LayerPassSeconds layer_pass_seconds(const workloads::Layer& l, std::int64_t samp
 double layer_seconds_per_sample(const workloads::Layer& l, std::int64_t micro_batch, const platforms::GpuSpec& gpu,
                                 core::Precision precision) {
   const std::int64_t b = std::max<std::int64_t>(1, micro_batch);
-  if (!has_calibrated_tables(gpu))
+  if (!prices_each_op(gpu))
     return layer_work_per_sample_s(l, gpu, precision) + layer_launch_s(l, gpu) / static_cast<double>(b);
   return layer_seconds(l, b, gpu, precision) / static_cast<double>(b);
 }
 
 double chain_seconds_per_sample(const workloads::LayerChain& chain, std::int64_t micro_batch,
                                 const platforms::GpuSpec& gpu, core::Precision precision) {
-  if (!has_calibrated_tables(gpu)) {
+  if (!prices_each_op(gpu)) {
     double flops = 0, bytes = 0, launch_s = 0;
     for (const auto& l : chain.layers) {
       flops += l.forward_flops + l.backward_flops + l.recompute_flops;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "platforms/gpu_catalogue.hpp"
+#include "sim/cost/gemm_efficiency.hpp"
 #include "sim/core/precision.hpp"
 #include "sim/program/program.hpp"
 #include "workloads/layer_chain.hpp"
@@ -17,11 +18,11 @@ namespace frugal::cost {
 int launched_kernels(const program::Compute& c);
 
 /// Exec amount (FLOP at `speed_flops_per_s` = peak × matmul_efficiency) whose duration is
-///   Σ_gemm flops_g / (peak · eff(flops_g)) + (flops − Σ flops_g) / speed + memory_bytes / bw(memory_bytes)
+///   Σ_gemm flops_g / (peak · eff(g)) + (flops − Σ flops_g) / speed + memory_bytes / bw(memory_bytes)
 ///   + launched_kernels(c) · gpu.kernel_launch_s,
-/// eff = gpu.gemm_efficiency_at (the GEMM terms only when the GPU has a gemm_efficiency table;
-/// without one every FLOP runs at `speed`), bw = gpu.memory_bandwidth_at (hbm_bandwidth without
-/// a calibrated table). The engine runs compute ops as Execs of this amount.
+/// eff = gemm_efficiency (the GEMM terms only when the GPU prices_each_gemm: a calibrated table
+/// or a shape model; otherwise every FLOP runs at `speed`), bw = gpu.memory_bandwidth_at
+/// (hbm_bandwidth without a calibrated table). The engine runs compute ops as Execs of this amount.
 double compute_exec_amount(const program::Compute& c, const platforms::GpuSpec& gpu, double speed_flops_per_s);
 
 /// Seconds of compute op `c` on `gpu` running `precision`: compute_exec_amount at
@@ -45,8 +46,9 @@ void add_backward_gemms(const program::Gemm& forward, std::vector<program::Gemm>
 void layer_gemms(const workloads::Layer& l, std::int64_t samples, std::vector<program::Gemm>& forward,
                  std::vector<program::Gemm>& backward);
 
-/// Whether `gpu` carries calibrated tables (GEMM efficiency by size or memory bandwidth by size).
-bool has_calibrated_tables(const platforms::GpuSpec& gpu);
+/// Whether an op's cost on `gpu` depends on its GEMMs' shapes or its size beyond FLOPs and bytes:
+/// prices_each_gemm, or a calibrated memory bandwidth by size.
+bool prices_each_op(const platforms::GpuSpec& gpu);
 
 /// Fixed cost of layer `l`'s kernels per micro-batch: (forward + backward + recompute kernels,
 /// the last only when it recomputes) × gpu.kernel_launch_s.
@@ -54,7 +56,7 @@ double layer_launch_s(const workloads::Layer& l, const platforms::GpuSpec& gpu);
 
 /// Seconds layer `l` takes on `gpu` for one micro-batch of `samples` sequences: forward,
 /// recompute (when the chain's recompute_flops > 0) and backward.
-/// - GPU with calibrated tables: the sum of compute_seconds of the three compute ops the
+/// - GPU that prices_each_op: the sum of compute_seconds of the three compute ops the
 ///   lowering emits for the layer: forward {F·b, fm·b, forward GEMMs scaled to b}, recompute
 ///   {R·b, rm·b, no GEMMs}, backward {B·b, bm·b, backward GEMMs of layer_gemms}
 ///   (F, B, R the layer's forward, backward, recompute FLOPs; fm, bm, rm its forward, backward
@@ -75,15 +77,15 @@ LayerPassSeconds layer_pass_seconds(const workloads::Layer& l, std::int64_t samp
                                     core::Precision precision);
 
 /// Seconds per sample of layer `l` run in micro-batches of `micro_batch` sequences:
-/// layer_seconds(l, micro_batch, ...) / micro_batch on a calibrated GPU (its GEMMs are as large
-/// as the micro-batch makes them), the per-sample closed form above plus
+/// layer_seconds(l, micro_batch, ...) / micro_batch on a GPU that prices_each_op (its GEMMs are
+/// as large as the micro-batch makes them), the per-sample closed form above plus
 /// layer_launch_s / micro_batch otherwise.
 double layer_seconds_per_sample(const workloads::Layer& l, std::int64_t micro_batch, const platforms::GpuSpec& gpu,
                                 core::Precision precision);
 
 /// Seconds per sample of the whole chain (forward, recompute, backward of every layer) run in
 /// micro-batches of `micro_batch`: Σ_l layer_seconds(l, micro_batch, ...) / micro_batch on a
-/// calibrated GPU; otherwise Σ(F + B + R)/(peak · matmul_efficiency) + Σ(fm + bm + rm)/hbm_bandwidth
+/// GPU that prices_each_op; otherwise Σ(F + B + R)/(peak · matmul_efficiency) + Σ(fm + bm + rm)/hbm_bandwidth
 /// + Σ layer_launch_s / micro_batch (sums over the layers first, as the data-parallel batch split
 /// always computed it).
 double chain_seconds_per_sample(const workloads::LayerChain& chain, std::int64_t micro_batch,
