@@ -112,6 +112,7 @@ core::Json Plan::to_json() const {
                     {"bucket_size_bytes", bucket_bytes},
                     {"overlap_grad_reduce", overlap_grad_reduce},
                     {"overlap_param_gather", overlap_param_gather},
+                    {"prefetch_layers", prefetch_layers},
                     {"tp_comm_overlap", tp_comm_overlap},
                     {"offload_optimizer", tier_name(optimizer_state)},
                     {"offload_param", tier_name(parameter_state)},

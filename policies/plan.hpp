@@ -61,6 +61,9 @@ struct MemoryDecision {
   double min_budget_bytes = 0;
 };
 
+/// The most layers ahead ZeRO-3 may prefetch (Plan::prefetch_layers).
+inline constexpr int kMaxPrefetchLayers = 64;
+
 /// What the policies decided, typed, handed from planning to lowering, the simulator's
 /// summaries and the campaign. Invariants (checked by check()): ranks.size() == layout.world(),
 /// ranks[i].rank == i, stage_first_layer.size() == pipeline stages × virtual_pipeline.
@@ -88,6 +91,12 @@ struct Plan {
   /// iteration, each layer's first forward waiting for its own (true); or all at once after the
   /// optimizer step (false).
   bool overlap_param_gather = false;
+  /// ZeRO-3: the layers ahead of the compute a weight all-gather (and an offloaded shard's copy
+  /// up) may run: the gather of a layer waits for the compute op prefetch_layers + 1 before its
+  /// own (0: for the one just before, so nothing overlaps; FSDP's backward/forward prefetch is 1,
+  /// DeepSpeed's prefetch bucket several). The gathered weights of that many layers stay on the
+  /// device beside the current one's: a window of prefetch_layers × the largest layer.
+  int prefetch_layers = 1;
   /// Tensor-parallel all-gathers and reduce-scatters (sequence parallelism) run during the
   /// layer's compute instead of after it, on the tensor-parallel communicator's stream
   /// (Transformer Engine's userbuffers, Megatron-Core's --tp-comm-overlap); the layer's

@@ -89,7 +89,7 @@ void RankContext::begin(const RankPlan& rp, program::RankProgram& out) {
   next_instance_.clear();
   pending.clear();
   gradient_sync.clear();
-  last_compute = previous_compute = step = OpId();
+  last_compute = step = OpId();
   computes = 0;
   const int p = plan.pipeline_parallel(), n_layers = static_cast<int>(chain.layers.size());
   params_ = 0;
@@ -144,10 +144,15 @@ OpId RankContext::compute(std::string name, program::Compute c, std::vector<OpId
   }
   pending.clear();
   const OpId id = b_->compute(std::move(name), std::move(c), std::move(deps));
-  previous_compute = last_compute;
   last_compute = id;
+  recent_computes_[static_cast<std::size_t>(computes % kComputeHistory)] = id;
   ++computes;
   return id;
+}
+
+OpId RankContext::compute_back(int k) const {
+  if (k < 0 || k >= kComputeHistory || k >= computes) return OpId();
+  return recent_computes_[static_cast<std::size_t>((computes - 1 - k) % kComputeHistory)];
 }
 
 void RankContext::hold_stream(program::Stream stream, OpId awaited, const std::string& name) {

@@ -4,6 +4,8 @@
 // waits for, gradient collectives the optimizer step waits for). No policy decisions here.
 #pragma once
 
+#include <array>
+
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
@@ -103,12 +105,18 @@ class RankContext {
   std::vector<program::OpId> pending;
   /// Gradient collectives the optimizer step must wait for.
   std::vector<program::OpId> gradient_sync;
-  program::OpId last_compute, previous_compute;  ///< the last two compute ops
+  program::OpId last_compute;  ///< the last compute op
+  /// The compute op `k` before the last (0: the last); invalid when there were not that many
+  /// or k > kComputeHistory − 1.
+  program::OpId compute_back(int k) const;
+  static constexpr int kComputeHistory = kMaxPrefetchLayers + 1;
   program::OpId step;                            ///< the optimizer step, once emitted
   std::int64_t computes = 0;                     ///< compute ops so far
 
  private:
   std::int64_t& next_instance(int group);
+
+  std::array<program::OpId, kComputeHistory> recent_computes_{};  ///< circular, by compute count
 
   const Groups& groups_;
   const RankPlan* rp_ = nullptr;

@@ -154,7 +154,8 @@ Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSp
       if (plan.zero_stage == 3) {
         const double gathers_s =
             2.0 * static_cast<double>(m) * collective_s(cluster, CollectiveKind::kAllGather, CollectiveAlgorithm::kRing, weight_bytes, dp);
-        exposed_s += std::max(0.0, gathers_s - pipeline_s);
+        // Without prefetch (prefetch_layers 0) every gather waits for the previous compute.
+        exposed_s += plan.prefetch_layers == 0 ? gathers_s : std::max(0.0, gathers_s - pipeline_s);
       }
     }
     const double shard = plan.zero_stage >= 1 ? c.parameters / replicas : c.parameters;

@@ -33,7 +33,7 @@ struct Estimate {
 /// - data parallelism: the gradient all-reduce (ZeRO 2: reduce-scatter) of the rank's gradients,
 ///   exposed beyond one micro-batch's backward with overlap_grad_reduce, whole without; the
 ///   distributed optimizer's weight all-gather unless overlap_param_gather; ZeRO-3's per-layer
-///   gathers exposed beyond the compute they overlap;
+///   gathers exposed beyond the compute they overlap (all of them with prefetch_layers 0);
 /// - the optimizer step streams the rank's model state through HBM once.
 Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSpec& model,
                             const platforms::Cluster& cluster, const policies::TrainingSetup& setup);

@@ -1,5 +1,7 @@
 // One test per lowering pass (policies/lowering/passes): what each pass adds to a rank's
 // program, against the closed forms of its concern.
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "policies/model_state.hpp"
@@ -78,6 +80,46 @@ TEST(TensorParallelPass, TwoAllReducesPerLayerOrTwoGatherScatterPairsWithSequenc
       EXPECT_EQ(op->collective().kind == CollectiveKind::kAllReduce, !sp);
     }
   }
+}
+
+TEST(ZeroPass, PrefetchLayersSetsHowFarAheadEachGatherRunsAndTheWindowItHolds) {
+  double peak_without = 0;
+  for (int d : {0, 1, 3}) {
+    const Case c(core::Json{{"zero_stage", 3}, {"prefetch_layers", d}});
+    EXPECT_EQ(c.plan.prefetch_layers, d);
+    // Each gather waits for the compute op d + 1 before the one it feeds (none for the first ones).
+    std::vector<program::OpId> computes;
+    int gathers = 0;
+    for (const auto& op : c.prog.ranks[0].ops) {
+      if (op.kind == OpKind::kCompute) computes.push_back(op.id);
+      if (op.name.rfind("zero3 allgather", 0) != 0) continue;
+      ++gathers;
+      const int ahead = static_cast<int>(computes.size()) - 1 - d;
+      std::vector<program::OpId> compute_deps;
+      for (const program::OpId dep : op.deps)
+        if (std::find(computes.begin(), computes.end(), dep) != computes.end()) compute_deps.push_back(dep);
+      if (ahead < 0) {
+        EXPECT_TRUE(compute_deps.empty()) << op.name << " with " << d << " layers of prefetch";
+      } else {
+        EXPECT_EQ(compute_deps, std::vector<program::OpId>{computes[static_cast<std::size_t>(ahead)]})
+            << op.name << " with " << d << " layers of prefetch";
+      }
+    }
+    EXPECT_GT(gathers, 0);
+    // The window: d × the largest layer's gathered bf16 weights, held through the schedule.
+    double largest = 0;
+    for (const auto& l : workloads::build_layer_chain(c.model, c.setup.seq_length, c.setup.precision, c.plan.shard).layers)
+      largest = std::max(largest, l.parameters * 2.0);
+    double window = 0;
+    for (const auto& op : c.prog.ranks[0].ops)
+      if (op.kind == OpKind::kAlloc && op.memory().buffer == "zero3 prefetch window") window += op.memory().bytes;
+    EXPECT_DOUBLE_EQ(window, d * largest);
+    const double peak = program::static_memory_profile(c.prog.ranks[0]).peak_bytes();
+    if (d == 0) peak_without = peak;
+    EXPECT_NEAR(peak - peak_without, d * largest, 1e-9 * peak) << d << " layers of prefetch";
+  }
+  // Prefetching is ZeRO-3's: another stage refuses a depth other than the default.
+  EXPECT_THROW(Case(core::Json{{"zero_stage", 1}, {"prefetch_layers", 2}}), core::ConfigError);
 }
 
 TEST(ZeroPass, StageThreeGathersEveryLayerTwiceStagesOneTwoGatherUpdatedWeights) {

@@ -19,6 +19,9 @@
 //   layer's compute: when it is the longer, every one of them disappears from the iteration but
 //   the reduce-scatters' last chunks (1/t of each, sent after the GEMM that produces it), and the
 //   8 userbuffers of s·b·h elements add to the peak memory.
+// - ZeRO-3 with prefetch_layers 1 gathers the next layer's weights during the current layer's
+//   forward (without prefetch every gather waits for the compute before it); each layer of
+//   prefetch holds one more layer's weights.
 #include <gtest/gtest.h>
 
 #include "tests/integration/study_runs.hpp"
@@ -124,6 +127,33 @@ TEST(CommunicatorStreams, OverlappedParameterGatherHidesBehindTheNextForward) {
   std::printf("iteration %.9g s gathering after the step, %.9g s overlapped; whole gather %.9g s\n", after, overlapped,
               whole);
   EXPECT_NEAR(after - overlapped, whole - gather_s(embedding) - gather_s(kLayerParams), 1e-9 * after);
+}
+
+TEST(CommunicatorStreams, ZeroThreePrefetchHidesTheForwardGathersAndHoldsItsWindow) {
+  // One micro-batch per replica, d = 2, ZeRO-3: each layer's weights are gathered before its
+  // forward and its backward (half of the bf16 weights over β).
+  auto result = [](int layers_ahead) {
+    const Json training = {{"global_batch_size", 2}, {"micro_batch_size", 1}, {"seq_length", kSeq},
+                           {"iterations", 1}, {"reserved_memory", "0 B"}};
+    const Json parallelism = {{"impl", "megatron"}, {"zero_stage", 3}, {"prefetch_layers", layers_ahead}};
+    const Json s = run("prefetch_" + std::to_string(layers_ahead), study(8, 2, training, parallelism, "none"));
+    EXPECT_EQ(s.at("layout").at("prefetch_layers"), layers_ahead);
+    return std::pair{s.at("iteration_time_s").get<double>(), s.at("max_peak_memory_bytes").get<double>()};
+  };
+  const auto [none_s, none_bytes] = result(0);
+  const auto [one_s, one_bytes] = result(1);
+  const auto [three_s, three_bytes] = result(3);
+  std::printf("iteration %.9g s without prefetch, %.9g s one layer ahead, %.9g s three ahead\n", none_s, one_s,
+              three_s);
+  // A layer's forward is longer than the next layer's gather: one layer ahead hides the gathers of
+  // layers 2-8 (each waits for the compute before its own without prefetch).
+  const double layer_gather_s = kLayerParams * kBytesPerElement / 2 / kLinkBytesPerS;
+  EXPECT_GE(none_s - one_s, 7 * layer_gather_s * (1 - 1e-9));
+  EXPECT_LE(none_s - one_s, 8 * layer_gather_s);
+  EXPECT_LE(three_s, one_s * (1 + 1e-12));
+  // Each layer of prefetch holds one more layer's gathered bf16 weights (the largest layer).
+  EXPECT_NEAR(one_bytes - none_bytes, kLayerParams * kBytesPerElement, 1e-9 * one_bytes);
+  EXPECT_NEAR(three_bytes - none_bytes, 3 * kLayerParams * kBytesPerElement, 1e-9 * one_bytes);
 }
 
 TEST(CommunicatorStreams, GradientAllReduceDoesNotDelayTheDrainOfATwoStagePipeline) {

@@ -1,6 +1,7 @@
 // ZeRO pass (Rajbhandari et al., SC'20): stage 3 all-gathers each layer's weights over the
-// data-parallel group before its forward and its backward, on the comm stream and at most one
-// layer ahead of compute, and frees them after; stages 1–2 all-gather the updated weight shards
+// data-parallel group before its forward and its backward, on the comm stream and at most
+// Plan::prefetch_layers layers ahead of compute (a window of that many layers' weights held for
+// the whole schedule), and frees them after; stages 1–2 all-gather the updated weight shards
 // after the optimizer step, or with Plan::overlap_param_gather layer by layer at the start of the
 // iteration, each layer's first forward waiting for its own gather (the weights the previous
 // iteration's step updated). With the weight shards off the device (Plan::parameter_state), each
@@ -8,6 +9,7 @@
 // NVMe through a host buffer), and the gather (or, without replicas, the layer's compute) waits
 // for it; the next iteration's copies wait for the optimizer step. (Gradient reduce-scatter is
 // the gradient-sync pass's.)
+#include <algorithm>
 #include <set>
 
 #include "policies/lowering/pass.hpp"
@@ -24,7 +26,15 @@ class ZeroPass final : public LoweringPass {
  public:
   std::string name() const override { return "zero"; }
 
-  void begin_rank(RankContext&) override { gathered_.clear(); }
+  void begin_rank(RankContext& ctx) override {
+    gathered_.clear();
+    window_bytes_ = prefetch_window_bytes(ctx);
+    if (window_bytes_ > 0) ctx.builder().alloc(window());
+  }
+
+  void before_step(RankContext& ctx) override {
+    if (window_bytes_ > 0) ctx.builder().free(window());
+  }
 
   void before_layer(RankContext& ctx, const LayerStep& step, std::vector<OpId>& compute_deps) override {
     if (updates_weight_shards(ctx) && ctx.plan.overlap_param_gather && step.unit.unit.forward &&
@@ -38,8 +48,8 @@ class ZeroPass final : public LoweringPass {
     if (!gather && !staged) return;
     const std::string key = key_of(step);
     const double bytes = step.layer.parameters * ctx.state.weights;
-    std::vector<OpId> deps;  // one layer ahead of the compute
-    if (ctx.computes >= 2) deps.push_back(ctx.previous_compute);
+    std::vector<OpId> deps;  // prefetch_layers ahead of the compute
+    if (const OpId ahead = ctx.compute_back(ctx.plan.prefetch_layers); ahead.valid()) deps.push_back(ahead);
     if (staged) deps = {stage_shard(ctx, key, bytes / ctx.plan.gradient_replicas(), deps)};
     if (!gather) {
       compute_deps.insert(compute_deps.end(), deps.begin(), deps.end());
@@ -81,6 +91,25 @@ class ZeroPass final : public LoweringPass {
   }
 
  private:
+  /// The device bytes the prefetch window holds: prefetch_layers × the largest of this rank's
+  /// layers' gathered weights (and staged shard); 0 without ZeRO-3 gathers or staging.
+  static double prefetch_window_bytes(const RankContext& ctx) {
+    const Plan& plan = ctx.plan;
+    const int p = plan.pipeline_parallel(), n_layers = static_cast<int>(ctx.chain.layers.size());
+    double largest = 0;
+    for (int c = 0; c < plan.virtual_pipeline; ++c) {
+      const auto [first, end] = stage_layers(plan, c * p + ctx.stage(), n_layers);
+      for (int l = first; l < end; ++l) {
+        const workloads::Layer& layer = ctx.chain.layers[static_cast<std::size_t>(l)];
+        const double bytes = layer.parameters * ctx.state.weights;
+        largest = std::max(largest, (gathers(ctx, layer) ? bytes : 0.0) +
+                                        (stages_shard(ctx, layer) ? bytes / plan.gradient_replicas() : 0.0));
+      }
+    }
+    return plan.prefetch_layers * largest;
+  }
+  Memory window() const { return Memory{MemoryTag::kBuffers, "zero3 prefetch window", window_bytes_}; }
+
   /// ZeRO 1–2 over several replicas: each rank updates its shard, then the weights are gathered.
   static bool updates_weight_shards(const RankContext& ctx) {
     return ctx.plan.zero_stage >= 1 && ctx.plan.zero_stage <= 2 && ctx.plan.gradient_replicas() > 1;
@@ -118,6 +147,7 @@ class ZeroPass final : public LoweringPass {
   }
 
   std::set<int> gathered_;  ///< chain layers whose updated weights this rank has gathered
+  double window_bytes_ = 0;  ///< this rank's prefetch window (prefetch_window_bytes)
 };
 
 }  // namespace

@@ -43,6 +43,7 @@ class Megatron final : public ParallelismPolicy {
         bucket_bytes_(p.number("bucket_size")),
         overlap_grad_reduce_(p.boolean("overlap_grad_reduce")),
         overlap_param_gather_(p.boolean("overlap_param_gather")),
+        prefetch_layers_(static_cast<int>(p.integer("prefetch_layers"))),
         tp_comm_overlap_(p.boolean("tp_comm_overlap")),
         optimizer_state_(p.string("offload_optimizer") == "cpu"    ? program::Location::kHost
                          : p.string("offload_optimizer") == "nvme" ? program::Location::kNvme
@@ -82,6 +83,7 @@ class Megatron final : public ParallelismPolicy {
     plan.bucket_bytes = bucket_bytes_;
     plan.overlap_grad_reduce = overlap_grad_reduce_;
     plan.overlap_param_gather = overlap_param_gather_;
+    plan.prefetch_layers = prefetch_layers_;
     plan.tp_comm_overlap = tp_comm_overlap_;
     plan.optimizer_state = optimizer_state_;
     plan.parameter_state = parameter_state_;
@@ -148,6 +150,9 @@ class Megatron final : public ParallelismPolicy {
     if (overlap_param_gather_ && (zero_stage_ < 1 || zero_stage_ > 2))
       fail("overlap_param_gather", "gathering updated weights needs the distributed optimizer's sharding: zero_stage 1 or 2 "
                                    "(ZeRO-3 gathers every layer before its forward anyway), got " + str(zero_stage_));
+    if (prefetch_layers_ != 1 && zero_stage_ != 3)
+      fail("prefetch_layers", "prefetching gathered weights needs ZeRO-3's per-layer all-gathers: zero_stage 3, got " +
+                                  str(zero_stage_));
     if (sequence_parallel_ && t_ < 2) fail("sequence_parallel", "sequence parallelism needs tensor_model_parallel_size > 1");
     if (optimizer_state_ != program::Location::kDevice && zero_stage_ < 1)
       fail("offload_optimizer", "ZeRO-Offload keeps the optimizer's partition on the CPU: zero_stage 1, 2 or 3, got " +
@@ -293,6 +298,7 @@ class Megatron final : public ParallelismPolicy {
   bool balanced_, proportional_;
   double bucket_bytes_;
   bool overlap_grad_reduce_, overlap_param_gather_, tp_comm_overlap_;
+  int prefetch_layers_;
   program::Location optimizer_state_, parameter_state_;
   std::string algorithm_, rank_order_;
 };
@@ -337,6 +343,11 @@ core::PluginInfo megatron_parallelism_info() {
                 "ZeRO 1-2 (distributed optimizer): all-gather the updated weights layer by layer during the next "
                 "iteration's forward, each layer's first forward waiting for its own (Megatron-Core's "
                 "--overlap-param-gather); false: all at once after the optimizer step"},
+      int_param("prefetch_layers", 1, 0, kMaxPrefetchLayers,
+                "ZeRO-3: layers ahead of the compute each weight all-gather (and offloaded shard copy) may run; the "
+                "device holds that many layers' gathered weights beside the current one's (FSDP's prefetch: 1; "
+                "DeepSpeed's stage3 prefetch bucket: its bytes / a layer's); 0: each gather waits for the previous "
+                "layer's compute"),
       ParamSpec{"tp_comm_overlap", ParamType::kBoolean, {}, false, 0, 1, {},
                 "sequence parallelism: run each layer's tensor-parallel all-gathers and reduce-scatters during its compute "
                 "on the tensor-parallel stream (Transformer Engine's userbuffers, Megatron-Core's --tp-comm-overlap); "
