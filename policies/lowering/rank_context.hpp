@@ -88,6 +88,8 @@ class RankContext {
   core::RankId rank_of_stage(int virtual_stage) const;
   /// Parameters this rank holds (its stages' layers, plus the tied embedding copy).
   double parameters() const { return params_; }
+  /// The chain layers of this rank's stages (every model chunk), in chain order.
+  const std::vector<const workloads::Layer*>& own_layers() const { return own_layers_; }
   bool holds_tied_copy() const;
 
   /// A collective named `name_a` + `name_b` + " #" + its instance (counted per group).
@@ -116,6 +118,7 @@ class RankContext {
  private:
   std::int64_t& next_instance(int group);
 
+  std::vector<const workloads::Layer*> own_layers_;
   std::array<program::OpId, kComputeHistory> recent_computes_{};  ///< circular, by compute count
 
   const Groups& groups_;

@@ -24,12 +24,8 @@ class MemoryPass final : public LoweringPass {
   void begin_rank(RankContext& ctx) override {
     held_.clear();
     const Plan& plan = ctx.plan;
-    const int p = plan.pipeline_parallel(), n_layers = static_cast<int>(ctx.chain.layers.size());
     double transient = 0;
-    for (int c = 0; c < plan.virtual_pipeline; ++c) {
-      const auto [first, end] = stage_layers(plan, c * p + ctx.stage(), n_layers);
-      for (int l = first; l < end; ++l) transient = std::max(transient, ctx.chain.layers[static_cast<std::size_t>(l)].transient_bytes);
-    }
+    for (const workloads::Layer* l : ctx.own_layers()) transient = std::max(transient, l->transient_bytes);
     const auto sharded = sharded_model_state(ctx.parameters(), ctx.state, plan.zero_stage, plan.gradient_replicas());
     const auto& mbs = ctx.rank().micro_batches;
     const double largest_mb = mbs.empty() ? 0.0 : static_cast<double>(*std::max_element(mbs.begin(), mbs.end()));

@@ -94,19 +94,13 @@ class ZeroPass final : public LoweringPass {
   /// The device bytes the prefetch window holds: prefetch_layers × the largest of this rank's
   /// layers' gathered weights (and staged shard); 0 without ZeRO-3 gathers or staging.
   static double prefetch_window_bytes(const RankContext& ctx) {
-    const Plan& plan = ctx.plan;
-    const int p = plan.pipeline_parallel(), n_layers = static_cast<int>(ctx.chain.layers.size());
     double largest = 0;
-    for (int c = 0; c < plan.virtual_pipeline; ++c) {
-      const auto [first, end] = stage_layers(plan, c * p + ctx.stage(), n_layers);
-      for (int l = first; l < end; ++l) {
-        const workloads::Layer& layer = ctx.chain.layers[static_cast<std::size_t>(l)];
-        const double bytes = layer.parameters * ctx.state.weights;
-        largest = std::max(largest, (gathers(ctx, layer) ? bytes : 0.0) +
-                                        (stages_shard(ctx, layer) ? bytes / plan.gradient_replicas() : 0.0));
-      }
+    for (const workloads::Layer* layer : ctx.own_layers()) {
+      const double bytes = layer->parameters * ctx.state.weights;
+      largest = std::max(largest, (gathers(ctx, *layer) ? bytes : 0.0) +
+                                      (stages_shard(ctx, *layer) ? bytes / ctx.plan.gradient_replicas() : 0.0));
     }
-    return plan.prefetch_layers * largest;
+    return ctx.plan.prefetch_layers * largest;
   }
   Memory window() const { return Memory{MemoryTag::kBuffers, "zero3 prefetch window", window_bytes_}; }
 
