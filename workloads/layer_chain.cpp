@@ -281,13 +281,15 @@ Layer transformer_layer(const ModelSpec& m, const Dims& d, const ShardSpec& shar
       // A fused kernel stores nothing that selective recomputation would drop: it changes nothing.
       l.activation_bytes = act.kept_always;
       if (!d.flash) {
-        l.recompute_flops = l.forward_gemms[1].flops() + l.forward_gemms[2].flops();
+        l.recompute_gemms = {l.forward_gemms[1], l.forward_gemms[2]};
+        l.recompute_flops = sum_flops(l.recompute_gemms);
         l.recompute_kernels = attention_forward;
       }
       l.recompute_memory_bytes = traffic.softmax_dropout;
       break;
     case Recompute::kFull:
       l.activation_bytes = act.layer_input;
+      l.recompute_gemms = l.forward_gemms;
       l.recompute_flops = l.forward_flops;
       l.recompute_kernels = l.forward_kernels;
       l.recompute_memory_bytes = traffic.forward;

@@ -93,6 +93,10 @@ struct Layer {
   /// gradient GEMMs of every forward GEMM (FlashAttention's QKᵀ; empty otherwise). Their FLOPs
   /// are in backward_flops.
   std::vector<GemmShape> backward_replayed_gemms;
+  /// Forward GEMMs the recomputation replays, per sample (full: every forward GEMM; selective
+  /// with the naive kernel: the scores and values GEMMs; empty otherwise). Their FLOPs are in
+  /// recompute_flops.
+  std::vector<GemmShape> recompute_gemms;
   /// Kernels the layer's forward, backward and recomputation launch (each pays the GPU's
   /// kernel_launch_s; counts in layer_chain.cpp, independent of the micro-batch).
   int forward_kernels = 0;

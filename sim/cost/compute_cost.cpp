@@ -51,6 +51,14 @@ void layer_gemms(const workloads::Layer& l, std::int64_t samples, std::vector<pr
   for (const workloads::GemmShape& g : l.backward_replayed_gemms) backward.push_back(scale_gemm(g, samples));
 }
 
+program::Compute recompute_op(const workloads::Layer& l, std::int64_t samples) {
+  const auto b = static_cast<double>(samples);
+  program::Compute c{program::Phase::kRecompute, l.name, l.recompute_flops * b, l.recompute_memory_bytes * b, {},
+                     l.recompute_kernels};
+  for (const workloads::GemmShape& g : l.recompute_gemms) c.gemms.push_back(scale_gemm(g, samples));
+  return c;
+}
+
 bool prices_each_op(const platforms::GpuSpec& gpu) {
   return prices_each_gemm(gpu) || !gpu.memory_bandwidth_by_size.empty();
 }
@@ -76,11 +84,7 @@ double layer_seconds(const workloads::Layer& l, std::int64_t samples, const plat
   if (!prices_each_op(gpu)) return layer_work_per_sample_s(l, gpu, precision) * b + layer_launch_s(l, gpu);
   const LayerPassSeconds passes = layer_pass_seconds(l, samples, gpu, precision);
   double seconds = passes.forward_s + passes.backward_s;
-  if (l.recompute_flops > 0) {
-    const program::Compute recompute{program::Phase::kRecompute, l.name, l.recompute_flops * b, l.recompute_memory_bytes * b,
-                                     {}, l.recompute_kernels};
-    seconds += compute_seconds(recompute, gpu, precision);
-  }
+  if (l.recompute_flops > 0) seconds += compute_seconds(recompute_op(l, samples), gpu, precision);
   return seconds;
 }
 

@@ -46,6 +46,10 @@ void add_backward_gemms(const program::Gemm& forward, std::vector<program::Gemm>
 void layer_gemms(const workloads::Layer& l, std::int64_t samples, std::vector<program::Gemm>& forward,
                  std::vector<program::Gemm>& backward);
 
+/// The compute op of layer `l`'s recomputation for `samples` sequences, as the lowering emits it:
+/// {kRecompute, recompute_flops·b, recompute_memory_bytes·b, recompute_gemms scaled, recompute_kernels}.
+program::Compute recompute_op(const workloads::Layer& l, std::int64_t samples);
+
 /// Whether an op's cost on `gpu` depends on its GEMMs' shapes or its size beyond FLOPs and bytes:
 /// prices_each_gemm, or a calibrated memory bandwidth by size.
 bool prices_each_op(const platforms::GpuSpec& gpu);
@@ -58,7 +62,7 @@ double layer_launch_s(const workloads::Layer& l, const platforms::GpuSpec& gpu);
 /// recompute (when the chain's recompute_flops > 0) and backward.
 /// - GPU that prices_each_op: the sum of compute_seconds of the three compute ops the
 ///   lowering emits for the layer: forward {F·b, fm·b, forward GEMMs scaled to b}, recompute
-///   {R·b, rm·b, no GEMMs}, backward {B·b, bm·b, backward GEMMs of layer_gemms}
+///   (recompute_op), backward {B·b, bm·b, backward GEMMs of layer_gemms}
 ///   (F, B, R the layer's forward, backward, recompute FLOPs; fm, bm, rm its forward, backward
 ///   and recompute memory bytes; b = samples), i.e. what the engine simulates for them.
 /// - otherwise the closed form b·[(F + B + R)/(peak · matmul_efficiency) + (fm + bm + rm)/hbm_bandwidth]

@@ -1,12 +1,15 @@
 // The tile and wave model of GEMM efficiency (sim/cost/gemm_efficiency) against hand-counted
 // tiles and waves: exact fits reach matmul_efficiency, a wave with one tile too many halves it,
 // padded edge tiles, short k, the best tile and split of k, batched GEMMs; a calibrated table
-// overrides the model; compute ops price each GEMM by it; the catalogue entry reads and writes.
+// overrides the model; compute ops (recomputation too) price each GEMM by it; the catalogue entry
+// reads and writes.
 #include <gtest/gtest.h>
 
 #include "sim/core/error.hpp"
 #include "sim/cost/compute_cost.hpp"
+#include "tests/support/programs.hpp"
 #include "tests/support/small_cluster.hpp"
+#include "workloads/layer_chain.hpp"
 
 namespace frugal {
 namespace {
@@ -89,6 +92,28 @@ TEST(GemmShape, ComputeOpsPriceEachGemmByItsShape) {
   // and 4096×128×256 (32 tiles, 4 waves, k = 256), k_overhead 0: both at 0.8.
   const double expected = 2 * one / 20e12 + 2 * (2 * one) / 80e12;
   EXPECT_NEAR(cost::layer_seconds(l, 2, gpu, core::Precision::kBf16), expected, 1e-12 * expected);
+}
+
+TEST(GemmShape, RecomputationReplaysTheGemmsOfWhatItRecomputes) {
+  const platforms::GpuSpec& a100 = platforms::GpuCatalogue::shipped().get("A100-80GB");
+  workloads::ShardSpec shard;
+  shard.recompute = workloads::Recompute::kFull;
+  const workloads::ModelSpec model = test_support::tiny_model();
+  const workloads::LayerChain full = workloads::build_layer_chain(model, 256, core::Precision::kBf16, shard);
+  const workloads::Layer& layer = full.layers[1];
+  // Full recomputation replays the forward: the same op but for its phase, and the same time.
+  const program::Compute replay = cost::recompute_op(layer, 3);
+  EXPECT_EQ(replay.gemms.size(), layer.forward_gemms.size());
+  const double forward_s = cost::layer_pass_seconds(layer, 3, a100, core::Precision::kBf16).forward_s;
+  EXPECT_NEAR(cost::compute_seconds(replay, a100, core::Precision::kBf16), forward_s, 1e-12 * forward_s);
+  // Selective recomputation (naive kernel) replays the scores and values GEMMs only.
+  shard.recompute = workloads::Recompute::kSelective;
+  const workloads::Layer selective = workloads::build_layer_chain(model, 256, core::Precision::kBf16, shard).layers[1];
+  const program::Compute core_replay = cost::recompute_op(selective, 3);
+  ASSERT_EQ(core_replay.gemms.size(), 2u);
+  EXPECT_EQ(core_replay.gemms[0], cost::scale_gemm(selective.forward_gemms[1], 3));
+  EXPECT_EQ(core_replay.gemms[1], cost::scale_gemm(selective.forward_gemms[2], 3));
+  EXPECT_DOUBLE_EQ(core_replay.flops, cost::gemm_flops(core_replay.gemms[0]) + cost::gemm_flops(core_replay.gemms[1]));
 }
 
 TEST(GemmShape, CatalogueEntryReadsAndWritesBack) {

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "policies/lowering/pass.hpp"
+#include "sim/cost/compute_cost.hpp"
 
 namespace frugal::policies::lowering {
 namespace {
@@ -52,9 +53,8 @@ class MemoryPass final : public LoweringPass {
       return;
     }
     if (layer.recompute_flops > 0) {
-      program::Compute rc{Phase::kRecompute, layer.name, layer.recompute_flops * scale, layer.recompute_memory_bytes * scale, {},
-                          layer.recompute_kernels};
-      ctx.compute(join({"recompute ", layer.name, " ", step.unit.mb}), std::move(rc), std::move(compute_deps));
+      ctx.compute(join({"recompute ", layer.name, " ", step.unit.mb}), cost::recompute_op(layer, step.unit.samples),
+                  std::move(compute_deps));
       compute_deps.clear();
     }
   }
