@@ -74,6 +74,7 @@ Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSp
   // activations and transient memory of the rank's layers.
   struct StageCost {
     double compute_s = 0, backward_s = 0, parameters = 0, activation_bytes = 0, transient_bytes = 0;
+    double largest_layer_parameters = 0;  // ZeRO-3 gathers one layer at a time
     int tensor_collectives = 0;  // all-reduce equivalents of s·b·h elements per micro-batch
     int layer_collectives = 0;   // of them, the transformer layers' (what tp_comm_overlap overlaps)
   };
@@ -87,6 +88,7 @@ Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSp
       c.compute_s += cost::layer_seconds(layer, b, gpu, setup.precision);
       c.backward_s += cost::layer_pass_seconds(layer, b, gpu, setup.precision).backward_s;
       c.parameters += layer.parameters;
+      c.largest_layer_parameters = std::max(c.largest_layer_parameters, layer.parameters);
       c.activation_bytes += layer.activation_bytes * static_cast<double>(b);
       c.transient_bytes = std::max(c.transient_bytes, layer.transient_bytes * static_cast<double>(b));
       if (layer.kind == workloads::LayerKind::kTransformer) {
@@ -166,10 +168,14 @@ Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSp
     busiest_compute_s = std::max(busiest_compute_s, rank_compute_s[static_cast<std::size_t>(r.rank.value)]);
 
     // Memory: resident state, the activations of the units in flight (each a chunk's share), the
-    // largest transient, the reserved part.
+    // largest transient, ZeRO-3's gathered weights (the layer computing and the prefetched ones),
+    // the reserved part.
     const auto resident = policies::sharded_model_state(c.parameters, state, plan.zero_stage, plan.gradient_replicas());
     const double in_flight = policies::micro_batches_in_flight(plan, stage, static_cast<int>(m));
-    const double peak = resident.total_bytes() + in_flight * c.activation_bytes / v + c.transient_bytes +
+    const double gathered = plan.zero_stage >= 3 && replicas >= 2
+                                ? (1.0 + plan.prefetch_layers) * c.largest_layer_parameters * state.weights
+                                : 0.0;
+    const double peak = resident.total_bytes() + in_flight * c.activation_bytes / v + c.transient_bytes + gathered +
                         setup.reserved_memory_bytes;
     e.peak_memory_bytes = std::max(e.peak_memory_bytes, peak);
     if (peak > gpu.memory_bytes) e.fits = false;

@@ -13,8 +13,9 @@ struct Estimate {
   double iteration_time_s = 0;
   double tokens_per_s = 0;
   /// Largest over pipeline stages of the resident model state, the activations of the
-  /// micro-batches the schedule keeps in flight, the largest layer's transient memory and the
-  /// reserved memory (the lowering's static check is exact; this is its closed form).
+  /// micro-batches the schedule keeps in flight, the largest layer's transient memory, ZeRO-3's
+  /// gathered weights ((1 + prefetch_layers) × the largest layer's) and the reserved memory (the
+  /// lowering's static check is exact; this is its closed form).
   double peak_memory_bytes = 0;
   bool fits = true;                ///< peak_memory_bytes ≤ the stage's GPU memory on every stage
   double energy_j_per_token = 0;   ///< Σ GPUs (idle power · T + (max − idle) · busy compute) / tokens

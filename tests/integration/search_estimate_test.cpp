@@ -99,3 +99,28 @@ TEST(SearchEstimate, PipelineIsFillPlusMicroBatchesOfTheSlowestStage) {
   EXPECT_NEAR(e.iteration_time_s, (8 + 1) * slowest + sync, 1e-9 * e.iteration_time_s);
   EXPECT_NEAR(e.peak_memory_bytes, first_stage_bytes, 1e-9 * e.peak_memory_bytes);
 }
+
+TEST(SearchEstimate, ZeroThreeHoldsTheGatheredLayerAndItsPrefetchWindow) {
+  // Two replicas, ZeRO-3: beside the sharded state, the largest layer's gathered weights, once for
+  // the layer computing and once per layer of prefetch.
+  const auto model = workloads::load_model("gpt3-125m");
+  const auto c = cluster(2);
+  const auto s = setup(8);
+  const auto peak = [&](int zero_stage, int prefetch_layers) {
+    const nlohmann::json spec = {{"impl", "megatron"}, {"zero_stage", zero_stage}, {"prefetch_layers", prefetch_layers}};
+    const auto plan = policies::parallelism_policies().create(spec, "<test>", "/parallelism")->plan(model, c, s);
+    return search::estimate_iteration(plan, model, c, s).peak_memory_bytes;
+  };
+  const auto plan = megatron(model, c, s, 1);
+  const auto chain = workloads::build_layer_chain(model, s.seq_length, s.precision, plan.shard);
+  double parameters = 0, largest = 0;
+  for (const auto& l : chain.layers) {
+    parameters += l.parameters;
+    largest = std::max(largest, l.parameters);
+  }
+  const auto state = policies::model_state_bytes(s.precision, plan.state_convention);
+  const auto sharded = [&](int stage) { return policies::sharded_model_state(parameters, state, stage, 2).total_bytes(); };
+  // ZeRO-2 → ZeRO-3: half the weights go, one gathered layer comes (prefetch_layers 0).
+  EXPECT_NEAR(peak(3, 0) - peak(2, 1), sharded(3) - sharded(2) + largest * state.weights, 1e-9 * peak(2, 1));
+  EXPECT_NEAR(peak(3, 2) - peak(3, 0), 2 * largest * state.weights, 1e-9 * peak(3, 0));
+}
