@@ -65,9 +65,6 @@ std::string line(const char* format, auto... args) {
   return text;
 }
 
-double gemm_flops(const program::Gemm& g) {
-  return 2.0 * static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k) * static_cast<double>(g.batch);
-}
 
 /// Elements of `kind` that differ from their expected value after one fp32 call (nccl-tests' #wrong).
 long check_collective(Device& device, Communicator& comm, CollectiveKind kind, int group,
@@ -125,9 +122,9 @@ Json bench_gemm(const BenchOptions& o, Device& device, const std::function<void(
   Json out = Json::array();
   for (const program::Gemm& g : shapes) {
     const Summary t = summarize(time_iterations(device, Stream::kCompute, o, [&] { device.gemm(g, Stream::kCompute); }));
-    const double rate = gemm_flops(g) / t.median;
-    out.push_back({{"m", g.m}, {"n", g.n}, {"k", g.k}, {"batch", g.batch}, {"flops", gemm_flops(g)},
-                   {"time_s", to_json(t)}, {"flops_per_s", rate}, {"peak_flops_per_s", gemm_flops(g) / t.min}});
+    const double rate = g.flops() / t.median;
+    out.push_back({{"m", g.m}, {"n", g.n}, {"k", g.k}, {"batch", g.batch}, {"flops", g.flops()},
+                   {"time_s", to_json(t)}, {"flops_per_s", rate}, {"peak_flops_per_s", g.flops() / t.min}});
     print(line("  %8lld %8lld %8lld %8lld %12.1f %12.1f %12.4f", static_cast<long long>(g.m), static_cast<long long>(g.n),
                static_cast<long long>(g.k), static_cast<long long>(g.batch), t.median * 1e6, t.min * 1e6, rate / 1e12));
   }
@@ -215,7 +212,7 @@ Json bench_host_compute(const BenchOptions& o, Device& device, const std::functi
   print("# host compute      FLOPs   median(us)   GFLOP/s(median)");
   for (const auto& [n, from_program] : sizes) {
     const program::Gemm g{n, n, n, 1};
-    const double flops = 2.0 * static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(n);
+    const double flops = g.flops();
     const Summary t = summarize(time_iterations(device, Stream::kHost, o, [&] { device.gemm(g, Stream::kHost); }));
     out.push_back({{"flops", flops}, {"time_s", to_json(t)}, {"flops_per_s", flops / t.median}, {"program", from_program}});
     print(line("  %18.0f %12.2f %12.3f%s", flops, t.median * 1e6, flops / t.median / 1e9, from_program ? "  (program)" : ""));

@@ -36,9 +36,6 @@ program::Gemm scaled(const program::Gemm& g, double scale) {
   return out;
 }
 
-double gemm_flops(const program::Gemm& g) {
-  return 2.0 * static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k) * static_cast<double>(g.batch);
-}
 
 }  // namespace
 
@@ -59,7 +56,7 @@ std::vector<OpWork> plan_work(const program::Program& program, int rank, double 
           w.gemms.push_back(synthetic_gemm(flops));
           w.synthetic_gemm = true;
         }
-        for (const program::Gemm& g : w.gemms) w.gemm_flops += gemm_flops(g);
+        for (const program::Gemm& g : w.gemms) w.gemm_flops += g.flops();
         w.stream_bytes = c.memory_bytes * scale;
         w.stream_kernels = std::max(1, c.kernels - static_cast<int>(c.gemms.size()));
         break;

@@ -14,7 +14,7 @@ double compute_exec_amount(const program::Compute& c, const platforms::GpuSpec& 
     // A GEMM at efficiency e takes flops / (peak · e) = flops · (matmul_efficiency / e) / speed.
     double all_gemm_flops = 0, scaled = 0;
     for (const program::Gemm& g : c.gemms) {
-      const double f = gemm_flops(g);
+      const double f = g.flops();
       all_gemm_flops += f;
       scaled += f * gpu.matmul_efficiency / gemm_efficiency(gpu, g);
     }

@@ -6,11 +6,6 @@
 
 namespace frugal::cost {
 
-double gemm_flops(const program::Gemm& g) {
-  return 2.0 * static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k) *
-         static_cast<double>(g.batch);
-}
-
 double shape_efficiency(const platforms::GpuSpec& gpu, const program::Gemm& g) {
   const platforms::GemmShapeModel& model = gpu.gemm_shape;
   const auto sms = static_cast<double>(model.sms);
@@ -31,7 +26,7 @@ double shape_efficiency(const platforms::GpuSpec& gpu, const program::Gemm& g) {
 }
 
 double gemm_efficiency(const platforms::GpuSpec& gpu, const program::Gemm& g) {
-  if (!gpu.gemm_efficiency.empty()) return gpu.gemm_efficiency_at(gemm_flops(g));
+  if (!gpu.gemm_efficiency.empty()) return gpu.gemm_efficiency_at(g.matrix_flops());
   if (gpu.gemm_shape.sms > 0) return shape_efficiency(gpu, g);
   return gpu.matmul_efficiency;
 }

@@ -7,9 +7,6 @@
 
 namespace frugal::cost {
 
-/// FLOPs of `g`: 2·m·n·k·batch.
-double gemm_flops(const program::Gemm& g);
-
 /// Fraction of peak of the tile and wave model (platforms::GemmShapeModel) for `g` on `gpu`:
 ///   matmul_efficiency · max over tiles (tm, tn, e) and splits s ≤ max_split_k of
 ///   e · u · (k/s) / (k/s + k_overhead),  u = m·n·batch·s / (w·sms·tm·tn),
@@ -20,8 +17,9 @@ double gemm_flops(const program::Gemm& g);
 /// The split-k reduction is not priced. Requires gpu.gemm_shape.sms > 0.
 double shape_efficiency(const platforms::GpuSpec& gpu, const program::Gemm& g);
 
-/// Fraction of peak `g` runs at on `gpu`: gpu.gemm_efficiency_at(gemm_flops(g)) when the GPU has
-/// a calibrated gemm_efficiency table (the measurement overrides the model), shape_efficiency
+/// Fraction of peak `g` runs at on `gpu`: gpu.gemm_efficiency_at(g.matrix_flops()) when the GPU
+/// has a calibrated gemm_efficiency table (the measurement overrides the model; it was measured
+/// on single GEMMs, so a batch runs at the efficiency of one of its products), shape_efficiency
 /// when it has a gemm_shape model, matmul_efficiency otherwise.
 double gemm_efficiency(const platforms::GpuSpec& gpu, const program::Gemm& g);
 

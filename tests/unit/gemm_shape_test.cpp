@@ -69,6 +69,9 @@ TEST(GemmShape, ACalibratedTableOverridesTheModel) {
   EXPECT_DOUBLE_EQ(cost::gemm_efficiency(gpu, small), 0.8 / 8);
   gpu.gemm_efficiency = {{1e3, 0.3}, {1e12, 0.3}};
   EXPECT_DOUBLE_EQ(cost::gemm_efficiency(gpu, small), 0.3);
+  // The table is by the FLOPs of one product: a batch of 64 runs at the efficiency of one.
+  gpu.gemm_efficiency = {{small.matrix_flops(), 0.2}, {64 * small.matrix_flops(), 0.6}};
+  EXPECT_DOUBLE_EQ(cost::gemm_efficiency(gpu, {128, 128, 128, 64}), 0.2);
   platforms::GpuSpec flat = testing::test_gpu(100e12, 2e12, 50, 400, 0.8);
   EXPECT_FALSE(cost::prices_each_gemm(flat));
   EXPECT_DOUBLE_EQ(cost::gemm_efficiency(flat, small), 0.8);
@@ -113,7 +116,7 @@ TEST(GemmShape, RecomputationReplaysTheGemmsOfWhatItRecomputes) {
   ASSERT_EQ(core_replay.gemms.size(), 2u);
   EXPECT_EQ(core_replay.gemms[0], cost::scale_gemm(selective.forward_gemms[1], 3));
   EXPECT_EQ(core_replay.gemms[1], cost::scale_gemm(selective.forward_gemms[2], 3));
-  EXPECT_DOUBLE_EQ(core_replay.flops, cost::gemm_flops(core_replay.gemms[0]) + cost::gemm_flops(core_replay.gemms[1]));
+  EXPECT_DOUBLE_EQ(core_replay.flops, core_replay.gemms[0].flops() + core_replay.gemms[1].flops());
 }
 
 TEST(GemmShape, CatalogueEntryReadsAndWritesBack) {
