@@ -211,6 +211,8 @@ class Solver {
       : n_(static_cast<int>(stages.size())), slots_(slots), stages_(stages) {
     const double unit = budget_bytes / slots;
     auto size = [&](double bytes) {
+      // A zero budget (every stage offloaded: only the copies' buffers fit) holds nothing else.
+      if (!(unit > 0)) return bytes > 0 ? slots + 1 : 0;
       const double u = bytes / unit;
       return static_cast<int>(std::min<double>(std::ceil(u - 1e-9 * std::max(1.0, u)), slots + 1.0));
     };
@@ -308,9 +310,6 @@ OptimalSchedule optimal_schedule(const std::vector<ChainStage>& stages, double b
   if (!offloading && out.min_budget_bytes > budget_bytes) return out;
   budget_bytes -= offload_reserve_bytes(stages, offloaded);
   if (budget_bytes < 0) return out;
-  // Nothing left beside the copies' buffers: only stages that store nothing on the device fit
-  // (every stage offloaded); a vanishing budget keeps the sizes of the others over the slots.
-  if (budget_bytes == 0) budget_bytes = 1e-30;
   const Solver solver(stages, budget_bytes, slots, offloaded);
   out.time_s = solver.best();
   if (!std::isfinite(out.time_s)) return out;  // fits exactly but not at this granularity
