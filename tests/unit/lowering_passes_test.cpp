@@ -83,7 +83,7 @@ TEST(TensorParallelPass, TwoAllReducesPerLayerOrTwoGatherScatterPairsWithSequenc
 }
 
 TEST(ZeroPass, PrefetchLayersSetsHowFarAheadEachGatherRunsAndTheWindowItHolds) {
-  double peak_without = 0;
+  double peak_without = 0, resident_without = 0;
   for (int d : {0, 1, 3}) {
     const Case c(core::Json{{"zero_stage", 3}, {"prefetch_layers", d}});
     EXPECT_EQ(c.plan.prefetch_layers, d);
@@ -106,17 +106,20 @@ TEST(ZeroPass, PrefetchLayersSetsHowFarAheadEachGatherRunsAndTheWindowItHolds) {
       }
     }
     EXPECT_GT(gathers, 0);
-    // The window: d × the largest layer's gathered bf16 weights, held through the schedule.
+    // The window: d × the largest layer's gathered bf16 weights, resident.
     double largest = 0;
     for (const auto& l : workloads::build_layer_chain(c.model, c.setup.seq_length, c.setup.precision, c.plan.shard).layers)
       largest = std::max(largest, l.parameters * 2.0);
     double window = 0;
-    for (const auto& op : c.prog.ranks[0].ops)
-      if (op.kind == OpKind::kAlloc && op.memory().buffer == "zero3 prefetch window") window += op.memory().bytes;
+    for (const auto& m : c.prog.ranks[0].resident)
+      if (m.buffer == "zero3 prefetch window") window += m.bytes;
     EXPECT_DOUBLE_EQ(window, d * largest);
     const double peak = program::static_memory_profile(c.prog.ranks[0]).peak_bytes();
-    if (d == 0) peak_without = peak;
+    // Resident: what a memory policy's budget leaves to activations counts it too.
+    const double resident = policies::resident_device_bytes(c.plan, c.model, c.setup)[0];
+    if (d == 0) peak_without = peak, resident_without = resident;
     EXPECT_NEAR(peak - peak_without, d * largest, 1e-9 * peak) << d << " layers of prefetch";
+    EXPECT_NEAR(resident - resident_without, d * largest, 1e-9 * peak) << d << " layers of prefetch";
   }
   // Prefetching is ZeRO-3's: another stage refuses a depth other than the default.
   EXPECT_THROW(Case(core::Json{{"zero_stage", 1}, {"prefetch_layers", 2}}), core::ConfigError);

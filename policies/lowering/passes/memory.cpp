@@ -30,14 +30,16 @@ class MemoryPass final : public LoweringPass {
     const auto sharded = sharded_model_state(ctx.parameters(), ctx.state, plan.zero_stage, plan.gradient_replicas());
     const auto& mbs = ctx.rank().micro_batches;
     const double largest_mb = mbs.empty() ? 0.0 : static_cast<double>(*std::max_element(mbs.begin(), mbs.end()));
-    ctx.program().resident = {
+    // First in the list, before what earlier passes (the ZeRO prefetch window) hold.
+    auto& resident = ctx.program().resident;
+    resident.insert(resident.begin(), {
         Memory{MemoryTag::kParameters, "weights", sharded.weights_bytes, plan.parameter_state},
         Memory{MemoryTag::kGradients, "gradients", sharded.gradients_bytes},
         Memory{MemoryTag::kOptimizer, "optimizer_state", sharded.optimizer_bytes,
                plan.optimizer_state},
         Memory{MemoryTag::kWorkspace, "workspace", transient * largest_mb},
         Memory{MemoryTag::kReserved, "reserved", ctx.setup.reserved_memory_bytes},
-    };
+    });
   }
 
   void before_layer(RankContext& ctx, const LayerStep& step, std::vector<OpId>& compute_deps) override {

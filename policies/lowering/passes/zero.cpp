@@ -1,7 +1,7 @@
 // ZeRO pass (Rajbhandari et al., SC'20): stage 3 all-gathers each layer's weights over the
 // data-parallel group before its forward and its backward, on the comm stream and at most
-// Plan::prefetch_layers layers ahead of compute (a window of that many layers' weights held for
-// the whole schedule), and frees them after; stages 1–2 all-gather the updated weight shards
+// Plan::prefetch_layers layers ahead of compute (a resident window of that many layers' weights),
+// and frees them after; stages 1–2 all-gather the updated weight shards
 // after the optimizer step, or with Plan::overlap_param_gather layer by layer at the start of the
 // iteration, each layer's first forward waiting for its own gather (the weights the previous
 // iteration's step updated). With the weight shards off the device (Plan::parameter_state), each
@@ -28,12 +28,9 @@ class ZeroPass final : public LoweringPass {
 
   void begin_rank(RankContext& ctx) override {
     gathered_.clear();
-    window_bytes_ = prefetch_window_bytes(ctx);
-    if (window_bytes_ > 0) ctx.builder().alloc(window());
-  }
-
-  void before_step(RankContext& ctx) override {
-    if (window_bytes_ > 0) ctx.builder().free(window());
+    // The prefetched layers' weights: resident, so budgets (resident_device_bytes) count them.
+    if (const double window = prefetch_window_bytes(ctx); window > 0)
+      ctx.program().resident.push_back(Memory{MemoryTag::kBuffers, "zero3 prefetch window", window});
   }
 
   void before_layer(RankContext& ctx, const LayerStep& step, std::vector<OpId>& compute_deps) override {
@@ -102,8 +99,6 @@ class ZeroPass final : public LoweringPass {
     }
     return ctx.plan.prefetch_layers * largest;
   }
-  Memory window() const { return Memory{MemoryTag::kBuffers, "zero3 prefetch window", window_bytes_}; }
-
   /// ZeRO 1–2 over several replicas: each rank updates its shard, then the weights are gathered.
   static bool updates_weight_shards(const RankContext& ctx) {
     return ctx.plan.zero_stage >= 1 && ctx.plan.zero_stage <= 2 && ctx.plan.gradient_replicas() > 1;
@@ -141,7 +136,6 @@ class ZeroPass final : public LoweringPass {
   }
 
   std::set<int> gathered_;  ///< chain layers whose updated weights this rank has gathered
-  double window_bytes_ = 0;  ///< this rank's prefetch window (prefetch_window_bytes)
 };
 
 }  // namespace
