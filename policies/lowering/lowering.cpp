@@ -242,6 +242,15 @@ std::pair<int, int> stage_layers(const Plan& plan, int virtual_stage, int chain_
   return {first.at(vs), end};
 }
 
+std::vector<int> pipeline_rank_layers(const Plan& plan, int stage, int chain_layers) {
+  std::vector<int> out;
+  for (int c = 0; c < plan.virtual_pipeline; ++c) {
+    const auto [first, end] = stage_layers(plan, c * plan.pipeline_parallel() + stage, chain_layers);
+    for (int l = first; l < end; ++l) out.push_back(l);
+  }
+  return out;
+}
+
 std::vector<double> resident_device_bytes(const Plan& plan, const workloads::ModelSpec& model, const TrainingSetup& setup) {
   Lowering lowering(plan, model, setup);
   std::vector<double> bytes;

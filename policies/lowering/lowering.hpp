@@ -41,4 +41,8 @@ std::vector<double> resident_device_bytes(const Plan& plan, const workloads::Mod
 /// Virtual stage → [first, end) range of chain layers of a plan.
 std::pair<int, int> stage_layers(const Plan& plan, int virtual_stage, int chain_layers);
 
+/// The chain layers pipeline rank `stage` holds: those of its model chunks' virtual stages
+/// (chunk c: virtual stage c·p + stage), in chunk order.
+std::vector<int> pipeline_rank_layers(const Plan& plan, int stage, int chain_layers);
+
 }  // namespace frugal::policies

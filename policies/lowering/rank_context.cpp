@@ -91,12 +91,9 @@ void RankContext::begin(const RankPlan& rp, program::RankProgram& out) {
   gradient_sync.clear();
   last_compute = step = OpId();
   computes = 0;
-  const int p = plan.pipeline_parallel(), n_layers = static_cast<int>(chain.layers.size());
   own_layers_.clear();
-  for (int c = 0; c < plan.virtual_pipeline; ++c) {
-    const auto [first, end] = stage_layers(plan, c * p + stage(), n_layers);
-    for (int l = first; l < end; ++l) own_layers_.push_back(&chain.layers[static_cast<std::size_t>(l)]);
-  }
+  for (const int l : pipeline_rank_layers(plan, stage(), static_cast<int>(chain.layers.size())))
+    own_layers_.push_back(&chain.layers[static_cast<std::size_t>(l)]);
   params_ = 0;
   for (const workloads::Layer* l : own_layers_) params_ += l->parameters;
   if (holds_tied_copy()) params_ += tied_embedding_params;

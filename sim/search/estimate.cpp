@@ -5,6 +5,7 @@
 #include <map>
 #include <tuple>
 
+#include "policies/lowering/lowering.hpp"
 #include "policies/memory/stage_schedules.hpp"
 #include "policies/model_state.hpp"
 #include "sim/cost/collective_algorithms.hpp"
@@ -45,19 +46,6 @@ double collective_s(const platforms::Cluster& cluster, CollectiveKind kind, Coll
                                  cluster.network.collective_overhead(static_cast<int>(kind)));
 }
 
-/// The chain layers of pipeline rank `stage`: its chunks' virtual stages.
-template <typename F>
-void for_stage_layers(const policies::Plan& plan, std::size_t layers, int stage, F&& f) {
-  const int p = plan.pipeline_parallel();
-  for (int chunk = 0; chunk < plan.virtual_pipeline; ++chunk) {
-    const int vs = chunk * p + stage;
-    const int first = plan.stage_first_layer[static_cast<std::size_t>(vs)];
-    const int end = vs + 1 < p * plan.virtual_pipeline ? plan.stage_first_layer[static_cast<std::size_t>(vs + 1)]
-                                                      : static_cast<int>(layers);
-    for (int l = first; l < end; ++l) f(static_cast<std::size_t>(l));
-  }
-}
-
 }  // namespace
 
 Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSpec& model,
@@ -83,8 +71,8 @@ Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSp
     auto [it, fresh] = stage_costs.try_emplace({&gpu, stage, b});
     if (!fresh) return it->second;
     StageCost& c = it->second;
-    for_stage_layers(plan, chain.layers.size(), stage, [&](std::size_t l) {
-      const workloads::Layer& layer = chain.layers[l];
+    for (const int l : policies::pipeline_rank_layers(plan, stage, static_cast<int>(chain.layers.size()))) {
+      const workloads::Layer& layer = chain.layers[static_cast<std::size_t>(l)];
       c.compute_s += cost::layer_seconds(layer, b, gpu, setup.precision);
       c.backward_s += cost::layer_pass_seconds(layer, b, gpu, setup.precision).backward_s;
       c.parameters += layer.parameters;
@@ -96,7 +84,7 @@ Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSp
         c.layer_collectives += layer.recompute == workloads::Recompute::kFull ? 6 : 4;
       } else
         c.tensor_collectives += 1;  // the vocabulary-parallel embedding's and head's all-reduce
-    });
+    }
     return c;
   };
 
