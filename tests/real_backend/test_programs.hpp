@@ -35,6 +35,14 @@ inline std::string numbered(const char* prefix, int n) {
   return s;
 }
 
+/// An empty program for rank `r`, on GPU `r`.
+inline RankProgram rank_on_gpu(int r) {
+  RankProgram rp;
+  rp.rank = core::RankId(r);
+  rp.gpu = r;
+  return rp;
+}
+
 /// Data-parallel training step on `ranks` ranks: resident weights, per layer an activation
 /// alloc + forward GEMMs, backward GEMMs + free, gradient all-reduce buckets on the comm stream
 /// (each after its layer's backward), an optimizer step after all buckets.
@@ -45,9 +53,7 @@ inline Program data_parallel(int ranks, int layers = 3, std::int64_t hidden = 12
   p.groups.push_back(dp);
   const double grad_bytes = 4.0 * static_cast<double>(hidden * hidden);
   for (int r = 0; r < ranks; ++r) {
-    RankProgram rp;
-    rp.rank = core::RankId(r);
-    rp.gpu = r;
+    RankProgram rp = rank_on_gpu(r);
     rp.resident.push_back({MemoryTag::kParameters, "weights", grad_bytes * layers});
     RankBuilder b(rp);
     const Gemm fwd{tokens, hidden, hidden, 1};
@@ -84,9 +90,7 @@ inline Program pipeline_two_stages() {
   const Gemm g{128, 128, 128, 1};
   const double flops = 2.0 * 128 * 128 * 128, act = 64.0 * 1024;
   for (int r = 0; r < 2; ++r) {
-    RankProgram rp;
-    rp.rank = core::RankId(r);
-    rp.gpu = r;
+    RankProgram rp = rank_on_gpu(r);
     RankBuilder b(rp);
     const auto peer = core::RankId(1 - r);
     const std::string stage = numbered("stage", r);
@@ -125,9 +129,7 @@ inline Program pipeline_one_f_one_b(int micro_batches, double bytes) {
   const Gemm g{64, 64, 64, 1};
   const double flops = 2.0 * 64 * 64 * 64;
   for (int r = 0; r < 2; ++r) {
-    RankProgram rp;
-    rp.rank = core::RankId(r);
-    rp.gpu = r;
+    RankProgram rp = rank_on_gpu(r);
     RankBuilder b(rp);
     const auto peer = core::RankId(1 - r);
     auto forward = [&](int mb) {
