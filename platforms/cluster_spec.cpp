@@ -82,6 +82,10 @@ NodeType read_node_type(ObjectReader& reader, const std::string& name, const Gpu
   ObjectReader intra = reader.object("intra_node");
   type.intra_node_kind = intra.choice("kind", kIntraNodeKinds);
   type.gpu_link = read_link(intra);
+  if (intra.has_quantity("nvls_bandwidth", Dimension::kBandwidth)) {
+    if (type.intra_node_kind != "nvlink") intra.fail("nvls_bandwidth", "NVLink SHARP needs \"kind\": \"nvlink\"");
+    type.nvls_bandwidth_bytes_per_s = intra.positive_quantity("nvls_bandwidth", Dimension::kBandwidth);
+  }
   finish_declared(intra, PlatformObject::kIntraNode);
 
   ObjectReader host = reader.object("host_link");
@@ -146,6 +150,7 @@ Json node_type_json(const NodeType& type) {
     out["nvme"] = Json{{"capacity_bytes", type.nvme.capacity_bytes},
                        {"bandwidth_bytes_per_s", type.nvme.bandwidth_bytes_per_s}};
   add_link_json(out["intra_node"], type.gpu_link);
+  if (type.nvls_bandwidth_bytes_per_s > 0) out["intra_node"]["nvls_bandwidth_bytes_per_s"] = type.nvls_bandwidth_bytes_per_s;
   return out;
 }
 

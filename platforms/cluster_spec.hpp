@@ -53,6 +53,9 @@ struct NodeType {
   int gpus_per_node = 1;
   std::string intra_node_kind = "nvlink";  ///< "nvlink" (switched) or "pcie"
   LinkSpec gpu_link;       ///< each GPU's link to the node's switch (NVLink per GPU per direction)
+  /// NVLink SHARP (NVLS): what the switch's in-network reduction sustains per GPU and direction
+  /// (intra_node "nvls_bandwidth"; an all-reduce's algorithm bandwidth); 0: the switch has none.
+  double nvls_bandwidth_bytes_per_s = 0;
   LinkSpec host_link;      ///< each GPU's PCIe link to host memory
   double host_memory_bytes = 0;  ///< shared by the node's ranks (host buffers of the Program)
   /// The host side every GPU↔host transfer of the node crosses (CPU memory / PCIe root

@@ -78,6 +78,10 @@ std::map<PlatformObject, SectionInfo> declare() {
   SectionInfo intra = link_section("/node_types/<name>/intra_node", "the link of each GPU to the node's switch");
   intra.keys.insert(intra.keys.begin(),
                     choice("kind", {"nvlink", "pcie"}, "nvlink: NVLink/NVSwitch; pcie: GPUs talk through PCIe"));
+  intra.keys.push_back({quantity("nvls_bandwidth", Dimension::kBandwidth,
+                                 "NVLink SHARP: the all-reduce bandwidth per GPU the switch's in-network reduction "
+                                 "sustains (algorithm nvls)", {}, kPositive),
+                        "none: no NVLS"});
   s[PlatformObject::kIntraNode] = intra;
   s[PlatformObject::kHostLink] = link_section("/node_types/<name>/host_link", "each GPU's PCIe link to host memory");
   s[PlatformObject::kNic] = link_section("/node_types/<name>/nic", "one network interface of the node");

@@ -116,7 +116,35 @@ def statistics(rows):
         stats["kendall_tau_per_model"] = {
             m: kendall_tau([rate(r, "measured_s") for r in rs], [rate(r, "simulated_s") for r in rs])
             for m, rs in sorted(by_model.items()) if len(rs) >= 2}
+        # Strategies ranked within one publication (one code base and cluster), per model.
+        by_source = {}
+        for r in ok:
+            by_source.setdefault(f"{source_of(r)} {r['model']}", []).append(r)
+        stats["kendall_tau_per_source_and_model"] = {
+            k: kendall_tau([rate(r, "measured_s") for r in rs], [rate(r, "simulated_s") for r in rs])
+            for k, rs in sorted(by_source.items()) if len(rs) >= 2}
+        stats["same_layout_across_sources"] = same_layout_pairs(ok)
     return stats
+
+
+def source_of(row):
+    """The publication of a case: its group without the table ("narayanan_table1" → "narayanan")."""
+    return row["group"].split("_")[0]
+
+
+def same_layout_pairs(rows):
+    """Cases of different publications that run the same model with the same layout, recomputation
+    and micro-batches per pipeline (so the same work per GPU between gradient reductions): their
+    measured times should agree, and the ratio says how far the publications' code bases differ."""
+    def key(r):
+        return (r["model"], r["layout"], r["global_batch_size"] * r["tensor_pipeline"] // r["gpus"])
+    pairs = []
+    for i, a in enumerate(rows):
+        for b in rows[i + 1:]:
+            if source_of(a) != source_of(b) and key(a) == key(b):
+                pairs.append({"cases": [a["id"], b["id"]], "measured_ratio": b["measured_s"] / a["measured_s"],
+                              "simulated_ratio": b["simulated_s"] / a["simulated_s"]})
+    return pairs
 
 
 def main():
@@ -146,6 +174,8 @@ def main():
         measured = case["measured_iteration_time_s"]
         rows.append({"id": case["id"], "label": case.get("label", case["id"]), "group": case["group"], "model": case["model"]["name"], "gpus": case["gpus"],
                      "layout": layout(case), "global_batch_size": case["training"]["global_batch_size"],
+                     "tensor_pipeline": case["parallelism"].get("tensor_model_parallel_size", 1) *
+                     case["parallelism"].get("pipeline_model_parallel_size", 1),
                      "status": s["status"], "measured_s": measured, "simulated_s": simulated,
                      "error": (simulated - measured) / measured if simulated else None,
                      "measured_how": case["measured_how"]})
@@ -169,6 +199,11 @@ def main():
               f"{100 * stats['mean_signed_error']:+.1f}%, largest {100 * stats['largest_error']['error']:+.1f}% "
               f"({stats['largest_error']['id']}), {stats['within_5_percent']} within 5%; Kendall tau of per-GPU "
               f"throughput {fmt_tau(stats['kendall_tau_all'])}")
+        print("Kendall tau per publication and model: " + ", ".join(
+            f"{k} {fmt_tau(t)}" for k, t in stats["kendall_tau_per_source_and_model"].items()))
+        for pair in stats["same_layout_across_sources"]:
+            print(f"same layout in two publications: {pair['cases'][1]} / {pair['cases'][0]}: measured "
+                  f"{pair['measured_ratio']:.3f}, simulated {pair['simulated_ratio']:.3f}")
     if stats["not_ok"]:
         print("not simulated: " + ", ".join(f"{k} ({v})" for k, v in stats["not_ok"].items()))
     if args.plot:

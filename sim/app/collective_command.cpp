@@ -90,20 +90,16 @@ CollectiveSweepResult simulate_collective_sweep(const platforms::Cluster& cluste
   if (n < 2 || n > cluster.gpu_count())
     throw ConfigError("--ranks", "", "expected 2 to " + std::to_string(cluster.gpu_count()) + " ranks (the cluster's GPUs), got " +
                                          std::to_string(n));
+  std::vector<int> gpus(static_cast<std::size_t>(n));
+  for (int g = 0; g < n; ++g) gpus[static_cast<std::size_t>(g)] = g;
   try {
-    out.algorithm = cost::resolve_algorithm(
-        sweep.algorithm, cluster,
-        [n] {
-          std::vector<int> gpus(static_cast<std::size_t>(n));
-          for (int g = 0; g < n; ++g) gpus[static_cast<std::size_t>(g)] = g;
-          return gpus;
-        },
-        sweep.kind);
+    out.algorithm = cost::parse_algorithm(sweep.algorithm);
   } catch (const std::invalid_argument& e) {
     throw ConfigError("--algorithm", "", e.what());
   }
 
   const std::vector<double> sizes = sweep_sizes(sweep, n);
+  const cost::GroupShape shape = cost::group_shape(cluster, gpus);
   program::Program prog;
   prog.groups.push_back({"world", {}});
   for (int r = 0; r < n; ++r) prog.groups[0].ranks.emplace_back(r);
@@ -140,6 +136,8 @@ CollectiveSweepResult simulate_collective_sweep(const platforms::Cluster& cluste
     previous = last_end[k];
     row.algbw_bytes_per_s = row.time_s > 0 ? row.bytes / row.time_s : 0.0;
     row.busbw_bytes_per_s = row.algbw_bytes_per_s * program::busbw_factor(sweep.kind, n);
+    row.algorithm = out.algorithm == program::CollectiveAlgorithm::kAuto ? cost::select_algorithm(sweep.kind, sizes[k], shape)
+                                                                         : out.algorithm;
     out.rows.push_back(row);
   }
   return out;
@@ -155,7 +153,7 @@ int cmd_collective(const std::vector<std::string>& args) {
       "stepfactor,f", po::value(&sweep.step_factor), "multiply the size by this between sizes, default 2")(
       "datatype,d", po::value(&sweep.datatype), "float, half, bfloat16, double (the count column), default float")(
       "ranks,n", po::value(&sweep.ranks), "the first N GPUs of the cluster, node-major (default: all)")(
-      "algorithm", po::value(&sweep.algorithm), "ring, hierarchical, auto (the policies' rule), default auto")(
+      "algorithm", po::value(&sweep.algorithm), "ring, hierarchical, tree, nvls, auto (per size, NCCL's tuning), default auto")(
       "collectives", po::value(&model), "engine model: step_by_step, aggregate, auto (as /simulation/collectives)")(
       "output,o", po::value(&output), "also write the table as JSON");
   if (!parse_command_line(args, "frugalsim collective CLUSTER [options]", opts, {"cluster", po::value(&cluster_name)}))
@@ -185,19 +183,20 @@ int cmd_collective(const std::vector<std::string>& args) {
             << ", algorithm " << program::to_string(result.algorithm) << ", collectives " << engine::to_string(result.model)
             << " (simulated; nccl-tests' out-of-place columns)\n"
             << "#\n"
-            << "#       size         count      type   redop    root     time   algbw   busbw\n"
+            << "#       size         count      type   redop    root     time   algbw   busbw  algorithm\n"
             << "#        (B)    (elements)                               (us)  (GB/s)  (GB/s)\n";
   Json json_rows = Json::array();
   double busbw_sum = 0;
   for (const CollectiveRow& r : result.rows) {
-    std::cout << fmt("%12.0f  %12.0f  %8s  %6s  %6d  %7.2f  %6.2f  %6.2f\n", r.bytes, r.elements, sweep.datatype.c_str(),
-                     reduces ? "sum" : "none", root, r.time_s * 1e6, r.algbw_bytes_per_s / 1e9, r.busbw_bytes_per_s / 1e9);
+    std::cout << fmt("%12.0f  %12.0f  %8s  %6s  %6d  %7.2f  %6.2f  %6.2f  %s\n", r.bytes, r.elements, sweep.datatype.c_str(),
+                     reduces ? "sum" : "none", root, r.time_s * 1e6, r.algbw_bytes_per_s / 1e9, r.busbw_bytes_per_s / 1e9,
+                     program::to_string(r.algorithm).c_str());
     busbw_sum += r.busbw_bytes_per_s;
     const Json time = {{"median", r.time_s}, {"min", r.time_s}, {"max", r.time_s}};
     json_rows.push_back({{"collective", program::to_string(sweep.kind)}, {"group_size", n}, {"groups", 1},
                          {"bytes", r.bytes}, {"elements", r.elements}, {"type", sweep.datatype}, {"time_s", time},
                          {"algbw_bytes_per_s", r.algbw_bytes_per_s}, {"busbw_bytes_per_s", r.busbw_bytes_per_s},
-                         {"busbw_factor", program::busbw_factor(sweep.kind, n)}});
+                         {"busbw_factor", program::busbw_factor(sweep.kind, n)}, {"algorithm", program::to_string(r.algorithm)}});
   }
   std::printf("# Avg bus bandwidth    : %g \n", result.rows.empty() ? 0.0 : busbw_sum / static_cast<double>(result.rows.size()) / 1e9);
   if (!output.empty()) {

@@ -20,7 +20,7 @@ struct CollectiveSweep {
   int step_factor = 2;            ///< sizes min, min·f, min·f², ... up to max
   std::string datatype = "float"; ///< float, half, bfloat16, double: element size for `count`
   int ranks = 0;                  ///< the first `ranks` GPUs (node-major); 0: every GPU
-  std::string algorithm = "auto"; ///< ring, hierarchical, auto (cost::choose_algorithm)
+  std::string algorithm = "auto"; ///< ring, hierarchical, tree, nvls, auto (cost::select_algorithm per size)
   engine::CollectiveModel model = engine::CollectiveModel::kAuto;
 };
 
@@ -31,6 +31,8 @@ struct CollectiveRow {
   double time_s = 0;
   double algbw_bytes_per_s = 0;  ///< bytes / time
   double busbw_bytes_per_s = 0;  ///< algbw × program::busbw_factor
+  /// The algorithm this size ran: the requested one, or for auto cost::select_algorithm's choice.
+  program::CollectiveAlgorithm algorithm{};
 };
 
 /// Element size of an nccl-tests datatype name; throws core::ConfigError("--datatype") otherwise.
@@ -43,7 +45,7 @@ std::vector<double> sweep_sizes(const CollectiveSweep& sweep, int ranks);
 /// What a sweep ran and measured.
 struct CollectiveSweepResult {
   int ranks = 0;
-  program::CollectiveAlgorithm algorithm{};  ///< "auto" resolved
+  program::CollectiveAlgorithm algorithm{};  ///< as requested (kAuto: see each row's)
   engine::CollectiveModel model{};           ///< the engine's model (never kAuto)
   std::vector<CollectiveRow> rows;
 };

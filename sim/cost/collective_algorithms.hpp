@@ -1,7 +1,7 @@
 // Each collective algorithm described once, as its list of phases (which members talk to which,
 // how many steps, bytes per step). The step-by-step engine generates its point-to-point steps
 // from it, the aggregate engine its per-member volumes and latencies, calibration its closed
-// form, and the policies a time estimate; choose_algorithm is the one selection rule. Pure
+// form, and the policies a time estimate; select_algorithm is the one selection rule. Pure
 // functions; no SimGrid.
 #pragma once
 
@@ -31,6 +31,14 @@ struct GroupShape {
   bool two_level = false;
   /// Rings a member-ring phase runs at once (NCCL's channels, one per rail): rail_channels.
   int channels = 1;
+  /// ≥ 2 nodes with the same number (≥ 1) of members on each (members / nodes): what the tree
+  /// all-reduce needs (all_reduce_trees).
+  bool balanced = false;
+  /// Uncontended routes between two members on one node (`intra`) and on two nodes (`inter`;
+  /// each the other when the group has only one kind), and of a member to its NVSwitch
+  /// (nvls_path; bandwidth 0 unless the group lies inside one node that declares NVLS): what
+  /// select_algorithm prices.
+  Path intra, inter, nvls;
 };
 
 /// The two-level rule, one for every caller (engine layouts, algorithm selection): members spread
@@ -44,14 +52,48 @@ bool two_level(const std::vector<int>& members_per_node);
 /// inter-node traffic; one ring would cross every node boundary through one NIC.
 int rail_channels(bool two_level, int per_node, int nics_per_node);
 
-/// Shape of the group of `gpus` (global GPU indices, ring order) of `cluster`.
+/// Shape of the group of `gpus` (global GPU indices, ring order) of `cluster`, with its paths
+/// (from its first member to the first on the same node and on another node).
 GroupShape group_shape(const platforms::Cluster& cluster, const std::vector<int>& gpus);
+
+/// One tree of the tree all-reduce over member indices in node-major order (node slot m in
+/// order of first appearance, local index l: m·L + l, L = members / nodes).
+struct Tree {
+  std::vector<int> parent;                 ///< −1 at the root
+  std::vector<std::vector<int>> children;  ///< in increasing index order
+  std::vector<int> depth;                  ///< the root's is 0
+  int height = 0;                          ///< the largest depth
+};
+
+/// NCCL's double binary tree over `nodes` nodes: node m's parent (−1: the root) in tree `t`
+/// (0 or 1). Tree 0: node m > 0 whose lowest set bit is b hangs under (m ^ b) | 2b, or under m ^ b
+/// when that is ≥ nodes; the root 0 has one child. Tree 1 is tree 0 mirrored (m ↔ nodes − 1 − m)
+/// for an even count, shifted by one (m ↔ m − 1 mod nodes) for an odd count. Odd nodes are the
+/// leaves of tree 0, so with an even count each node has children in at most one of the two trees:
+/// every node sends and receives about the same bytes.
+std::vector<int> binary_tree_parents(int nodes, int t);
+
+/// The 2·C trees of the tree all-reduce over a balanced group (C = shape.channels): for channel c,
+/// trees 2c and 2c + 1 link the nodes as binary_tree_parents(nodes, 0 or 1) through their
+/// members of local index c (the heads, so channel c crosses nodes through NIC c) and chain each
+/// node's members below its head in local order from c (c, c + 1, …, mod L). Empty unless
+/// shape.balanced.
+std::vector<Tree> all_reduce_trees(const GroupShape& shape);
 
 /// Who talks to whom in a phase.
 enum class Pattern {
   kRing,      ///< every member sends each step to its successor on its ring, receives from its predecessor
   kChain,     ///< the member ring opened at the root: chain index c sends piece j in step c + j
   kPairwise,  ///< step s (0-based): position p sends to p + s + 1 and receives from p − s − 1
+  /// The trees of all_reduce_trees, each carrying its share in `pieces` pipelined pieces, with
+  /// D = Phase::height: a member at depth d sends piece j to its parent in step D − d + j (after
+  /// receiving it from its children in step D − d − 1 + j) and, once the root has the sum,
+  /// receives piece j from its parent in step D + d − 1 + j and sends it to its children in step
+  /// D + d + j: reduce and broadcast overlap, 2D + k − 1 steps.
+  kTree,
+  /// Each member sends the whole buffer to its node's NVSwitch and receives the reduced buffer
+  /// from it, both at once, after every member has arrived (one step; NVLink SHARP).
+  kSwitch,
 };
 
 /// Which rings a kRing phase runs (all rings of the kind at once).
@@ -75,19 +117,24 @@ struct Phase {
   Rings rings = Rings::kMembers;
   int steps = 0;
   double step_bytes = 0;
-  int pieces = 1;  ///< kChain: pipelined pieces k (steps = n − 2 + k)
+  int pieces = 1;  ///< kChain, kTree: pipelined pieces k (steps = n − 2 + k, 2·height + k − 1)
+  int height = 0;  ///< kTree: the largest depth D over the trees
 };
 
 /// The phases of collective `kind` of `bytes` (program conventions: the whole buffer; for
-/// all-to-all what each member sends in total) with `algorithm` over a group of `shape`:
+/// all-to-all what each member sends in total) with `algorithm` over a group of `shape`
+/// (kAuto: select_algorithm's choice):
 /// - all-reduce, ring: {"ar", ring, members, 2(n−1) steps of S/n}; on a group with C =
 ///   shape.channels > 1: {"ar", ring, rails, 2(n−1) steps of S/(n·C)} (every member sends one
 ///   step of each channel at once), and likewise for reduce-scatter and all-gather.
 /// - all-reduce, hierarchical (shape.two_level, else ring) with L per node on M nodes:
 ///   {"hrs", ring, node-local, L−1 steps of S/L}, {"har", ring, cross-node, 2(M−1) steps of
 ///   S/(L·M)}, {"hag", ring, node-local, L−1 steps of S/L}.
-/// - reduce-scatter "rs" and all-gather "ag": ring, members, n−1 steps of S/n (hierarchical
-///   falls back to ring).
+/// - all-reduce, tree (shape.balanced, else ring): {"tree", tree, 2D + k − 1 steps of S/(2C·k)},
+///   k = broadcast_chunks(S/(2C)), D the trees' height (all_reduce_trees).
+/// - all-reduce, nvls (shape.nvls has a bandwidth, else ring): {"nvls", switch, 1 step of S}.
+/// - reduce-scatter "rs" and all-gather "ag": ring, members, n−1 steps of S/n (any other
+///   algorithm falls back to ring).
 /// - broadcast: {"bc", chain, members, n−2+k steps of S/k, k = broadcast_chunks(S)}.
 /// - all-to-all: {"a2a", pairwise, members, n−1 steps of S/n}.
 /// Empty for fewer than 2 members or no bytes.
@@ -107,26 +154,28 @@ double phases_time_s(const std::vector<Phase>& phases, const std::function<doubl
 /// A rails phase of C channels: in each step a member sends C − 1 chunks b to node-local
 /// successors through its GPU link (sharing it) and one through its NIC (its own), so a step
 /// takes max(α_intra + (C − 1)·b/β_intra, α_inter + b/β_inter).
+/// A tree phase: each step is paced by its most loaded link direction, a GPU link (chain edges,
+/// `intra`) or a head's NIC (tree edges between nodes, `inter`), carrying u pieces b at once:
+/// Σ_steps max(α + u·b/β) over the link directions busy in that step.
+/// A switch phase: shape.nvls.seconds(S).
 /// Ring all-reduce on a uniform path: 2(n−1)·α + 2(n−1)/n · S/β (Thakur et al. 2005).
 double collective_time_s(program::CollectiveKind kind, program::CollectiveAlgorithm algorithm, double bytes,
                          const GroupShape& shape, const Path& intra, const Path& inter, double overhead_s = 0);
 
-/// The one algorithm selection rule (both parallelism policies): hierarchical for an all-reduce
-/// whose group spans ≥ 2 nodes with the same number (≥ 2) of members on each (two_level), ring
-/// otherwise. Independent of the size: on such groups the hierarchical all-reduce sends
-/// 2(M−1)/M·S through each node's NICs instead of the ring's 2(n−1)/n·S and pays
-/// 2(L−1) + 2(M−1) latencies instead of 2(n−1), at the price of two node-local phases that the
-/// rule does not weigh. `gpus`: the group's global GPU indices.
-/// (Both policies' earlier rules were this rule: data_parallel's on the group of all GPUs,
-/// megatron's on the data-parallel group of tensor index 0 and stage 0.)
-program::CollectiveAlgorithm choose_algorithm(const platforms::Cluster& cluster, const std::vector<int>& gpus,
-                                              program::CollectiveKind kind);
+/// The algorithms a group of `shape` allows for `kind`, in enum order: ring always; for an
+/// all-reduce also hierarchical (shape.two_level), tree (shape.balanced) and nvls (shape.nvls).
+std::vector<program::CollectiveAlgorithm> eligible_algorithms(program::CollectiveKind kind, const GroupShape& shape);
 
-/// A user's choice of algorithm: "auto" is choose_algorithm on the group `gpus` (called only
-/// then: `gpus` may be empty otherwise), any other value the algorithm of that name
-/// (program::to_string). Throws std::invalid_argument naming the valid choices for another value.
-program::CollectiveAlgorithm resolve_algorithm(const std::string& choice, const platforms::Cluster& cluster,
-                                               const std::function<std::vector<int>()>& gpus,
-                                               program::CollectiveKind kind);
+/// NCCL's tuning by size and scale, the one selection rule (kAuto): the eligible algorithm of
+/// least collective_time_s on the group's own paths (shape.intra, shape.inter); a tie goes to the
+/// earlier in enum order. Latency-bound sizes on many nodes go to the tree (2D + k − 1 steps
+/// instead of the ring's 2(n − 1)), large ones to the ring, its rail channels or the
+/// hierarchical all-reduce, and one-node all-reduces to NVLS where the switch has it.
+program::CollectiveAlgorithm select_algorithm(program::CollectiveKind kind, double bytes, const GroupShape& shape);
+
+/// A user's choice of algorithm by name (program::to_string; "auto" is kAuto, resolved per
+/// collective by select_algorithm). Throws std::invalid_argument naming the valid choices for
+/// another value.
+program::CollectiveAlgorithm parse_algorithm(const std::string& choice);
 
 }  // namespace frugal::cost

@@ -23,6 +23,12 @@ Path gpu_path(const platforms::Cluster& cluster, int from, int to) {
   return {ta.nic.latency_s + std::max(0.0, cluster.network.switch_latency_s) + tb.nic.latency_s, bw};
 }
 
+Path nvls_path(const platforms::Cluster& cluster, int gpu) {
+  const platforms::NodeType& t = cluster.type_of_gpu(gpu);
+  if (!(t.nvls_bandwidth_bytes_per_s > 0)) return {};
+  return {2 * t.gpu_link.latency_s, std::min(t.gpu_link.bandwidth_bytes_per_s, t.nvls_bandwidth_bytes_per_s)};
+}
+
 Path host_path(const platforms::Cluster& cluster, int gpu) {
   const platforms::NodeType& t = cluster.type_of_gpu(gpu);
   return {t.host_link.latency_s, t.host_link.bandwidth_bytes_per_s};

@@ -24,6 +24,11 @@ struct Path {
 ///   there is one).
 Path gpu_path(const platforms::Cluster& cluster, int from, int to);
 
+/// α and β of GPU `gpu`'s route to its node's NVSwitch and back when the switch reduces
+/// (NVLink SHARP): α = 2·gpu_link.latency (to the switch and back), β = min(gpu_link,
+/// nvls_bandwidth); bandwidth 0 when the node type declares no nvls_bandwidth.
+Path nvls_path(const platforms::Cluster& cluster, int gpu);
+
 /// α and β of the PCIe route between GPU `gpu` and its node's CPU host (copies, checkpoints):
 /// host_link's latency and bandwidth.
 Path host_path(const platforms::Cluster& cluster, int gpu);

@@ -46,28 +46,36 @@ std::uint64_t to_bytes(double bytes) { return bytes > 0 ? static_cast<std::uint6
 /// One phase of an algorithm (cost::Phase) on this group's rings, byte counts rounded as the
 /// step-by-step engine rounds them.
 struct Phase {
-  enum class Shape { kRings, kChain, kPairwise };
+  enum class Shape { kRings, kChain, kPairwise, kTree, kSwitch };
   Shape shape = Shape::kRings;
   std::vector<const std::vector<int>*> rings;  ///< kRings: every ring; else the member list
   int steps = 0;
   std::uint64_t chunk_bytes = 0;
   int latency_slot = 0;  ///< GroupLayout::ring_latency_s index (= cost::Rings)
   int root_pos = 0;      ///< kChain: chain starts here
-  int chunks = 1;        ///< kChain: pipelined pieces k
+  int chunks = 1;        ///< kChain, kTree: pipelined pieces k
+  int height = 0;        ///< kTree: the trees' height D
+  const GroupLayout* group = nullptr;  ///< kTree, kSwitch: the group (its trees, its members)
 };
 
 std::vector<Phase> phases_of(const GroupLayout& g, const program::Collective& c) {
   std::vector<Phase> out;
-  for (const cost::Phase& ph : cost::phases(c.kind, c.algorithm, c.bytes, g.shape)) {
+  for (const cost::Phase& ph : cost::phases(c.kind, algorithm_of(g, c), c.bytes, g.shape)) {
     Phase p;
-    p.shape = ph.pattern == cost::Pattern::kRing    ? Phase::Shape::kRings
-              : ph.pattern == cost::Pattern::kChain ? Phase::Shape::kChain
-                                                    : Phase::Shape::kPairwise;
+    switch (ph.pattern) {
+      case cost::Pattern::kRing: p.shape = Phase::Shape::kRings; break;
+      case cost::Pattern::kChain: p.shape = Phase::Shape::kChain; break;
+      case cost::Pattern::kPairwise: p.shape = Phase::Shape::kPairwise; break;
+      case cost::Pattern::kTree: p.shape = Phase::Shape::kTree; break;
+      case cost::Pattern::kSwitch: p.shape = Phase::Shape::kSwitch; break;
+    }
     p.rings = rings_of(g, ph.rings);
     p.steps = ph.steps;
     p.chunk_bytes = to_bytes(ph.step_bytes);
     p.latency_slot = static_cast<int>(ph.rings);
     p.chunks = ph.pieces;
+    p.height = ph.height;
+    p.group = &g;
     if (ph.pattern == cost::Pattern::kChain) {
       const auto root = g.position.find(static_cast<int>(c.root.value));
       p.root_pos = root == g.position.end() ? 0 : root->second;
@@ -111,6 +119,7 @@ double ring_bandwidth(const CommContext& ctx, const GroupLayout& g) {
 
 /// Latency the aggregate model adds after a phase's transfers (see the header).
 double aggregate_extra_s(const CommContext& ctx, const GroupLayout& g, const Phase& ph) {
+  if (ph.shape == Phase::Shape::kSwitch) return 0;
   const double alpha = phase_latency_s(ctx, g, ph);
   if (ph.shape == Phase::Shape::kChain) {
     const int n = static_cast<int>(g.ranks.size());
@@ -211,6 +220,30 @@ void phase_flows(CommContext& ctx, const Phase& ph, int s, bool whole, bool copy
       for (int p = 0; p < n; ++p) add_flow(ctx, flows, members[p], members[(p + s + 1) % n], ph.chunk_bytes, copy);
       return;
     }
+    case Phase::Shape::kTree: {
+      // Step s only (trees are never aggregated): piece j goes up an edge from a child at depth d
+      // in step D − d + j and down it in step D + d − 1 + j (cost::Pattern::kTree).
+      const GroupLayout& g = *ph.group;
+      const auto on = [&](int first) { return s >= first && s < first + ph.chunks; };
+      const std::uint64_t bytes = ph.chunk_bytes;
+      for (const cost::Tree& tree : trees_of(g))
+        for (std::size_t v = 0; v < tree.parent.size(); ++v) {
+          if (tree.parent[v] < 0) continue;
+          const int child = g.node_major[v], parent = g.node_major[static_cast<std::size_t>(tree.parent[v])];
+          const int d = tree.depth[v];
+          if (on(ph.height - d)) add_flow(ctx, flows, child, parent, bytes, copy);
+          if (on(ph.height + d - 1)) add_flow(ctx, flows, parent, child, bytes, copy);
+        }
+      return;
+    }
+    case Phase::Shape::kSwitch:
+      for (const int r : ph.group->ranks) {
+        if (ctx.rank_switch[r] == nullptr || (copy && !copy_matters(ctx, r, r))) continue;
+        flows.push_back({ctx.rank_gpu[r], ctx.rank_switch[r], ph.chunk_bytes});
+        flows.push_back({ctx.rank_switch[r], ctx.rank_gpu[r], ph.chunk_bytes});
+        ctx.activities += 2;
+      }
+      return;
   }
 }
 
@@ -242,7 +275,7 @@ void inject(CommContext& ctx, const std::vector<const GroupLayout*>& groups, con
   Flows flows;
   for (std::size_t k = 0; k < phases.front().size(); ++k) {
     const Phase& ph = phases.front()[k];
-    if (ctx.aggregate && ph.shape != Phase::Shape::kPairwise) {
+    if (ctx.aggregate && ph.shape != Phase::Shape::kPairwise && ph.shape != Phase::Shape::kTree) {
       double extra_s = 0;
       for (std::size_t i = 0; i < groups.size(); ++i) {
         phase_flows(ctx, phases[i][k], 0, true, copies, flows, only_from);
@@ -307,6 +340,48 @@ bool leads_group(const CommContext& ctx, int rank, const GroupLayout& g) {
   return false;
 }
 
+namespace {
+
+/// The barrier of the members of one collective instance (`key`), created by the first to arrive.
+CoarseState::BarrierEntry& barrier_of(CommContext& ctx, const std::string& key, int members) {
+  CoarseState::BarrierEntry& entry = ctx.coarse->barriers[key];
+  if (!entry.barrier) {
+    entry.barrier = sg4::Barrier::create(static_cast<unsigned>(members));
+    entry.leaving = members;
+  }
+  return entry;
+}
+
+/// The closing barrier: the last member to pass it forgets the entry.
+void leave(CommContext& ctx, const std::string& key, CoarseState::BarrierEntry& entry, const sg4::BarrierPtr& barrier) {
+  barrier->wait();
+  if (--entry.leaving == 0) ctx.coarse->barriers.erase(key);
+}
+
+/// This member's NVLS transfers: S to its node's switch and S back, at once.
+void switch_transfers(CommContext& ctx, int rank, std::uint64_t bytes) {
+  sg4::Host* nvswitch = ctx.rank_switch[static_cast<std::size_t>(rank)];
+  if (nvswitch == nullptr || bytes == 0) return;
+  std::vector<sg4::CommPtr> comms = {sg4::Comm::sendto_async(ctx.rank_gpu[rank], nvswitch, bytes),
+                                     sg4::Comm::sendto_async(nvswitch, ctx.rank_gpu[rank], bytes)};
+  ctx.activities += 2;
+  sg4::Comm::wait_all(comms);
+}
+
+}  // namespace
+
+void run_switch_phase(CommContext& ctx, int rank, const GroupLayout& g, std::uint64_t bytes, const std::string& prefix,
+                      int iteration) {
+  std::string key = prefix;
+  key += "@";
+  append(key, iteration);
+  CoarseState::BarrierEntry& entry = barrier_of(ctx, key, static_cast<int>(g.ranks.size()));
+  const sg4::BarrierPtr barrier = entry.barrier;  // the entry may be erased while we wait
+  barrier->wait();
+  switch_transfers(ctx, rank, bytes);
+  leave(ctx, key, entry, barrier);
+}
+
 void run_collective_aggregate(CommContext& ctx, int rank, const GroupLayout& g, const program::Collective& c,
                               const std::string& prefix, int iteration, int op_index) {
   const int n = static_cast<int>(g.ranks.size());
@@ -314,11 +389,7 @@ void run_collective_aggregate(CommContext& ctx, int rank, const GroupLayout& g, 
   std::string key = prefix;
   key += "@";
   append(key, iteration);
-  CoarseState::BarrierEntry& entry = ctx.coarse->barriers[key];
-  if (!entry.barrier) {
-    entry.barrier = sg4::Barrier::create(static_cast<unsigned>(n));
-    entry.leaving = n;
-  }
+  CoarseState::BarrierEntry& entry = barrier_of(ctx, key, n);
   const sg4::BarrierPtr barrier = entry.barrier;  // the entry may be erased while we wait
   barrier->wait();
   if (leads_group(ctx, rank, g)) inject_collective_copies(ctx, rank, op_index, g, c);
@@ -331,7 +402,12 @@ void run_collective_aggregate(CommContext& ctx, int rank, const GroupLayout& g, 
   };
   for (std::size_t k = 0; k < phases.size(); ++k) {
     const Phase& ph = phases[k];
-    if (ph.shape == Phase::Shape::kPairwise || ph.steps <= 0) continue;  // all-to-all is never aggregated (collectives.cpp)
+    // All-to-all and trees are never aggregated (collectives.cpp).
+    if (ph.shape == Phase::Shape::kPairwise || ph.shape == Phase::Shape::kTree || ph.steps <= 0) continue;
+    if (ph.shape == Phase::Shape::kSwitch) {
+      switch_transfers(ctx, rank, ph.chunk_bytes);
+      continue;
+    }
     // This member's rings (one, or one per rail channel) and its position in each.
     const auto rings = rings_through(g, static_cast<cost::Rings>(ph.latency_slot), pos);
     std::vector<sg4::CommPtr> sends;
@@ -375,8 +451,7 @@ void run_collective_aggregate(CommContext& ctx, int rank, const GroupLayout& g, 
     sleep_for(ctx, aggregate_extra_s(ctx, g, ph));
   }
 
-  barrier->wait();
-  if (--entry.leaving == 0) ctx.coarse->barriers.erase(key);
+  leave(ctx, key, entry, barrier);
 }
 
 void run_collective_collapsed(CommContext& ctx, int rank, const GroupLayout& g, const program::Collective& c) {

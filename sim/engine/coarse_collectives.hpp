@@ -4,6 +4,7 @@
 // run_collective / run_send / run_recv (collectives.cpp) inside the calling rank's actor.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -26,7 +27,8 @@ void watch_modelled_traffic(CommContext& ctx);
 std::shared_ptr<CoarseState> make_coarse_state();
 
 /// Aggregate model of ring-based algorithms (ring all-reduce, reduce-scatter, all-gather,
-/// hierarchical all-reduce) and of the chain broadcast, all members simulated. A *phase* is a
+/// hierarchical all-reduce), of the chain broadcast and of the NVLS all-reduce, all members
+/// simulated. A *phase* is a
 /// set of rings that run at once (the member ring; or the node-local rings, then the cross-node
 /// rings, then the node-local rings again for hierarchical all-reduce), with k steps of chunk c.
 /// Per phase every member sends ONE transfer of k·c bytes to its ring successor while receiving
@@ -43,11 +45,21 @@ std::shared_ptr<CoarseState> make_coarse_state();
 /// a link with traffic of varying intensity see its average instead of its step-by-step profile.
 /// Chain broadcast: every chain member sends S to its successor at once, then sleeps the
 /// pipeline fill (n − 2)·(α + S/(k·β)) + (k − 1)·α of the closed form (uncontended β).
+/// NVLS: as step by step (run_switch_phase), its one step being its whole. The tree all-reduce,
+/// like all-to-all, is not aggregated (run_collective runs it step by step; copies and collapsed
+/// groups inject its flows step by step).
 /// All-to-all stays pairwise (n − 1 steps; no coarse model). `prefix` names the collective's
 /// mailboxes and barrier (unique per group and instance), `iteration` tells apart the program's
 /// iterations, which reuse instances.
 void run_collective_aggregate(CommContext& ctx, int rank, const GroupLayout& g, const program::Collective& c,
                               const std::string& prefix, int iteration, int op_index);
+
+/// NVLS phase (cost::Pattern::kSwitch) of `rank` in group `g`, all members simulated, step by
+/// step or aggregated alike: once every member has arrived (a barrier named by `prefix` and
+/// `iteration`), it sends `bytes` from its GPU to its node's NVSwitch host while receiving
+/// `bytes` from it, then waits for every member to finish (the sum needs every contribution).
+void run_switch_phase(CommContext& ctx, int rank, const GroupLayout& g, std::uint64_t bytes, const std::string& prefix,
+                      int iteration);
 
 /// Collapsed group: `rank` is its only simulated member and every member is identical, so the
 /// representative alone produces the traffic of all members: host-to-host transfers (no

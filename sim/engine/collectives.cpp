@@ -131,6 +131,63 @@ void pairwise_all_to_all(CommContext& ctx, const std::vector<int>& members, int 
   }
 }
 
+// Tree phase (cost::Pattern::kTree) for the member at `pos`: on every tree through it, piece j
+// goes to its parent in step D − d + j and comes from each child in step D − d − 1 + j (reduce),
+// comes from its parent in step D + d − 1 + j and goes to each child in step D + d + j
+// (broadcast); every transfer of a step is in flight together. Each edge has one mailbox per
+// direction (one sender, one receiver), so FIFO matching pairs piece j with piece j.
+void tree_steps(CommContext& ctx, const GroupLayout& g, int pos, const cost::Phase& ph, std::uint64_t piece,
+                const std::string& prefix) {
+  const int self = g.ranks[pos];
+  const int v = g.node_slot[pos] * static_cast<int>(g.by_node.front().size()) + g.local_index[pos];
+  struct Edge {
+    sg4::Mailbox* box;
+    int first;  ///< active in steps [first, first + pieces)
+  };
+  std::vector<Edge> sends, recvs;
+  const int D = ph.height;
+  const auto box_of = [&](std::size_t t, const char* dir, int child) {
+    std::string box = prefix;
+    append(box += "#", static_cast<std::int64_t>(t)) += dir;
+    return sg4::Mailbox::by_name(append(box, child));
+  };
+  const std::vector<cost::Tree>& trees = trees_of(g);
+  for (std::size_t t = 0; t < trees.size(); ++t) {
+    const cost::Tree& tree = trees[t];
+    const int d = tree.depth[static_cast<std::size_t>(v)];
+    if (tree.parent[static_cast<std::size_t>(v)] >= 0) {
+      sends.push_back({box_of(t, "u", self), D - d});
+      recvs.push_back({box_of(t, "d", self), D + d - 1});
+    }
+    for (const int child : tree.children[static_cast<std::size_t>(v)]) {
+      const int rank = g.node_major[static_cast<std::size_t>(child)];
+      recvs.push_back({box_of(t, "u", rank), D - d - 1});
+      sends.push_back({box_of(t, "d", rank), D + d});
+    }
+  }
+  std::vector<void*> slots(recvs.size(), nullptr);
+  std::vector<sg4::CommPtr> comms;
+  std::vector<std::size_t> landed;
+  const auto active = [&](const Edge& e, int step) { return step >= e.first && step < e.first + ph.pieces; };
+  for (int step = 0; step < ph.steps; ++step) {
+    comms.clear();
+    landed.clear();
+    for (const Edge& e : sends)
+      if (active(e, step)) {
+        comms.push_back(e.box->put_async(invariants::carry(piece), piece));
+        ++ctx.activities;
+      }
+    for (std::size_t r = 0; r < recvs.size(); ++r)
+      if (active(recvs[r], step)) {
+        comms.push_back(recvs[r].box->get_async<void>(&slots[r]));
+        landed.push_back(r);
+      }
+    if (comms.empty()) continue;
+    sg4::Comm::wait_all(comms);
+    for (const std::size_t r : landed) check_landed(slots[r], piece, recvs[r].box->get_name(), self);
+  }
+}
+
 std::string p2p_mailbox(int src, int dst, std::int64_t tag) {
   std::string s = "p";
   append(s, src) += ">";
@@ -177,12 +234,14 @@ std::vector<const std::vector<int>*> rings_of(const GroupLayout& g, cost::Rings 
   return out;
 }
 
-GroupLayout make_group_layout(int id, const program::Group& group, const std::vector<int>& rank_node,
-                              const std::vector<int>& rank_nics) {
+GroupLayout make_group_layout(int id, const program::Group& group, const platforms::Cluster& cluster,
+                              const std::vector<int>& rank_gpu, const std::vector<int>& rank_node) {
   GroupLayout g;
   g.id = id;
   g.name = group.name;
   g.ranks.reserve(group.ranks.size());
+  std::vector<int> gpus;
+  gpus.reserve(group.ranks.size());
   for (const auto& r : group.ranks) {
     if (r.value < 0 || r.value >= static_cast<std::int64_t>(rank_node.size()))
       throw std::invalid_argument("group " + std::to_string(id) + " (\"" + group.name + "\"): rank " +
@@ -192,30 +251,22 @@ GroupLayout make_group_layout(int id, const program::Group& group, const std::ve
       throw std::invalid_argument("group " + std::to_string(id) + " (\"" + group.name + "\"): rank " +
                                   std::to_string(rank) + " listed twice");
     g.ranks.push_back(rank);
+    gpus.push_back(rank_gpu[rank]);
   }
+  g.shape = cost::group_shape(cluster, gpus);
 
   std::unordered_map<int, int> slot_of_node;
-  int nics = 1 << 20;
   std::vector<int> slot_of_pos(g.ranks.size()), local_of_pos(g.ranks.size());
   for (std::size_t p = 0; p < g.ranks.size(); ++p) {
-    const int node = rank_node[g.ranks[p]];
-    nics = std::min(nics, rank_nics[g.ranks[p]]);
-    auto [it, inserted] = slot_of_node.emplace(node, static_cast<int>(g.by_node.size()));
+    auto [it, inserted] = slot_of_node.emplace(rank_node[g.ranks[p]], static_cast<int>(g.by_node.size()));
     if (inserted) g.by_node.emplace_back();
     slot_of_pos[p] = it->second;
     local_of_pos[p] = static_cast<int>(g.by_node[it->second].size());
     g.by_node[it->second].push_back(g.ranks[p]);
   }
   g.nodes = static_cast<int>(g.by_node.size());
+  g.hierarchical_ok = g.shape.two_level;
   const std::size_t per_node = g.by_node.empty() ? 0 : g.by_node.front().size();
-  std::vector<int> counts;
-  for (const auto& members : g.by_node) counts.push_back(static_cast<int>(members.size()));
-  g.hierarchical_ok = cost::two_level(counts);
-  g.shape.members = static_cast<int>(g.ranks.size());
-  g.shape.nodes = std::max(1, g.nodes);
-  g.shape.two_level = g.hierarchical_ok;
-  g.shape.per_node = g.hierarchical_ok ? static_cast<int>(per_node) : 0;
-  g.shape.channels = cost::rail_channels(g.hierarchical_ok, g.shape.per_node, nics);
   if (g.hierarchical_ok) {
     g.by_local.assign(per_node, {});
     for (std::size_t l = 0; l < per_node; ++l)
@@ -226,12 +277,28 @@ GroupLayout make_group_layout(int id, const program::Group& group, const std::ve
         for (const auto& members : g.by_node)
           for (std::size_t i = 0; i < per_node; ++i) g.by_channel[c].push_back(members[(c + i) % per_node]);
     }
+  }
+  if (g.shape.balanced) {
     g.node_slot = std::move(slot_of_pos);
     g.local_index = std::move(local_of_pos);
+    for (const auto& members : g.by_node) g.node_major.insert(g.node_major.end(), members.begin(), members.end());
   } else {
     g.by_node.clear();
   }
   return g;
+}
+
+const std::vector<cost::Tree>& trees_of(const GroupLayout& g) {
+  if (g.trees.empty() && g.shape.balanced) g.trees = cost::all_reduce_trees(g.shape);
+  return g.trees;
+}
+
+program::CollectiveAlgorithm algorithm_of(const GroupLayout& g, const program::Collective& c) {
+  if (c.algorithm != program::CollectiveAlgorithm::kAuto) return c.algorithm;
+  const auto key = std::make_pair(static_cast<int>(c.kind), c.bytes);
+  const auto found = g.chosen.find(key);
+  if (found != g.chosen.end()) return found->second;
+  return g.chosen[key] = cost::select_algorithm(c.kind, c.bytes, g.shape);
 }
 
 void run_collective(CommContext& ctx, int rank, const program::Collective& c, int op_index, int iteration) {
@@ -263,7 +330,13 @@ void run_collective(CommContext& ctx, int rank, const program::Collective& c, in
     run_collective_collapsed(ctx, rank, g, c);
     return;
   }
-  if (ctx.aggregate && c.kind != program::CollectiveKind::kAllToAll) {
+  const std::vector<cost::Phase> phases = cost::phases(c.kind, algorithm_of(g, c), c.bytes, g.shape);
+  // All-to-all and the tree all-reduce run step by step in both models: neither has an aggregate
+  // form (the tree's pipeline of pieces loads its links unevenly over the steps, so one transfer
+  // per edge would misplace contention); trees are chosen for latency-bound sizes, few pieces.
+  const bool stepwise = c.kind == program::CollectiveKind::kAllToAll ||
+                        (!phases.empty() && phases.front().pattern == cost::Pattern::kTree);
+  if (ctx.aggregate && !stepwise) {
     run_collective_aggregate(ctx, rank, g, c, prefix, iteration, op_index);  // injects copies after its barrier
     return;
   }
@@ -271,7 +344,7 @@ void run_collective(CommContext& ctx, int rank, const program::Collective& c, in
 
   int root_pos = 0;
   if (c.kind == program::CollectiveKind::kBroadcast) root_pos = g.position.at(static_cast<int>(c.root.value));
-  for (const cost::Phase& ph : cost::phases(c.kind, c.algorithm, c.bytes, g.shape)) {
+  for (const cost::Phase& ph : phases) {
     const std::string box = prefix + "." + ph.name;
     switch (ph.pattern) {
       case cost::Pattern::kRing:
@@ -282,6 +355,12 @@ void run_collective(CommContext& ctx, int rank, const program::Collective& c, in
         break;
       case cost::Pattern::kPairwise:
         pairwise_all_to_all(ctx, g.ranks, pos, ph.steps, to_bytes(ph.step_bytes), box);
+        break;
+      case cost::Pattern::kTree:
+        tree_steps(ctx, g, pos, ph, to_bytes(ph.step_bytes), box);
+        break;
+      case cost::Pattern::kSwitch:
+        run_switch_phase(ctx, rank, g, to_bytes(ph.step_bytes), box, iteration);
         break;
     }
   }

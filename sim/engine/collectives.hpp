@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -35,12 +36,18 @@ struct GroupLayout {
   /// members of a node in ring order.
   bool hierarchical_ok = false;
   cost::GroupShape shape;                  ///< what the algorithms' phases need (cost::phases)
-  std::vector<std::vector<int>> by_node;   ///< node slot m → its members (local order)
-  std::vector<std::vector<int>> by_local;  ///< local index l → the l-th member of every node
+  /// Balanced groups (shape.balanced: ≥ 2 nodes with as many members each): node slot m → its
+  /// members (local order), so member m·L + l of the node-major order is by_node[m][l].
+  std::vector<std::vector<int>> by_node;
+  std::vector<std::vector<int>> by_local;  ///< hierarchical_ok: local index l → the l-th member of every node
   /// shape.channels > 1: channel c → its ring through every member (cost::Rings::kRails).
   std::vector<std::vector<int>> by_channel;
-  std::vector<int> node_slot;              ///< index in `ranks` → node slot m
-  std::vector<int> local_index;            ///< index in `ranks` → local index l
+  std::vector<int> node_slot;              ///< balanced: index in `ranks` → node slot m
+  std::vector<int> local_index;            ///< balanced: index in `ranks` → local index l
+  /// Balanced: the tree all-reduce's trees (cost::all_reduce_trees) over node-major indices,
+  /// built by trees_of when a tree all-reduce first runs on the group.
+  mutable std::vector<cost::Tree> trees;
+  std::vector<int> node_major;             ///< balanced: node-major index → rank
   int nodes = 0;                           ///< distinct nodes of the members
   /// Members that run as actors (all unless representatives stand for identical ranks); a group
   /// with one simulated member of several is "collapsed" (see coarse_collectives.hpp).
@@ -48,14 +55,22 @@ struct GroupLayout {
   /// Cached by the aggregate model (coarse_collectives.cpp): slowest-edge latency of the member
   /// ring [0], of the node-local rings [1], of the cross-node rings [2] and of the rail channels'
   /// rings [3]; < 0 until computed.
-  mutable double ring_latency_s[4] = {-1, -1, -1, -1};  ///< [3]: the rail channels' rings
+  mutable double ring_latency_s[4] = {-1, -1, -1, -1};
   mutable double ring_bandwidth_bytes_per_s = -1;  ///< smallest bandwidth on the member ring
+  /// kAuto collectives: the algorithm cost::select_algorithm chose, by (kind, bytes).
+  mutable std::map<std::pair<int, double>, program::CollectiveAlgorithm> chosen;
 };
 
-/// `rank_node[r]` is the node of rank r's GPU, `rank_nics[r]` the number of NICs of that node
-/// (the group's rail channels: cost::rail_channels with the smallest of its members').
-GroupLayout make_group_layout(int id, const program::Group& group, const std::vector<int>& rank_node,
-                              const std::vector<int>& rank_nics);
+/// The group's trees (GroupLayout::trees), built on first use; empty unless shape.balanced.
+const std::vector<cost::Tree>& trees_of(const GroupLayout& g);
+
+/// `c` with its algorithm resolved: kAuto becomes cost::select_algorithm's choice on `g`
+/// (cached per kind and size), any other algorithm stays.
+program::CollectiveAlgorithm algorithm_of(const GroupLayout& g, const program::Collective& c);
+
+/// `rank_gpu[r]` is rank r's global GPU index, `rank_node[r]` its node (the platform's).
+GroupLayout make_group_layout(int id, const program::Group& group, const platforms::Cluster& cluster,
+                              const std::vector<int>& rank_gpu, const std::vector<int>& rank_node);
 
 /// The rings of kind `rings` (cost::Rings) that the member at `pos` (index in g.ranks) belongs
 /// to, each with its position in it: one ring, or one per rail channel for kRails.
@@ -71,6 +86,7 @@ struct Representatives;    // coarse_replicas.hpp
 struct CommContext {
   std::vector<simgrid::s4u::Host*> rank_gpu;  ///< rank → its GPU host
   std::vector<simgrid::s4u::Host*> rank_cpu;  ///< rank → its node's CPU host
+  std::vector<simgrid::s4u::Host*> rank_switch;  ///< rank → its node's NVSwitch host (nullptr: no NVLS)
   std::vector<GroupLayout> groups;            ///< Program::groups, same indices
   std::uint64_t activities = 0;               ///< executions, communications and sleeps started
   /// By actor id: where that actor's receives land their payload (invariants::carried). Never
@@ -126,6 +142,14 @@ using cost::kMaxBroadcastChunks;
 ///   same steps, each carrying S/(n·C) on every channel's ring at once.
 ///   T = steps · max(α_intra + (C − 1)·S/(n·C·β_intra), α_inter + S/(n·C·β_inter)) on uniform
 ///   links (cost::collective_time_s).
+/// - all-reduce, tree (GroupLayout::trees, else ring): the 2C trees of cost::all_reduce_trees,
+///   each carrying S/(2C) in k = broadcast_chunks(S/(2C)) pieces, reduce up and broadcast down
+///   overlapping (cost::Pattern::kTree), 2D + k − 1 steps for trees of height D; on a uniform
+///   network each step lasts α + u·b/β for the most loaded link direction u (cost::collective_time_s).
+/// - all-reduce, nvls (a one-node group whose node has an NVSwitch host, else ring): once every
+///   member has arrived, each sends S to the switch while receiving S from it, and leaves when
+///   all have done so: T = 2·α_link + S/min(β_link, nvls_bandwidth).
+/// - kAuto: the algorithm cost::select_algorithm picks for the size (algorithm_of).
 /// - broadcast: chain from the root following ring order, S pipelined in broadcast_chunks(S).
 /// - all-to-all: S is what each member sends in total (S/n to each peer, itself included, so
 ///   (n−1)/n·S leaves it); pairwise exchange in n−1 steps, step s sending S/n to position

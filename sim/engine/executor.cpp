@@ -170,7 +170,8 @@ struct Executor::Impl {
     ranks.resize(n_ranks);
     ctx.rank_gpu.resize(n_ranks);
     ctx.rank_cpu.resize(n_ranks);
-    std::vector<int> rank_node(n_ranks), rank_nics(n_ranks);
+    std::vector<int> rank_node(n_ranks);
+    ctx.rank_switch.resize(n_ranks);
     ctx.rank_gpu_index.resize(n_ranks);
     for (int r = 0; r < n_ranks; ++r) {
       const bool runs = !reps.applied || reps.is_simulated(r);
@@ -187,7 +188,7 @@ struct Executor::Impl {
       rr.program = &rp;
       rr.gpu = platform.gpu_hosts[rp.gpu];
       rank_node[r] = platform.node_of_gpu[rp.gpu];
-      rank_nics[r] = c.type_of_gpu(rp.gpu).nics_per_node;
+      ctx.rank_switch[r] = platform.nvswitch_hosts[rank_node[r]];
       rr.cpu = platform.cpu_hosts[rank_node[r]];
       rr.nvme = platform.nvme_disks[rank_node[r]];
       rr.speed_flops_per_s = rr.gpu->get_speed();
@@ -231,7 +232,7 @@ struct Executor::Impl {
     }
     ctx.groups.reserve(program.groups.size());
     for (std::size_t g = 0; g < program.groups.size(); ++g) {
-      ctx.groups.push_back(make_group_layout(static_cast<int>(g), program.groups[g], rank_node, rank_nics));
+      ctx.groups.push_back(make_group_layout(static_cast<int>(g), program.groups[g], c, ctx.rank_gpu_index, rank_node));
       GroupLayout& layout = ctx.groups.back();
       for (const int r : layout.ranks) layout.simulated_members += (!reps.applied || reps.is_simulated(r)) ? 1 : 0;
     }

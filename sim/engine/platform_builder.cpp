@@ -104,6 +104,7 @@ BuiltPlatform build_platform(const platforms::Cluster& cluster, core::Precision 
   built.node_of_gpu.assign(cluster.gpu_count(), -1);
   built.cpu_hosts.assign(n_nodes, nullptr);
   built.nvme_disks.assign(n_nodes, nullptr);
+  built.nvswitch_hosts.assign(n_nodes, nullptr);
 
   // GPU slots grouped by node: node → local index → global index.
   std::vector<std::vector<int>> globals_of_node(n_nodes);
@@ -183,6 +184,13 @@ BuiltPlatform build_platform(const platforms::Cluster& cluster, core::Precision 
       built.nvme_disks[i] = cpu->create_disk(prefix + "-nvme", bw, bw)->seal();
     }
     cpu->seal();
+    // NVLink SHARP: the switch as a host, reached by each GPU through its own link and the
+    // switch's reduction bandwidth for that GPU.
+    sg4::Host* nvswitch = nullptr;
+    if (type.nvls_bandwidth_bytes_per_s > 0) {
+      nvswitch = zone->create_host(prefix + "-nvswitch", 1e9);
+      nvswitch->seal();
+    }
     simgrid::kernel::routing::NetPoint* router = zone->create_router(prefix + "-router");
 
     std::vector<sg4::Link*> gpu_links(n_gpus), pcie(n_gpus), nics(n_nics);
@@ -208,6 +216,12 @@ BuiltPlatform build_platform(const platforms::Cluster& cluster, core::Precision 
                       {sg4::LinkInRoute(pcie[j], Dir::UP), sg4::LinkInRoute(host_side, Dir::UP)}, true);
       zone->add_route(gpus[j]->get_netpoint(), router, nullptr, nullptr,
                       {sg4::LinkInRoute(nics[j % n_nics], Dir::UP)}, true);
+      if (nvswitch != nullptr) {
+        sg4::Link* nvls = duplex(zone, prefix + "-gpu" + std::to_string(j) + "-nvls",
+                                 platforms::LinkSpec{type.nvls_bandwidth_bytes_per_s, type.gpu_link.latency_s});
+        zone->add_route(gpus[j]->get_netpoint(), nvswitch->get_netpoint(), nullptr, nullptr,
+                        {sg4::LinkInRoute(gpu_links[j], Dir::UP), sg4::LinkInRoute(nvls, Dir::UP)}, true);
+      }
     }
     zone->add_route(cpu->get_netpoint(), router, nullptr, nullptr, {sg4::LinkInRoute(nics[0], Dir::UP)}, true);
 
@@ -218,6 +232,7 @@ BuiltPlatform build_platform(const platforms::Cluster& cluster, core::Precision 
     pending.push_back(PendingZone{zone, router, std::move(to_center)});
 
     built.cpu_hosts[i] = cpu;
+    built.nvswitch_hosts[i] = nvswitch;
     const auto& locals = globals_of_node[i];
     for (int j = 0; j < static_cast<int>(locals.size()); ++j)
       if (locals[j] >= 0) built.gpu_hosts[locals[j]] = gpus[j];

@@ -22,6 +22,8 @@ namespace frugal::engine {
 struct BuiltPlatform {
   std::vector<simgrid::s4u::Host*> gpu_hosts;  ///< global GPU index (Cluster::gpus order) → host
   std::vector<simgrid::s4u::Host*> cpu_hosts;  ///< node id → the node's CPU host
+  /// node id → its NVSwitch host when the node type declares nvls_bandwidth, else nullptr
+  std::vector<simgrid::s4u::Host*> nvswitch_hosts;
   std::vector<int> node_of_gpu;                ///< global GPU index → node id
   simgrid::s4u::Host* storage_host = nullptr;     ///< PlatformExtras::storage: the shared file system
   simgrid::s4u::Host* controller_host = nullptr;  ///< PlatformExtras::controller
@@ -62,9 +64,12 @@ struct PlatformExtras {
 ///        per GPU j: "node<i>-gpu<j>-link" (gpu_link, split duplex) and "node<i>-gpu<j>-pcie"
 ///        (host_link, split duplex); per NIC k: "node<i>-nic<k>" (nic, split duplex); one
 ///        "node<i>-host" (split duplex, latency 0, host_side_bandwidth per direction) that
-///        the node's GPU↔CPU transfers share
+///        the node's GPU↔CPU transfers share; with nvls_bandwidth, host "node<i>-nvswitch" and
+///        per GPU "node<i>-gpu<j>-nvls" (split duplex, nvls_bandwidth, gpu_link's latency): the
+///        switch's reduction for that GPU's NVLS traffic
 ///        routes: gpu_j → gpu_m = [link_j UP, link_m DOWN]; gpu_j ↔ cpu = [pcie_j, host];
-///                gpu_j ↔ router = nic (j mod nics_per_node); cpu ↔ router = nic 0.
+///                gpu_j ↔ router = nic (j mod nics_per_node); cpu ↔ router = nic 0;
+///                gpu_j ↔ nvswitch = [link_j, nvls_j] (NVLS only).
 ///
 /// Path costs (α = sum of one-way link latencies, β = smallest bandwidth on the path):
 ///   same node, GPU → GPU:   α = 2·gpu_link.latency,             β = gpu_link.bandwidth

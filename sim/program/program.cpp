@@ -33,7 +33,7 @@ const std::vector<std::string>& names_of<CollectiveKind>() {
 }
 template <>
 const std::vector<std::string>& names_of<CollectiveAlgorithm>() {
-  static const std::vector<std::string> n = {"ring", "hierarchical"};
+  static const std::vector<std::string> n = {"ring", "hierarchical", "tree", "nvls", "auto"};
   return n;
 }
 template <>
@@ -89,12 +89,23 @@ std::string describe(CollectiveAlgorithm v) {
     case CollectiveAlgorithm::kHierarchical:
       return "all-reduce as intra-node reduce-scatter, inter-node ring among GPUs of the same local index, "
              "intra-node all-gather; needs >= 2 nodes with the same number (>= 2) of members each, else ring";
+    case CollectiveAlgorithm::kTree:
+      return "all-reduce over NCCL's double binary trees of nodes, a chain through each node's members, one pair of "
+             "trees per rail channel, reduce and broadcast pipelined in pieces; needs >= 2 nodes with the same "
+             "number of members each, else ring";
+    case CollectiveAlgorithm::kNvls:
+      return "all-reduce in the NVSwitch (NVLink SHARP): each member sends S to the switch and receives the sum, at "
+             "the node's nvls_bandwidth; needs a group inside one node whose type declares it, else ring";
+    case CollectiveAlgorithm::kAuto:
+      return "the fastest of the algorithms the group allows for this size and kind by their closed forms, "
+             "chosen per collective (NCCL's tuning by size and scale)";
   }
   return "?";
 }
 
 std::vector<CollectiveAlgorithm> all_collective_algorithms() {
-  return {CollectiveAlgorithm::kRing, CollectiveAlgorithm::kHierarchical};
+  return {CollectiveAlgorithm::kRing, CollectiveAlgorithm::kHierarchical, CollectiveAlgorithm::kTree,
+          CollectiveAlgorithm::kNvls};
 }
 
 template <class E>

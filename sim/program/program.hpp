@@ -19,7 +19,9 @@ using core::RankId;
 enum class OpKind { kCompute, kCollective, kSend, kRecv, kCopy, kAlloc, kFree, kCheckpointWrite };
 enum class Phase { kForward, kBackward, kRecompute, kOptimizer, kOther };
 enum class CollectiveKind { kAllReduce, kReduceScatter, kAllGather, kBroadcast, kAllToAll };
-enum class CollectiveAlgorithm { kRing, kHierarchical };
+/// kAuto: the engine picks per collective, by its size and group, as NCCL does at run time
+/// (cost::select_algorithm); the real backend leaves the choice to NCCL or MPI.
+enum class CollectiveAlgorithm { kRing, kHierarchical, kTree, kNvls, kAuto };
 /// Where a buffer lives: the GPU's memory (HBM), the node's host memory (shared by the node's
 /// ranks) or the node's NVMe drive (only on nodes that declare one).
 enum class Location { kDevice, kHost, kNvme };
@@ -49,7 +51,7 @@ std::string to_string(Stream);
 
 /// One line on what a collective algorithm does (`frugalsim list`, docs/reference.md).
 std::string describe(CollectiveAlgorithm);
-/// Every collective algorithm, in enum order.
+/// Every collective algorithm but kAuto, in enum order.
 std::vector<CollectiveAlgorithm> all_collective_algorithms();
 
 /// nccl-tests' bus bandwidth factor for `kind` over n ranks: 2(n−1)/n all-reduce, (n−1)/n

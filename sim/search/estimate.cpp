@@ -33,16 +33,7 @@ double collective_s(const platforms::Cluster& cluster, CollectiveKind kind, Coll
                     const std::vector<int>& gpus) {
   if (gpus.size() < 2 || bytes <= 0) return 0;
   const cost::GroupShape shape = cost::group_shape(cluster, gpus);
-  cost::Path intra, inter;
-  bool has_intra = false, has_inter = false;
-  for (std::size_t i = 1; i < gpus.size() && !(has_intra && has_inter); ++i) {
-    const bool same = cluster.gpus[static_cast<std::size_t>(gpus[0])].node == cluster.gpus[static_cast<std::size_t>(gpus[i])].node;
-    if (same && !has_intra) intra = cost::gpu_path(cluster, gpus[0], gpus[i]), has_intra = true;
-    if (!same && !has_inter) inter = cost::gpu_path(cluster, gpus[0], gpus[i]), has_inter = true;
-  }
-  if (!has_intra) intra = inter;
-  if (!has_inter) inter = intra;
-  return cost::collective_time_s(kind, algorithm, bytes, shape, intra, inter,
+  return cost::collective_time_s(kind, algorithm, bytes, shape, shape.intra, shape.inter,
                                  cluster.network.collective_overhead(static_cast<int>(kind)));
 }
 
@@ -110,7 +101,7 @@ Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSp
       const int overlapped = plan.tp_comm_overlap ? c.layer_collectives : 0;
       per_micro_batch_s +=
           (c.tensor_collectives - overlapped) *
-              collective_s(cluster, CollectiveKind::kAllReduce, CollectiveAlgorithm::kRing, bytes, tp) +
+              collective_s(cluster, CollectiveKind::kAllReduce, CollectiveAlgorithm::kAuto, bytes, tp) +
           overlapped * collective_s(cluster, CollectiveKind::kReduceScatter, CollectiveAlgorithm::kRing,
                                     bytes / plan.tensor_parallel(), tp);
     }

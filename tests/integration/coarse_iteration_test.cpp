@@ -28,6 +28,7 @@ struct Layout {
   int gpus_per_node = 4;
   int nics_per_node = 1;
   double backbone_bytes_per_s = 0;
+  double nvls_bytes_per_s = 0;  ///< the nodes' NVLink SHARP bandwidth (0: none)
   core::Json parallelism;  ///< megatron parameters
   std::int64_t global_batch = 8;
 };
@@ -52,6 +53,7 @@ Case make_case(const Layout& layout) {
   shape.switch_latency_s = 1e-6;
   shape.backbone_bandwidth_bytes_per_s = layout.backbone_bytes_per_s;
   Case c{testing::make_cluster(shape), {}, {}};
+  c.cluster.node_types[0].nvls_bandwidth_bytes_per_s = layout.nvls_bytes_per_s;
 
   workloads::ModelSpec model = test_support::tiny_model();
   model.hidden_size = 1024;
@@ -155,8 +157,8 @@ TEST(CoarseIteration, TensorPipelineDataOnTwoNodes) {
   expect_coarse_matches(l, 2);
 }
 
-/// t=2, p=2, d=4 on 4 nodes: data-parallel groups span two nodes (hierarchical all-reduce by
-/// default), sequence parallelism and ZeRO-1; the copies of the data-parallel and pipeline
+/// t=2, p=2, d=4 on 4 nodes: data-parallel groups span two nodes (the all-reduce algorithm
+/// chosen per size), sequence parallelism and ZeRO-1; the copies of the data-parallel and pipeline
 /// traffic share the single NIC of each node with the representatives'.
 Layout four_nodes_sequence_parallel_zero_one() {
   Layout l;
@@ -241,6 +243,18 @@ void expect_same_figures(const std::vector<double>& a, const std::vector<double>
 /// Collectives priced in closed form on quiet GPU links (quiet_links.hpp), consecutive ones as
 /// one sleep, against the same collectives run as transfers: the same figures, far fewer
 /// activities.
+/// t=4 fills each of 4 nodes whose switch reduces (NVLS: the tensor-parallel all-reduces' auto
+/// choice), d=4 across the nodes with the tree all-reduce: collapsed groups inject the switch's
+/// flows, representatives the copies' tree edges.
+TEST(CoarseIteration, NvlsInsideNodesAndTreesAcrossThem) {
+  Layout l;
+  l.nodes = 4;
+  l.global_batch = 16;
+  l.nvls_bytes_per_s = 200e9;
+  l.parallelism = {{"tensor_model_parallel_size", 4}, {"gradient_algorithm", "tree"}};
+  expect_coarse_matches(l, 1);
+}
+
 TEST(CoarseIteration, ClosedFormCollectivesOnQuietNodesMatchTheirTransfers) {
   const Case c = make_case(quiet_nodes_layout());
   const std::vector<double> transfers = testing::run_forked([&c] {

@@ -32,9 +32,10 @@ Json sweep(const std::string& name, const std::string& args) {
 TEST(CollectiveCommand, RingAllReduceOnOneNodeIsTheClosedForm) {
   const Json out = sweep("all_reduce", "--ranks 4 -b 8 -e 64M -f 4 --collectives step_by_step");
   ASSERT_TRUE(out.contains("collectives"));
-  EXPECT_EQ(out.at("algorithm"), "ring");
+  EXPECT_EQ(out.at("algorithm"), "auto");
   const Json& rows = out.at("collectives");
   ASSERT_EQ(rows.size(), 12u);  // 8 B, 32 B, ..., 32 MiB (×4 while ≤ 64 MiB)
+  for (const Json& row : rows) EXPECT_EQ(row.at("algorithm"), "ring");  // one node without NVLS: the ring only
   double size = 8;
   for (const Json& row : rows) {
     EXPECT_EQ(row.at("bytes").get<double>(), size);
@@ -62,14 +63,37 @@ TEST(CollectiveCommand, AllGatherSizesAreWholeElementsOnEveryRank) {
   }
 }
 
-TEST(CollectiveCommand, GroupsSpanningNodesTakeThePoliciesAlgorithm) {
-  // 4 A100 + 4 RTX 4090 nodes: two nodes of four, so "auto" is the hierarchical all-reduce.
-  const Json out = sweep("two_nodes", "-b 1M -e 4M");
-  EXPECT_EQ(out.at("algorithm"), "hierarchical");
+TEST(CollectiveCommand, AutoPicksPerSizeAsTheEngineDoes) {
+  // 4 A100 + 4 RTX 4090 nodes: two nodes of four, so ring, hierarchical and tree are eligible;
+  // each row names what cost::select_algorithm picked for its size, and a forced algorithm runs
+  // as asked.
+  const Json out = sweep("two_nodes", "-b 1K -e 64M -f 64");
+  EXPECT_EQ(out.at("algorithm"), "auto");
   EXPECT_EQ(out.at("ranks"), 8);
-  EXPECT_EQ(out.at("collectives").size(), 3u);
+  const Json& rows = out.at("collectives");
+  ASSERT_EQ(rows.size(), 3u);
+  for (const Json& row : rows) EXPECT_NE(row.at("algorithm"), "auto");
+  // 2 nodes of 4: the hierarchical all-reduce's 2(L−1) + 2(M−1) = 8 steps, 6 of them over
+  // NVLink, beat the ring's 14 and the tree's 2·4 + k − 1 at every size here.
+  EXPECT_EQ(rows.front().at("algorithm"), "hierarchical");
   const Json ring = sweep("two_nodes_ring", "-b 1M -e 4M --algorithm ring");
   EXPECT_EQ(ring.at("algorithm"), "ring");
+  EXPECT_EQ(ring.at("collectives").at(0).at("algorithm"), "ring");
+}
+
+TEST(CollectiveCommand, NvlsOnOneDgxH100Node) {
+  // 8 GPUs of one DGX H100 node: NVLS at every size (one switch round trip, 275 GB/s per GPU),
+  // busbw = 1.75 × algbw tending to 481 GB/s as nccl-tests reports it.
+  const auto dir = fresh_dir("collective_nvls");
+  const auto r = run_frugalsim("collective dgx-h100 --ranks 8 -b 8 -e 1G -f 1024 --collectives step_by_step -o " +
+                               (dir / "out.json").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const Json& row : read_json(dir / "out.json").at("collectives")) {
+    EXPECT_EQ(row.at("algorithm"), "nvls") << row.dump();
+    const double s = row.at("bytes").get<double>();
+    EXPECT_NEAR(row.at("time_s").at("median").get<double>() / (2e-6 + s / 275e9), 1.0, 1e-9) << s;
+  }
+  EXPECT_NE(r.output.find("nvls"), std::string::npos);
 }
 
 TEST(CollectiveCommand, RingsAcrossDgxH100NodesUseEveryRail) {

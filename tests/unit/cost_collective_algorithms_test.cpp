@@ -163,13 +163,17 @@ TEST(CostCollectives, OneSelectionRule) {
   shape.nodes = 2;
   shape.gpus_per_node = 4;
   const platforms::Cluster c = testing::make_cluster(shape);
-  using cost::choose_algorithm;
-  EXPECT_EQ(choose_algorithm(c, {0, 1, 2, 3, 4, 5, 6, 7}, CollectiveKind::kAllReduce), CollectiveAlgorithm::kHierarchical);
-  EXPECT_EQ(choose_algorithm(c, {0, 4}, CollectiveKind::kAllReduce), CollectiveAlgorithm::kRing);  // one per node
-  EXPECT_EQ(choose_algorithm(c, {0, 1, 2, 3}, CollectiveKind::kAllReduce), CollectiveAlgorithm::kRing);  // one node
-  EXPECT_EQ(choose_algorithm(c, {0, 1, 2, 4}, CollectiveKind::kAllReduce), CollectiveAlgorithm::kRing);  // unequal
-  EXPECT_EQ(choose_algorithm(c, {0, 1, 4, 5}, CollectiveKind::kAllReduce), CollectiveAlgorithm::kHierarchical);
-  EXPECT_EQ(choose_algorithm(c, {0, 1, 4, 5}, CollectiveKind::kAllGather), CollectiveAlgorithm::kRing);
+  using A = CollectiveAlgorithm;
+  const auto eligible = [&](std::vector<int> gpus, CollectiveKind kind = CollectiveKind::kAllReduce) {
+    return cost::eligible_algorithms(kind, cost::group_shape(c, gpus));
+  };
+  using List = std::vector<A>;
+  EXPECT_EQ(eligible({0, 1, 2, 3, 4, 5, 6, 7}), (List{A::kRing, A::kHierarchical, A::kTree}));
+  EXPECT_EQ(eligible({0, 4}), (List{A::kRing, A::kTree}));  // one per node: balanced, not two-level
+  EXPECT_EQ(eligible({0, 1, 2, 3}), List{A::kRing});         // one node without NVLS
+  EXPECT_EQ(eligible({0, 1, 2, 4}), List{A::kRing});         // unequal
+  EXPECT_EQ(eligible({0, 1, 4, 5}), (List{A::kRing, A::kHierarchical, A::kTree}));
+  EXPECT_EQ(eligible({0, 1, 4, 5}, CollectiveKind::kAllGather), List{A::kRing});
   const cost::GroupShape g = cost::group_shape(c, {0, 4, 1, 5});
   EXPECT_EQ(g.members, 4);
   EXPECT_EQ(g.nodes, 2);

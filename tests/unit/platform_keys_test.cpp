@@ -30,7 +30,7 @@ Json full_cluster() {
                "kernel_launch": "3 us",
                "gemm_shape": {"sms": 8, "tiles": [[128, 128, 1.0]], "k_overhead": 64, "max_split_k": 2} },
       "gpus_per_node": 2,
-      "intra_node": {"kind": "nvlink", "bandwidth": "300 GB/s", "latency": "1 us",
+      "intra_node": {"kind": "nvlink", "bandwidth": "300 GB/s", "latency": "1 us", "nvls_bandwidth": "200 GB/s",
                      "factors": [{"from": "0 B", "latency": 2, "bandwidth": 0.5}]},
       "host_link": {"bandwidth": "25 GB/s", "latency": "1 us", "factors": []},
       "host_memory": "1 TiB", "host_memory_bandwidth": "200 GB/s",

@@ -294,6 +294,18 @@ TEST(PlatformClusterErrors, PointersNameTheFault) {
   cluster_error(j, "/cluster/nodes/0/type", "/cluster");
 }
 
+TEST(PlatformCluster, NvlsBandwidthOnNvlinkNodesOnly) {
+  EXPECT_DOUBLE_EQ(load_cluster("dgx-h100", cat()).node_types.at(0).nvls_bandwidth_bytes_per_s, 275e9);
+  EXPECT_DOUBLE_EQ(load_cluster("dgx-a100", cat()).node_types.at(0).nvls_bandwidth_bytes_per_s, 0);  // no NVLS
+  Json j = small_cluster();
+  j["node_types"]["a"]["intra_node"]["nvls_bandwidth"] = "0 GB/s";
+  cluster_error(j, "/node_types/a/intra_node/nvls_bandwidth");
+  j = small_cluster();
+  j["node_types"]["a"]["intra_node"]["kind"] = "pcie";
+  j["node_types"]["a"]["intra_node"]["nvls_bandwidth"] = "100 GB/s";
+  EXPECT_NE(cluster_error(j, "/node_types/a/intra_node/nvls_bandwidth").find("NVLink SHARP needs"), std::string::npos);
+}
+
 TEST(PlatformCluster, LinkSizeFactorsReadRoundTripAndApplyBySize) {
   Json j = small_cluster();
   j["node_types"]["a"]["nic"]["factors"] = Json::parse(R"([

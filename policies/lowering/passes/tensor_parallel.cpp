@@ -86,7 +86,7 @@ class TensorParallelPass final : public LoweringPass {
                               "tp reducescatter ", what, {last}, CollectiveAlgorithm::kRing);
       } else {
         last = ctx.collective(group, CollectiveKind::kAllReduce, bytes, "tp allreduce ", what, std::move(deps),
-                              CollectiveAlgorithm::kRing);
+                              CollectiveAlgorithm::kAuto);
       }
     }
     if (overlap)  // the reduce-scatters' last chunks, after the GEMMs that produce them

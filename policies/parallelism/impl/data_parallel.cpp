@@ -35,7 +35,7 @@ class DataParallel final : public ParallelismPolicy {
     plan.shard.per_layer = plan.memory.recompute;
     plan.stage_first_layer = {0};
     plan.bucket_bytes = bucket_bytes_;
-    plan.gradient_algorithm = choose_algorithm(cluster);
+    plan.gradient_algorithm = cost::parse_algorithm(algorithm_);  // auto: chosen per bucket by its size
 
     std::vector<std::int64_t> samples;
     std::ostringstream why;
@@ -78,18 +78,6 @@ class DataParallel final : public ParallelismPolicy {
   }
 
  private:
-  /// Forced by the parameter, else cost::choose_algorithm on the group of all GPUs.
-  program::CollectiveAlgorithm choose_algorithm(const platforms::Cluster& cluster) const {
-    return cost::resolve_algorithm(
-        algorithm_, cluster,
-        [&] {
-          std::vector<int> gpus;  // the gradient all-reduce spans every GPU
-          for (int g = 0; g < cluster.gpu_count(); ++g) gpus.push_back(g);
-          return gpus;
-        },
-        program::CollectiveKind::kAllReduce);
-  }
-
   bool proportional_;
   double bucket_bytes_;
   std::string algorithm_;
@@ -109,8 +97,9 @@ core::PluginInfo data_parallel_parallelism_info() {
                 "(global_batch_size must be a multiple of micro_batch_size × GPUs)"},
       ParamSpec{"bucket_size", ParamType::kQuantity, core::Dimension::kBytes, 25.0 * 1024 * 1024, 1, 1e15, {},
                 "gradient bytes per all-reduce bucket (PyTorch DDP's bucket_cap_mb, 25 MiB by default)"},
-      ParamSpec{"algorithm", ParamType::kChoice, {}, "auto", -1e300, 1e300, {"auto", "ring", "hierarchical"},
-                "gradient all-reduce algorithm; auto: hierarchical when GPUs span nodes of equal size"},
+      ParamSpec{"algorithm", ParamType::kChoice, {}, "auto", -1e300, 1e300, {"auto", "ring", "hierarchical", "tree", "nvls"},
+                "gradient all-reduce algorithm; auto: per bucket, the fastest the group allows for its size (NCCL's "
+                "tuning; see the collective algorithms)"},
   };
   return info;
 }

@@ -43,8 +43,8 @@ class Megatron final : public ParallelismPolicy {
         bucket_bytes_(p.number("bucket_size")),
         overlap_grad_reduce_(p.boolean("overlap_grad_reduce")),
         overlap_param_gather_(p.boolean("overlap_param_gather")),
-        prefetch_layers_(static_cast<int>(p.integer("prefetch_layers"))),
         tp_comm_overlap_(p.boolean("tp_comm_overlap")),
+        prefetch_layers_(static_cast<int>(p.integer("prefetch_layers"))),
         optimizer_state_(p.string("offload_optimizer") == "cpu"    ? program::Location::kHost
                          : p.string("offload_optimizer") == "nvme" ? program::Location::kNvme
                                                                     : program::Location::kDevice),
@@ -94,7 +94,7 @@ class Megatron final : public ParallelismPolicy {
       rp.gpu = r;
       plan.ranks.push_back(std::move(rp));
     }
-    plan.gradient_algorithm = choose_algorithm(cluster, plan);
+    plan.gradient_algorithm = cost::parse_algorithm(algorithm_);  // auto: chosen per bucket by its size
 
     const auto chain = workloads::build_layer_chain(model, setup.seq_length, setup.precision, plan.shard);
     std::ostringstream why;
@@ -163,19 +163,6 @@ class Megatron final : public ParallelismPolicy {
     if (tp_comm_overlap_ && !sequence_parallel_)
       fail("tp_comm_overlap", "overlapping tensor-parallel communication with the GEMMs needs sequence_parallel true "
                               "(its all-gathers and reduce-scatters are what Transformer Engine pipelines)");
-  }
-
-  program::CollectiveAlgorithm choose_algorithm(const platforms::Cluster& cluster, const Plan& plan) const {
-    // "auto": the rule of cost::choose_algorithm on the data-parallel group of tensor index 0, stage 0.
-    return cost::resolve_algorithm(
-        algorithm_, cluster,
-        [&] {
-          std::vector<int> gpus;
-          for (const RankPlan& r : plan.ranks)
-            if (plan.coord(r.rank)[Dim::kTensor] == 0 && plan.stage_of(r.rank) == 0) gpus.push_back(r.gpu);
-          return gpus;
-        },
-        program::CollectiveKind::kAllReduce);
   }
 
   /// Slowest GPU of each pipeline stage (all replicas share the layer-to-stage mapping).
@@ -362,8 +349,9 @@ core::PluginInfo megatron_parallelism_info() {
                    "ZeRO-3 parameter offload (DeepSpeed's offload_param, ZeRO-Infinity): the rank's weight shard lives in "
                    "host memory (nvme: on the node's NVMe), copied up one layer ahead of its all-gather on the copy stream "
                    "and freed after; the updated shard goes back after the optimizer step (zero_stage 3)"),
-      choice_param("gradient_algorithm", "auto", {"auto", "ring", "hierarchical"},
-                   "data-parallel collective algorithm; auto: hierarchical when groups span nodes with several members each"),
+      choice_param("gradient_algorithm", "auto", {"auto", "ring", "hierarchical", "tree", "nvls"},
+                   "data-parallel all-reduce algorithm; auto: per bucket, the fastest the group allows for its size "
+                   "(NCCL's tuning; see the collective algorithms)"),
       choice_param("rank_order", "tp-dp-pp", {"tp-dp-pp", "tp-pp-dp"}, "rank layout, fastest-varying first (tensor parallel inside a node)"),
   };
   return info;
