@@ -106,18 +106,9 @@ TEST(TreeAllReduce, EightNodesOfTwoStepByStep) { expect_tree_times(engine::Colle
 
 TEST(TreeAllReduce, EightNodesOfTwoAggregated) { expect_tree_times(engine::CollectiveModel::kAggregate); }
 
-platforms::Cluster nvls_node(int gpus) {
-  testing::ClusterShape shape;
-  shape.gpus_per_node = gpus;
-  shape.gpu_link = {450e9, 1e-6};
-  platforms::Cluster c = testing::make_cluster(shape);
-  c.node_types[0].nvls_bandwidth_bytes_per_s = 275e9;
-  return c;
-}
-
 /// 2·α_link + S/min(β_link, nvls_bandwidth): every member's S to the switch and back at once.
 void expect_nvls_closed_form(engine::CollectiveModel model) {
-  const platforms::Cluster cluster = nvls_node(8);
+  const platforms::Cluster cluster = testing::nvls_node_cluster(8);
   const double bytes = 256 * kMiB;
   const double expected = 2e-6 + bytes / 275e9;
   EXPECT_NEAR(closed_form(cluster, bytes, CollectiveAlgorithm::kNvls), expected, 1e-12);
@@ -132,7 +123,7 @@ TEST(NvlsAllReduce, AggregatedMatchesTheSwitchClosedForm) { expect_nvls_closed_f
 
 TEST(NvlsAllReduce, WaitsForTheLastMember) {
   // Rank 3 computes for 1 ms first: the switch cannot sum before its contribution arrives.
-  const platforms::Cluster cluster = nvls_node(4);
+  const platforms::Cluster cluster = testing::nvls_node_cluster(4);
   program::Program p = all_reduces(4, {64 * kMiB}, CollectiveAlgorithm::kNvls);
   program::RankProgram& late = p.ranks[3];
   program::RankProgram delayed;

@@ -79,6 +79,17 @@ inline platforms::Cluster single_node_cluster(int gpus, platforms::LinkSpec gpu_
   return make_cluster(s);
 }
 
+/// One node of `gpus` GPUs on NVLink of 450 GB/s and 1 us whose switch reduces (NVLink SHARP)
+/// at 275 GB/s per GPU, as a DGX H100's.
+inline platforms::Cluster nvls_node_cluster(int gpus) {
+  ClusterShape s;
+  s.gpus_per_node = gpus;
+  s.gpu_link = {450e9, 1e-6};
+  platforms::Cluster c = make_cluster(s);
+  c.node_types[0].nvls_bandwidth_bytes_per_s = 275e9;
+  return c;
+}
+
 /// `nodes` nodes of one GPU each, joined by NICs `nic` and a switch of `switch_latency_s`.
 inline platforms::Cluster one_gpu_per_node_cluster(int nodes, platforms::LinkSpec nic, double switch_latency_s = 0) {
   ClusterShape s;

@@ -131,15 +131,6 @@ TEST(CostNvls, SwitchPhaseAndItsClosedForm) {
   EXPECT_EQ(cost::phases(CollectiveKind::kReduceScatter, A::kNvls, 8e6, one_node)[0].name, "rs");
 }
 
-platforms::Cluster nvls_node(int gpus) {
-  testing::ClusterShape shape;
-  shape.gpus_per_node = gpus;
-  shape.gpu_link = {450e9, 1e-6};
-  platforms::Cluster c = testing::make_cluster(shape);
-  c.node_types[0].nvls_bandwidth_bytes_per_s = 275e9;
-  return c;
-}
-
 TEST(CostSelection, ByScaleAndSize) {
   // 16 nodes of one GPU: the tree's 2D + k − 1 steps beat the ring's 30 while latency dominates;
   // the ring's 2(n−1)/n·S beats the tree's pipeline once bandwidth does.
@@ -168,7 +159,7 @@ TEST(CostSelection, NvlsOnEightGpusNotOnTwo) {
   // 8 GPUs: NVLS (S/275 GB/s, one latency) beats the ring (1.75·S/450 GB/s, 14 latencies) at
   // every size; 2 GPUs: the ring's S/450 GB/s wins once bandwidth dominates (as measured: NVLS
   // helps all-reduces of 5 or more GPUs).
-  const platforms::Cluster eight = nvls_node(8);
+  const platforms::Cluster eight = testing::nvls_node_cluster(8);
   const cost::GroupShape g8 = cost::group_shape(eight, {0, 1, 2, 3, 4, 5, 6, 7});
   EXPECT_DOUBLE_EQ(g8.nvls.bandwidth_bytes_per_s, 275e9);
   EXPECT_DOUBLE_EQ(g8.nvls.latency_s, 2e-6);
