@@ -136,8 +136,7 @@ CollectiveSweepResult simulate_collective_sweep(const platforms::Cluster& cluste
     previous = last_end[k];
     row.algbw_bytes_per_s = row.time_s > 0 ? row.bytes / row.time_s : 0.0;
     row.busbw_bytes_per_s = row.algbw_bytes_per_s * program::busbw_factor(sweep.kind, n);
-    row.algorithm = out.algorithm == program::CollectiveAlgorithm::kAuto ? cost::select_algorithm(sweep.kind, sizes[k], shape)
-                                                                         : out.algorithm;
+    row.algorithm = cost::effective_algorithm(sweep.kind, out.algorithm, sizes[k], shape);
     out.rows.push_back(row);
   }
   return out;

@@ -31,7 +31,8 @@ struct CollectiveRow {
   double time_s = 0;
   double algbw_bytes_per_s = 0;  ///< bytes / time
   double busbw_bytes_per_s = 0;  ///< algbw × program::busbw_factor
-  /// The algorithm this size ran: the requested one, or for auto cost::select_algorithm's choice.
+  /// The algorithm this size ran (cost::effective_algorithm: auto's choice, or the requested one
+  /// where the group allows it, else the ring).
   program::CollectiveAlgorithm algorithm{};
 };
 

@@ -213,10 +213,10 @@ std::vector<Phase> phases(program::CollectiveKind kind, program::CollectiveAlgor
   if (n < 2 || !(bytes > 0)) return {};
   using K = program::CollectiveKind;
   using A = program::CollectiveAlgorithm;
-  if (algorithm == A::kAuto) algorithm = select_algorithm(kind, bytes, shape);
+  algorithm = effective_algorithm(kind, algorithm, bytes, shape);  // the one fallback rule
   switch (kind) {
     case K::kAllReduce:
-      if (algorithm == A::kTree && shape.balanced && shape.nodes >= 2) {
+      if (algorithm == A::kTree) {
         const int channels = std::max(1, shape.channels);
         const double share = bytes / (2.0 * channels);
         const int k = broadcast_chunks(share);
@@ -225,9 +225,8 @@ std::vector<Phase> phases(program::CollectiveKind kind, program::CollectiveAlgor
         tree.height = height;
         return {tree};
       }
-      if (algorithm == A::kNvls && shape.nvls.bandwidth_bytes_per_s > 0)
-        return {{"nvls", Pattern::kSwitch, Rings::kMembers, 1, bytes, 1}};
-      if (algorithm == A::kHierarchical && shape.two_level) {
+      if (algorithm == A::kNvls) return {{"nvls", Pattern::kSwitch, Rings::kMembers, 1, bytes, 1}};
+      if (algorithm == A::kHierarchical) {
         const int local = shape.per_node;
         const int nodes = shape.nodes;
         return {{"hrs", Pattern::kRing, Rings::kNodeLocal, local - 1, bytes / local, 1},
@@ -298,6 +297,14 @@ program::CollectiveAlgorithm select_algorithm(program::CollectiveKind kind, doub
     if (best_s < 0 || s < best_s) best = a, best_s = s;
   }
   return best;
+}
+
+program::CollectiveAlgorithm effective_algorithm(program::CollectiveKind kind, program::CollectiveAlgorithm requested,
+                                                 double bytes, const GroupShape& shape) {
+  if (requested == program::CollectiveAlgorithm::kAuto) return select_algorithm(kind, bytes, shape);
+  const auto allowed = eligible_algorithms(kind, shape);
+  return std::find(allowed.begin(), allowed.end(), requested) != allowed.end() ? requested
+                                                                               : program::CollectiveAlgorithm::kRing;
 }
 
 program::CollectiveAlgorithm parse_algorithm(const std::string& choice) {

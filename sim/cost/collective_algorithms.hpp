@@ -173,6 +173,12 @@ std::vector<program::CollectiveAlgorithm> eligible_algorithms(program::Collectiv
 /// hierarchical all-reduce, and one-node all-reduces to NVLS where the switch has it.
 program::CollectiveAlgorithm select_algorithm(program::CollectiveKind kind, double bytes, const GroupShape& shape);
 
+/// The algorithm a collective of `kind` and `bytes` runs on a group of `shape` when `requested`:
+/// select_algorithm's choice for kAuto; `requested` when the group allows it
+/// (eligible_algorithms), else the ring (phases falls back to it likewise).
+program::CollectiveAlgorithm effective_algorithm(program::CollectiveKind kind, program::CollectiveAlgorithm requested,
+                                                 double bytes, const GroupShape& shape);
+
 /// A user's choice of algorithm by name (program::to_string; "auto" is kAuto, resolved per
 /// collective by select_algorithm). Throws std::invalid_argument naming the valid choices for
 /// another value.

@@ -79,6 +79,10 @@ TEST(CollectiveCommand, AutoPicksPerSizeAsTheEngineDoes) {
   const Json ring = sweep("two_nodes_ring", "-b 1M -e 4M --algorithm ring");
   EXPECT_EQ(ring.at("algorithm"), "ring");
   EXPECT_EQ(ring.at("collectives").at(0).at("algorithm"), "ring");
+  // NVLS asked for where no switch reduces: the ring runs, and the row says so.
+  const Json nvls = sweep("two_nodes_nvls", "-b 1M -e 1M --algorithm nvls");
+  EXPECT_EQ(nvls.at("algorithm"), "nvls");
+  EXPECT_EQ(nvls.at("collectives").at(0).at("algorithm"), "ring");
 }
 
 TEST(CollectiveCommand, NvlsOnOneDgxH100Node) {

@@ -168,6 +168,10 @@ TEST(CostSelection, NvlsOnEightGpusNotOnTwo) {
   const cost::GroupShape g2 = cost::group_shape(eight, {0, 1});
   EXPECT_EQ(cost::select_algorithm(CollectiveKind::kAllReduce, 1024, g2), A::kNvls);
   EXPECT_EQ(cost::select_algorithm(CollectiveKind::kAllReduce, testing::kGiB, g2), A::kRing);
+  EXPECT_EQ(cost::effective_algorithm(CollectiveKind::kAllReduce, A::kAuto, testing::kGiB, g2), A::kRing);
+  EXPECT_EQ(cost::effective_algorithm(CollectiveKind::kAllReduce, A::kTree, testing::kGiB, g2), A::kRing);  // one node
+  EXPECT_EQ(cost::effective_algorithm(CollectiveKind::kAllGather, A::kNvls, testing::kGiB, g8), A::kRing);
+  EXPECT_EQ(cost::effective_algorithm(CollectiveKind::kAllReduce, A::kNvls, testing::kGiB, g2), A::kNvls);
   EXPECT_EQ(cost::parse_algorithm("auto"), A::kAuto);
   EXPECT_EQ(cost::parse_algorithm("nvls"), A::kNvls);
   EXPECT_THROW(cost::parse_algorithm("butterfly"), std::invalid_argument);
