@@ -92,7 +92,8 @@ TEST(CollectiveCommand, NvlsOnOneDgxH100Node) {
   const auto r = run_frugalsim("collective dgx-h100 --ranks 8 -b 8 -e 1G -f 1024 --collectives step_by_step -o " +
                                (dir / "out.json").string());
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  for (const Json& row : read_json(dir / "out.json").at("collectives")) {
+  const Json out = read_json(dir / "out.json");
+  for (const Json& row : out.at("collectives")) {
     EXPECT_EQ(row.at("algorithm"), "nvls") << row.dump();
     const double s = row.at("bytes").get<double>();
     EXPECT_NEAR(row.at("time_s").at("median").get<double>() / (2e-6 + s / 275e9), 1.0, 1e-9) << s;
