@@ -265,9 +265,8 @@ GroupLayout make_group_layout(int id, const program::Group& group, const platfor
     g.by_node[it->second].push_back(g.ranks[p]);
   }
   g.nodes = static_cast<int>(g.by_node.size());
-  g.hierarchical_ok = g.shape.two_level;
   const std::size_t per_node = g.by_node.empty() ? 0 : g.by_node.front().size();
-  if (g.hierarchical_ok) {
+  if (g.shape.two_level) {
     g.by_local.assign(per_node, {});
     for (std::size_t l = 0; l < per_node; ++l)
       for (const auto& members : g.by_node) g.by_local[l].push_back(members[l]);
@@ -294,11 +293,10 @@ const std::vector<cost::Tree>& trees_of(const GroupLayout& g) {
 }
 
 program::CollectiveAlgorithm algorithm_of(const GroupLayout& g, const program::Collective& c) {
-  if (c.algorithm != program::CollectiveAlgorithm::kAuto) return c.algorithm;
-  const auto key = std::make_pair(static_cast<int>(c.kind), c.bytes);
+  const auto key = std::make_tuple(static_cast<int>(c.kind), static_cast<int>(c.algorithm), c.bytes);
   const auto found = g.chosen.find(key);
   if (found != g.chosen.end()) return found->second;
-  return g.chosen[key] = cost::select_algorithm(c.kind, c.bytes, g.shape);
+  return g.chosen[key] = cost::effective_algorithm(c.kind, c.algorithm, c.bytes, g.shape);
 }
 
 void run_collective(CommContext& ctx, int rank, const program::Collective& c, int op_index, int iteration) {
@@ -330,12 +328,12 @@ void run_collective(CommContext& ctx, int rank, const program::Collective& c, in
     run_collective_collapsed(ctx, rank, g, c);
     return;
   }
-  const std::vector<cost::Phase> phases = cost::phases(c.kind, algorithm_of(g, c), c.bytes, g.shape);
+  const program::CollectiveAlgorithm algorithm = algorithm_of(g, c);
   // All-to-all and the tree all-reduce run step by step in both models: neither has an aggregate
   // form (the tree's pipeline of pieces loads its links unevenly over the steps, so one transfer
   // per edge would misplace contention); trees are chosen for latency-bound sizes, few pieces.
-  const bool stepwise = c.kind == program::CollectiveKind::kAllToAll ||
-                        (!phases.empty() && phases.front().pattern == cost::Pattern::kTree);
+  const bool stepwise =
+      c.kind == program::CollectiveKind::kAllToAll || algorithm == program::CollectiveAlgorithm::kTree;
   if (ctx.aggregate && !stepwise) {
     run_collective_aggregate(ctx, rank, g, c, prefix, iteration, op_index);  // injects copies after its barrier
     return;
@@ -344,7 +342,7 @@ void run_collective(CommContext& ctx, int rank, const program::Collective& c, in
 
   int root_pos = 0;
   if (c.kind == program::CollectiveKind::kBroadcast) root_pos = g.position.at(static_cast<int>(c.root.value));
-  for (const cost::Phase& ph : phases) {
+  for (const cost::Phase& ph : cost::phases(c.kind, algorithm, c.bytes, g.shape)) {
     const std::string box = prefix + "." + ph.name;
     switch (ph.pattern) {
       case cost::Pattern::kRing:

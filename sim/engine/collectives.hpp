@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <tuple>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -31,15 +32,12 @@ struct GroupLayout {
   std::string name;
   std::vector<int> ranks;                  ///< ring order (Group::ranks)
   std::unordered_map<int, int> position;   ///< rank → index in `ranks`
-  /// Hierarchical decomposition, valid when the members span ≥ 2 nodes with the same number
-  /// (≥ 2) of members on each (cost::two_level): nodes in order of first appearance in the ring,
-  /// members of a node in ring order.
-  bool hierarchical_ok = false;
   cost::GroupShape shape;                  ///< what the algorithms' phases need (cost::phases)
   /// Balanced groups (shape.balanced: ≥ 2 nodes with as many members each): node slot m → its
   /// members (local order), so member m·L + l of the node-major order is by_node[m][l].
   std::vector<std::vector<int>> by_node;
-  std::vector<std::vector<int>> by_local;  ///< hierarchical_ok: local index l → the l-th member of every node
+  /// shape.two_level (the hierarchical decomposition): local index l → the l-th member of every node
+  std::vector<std::vector<int>> by_local;
   /// shape.channels > 1: channel c → its ring through every member (cost::Rings::kRails).
   std::vector<std::vector<int>> by_channel;
   std::vector<int> node_slot;              ///< balanced: index in `ranks` → node slot m
@@ -57,15 +55,15 @@ struct GroupLayout {
   /// rings [3]; < 0 until computed.
   mutable double ring_latency_s[4] = {-1, -1, -1, -1};
   mutable double ring_bandwidth_bytes_per_s = -1;  ///< smallest bandwidth on the member ring
-  /// kAuto collectives: the algorithm cost::select_algorithm chose, by (kind, bytes).
-  mutable std::map<std::pair<int, double>, program::CollectiveAlgorithm> chosen;
+  /// The algorithm each (kind, requested algorithm, bytes) runs (algorithm_of), once computed.
+  mutable std::map<std::tuple<int, int, double>, program::CollectiveAlgorithm> chosen;
 };
 
 /// The group's trees (GroupLayout::trees), built on first use; empty unless shape.balanced.
 const std::vector<cost::Tree>& trees_of(const GroupLayout& g);
 
-/// `c` with its algorithm resolved: kAuto becomes cost::select_algorithm's choice on `g`
-/// (cached per kind and size), any other algorithm stays.
+/// The algorithm `c` runs on `g`: cost::effective_algorithm (kAuto: select_algorithm's choice;
+/// an algorithm the group does not allow: the ring), cached per kind, requested algorithm and size.
 program::CollectiveAlgorithm algorithm_of(const GroupLayout& g, const program::Collective& c);
 
 /// `rank_gpu[r]` is rank r's global GPU index, `rank_node[r]` its node (the platform's).
@@ -132,7 +130,7 @@ using cost::kMaxBroadcastChunks;
 /// Algorithms, for n members, S = c.bytes, on links of latency α and bandwidth β:
 /// - all-reduce, ring: reduce-scatter then all-gather, 2(n−1) steps of S/n:
 ///   T = 2(n−1)·α + 2(n−1)/n·S/β.
-/// - all-reduce, hierarchical (when GroupLayout::hierarchical_ok, else ring): with L members on
+/// - all-reduce, hierarchical (when GroupLayout::shape.two_level, else ring): with L members on
 ///   each of M nodes: intra-node reduce-scatter ring (L−1 steps of S/L), inter-node all-reduce
 ///   ring among members of equal local index on S/L bytes (2(M−1) steps of S/(L·M)), intra-node
 ///   all-gather ring (L−1 steps of S/L). The L inter-node rings run at once and share the NICs.
