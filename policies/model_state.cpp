@@ -27,6 +27,15 @@ ModelStateBytes model_state_bytes(core::Precision precision, StateConvention con
   return ModelStateBytes{w, w, 16.0};
 }
 
+double optimizer_step_bytes(core::Precision precision, const ModelStateBytes& b, double updated_parameters,
+                            double held_gradients) {
+  constexpr double kFp32 = 4, kAdam = 28;
+  const double to_fp32 = b.gradients < kFp32 ? b.gradients + kFp32 : 0.0;
+  const double unscale = precision == core::Precision::kFp16 ? 2 * kFp32 : 0.0;
+  const double to_weights = b.weights < kFp32 ? kFp32 + b.weights : 0.0;
+  return updated_parameters * (to_fp32 + unscale + kFp32 + kAdam + to_weights) + held_gradients * b.gradients;
+}
+
 ShardedModelState sharded_model_state(double parameters, const ModelStateBytes& b, int zero_stage, int data_parallel) {
   if (zero_stage < 0 || zero_stage > 3 || data_parallel < 1) throw std::invalid_argument("bad ZeRO stage or DP degree");
   const double nd = data_parallel;

@@ -102,6 +102,17 @@ struct Plan {
   /// (Transformer Engine's userbuffers, Megatron-Core's --tp-comm-overlap); the layer's
   /// successors wait for both.
   bool tp_comm_overlap = false;
+  /// Megatron-LM's asynchronous tensor-parallel backward (--async-tensor-model-parallel-allreduce,
+  /// on by default since 2022; unconditional with sequence parallelism and in Megatron-Core): each
+  /// column-parallel weight's input-gradient all-reduce (reduce-scatter with sequence parallelism)
+  /// runs on the tensor-parallel stream while its weight gradient is computed. False: the 2021
+  /// code, where the backward's collectives follow its compute. Ignored with tp_comm_overlap,
+  /// which overlaps more.
+  bool async_tensor_model_parallel_allreduce = true;
+  /// Megatron-LM's scatter/gather optimization of pipeline transfers (SC'21 §4.1,
+  /// --no-scatter-gather-tensors-in-pipeline turns it off): a boundary tensor every
+  /// tensor-parallel rank holds whole goes as t slices over t NICs, all-gathered on arrival.
+  bool scatter_gather_tensors_in_pipeline = true;
   /// Where the optimizer state of the rank's partition lives. kHost (ZeRO-Offload): after the
   /// gradient reduction its gradients go device → host, the Adam step runs on the node's CPU and
   /// the updated weights come back host → device; kNvme (ZeRO-Infinity): the same, the state
@@ -119,6 +130,18 @@ struct Plan {
 
   int tensor_parallel() const { return layout.size(Dim::kTensor); }
   int pipeline_parallel() const { return layout.size(Dim::kPipeline); }
+  /// Whether pipeline transfers go as t slices (scatter_gather_tensors_in_pipeline, t ≥ 2, no
+  /// sequence parallelism, whose boundary tensors are already split).
+  bool scatters_pipeline_tensors() const {
+    return scatter_gather_tensors_in_pipeline && tensor_parallel() >= 2 && !shard.sequence_parallel;
+  }
+  /// Whether layer `l`'s backward runs its column-parallel weight gradients as an op of their own
+  /// beside the tensor-parallel collectives (async_tensor_model_parallel_allreduce, t ≥ 2, a
+  /// transformer layer, no tp_comm_overlap).
+  bool splits_weight_gradients(const workloads::Layer& l) const {
+    return async_tensor_model_parallel_allreduce && !tp_comm_overlap && tensor_parallel() >= 2 &&
+           l.kind == workloads::LayerKind::kTransformer;
+  }
   int data_parallel() const { return layout.size(Dim::kData); }
   int context_parallel() const { return layout.size(Dim::kContext); }
   /// Ranks holding the same parameters (data × context parallel): the group that reduces

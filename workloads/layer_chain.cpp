@@ -240,12 +240,12 @@ Layer transformer_layer(const ModelSpec& m, const Dims& d, const ShardSpec& shar
   // half the keys (also with context parallelism, whose load-balanced split gives every GPU
   // early and late queries), so both attention GEMMs run over ⌈s_kv/2⌉ keys.
   const int64_t keys = d.flash ? (d.s_kv_i + 1) / 2 : d.s_kv_i;
-  l.forward_gemms.push_back({"qkv", s, (h + 2 * d.kv_dim_i) / t, h, 1});
+  l.forward_gemms.push_back({"qkv", s, (h + 2 * d.kv_dim_i) / t, h, 1, true});
   l.forward_gemms.push_back({"attn_scores", s, keys, d.hd_i, heads});
   l.forward_gemms.push_back({"attn_values", s, d.hd_i, keys, heads});
   l.forward_gemms.push_back({"attn_out", s, h, h / t, 1});
-  l.forward_gemms.push_back({"mlp_up", s, d.ffn_i / t, h, 1});
-  if (m.gated_mlp) l.forward_gemms.push_back({"mlp_gate", s, d.ffn_i / t, h, 1});
+  l.forward_gemms.push_back({"mlp_up", s, d.ffn_i / t, h, 1, true});
+  if (m.gated_mlp) l.forward_gemms.push_back({"mlp_gate", s, d.ffn_i / t, h, 1, true});
   l.forward_gemms.push_back({"mlp_down", s, h, d.ffn_i / t, 1});
   l.forward_flops = sum_flops(l.forward_gemms);
   // Each GEMM's backward computes the input gradient and the weight gradient: 2× the forward.

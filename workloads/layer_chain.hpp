@@ -19,6 +19,10 @@ struct GemmShape {
   std::string name;  ///< e.g. "qkv", "attn_scores", "mlp_up"
   std::int64_t m = 0, n = 0, k = 0;
   std::int64_t batch = 1;
+  /// A column-parallel weight (QKV, MLP up and gate): its input is replicated over the
+  /// tensor-parallel group, so the backward reduces its input gradient over the group (all-reduce,
+  /// or reduce-scatter with sequence parallelism) while its weight gradient can be computed.
+  bool column_parallel = false;
   double flops() const { return 2.0 * static_cast<double>(m) * n * k * batch; }
   bool operator==(const GemmShape&) const = default;
 };

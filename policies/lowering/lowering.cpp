@@ -104,13 +104,22 @@ class ScheduleWalk {
     const ScaledGemms& g = gemms(static_cast<std::size_t>(l), u.samples);
     const program::Compute forward{replay ? Phase::kRecompute : Phase::kForward, layer.name, layer.forward_flops * scale,
                                    layer.forward_memory_bytes * scale, g.forward, layer.forward_kernels};
-    const OpId op =
-        step.runs_forward()
-            ? ctx_.compute(lw::join({replay ? "recompute " : "fwd ", layer.name, " ", u.mb}), forward, std::move(deps))
-            : ctx_.compute(lw::join({"bwd ", layer.name, " ", u.mb}),
-                           program::Compute{Phase::kBackward, layer.name, layer.backward_flops * scale,
-                                            layer.backward_memory_bytes * scale, g.backward, layer.backward_kernels},
-                           std::move(deps));
+    OpId op;
+    if (step.runs_forward()) {
+      op = ctx_.compute(lw::join({replay ? "recompute " : "fwd ", layer.name, " ", u.mb}), forward, std::move(deps));
+    } else {
+      program::Compute backward{Phase::kBackward, layer.name, layer.backward_flops * scale,
+                                layer.backward_memory_bytes * scale, g.backward, layer.backward_kernels};
+      if (plan_.splits_weight_gradients(layer)) {
+        // The rest of the backward, then the column-parallel weight gradients (the op passes see):
+        // the tensor-parallel pass reduces the input gradients beside them.
+        cost::BackwardSplit split = cost::split_weight_gradients(layer, std::move(backward));
+        ctx_.compute(lw::join({"bwd ", layer.name, " ", u.mb}), std::move(split.rest), std::move(deps));
+        op = ctx_.continue_compute(lw::join({"bwd wgrad ", layer.name, " ", u.mb}), std::move(split.weight_gradients));
+      } else {
+        op = ctx_.compute(lw::join({"bwd ", layer.name, " ", u.mb}), std::move(backward), std::move(deps));
+      }
+    }
     for (auto& pass : passes_) pass->after_layer(ctx_, step, op);
   }
 

@@ -149,6 +149,11 @@ OpId RankContext::compute(std::string name, program::Compute c, std::vector<OpId
   return id;
 }
 
+OpId RankContext::continue_compute(std::string name, program::Compute c) {
+  last_compute = b_->compute(std::move(name), std::move(c), {last_compute});
+  return last_compute;
+}
+
 OpId RankContext::compute_back(int k) const {
   if (k < 0 || k >= kComputeHistory || k >= computes) return OpId();
   return recent_computes_[static_cast<std::size_t>((computes - 1 - k) % kComputeHistory)];

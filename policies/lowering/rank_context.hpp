@@ -98,6 +98,9 @@ class RankContext {
                            program::CollectiveAlgorithm algorithm);
   /// A compute op on the compute stream that also waits for `pending` (then cleared).
   program::OpId compute(std::string name, program::Compute c, std::vector<program::OpId> deps);
+  /// A second compute op of the same step (e.g. a backward's weight gradients, split off): waits
+  /// for the last compute op only and becomes last_compute; compute_back still counts the step once.
+  program::OpId continue_compute(std::string name, program::Compute c);
   /// An op may only wait for earlier ops of its own iteration. A 0-byte buffer allocated on
   /// `stream` once `awaited` is done (and freed after) holds that stream, so what the next
   /// iteration queues on it starts after `awaited`.

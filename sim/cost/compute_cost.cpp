@@ -51,6 +51,35 @@ void layer_gemms(const workloads::Layer& l, std::int64_t samples, std::vector<pr
   for (const workloads::GemmShape& g : l.backward_replayed_gemms) backward.push_back(scale_gemm(g, samples));
 }
 
+program::Compute backward_op(const workloads::Layer& l, std::int64_t samples) {
+  const auto b = static_cast<double>(samples);
+  program::Compute c{program::Phase::kBackward, l.name, l.backward_flops * b, l.backward_memory_bytes * b, {},
+                     l.backward_kernels};
+  std::vector<program::Gemm> forward;
+  layer_gemms(l, samples, forward, c.gemms);
+  return c;
+}
+
+BackwardSplit split_weight_gradients(const workloads::Layer& l, program::Compute backward) {
+  BackwardSplit out{std::move(backward), {}};
+  program::Compute& w = out.weight_gradients;
+  w.phase = out.rest.phase;
+  w.layer = out.rest.layer;
+  // layer_gemms' order: forward GEMM i's input gradient at 2i, its weight gradient at 2i + 1.
+  std::vector<program::Gemm> kept;
+  kept.reserve(out.rest.gemms.size());
+  for (std::size_t i = 0; i < out.rest.gemms.size(); ++i) {
+    const bool column_wgrad = i % 2 == 1 && i / 2 < l.forward_gemms.size() && l.forward_gemms[i / 2].column_parallel;
+    (column_wgrad ? w.gemms : kept).push_back(out.rest.gemms[i]);
+  }
+  out.rest.gemms = std::move(kept);
+  for (const program::Gemm& g : w.gemms) w.flops += g.flops();
+  w.kernels = static_cast<int>(w.gemms.size());
+  out.rest.flops -= w.flops;
+  out.rest.kernels -= w.kernels;
+  return out;
+}
+
 program::Compute recompute_op(const workloads::Layer& l, std::int64_t samples) {
   const auto b = static_cast<double>(samples);
   program::Compute c{program::Phase::kRecompute, l.name, l.recompute_flops * b, l.recompute_memory_bytes * b, {},
@@ -93,10 +122,8 @@ LayerPassSeconds layer_pass_seconds(const workloads::Layer& l, std::int64_t samp
   const auto b = static_cast<double>(samples);
   program::Compute forward{program::Phase::kForward, l.name, l.forward_flops * b, l.forward_memory_bytes * b, {},
                            l.forward_kernels};
-  program::Compute backward{program::Phase::kBackward, l.name, l.backward_flops * b, l.backward_memory_bytes * b, {},
-                            l.backward_kernels};
-  layer_gemms(l, samples, forward.gemms, backward.gemms);
-  return {compute_seconds(forward, gpu, precision), compute_seconds(backward, gpu, precision)};
+  for (const workloads::GemmShape& g : l.forward_gemms) forward.gemms.push_back(scale_gemm(g, samples));
+  return {compute_seconds(forward, gpu, precision), compute_seconds(backward_op(l, samples), gpu, precision)};
 }
 
 double layer_seconds_per_sample(const workloads::Layer& l, std::int64_t micro_batch, const platforms::GpuSpec& gpu,

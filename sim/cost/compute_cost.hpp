@@ -46,6 +46,22 @@ void add_backward_gemms(const program::Gemm& forward, std::vector<program::Gemm>
 void layer_gemms(const workloads::Layer& l, std::int64_t samples, std::vector<program::Gemm>& forward,
                  std::vector<program::Gemm>& backward);
 
+/// Layer `l`'s backward op for `samples` sequences, as the lowering emits it:
+/// {kBackward, backward_flops·b, backward_memory_bytes·b, backward GEMMs of layer_gemms, backward_kernels}.
+program::Compute backward_op(const workloads::Layer& l, std::int64_t samples);
+
+/// A backward split for Megatron's asynchronous tensor-parallel backward
+/// (LinearWithGradAccumulationAndAsyncCommunication): `weight_gradients` holds the weight-gradient
+/// GEMMs of the column-parallel weights (GemmShape::column_parallel; one kernel each), which run
+/// while the reduction of those weights' input gradients is in flight; `rest` everything else.
+/// Contract: rest + weight_gradients = `backward` (FLOPs, GEMMs, memory bytes, kernels), so
+/// compute_seconds of the two adds up to the whole backward's on every GPU;
+/// weight_gradients is empty when the layer has no column-parallel weight.
+struct BackwardSplit {
+  program::Compute rest, weight_gradients;
+};
+BackwardSplit split_weight_gradients(const workloads::Layer& l, program::Compute backward);
+
 /// The compute op of layer `l`'s recomputation for `samples` sequences, as the lowering emits it:
 /// {kRecompute, recompute_flops·b, recompute_memory_bytes·b, recompute_gemms scaled, recompute_kernels}.
 program::Compute recompute_op(const workloads::Layer& l, std::int64_t samples);

@@ -56,6 +56,8 @@ Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSp
     double largest_layer_parameters = 0;  // ZeRO-3 gathers one layer at a time
     int tensor_collectives = 0;  // all-reduce equivalents of s·b·h elements per micro-batch
     int layer_collectives = 0;   // of them, the transformer layers' (what tp_comm_overlap overlaps)
+    int split_layers = 0;        // layers whose backward reduces beside its weight gradients
+    double weight_gradient_s = 0;  // their column-parallel weight gradients, per micro-batch
   };
   std::map<std::tuple<const platforms::GpuSpec*, int, std::int64_t>, StageCost> stage_costs;
   const auto stage_cost = [&](const platforms::GpuSpec& gpu, int stage, std::int64_t b) -> const StageCost& {
@@ -73,6 +75,11 @@ Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSp
       if (layer.kind == workloads::LayerKind::kTransformer) {
         c.tensor_collectives += layer.recompute == workloads::Recompute::kFull ? 6 : 4;
         c.layer_collectives += layer.recompute == workloads::Recompute::kFull ? 6 : 4;
+        if (plan.splits_weight_gradients(layer)) {
+          ++c.split_layers;
+          c.weight_gradient_s += cost::compute_seconds(
+              cost::split_weight_gradients(layer, cost::backward_op(layer, b)).weight_gradients, gpu, setup.precision);
+        }
       } else
         c.tensor_collectives += 1;  // the vocabulary-parallel embedding's and head's all-reduce
     }
@@ -99,18 +106,30 @@ Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSp
       const auto tp = gpus_of(plan, plan.layout.group({Dim::kTensor}, r.rank));
       const double bytes = hidden_bytes * static_cast<double>(b);
       const int overlapped = plan.tp_comm_overlap ? c.layer_collectives : 0;
+      const double all_reduce_s = collective_s(cluster, CollectiveKind::kAllReduce, CollectiveAlgorithm::kAuto, bytes, tp);
       per_micro_batch_s +=
-          (c.tensor_collectives - overlapped) *
-              collective_s(cluster, CollectiveKind::kAllReduce, CollectiveAlgorithm::kAuto, bytes, tp) +
+          (c.tensor_collectives - overlapped) * all_reduce_s +
           overlapped * collective_s(cluster, CollectiveKind::kReduceScatter, CollectiveAlgorithm::kRing,
                                     bytes / plan.tensor_parallel(), tp);
+      if (c.split_layers > 0) {
+        // Asynchronous backward: a layer's two reductions beside its weight gradients; with
+        // sequence parallelism its two output-gradient all-gathers (one all-reduce's worth) before.
+        const double wgrad_s = c.weight_gradient_s / c.split_layers;
+        const double exposed_s = plan.shard.sequence_parallel ? all_reduce_s + std::max(0.0, all_reduce_s - wgrad_s)
+                                                              : std::max(0.0, 2 * all_reduce_s - wgrad_s);
+        per_micro_batch_s += c.split_layers * (exposed_s - 2 * all_reduce_s);
+      }
     }
     if (p > 1) {
       policies::Coord next = at;
       next[Dim::kPipeline] = (stage + 1) % p;
       const int peer = plan.ranks[static_cast<std::size_t>(plan.layout.rank(next).value)].gpu;
-      const double bytes = hidden_bytes * static_cast<double>(b) / (plan.shard.sequence_parallel ? plan.tensor_parallel() : 1);
-      per_micro_batch_s += 2.0 * v * cost::gpu_path(cluster, r.gpu, peer).seconds(bytes);
+      const bool sliced = plan.shard.sequence_parallel || plan.scatters_pipeline_tensors();
+      const double bytes = hidden_bytes * static_cast<double>(b);
+      per_micro_batch_s += 2.0 * v * cost::gpu_path(cluster, r.gpu, peer).seconds(sliced ? bytes / plan.tensor_parallel() : bytes);
+      if (plan.scatters_pipeline_tensors())  // the receiver gathers the slices
+        per_micro_batch_s += 2.0 * v * collective_s(cluster, CollectiveKind::kAllGather, CollectiveAlgorithm::kRing, bytes,
+                                                    gpus_of(plan, plan.layout.group({Dim::kTensor}, r.rank)));
     }
     const double pipeline_s = (static_cast<double>(m) + static_cast<double>(p - 1) / v) * per_micro_batch_s;
     double& replica = replica_time[at[Dim::kData]];
@@ -140,8 +159,9 @@ Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSp
       }
     }
     const double shard = plan.zero_stage >= 1 ? c.parameters / replicas : c.parameters;
-    const double optimizer_s =
-        shard * (state.gradients + 2.0 * state.optimizer + state.weights) / gpu.hbm_bandwidth_bytes_per_s;
+    const double held_gradients = plan.zero_stage >= 2 ? c.parameters / replicas : c.parameters;
+    const double optimizer_s = policies::optimizer_step_bytes(setup.precision, state, shard, held_gradients) /
+                               gpu.hbm_bandwidth_bytes_per_s;
     sync_s = std::max(sync_s, exposed_s + optimizer_s);
     rank_compute_s[static_cast<std::size_t>(r.rank.value)] = static_cast<double>(m) * c.compute_s + optimizer_s;
     busiest_compute_s = std::max(busiest_compute_s, rank_compute_s[static_cast<std::size_t>(r.rank.value)]);

@@ -28,8 +28,11 @@ struct Estimate {
 /// schedule policy's schedules are not considered) for `model` on `cluster`:
 /// - per micro-batch, a pipeline rank's time T_s = Σ its layers' cost::layer_seconds on the
 ///   stage's slowest GPU + the tensor-parallel all-reduces (4 per transformer layer of s·b·h
-///   elements, 6 under full recomputation; none with tp_comm_overlap) + the two activation
-///   transfers to its pipeline neighbours;
+///   elements, 6 under full recomputation; none with tp_comm_overlap; with
+///   Plan::splits_weight_gradients the backward's two exposed only beyond the layer's
+///   column-parallel weight gradients, its output-gradient all-gathers under sequence parallelism
+///   in full) + the two activation transfers to its pipeline neighbours (1/t of them and an
+///   all-gather over the tensor-parallel group under Plan::scatters_pipeline_tensors);
 /// - pipeline: (m + (p − 1)/v) · max_s T_s with m micro-batches per replica;
 /// - data parallelism: the gradient all-reduce (ZeRO 2: reduce-scatter) of the rank's gradients,
 ///   exposed beyond one micro-batch's backward with overlap_grad_reduce, whole without; the

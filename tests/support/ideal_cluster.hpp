@@ -1,6 +1,7 @@
 // Test helper: one node of GPUs on which only GEMMs take time (100 TFLOP/s bf16 at efficiency 1,
 // HBM, host and NIC so fast they cost nothing) and whose GPUs reach each other through a switch
-// at `gpu_link` per direction with no latency, as an inline cluster of a study. Header-only.
+// at `gpu_link` per direction with no latency, as an inline cluster of a study; or several such
+// nodes with NICs of a given bandwidth. Header-only.
 #pragma once
 
 #include <string>
@@ -9,7 +10,10 @@
 
 namespace frugal::test_support {
 
-inline nlohmann::json ideal_node_cluster(int gpus, const std::string& gpu_link = "1e9 TB/s") {
+/// `nodes` such nodes, each with `nics_per_node` NICs of `nic` per direction (GPU i uses NIC
+/// i mod nics_per_node) on a star.
+inline nlohmann::json ideal_cluster(int nodes, int gpus, const std::string& gpu_link, const std::string& nic,
+                                    int nics_per_node) {
   using Json = nlohmann::json;
   return Json{
       {"name", "ideal"},
@@ -21,11 +25,15 @@ inline nlohmann::json ideal_node_cluster(int gpus, const std::string& gpu_link =
           {"intra_node", {{"kind", "nvlink"}, {"bandwidth", gpu_link}, {"latency", "0 s"}}},
           {"host_link", {{"bandwidth", "1e9 TB/s"}, {"latency", "0 s"}}},
           {"host_memory", "1 TiB"},
-          {"nic", {{"bandwidth", "1e9 TB/s"}, {"latency", "0 s"}}},
-          {"nics_per_node", 1},
+          {"nic", {{"bandwidth", nic}, {"latency", "0 s"}}},
+          {"nics_per_node", nics_per_node},
           {"cpu", {{"speed", "1 TFLOPS"}, {"idle_power", "0 W"}, {"max_power", "1 W"}}}}}}},
-      {"nodes", Json::array({{{"type", "n"}, {"count", 1}}})},
+      {"nodes", Json::array({{{"type", "n"}, {"count", nodes}}})},
       {"network", {{"topology", "star"}}}};
+}
+
+inline nlohmann::json ideal_node_cluster(int gpus, const std::string& gpu_link = "1e9 TB/s") {
+  return ideal_cluster(1, gpus, gpu_link, "1e9 TB/s", 1);
 }
 
 }  // namespace frugal::test_support

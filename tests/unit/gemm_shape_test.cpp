@@ -119,6 +119,39 @@ TEST(GemmShape, RecomputationReplaysTheGemmsOfWhatItRecomputes) {
   EXPECT_DOUBLE_EQ(core_replay.flops, core_replay.gemms[0].flops() + core_replay.gemms[1].flops());
 }
 
+TEST(GemmShape, SplittingOffTheColumnParallelWeightGradientsKeepsTheBackwardWhole) {
+  const platforms::GpuSpec& a100 = platforms::GpuCatalogue::shipped().get("A100-80GB");
+  for (const bool gated : {false, true}) {
+    workloads::ModelSpec model = test_support::tiny_model();
+    model.gated_mlp = gated;
+    workloads::ShardSpec shard;
+    shard.tensor_parallel = 2;
+    const workloads::Layer layer = workloads::build_layer_chain(model, 256, core::Precision::kBf16, shard).layers[1];
+    const program::Compute backward = cost::backward_op(layer, 3);
+    const cost::BackwardSplit split = cost::split_weight_gradients(layer, backward);
+    // QKV, MLP up (and gate): the weight gradient {k, n, m} of each forward GEMM {m, n, k}.
+    std::vector<program::Gemm> expected;
+    for (const auto& g : layer.forward_gemms)
+      if (g.column_parallel) {
+        const program::Gemm f = cost::scale_gemm(g, 3);
+        expected.push_back({f.k, f.n, f.m, f.batch});
+      }
+    EXPECT_EQ(split.weight_gradients.gemms, expected);
+    EXPECT_EQ(expected.size(), gated ? 3u : 2u);
+    EXPECT_EQ(split.weight_gradients.kernels, static_cast<int>(expected.size()));
+    EXPECT_EQ(split.rest.gemms.size() + expected.size(), backward.gemms.size());
+    EXPECT_DOUBLE_EQ(split.rest.flops + split.weight_gradients.flops, backward.flops);
+    EXPECT_EQ(split.rest.kernels + split.weight_gradients.kernels, backward.kernels);
+    EXPECT_EQ(split.rest.memory_bytes, backward.memory_bytes);
+    EXPECT_EQ(split.weight_gradients.memory_bytes, 0.0);
+    // Priced GEMM by GEMM, the two ops take the whole backward's time.
+    const double whole_s = cost::compute_seconds(backward, a100, core::Precision::kBf16);
+    EXPECT_NEAR(cost::compute_seconds(split.rest, a100, core::Precision::kBf16) +
+                    cost::compute_seconds(split.weight_gradients, a100, core::Precision::kBf16),
+                whole_s, 1e-12 * whole_s);
+  }
+}
+
 TEST(GemmShape, CatalogueEntryReadsAndWritesBack) {
   const platforms::GpuSpec& a100 = platforms::GpuCatalogue::shipped().get("A100-80GB");
   EXPECT_EQ(a100.gemm_shape.sms, 108);

@@ -134,12 +134,12 @@ TEST(LayerChain, GqaAndGatedShapes) {
   const auto c = build_layer_chain(m, 4096, Precision::kBf16, {2, false, Recompute::kNone});
   const auto& g = layer0(c).forward_gemms;
   ASSERT_EQ(g.size(), 7u);
-  EXPECT_EQ(g[0], (GemmShape{"qkv", 4096, (4096 + 2 * 1024) / 2, 4096, 1}));
+  EXPECT_EQ(g[0], (GemmShape{"qkv", 4096, (4096 + 2 * 1024) / 2, 4096, 1, true}));
   EXPECT_EQ(g[1], (GemmShape{"attn_scores", 4096, 4096, 128, 16}));
   EXPECT_EQ(g[2], (GemmShape{"attn_values", 4096, 128, 4096, 16}));
   EXPECT_EQ(g[3], (GemmShape{"attn_out", 4096, 4096, 2048, 1}));
-  EXPECT_EQ(g[4], (GemmShape{"mlp_up", 4096, 7168, 4096, 1}));
-  EXPECT_EQ(g[5], (GemmShape{"mlp_gate", 4096, 7168, 4096, 1}));
+  EXPECT_EQ(g[4], (GemmShape{"mlp_up", 4096, 7168, 4096, 1, true}));
+  EXPECT_EQ(g[5], (GemmShape{"mlp_gate", 4096, 7168, 4096, 1, true}));
   EXPECT_EQ(g[6], (GemmShape{"mlp_down", 4096, 4096, 7168, 1}));
   // No biases, RMSNorm: matrices halve, the two norms (2h) stay whole.
   const double h = 4096;

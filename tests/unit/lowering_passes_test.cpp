@@ -68,6 +68,34 @@ TEST(PipelinePass, EveryMicroBatchCrossesEveryStageBoundaryBothWays) {
   }
 }
 
+TEST(PipelinePass, ScatterGatherSendsSlicesAndGathersThemOnArrival) {
+  for (const bool sp : {false, true}) {
+    for (const bool scatter : {false, true}) {
+      const Case c(core::Json{{"pipeline_model_parallel_size", 2}, {"tensor_model_parallel_size", 2},
+                              {"sequence_parallel", sp}, {"scatter_gather_tensors_in_pipeline", scatter}});
+      const double whole = static_cast<double>(c.setup.seq_length * c.model.hidden_size) * 2.0;  // s·b·h, bf16, b = 1
+      const bool sliced = scatter && !sp;
+      EXPECT_EQ(c.plan.scatters_pipeline_tensors(), sliced);
+      const auto& ops = c.prog.ranks[0].ops;
+      int recvs = 0, gathers = 0;
+      for (const auto& op : ops) {
+        if (op.kind == OpKind::kSend || op.kind == OpKind::kRecv)
+          EXPECT_DOUBLE_EQ(op.p2p().bytes, sliced || sp ? whole / 2 : whole) << op.name;
+        if (op.kind == OpKind::kRecv) ++recvs;
+        if (op.kind == OpKind::kCollective && op.name.rfind("pp allgather ", 0) == 0) {
+          ++gathers;
+          EXPECT_EQ(c.group_of(op).name.rfind("tp", 0), 0u);
+          EXPECT_DOUBLE_EQ(op.collective().bytes, whole);
+          ASSERT_EQ(op.deps.size(), 1u);
+          EXPECT_EQ(ops[static_cast<std::size_t>(op.deps[0].value)].kind, OpKind::kRecv);
+        }
+      }
+      EXPECT_GT(recvs, 0);
+      EXPECT_EQ(gathers, sliced ? recvs : 0);
+    }
+  }
+}
+
 TEST(TensorParallelPass, TwoAllReducesPerLayerOrTwoGatherScatterPairsWithSequenceParallelism) {
   for (bool sp : {false, true}) {
     const Case c(core::Json{{"tensor_model_parallel_size", 2}, {"sequence_parallel", sp}});
@@ -78,6 +106,50 @@ TEST(TensorParallelPass, TwoAllReducesPerLayerOrTwoGatherScatterPairsWithSequenc
     for (const auto* op : ops) {
       EXPECT_DOUBLE_EQ(op->collective().bytes, bytes);
       EXPECT_EQ(op->collective().kind == CollectiveKind::kAllReduce, !sp);
+    }
+  }
+}
+
+TEST(TensorParallelPass, AsynchronousBackwardReducesBesideTheColumnParallelWeightGradients) {
+  for (const bool sp : {false, true}) {
+    for (const bool async : {false, true}) {
+      const Case c(core::Json{{"tensor_model_parallel_size", 2}, {"sequence_parallel", sp},
+                              {"async_tensor_model_parallel_allreduce", async}});
+      const auto& ops = c.prog.ranks[0].ops;
+      const auto chain = workloads::build_layer_chain(c.model, c.setup.seq_length, c.setup.precision, c.plan.shard);
+      int split = 0;
+      for (const auto& op : ops) {
+        if (op.kind != OpKind::kCompute || op.name.rfind("bwd wgrad ", 0) != 0) continue;
+        ++split;
+        // Waits for the rest of the layer's backward, the op just before it; the two add up to
+        // the layer's backward FLOPs.
+        ASSERT_EQ(op.deps.size(), 1u);
+        const program::Op& rest = ops[static_cast<std::size_t>(op.deps[0].value)];
+        EXPECT_EQ(rest.name, "bwd " + op.name.substr(10));
+        const auto& layer = chain.layers[static_cast<std::size_t>(std::stoi(op.compute().layer.substr(6)) + 1)];
+        EXPECT_DOUBLE_EQ(rest.compute().flops + op.compute().flops, layer.backward_flops);
+        EXPECT_EQ(op.compute().gemms.size(), 2u);  // QKV and MLP up
+        // The reductions of the input gradients (all-reduces, or reduce-scatters with sequence
+        // parallelism) start after the rest, beside the weight gradients; with sequence
+        // parallelism the output gradients' two all-gathers come before the rest.
+        const std::string layer_mb = op.name.substr(10);  // "layer_i mbj"
+        const std::string label = layer_mb.substr(0, layer_mb.find(' ')) + " bwd " + layer_mb.substr(layer_mb.find(' ') + 1) + " ";
+        std::vector<const program::Op*> after, before;
+        for (const auto& other : ops)
+          if (other.kind == OpKind::kCollective && other.name.find(label) != std::string::npos)
+            (other.id.value > rest.id.value ? after : before).push_back(&other);
+        ASSERT_EQ(after.size(), 2u);
+        EXPECT_EQ(after[0]->deps, std::vector<core::OpId>{rest.id});
+        for (const auto* r : after)
+          EXPECT_EQ(r->collective().kind, sp ? CollectiveKind::kReduceScatter : CollectiveKind::kAllReduce);
+        ASSERT_EQ(before.size(), sp ? 2u : 0u);
+        if (sp) {
+          for (const auto* g : before) EXPECT_EQ(g->collective().kind, CollectiveKind::kAllGather);
+          EXPECT_NE(std::find(rest.deps.begin(), rest.deps.end(), before[1]->id), rest.deps.end());
+        }
+      }
+      const int layer_backwards = 4 * static_cast<int>(c.plan.ranks[0].micro_batches.size());
+      EXPECT_EQ(split, async ? layer_backwards : 0) << (sp ? "sequence parallel" : "tensor parallel");
     }
   }
 }
@@ -223,9 +295,10 @@ TEST(OptimizerPass, AdamStepOverTheOwnShardAfterEveryGradientCollective) {
     ASSERT_NE(step, nullptr);
     const double params = c.chain_parameters() / (stage >= 1 ? 8.0 : 1.0);
     EXPECT_DOUBLE_EQ(step->compute().flops, 12.0 * params);
-    // Reads the fp32 main gradients (megatron: 4 B), reads and writes master, m and v, writes the
-    // bf16 weights.
-    EXPECT_DOUBLE_EQ(step->compute().memory_bytes, params * (4 + 2 * 12 + 2));
+    // bf16, megatron (fp32 main gradients): the gradient norm reads them (4 B), Adam reads the fp32
+    // weight, gradient, m and v and writes weight, m and v (28 B), the weights are copied into bf16
+    // (read 4, write 2); then the whole gradient buffer is zeroed (4 B per parameter held).
+    EXPECT_DOUBLE_EQ(step->compute().memory_bytes, params * (4 + 28 + 6) + c.chain_parameters() * 4);
     EXPECT_EQ(step->deps, gradient_ops);
   }
 }

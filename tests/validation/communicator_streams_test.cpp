@@ -19,6 +19,16 @@
 //   layer's compute: when it is the longer, every one of them disappears from the iteration but
 //   the reduce-scatters' last chunks (1/t of each, sent after the GEMM that produces it), and the
 //   8 userbuffers of s·b·h elements add to the peak memory.
+// - with async_tensor_model_parallel_allreduce (Megatron's asynchronous backward) a layer's
+//   backward reduces its input gradients beside its column-parallel weight gradients (QKV and MLP
+//   up, 7·s·b·h²/t FLOPs): while they are the longer, each layer's backward loses its two
+//   all-reduces (P/β each on 2 ranks; with sequence parallelism its two reduce-scatters, P/(2β),
+//   the output gradients' all-gathers staying exposed); on a slow link, it loses the weight
+//   gradients' time instead.
+// - the scatter/gather optimization sends a stage's output (held whole by each of the t
+//   tensor-parallel ranks) as t slices over t NICs and all-gathers it on arrival: with t = 2
+//   across two nodes and one micro-batch each of the two transfers takes P/(2B) + P/(2β)
+//   instead of P/B (NICs of B, GPU links of β).
 // - ZeRO-3 with prefetch_layers 1 gathers the next layer's weights during the current layer's
 //   forward (without prefetch every gather waits for the compute before it); each layer of
 //   prefetch holds one more layer's weights.
@@ -187,7 +197,7 @@ TEST(CommunicatorStreams, TensorParallelCommunicationOverlapHidesBehindTheLayers
                          {"iterations", 1}, {"reserved_memory", "0 B"}};
   auto summary = [&](bool overlap) {
     const Json parallelism = {{"impl", "megatron"}, {"tensor_model_parallel_size", 2}, {"sequence_parallel", true},
-                              {"tp_comm_overlap", overlap}};
+                              {"tp_comm_overlap", overlap}, {"async_tensor_model_parallel_allreduce", false}};
     const Json s = run(std::string("tp_overlap_") + (overlap ? "on" : "off"), study(4, 2, training, parallelism, "none"));
     EXPECT_EQ(s.at("layout").at("tp_comm_overlap"), overlap);
     return s;
@@ -217,4 +227,64 @@ TEST(CommunicatorStreams, TensorParallelCommunicationOverlapNeedsSequenceParalle
   EXPECT_NE(r.output.find("status: infeasible"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("/parallelism/tp_comm_overlap"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("needs sequence_parallel true"), std::string::npos) << r.output;
+}
+
+namespace {
+
+/// Iteration time of the 4-layer GPT with t = 2 (2 micro-batches of 1), GPU links of `link`.
+double asynchronous_backward_iteration_s(bool async, bool sp, const std::string& link) {
+  const Json training = {{"global_batch_size", 2}, {"micro_batch_size", 1}, {"seq_length", kSeq},
+                         {"iterations", 1}, {"reserved_memory", "0 B"}};
+  const Json parallelism = {{"impl", "megatron"}, {"tensor_model_parallel_size", 2}, {"sequence_parallel", sp},
+                            {"async_tensor_model_parallel_allreduce", async}};
+  Json doc = study(4, 2, training, parallelism, "none");
+  doc["cluster"] = frugal::test_support::ideal_node_cluster(2, link);
+  const Json s = run(std::string("async_") + (async ? "on" : "off") + (sp ? "_sp_" : "_") + std::to_string(link.size()), doc);
+  EXPECT_EQ(s.at("layout").at("async_tensor_model_parallel_allreduce"), async);
+  return s.at("iteration_time_s").get<double>();
+}
+
+}  // namespace
+
+TEST(CommunicatorStreams, AsynchronousBackwardHidesTheInputGradientReductionsBehindTheWeightGradients) {
+  constexpr double kLayerBackwards = 4 * 2;  // layers × micro-batches
+  // QKV (3h/t columns) and MLP up (4h/t) weight gradients: 2·s·h·7h/t FLOPs at 100 TFLOP/s.
+  const double weight_gradients_s = 2 * kSeq * kHidden * 7 * kHidden / 2 / 100e12;
+  for (const bool sp : {false, true}) {
+    const double reductions_s = 2 * kActivationBytes / kLinkBytesPerS / (sp ? 2 : 1);
+    ASSERT_LT(reductions_s, weight_gradients_s);
+    const double off = asynchronous_backward_iteration_s(false, sp, "100 GB/s");
+    const double on = asynchronous_backward_iteration_s(true, sp, "100 GB/s");
+    std::printf("%s: %.9g s -> %.9g s, closed form saves %.9g s\n", sp ? "sequence parallel" : "tensor parallel", off,
+                on, kLayerBackwards * reductions_s);
+    EXPECT_NEAR(off - on, kLayerBackwards * reductions_s, 1e-9 * off) << (sp ? "sequence parallel" : "tensor parallel");
+  }
+  // 1 GB/s: the all-reduces outlast the weight gradients, which disappear instead.
+  const double off = asynchronous_backward_iteration_s(false, false, "1 GB/s");
+  const double on = asynchronous_backward_iteration_s(true, false, "1 GB/s");
+  ASSERT_GT(2 * kActivationBytes / 1e9, weight_gradients_s);
+  EXPECT_NEAR(off - on, kLayerBackwards * weight_gradients_s, 1e-9 * off);
+}
+
+TEST(CommunicatorStreams, ScatterGatherSendsEachStageBoundaryAsSlicesOverEveryNic) {
+  // Two nodes of 2 GPUs, each GPU with its own NIC of B = 10 GB/s, GPU links of β = 100 GB/s;
+  // t = 2 inside a node, p = 2 across the nodes, one micro-batch: the activation and its
+  // gradient cross between the stages once each, on the critical path.
+  constexpr double kNicBytesPerS = 10e9;
+  auto iteration_s = [](bool scatter) {
+    const Json training = {{"global_batch_size", 1}, {"micro_batch_size", 1}, {"seq_length", kSeq},
+                           {"iterations", 1}, {"reserved_memory", "0 B"}};
+    const Json parallelism = {{"impl", "megatron"}, {"tensor_model_parallel_size", 2},
+                              {"pipeline_model_parallel_size", 2}, {"scatter_gather_tensors_in_pipeline", scatter}};
+    Json doc = study(4, 4, training, parallelism, "none");
+    doc["cluster"] = frugal::test_support::ideal_cluster(2, 2, "100 GB/s", "10 GB/s", 2);
+    const Json s = run(std::string("scatter_gather_") + (scatter ? "on" : "off"), doc);
+    EXPECT_EQ(s.at("layout").at("scatter_gather_tensors_in_pipeline"), scatter);
+    return s.at("iteration_time_s").get<double>();
+  };
+  const double whole = iteration_s(false), sliced = iteration_s(true);
+  const double per_transfer_s =
+      kActivationBytes / kNicBytesPerS - (kActivationBytes / 2 / kNicBytesPerS + kActivationBytes / 2 / kLinkBytesPerS);
+  std::printf("scatter/gather: %.9g s -> %.9g s, closed form saves %.9g s\n", whole, sliced, 2 * per_transfer_s);
+  EXPECT_NEAR(whole - sliced, 2 * per_transfer_s, 1e-9 * whole);
 }

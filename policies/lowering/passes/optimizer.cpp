@@ -1,7 +1,8 @@
 // Optimizer pass: the Adam step over the parameters this rank updates (its ZeRO ≥ 1 shard, or
 // all it holds), after every gradient collective and pending tensor-parallel collective.
-// About 12 FLOPs per parameter; memory-bound: it reads gradients, fp32 master weights, m and v
-// and writes master, m, v and the training-precision weights.
+// About 12 FLOPs per parameter; memory-bound: the framework's passes over the gradients, the
+// fp32 master weights, m and v and the training-precision weights (policies::optimizer_step_bytes:
+// gradient copy, unscale, norm, Adam, weight copy, zeroing of the gradient buffer).
 // ZeRO-Offload (Plan::optimizer_state kHost): the shard's gradients go device → host on the copy
 // stream, the step runs on the node's CPU (host stream, its 12 FLOPs per parameter at the CPU's
 // speed), the updated weights come back host → device, and the next iteration's compute waits
@@ -29,7 +30,9 @@ class OptimizerPass final : public LoweringPass {
     c.phase = program::Phase::kOptimizer;
     c.layer = "optimizer";
     c.flops = 12.0 * params;
-    c.memory_bytes = params * (ctx.state.gradients + 2.0 * ctx.state.optimizer + ctx.state.weights);
+    const double held_gradients =
+        ctx.plan.zero_stage >= 2 ? ctx.parameters() / static_cast<double>(ctx.plan.gradient_replicas()) : ctx.parameters();
+    c.memory_bytes = optimizer_step_bytes(ctx.setup.precision, ctx.state, params, held_gradients);
     c.kernels = kOptimizerKernels;
     std::vector<OpId> deps;
     deps.reserve(ctx.gradient_sync.size() + ctx.pending.size());

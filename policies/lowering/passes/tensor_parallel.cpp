@@ -13,6 +13,15 @@
 // each reduce-scatter's last 1/t runs after the compute ("tp reducescatter tail"). The SMs the
 // communication kernels take are not charged. Its buffers: 8 of s·b·h elements, held for the
 // whole run.
+// With Plan::async_tensor_model_parallel_allreduce (Megatron's asynchronous backward; the
+// lowering then splits the backward, Plan::splits_weight_gradients) a layer's backward runs the
+// input-gradient reductions of its column-parallel weights (QKV, MLP up and gate) beside their
+// weight gradients: the two all-reduces (with sequence parallelism the two reduce-scatters) start
+// after the rest of the backward, with the weight-gradient op, and the layer's successors wait for
+// both. With sequence parallelism the output gradients' all-gathers (the backward of the
+// row-parallel layers' reduce-scatters) are needed by the backward itself: they run before it,
+// exposed. The re-gather of each column-parallel input for its weight gradient, which Megatron
+// overlaps with the input-gradient GEMM, is not modelled.
 #include <algorithm>
 
 #include "policies/lowering/pass.hpp"
@@ -40,15 +49,20 @@ class TensorParallelPass final : public LoweringPass {
   }
 
   void before_layer(RankContext& ctx, const LayerStep& step, std::vector<OpId>& compute_deps) override {
-    if (!applies(ctx, step) || step.unit.unit.forward || step.layer.recompute != workloads::Recompute::kFull) return;
-    compute_deps.push_back(block_collectives(ctx, step, ctx.last_compute, "recompute"));
+    if (!applies(ctx, step) || step.unit.unit.forward) return;
+    if (step.layer.recompute == workloads::Recompute::kFull)
+      compute_deps.push_back(block_collectives(ctx, step, ctx.last_compute, "recompute"));
+    if (step.runs_backward() && ctx.plan.splits_weight_gradients(step.layer) && ctx.plan.shard.sequence_parallel)
+      compute_deps.push_back(output_gradient_gathers(ctx, step, compute_deps));
   }
 
   void after_layer(RankContext& ctx, const LayerStep& step, OpId compute) override {
     if (!applies(ctx, step)) return;
-    const OpId last = block_collectives(ctx, step, compute, step.replay ? "recompute" : step.unit.unit.forward ? "fwd" : "bwd");
+    const bool split = step.runs_backward() && ctx.plan.splits_weight_gradients(step.layer);
+    const OpId last = split ? input_gradient_reductions(ctx, step, compute)
+                            : block_collectives(ctx, step, compute, step.replay ? "recompute" : step.unit.unit.forward ? "fwd" : "bwd");
     ctx.pending.assign(1, last);
-    if (ctx.plan.tp_comm_overlap) ctx.pending.push_back(compute);
+    if (ctx.plan.tp_comm_overlap || split) ctx.pending.push_back(compute);
   }
 
  private:
@@ -66,12 +80,49 @@ class TensorParallelPass final : public LoweringPass {
            samples;
   }
 
+  static std::string label(const LayerStep& step, std::string_view phase) {
+    return join({step.layer.name, " ", phase, " ", step.unit.mb});
+  }
+
+  /// Split backward, sequence parallelism: the all-gathers of the MLP's and the attention's
+  /// output gradients, once the layer's output gradient is there (`deps`, the pending collectives
+  /// and the last compute); returns the last.
+  static OpId output_gradient_gathers(RankContext& ctx, const LayerStep& step, const std::vector<OpId>& deps) {
+    std::vector<OpId> first_deps = deps;
+    first_deps.insert(first_deps.end(), ctx.pending.begin(), ctx.pending.end());
+    if (ctx.computes > 0) first_deps.push_back(ctx.last_compute);
+    const double bytes = activation_bytes(ctx, static_cast<double>(step.unit.samples));
+    const std::string what = label(step, "bwd");
+    const OpId mlp = ctx.collective(ctx.tensor_group(), CollectiveKind::kAllGather, bytes, "tp allgather ", what,
+                                    std::move(first_deps), CollectiveAlgorithm::kRing);
+    return ctx.collective(ctx.tensor_group(), CollectiveKind::kAllGather, bytes, "tp allgather ", what, {mlp},
+                          CollectiveAlgorithm::kRing);
+  }
+
+  /// Split backward: the column-parallel weights' input-gradient all-reduces (reduce-scatters
+  /// with sequence parallelism), MLP then attention, after the rest of the backward (what the
+  /// weight-gradient op `wgrad` waits for) and beside `wgrad`; returns the last.
+  static OpId input_gradient_reductions(RankContext& ctx, const LayerStep& step, OpId wgrad) {
+    const bool sp = ctx.plan.shard.sequence_parallel;
+    const double bytes = activation_bytes(ctx, static_cast<double>(step.unit.samples));
+    const std::string what = label(step, "bwd");
+    OpId last;
+    for (int block = 0; block < 2; ++block) {
+      std::vector<OpId> deps = last.valid() ? std::vector<OpId>{last} : ctx.program().ops.at(static_cast<std::size_t>(wgrad.value)).deps;
+      last = sp ? ctx.collective(ctx.tensor_group(), CollectiveKind::kReduceScatter, bytes, "tp reducescatter ", what,
+                                 std::move(deps), CollectiveAlgorithm::kRing)
+                : ctx.collective(ctx.tensor_group(), CollectiveKind::kAllReduce, bytes, "tp allreduce ", what,
+                                 std::move(deps), CollectiveAlgorithm::kAuto);
+    }
+    return last;
+  }
+
   /// The attention and MLP blocks' collectives after `compute` (overlapped: with it, after what
   /// it waits for); returns the last.
   static OpId block_collectives(RankContext& ctx, const LayerStep& step, OpId compute, std::string_view phase) {
     const int group = ctx.tensor_group();
     const double bytes = activation_bytes(ctx, static_cast<double>(step.unit.samples));
-    const std::string what = join({step.layer.name, " ", phase, " ", step.unit.mb});
+    const std::string what = label(step, phase);
     std::vector<OpId> first_deps{compute};
     if (ctx.plan.tp_comm_overlap) first_deps = ctx.program().ops.at(static_cast<std::size_t>(compute.value)).deps;
     const bool overlap = ctx.plan.tp_comm_overlap;

@@ -44,6 +44,8 @@ class Megatron final : public ParallelismPolicy {
         overlap_grad_reduce_(p.boolean("overlap_grad_reduce")),
         overlap_param_gather_(p.boolean("overlap_param_gather")),
         tp_comm_overlap_(p.boolean("tp_comm_overlap")),
+        async_tp_allreduce_(p.boolean("async_tensor_model_parallel_allreduce")),
+        scatter_gather_(p.boolean("scatter_gather_tensors_in_pipeline")),
         prefetch_layers_(static_cast<int>(p.integer("prefetch_layers"))),
         optimizer_state_(p.string("offload_optimizer") == "cpu"    ? program::Location::kHost
                          : p.string("offload_optimizer") == "nvme" ? program::Location::kNvme
@@ -85,6 +87,8 @@ class Megatron final : public ParallelismPolicy {
     plan.overlap_param_gather = overlap_param_gather_;
     plan.prefetch_layers = prefetch_layers_;
     plan.tp_comm_overlap = tp_comm_overlap_;
+    plan.async_tensor_model_parallel_allreduce = async_tp_allreduce_;
+    plan.scatter_gather_tensors_in_pipeline = scatter_gather_;
     plan.optimizer_state = optimizer_state_;
     plan.parameter_state = parameter_state_;
 
@@ -284,7 +288,7 @@ class Megatron final : public ParallelismPolicy {
   StateConvention state_convention_;
   bool balanced_, proportional_;
   double bucket_bytes_;
-  bool overlap_grad_reduce_, overlap_param_gather_, tp_comm_overlap_;
+  bool overlap_grad_reduce_, overlap_param_gather_, tp_comm_overlap_, async_tp_allreduce_, scatter_gather_;
   int prefetch_layers_;
   program::Location optimizer_state_, parameter_state_;
   std::string algorithm_, rank_order_;
@@ -339,6 +343,16 @@ core::PluginInfo megatron_parallelism_info() {
                 "sequence parallelism: run each layer's tensor-parallel all-gathers and reduce-scatters during its compute "
                 "on the tensor-parallel stream (Transformer Engine's userbuffers, Megatron-Core's --tp-comm-overlap); "
                 "costs 8 persistent buffers of s·b·h elements"},
+      ParamSpec{"async_tensor_model_parallel_allreduce", ParamType::kBoolean, {}, true, 0, 1, {},
+                "backward: reduce each column-parallel weight's input gradient over the tensor-parallel group (all-reduce, "
+                "or reduce-scatter with sequence parallelism) while its weight gradient is computed (Megatron-LM since "
+                "2022, Megatron-Core always; Korthikanti et al. 2022, sec. 6.2); false: after the layer's backward, as the "
+                "2021 code (Narayanan et al., SC'21)"},
+      ParamSpec{"scatter_gather_tensors_in_pipeline", ParamType::kBoolean, {}, true, 0, 1, {},
+                "pipeline transfers of a tensor every tensor-parallel rank holds whole (t > 1, no sequence parallelism) go "
+                "as t slices, one per rank and NIC, all-gathered over the tensor-parallel group on arrival (Megatron-LM's "
+                "scatter/gather optimization, Narayanan et al. SC'21 sec. 4.1; false: "
+                "--no-scatter-gather-tensors-in-pipeline)"},
       choice_param("offload_optimizer", "none", {"none", "cpu", "nvme"},
                    "cpu: ZeRO-Offload (Ren et al., ATC'21; DeepSpeed's offload_optimizer): the optimizer state of the rank's "
                    "ZeRO partition lives in host memory, its gradients go device -> host after the backward, Adam runs on the "
