@@ -8,7 +8,9 @@ shipped GPU catalogue, no per-case tuning), runs `frugalsim run` on it, and writ
 
   published.csv   id, group, GPUs, layout, measured and simulated iteration time, relative error
   summary.json    per case; MAPE, mean signed error, largest error; Kendall's tau between measured
-                  and simulated per-GPU throughput, over all cases and within each model
+                  and simulated per-GPU throughput, over all cases and within each model; the
+                  per-layer cases (`layer_cases`: one transformer layer's forward and backward
+                  times, measured on the simulated timeline) with their errors
   studies/        the studies and their `frugalsim run` outputs
 
 and prints the table. With --plot it draws simulated against measured (results/validation/plot.py).
@@ -71,6 +73,73 @@ def run_case(frugalsim, case, out):
     if result.returncode != 0:
         raise SystemExit(f"{case['id']}: frugalsim run exited {result.returncode}:\n{result.stderr}")
     return json.loads((folder / case["id"] / "summary.json").read_text())
+
+
+def layer_times_ms(timeline_file, layer):
+    """Forward and backward time of transformer layer `layer` on rank 0 of a one-micro-batch run:
+    the forward from the start of its forward op to the next layer's, the backward from the start
+    of its first backward op (recomputation, gathered output gradients or the backward itself) to
+    the previous layer's."""
+    events = [e for e in json.loads(Path(timeline_file).read_text())["traceEvents"]
+              if e.get("ph") == "X" and e.get("pid") == 0]
+
+    def first(predicate):
+        starts = [e["ts"] for e in events if predicate(e["name"].split())]
+        if not starts:
+            raise SystemExit(f"{timeline_file}: no op of layer {layer} found")
+        return min(starts)
+
+    def forward_start(i):
+        return first(lambda w: w[:2] == ["fwd", f"layer_{i}"])
+
+    def backward_start(i):
+        name = f"layer_{i}"
+        return first(lambda w: (w[0] in ("recompute", "bwd") and name in w[1:3]) or
+                     (len(w) > 3 and w[2] == name and w[3] in ("bwd", "recompute")))
+
+    unit = 1e-3  # timeline microseconds to milliseconds
+    return {"forward": (forward_start(layer + 1) - forward_start(layer)) * unit,
+            "backward": (backward_start(layer - 1) - backward_start(layer)) * unit}
+
+
+def run_layer_case(frugalsim, case, out):
+    study = study_for(case)
+    study["outputs"] = {"timeline": True}
+    folder = out / "layer_studies"
+    folder.mkdir(parents=True, exist_ok=True)
+    study_file = folder / f"{case['id']}.json"
+    study_file.write_text(json.dumps(study, indent=1) + "\n")
+    result = subprocess.run([frugalsim, "run", str(study_file), "-q", "-o", str(folder / case["id"])],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"{case['id']}: frugalsim run exited {result.returncode}:\n{result.stderr}")
+    summary = json.loads((folder / case["id"] / "summary.json").read_text())
+    if summary["status"] != "ok":
+        return {"status": summary["status"]}
+    return {"status": "ok", **layer_times_ms(folder / case["id"] / "timeline.json", case["layer"])}
+
+
+def layer_rows(frugalsim, cases, out, jobs):
+    """Per-layer cases: measured and simulated forward, backward and combined times."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        results = list(pool.map(lambda c: run_layer_case(frugalsim, c, out), cases))
+    rows = []
+    for case, r in zip(cases, results):
+        measured = dict(case["measured_layer_ms"])
+        measured["combined"] = measured["forward"] + measured["backward"]
+        row = {"id": case["id"], "label": case.get("label", case["id"]), "layout": layout(case), "status": r["status"],
+               "measured_ms": measured}
+        if r["status"] == "ok":
+            simulated = {"forward": r["forward"], "backward": r["backward"], "combined": r["forward"] + r["backward"]}
+            row["simulated_ms"] = simulated
+            row["error"] = {k: (simulated[k] - measured[k]) / measured[k] for k in measured}
+        rows.append(row)
+    ok = [r for r in rows if r["status"] == "ok"]
+    stats = {"cases": len(rows), "simulated": len(ok)}
+    if ok:
+        for part in ("forward", "backward", "combined"):
+            stats[f"mape_{part}"] = sum(abs(r["error"][part]) for r in ok) / len(ok)
+    return rows, stats
 
 
 def kendall_tau(xs, ys):
@@ -159,10 +228,12 @@ def main():
                         "fraction (a regression check)")
     args = parser.parse_args()
 
-    cases = json.loads(args.cases.read_text())["cases"]
+    document = json.loads(args.cases.read_text())
+    cases, layer_cases = document["cases"], document.get("layer_cases", [])
     if args.only:
         cases = [c for c in cases if any(text in c["id"] for text in args.only)]
-    if not cases:
+        layer_cases = [c for c in layer_cases if any(text in c["id"] for text in args.only)]
+    if not cases and not layer_cases:
         raise SystemExit("no case selected")
     args.out.mkdir(parents=True, exist_ok=True)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
@@ -187,7 +258,9 @@ def main():
                              "" if r["simulated_s"] is None else f"{r['simulated_s']:.6g}",
                              "" if r["error"] is None else f"{r['error']:.4f}", r["status"]])
     stats = statistics(rows)
-    (args.out / "summary.json").write_text(json.dumps({"statistics": stats, "cases": rows}, indent=1) + "\n")
+    layers, layer_stats = layer_rows(args.bin, layer_cases, args.out, args.jobs) if layer_cases else ([], {})
+    (args.out / "summary.json").write_text(json.dumps({"statistics": stats, "cases": rows, "layer_statistics": layer_stats,
+                                                       "layer_cases": layers}, indent=1) + "\n")
 
     print(f"{'case':44} {'GPUs':>5} {'layout':24} {'measured':>9} {'simulated':>9} {'error':>7}")
     for r in rows:
@@ -206,10 +279,24 @@ def main():
                   f"{pair['measured_ratio']:.3f}, simulated {pair['simulated_ratio']:.3f}")
     if stats["not_ok"]:
         print("not simulated: " + ", ".join(f"{k} ({v})" for k, v in stats["not_ok"].items()))
+    if layers:
+        print(f"\n{'per-layer case':44} {'layout':24} {'forward ms (meas/sim)':>22} {'backward ms (meas/sim)':>23}")
+        for r in layers:
+            m = r["measured_ms"]
+            if r["status"] != "ok":
+                print(f"{r['id']:44} {r['layout']:24} {r['status']}")
+                continue
+            sim, err = r["simulated_ms"], r["error"]
+            print(f"{r['id']:44} {r['layout']:24} {m['forward']:5.1f} {sim['forward']:6.2f} {100 * err['forward']:+5.1f}%"
+                  f"   {m['backward']:5.1f} {sim['backward']:6.2f} {100 * err['backward']:+5.1f}%")
+        if layer_stats.get("simulated"):
+            print(f"per layer: MAPE forward {100 * layer_stats['mape_forward']:.1f}%, backward "
+                  f"{100 * layer_stats['mape_backward']:.1f}%, forward + backward {100 * layer_stats['mape_combined']:.1f}%")
     if args.plot:
         subprocess.run(["/usr/bin/python3", str(ROOT / "results" / "validation" / "plot.py"), str(args.out)], check=True)
     if args.max_error is not None:
         bad = [r["id"] for r in rows if r["error"] is None or abs(r["error"]) > args.max_error]
+        bad += [r["id"] for r in layers if r["status"] != "ok" or abs(r["error"]["combined"]) > args.max_error]
         if bad:
             print(f"beyond {100 * args.max_error:g}% or not simulated: {', '.join(bad)}")
             return 1
