@@ -3,8 +3,8 @@
 
 Each case of the cases file (results/validation/published_cases.json) is a published run with its
 layout and measured iteration time. The script writes one study per case (the model inline, the
-cluster a DGX A100 cluster of the case's size built from platforms/clusters/dgx-a100.json, the
-shipped GPU catalogue, no per-case tuning), runs `frugalsim run` on it, and writes into OUT:
+cluster a DGX cluster of the case's GPU and size built from platforms/clusters/dgx-a100.json or
+dgx-h100.json, the shipped GPU catalogue, no per-case tuning), runs `frugalsim run` on it, and writes into OUT:
 
   published.csv   id, group, GPUs, layout, measured and simulated iteration time, relative error
   summary.json    per case; MAPE, mean signed error, largest error; Kendall's tau between measured
@@ -33,17 +33,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+# The shipped DGX cluster (and its node type) each case's GPU runs on.
+CLUSTERS = {"A100-80GB": ("dgx-a100", "a100"), "H100-SXM": ("dgx-h100", "h100")}
+
+
 def cluster_for(case):
-    """DGX A100 nodes (8 GPUs each) enough for the case's GPUs."""
-    base = json.loads((ROOT / "platforms" / "clusters" / "dgx-a100.json").read_text())
-    if case["gpu"] != "A100-80GB":
-        raise SystemExit(f"{case['id']}: no cluster for GPU {case['gpu']} (cases run on DGX A100 nodes)")
-    gpus_per_node = base["node_types"]["a100"]["gpus_per_node"]
+    """DGX nodes of the case's GPU (8 GPUs each), enough for the case's GPUs."""
+    if case["gpu"] not in CLUSTERS:
+        raise SystemExit(f"{case['id']}: no cluster for GPU {case['gpu']} (known: {', '.join(CLUSTERS)})")
+    name, node_type = CLUSTERS[case["gpu"]]
+    base = json.loads((ROOT / "platforms" / "clusters" / f"{name}.json").read_text())
+    gpus_per_node = base["node_types"][node_type]["gpus_per_node"]
     if case["gpus"] % gpus_per_node:
         raise SystemExit(f"{case['id']}: {case['gpus']} GPUs is not a whole number of {gpus_per_node}-GPU nodes")
     cluster = copy.deepcopy(base)
-    cluster["name"] = f"dgx-a100-{case['gpus']}"
-    cluster["nodes"] = [{"type": "a100", "count": case["gpus"] // gpus_per_node}]
+    cluster["name"] = f"{name}-{case['gpus']}"
+    cluster["nodes"] = [{"type": node_type, "count": case["gpus"] // gpus_per_node}]
     return cluster
 
 
@@ -176,6 +181,11 @@ def statistics(rows):
         worst = max(ok, key=lambda r: abs(r["error"]))
         stats["largest_error"] = {"id": worst["id"], "error": worst["error"]}
         stats["within_5_percent"] = sum(1 for e in errors if abs(e) <= 0.05)
+        by_gpu = {}
+        for r in ok:
+            by_gpu.setdefault(r["gpu"], []).append(r["error"])
+        stats["per_gpu"] = {g: {"cases": len(es), "mape": sum(abs(e) for e in es) / len(es),
+                                "mean_signed_error": sum(es) / len(es)} for g, es in sorted(by_gpu.items())}
         # Ranking of per-GPU throughput (samples per second per GPU), over every case and per model.
         rate = lambda r, key: r["global_batch_size"] / r[key] / r["gpus"]  # noqa: E731
         stats["kendall_tau_all"] = kendall_tau([rate(r, "measured_s") for r in ok], [rate(r, "simulated_s") for r in ok])
@@ -243,7 +253,8 @@ def main():
     for case, s in zip(cases, summaries):
         simulated = s.get("iteration_time_s")
         measured = case["measured_iteration_time_s"]
-        rows.append({"id": case["id"], "label": case.get("label", case["id"]), "group": case["group"], "model": case["model"]["name"], "gpus": case["gpus"],
+        rows.append({"id": case["id"], "label": case.get("label", case["id"]), "group": case["group"], "model": case["model"]["name"],
+                     "gpu": case["gpu"], "gpus": case["gpus"],
                      "layout": layout(case), "global_batch_size": case["training"]["global_batch_size"],
                      "tensor_pipeline": case["parallelism"].get("tensor_model_parallel_size", 1) *
                      case["parallelism"].get("pipeline_model_parallel_size", 1),
@@ -272,6 +283,9 @@ def main():
               f"{100 * stats['mean_signed_error']:+.1f}%, largest {100 * stats['largest_error']['error']:+.1f}% "
               f"({stats['largest_error']['id']}), {stats['within_5_percent']} within 5%; Kendall tau of per-GPU "
               f"throughput {fmt_tau(stats['kendall_tau_all'])}")
+        if len(stats["per_gpu"]) > 1:
+            print("per GPU: " + ", ".join(f"{g} MAPE {100 * v['mape']:.1f}% (mean {100 * v['mean_signed_error']:+.1f}%, "
+                                          f"{v['cases']} cases)" for g, v in stats["per_gpu"].items()))
         print("Kendall tau per publication and model: " + ", ".join(
             f"{k} {fmt_tau(t)}" for k, t in stats["kendall_tau_per_source_and_model"].items()))
         for pair in stats["same_layout_across_sources"]:

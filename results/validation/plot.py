@@ -15,7 +15,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 import frugal_plot_style as style  # noqa: E402
 
 GROUPS = {"narayanan_table1": "Narayanan et al. 2021, Table 1", "narayanan_table2": "Narayanan et al. 2021, Table 2",
-          "korthikanti": "Korthikanti et al. 2022", "bloom": "BLOOM 176B (2022)"}
+          "korthikanti": "Korthikanti et al. 2022", "bloom": "BLOOM 176B (2022)",
+          "nemotron4": "Nemotron-4 340B (2024, H100)"}
 
 
 def main():
@@ -30,7 +31,7 @@ def main():
         raise SystemExit("no simulated case to plot")
     stats = report["statistics"]
 
-    fig = style.figure("double", height_in=3.2)
+    fig = style.figure("double", height_in=3.4)
     grid = fig.add_gridspec(2, 2, width_ratios=[1, 1.3], height_ratios=[6, 1])
     ax, ax_err, ax_legend = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, :])
     groups = [g for g in GROUPS if any(r["group"] == g for r in rows)]
@@ -58,7 +59,7 @@ def main():
                      + (f", Kendall τ {tau:.2f}" if tau is not None else ""), fontsize=8)
     handles = [style.plt.Line2D([], [], color=color[g], marker="o", linestyle="none") for g in groups]
     style.legend_row(ax_legend, handles + [style.plt.Rectangle((0, 0), 1, 1, color="grey", alpha=0.2)],
-                     [GROUPS[g] for g in groups] + ["±5 %"], ncol=len(groups) + 1)
+                     [GROUPS[g] for g in groups] + ["±5 %"], ncol=(len(groups) + 2) // 2)
     fig.tight_layout()
     for path in style.save(fig, args.figures / "published", svg=args.svg):
         print(f"wrote {path}")

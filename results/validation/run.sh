@@ -1,5 +1,5 @@
 #!/bin/sh
-# Regenerates the validation figure: scripts/validate_published.py simulates the 26 published
+# Regenerates the validation figure: scripts/validate_published.py simulates the 27 published
 # runs of published_cases.json (JOBS at a time) into out/ and, with --plot, runs plot.py, which
 # writes published.png/.pdf here (about 75 s on 2 cores).
 # usage: results/validation/run.sh [BUILD_DIR] [JOBS]   (defaults: build, all CPUs)
