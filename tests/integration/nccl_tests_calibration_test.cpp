@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "platforms/gpu_catalogue.hpp"
 #include "tests/support/cli.hpp"
 
 using namespace frugal;
@@ -64,7 +65,8 @@ TEST(NcclTestsCalibration, FitsTheLinkAndTheCollectiveCommandGivesTheTimesBack) 
   EXPECT_NEAR(link.at("bandwidth_bytes_per_s").get<double>() / kBeta, 1.0, 0.01);
   // No GEMM in the input: the GPU's compute figures are the catalogue's.
   EXPECT_FALSE(cal.at("node_types").at("h100").at("gpu").contains("gemm_efficiency"));
-  EXPECT_EQ(cal.at("node_types").at("h100").at("gpu").at("matmul_efficiency"), 0.7);
+  EXPECT_EQ(cal.at("node_types").at("h100").at("gpu").at("matmul_efficiency").get<double>(),
+            platforms::GpuCatalogue::shipped().get("H100-SXM").matmul_efficiency);
 
   const auto sim = run_frugalsim("collective " + (dir / "cal.json").string() +
                                  " --ranks 8 --algorithm ring --collectives step_by_step -b 8 -e 128M -f 4 -o " +
