@@ -27,8 +27,10 @@ ModelStateBytes model_state_bytes(core::Precision precision, StateConvention con
   return ModelStateBytes{w, w, 16.0};
 }
 
-double optimizer_step_bytes(core::Precision precision, const ModelStateBytes& b, double updated_parameters,
-                            double held_gradients) {
+double optimizer_step_bytes(core::Precision precision, const ModelStateBytes& b, double parameters, int zero_stage,
+                            int data_parallel) {
+  const ShardedModelState held = sharded_model_state(parameters, ModelStateBytes{1, 1, 1}, zero_stage, data_parallel);
+  const double updated_parameters = held.optimizer_bytes, held_gradients = held.gradients_bytes;
   constexpr double kFp32 = 4, kAdam = 28;
   const double to_fp32 = b.gradients < kFp32 ? b.gradients + kFp32 : 0.0;
   const double unscale = precision == core::Precision::kFp16 ? 2 * kFp32 : 0.0;

@@ -34,17 +34,19 @@ struct ModelStateBytes {
 };
 ModelStateBytes model_state_bytes(core::Precision precision, StateConvention convention = StateConvention::kZero);
 
-/// HBM bytes one mixed-precision Adam step moves, as the frameworks run it (Megatron-LM's
-/// MixedPrecisionOptimizer and distributed optimizer, DeepSpeed's ZeRO optimizers): per parameter
-/// it updates, gradients kept below fp32 copied into fp32 (read b.gradients, write 4); with fp16,
-/// the loss scale's unscale and inf check (read and write 4); the gradient norm for clipping
-/// (read 4); Adam (read the fp32 weight, gradient, m and v, write weight, m and v: 28); the
-/// updated fp32 weights copied into the training precision (read 4, write b.weights; none in
-/// fp32 training, which updates the weights themselves); plus, per gradient the rank holds, the
-/// gradient buffer zeroed for the next iteration (b.gradients).
+/// HBM bytes one mixed-precision Adam step moves on a GPU holding `parameters` with ZeRO
+/// `zero_stage` over `data_parallel` replicas, as the frameworks run it (Megatron-LM's
+/// MixedPrecisionOptimizer and distributed optimizer, DeepSpeed's ZeRO optimizers). Per parameter
+/// it updates (its optimizer shard: parameters / data_parallel from stage 1): gradients kept below
+/// fp32 copied into fp32 (read b.gradients, write 4); with fp16, the loss scale's unscale and inf
+/// check (read and write 4); the gradient norm for clipping (read 4); Adam (read the fp32 weight,
+/// gradient, m and v, write weight, m and v: 28); the updated fp32 weights copied into the
+/// training precision (read 4, write b.weights; none in fp32 training, which updates the weights
+/// themselves). Plus, per gradient it holds (parameters / data_parallel from stage 2), the gradient
+/// buffer zeroed for the next iteration (b.gradients).
 /// bf16 with megatron: 38 + 4 per parameter; fp16 with megatron: 52 + 2; fp32: 32 + 4.
-double optimizer_step_bytes(core::Precision precision, const ModelStateBytes& b, double updated_parameters,
-                            double held_gradients);
+double optimizer_step_bytes(core::Precision precision, const ModelStateBytes& b, double parameters, int zero_stage,
+                            int data_parallel);
 
 /// Resident model-state bytes on one GPU holding `parameters` (already divided by tensor and
 /// pipeline parallelism) with ZeRO `zero_stage` (0–3) over `data_parallel` replicas.

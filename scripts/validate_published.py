@@ -52,10 +52,10 @@ def cluster_for(case):
     return cluster
 
 
-def study_for(case):
+def study_for(case, timeline=False):
     training = dict(case["training"], iterations=1)
     return {"name": case["id"], "model": case["model"], "cluster": cluster_for(case), "training": training,
-            "parallelism": case["parallelism"], "memory": case["memory"], "outputs": {"timeline": False}}
+            "parallelism": case["parallelism"], "memory": case["memory"], "outputs": {"timeline": timeline}}
 
 
 def layout(case):
@@ -68,11 +68,13 @@ def layout(case):
     return f"{text} {case['memory']['impl']} b{case['training']['micro_batch_size']}"
 
 
-def run_case(frugalsim, case, out):
-    folder = out / "studies"
+def run_case(frugalsim, case, out, folder_name="studies", timeline=False):
+    """Simulates `case` into OUT/FOLDER_NAME/<id> (with its timeline if asked); its summary."""
+    folder = out / folder_name
     folder.mkdir(parents=True, exist_ok=True)
+    study = study_for(case, timeline)
     study_file = folder / f"{case['id']}.json"
-    study_file.write_text(json.dumps(study_for(case), indent=1) + "\n")
+    study_file.write_text(json.dumps(study, indent=1) + "\n")
     result = subprocess.run([frugalsim, "run", str(study_file), "-q", "-o", str(folder / case["id"])],
                             capture_output=True, text=True)
     if result.returncode != 0:
@@ -108,20 +110,10 @@ def layer_times_ms(timeline_file, layer):
 
 
 def run_layer_case(frugalsim, case, out):
-    study = study_for(case)
-    study["outputs"] = {"timeline": True}
-    folder = out / "layer_studies"
-    folder.mkdir(parents=True, exist_ok=True)
-    study_file = folder / f"{case['id']}.json"
-    study_file.write_text(json.dumps(study, indent=1) + "\n")
-    result = subprocess.run([frugalsim, "run", str(study_file), "-q", "-o", str(folder / case["id"])],
-                            capture_output=True, text=True)
-    if result.returncode != 0:
-        raise SystemExit(f"{case['id']}: frugalsim run exited {result.returncode}:\n{result.stderr}")
-    summary = json.loads((folder / case["id"] / "summary.json").read_text())
+    summary = run_case(frugalsim, case, out, "layer_studies", timeline=True)
     if summary["status"] != "ok":
         return {"status": summary["status"]}
-    return {"status": "ok", **layer_times_ms(folder / case["id"] / "timeline.json", case["layer"])}
+    return {"status": "ok", **layer_times_ms(out / "layer_studies" / case["id"] / "timeline.json", case["layer"])}
 
 
 def layer_rows(frugalsim, cases, out, jobs):

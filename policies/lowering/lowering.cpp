@@ -100,16 +100,14 @@ class ScheduleWalk {
     const lw::LayerStep step{u, l, layer, replay, keep};
     std::vector<OpId> deps;
     for (auto& pass : passes_) pass->before_layer(ctx_, step, deps);
-    const double scale = static_cast<double>(u.samples);
     const ScaledGemms& g = gemms(static_cast<std::size_t>(l), u.samples);
-    const program::Compute forward{replay ? Phase::kRecompute : Phase::kForward, layer.name, layer.forward_flops * scale,
-                                   layer.forward_memory_bytes * scale, g.forward, layer.forward_kernels};
     OpId op;
     if (step.runs_forward()) {
-      op = ctx_.compute(lw::join({replay ? "recompute " : "fwd ", layer.name, " ", u.mb}), forward, std::move(deps));
+      op = ctx_.compute(lw::join({replay ? "recompute " : "fwd ", layer.name, " ", u.mb}),
+                        cost::forward_op(layer, u.samples, g.forward, replay ? Phase::kRecompute : Phase::kForward),
+                        std::move(deps));
     } else {
-      program::Compute backward{Phase::kBackward, layer.name, layer.backward_flops * scale,
-                                layer.backward_memory_bytes * scale, g.backward, layer.backward_kernels};
+      program::Compute backward = cost::backward_op(layer, u.samples, g.backward);
       if (plan_.splits_weight_gradients(layer)) {
         // The rest of the backward, then the column-parallel weight gradients (the op passes see):
         // the tensor-parallel pass reduces the input gradients beside them.

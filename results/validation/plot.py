@@ -34,7 +34,9 @@ def main():
     fig = style.figure("double", height_in=3.4)
     grid = fig.add_gridspec(2, 2, width_ratios=[1, 1.3], height_ratios=[6, 1])
     ax, ax_err, ax_legend = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, :])
+    # The known groups in their order, then any other group of the cases under its own name.
     groups = [g for g in GROUPS if any(r["group"] == g for r in rows)]
+    groups += sorted({r["group"] for r in rows} - set(groups))
     color = {g: style.COLORS[i % len(style.COLORS)] for i, g in enumerate(groups)}
     low = min(min(r["measured_s"], r["simulated_s"]) for r in rows) / 1.5
     high = max(max(r["measured_s"], r["simulated_s"]) for r in rows) * 1.5
@@ -46,7 +48,7 @@ def main():
     ax.set(xscale="log", yscale="log", xlim=(low, high), ylim=(low, high), xlabel="measured iteration time (s)",
            ylabel="simulated iteration time (s)")
 
-    ordered = sorted(rows, key=lambda r: (list(GROUPS).index(r["group"]), r["gpus"], r["id"]))
+    ordered = sorted(rows, key=lambda r: (groups.index(r["group"]), r["gpus"], r["id"]))
     xs = range(len(ordered))
     ax_err.axhspan(-5, 5, color="grey", alpha=0.2, linewidth=0)
     ax_err.axhline(0, color="black", linewidth=0.8)
@@ -59,7 +61,7 @@ def main():
                      + (f", Kendall τ {tau:.2f}" if tau is not None else ""), fontsize=8)
     handles = [style.plt.Line2D([], [], color=color[g], marker="o", linestyle="none") for g in groups]
     style.legend_row(ax_legend, handles + [style.plt.Rectangle((0, 0), 1, 1, color="grey", alpha=0.2)],
-                     [GROUPS[g] for g in groups] + ["±5 %"], ncol=(len(groups) + 2) // 2)
+                     [GROUPS.get(g, g) for g in groups] + ["±5 %"], ncol=(len(groups) + 2) // 2)
     fig.tight_layout()
     for path in style.save(fig, args.figures / "published", svg=args.svg):
         print(f"wrote {path}")

@@ -51,13 +51,22 @@ void layer_gemms(const workloads::Layer& l, std::int64_t samples, std::vector<pr
   for (const workloads::GemmShape& g : l.backward_replayed_gemms) backward.push_back(scale_gemm(g, samples));
 }
 
-program::Compute backward_op(const workloads::Layer& l, std::int64_t samples) {
+program::Compute forward_op(const workloads::Layer& l, std::int64_t samples, std::vector<program::Gemm> gemms,
+                            program::Phase phase) {
   const auto b = static_cast<double>(samples);
-  program::Compute c{program::Phase::kBackward, l.name, l.backward_flops * b, l.backward_memory_bytes * b, {},
-                     l.backward_kernels};
-  std::vector<program::Gemm> forward;
-  layer_gemms(l, samples, forward, c.gemms);
-  return c;
+  return {phase, l.name, l.forward_flops * b, l.forward_memory_bytes * b, std::move(gemms), l.forward_kernels};
+}
+
+program::Compute backward_op(const workloads::Layer& l, std::int64_t samples, std::vector<program::Gemm> gemms) {
+  const auto b = static_cast<double>(samples);
+  return {program::Phase::kBackward, l.name, l.backward_flops * b, l.backward_memory_bytes * b, std::move(gemms),
+          l.backward_kernels};
+}
+
+program::Compute backward_op(const workloads::Layer& l, std::int64_t samples) {
+  std::vector<program::Gemm> forward, backward;
+  layer_gemms(l, samples, forward, backward);
+  return backward_op(l, samples, std::move(backward));
 }
 
 BackwardSplit split_weight_gradients(const workloads::Layer& l, program::Compute backward) {
@@ -119,11 +128,10 @@ double layer_seconds(const workloads::Layer& l, std::int64_t samples, const plat
 
 LayerPassSeconds layer_pass_seconds(const workloads::Layer& l, std::int64_t samples, const platforms::GpuSpec& gpu,
                                     core::Precision precision) {
-  const auto b = static_cast<double>(samples);
-  program::Compute forward{program::Phase::kForward, l.name, l.forward_flops * b, l.forward_memory_bytes * b, {},
-                           l.forward_kernels};
-  for (const workloads::GemmShape& g : l.forward_gemms) forward.gemms.push_back(scale_gemm(g, samples));
-  return {compute_seconds(forward, gpu, precision), compute_seconds(backward_op(l, samples), gpu, precision)};
+  std::vector<program::Gemm> forward, backward;
+  layer_gemms(l, samples, forward, backward);
+  return {compute_seconds(forward_op(l, samples, std::move(forward)), gpu, precision),
+          compute_seconds(backward_op(l, samples, std::move(backward)), gpu, precision)};
 }
 
 double layer_seconds_per_sample(const workloads::Layer& l, std::int64_t micro_batch, const platforms::GpuSpec& gpu,

@@ -46,8 +46,14 @@ void add_backward_gemms(const program::Gemm& forward, std::vector<program::Gemm>
 void layer_gemms(const workloads::Layer& l, std::int64_t samples, std::vector<program::Gemm>& forward,
                  std::vector<program::Gemm>& backward);
 
-/// Layer `l`'s backward op for `samples` sequences, as the lowering emits it:
-/// {kBackward, backward_flops·b, backward_memory_bytes·b, backward GEMMs of layer_gemms, backward_kernels}.
+/// Layer `l`'s forward and backward ops for `samples` sequences, as the lowering emits them, with
+/// the GEMMs layer_gemms gives for that many samples (`gemms`):
+/// {phase (kRecompute for a replayed forward), forward_flops·b, forward_memory_bytes·b, gemms, forward_kernels},
+/// {kBackward, backward_flops·b, backward_memory_bytes·b, gemms, backward_kernels}.
+program::Compute forward_op(const workloads::Layer& l, std::int64_t samples, std::vector<program::Gemm> gemms,
+                            program::Phase phase = program::Phase::kForward);
+program::Compute backward_op(const workloads::Layer& l, std::int64_t samples, std::vector<program::Gemm> gemms);
+/// The backward op with its GEMMs computed (layer_gemms).
 program::Compute backward_op(const workloads::Layer& l, std::int64_t samples);
 
 /// A backward split for Megatron's asynchronous tensor-parallel backward

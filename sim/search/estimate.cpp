@@ -158,10 +158,9 @@ Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSp
         exposed_s += plan.prefetch_layers == 0 ? gathers_s : std::max(0.0, gathers_s - pipeline_s);
       }
     }
-    const double shard = plan.zero_stage >= 1 ? c.parameters / replicas : c.parameters;
-    const double held_gradients = plan.zero_stage >= 2 ? c.parameters / replicas : c.parameters;
-    const double optimizer_s = policies::optimizer_step_bytes(setup.precision, state, shard, held_gradients) /
-                               gpu.hbm_bandwidth_bytes_per_s;
+    const double optimizer_s =
+        policies::optimizer_step_bytes(setup.precision, state, c.parameters, plan.zero_stage, plan.gradient_replicas()) /
+        gpu.hbm_bandwidth_bytes_per_s;
     sync_s = std::max(sync_s, exposed_s + optimizer_s);
     rank_compute_s[static_cast<std::size_t>(r.rank.value)] = static_cast<double>(m) * c.compute_s + optimizer_s;
     busiest_compute_s = std::max(busiest_compute_s, rank_compute_s[static_cast<std::size_t>(r.rank.value)]);

@@ -54,7 +54,7 @@ TEST(SearchEstimate, OneGpuIsMicroBatchesTimesTheChainPlusTheOptimizer) {
     transient = std::max(transient, l.transient_bytes * 2);
   }
   const auto state = policies::model_state_bytes(s.precision, plan.state_convention);
-  const double optimizer = policies::optimizer_step_bytes(s.precision, state, parameters, parameters) / gpu.hbm_bandwidth_bytes_per_s;
+  const double optimizer = policies::optimizer_step_bytes(s.precision, state, parameters, plan.zero_stage, plan.gradient_replicas()) / gpu.hbm_bandwidth_bytes_per_s;
   EXPECT_NEAR(e.iteration_time_s, 4 * per_micro_batch + optimizer, 1e-9 * e.iteration_time_s);
   EXPECT_NEAR(e.tokens_per_s, 8.0 * 512 / e.iteration_time_s, 1e-9 * e.tokens_per_s);
   // One micro-batch in flight.
@@ -91,7 +91,7 @@ TEST(SearchEstimate, PipelineIsFillPlusMicroBatchesOfTheSlowestStage) {
       transient = std::max(transient, chain.layers[static_cast<std::size_t>(l)].transient_bytes * 2);
     }
     slowest = std::max(slowest, t);
-    sync = std::max(sync, policies::optimizer_step_bytes(s.precision, state, parameters, parameters) / gpu.hbm_bandwidth_bytes_per_s);
+    sync = std::max(sync, policies::optimizer_step_bytes(s.precision, state, parameters, plan.zero_stage, plan.gradient_replicas()) / gpu.hbm_bandwidth_bytes_per_s);
     // 1F1B: stage 0 holds p = 2 micro-batches, stage 1 one.
     const double held = stage == 0 ? 2 : 1;
     first_stage_bytes = std::max(first_stage_bytes, parameters * state.total() + held * activations + transient + s.reserved_memory_bytes);

@@ -30,9 +30,8 @@ class OptimizerPass final : public LoweringPass {
     c.phase = program::Phase::kOptimizer;
     c.layer = "optimizer";
     c.flops = 12.0 * params;
-    const double held_gradients =
-        ctx.plan.zero_stage >= 2 ? ctx.parameters() / static_cast<double>(ctx.plan.gradient_replicas()) : ctx.parameters();
-    c.memory_bytes = optimizer_step_bytes(ctx.setup.precision, ctx.state, params, held_gradients);
+    c.memory_bytes = optimizer_step_bytes(ctx.setup.precision, ctx.state, ctx.parameters(), ctx.plan.zero_stage,
+                                          ctx.plan.gradient_replicas());
     c.kernels = kOptimizerKernels;
     std::vector<OpId> deps;
     deps.reserve(ctx.gradient_sync.size() + ctx.pending.size());

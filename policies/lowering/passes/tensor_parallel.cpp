@@ -80,8 +80,46 @@ class TensorParallelPass final : public LoweringPass {
            samples;
   }
 
+  /// "<layer> <phase> <micro-batch>", the collectives' names.
   static std::string label(const LayerStep& step, std::string_view phase) {
     return join({step.layer.name, " ", phase, " ", step.unit.mb});
+  }
+
+  /// The ops `op` waits for.
+  static std::vector<OpId> deps_of(RankContext& ctx, OpId op) {
+    return ctx.program().ops.at(static_cast<std::size_t>(op.value)).deps;
+  }
+
+  /// Which collectives of a block a chain runs: with sequence parallelism an all-gather, then a
+  /// reduce-scatter; without it one all-reduce (a reduction).
+  enum class Parts { kBoth, kGathers, kReductions };
+
+  /// The MLP's and the attention's collectives of `step` (named after `phase`), one after the
+  /// other, the first after `first_deps`; each reduce-scatter moves `scatter_fraction` of the
+  /// s·b·h activation. Returns the last.
+  static OpId chain(RankContext& ctx, const LayerStep& step, std::string_view phase, std::vector<OpId> first_deps,
+                    Parts parts, double scatter_fraction = 1.0) {
+    const int group = ctx.tensor_group();
+    const double bytes = activation_bytes(ctx, static_cast<double>(step.unit.samples));
+    const std::string what = label(step, phase);
+    OpId last;
+    for (int block = 0; block < 2; ++block) {
+      std::vector<OpId> deps = last.valid() ? std::vector<OpId>{last} : std::move(first_deps);
+      if (!ctx.plan.shard.sequence_parallel) {
+        last = ctx.collective(group, CollectiveKind::kAllReduce, bytes, "tp allreduce ", what, std::move(deps),
+                              CollectiveAlgorithm::kAuto);
+        continue;
+      }
+      if (parts != Parts::kReductions) {
+        last = ctx.collective(group, CollectiveKind::kAllGather, bytes, "tp allgather ", what, std::move(deps),
+                              CollectiveAlgorithm::kRing);
+        deps = {last};
+      }
+      if (parts != Parts::kGathers)
+        last = ctx.collective(group, CollectiveKind::kReduceScatter, bytes * scatter_fraction, "tp reducescatter ", what,
+                              std::move(deps), CollectiveAlgorithm::kRing);
+    }
+    return last;
   }
 
   /// Split backward, sequence parallelism: the all-gathers of the MLP's and the attention's
@@ -91,59 +129,29 @@ class TensorParallelPass final : public LoweringPass {
     std::vector<OpId> first_deps = deps;
     first_deps.insert(first_deps.end(), ctx.pending.begin(), ctx.pending.end());
     if (ctx.computes > 0) first_deps.push_back(ctx.last_compute);
-    const double bytes = activation_bytes(ctx, static_cast<double>(step.unit.samples));
-    const std::string what = label(step, "bwd");
-    const OpId mlp = ctx.collective(ctx.tensor_group(), CollectiveKind::kAllGather, bytes, "tp allgather ", what,
-                                    std::move(first_deps), CollectiveAlgorithm::kRing);
-    return ctx.collective(ctx.tensor_group(), CollectiveKind::kAllGather, bytes, "tp allgather ", what, {mlp},
-                          CollectiveAlgorithm::kRing);
+    return chain(ctx, step, "bwd", std::move(first_deps), Parts::kGathers);
   }
 
   /// Split backward: the column-parallel weights' input-gradient all-reduces (reduce-scatters
   /// with sequence parallelism), MLP then attention, after the rest of the backward (what the
   /// weight-gradient op `wgrad` waits for) and beside `wgrad`; returns the last.
   static OpId input_gradient_reductions(RankContext& ctx, const LayerStep& step, OpId wgrad) {
-    const bool sp = ctx.plan.shard.sequence_parallel;
-    const double bytes = activation_bytes(ctx, static_cast<double>(step.unit.samples));
-    const std::string what = label(step, "bwd");
-    OpId last;
-    for (int block = 0; block < 2; ++block) {
-      std::vector<OpId> deps = last.valid() ? std::vector<OpId>{last} : ctx.program().ops.at(static_cast<std::size_t>(wgrad.value)).deps;
-      last = sp ? ctx.collective(ctx.tensor_group(), CollectiveKind::kReduceScatter, bytes, "tp reducescatter ", what,
-                                 std::move(deps), CollectiveAlgorithm::kRing)
-                : ctx.collective(ctx.tensor_group(), CollectiveKind::kAllReduce, bytes, "tp allreduce ", what,
-                                 std::move(deps), CollectiveAlgorithm::kAuto);
-    }
-    return last;
+    return chain(ctx, step, "bwd", deps_of(ctx, wgrad), Parts::kReductions);
   }
 
   /// The attention and MLP blocks' collectives after `compute` (overlapped: with it, after what
-  /// it waits for); returns the last.
+  /// it waits for, and each reduce-scatter's last chunk after it); returns the last.
   static OpId block_collectives(RankContext& ctx, const LayerStep& step, OpId compute, std::string_view phase) {
-    const int group = ctx.tensor_group();
-    const double bytes = activation_bytes(ctx, static_cast<double>(step.unit.samples));
-    const std::string what = label(step, phase);
-    std::vector<OpId> first_deps{compute};
-    if (ctx.plan.tp_comm_overlap) first_deps = ctx.program().ops.at(static_cast<std::size_t>(compute.value)).deps;
     const bool overlap = ctx.plan.tp_comm_overlap;
     const double t = ctx.plan.tensor_parallel();
-    OpId last;
-    for (int block = 0; block < 2; ++block) {  // attention, MLP
-      std::vector<OpId> deps = last.valid() ? std::vector<OpId>{last} : first_deps;
-      if (ctx.plan.shard.sequence_parallel) {
-        last = ctx.collective(group, CollectiveKind::kAllGather, bytes, "tp allgather ", what, std::move(deps),
-                              CollectiveAlgorithm::kRing);
-        last = ctx.collective(group, CollectiveKind::kReduceScatter, overlap ? bytes * (t - 1) / t : bytes,
-                              "tp reducescatter ", what, {last}, CollectiveAlgorithm::kRing);
-      } else {
-        last = ctx.collective(group, CollectiveKind::kAllReduce, bytes, "tp allreduce ", what, std::move(deps),
-                              CollectiveAlgorithm::kAuto);
-      }
-    }
+    OpId last = chain(ctx, step, phase, overlap ? deps_of(ctx, compute) : std::vector<OpId>{compute}, Parts::kBoth,
+                      overlap ? (t - 1) / t : 1.0);
     if (overlap)  // the reduce-scatters' last chunks, after the GEMMs that produce them
       for (int block = 0; block < 2; ++block)
-        last = ctx.collective(group, CollectiveKind::kReduceScatter, bytes / t, "tp reducescatter tail ", what,
-                              {last, compute}, CollectiveAlgorithm::kRing);
+        last = ctx.collective(ctx.tensor_group(), CollectiveKind::kReduceScatter,
+                              activation_bytes(ctx, static_cast<double>(step.unit.samples)) / t, "tp reducescatter tail ",
+                              label(step, phase), {last, compute},
+                              CollectiveAlgorithm::kRing);
     return last;
   }
 };
