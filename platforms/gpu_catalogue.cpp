@@ -126,7 +126,11 @@ double GpuSpec::peak(Precision p) const {
   throw std::invalid_argument(message);
 }
 
-double GpuSpec::effective_flops_per_s(Precision p) const { return peak(p) * matmul_efficiency; }
+double GpuSpec::matmul_efficiency_of(Precision p) const {
+  return p == Precision::kFp8 && matmul_efficiency_fp8 > 0 ? matmul_efficiency_fp8 : matmul_efficiency;
+}
+
+double GpuSpec::effective_flops_per_s(Precision p) const { return peak(p) * matmul_efficiency_of(p); }
 
 double GpuSpec::gemm_efficiency_at(double flops) const {
   return gemm_efficiency.empty() ? matmul_efficiency : interpolate_log(gemm_efficiency, flops);
@@ -206,6 +210,9 @@ GpuSpec read_gpu(ObjectReader& reader, const std::string& name) {
                     shown(gpu.max_power_w) + " W)");
   gpu.matmul_efficiency = reader.number_or("matmul_efficiency", 0.7, 0.0, 1.0);
   if (gpu.matmul_efficiency <= 0) reader.fail("matmul_efficiency", "must be in (0, 1]");
+  gpu.matmul_efficiency_fp8 = reader.number_or("matmul_efficiency_fp8", 0.0, 0.0, 1.0);
+  if (reader.has("matmul_efficiency_fp8") && gpu.matmul_efficiency_fp8 <= 0)
+    reader.fail("matmul_efficiency_fp8", "must be in (0, 1]");
   gpu.gemm_efficiency =
       read_table(reader, "gemm_efficiency", 1.0, "[flops of one GEMM, efficiency in (0, 1]] with increasing FLOPs");
   gpu.gemm_shape = read_gemm_shape(reader);
@@ -236,6 +243,7 @@ core::Json to_json(const GpuSpec& gpu) {
   out["idle_power_w"] = gpu.idle_power_w;
   out["max_power_w"] = gpu.max_power_w;
   out["matmul_efficiency"] = gpu.matmul_efficiency;
+  if (gpu.matmul_efficiency_fp8 > 0) out["matmul_efficiency_fp8"] = gpu.matmul_efficiency_fp8;
   if (!gpu.gemm_efficiency.empty()) out["gemm_efficiency"] = table_json(gpu.gemm_efficiency);
   if (gpu.gemm_shape.sms > 0) {
     core::Json tiles = core::Json::array();

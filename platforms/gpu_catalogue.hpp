@@ -51,6 +51,10 @@ struct GpuSpec {
   /// peak × matmul_efficiency. With a gemm_shape model, the efficiency of a GEMM whose tiles fill
   /// every wave and whose k is long; its shape losses come on top.
   double matmul_efficiency = 0.7;
+  /// matmul_efficiency of fp8 GEMMs (relative to the fp8 peak), which reach a smaller fraction
+  /// of their peak than 16-bit ones on Hopper; 0: matmul_efficiency. Read through
+  /// matmul_efficiency_of().
+  double matmul_efficiency_fp8 = 0;
   /// Measured efficiency of single GEMMs by size (FLOPs of one GEMM → fraction of peak), sorted
   /// by FLOPs; empty: every GEMM runs at matmul_efficiency. Written by `frugalsim calibrate`.
   std::vector<std::pair<double, double>> gemm_efficiency;
@@ -79,7 +83,10 @@ struct GpuSpec {
   /// Bandwidth of a compute op's memory-bound work of `bytes`: interpolated in log(bytes) over
   /// memory_bandwidth_by_size (clamped at its ends), or hbm_bandwidth_bytes_per_s without one.
   double memory_bandwidth_at(double bytes) const;
-  /// peak(p) × matmul_efficiency (same strictness as peak()).
+  /// The fraction of peak large GEMMs in `p` reach: matmul_efficiency_fp8 (when set) for fp8,
+  /// matmul_efficiency otherwise.
+  double matmul_efficiency_of(core::Precision p) const;
+  /// peak(p) × matmul_efficiency_of(p) (same strictness as peak()).
   double effective_flops_per_s(core::Precision p) const;
   /// True when the GPU has a native peak for `p`.
   bool supports(core::Precision p) const { return peak_flops_per_s.count(p) != 0; }

@@ -162,6 +162,9 @@ std::map<PlatformObject, SectionInfo> declare() {
        quantity("idle_power", Dimension::kPower, "board power when idle (at most max_power)"),
        quantity("max_power", Dimension::kPower, "board power at full load", {}, kPositive),
        number("matmul_efficiency", "fraction of peak large GEMMs reach", 0.7, kPositive, 1),
+       {number("matmul_efficiency_fp8", "fraction of the fp8 peak large fp8 GEMMs reach (an fp8 job's linear layers)",
+               {}, kPositive, 1),
+        "matmul_efficiency"},
        {object("gemm_efficiency", "measured efficiency of one GEMM by size: an array of [FLOPs, fraction of peak in "
                                   "(0, 1]] rows, FLOPs increasing; interpolated in log(FLOPs), clamped at the ends"),
         "the gemm_shape model, else matmul_efficiency for every GEMM"},

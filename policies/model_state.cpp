@@ -5,25 +5,27 @@
 
 namespace frugal::policies {
 
-std::string to_string(StateConvention convention) {
-  return convention == StateConvention::kMegatron ? "megatron" : "zero";
-}
+std::vector<std::string> state_convention_names() { return {"zero", "megatron", "zero_16bit_optimizer"}; }
 
-std::vector<std::string> state_convention_names() { return {"zero", "megatron"}; }
+std::string to_string(StateConvention convention) { return state_convention_names()[static_cast<int>(convention)]; }
 
 StateConvention state_convention_from_string(const std::string& name) {
   if (name == "zero") return StateConvention::kZero;
   if (name == "megatron") return StateConvention::kMegatron;
-  throw std::invalid_argument("unknown model-state convention \"" + name + "\" (valid: zero, megatron)");
+  if (name == "zero_16bit_optimizer") return StateConvention::kZero16BitOptimizer;
+  throw std::invalid_argument("unknown model-state convention \"" + name +
+                              "\" (valid: zero, megatron, zero_16bit_optimizer)");
 }
 
 ModelStateBytes model_state_bytes(core::Precision precision, StateConvention convention) {
-  const double w = core::bytes_per_element(precision);
+  const double w = core::stored_bytes_per_element(precision);
+  if (convention == StateConvention::kZero16BitOptimizer) return ModelStateBytes{w, w, w >= 4 ? 4.0 : 6.0};
   if (w >= 4) return ModelStateBytes{w, w, 8.0};  // fp32: Adam m and v only, either way
   if (convention == StateConvention::kZero) return ModelStateBytes{w, w, 12.0};
-  // Megatron: bf16 accumulates into fp32 main gradients; fp16 keeps fp16 gradients and fp32
-  // main gradients next to the main weights in the optimizer.
-  if (precision == core::Precision::kBf16) return ModelStateBytes{w, 4.0, 12.0};
+  // Megatron: bf16 accumulates into fp32 main gradients (so does fp8, which Megatron runs as a
+  // bf16 job whose linear GEMMs Transformer Engine casts to fp8); fp16 keeps fp16 gradients and
+  // fp32 main gradients next to the main weights in the optimizer.
+  if (precision == core::Precision::kBf16 || precision == core::Precision::kFp8) return ModelStateBytes{w, 4.0, 12.0};
   return ModelStateBytes{w, w, 16.0};
 }
 

@@ -8,6 +8,10 @@
 //   gradients plus fp32 main weights, main gradients and Adam m, v = 2 + 2 + 16 = 20 B; fp32:
 //   4 + 4 + 8 = 16 B. The distributed optimizer (zero_stage 1) shards the optimizer part:
 //   6 + 12/d, 4 + 16/d and 8 + 8/d bytes, as in Megatron-LM's table.
+// - "zero_16bit_optimizer" (NeMo's Apex DistributedFusedAdam with optim.dtype bf16 and its
+//   default store_param_remainders): the zero accounting with the optimizer state in 16 bits,
+//   Adam m and v in bf16 and the fp32 master weights kept as the bf16 weights plus their 16-bit
+//   remainders: 2 + 2 + 6 B per parameter in bf16/fp16 (fp32 training: 4 + 4 + 4).
 #pragma once
 
 #include <string>
@@ -18,16 +22,18 @@
 namespace frugal::policies {
 
 /// Whose accounting of model state (see the file comment).
-enum class StateConvention { kZero, kMegatron };
+enum class StateConvention { kZero, kMegatron, kZero16BitOptimizer };
 std::string to_string(StateConvention convention);
-/// "zero" or "megatron"; throws std::invalid_argument otherwise.
+/// "zero", "megatron" or "zero_16bit_optimizer"; throws std::invalid_argument otherwise.
 StateConvention state_convention_from_string(const std::string& name);
 std::vector<std::string> state_convention_names();
 
-/// Bytes per parameter: weights in the training precision; gradients as the framework keeps
-/// them (training precision for zero, fp32 main gradients for megatron in bf16); the
-/// optimizer's fp32 state (master weights, Adam m and v, and megatron's fp32 main gradients in
-/// fp16). `gradients` is also the element size of the data-parallel gradient reduction.
+/// Bytes per parameter: weights in the training precision (bf16 for fp8: stored_bytes_per_element);
+/// gradients as the framework keeps them (training precision for zero, fp32 main gradients for
+/// megatron in bf16 and fp8); the
+/// optimizer's state (fp32 master weights, Adam m and v, and megatron's fp32 main gradients in
+/// fp16; 16-bit m, v and master-weight remainders for zero_16bit_optimizer). `gradients` is also
+/// the element size of the data-parallel gradient reduction.
 struct ModelStateBytes {
   double weights = 2, gradients = 2, optimizer = 12;
   double total() const { return weights + gradients + optimizer; }
@@ -44,7 +50,8 @@ ModelStateBytes model_state_bytes(core::Precision precision, StateConvention con
 /// training precision (read 4, write b.weights; none in fp32 training, which updates the weights
 /// themselves). Plus, per gradient it holds (parameters / data_parallel from stage 2), the gradient
 /// buffer zeroed for the next iteration (b.gradients).
-/// bf16 with megatron: 38 + 4 per parameter; fp16 with megatron: 52 + 2; fp32: 32 + 4.
+/// bf16 with megatron: 38 + 4 per parameter; fp16 with megatron: 52 + 2; fp32: 32 + 4. (A
+/// zero_16bit_optimizer step is priced as the fp32 state's.)
 double optimizer_step_bytes(core::Precision precision, const ModelStateBytes& b, double parameters, int zero_stage,
                             int data_parallel);
 

@@ -63,9 +63,12 @@ def layout(case):
     text = f"t{p.get('tensor_model_parallel_size', 1)} p{p.get('pipeline_model_parallel_size', 1)}"
     if p.get("virtual_pipeline_model_parallel_size", 1) > 1:
         text += f" v{p['virtual_pipeline_model_parallel_size']}"
+    if p.get("context_parallel_size", 1) > 1:
+        text += f" c{p['context_parallel_size']}"
     if p.get("sequence_parallel"):
         text += " sp"
-    return f"{text} {case['memory']['impl']} b{case['training']['micro_batch_size']}"
+    text = f"{text} {case['memory']['impl']} b{case['training']['micro_batch_size']}"
+    return text + " fp8" if case["training"].get("precision") == "fp8" else text
 
 
 def run_case(frugalsim, case, out, folder_name="studies", timeline=False):
@@ -176,8 +179,13 @@ def statistics(rows):
         by_gpu = {}
         for r in ok:
             by_gpu.setdefault(r["gpu"], []).append(r["error"])
-        stats["per_gpu"] = {g: {"cases": len(es), "mape": sum(abs(e) for e in es) / len(es),
-                                "mean_signed_error": sum(es) / len(es)} for g, es in sorted(by_gpu.items())}
+        stats["per_gpu"] = error_summary(by_gpu)
+        # fp8 against 16-bit runs on each GPU (the frameworks' fp8 recipe against bf16 or fp16).
+        by_gpu_precision = {}
+        for r in ok:
+            bits = "fp8" if r["precision"] == "fp8" else "16-bit"
+            by_gpu_precision.setdefault(f"{r['gpu']} {bits}", []).append(r["error"])
+        stats["per_gpu_and_precision"] = error_summary(by_gpu_precision)
         # Ranking of per-GPU throughput (samples per second per GPU), over every case and per model.
         rate = lambda r, key: r["global_batch_size"] / r[key] / r["gpus"]  # noqa: E731
         stats["kendall_tau_all"] = kendall_tau([rate(r, "measured_s") for r in ok], [rate(r, "simulated_s") for r in ok])
@@ -196,6 +204,12 @@ def statistics(rows):
             for k, rs in sorted(by_source.items()) if len(rs) >= 2}
         stats["same_layout_across_sources"] = same_layout_pairs(ok)
     return stats
+
+
+def error_summary(errors_by_key):
+    """Cases, MAPE and mean signed error of each key's errors."""
+    return {k: {"cases": len(es), "mape": sum(abs(e) for e in es) / len(es), "mean_signed_error": sum(es) / len(es)}
+            for k, es in sorted(errors_by_key.items())}
 
 
 def source_of(row):
@@ -246,7 +260,7 @@ def main():
         simulated = s.get("iteration_time_s")
         measured = case["measured_iteration_time_s"]
         rows.append({"id": case["id"], "label": case.get("label", case["id"]), "group": case["group"], "model": case["model"]["name"],
-                     "gpu": case["gpu"], "gpus": case["gpus"],
+                     "gpu": case["gpu"], "gpus": case["gpus"], "precision": case["training"].get("precision", "bf16"),
                      "layout": layout(case), "global_batch_size": case["training"]["global_batch_size"],
                      "tensor_pipeline": case["parallelism"].get("tensor_model_parallel_size", 1) *
                      case["parallelism"].get("pipeline_model_parallel_size", 1),
@@ -275,9 +289,11 @@ def main():
               f"{100 * stats['mean_signed_error']:+.1f}%, largest {100 * stats['largest_error']['error']:+.1f}% "
               f"({stats['largest_error']['id']}), {stats['within_5_percent']} within 5%; Kendall tau of per-GPU "
               f"throughput {fmt_tau(stats['kendall_tau_all'])}")
-        if len(stats["per_gpu"]) > 1:
-            print("per GPU: " + ", ".join(f"{g} MAPE {100 * v['mape']:.1f}% (mean {100 * v['mean_signed_error']:+.1f}%, "
-                                          f"{v['cases']} cases)" for g, v in stats["per_gpu"].items()))
+        for key in ("per_gpu", "per_gpu_and_precision"):
+            if len(stats[key]) > 1:
+                print(key.replace("_", " ") + ": " + ", ".join(
+                    f"{g} MAPE {100 * v['mape']:.1f}% (mean {100 * v['mean_signed_error']:+.1f}%, {v['cases']} cases)"
+                    for g, v in stats[key].items()))
         print("Kendall tau per publication and model: " + ", ".join(
             f"{k} {fmt_tau(t)}" for k, t in stats["kendall_tau_per_source_and_model"].items()))
         for pair in stats["same_layout_across_sources"]:

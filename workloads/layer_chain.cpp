@@ -22,6 +22,7 @@ struct Dims {
   double vocab_shard;  // ceil(V/t): Megatron pads the vocabulary so that shards are equal
   double e;       // bytes per element of activations in the chain's precision
   bool flash;     // fused attention kernel
+  bool fp8;       // Transformer Engine's fp8 recipe: linear-layer GEMM operands cast to fp8
   int64_t s_i, s_kv_i, h_i, a_i, hd_i, kv_dim_i, ffn_i, vocab_shard_i, t_i;
 };
 
@@ -95,8 +96,9 @@ Dims make_dims(const ModelSpec& m, int64_t s, core::Precision precision, const S
   d.t = static_cast<double>(t);
   d.sp_div = shard.sequence_parallel ? d.t : 1.0;
   d.vocab_shard = static_cast<double>(d.vocab_shard_i);
-  d.e = core::bytes_per_element(precision);
+  d.e = core::stored_bytes_per_element(precision);
   d.flash = shard.attention == AttentionKernel::kFlash;
+  d.fp8 = precision == core::Precision::kFp8;
   return d;
 }
 
@@ -189,6 +191,26 @@ struct TransformerTraffic {
   double softmax_dropout;  // the part selective recompute replays (0 when fused)
 };
 
+// HBM traffic (bytes) of an fp8 job's casts in one transformer layer, per sample (0 in other
+// precisions). Transformer Engine casts each linear layer's input to fp8 together with its
+// transpose for the weight gradient, reading 2 bytes and writing 1 + 1 per element, in the
+// forward (QKV and MLP-up/gate read the two norm outputs, s·h each; attention-out and MLP-down
+// their s·h/t and s·ffn/t inputs), and each linear layer's output gradient likewise in the
+// backward. One cast kernel per linear input or output gradient (four each way). The fp8 copies
+// of the weights are cast once per iteration, not per micro-batch: not counted.
+struct CastTraffic {
+  double forward = 0, backward = 0;
+  int kernels = 0;  // each way
+};
+
+CastTraffic fp8_cast_traffic(const ModelSpec& m, const Dims& d) {
+  if (!d.fp8) return {};
+  constexpr double kCastBytes = 2 + 1 + 1;
+  const double inputs = d.s * (2 * d.h + d.h / d.t + d.ffn / d.t);
+  const double output_gradients = d.s * ((d.h + 2 * d.kv_dim) / d.t + 2 * d.h + (m.gated_mlp ? 2.0 : 1.0) * d.ffn / d.t);
+  return {kCastBytes * inputs, kCastBytes * output_gradients, 4};
+}
+
 TransformerTraffic transformer_traffic(const ModelSpec& m, const Dims& d) {
   const double e = d.e;
   const double sh = d.s * d.h / d.sp_div;
@@ -241,8 +263,8 @@ Layer transformer_layer(const ModelSpec& m, const Dims& d, const ShardSpec& shar
   // early and late queries), so both attention GEMMs run over ⌈s_kv/2⌉ keys.
   const int64_t keys = d.flash ? (d.s_kv_i + 1) / 2 : d.s_kv_i;
   l.forward_gemms.push_back({"qkv", s, (h + 2 * d.kv_dim_i) / t, h, 1, true});
-  l.forward_gemms.push_back({"attn_scores", s, keys, d.hd_i, heads});
-  l.forward_gemms.push_back({"attn_values", s, d.hd_i, keys, heads});
+  l.forward_gemms.push_back({"attn_scores", s, keys, d.hd_i, heads, false, true});
+  l.forward_gemms.push_back({"attn_values", s, d.hd_i, keys, heads, false, true});
   l.forward_gemms.push_back({"attn_out", s, h, h / t, 1});
   l.forward_gemms.push_back({"mlp_up", s, d.ffn_i / t, h, 1, true});
   if (m.gated_mlp) l.forward_gemms.push_back({"mlp_gate", s, d.ffn_i / t, h, 1, true});
@@ -259,18 +281,20 @@ Layer transformer_layer(const ModelSpec& m, const Dims& d, const ShardSpec& shar
   const double all = act.kept_always + act.attention_s2;
   // Elementwise backward reads the output gradient and a saved tensor and writes the input
   // gradient: about twice the forward traffic. Recomputation replays forward traffic.
-  l.forward_memory_bytes = traffic.forward;
-  l.backward_memory_bytes = 2 * traffic.forward;
+  const CastTraffic casts = fp8_cast_traffic(m, d);
+  l.forward_memory_bytes = traffic.forward + casts.forward;
+  l.backward_memory_bytes = 2 * traffic.forward + casts.backward;
   // Kernels, one per term of the traffic above: two norms, rotary (when used), two dropout +
   // residual adds and the activation (the same count backward); one per dense GEMM forward and
   // two (input and weight gradients) backward; the attention core: naive, the scores and values
   // GEMMs, softmax and dropout (backward: four GEMMs, softmax and dropout gradients); fused, one
-  // kernel forward and two backward (FlashAttention-2's preprocessing of dO·O and its main kernel).
+  // kernel forward and two backward (FlashAttention-2's preprocessing of dO·O and its main kernel);
+  // an fp8 job's cast kernels.
   const int elementwise = 5 + (m.position_embedding_type == "rotary" ? 1 : 0);
   const int dense_gemms = static_cast<int>(l.forward_gemms.size()) - 2;
   const int attention_forward = d.flash ? 1 : 4;
-  l.forward_kernels = elementwise + dense_gemms + attention_forward;
-  l.backward_kernels = elementwise + 2 * dense_gemms + (d.flash ? 2 : 6);
+  l.forward_kernels = elementwise + dense_gemms + attention_forward + casts.kernels;
+  l.backward_kernels = elementwise + 2 * dense_gemms + (d.flash ? 2 : 6) + casts.kernels;
   l.input_bytes = act.layer_input;
   l.recompute = shard.recompute_of(index);
   switch (l.recompute) {
@@ -292,7 +316,7 @@ Layer transformer_layer(const ModelSpec& m, const Dims& d, const ShardSpec& shar
       l.recompute_gemms = l.forward_gemms;
       l.recompute_flops = l.forward_flops;
       l.recompute_kernels = l.forward_kernels;
-      l.recompute_memory_bytes = traffic.forward;
+      l.recompute_memory_bytes = l.forward_memory_bytes;
       break;
   }
   // Workspace: the larger of the attention kernel's and the gradient of the MLP intermediate(s);
@@ -312,7 +336,7 @@ Layer head_layer(const ModelSpec& m, const Dims& d) {
   l.name = "head";
   l.kind = LayerKind::kHead;
   // Logits over the vocabulary shard (vocab-parallel output layer, Megatron).
-  l.forward_gemms.push_back({"logits", d.s_i, d.vocab_shard_i, d.h_i, 1});
+  l.forward_gemms.push_back({"logits", d.s_i, d.vocab_shard_i, d.h_i, 1, false, true});
   l.forward_flops = sum_flops(l.forward_gemms);
   l.backward_flops = 2 * l.forward_flops;
   l.parameters = head_params(m, d.t_i);

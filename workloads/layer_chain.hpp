@@ -23,6 +23,9 @@ struct GemmShape {
   /// tensor-parallel group, so the backward reduces its input gradient over the group (all-reduce,
   /// or reduce-scatter with sequence parallelism) while its weight gradient can be computed.
   bool column_parallel = false;
+  /// Stays in 16 bits in an fp8 job (program::Gemm::keeps_16bit): the attention core's GEMMs and
+  /// the logits.
+  bool keeps_16bit = false;
   double flops() const { return 2.0 * static_cast<double>(m) * n * k * batch; }
   bool operator==(const GemmShape&) const = default;
 };

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Draws simulated against measured iteration time for the published cases that
 scripts/validate_published.py ran (its OUT/summary.json): left, a log-log scatter with y = x and a
-±5 % band, one colour per source; right, each case's relative error. Writes published.pdf and
+±5 % band, one colour per source, fp8 runs as triangles; right, each case's relative error. Writes published.pdf and
 .png (and .svg with --svg) next to this script (or into --figures DIR), in the shared figure style.
 
 usage: plot.py OUT [--figures DIR] [--svg]
@@ -16,7 +16,7 @@ import frugal_plot_style as style  # noqa: E402
 
 GROUPS = {"narayanan_table1": "Narayanan et al. 2021, Table 1", "narayanan_table2": "Narayanan et al. 2021, Table 2",
           "korthikanti": "Korthikanti et al. 2022", "bloom": "BLOOM 176B (2022)",
-          "nemotron4": "Nemotron-4 340B (2024, H100)"}
+          "nemotron4": "Nemotron-4 340B (2024, H100)", "dgxc_h100": "NVIDIA DGX Cloud benchmarks (2024, H100)"}
 
 
 def main():
@@ -44,7 +44,10 @@ def main():
     ax.plot([low, high], [low, high], color="black", linewidth=0.8)
     for g in groups:
         rs = [r for r in rows if r["group"] == g]
-        ax.scatter([r["measured_s"] for r in rs], [r["simulated_s"] for r in rs], s=14, color=color[g], zorder=3)
+        for fp8, marker in ((False, "o"), (True, "^")):  # fp8 runs as triangles
+            ps = [r for r in rs if (r.get("precision") == "fp8") == fp8]
+            ax.scatter([r["measured_s"] for r in ps], [r["simulated_s"] for r in ps], s=14, color=color[g], marker=marker,
+                       zorder=3)
     ax.set(xscale="log", yscale="log", xlim=(low, high), ylim=(low, high), xlabel="measured iteration time (s)",
            ylabel="simulated iteration time (s)")
 

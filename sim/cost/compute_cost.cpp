@@ -8,17 +8,26 @@ namespace frugal::cost {
 
 int launched_kernels(const program::Compute& c) { return std::max(c.kernels, static_cast<int>(c.gemms.size())); }
 
-double compute_exec_amount(const program::Compute& c, const platforms::GpuSpec& gpu, double speed_flops_per_s) {
+double compute_exec_amount(const program::Compute& c, const platforms::GpuSpec& gpu, core::Precision precision,
+                           double speed_flops_per_s) {
+  const core::Precision runs = gpu.runs_as(precision);
+  const core::Precision sixteen = runs == core::Precision::kFp8 ? gpu.runs_as(core::Precision::kBf16) : runs;
+  // Work in the 16-bit precision of an fp8 job, in FLOPs at `speed`.
+  const double slower = sixteen == runs ? 1.0 : speed_flops_per_s / gpu.effective_flops_per_s(sixteen);
   double amount = std::max(0.0, c.flops);
-  if (prices_each_gemm(gpu)) {
-    // A GEMM at efficiency e takes flops / (peak · e) = flops · (matmul_efficiency / e) / speed.
+  const bool priced = prices_each_gemm(gpu);
+  if (priced || slower != 1.0) {
+    // A GEMM at efficiency e of the peak of its precision p takes flops / (peak(p) · e)
+    //   = flops · (matmul_efficiency_of(p) / e) / effective_flops_per_s(p).
     double all_gemm_flops = 0, scaled = 0;
     for (const program::Gemm& g : c.gemms) {
       const double f = g.flops();
       all_gemm_flops += f;
-      scaled += f * gpu.matmul_efficiency / gemm_efficiency(gpu, g);
+      const core::Precision p = g.keeps_16bit ? sixteen : runs;
+      const double work = priced ? f * gpu.matmul_efficiency_of(p) / gemm_efficiency(gpu, g, p) : f;
+      scaled += p == runs ? work : work * slower;
     }
-    amount = std::max(0.0, c.flops - all_gemm_flops) + scaled;
+    amount = std::max(0.0, c.flops - all_gemm_flops) * slower + scaled;
   }
   if (c.memory_bytes > 0 && gpu.hbm_bandwidth_bytes_per_s > 0)
     amount += c.memory_bytes * speed_flops_per_s / gpu.memory_bandwidth_at(c.memory_bytes);
@@ -28,18 +37,18 @@ double compute_exec_amount(const program::Compute& c, const platforms::GpuSpec& 
 
 double compute_seconds(const program::Compute& c, const platforms::GpuSpec& gpu, core::Precision precision) {
   const double speed = gpu.effective_flops_per_s(gpu.runs_as(precision));
-  return compute_exec_amount(c, gpu, speed) / speed;
+  return compute_exec_amount(c, gpu, precision, speed) / speed;
 }
 
 program::Gemm scale_gemm(const workloads::GemmShape& g, std::int64_t samples) {
   const bool attention = g.name.rfind("attn_scores", 0) == 0 || g.name.rfind("attn_values", 0) == 0;
-  if (attention) return {g.m, g.n, g.k, g.batch * samples};
-  return {g.m * samples, g.n, g.k, g.batch};
+  if (attention) return {g.m, g.n, g.k, g.batch * samples, g.keeps_16bit};
+  return {g.m * samples, g.n, g.k, g.batch, g.keeps_16bit};
 }
 
 void add_backward_gemms(const program::Gemm& f, std::vector<program::Gemm>& out) {
-  out.push_back({f.m, f.k, f.n, f.batch});
-  out.push_back({f.k, f.n, f.m, f.batch});
+  out.push_back({f.m, f.k, f.n, f.batch, f.keeps_16bit});
+  out.push_back({f.k, f.n, f.m, f.batch, f.keeps_16bit});
 }
 
 void layer_gemms(const workloads::Layer& l, std::int64_t samples, std::vector<program::Gemm>& forward,
@@ -97,8 +106,9 @@ program::Compute recompute_op(const workloads::Layer& l, std::int64_t samples) {
   return c;
 }
 
-bool prices_each_op(const platforms::GpuSpec& gpu) {
-  return prices_each_gemm(gpu) || !gpu.memory_bandwidth_by_size.empty();
+bool prices_each_op(const platforms::GpuSpec& gpu, core::Precision precision) {
+  return prices_each_gemm(gpu) || !gpu.memory_bandwidth_by_size.empty() ||
+         gpu.runs_as(precision) == core::Precision::kFp8;
 }
 
 double layer_launch_s(const workloads::Layer& l, const platforms::GpuSpec& gpu) {
@@ -119,7 +129,7 @@ double layer_work_per_sample_s(const workloads::Layer& l, const platforms::GpuSp
 double layer_seconds(const workloads::Layer& l, std::int64_t samples, const platforms::GpuSpec& gpu,
                      core::Precision precision) {
   const auto b = static_cast<double>(samples);
-  if (!prices_each_op(gpu)) return layer_work_per_sample_s(l, gpu, precision) * b + layer_launch_s(l, gpu);
+  if (!prices_each_op(gpu, precision)) return layer_work_per_sample_s(l, gpu, precision) * b + layer_launch_s(l, gpu);
   const LayerPassSeconds passes = layer_pass_seconds(l, samples, gpu, precision);
   double seconds = passes.forward_s + passes.backward_s;
   if (l.recompute_flops > 0) seconds += compute_seconds(recompute_op(l, samples), gpu, precision);
@@ -137,14 +147,14 @@ LayerPassSeconds layer_pass_seconds(const workloads::Layer& l, std::int64_t samp
 double layer_seconds_per_sample(const workloads::Layer& l, std::int64_t micro_batch, const platforms::GpuSpec& gpu,
                                 core::Precision precision) {
   const std::int64_t b = std::max<std::int64_t>(1, micro_batch);
-  if (!prices_each_op(gpu))
+  if (!prices_each_op(gpu, precision))
     return layer_work_per_sample_s(l, gpu, precision) + layer_launch_s(l, gpu) / static_cast<double>(b);
   return layer_seconds(l, b, gpu, precision) / static_cast<double>(b);
 }
 
 double chain_seconds_per_sample(const workloads::LayerChain& chain, std::int64_t micro_batch,
                                 const platforms::GpuSpec& gpu, core::Precision precision) {
-  if (!prices_each_op(gpu)) {
+  if (!prices_each_op(gpu, precision)) {
     double flops = 0, bytes = 0, launch_s = 0;
     for (const auto& l : chain.layers) {
       flops += l.forward_flops + l.backward_flops + l.recompute_flops;

@@ -17,13 +17,18 @@ namespace frugal::cost {
 /// Kernels compute op `c` pays a launch for: c.kernels, and at least one per GEMM it lists.
 int launched_kernels(const program::Compute& c);
 
-/// Exec amount (FLOP at `speed_flops_per_s` = peak × matmul_efficiency) whose duration is
-///   Σ_gemm flops_g / (peak · eff(g)) + (flops − Σ flops_g) / speed + memory_bytes / bw(memory_bytes)
-///   + launched_kernels(c) · gpu.kernel_launch_s,
-/// eff = gemm_efficiency (the GEMM terms only when the GPU prices_each_gemm: a calibrated table
-/// or a shape model; otherwise every FLOP runs at `speed`), bw = gpu.memory_bandwidth_at
-/// (hbm_bandwidth without a calibrated table). The engine runs compute ops as Execs of this amount.
-double compute_exec_amount(const program::Compute& c, const platforms::GpuSpec& gpu, double speed_flops_per_s);
+/// Exec amount (FLOP at `speed_flops_per_s` = effective_flops_per_s of the precision `precision`
+/// runs as) whose duration is
+///   Σ_gemm flops_g / (peak(p_g) · eff(g, p_g)) + (flops − Σ flops_g) / speed16
+///   + memory_bytes / bw(memory_bytes) + launched_kernels(c) · gpu.kernel_launch_s,
+/// p_g = the job's precision (runs_as), or its 16-bit precision (runs_as(bf16)) for a GEMM that
+/// keeps_16bit in an fp8 job; speed16 = effective_flops_per_s of the 16-bit precision in an fp8
+/// job, `speed` otherwise; eff = gemm_efficiency when the GPU prices_each_gemm (a calibrated table
+/// or a shape model), matmul_efficiency_of(p_g) otherwise (then a job in one precision runs every
+/// FLOP at `speed`); bw = gpu.memory_bandwidth_at (hbm_bandwidth without a calibrated table).
+/// The engine runs compute ops as Execs of this amount.
+double compute_exec_amount(const program::Compute& c, const platforms::GpuSpec& gpu, core::Precision precision,
+                           double speed_flops_per_s);
 
 /// Seconds of compute op `c` on `gpu` running `precision`: compute_exec_amount at
 /// speed = gpu.effective_flops_per_s(gpu.runs_as(precision)), divided by that speed (what the
@@ -72,9 +77,10 @@ BackwardSplit split_weight_gradients(const workloads::Layer& l, program::Compute
 /// {kRecompute, recompute_flops·b, recompute_memory_bytes·b, recompute_gemms scaled, recompute_kernels}.
 program::Compute recompute_op(const workloads::Layer& l, std::int64_t samples);
 
-/// Whether an op's cost on `gpu` depends on its GEMMs' shapes or its size beyond FLOPs and bytes:
-/// prices_each_gemm, or a calibrated memory bandwidth by size.
-bool prices_each_op(const platforms::GpuSpec& gpu);
+/// Whether an op's cost on `gpu` in `precision` depends on its GEMMs' shapes or its size beyond
+/// FLOPs and bytes: prices_each_gemm, a calibrated memory bandwidth by size, or an fp8 job (whose
+/// attention and logits GEMMs run in 16 bits).
+bool prices_each_op(const platforms::GpuSpec& gpu, core::Precision precision);
 
 /// Fixed cost of layer `l`'s kernels per micro-batch: (forward + backward + recompute kernels,
 /// the last only when it recomputes) × gpu.kernel_launch_s.
@@ -82,7 +88,7 @@ double layer_launch_s(const workloads::Layer& l, const platforms::GpuSpec& gpu);
 
 /// Seconds layer `l` takes on `gpu` for one micro-batch of `samples` sequences: forward,
 /// recompute (when the chain's recompute_flops > 0) and backward.
-/// - GPU that prices_each_op: the sum of compute_seconds of the three compute ops the
+/// - GPU that prices_each_op in `precision`: the sum of compute_seconds of the three compute ops the
 ///   lowering emits for the layer: forward {F·b, fm·b, forward GEMMs scaled to b}, recompute
 ///   (recompute_op), backward {B·b, bm·b, backward GEMMs of layer_gemms}
 ///   (F, B, R the layer's forward, backward, recompute FLOPs; fm, bm, rm its forward, backward
@@ -103,7 +109,7 @@ LayerPassSeconds layer_pass_seconds(const workloads::Layer& l, std::int64_t samp
                                     core::Precision precision);
 
 /// Seconds per sample of layer `l` run in micro-batches of `micro_batch` sequences:
-/// layer_seconds(l, micro_batch, ...) / micro_batch on a GPU that prices_each_op (its GEMMs are
+/// layer_seconds(l, micro_batch, ...) / micro_batch on a GPU that prices_each_op in `precision` (its GEMMs are
 /// as large as the micro-batch makes them), the per-sample closed form above plus
 /// layer_launch_s / micro_batch otherwise.
 double layer_seconds_per_sample(const workloads::Layer& l, std::int64_t micro_batch, const platforms::GpuSpec& gpu,
@@ -111,7 +117,7 @@ double layer_seconds_per_sample(const workloads::Layer& l, std::int64_t micro_ba
 
 /// Seconds per sample of the whole chain (forward, recompute, backward of every layer) run in
 /// micro-batches of `micro_batch`: Σ_l layer_seconds(l, micro_batch, ...) / micro_batch on a
-/// GPU that prices_each_op; otherwise Σ(F + B + R)/(peak · matmul_efficiency) + Σ(fm + bm + rm)/hbm_bandwidth
+/// GPU that prices_each_op in `precision`; otherwise Σ(F + B + R)/(peak · matmul_efficiency) + Σ(fm + bm + rm)/hbm_bandwidth
 /// + Σ layer_launch_s / micro_batch (sums over the layers first, as the data-parallel batch split
 /// always computed it).
 double chain_seconds_per_sample(const workloads::LayerChain& chain, std::int64_t micro_batch,

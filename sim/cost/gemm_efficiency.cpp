@@ -6,7 +6,7 @@
 
 namespace frugal::cost {
 
-double shape_efficiency(const platforms::GpuSpec& gpu, const program::Gemm& g) {
+double shape_efficiency(const platforms::GpuSpec& gpu, const program::Gemm& g, core::Precision precision) {
   const platforms::GemmShapeModel& model = gpu.gemm_shape;
   const auto sms = static_cast<double>(model.sms);
   const double useful = static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.batch);
@@ -22,13 +22,13 @@ double shape_efficiency(const platforms::GpuSpec& gpu, const program::Gemm& g) {
       best = std::max(best, tile.efficiency * used * k_part / (k_part + model.k_overhead));
     }
   }
-  return gpu.matmul_efficiency * best;
+  return gpu.matmul_efficiency_of(precision) * best;
 }
 
-double gemm_efficiency(const platforms::GpuSpec& gpu, const program::Gemm& g) {
+double gemm_efficiency(const platforms::GpuSpec& gpu, const program::Gemm& g, core::Precision precision) {
   if (!gpu.gemm_efficiency.empty()) return gpu.gemm_efficiency_at(g.matrix_flops());
-  if (gpu.gemm_shape.sms > 0) return shape_efficiency(gpu, g);
-  return gpu.matmul_efficiency;
+  if (gpu.gemm_shape.sms > 0) return shape_efficiency(gpu, g, precision);
+  return gpu.matmul_efficiency_of(precision);
 }
 
 bool prices_each_gemm(const platforms::GpuSpec& gpu) { return !gpu.gemm_efficiency.empty() || gpu.gemm_shape.sms > 0; }

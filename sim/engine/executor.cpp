@@ -477,7 +477,7 @@ struct Executor::Impl {
         }
         // GEMMs at their calibrated efficiency and memory-bound work at its measured bandwidth, expressed
         // as flops at the host's speed so that one Exec covers every term.
-        const double amount = cost::compute_exec_amount(c, cluster.gpu_spec(rr.program->gpu), rr.speed_flops_per_s);
+        const double amount = cost::compute_exec_amount(c, cluster.gpu_spec(rr.program->gpu), options.precision, rr.speed_flops_per_s);
         if (amount > 0) {
           sg4::ExecPtr exec = sg4::Exec::init();
           exec->set_flops_amount(amount);

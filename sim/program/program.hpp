@@ -61,6 +61,10 @@ double busbw_factor(CollectiveKind kind, int n);
 /// One GEMM of a compute op: C[m×n] = A[m×k]·B[k×n], `batch` times.
 struct Gemm {
   std::int64_t m = 0, n = 0, k = 0, batch = 1;
+  /// Runs in 16 bits (bf16) in an fp8 job: Transformer Engine casts only the linear layers' GEMMs
+  /// to fp8 and keeps the attention core and the output (logits) layer in bf16. No effect in
+  /// other precisions.
+  bool keeps_16bit = false;
   /// 2·m·n·k of one matrix product (the FLOPs a table by GEMM size is indexed by).
   double matrix_flops() const { return 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k); }
   /// 2·m·n·k·batch: every product of the batch.

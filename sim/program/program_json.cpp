@@ -55,7 +55,11 @@ Json op_to_json(const Op& op) {
           j["flops"] = p.flops;
           j["memory_bytes"] = p.memory_bytes;
           Json gemms = Json::array();
-          for (const Gemm& g : p.gemms) gemms.push_back(Json::array({g.m, g.n, g.k, g.batch}));
+          for (const Gemm& g : p.gemms) {
+            Json row = Json::array({g.m, g.n, g.k, g.batch});
+            if (g.keeps_16bit) row.push_back(16);
+            gemms.push_back(row);
+          }
           j["gemms"] = gemms;
           if (p.kernels > 0) j["kernels"] = p.kernels;
         } else if constexpr (std::is_same_v<T, Collective>) {
@@ -118,7 +122,7 @@ Op read_op(const Json& value, const std::string& file, const std::string& pointe
           // layer's GEMM, and every size a device computes from them fits in 64 bits.
           constexpr std::int64_t kMaxDim = std::int64_t{1} << 24;
           constexpr double kMaxElements = 1099511627776.0;  // 2^40
-          bool ok = g.is_array() && g.size() == 4;
+          bool ok = g.is_array() && (g.size() == 4 || (g.size() == 5 && g[4] == 16));
           for (std::size_t k = 0; ok && k < 4; ++k)
             ok = g[k].is_number_integer() && g[k].get<std::int64_t>() > 0 && g[k].get<std::int64_t>() <= kMaxDim;
           if (ok) {
@@ -128,9 +132,10 @@ Op read_op(const Json& value, const std::string& file, const std::string& pointe
           if (!ok)
             throw core::ConfigError(file, r.pointer_of("gemms") + "/" + std::to_string(i),
                                     "expected [m, n, k, batch], positive integers of at most 2^24 whose operands "
-                                    "(m·k, k·n, m·n, times batch) have at most 2^40 elements");
+                                    "(m·k, k·n, m·n, times batch) have at most 2^40 elements, or [m, n, k, batch, 16] "
+                                    "for a GEMM an fp8 job keeps in 16 bits");
           c.gemms.push_back({g[0].get<std::int64_t>(), g[1].get<std::int64_t>(), g[2].get<std::int64_t>(),
-                             g[3].get<std::int64_t>()});
+                             g[3].get<std::int64_t>(), g.size() == 5});
         }
       }
       op.payload = c;

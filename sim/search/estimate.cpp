@@ -43,7 +43,7 @@ Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSp
                             const platforms::Cluster& cluster, const policies::TrainingSetup& setup) {
   const auto chain = workloads::build_layer_chain(model, setup.seq_length, setup.precision, plan.shard);
   const int p = plan.pipeline_parallel(), v = plan.virtual_pipeline;
-  const double element = core::bytes_per_element(setup.precision);
+  const double element = core::stored_bytes_per_element(setup.precision);
   const auto state = policies::model_state_bytes(setup.precision, plan.state_convention);
   const double replicas = plan.gradient_replicas();
   const double hidden_bytes = static_cast<double>(setup.seq_length) / plan.context_parallel() *

@@ -97,7 +97,7 @@ TEST(CostCompute, ComputeOpAmountAndSeconds) {
   program::Compute c{program::Phase::kForward, "x", 3e9, 1e7, {{1000, 1000, 500, 1}}};  // one GEMM of 1e9 FLOPs
   const double seconds = 1e9 / (100e12 * 0.4) + 2e9 / 50e12 + 1e7 / gpu.memory_bandwidth_at(1e7);
   EXPECT_NEAR(cost::compute_seconds(c, gpu, core::Precision::kBf16), seconds, 1e-12 * seconds);
-  EXPECT_NEAR(cost::compute_exec_amount(c, gpu, 50e12), seconds * 50e12, 1e-12 * seconds * 50e12);
+  EXPECT_NEAR(cost::compute_exec_amount(c, gpu, core::Precision::kBf16, 50e12), seconds * 50e12, 1e-12 * seconds * 50e12);
 }
 
 TEST(CostCompute, EveryKernelPaysTheLaunchCost) {

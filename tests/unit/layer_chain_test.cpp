@@ -135,8 +135,8 @@ TEST(LayerChain, GqaAndGatedShapes) {
   const auto& g = layer0(c).forward_gemms;
   ASSERT_EQ(g.size(), 7u);
   EXPECT_EQ(g[0], (GemmShape{"qkv", 4096, (4096 + 2 * 1024) / 2, 4096, 1, true}));
-  EXPECT_EQ(g[1], (GemmShape{"attn_scores", 4096, 4096, 128, 16}));
-  EXPECT_EQ(g[2], (GemmShape{"attn_values", 4096, 128, 4096, 16}));
+  EXPECT_EQ(g[1], (GemmShape{"attn_scores", 4096, 4096, 128, 16, false, true}));
+  EXPECT_EQ(g[2], (GemmShape{"attn_values", 4096, 128, 4096, 16, false, true}));
   EXPECT_EQ(g[3], (GemmShape{"attn_out", 4096, 4096, 2048, 1}));
   EXPECT_EQ(g[4], (GemmShape{"mlp_up", 4096, 7168, 4096, 1, true}));
   EXPECT_EQ(g[5], (GemmShape{"mlp_gate", 4096, 7168, 4096, 1, true}));
@@ -144,7 +144,7 @@ TEST(LayerChain, GqaAndGatedShapes) {
   // No biases, RMSNorm: matrices halve, the two norms (2h) stay whole.
   const double h = 4096;
   EXPECT_DOUBLE_EQ(layer0(c).parameters, (h * 6144 + h * h + 3 * h * 14336) / 2 + 2 * h);
-  EXPECT_EQ(c.layers.back().forward_gemms.at(0), (GemmShape{"logits", 4096, 64128, 4096, 1}));
+  EXPECT_EQ(c.layers.back().forward_gemms.at(0), (GemmShape{"logits", 4096, 64128, 4096, 1, false, true}));
   EXPECT_DOUBLE_EQ(c.layers.back().parameters, 64128 * h + h);  // untied head shard + norm
 }
 

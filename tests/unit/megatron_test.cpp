@@ -62,6 +62,19 @@ TEST(Megatron, ModelStateMatchesTheDistributedOptimizerTable) {
   EXPECT_THROW(policies::state_convention_from_string("deepspeed-ish"), std::invalid_argument);
 }
 
+TEST(Zero, SixteenBitOptimizerStateIsTenBytesPerParameter) {
+  // NeMo's distributed Adam with optim.dtype bf16: bf16 weights and gradients, Adam m and v in
+  // bf16 and the master weights' 16-bit remainders: 2 + 2 + 6; the distributed optimizer shards
+  // the 6 over d.
+  const auto b = policies::model_state_bytes(core::Precision::kBf16, policies::StateConvention::kZero16BitOptimizer);
+  EXPECT_DOUBLE_EQ(b.weights, 2);
+  EXPECT_DOUBLE_EQ(b.gradients, 2);
+  EXPECT_DOUBLE_EQ(b.optimizer, 6);
+  EXPECT_DOUBLE_EQ(policies::sharded_model_state(1.0, b, 1, 4).total_bytes(), 4 + 6.0 / 4);
+  EXPECT_EQ(policies::state_convention_from_string("zero_16bit_optimizer"), policies::StateConvention::kZero16BitOptimizer);
+  EXPECT_EQ(policies::to_string(policies::StateConvention::kZero16BitOptimizer), "zero_16bit_optimizer");
+}
+
 TEST(Megatron, DistributedOptimizerReduceScattersFp32GradientsAndGathersBf16Weights) {
   // Per rank, in units of bytes × (n−1)/n: stage 0 all-reduces the fp32 main gradients (2 × 4Ψ);
   // the distributed optimizer reduce-scatters them (4Ψ) and all-gathers the bf16 weights (2Ψ).

@@ -25,7 +25,7 @@ Json full_cluster() {
                         "fp8": "80 TFLOPS"},
                "fallback": {},
                "memory": "16 GB", "hbm_bandwidth": "1 TB/s", "idle_power": "30 W", "max_power": "300 W",
-               "matmul_efficiency": 0.6, "gemm_efficiency": [[1e6, 0.2], [1e12, 0.8]],
+               "matmul_efficiency": 0.6, "matmul_efficiency_fp8": 0.5, "gemm_efficiency": [[1e6, 0.2], [1e12, 0.8]],
                "memory_bandwidth_by_size": [[1e3, 1e12], [1e9, 9e11]], "serial_streams": false,
                "kernel_launch": "3 us",
                "gemm_shape": {"sms": 8, "tiles": [[128, 128, 1.0]], "k_overhead": 64, "max_split_k": 2} },
@@ -77,6 +77,7 @@ TEST(PlatformKeys, ClusterUsingEveryKeyReads) {
   EXPECT_EQ(c.gpu_count(), 4);
   EXPECT_TRUE(c.node_types[0].spot);
   EXPECT_DOUBLE_EQ(c.node_types[0].gpu.matmul_efficiency, 0.6);
+  EXPECT_DOUBLE_EQ(c.node_types[0].gpu.matmul_efficiency_of(core::Precision::kFp8), 0.5);
   EXPECT_EQ(c.node_types[0].gpu_link.factors.size(), 1u);
   EXPECT_GT(c.network.collective_overhead(0) + c.network.collective_overhead(1) + c.network.collective_overhead(2) +
                 c.network.collective_overhead(3) + c.network.collective_overhead(4),

@@ -76,7 +76,7 @@ class TensorParallelPass final : public LoweringPass {
 
   /// One s·b·h activation of `samples` sequences in the training precision.
   static double activation_bytes(const RankContext& ctx, double samples) {
-    return ctx.tokens_per_sample() * static_cast<double>(ctx.hidden_size) * core::bytes_per_element(ctx.setup.precision) *
+    return ctx.tokens_per_sample() * static_cast<double>(ctx.hidden_size) * core::stored_bytes_per_element(ctx.setup.precision) *
            samples;
   }
 

@@ -320,7 +320,9 @@ core::PluginInfo megatron_parallelism_info() {
                 "ZeRO stage over the data-parallel group (1: optimizer, Megatron's distributed optimizer; 2: + gradients; 3: + weights)"),
       choice_param("model_state", "megatron", state_convention_names(),
                    "bytes per parameter: megatron keeps fp32 main gradients and reduces them in fp32 (bf16: 2 + 4 + 12 = 18 B, "
-                   "distributed optimizer 6 + 12/d), zero counts the ZeRO paper's 2 + 2 + 12 = 16 B (DeepSpeed)"),
+                   "distributed optimizer 6 + 12/d), zero counts the ZeRO paper's 2 + 2 + 12 = 16 B (DeepSpeed, NeMo's "
+                   "distributed Adam with bf16 gradient reduction), zero_16bit_optimizer keeps Adam's state and the master "
+                   "weights' remainders in 16 bits: 2 + 2 + 6 = 10 B (NeMo's distributed Adam with optim.dtype bf16)"),
       choice_param("partition", "equal", {"equal", "balanced"},
                    "layers per stage: equal, or balanced by each stage's GPU speed and memory (dynamic program)"),
       choice_param("batch_split", "equal", {"equal", "proportional"}, "samples per data-parallel replica: equal, or by replica speed with at least micro_batch_size each, cut into micro-batches of micro_batch_size (a smaller remainder one where a share is not a multiple)"),
