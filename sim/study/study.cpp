@@ -84,7 +84,9 @@ const core::SectionInfo& training_section() {
        ParamSpec{"seq_length", ParamType::kInteger, {}, core::Json(), 1, kMaxTokensPerSequence, {},
                  "tokens per sequence (<= the model's max_position_embeddings)"},
        ParamSpec{"precision", ParamType::kChoice, {}, "bf16", -kNone, kNone, core::precision_names(),
-                 "arithmetic precision; each GPU runs it at its catalogue peak (or the nearest it supports)"},
+                 "arithmetic precision; each GPU runs it at its catalogue peak (or the nearest it supports). fp8 is "
+                 "Transformer Engine's recipe: linear-layer GEMMs in fp8 (matmul_efficiency_fp8) with their casts, "
+                 "attention and logits in bf16, tensors stored and communicated in bf16"},
        ParamSpec{"reserved_memory", ParamType::kQuantity, core::Dimension::kBytes, 1024.0 * 1024 * 1024, 0, kInf, {},
                  "GPU memory per GPU not available to the model (CUDA context, framework, fragmentation)"},
        ParamSpec{"attention", ParamType::kChoice, {}, "auto", -kNone, kNone, {"auto", "naive", "flash"},
