@@ -7,7 +7,9 @@ cluster a DGX cluster of the case's GPU and size built from platforms/clusters/d
 dgx-h100.json, the shipped GPU catalogue, no per-case tuning), runs `frugalsim run` on it, and writes into OUT:
 
   published.csv   id, group, GPUs, layout, measured and simulated iteration time, relative error
-  summary.json    per case; MAPE, mean signed error, largest error; Kendall's tau between measured
+  summary.json    per case; MAPE, mean signed error, largest error (also per GPU, per GPU and precision, and
+                  for the calibration cases, whose `role` says a catalogue parameter was fitted to
+                  them, apart from the others); Kendall's tau between measured
                   and simulated per-GPU throughput, over all cases and within each model; the
                   per-layer cases (`layer_cases`: one transformer layer's forward and backward
                   times, measured on the simulated timeline) with their errors
@@ -186,6 +188,11 @@ def statistics(rows):
             bits = "fp8" if r["precision"] == "fp8" else "16-bit"
             by_gpu_precision.setdefault(f"{r['gpu']} {bits}", []).append(r["error"])
         stats["per_gpu_and_precision"] = error_summary(by_gpu_precision)
+        # Cases a catalogue parameter was fitted to (role "calibration") against the others.
+        by_role = {}
+        for r in ok:
+            by_role.setdefault(r["role"], []).append(r["error"])
+        stats["per_role"] = error_summary(by_role)
         # Ranking of per-GPU throughput (samples per second per GPU), over every case and per model.
         rate = lambda r, key: r["global_batch_size"] / r[key] / r["gpus"]  # noqa: E731
         stats["kendall_tau_all"] = kendall_tau([rate(r, "measured_s") for r in ok], [rate(r, "simulated_s") for r in ok])
@@ -266,7 +273,7 @@ def main():
                      case["parallelism"].get("pipeline_model_parallel_size", 1),
                      "status": s["status"], "measured_s": measured, "simulated_s": simulated,
                      "error": (simulated - measured) / measured if simulated else None,
-                     "measured_how": case["measured_how"]})
+                     "measured_how": case["measured_how"], "role": case.get("role", "validation")})
     with open(args.out / "published.csv", "w", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(["id", "group", "gpus", "layout", "measured_s", "simulated_s", "error", "status"])
@@ -289,7 +296,7 @@ def main():
               f"{100 * stats['mean_signed_error']:+.1f}%, largest {100 * stats['largest_error']['error']:+.1f}% "
               f"({stats['largest_error']['id']}), {stats['within_5_percent']} within 5%; Kendall tau of per-GPU "
               f"throughput {fmt_tau(stats['kendall_tau_all'])}")
-        for key in ("per_gpu", "per_gpu_and_precision"):
+        for key in ("per_gpu", "per_gpu_and_precision", "per_role"):
             if len(stats[key]) > 1:
                 print(key.replace("_", " ") + ": " + ", ".join(
                     f"{g} MAPE {100 * v['mape']:.1f}% (mean {100 * v['mean_signed_error']:+.1f}%, {v['cases']} cases)"

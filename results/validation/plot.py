@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Draws simulated against measured iteration time for the published cases that
-scripts/validate_published.py ran (its OUT/summary.json): left, a log-log scatter with y = x and a
-±5 % band, one colour per source, fp8 runs as triangles; right, each case's relative error. Writes published.pdf and
+scripts/validate_published.py ran (its OUT/summary.json): top left, a log-log scatter with y = x
+and a ±5 % band, one colour per source, fp8 runs as triangles, its legend beside it; below, each
+case's relative error, the calibration cases (fitted to) hatched. Writes published.pdf and
 .png (and .svg with --svg) next to this script (or into --figures DIR), in the shared figure style.
 
 usage: plot.py OUT [--figures DIR] [--svg]
@@ -31,9 +32,10 @@ def main():
         raise SystemExit("no simulated case to plot")
     stats = report["statistics"]
 
-    fig = style.figure("double", height_in=3.4)
-    grid = fig.add_gridspec(2, 2, width_ratios=[1, 1.3], height_ratios=[6, 1])
-    ax, ax_err, ax_legend = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, :])
+    # Top: the scatter and the legend beside it; below, every case's error across the full width.
+    fig = style.figure("double", height_in=6.0)
+    grid = fig.add_gridspec(2, 2, width_ratios=[1, 1], height_ratios=[1, 1])
+    ax, ax_legend, ax_err = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, :])
     # The known groups in their order, then any other group of the cases under its own name.
     groups = [g for g in GROUPS if any(r["group"] == g for r in rows)]
     groups += sorted({r["group"] for r in rows} - set(groups))
@@ -55,16 +57,27 @@ def main():
     xs = range(len(ordered))
     ax_err.axhspan(-5, 5, color="grey", alpha=0.2, linewidth=0)
     ax_err.axhline(0, color="black", linewidth=0.8)
-    ax_err.bar(xs, [100 * r["error"] for r in ordered], color=[color[r["group"]] for r in ordered], width=0.7)
+    bars = ax_err.bar(xs, [100 * r["error"] for r in ordered], color=[color[r["group"]] for r in ordered], width=0.7)
+    for bar, r in zip(bars, ordered):  # the cases a catalogue parameter was fitted to, hatched
+        if r.get("role") == "calibration":
+            bar.set_hatch("////")
+            bar.set_edgecolor("white")
     ax_err.set_xticks(list(xs))
     ax_err.set_xticklabels([r["label"] for r in ordered], rotation=90, fontsize=7)
+    ax_err.set_xlim(-0.6, len(ordered) - 0.4)
     ax_err.set_ylabel("error (%)")
     tau = stats["kendall_tau_all"]
     ax_err.set_title(f"MAPE {100 * stats['mape']:.1f} % over {stats['simulated']} cases"
                      + (f", Kendall τ {tau:.2f}" if tau is not None else ""), fontsize=8)
     handles = [style.plt.Line2D([], [], color=color[g], marker="o", linestyle="none") for g in groups]
-    style.legend_row(ax_legend, handles + [style.plt.Rectangle((0, 0), 1, 1, color="grey", alpha=0.2)],
-                     [GROUPS.get(g, g) for g in groups] + ["±5 %"], ncol=(len(groups) + 2) // 2)
+    extra = [(style.plt.Rectangle((0, 0), 1, 1, color="grey", alpha=0.2), "±5 %")]
+    if any(r.get("precision") == "fp8" for r in rows):
+        extra.append((style.plt.Line2D([], [], color="grey", marker="^", linestyle="none"), "fp8 run"))
+    if any(r.get("role") == "calibration" for r in rows):
+        extra.append((style.plt.Rectangle((0, 0), 1, 1, facecolor="grey", hatch="////", edgecolor="white"),
+                      "calibration run (fitted to)"))
+    style.legend_row(ax_legend, handles + [h for h, _ in extra], [GROUPS.get(g, g) for g in groups] + [t for _, t in extra],
+                     ncol=1)
     fig.tight_layout()
     for path in style.save(fig, args.figures / "published", svg=args.svg):
         print(f"wrote {path}")

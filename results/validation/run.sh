@@ -1,7 +1,7 @@
 #!/bin/sh
-# Regenerates the validation figure: scripts/validate_published.py simulates the 27 published
-# runs of published_cases.json (JOBS at a time) into out/ and, with --plot, runs plot.py, which
-# writes published.png/.pdf here (about 75 s on 2 cores).
+# Regenerates the validation figure: scripts/validate_published.py simulates the 51 published
+# runs and the 5 per-layer cases of published_cases.json (JOBS at a time) into out/ and, with
+# --plot, runs plot.py, which writes published.png/.pdf here.
 # usage: results/validation/run.sh [BUILD_DIR] [JOBS]   (defaults: build, all CPUs)
 set -e
 here=$(cd "$(dirname "$0")" && pwd)

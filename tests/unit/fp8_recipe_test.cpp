@@ -33,10 +33,12 @@ TEST(Fp8Recipe, EfficiencyOfFp8GemmsIsItsOwn) {
   EXPECT_DOUBLE_EQ(gpu.effective_flops_per_s(Precision::kBf16), 80e12);
   gpu.matmul_efficiency_fp8 = 0;  // not given: the 16-bit efficiency
   EXPECT_DOUBLE_EQ(gpu.effective_flops_per_s(Precision::kFp8), 160e12);
-  // The shipped H100: the bf16 0.653 scaled by the measured fp8/bf16 ratio of achievable matmul
+  // The shipped H100 has its own fp8 efficiency (fitted to measured fp8 training steps), below
+  // both the bf16 one and the bf16 one scaled by the measured fp8/bf16 ratio of achievable matmul
   // throughput (73.4 % / 80.3 %).
   const platforms::GpuSpec& h100 = platforms::GpuCatalogue::shipped().get("H100-SXM");
-  EXPECT_NEAR(h100.matmul_efficiency_of(Precision::kFp8), 0.653 * 0.734 / 0.803, 5e-4);
+  EXPECT_GT(h100.matmul_efficiency_fp8, 0);
+  EXPECT_LT(h100.matmul_efficiency_of(Precision::kFp8), h100.matmul_efficiency * 0.734 / 0.803);
 }
 
 TEST(Fp8Recipe, SixteenBitGemmsRunAtTheBf16Rate) {
