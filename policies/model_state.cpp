@@ -5,16 +5,19 @@
 
 namespace frugal::policies {
 
+// In StateConvention's order: to_string and state_convention_from_string index it.
 std::vector<std::string> state_convention_names() { return {"zero", "megatron", "zero_16bit_optimizer"}; }
 
 std::string to_string(StateConvention convention) { return state_convention_names()[static_cast<int>(convention)]; }
 
 StateConvention state_convention_from_string(const std::string& name) {
-  if (name == "zero") return StateConvention::kZero;
-  if (name == "megatron") return StateConvention::kMegatron;
-  if (name == "zero_16bit_optimizer") return StateConvention::kZero16BitOptimizer;
-  throw std::invalid_argument("unknown model-state convention \"" + name +
-                              "\" (valid: zero, megatron, zero_16bit_optimizer)");
+  const std::vector<std::string> names = state_convention_names();  // in the enum's order
+  std::string valid;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == name) return static_cast<StateConvention>(i);
+    valid += (i > 0 ? ", " : "") + names[i];
+  }
+  throw std::invalid_argument("unknown model-state convention \"" + name + "\" (valid: " + valid + ")");
 }
 
 ModelStateBytes model_state_bytes(core::Precision precision, StateConvention convention) {

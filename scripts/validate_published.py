@@ -178,21 +178,12 @@ def statistics(rows):
         worst = max(ok, key=lambda r: abs(r["error"]))
         stats["largest_error"] = {"id": worst["id"], "error": worst["error"]}
         stats["within_5_percent"] = sum(1 for e in errors if abs(e) <= 0.05)
-        by_gpu = {}
-        for r in ok:
-            by_gpu.setdefault(r["gpu"], []).append(r["error"])
-        stats["per_gpu"] = error_summary(by_gpu)
+        stats["per_gpu"] = error_summary(ok, lambda r: r["gpu"])
         # fp8 against 16-bit runs on each GPU (the frameworks' fp8 recipe against bf16 or fp16).
-        by_gpu_precision = {}
-        for r in ok:
-            bits = "fp8" if r["precision"] == "fp8" else "16-bit"
-            by_gpu_precision.setdefault(f"{r['gpu']} {bits}", []).append(r["error"])
-        stats["per_gpu_and_precision"] = error_summary(by_gpu_precision)
+        stats["per_gpu_and_precision"] = error_summary(
+            ok, lambda r: f"{r['gpu']} {'fp8' if r['precision'] == 'fp8' else '16-bit'}")
         # Cases a catalogue parameter was fitted to (role "calibration") against the others.
-        by_role = {}
-        for r in ok:
-            by_role.setdefault(r["role"], []).append(r["error"])
-        stats["per_role"] = error_summary(by_role)
+        stats["per_role"] = error_summary(ok, lambda r: r["role"])
         # Ranking of per-GPU throughput (samples per second per GPU), over every case and per model.
         rate = lambda r, key: r["global_batch_size"] / r[key] / r["gpus"]  # noqa: E731
         stats["kendall_tau_all"] = kendall_tau([rate(r, "measured_s") for r in ok], [rate(r, "simulated_s") for r in ok])
@@ -213,8 +204,11 @@ def statistics(rows):
     return stats
 
 
-def error_summary(errors_by_key):
-    """Cases, MAPE and mean signed error of each key's errors."""
+def error_summary(rows, key):
+    """Cases, MAPE and mean signed error of the rows' errors, per key(row)."""
+    errors_by_key = {}
+    for r in rows:
+        errors_by_key.setdefault(key(r), []).append(r["error"])
     return {k: {"cases": len(es), "mape": sum(abs(e) for e in es) / len(es), "mean_signed_error": sum(es) / len(es)}
             for k, es in sorted(errors_by_key.items())}
 
