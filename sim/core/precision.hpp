@@ -32,8 +32,9 @@ inline double bytes_per_element(Precision p) {
 
 /// Bytes per element of the tensors a job in `p` stores and communicates (activations,
 /// parameters, gradients): bytes_per_element, except 2 for fp8. An fp8 job runs Transformer
-/// Engine's recipe: only the operands of the linear layers' GEMMs are cast to fp8 (cast_bytes);
-/// activations, weights, gradients and every collective or transfer stay in bf16.
+/// Engine's recipe: only the operands of the linear layers' GEMMs are cast to fp8 (the layer
+/// chain's fp8_cast_traffic); activations, weights, gradients and every collective or transfer
+/// stay in bf16.
 inline double stored_bytes_per_element(Precision p) { return p == Precision::kFp8 ? 2 : bytes_per_element(p); }
 
 }  // namespace frugal::core

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "tests/integration/study_runs.hpp"
+#include "workloads/layer_chain.hpp"
+#include "workloads/model_spec.hpp"
 
 using namespace frugal;
 using test_support::fresh_dir;
@@ -55,6 +57,34 @@ TEST(MemoryBudgetStudy, OptimalKeepsEverythingWhenItFitsAndFitsTheBudgetOtherwis
                 number(none, "hardware_flops_per_iteration"), 1e-9 * number(none, "hardware_flops_per_iteration"));
     EXPECT_GT(number(*s, "hfu"), number(*s, "mfu"));
   }
+}
+
+/// Full recomputation keeps each transformer layer's input (2·s·b·h bytes) and replays its forward
+/// once in the backward: the replayed FLOPs are the transformer layers' forward FLOPs (naive
+/// attention: the forward exactly), and HFU exceeds MFU by them over the model FLOPs, a third of
+/// the transformer layers' share of the forward (HFU = 4/3 MFU for a chain of transformer layers
+/// only).
+TEST(MemoryBudgetStudy, FullRecomputationPaysOneMoreForwardOfEveryTransformerLayer) {
+  const auto dir = fresh_dir("memory_budget_full");
+  const Json none = run_study_document(dir, "none", one_gpu_study({{"impl", "none"}}));
+  const Json full = run_study_document(dir, "full", one_gpu_study({{"impl", "full"}}));
+  for (const Json* s : {&none, &full}) ASSERT_EQ(s->at("status"), "ok") << s->dump();
+
+  const workloads::LayerChain chain =
+      workloads::build_layer_chain(workloads::load_model("gpt3-125m"), 2048, core::Precision::kBf16);
+  double transformer_forward = 0;
+  for (const auto& layer : chain.layers)
+    if (layer.kind == workloads::LayerKind::kTransformer) transformer_forward += layer.forward_flops;
+  const double samples = 4, replayed = samples * transformer_forward;
+  const double model = number(full, "model_flops_per_iteration");
+  EXPECT_NEAR(model, samples * 3 * chain.forward_flops(), 1e-12 * model);
+  EXPECT_NEAR(number(full, "recompute_flops_per_iteration"), replayed, 1e-12 * replayed);
+  EXPECT_NEAR(number(full, "hardware_flops_per_iteration") - number(none, "hardware_flops_per_iteration"), replayed,
+              1e-9 * replayed);
+  const double gain = number(full, "hfu") / number(full, "mfu") - number(none, "hfu") / number(none, "mfu");
+  EXPECT_NEAR(gain, replayed / model, 1e-12);
+  EXPECT_NEAR(gain, transformer_forward / chain.forward_flops() / 3, 1e-12);
+  EXPECT_GT(transformer_forward / chain.forward_flops(), 0.7);  // the logits are the rest
 }
 
 TEST(MemoryBudgetStudy, BudgetBelowEveryScheduleIsOutOfMemoryWithTheLeastThatFits) {
