@@ -89,6 +89,7 @@ void RankContext::begin(const RankPlan& rp, program::RankProgram& out) {
   next_instance_.clear();
   pending.clear();
   gradient_sync.clear();
+  gradients_to_host.clear();
   last_compute = step = OpId();
   computes = 0;
   own_layers_.clear();

@@ -110,6 +110,10 @@ class RankContext {
   std::vector<program::OpId> pending;
   /// Gradient collectives the optimizer step must wait for.
   std::vector<program::OpId> gradient_sync;
+  /// ZeRO-Offload: the copies of this rank's gradient shard to host memory that the backward
+  /// already posted, bucket by bucket (empty: the optimizer pass copies them all after the
+  /// backward). The CPU's step waits for them.
+  std::vector<program::OpId> gradients_to_host;
   program::OpId last_compute;  ///< the last compute op
   /// The compute op `k` before the last (0: the last); invalid when there were not that many
   /// or k > kComputeHistory − 1.

@@ -4,7 +4,8 @@
 // fp32 master weights, m and v and the training-precision weights (policies::optimizer_step_bytes:
 // gradient copy, unscale, norm, Adam, weight copy, zeroing of the gradient buffer).
 // ZeRO-Offload (Plan::optimizer_state kHost): the shard's gradients go device → host on the copy
-// stream, the step runs on the node's CPU (host stream, its 12 FLOPs per parameter at the CPU's
+// stream (with ZeRO ≥ 2 streamed bucket by bucket during the backward by the gradient_sync pass,
+// else in one copy after it), the step runs on the node's CPU (host stream, its 12 FLOPs per parameter at the CPU's
 // speed), the updated weights come back host → device, and the next iteration's compute waits
 // for them. ZeRO-Infinity (kNvme): before the step the shard's optimizer state is read from the
 // NVMe into a host buffer (on the copy stream, beside the gradients' copy down), after it written
@@ -48,9 +49,15 @@ class OptimizerPass final : public LoweringPass {
     if (ctx.computes > 0) deps.push_back(ctx.last_compute);  // the copy stream does not follow the backward by itself
     auto& b = ctx.builder();
     const bool nvme = ctx.plan.optimizer_state == program::Location::kNvme;
-    std::vector<OpId> step_deps{b.copy("gradients to host", program::Copy{program::CopyDirection::kDeviceToHost,
-                                                                          params * ctx.state.gradients, "", ""},
-                                       deps)};
+    // The shard's gradients in host memory: streamed during the backward (gradient_sync pass), or
+    // copied here in one piece.
+    std::vector<OpId> step_deps = ctx.gradients_to_host;
+    if (step_deps.empty())
+      step_deps.push_back(b.copy("gradients to host",
+                                 program::Copy{program::CopyDirection::kDeviceToHost, params * ctx.state.gradients, "", ""},
+                                 deps));
+    else
+      step_deps.insert(step_deps.end(), deps.begin(), deps.end());
     const program::Memory staged{program::MemoryTag::kOptimizer, "optimizer_state_staged", params * ctx.state.optimizer,
                                  program::Location::kHost};
     if (nvme) {
