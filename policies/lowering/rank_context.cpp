@@ -104,6 +104,16 @@ bool RankContext::holds_tied_copy() const {
   return tied_embedding_params > 0 && stage() == plan.pipeline_parallel() - 1;
 }
 
+bool RankContext::reduces_tied_embeddings() const {
+  const bool first_of_tied = tied_embedding_params > 0 && stage() == 0 && plan.pipeline_parallel() > 1;
+  return holds_tied_copy() || first_of_tied;
+}
+
+bool RankContext::streams_gradients_to_host() const {
+  return plan.optimizer_state != program::Location::kDevice && plan.zero_stage >= 2 &&
+         (plan.gradient_replicas() <= 1 || plan.overlap_grad_reduce) && !reduces_tied_embeddings();
+}
+
 int RankContext::tensor_group() const { return groups_.tensor[static_cast<std::size_t>(rp_->rank.value)]; }
 int RankContext::data_group() const { return groups_.data[static_cast<std::size_t>(rp_->rank.value)]; }
 int RankContext::context_group() const { return groups_.context[static_cast<std::size_t>(rp_->rank.value)]; }

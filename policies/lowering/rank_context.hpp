@@ -91,6 +91,15 @@ class RankContext {
   /// The chain layers of this rank's stages (every model chunk), in chain order.
   const std::vector<const workloads::Layer*>& own_layers() const { return own_layers_; }
   bool holds_tied_copy() const;
+  /// Whether this rank all-reduces the tied embeddings' gradients after its backward: the first
+  /// pipeline rank and the one holding the output layer's copy, when p > 1.
+  bool reduces_tied_embeddings() const;
+  /// ZeRO-Offload as DeepSpeed's stage 2 hooks run it (optimizer state off the device, ZeRO ≥ 2,
+  /// buckets reduced during the backward or one replica, no tied-embedding all-reduce after the
+  /// backward): every micro-batch's gradients leave the device bucket by bucket as the backward
+  /// makes them (reduced first when replicated), to accumulate in host memory, so the device
+  /// holds no gradient partition (gradient_sync and memory passes).
+  bool streams_gradients_to_host() const;
 
   /// A collective named `name_a` + `name_b` + " #" + its instance (counted per group).
   program::OpId collective(int group, program::CollectiveKind kind, double bytes, std::string_view name_a,
@@ -110,9 +119,9 @@ class RankContext {
   std::vector<program::OpId> pending;
   /// Gradient collectives the optimizer step must wait for.
   std::vector<program::OpId> gradient_sync;
-  /// ZeRO-Offload: the copies of this rank's gradient shard to host memory that the backward
-  /// already posted, bucket by bucket (empty: the optimizer pass copies them all after the
-  /// backward). The CPU's step waits for them.
+  /// The copies of this rank's gradient shard to host memory that the backward already posted
+  /// (streams_gradients_to_host; empty: the optimizer pass copies the shard after the backward).
+  /// The CPU's step waits for them.
   std::vector<program::OpId> gradients_to_host;
   program::OpId last_compute;  ///< the last compute op
   /// The compute op `k` before the last (0: the last); invalid when there were not that many

@@ -76,10 +76,11 @@ TEST(ZeroOffloadStudy, TheStepPaysTheCopiesAndTheCpuAdam) {
 }
 
 /// With ZeRO-2 (DeepSpeed's stage 2 hooks) the gradients stream down bucket by bucket during the
-/// backward instead of in one copy after it: the same bytes, less exposed copy time. One bucket
-/// of the whole gradient is ZeRO-1's single copy exactly. Throttling the link still costs the
-/// weights' copy up in full, and of the gradients at least the embedding's bucket (the last
-/// one, posted when the backward ends) but less than all of them.
+/// backward instead of in one copy after it: the same bytes, less exposed copy time, and they
+/// accumulate in host memory instead of the GPU's. One bucket of the whole gradient is ZeRO-1's
+/// single copy exactly. Throttling the link still costs the weights' copy up in full, and of the
+/// gradients at least the embedding's bucket (the last one, posted when the backward ends) but
+/// less than all of them.
 TEST(ZeroOffloadStudy, ZeroTwoStreamsTheGradientsDuringTheBackward) {
   const auto dir = fresh_dir("zero_offload_stream");
   const auto run = [&](const std::string& name, int zero_stage, const std::string& bucket, const std::string& pcie) {
@@ -99,6 +100,11 @@ TEST(ZeroOffloadStudy, ZeroTwoStreamsTheGradientsDuringTheBackward) {
   EXPECT_NEAR(streamed.at("offloaded_bytes_per_gpu").at("host").get<double>(), down, 1e-9 * down);
   EXPECT_LT(number(streamed, "iteration_time_s"), number(one_copy, "iteration_time_s"));
   EXPECT_LT(number(streamed, "exposed_copy_s"), number(one_copy, "exposed_copy_s"));
+  // The gradients live in host memory: the GPU's peak drops by them.
+  EXPECT_NEAR(one_copy.at("memory_breakdown_bytes").at("gradients").get<double>(), down, 1e-9 * down);
+  EXPECT_EQ(streamed.at("memory_breakdown_bytes").value("gradients", 0.0), 0.0);
+  EXPECT_NEAR(streamed.at("host_memory_breakdown_bytes").at("gradients").get<double>(), down, 1e-9 * down);
+  EXPECT_NEAR(number(one_copy, "max_peak_memory_bytes") - number(streamed, "max_peak_memory_bytes"), down, 1e-9 * down);
 
   const workloads::LayerChain chain =
       workloads::build_layer_chain(workloads::load_model("gpt3-125m"), 2048, core::Precision::kBf16);
@@ -108,6 +114,27 @@ TEST(ZeroOffloadStudy, ZeroTwoStreamsTheGradientsDuringTheBackward) {
       number(streamed_slow, "iteration_time_s") - number(streamed, "iteration_time_s") - down * per_byte;  // less the weights up
   EXPECT_GE(gradients_exposed, (1 - 1e-9) * embedding * per_byte);
   EXPECT_LT(gradients_exposed, 0.5 * down * per_byte);
+}
+
+/// ZeRO-Offload's headline (Ren et al., ATC'21: a 13B model trains on one 32 GB V100): with
+/// ZeRO-2 the GPU holds the fp16 weights and the buckets only, and the model fits; with ZeRO-1
+/// the gradients stay on the GPU until the step and it does not.
+TEST(ZeroOffloadStudy, ThirteenBillionParametersOnOneV100) {
+  const auto dir = fresh_dir("zero_offload_13b");
+  const Json v100 = {{"name", "V100-test"}, {"memory", "32 GB"}, {"peak", {{"fp16", "125 TFLOPS"}}}, {"hbm_bandwidth", "900 GB/s"}};
+  const auto run = [&](const std::string& name, int zero_stage) {
+    Json s = study("gpt3-13b", "cpu", {{"host_memory", "512 GiB"}}, v100);
+    s["parallelism"]["zero_stage"] = zero_stage;
+    s["training"] = {{"global_batch_size", 1}, {"micro_batch_size", 1}, {"seq_length", 1024}, {"iterations", 1},
+                     {"precision", "fp16"}};
+    return run_study_document(dir, name, s);
+  };
+  const Json stage1 = run("stage1", 1);
+  const Json stage2 = run("stage2", 2);
+  EXPECT_EQ(stage1.at("status"), "out_of_memory");
+  ASSERT_EQ(stage2.at("status"), "ok") << stage2.dump();
+  EXPECT_LT(number(stage2, "max_peak_memory_bytes"), 32e9);
+  EXPECT_GT(stage2.at("memory_breakdown_bytes").at("parameters").get<double>(), 25e9);  // 2 bytes per parameter
 }
 
 TEST(ZeroOffloadStudy, NeedsAZeroStage) {

@@ -7,11 +7,14 @@
 // whole rank's gradients are reduced in one collective after its last backward instead. With
 // tied embeddings and p > 1 the first and last pipeline ranks all-reduce the embedding gradients.
 // The optimizer step waits for all of them.
-// ZeRO-Offload with ZeRO ≥ 2 (DeepSpeed's stage 2 hooks) streams each bucket's gradient shard to
-// host memory on the copy stream as soon as it is reduced (on one replica: as soon as the bucket is
-// full), so the copies overlap the rest of the backward (RankContext::gradients_to_host). With
-// ZeRO 1 (reduced after the backward), without overlap_grad_reduce, or on a rank that all-reduces
-// tied embeddings afterwards, the optimizer pass copies the shard in one piece after them.
+// ZeRO-Offload as DeepSpeed's stage 2 hooks run it (RankContext::streams_gradients_to_host):
+// every micro-batch's buckets are reduced (when replicated) and their shard copied to host memory
+// on the copy stream as the backward fills them, so the copies overlap the rest of the backward
+// and the device holds only the buckets (RankContext::gradients_to_host). Otherwise (ZeRO 1, no
+// overlap_grad_reduce, a rank that all-reduces tied embeddings afterwards) the optimizer pass
+// copies the shard in one piece after the reductions.
+#include <algorithm>
+
 #include "policies/lowering/pass.hpp"
 
 namespace frugal::policies::lowering {
@@ -41,8 +44,8 @@ class GradientSyncPass final : public LoweringPass {
   void after_layer(RankContext& ctx, const LayerStep& step, OpId compute) override {
     const Plan& plan = ctx.plan;
     const bool replicated = plan.gradient_replicas() > 1;
-    const bool streams = streams_to_host(ctx);
-    if (!step.runs_backward() || !step.unit.last_micro_batch || (!replicated && !streams)) return;
+    const bool streams = ctx.streams_gradients_to_host();
+    if (!step.runs_backward() || !(step.unit.last_micro_batch || streams) || !(replicated || streams)) return;
     // The layer's last op: its backward, or the tensor-parallel collectives that follow it.
     const OpId last = ctx.pending.empty() ? compute : ctx.pending.back();
     const double grad_bytes = step.layer.parameters * ctx.state.gradients;
@@ -51,25 +54,27 @@ class GradientSyncPass final : public LoweringPass {
       last_backward_ = last;  // program order: the rank's last backward is the last one seen
       return;
     }
-    const bool sharded_grads = replicated && plan.zero_stage >= 2;
-    if (sharded_grads && bucket_fill_ == 0 && grad_bytes > 0) {
+    // A bucket of its own (freed once reduced or copied) when the device keeps no whole gradient
+    // buffer: ZeRO ≥ 2 shards it, streaming sends it to the host. No larger than the gradients.
+    const bool own_buckets = (replicated && plan.zero_stage >= 2) || streams;
+    const double bucket_bytes = std::min(plan.bucket_bytes, ctx.parameters() * ctx.state.gradients);
+    if (own_buckets && bucket_fill_ == 0 && grad_bytes > 0) {
       bucket_buffer_ = join({"grad_bucket/", Decimal(bucket_index_++)});
-      ctx.builder().alloc(Memory{MemoryTag::kBuffers, bucket_buffer_, plan.bucket_bytes});
+      ctx.builder().alloc(Memory{MemoryTag::kBuffers, bucket_buffer_, bucket_bytes});
     }
     bucket_fill_ += grad_bytes;
     if (bucket_fill_ > 0 && (bucket_fill_ >= plan.bucket_bytes || step.index == step.unit.first_layer)) {
-      OpId ready = last;  // when the bucket's gradients (its shard, once reduced) are final
-      if (replicated) {
-        ready = reduce(ctx, bucket_fill_, " grads bucket", last);
-        if (sharded_grads)
-          ctx.builder().add(OpKind::kFree, ctx.stream_of(ctx.data_group()), join({"free ", bucket_buffer_}), {ready},
-                            Memory{MemoryTag::kBuffers, bucket_buffer_, plan.bucket_bytes});
-      }
+      OpId done = last;  // when the bucket's gradients (its shard, once reduced) are final
+      if (replicated) done = reduce(ctx, bucket_fill_, " grads bucket", last);
       if (streams) {
         const double shard = bucket_fill_ / static_cast<double>(plan.gradient_replicas());
-        ctx.gradients_to_host.push_back(ctx.builder().copy(
-            "grads bucket to host", program::Copy{program::CopyDirection::kDeviceToHost, shard, "", ""}, {ready}));
+        done = ctx.builder().copy("grads bucket to host",
+                                  program::Copy{program::CopyDirection::kDeviceToHost, shard, "", ""}, {done});
+        ctx.gradients_to_host.push_back(done);
       }
+      if (own_buckets)
+        ctx.builder().add(OpKind::kFree, streams ? program::Stream::kCopy : ctx.stream_of(ctx.data_group()),
+                          join({"free ", bucket_buffer_}), {done}, Memory{MemoryTag::kBuffers, bucket_buffer_, bucket_bytes});
       bucket_fill_ = 0;
     }
   }
@@ -79,7 +84,7 @@ class GradientSyncPass final : public LoweringPass {
       reduce(ctx, deferred_bytes_, " all grads", last_backward_);
       deferred_bytes_ = 0;
     }
-    if (!reduces_tied_embeddings(ctx)) return;
+    if (!ctx.reduces_tied_embeddings()) return;
     // Megatron keeps the output layer's copy of the word embeddings in sync with the input's.
     const double bytes = ctx.tied_embedding_params * ctx.state.gradients;
     ctx.gradient_sync.push_back(ctx.collective(ctx.embedding_group(), CollectiveKind::kAllReduce, bytes,
@@ -88,20 +93,6 @@ class GradientSyncPass final : public LoweringPass {
   }
 
  private:
-  /// Whether this rank streams its gradient shard to host memory during the backward (above).
-  static bool streams_to_host(const RankContext& ctx) {
-    const Plan& plan = ctx.plan;
-    return plan.optimizer_state != program::Location::kDevice && plan.zero_stage >= 2 &&
-           (plan.gradient_replicas() <= 1 || plan.overlap_grad_reduce) && !reduces_tied_embeddings(ctx);
-  }
-
-  /// Whether this rank all-reduces the tied embeddings' gradients after its backward: the first
-  /// pipeline rank and the one holding the output layer's copy, when p > 1.
-  static bool reduces_tied_embeddings(const RankContext& ctx) {
-    const bool first_of_tied = ctx.tied_embedding_params > 0 && ctx.stage() == 0 && ctx.plan.pipeline_parallel() > 1;
-    return ctx.holds_tied_copy() || first_of_tied;
-  }
-
   /// All-reduce (ZeRO 0) or reduce-scatter (ZeRO ≥ 1) of `bytes` of gradients over the
   /// data-parallel group once `after` is done; the optimizer step waits for it.
   static OpId reduce(RankContext& ctx, double bytes, std::string_view what, OpId after) {

@@ -34,7 +34,9 @@ class MemoryPass final : public LoweringPass {
     auto& resident = ctx.program().resident;
     resident.insert(resident.begin(), {
         Memory{MemoryTag::kParameters, "weights", sharded.weights_bytes, plan.parameter_state},
-        Memory{MemoryTag::kGradients, "gradients", sharded.gradients_bytes},
+        // Streamed to host memory bucket by bucket, the gradients accumulate there.
+        Memory{MemoryTag::kGradients, "gradients", sharded.gradients_bytes,
+               ctx.streams_gradients_to_host() ? program::Location::kHost : program::Location::kDevice},
         Memory{MemoryTag::kOptimizer, "optimizer_state", sharded.optimizer_bytes,
                plan.optimizer_state},
         Memory{MemoryTag::kWorkspace, "workspace", transient * largest_mb},

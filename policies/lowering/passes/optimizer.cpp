@@ -4,8 +4,8 @@
 // fp32 master weights, m and v and the training-precision weights (policies::optimizer_step_bytes:
 // gradient copy, unscale, norm, Adam, weight copy, zeroing of the gradient buffer).
 // ZeRO-Offload (Plan::optimizer_state kHost): the shard's gradients go device → host on the copy
-// stream (with ZeRO ≥ 2 streamed bucket by bucket during the backward by the gradient_sync pass,
-// else in one copy after it), the step runs on the node's CPU (host stream, its 12 FLOPs per parameter at the CPU's
+// stream (with ZeRO ≥ 2 streamed bucket by bucket during every backward by the gradient_sync
+// pass, else in one copy after the last), the step runs on the node's CPU (host stream, its 12 FLOPs per parameter at the CPU's
 // speed), the updated weights come back host → device, and the next iteration's compute waits
 // for them. ZeRO-Infinity (kNvme): before the step the shard's optimizer state is read from the
 // NVMe into a host buffer (on the copy stream, beside the gradients' copy down), after it written
