@@ -30,10 +30,15 @@ class GradientSyncPass final : public LoweringPass {
  public:
   std::string name() const override { return "gradient_sync"; }
 
-  void begin_rank(RankContext&) override {
+  void begin_rank(RankContext& ctx) override {
     bucket_index_ = 0;
     deferred_bytes_ = 0;
     last_backward_ = {};
+    // Per rank, not per layer: what the rank does with its gradients, and its buckets' size.
+    replicated_ = ctx.plan.gradient_replicas() > 1;
+    streams_ = ctx.streams_gradients_to_host();
+    own_buckets_ = (replicated_ && ctx.plan.zero_stage >= 2) || streams_;
+    bucket_bytes_ = std::min(ctx.plan.bucket_bytes, ctx.parameters() * ctx.state.gradients);
   }
 
   void before_unit(RankContext&, const UnitStep&) override {
@@ -43,38 +48,35 @@ class GradientSyncPass final : public LoweringPass {
 
   void after_layer(RankContext& ctx, const LayerStep& step, OpId compute) override {
     const Plan& plan = ctx.plan;
-    const bool replicated = plan.gradient_replicas() > 1;
-    const bool streams = ctx.streams_gradients_to_host();
-    if (!step.runs_backward() || !(step.unit.last_micro_batch || streams) || !(replicated || streams)) return;
+    // Nothing to reduce or stream; or not the micro-batch whose gradients are reduced (streaming
+    // sends every micro-batch's).
+    if (!step.runs_backward() || !(replicated_ || streams_) || !(step.unit.last_micro_batch || streams_)) return;
     // The layer's last op: its backward, or the tensor-parallel collectives that follow it.
     const OpId last = ctx.pending.empty() ? compute : ctx.pending.back();
     const double grad_bytes = step.layer.parameters * ctx.state.gradients;
-    if (!plan.overlap_grad_reduce && !streams) {
+    if (!plan.overlap_grad_reduce && !streams_) {
       deferred_bytes_ += grad_bytes;
       last_backward_ = last;  // program order: the rank's last backward is the last one seen
       return;
     }
-    // A bucket of its own (freed once reduced or copied) when the device keeps no whole gradient
-    // buffer: ZeRO ≥ 2 shards it, streaming sends it to the host. No larger than the gradients.
-    const bool own_buckets = (replicated && plan.zero_stage >= 2) || streams;
-    const double bucket_bytes = std::min(plan.bucket_bytes, ctx.parameters() * ctx.state.gradients);
-    if (own_buckets && bucket_fill_ == 0 && grad_bytes > 0) {
+    if (own_buckets_ && bucket_fill_ == 0 && grad_bytes > 0) {
       bucket_buffer_ = join({"grad_bucket/", Decimal(bucket_index_++)});
-      ctx.builder().alloc(Memory{MemoryTag::kBuffers, bucket_buffer_, bucket_bytes});
+      ctx.builder().alloc(Memory{MemoryTag::kBuffers, bucket_buffer_, bucket_bytes_});
     }
     bucket_fill_ += grad_bytes;
     if (bucket_fill_ > 0 && (bucket_fill_ >= plan.bucket_bytes || step.index == step.unit.first_layer)) {
       OpId done = last;  // when the bucket's gradients (its shard, once reduced) are final
-      if (replicated) done = reduce(ctx, bucket_fill_, " grads bucket", last);
-      if (streams) {
+      if (replicated_) done = reduce(ctx, bucket_fill_, " grads bucket", last);
+      if (streams_) {
         const double shard = bucket_fill_ / static_cast<double>(plan.gradient_replicas());
         done = ctx.builder().copy("grads bucket to host",
                                   program::Copy{program::CopyDirection::kDeviceToHost, shard, "", ""}, {done});
         ctx.gradients_to_host.push_back(done);
       }
-      if (own_buckets)
-        ctx.builder().add(OpKind::kFree, streams ? program::Stream::kCopy : ctx.stream_of(ctx.data_group()),
-                          join({"free ", bucket_buffer_}), {done}, Memory{MemoryTag::kBuffers, bucket_buffer_, bucket_bytes});
+      if (own_buckets_)
+        ctx.builder().add(OpKind::kFree, streams_ ? program::Stream::kCopy : ctx.stream_of(ctx.data_group()),
+                          join({"free ", bucket_buffer_}), {done},
+                          Memory{MemoryTag::kBuffers, bucket_buffer_, bucket_bytes_});
       bucket_fill_ = 0;
     }
   }
@@ -104,6 +106,12 @@ class GradientSyncPass final : public LoweringPass {
     return op;
   }
 
+  bool replicated_ = false;   ///< gradients reduced over data-parallel replicas
+  bool streams_ = false;      ///< RankContext::streams_gradients_to_host
+  /// A bucket of its own (freed once reduced or copied) when the device keeps no whole gradient
+  /// buffer: ZeRO ≥ 2 shards it, streaming sends it to the host.
+  bool own_buckets_ = false;
+  double bucket_bytes_ = 0;   ///< Plan::bucket_bytes, no larger than the rank's gradients
   int bucket_index_ = 0;
   double bucket_fill_ = 0;
   double deferred_bytes_ = 0;  ///< gradients reduced after the backward (no overlap)

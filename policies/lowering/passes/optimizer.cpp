@@ -5,9 +5,9 @@
 // gradient copy, unscale, norm, Adam, weight copy, zeroing of the gradient buffer).
 // ZeRO-Offload (Plan::optimizer_state kHost): the shard's gradients go device → host on the copy
 // stream (with ZeRO ≥ 2 streamed bucket by bucket during every backward by the gradient_sync
-// pass, else in one copy after the last), the step runs on the node's CPU (host stream, its 12 FLOPs per parameter at the CPU's
-// speed), the updated weights come back host → device, and the next iteration's compute waits
-// for them. ZeRO-Infinity (kNvme): before the step the shard's optimizer state is read from the
+// pass, else in one copy after the last), the step runs on the node's CPU (host stream, its 12
+// FLOPs per parameter at the CPU's speed), the updated weights come back host → device, and the
+// next iteration's compute waits for them. ZeRO-Infinity (kNvme): before the step the shard's optimizer state is read from the
 // NVMe into a host buffer (on the copy stream, beside the gradients' copy down), after it written
 // back to the NVMe while the weights go up; the host buffer is freed once both are done.
 #include "policies/lowering/pass.hpp"
@@ -53,9 +53,9 @@ class OptimizerPass final : public LoweringPass {
     // copied here in one piece.
     std::vector<OpId> step_deps = ctx.gradients_to_host;
     if (step_deps.empty())
-      step_deps.push_back(b.copy("gradients to host",
-                                 program::Copy{program::CopyDirection::kDeviceToHost, params * ctx.state.gradients, "", ""},
-                                 deps));
+      step_deps.push_back(b.copy(
+          "gradients to host",
+          program::Copy{program::CopyDirection::kDeviceToHost, params * ctx.state.gradients, "", ""}, deps));
     else
       step_deps.insert(step_deps.end(), deps.begin(), deps.end());
     const program::Memory staged{program::MemoryTag::kOptimizer, "optimizer_state_staged", params * ctx.state.optimizer,

@@ -357,9 +357,10 @@ core::PluginInfo megatron_parallelism_info() {
                 "--no-scatter-gather-tensors-in-pipeline)"},
       choice_param("offload_optimizer", "none", {"none", "cpu", "nvme"},
                    "cpu: ZeRO-Offload (Ren et al., ATC'21; DeepSpeed's offload_optimizer): the optimizer state of the rank's "
-                   "ZeRO partition lives in host memory, its gradients go device -> host (zero_stage 1: in one copy after the "
-                   "backward; 2 or 3: every micro-batch's buckets as the backward reduces them, accumulating in host "
-                   "memory, DeepSpeed's stage-2 hooks), Adam runs on the node's CPU and the updated weights come back host -> device (zero_stage 1, 2 or 3); nvme: ZeRO-Infinity "
+                   "ZeRO partition lives in host memory, its gradients go device -> host (zero_stage 1: in one copy "
+                   "after the backward; 2 or 3: every micro-batch's buckets as the backward reduces them, accumulating "
+                   "in host memory, DeepSpeed's stage-2 hooks), Adam runs on the node's CPU and the updated weights "
+                   "come back host -> device (zero_stage 1, 2 or 3); nvme: ZeRO-Infinity "
                    "(Rajbhandari et al., SC'21), as cpu with the state kept on the node's NVMe, read into host memory before "
                    "the CPU step and written back after it (every node type must declare an NVMe)"),
       choice_param("offload_param", "none", {"none", "cpu", "nvme"},
