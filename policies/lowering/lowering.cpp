@@ -2,6 +2,7 @@
 #include "policies/lowering/lowering.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "policies/lowering/pass.hpp"
 #include "sim/cost/compute_cost.hpp"
@@ -23,8 +24,11 @@ class ScheduleWalk {
     passes_.push_back(lw::make_zero_pass());
     passes_.push_back(lw::make_memory_pass());
     passes_.push_back(lw::make_offload_pass());
-    passes_.push_back(lw::make_context_parallel_pass());
+    // Tensor-parallel before context-parallel: a backward's K/V gradient reduce-scatter, which
+    // waits for the layer's backward, queues on the shared comm stream behind the tensor-parallel
+    // collectives that overlap that backward (tp_comm_overlap, the split backward), not ahead.
     passes_.push_back(lw::make_tensor_parallel_pass());
+    passes_.push_back(lw::make_context_parallel_pass());
     passes_.push_back(lw::make_gradient_sync_pass());
     passes_.push_back(lw::make_pipeline_pass());
     passes_.push_back(lw::make_optimizer_pass());
@@ -113,7 +117,8 @@ class ScheduleWalk {
         // the tensor-parallel pass reduces the input gradients beside them.
         cost::BackwardSplit split = cost::split_weight_gradients(layer, std::move(backward));
         ctx_.compute(lw::join({"bwd ", layer.name, " ", u.mb}), std::move(split.rest), std::move(deps));
-        op = ctx_.continue_compute(lw::join({"bwd wgrad ", layer.name, " ", u.mb}), std::move(split.weight_gradients));
+        op = ctx_.continue_compute(lw::join({"bwd wgrad ", layer.name, " ", u.mb}), std::move(split.weight_gradients),
+                                   std::exchange(ctx_.weight_gradient_deps, {}));
       } else {
         op = ctx_.compute(lw::join({"bwd ", layer.name, " ", u.mb}), std::move(backward), std::move(deps));
       }

@@ -51,7 +51,8 @@ class LoweringPass {
   virtual void before_unit(RankContext&, const UnitStep&) {}
   virtual void before_layer(RankContext&, const LayerStep&, std::vector<program::OpId>& compute_deps) {}
   /// `compute`: the layer's last compute op; for a backward split by Plan::splits_weight_gradients,
-  /// its weight-gradient op, which waits for the rest of the backward (its only dependency).
+  /// its weight-gradient op, which waits for the rest of the backward (its first dependency) and
+  /// RankContext::weight_gradient_deps.
   virtual void after_layer(RankContext&, const LayerStep&, program::OpId compute) {}
   virtual void after_unit(RankContext&, const UnitStep&) {}
   virtual void before_step(RankContext&) {}                ///< after the schedule: last gradient syncs

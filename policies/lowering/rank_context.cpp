@@ -160,8 +160,9 @@ OpId RankContext::compute(std::string name, program::Compute c, std::vector<OpId
   return id;
 }
 
-OpId RankContext::continue_compute(std::string name, program::Compute c) {
-  last_compute = b_->compute(std::move(name), std::move(c), {last_compute});
+OpId RankContext::continue_compute(std::string name, program::Compute c, std::vector<OpId> deps) {
+  deps.insert(deps.begin(), last_compute);
+  last_compute = b_->compute(std::move(name), std::move(c), std::move(deps));
   return last_compute;
 }
 

@@ -108,8 +108,9 @@ class RankContext {
   /// A compute op on the compute stream that also waits for `pending` (then cleared).
   program::OpId compute(std::string name, program::Compute c, std::vector<program::OpId> deps);
   /// A second compute op of the same step (e.g. a backward's weight gradients, split off): waits
-  /// for the last compute op only and becomes last_compute; compute_back still counts the step once.
-  program::OpId continue_compute(std::string name, program::Compute c);
+  /// for the last compute op and `deps`, becomes last_compute; compute_back still counts the step
+  /// once.
+  program::OpId continue_compute(std::string name, program::Compute c, std::vector<program::OpId> deps = {});
   /// An op may only wait for earlier ops of its own iteration. A 0-byte buffer allocated on
   /// `stream` once `awaited` is done (and freed after) holds that stream, so what the next
   /// iteration queues on it starts after `awaited`.
@@ -117,6 +118,10 @@ class RankContext {
 
   /// Collectives (tensor-parallel) the next compute op or send must wait for.
   std::vector<program::OpId> pending;
+  /// What the weight-gradient op of a backward split by Plan::splits_weight_gradients waits for
+  /// besides the rest of the backward (the re-gathered inputs of its GEMMs); passes fill it in
+  /// before_layer, the lowering takes it.
+  std::vector<program::OpId> weight_gradient_deps;
   /// Gradient collectives the optimizer step must wait for.
   std::vector<program::OpId> gradient_sync;
   /// The copies of this rank's gradient shard to host memory that the backward already posted

@@ -73,8 +73,11 @@ Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSp
       c.activation_bytes += layer.activation_bytes * static_cast<double>(b);
       c.transient_bytes = std::max(c.transient_bytes, layer.transient_bytes * static_cast<double>(b));
       if (layer.kind == workloads::LayerKind::kTransformer) {
-        c.tensor_collectives += layer.recompute == workloads::Recompute::kFull ? 6 : 4;
-        c.layer_collectives += layer.recompute == workloads::Recompute::kFull ? 6 : 4;
+        // Forward, backward (and replay); sequence parallelism's backward re-gathers the two
+        // column-parallel inputs: two all-gathers, one all-reduce's worth.
+        const int collectives = (layer.recompute == workloads::Recompute::kFull ? 6 : 4) + (plan.shard.sequence_parallel ? 1 : 0);
+        c.tensor_collectives += collectives;
+        c.layer_collectives += collectives;
         if (plan.splits_weight_gradients(layer)) {
           ++c.split_layers;
           c.weight_gradient_s += cost::compute_seconds(
@@ -113,11 +116,14 @@ Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSp
                                     bytes / plan.tensor_parallel(), tp);
       if (c.split_layers > 0) {
         // Asynchronous backward: a layer's two reductions beside its weight gradients; with
-        // sequence parallelism its two output-gradient all-gathers (one all-reduce's worth) before.
+        // sequence parallelism its two output-gradient all-gathers (one all-reduce's worth) before,
+        // and its re-gathers (one more) beside the rest of the backward.
         const double wgrad_s = c.weight_gradient_s / c.split_layers;
-        const double exposed_s = plan.shard.sequence_parallel ? all_reduce_s + std::max(0.0, all_reduce_s - wgrad_s)
+        const double rest_s = std::max(0.0, c.backward_s - c.weight_gradient_s) / c.split_layers;
+        const double exposed_s = plan.shard.sequence_parallel ? all_reduce_s + std::max(0.0, all_reduce_s - rest_s) +
+                                                                    std::max(0.0, all_reduce_s - wgrad_s)
                                                               : std::max(0.0, 2 * all_reduce_s - wgrad_s);
-        per_micro_batch_s += c.split_layers * (exposed_s - 2 * all_reduce_s);
+        per_micro_batch_s += c.split_layers * (exposed_s - (plan.shard.sequence_parallel ? 3 : 2) * all_reduce_s);
       }
     }
     if (p > 1) {

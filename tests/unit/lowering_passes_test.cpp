@@ -100,13 +100,22 @@ TEST(TensorParallelPass, TwoAllReducesPerLayerOrTwoGatherScatterPairsWithSequenc
   for (bool sp : {false, true}) {
     const Case c(core::Json{{"tensor_model_parallel_size", 2}, {"sequence_parallel", sp}});
     const auto ops = c.collectives(0, "tp/");
-    const int units = 2 * static_cast<int>(c.plan.ranks[0].micro_batches.size());  // forward + backward
-    EXPECT_EQ(static_cast<int>(ops.size()), units * 4 * 2 * (sp ? 2 : 1));  // 4 layers, 2 blocks each
+    const int mbs = static_cast<int>(c.plan.ranks[0].micro_batches.size());
+    // 4 layers, 2 blocks each; with sequence parallelism a forward block gathers and scatters, a
+    // backward block also re-gathers its column-parallel input for the weight gradient.
+    EXPECT_EQ(static_cast<int>(ops.size()), mbs * 4 * (sp ? 4 + 6 : 2 + 2));
     const double bytes = static_cast<double>(c.setup.seq_length * c.model.hidden_size) * 2.0;  // s·b·h in bf16, b = 1
+    int regathers = 0;
     for (const auto* op : ops) {
       EXPECT_DOUBLE_EQ(op->collective().bytes, bytes);
       EXPECT_EQ(op->collective().kind == CollectiveKind::kAllReduce, !sp);
+      if (op->name.rfind("tp regather ", 0) == 0) {
+        ++regathers;
+        EXPECT_EQ(op->collective().kind, CollectiveKind::kAllGather);
+        EXPECT_NE(op->name.find(" bwd "), std::string::npos) << op->name;
+      }
     }
+    EXPECT_EQ(regathers, sp ? mbs * 4 * 2 : 0);
   }
 }
 
@@ -121,9 +130,9 @@ TEST(TensorParallelPass, AsynchronousBackwardReducesBesideTheColumnParallelWeigh
       for (const auto& op : ops) {
         if (op.kind != OpKind::kCompute || op.name.rfind("bwd wgrad ", 0) != 0) continue;
         ++split;
-        // Waits for the rest of the layer's backward, the op just before it; the two add up to
-        // the layer's backward FLOPs.
-        ASSERT_EQ(op.deps.size(), 1u);
+        // Waits for the rest of the layer's backward, the op just before it (and, with sequence
+        // parallelism, the re-gathered inputs); the two add up to the layer's backward FLOPs.
+        ASSERT_EQ(op.deps.size(), sp ? 2u : 1u);
         const program::Op& rest = ops[static_cast<std::size_t>(op.deps[0].value)];
         EXPECT_EQ(rest.name, "bwd " + op.name.substr(10));
         const auto& layer = chain.layers[static_cast<std::size_t>(std::stoi(op.compute().layer.substr(6)) + 1)];
@@ -139,13 +148,19 @@ TEST(TensorParallelPass, AsynchronousBackwardReducesBesideTheColumnParallelWeigh
           if (other.kind == OpKind::kCollective && other.name.find(label) != std::string::npos)
             (other.id.value > rest.id.value ? after : before).push_back(&other);
         ASSERT_EQ(after.size(), 2u);
-        EXPECT_EQ(after[0]->deps, std::vector<core::OpId>{rest.id});
+        EXPECT_EQ(after[0]->deps, op.deps);
         for (const auto* r : after)
           EXPECT_EQ(r->collective().kind, sp ? CollectiveKind::kReduceScatter : CollectiveKind::kAllReduce);
-        ASSERT_EQ(before.size(), sp ? 2u : 0u);
+        // With sequence parallelism the output gradients' two all-gathers come before the rest
+        // (it waits for them), then the two re-gathers, which only the weight gradients wait for.
+        ASSERT_EQ(before.size(), sp ? 4u : 0u);
         if (sp) {
           for (const auto* g : before) EXPECT_EQ(g->collective().kind, CollectiveKind::kAllGather);
           EXPECT_NE(std::find(rest.deps.begin(), rest.deps.end(), before[1]->id), rest.deps.end());
+          EXPECT_EQ(std::find(rest.deps.begin(), rest.deps.end(), before[3]->id), rest.deps.end());
+          EXPECT_EQ(before[2]->name.rfind("tp regather ", 0), 0u);
+          EXPECT_EQ(before[2]->deps, std::vector<core::OpId>{before[1]->id});
+          EXPECT_EQ(op.deps[1], before[3]->id);
         }
       }
       const int layer_backwards = 4 * static_cast<int>(c.plan.ranks[0].micro_batches.size());
@@ -330,4 +345,49 @@ TEST(ContextParallelPass, KeysAndValuesGatheredForwardAndReducedBackwardGradient
     for (const auto& op : rp.ops)
       if (op.kind == OpKind::kCompute && op.compute().phase != program::Phase::kOptimizer) flops += op.compute().flops;
   EXPECT_NEAR(flops / workloads::model_flops_per_iteration(c.model, c.setup.seq_length, 16), 1.0, 1e-9);
+}
+
+TEST(ContextParallelPass, FullRecomputationGathersTheKeysAndValuesAgainBeforeTheBackward) {
+  const Case c(core::Json{{"context_parallel_size", 2}, {"tensor_model_parallel_size", 2}}, 1, "full");
+  const auto& ops = c.prog.ranks[0].ops;
+  const int m = static_cast<int>(c.plan.ranks[0].micro_batches.size());
+  int replays = 0;
+  for (const auto* op : c.collectives(0, "cp/")) {
+    if (op->name.find(" recompute ") == std::string::npos) continue;
+    ++replays;
+    EXPECT_EQ(op->collective().kind, CollectiveKind::kAllGather);
+    // After the layer's recompute op; the layer's backward waits for it.
+    ASSERT_EQ(op->deps.size(), 1u);
+    const program::Op& recompute = ops[static_cast<std::size_t>(op->deps[0].value)];
+    ASSERT_EQ(recompute.kind, OpKind::kCompute);
+    EXPECT_EQ(recompute.compute().phase, program::Phase::kRecompute);
+    bool waited = false;
+    for (const auto& other : ops)
+      if (other.kind == OpKind::kCompute && other.compute().phase == program::Phase::kBackward)
+        waited = waited || std::find(other.deps.begin(), other.deps.end(), op->id) != other.deps.end();
+    EXPECT_TRUE(waited) << op->name;
+  }
+  EXPECT_EQ(replays, 4 * m);  // 4 layers
+}
+
+TEST(ContextParallelPass, KeyValueGradientsQueueBehindTheOverlappedTensorParallelBackward) {
+  // tp_comm_overlap: a backward's tensor-parallel collectives start with its compute; the K/V
+  // gradients' reduce-scatter waits for the compute, so on the shared comm stream it comes after
+  // them, or they would wait behind it for the end of the compute.
+  for (const bool overlap : {false, true}) {
+    const Case c(core::Json{{"context_parallel_size", 2}, {"tensor_model_parallel_size", 2}, {"sequence_parallel", true},
+                            {"tp_comm_overlap", overlap}});
+    const std::string prefix = "cp reducescatter dkv ";
+    int checked = 0;
+    for (const auto* rs : c.collectives(0, "cp/")) {
+      if (rs->collective().kind != CollectiveKind::kReduceScatter) continue;
+      const std::string label = rs->name.substr(prefix.size(), rs->name.rfind(" #") - prefix.size());  // "layer_i bwd mbj"
+      for (const auto* tp : c.collectives(0, "tp/"))
+        if (tp->name.find(label + " ") != std::string::npos) {
+          EXPECT_LT(tp->id.value, rs->id.value) << tp->name << " / " << rs->name;
+          ++checked;
+        }
+    }
+    EXPECT_GT(checked, 0);
+  }
 }

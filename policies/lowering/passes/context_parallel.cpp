@@ -3,7 +3,9 @@
 // the keys and values of all s tokens, so its forward all-gathers K and V over the group (the
 // whole buffer is 2·s·kv_dim/t elements per sample) and its backward reduce-scatters their
 // gradients. The layer is one op here: the gather is posted once the previous compute op is
-// done and the layer waits for it; the reduce-scatter follows the layer's backward and the next
+// done and the layer waits for it; the reduce-scatter follows the layer's backward and its
+// tensor-parallel collectives (this pass runs after the tensor-parallel pass: on the shared comm
+// stream the reduce-scatter queues behind the collectives that overlap the backward) and the next
 // compute op waits for it. (Ring attention overlaps these with the attention blocks; that finer
 // schedule would split the layer's op.)
 #include "policies/lowering/pass.hpp"
@@ -19,19 +21,25 @@ class ContextParallelPass final : public LoweringPass {
  public:
   std::string name() const override { return "context_parallel"; }
 
+  /// The forward's gather; under full recomputation also the replayed forward's, after the
+  /// recompute op (the memory pass emits it first) and before the layer's backward, as the
+  /// tensor-parallel pass replays its collectives.
   void before_layer(RankContext& ctx, const LayerStep& step, std::vector<OpId>& compute_deps) override {
-    if (!applies(ctx, step) || !step.runs_forward()) return;
+    if (!applies(ctx, step)) return;
+    const bool replayed = step.runs_backward() && step.layer.recompute == workloads::Recompute::kFull;
+    if (!step.runs_forward() && !replayed) return;
     std::vector<OpId> deps;
     if (ctx.computes > 0) deps.push_back(ctx.last_compute);
+    const std::string name = what(step, replayed || step.replay ? " recompute " : " fwd ");
     compute_deps.push_back(ctx.collective(ctx.context_group(), CollectiveKind::kAllGather, kv_bytes(ctx, step),
-                                          "cp allgather kv ", what(step), std::move(deps), CollectiveAlgorithm::kRing));
+                                          "cp allgather kv ", name, std::move(deps), CollectiveAlgorithm::kRing));
   }
 
   void after_layer(RankContext& ctx, const LayerStep& step, OpId compute) override {
     if (!applies(ctx, step) || !step.runs_backward()) return;
     const OpId after = ctx.pending.empty() ? compute : ctx.pending.back();
     ctx.pending.push_back(ctx.collective(ctx.context_group(), CollectiveKind::kReduceScatter, kv_bytes(ctx, step),
-                                         "cp reducescatter dkv ", what(step), {after}, CollectiveAlgorithm::kRing));
+                                         "cp reducescatter dkv ", what(step, " bwd "), {after}, CollectiveAlgorithm::kRing));
   }
 
  private:
@@ -42,8 +50,8 @@ class ContextParallelPass final : public LoweringPass {
   static double kv_bytes(const RankContext& ctx, const LayerStep& step) {
     return step.layer.kv_bytes * ctx.plan.context_parallel() * static_cast<double>(step.unit.samples);
   }
-  static std::string what(const LayerStep& step) {
-    return join({step.layer.name, step.replay ? " recompute " : step.unit.unit.forward ? " fwd " : " bwd ", step.unit.mb});
+  static std::string what(const LayerStep& step, std::string_view phase) {
+    return join({step.layer.name, phase, step.unit.mb});
   }
 };
 

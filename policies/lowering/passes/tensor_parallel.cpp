@@ -20,8 +20,14 @@
 // after the rest of the backward, with the weight-gradient op, and the layer's successors wait for
 // both. With sequence parallelism the output gradients' all-gathers (the backward of the
 // row-parallel layers' reduce-scatters) are needed by the backward itself: they run before it,
-// exposed. The re-gather of each column-parallel input for its weight gradient, which Megatron
-// overlaps with the input-gradient GEMM, is not modelled.
+// exposed.
+// Sequence parallelism keeps each column-parallel layer's input (the layer norms' outputs) as the
+// rank's sequence shard, as the memory model counts it (Korthikanti et al.), so a backward
+// all-gathers it again for the weight gradient: two more all-gathers of s·b·h per layer. Megatron
+// starts them with the backward and overlaps them with the input-gradient GEMMs (split backward:
+// after the output-gradient gathers, beside the rest of the backward; the weight-gradient op waits
+// for them); Transformer Engine bulk-overlaps them with the same GEMMs (tp_comm_overlap: in the
+// backward's overlapped chain). Without either, they follow the backward with its collectives.
 #include <algorithm>
 
 #include "policies/lowering/pass.hpp"
@@ -51,16 +57,21 @@ class TensorParallelPass final : public LoweringPass {
   void before_layer(RankContext& ctx, const LayerStep& step, std::vector<OpId>& compute_deps) override {
     if (!applies(ctx, step) || step.unit.unit.forward) return;
     if (step.layer.recompute == workloads::Recompute::kFull)
-      compute_deps.push_back(block_collectives(ctx, step, ctx.last_compute, "recompute"));
-    if (step.runs_backward() && ctx.plan.splits_weight_gradients(step.layer) && ctx.plan.shard.sequence_parallel)
-      compute_deps.push_back(output_gradient_gathers(ctx, step, compute_deps));
+      compute_deps.push_back(block_collectives(ctx, step, ctx.last_compute, "recompute", Parts::kBoth));
+    if (step.runs_backward() && ctx.plan.splits_weight_gradients(step.layer) && ctx.plan.shard.sequence_parallel) {
+      const OpId gathers = output_gradient_gathers(ctx, step, compute_deps);
+      compute_deps.push_back(gathers);
+      ctx.weight_gradient_deps.push_back(chain(ctx, step, "bwd", {gathers}, Parts::kRegathers));
+    }
   }
 
   void after_layer(RankContext& ctx, const LayerStep& step, OpId compute) override {
     if (!applies(ctx, step)) return;
     const bool split = step.runs_backward() && ctx.plan.splits_weight_gradients(step.layer);
+    const std::string_view phase = step.replay ? "recompute" : step.unit.unit.forward ? "fwd" : "bwd";
     const OpId last = split ? input_gradient_reductions(ctx, step, compute)
-                            : block_collectives(ctx, step, compute, step.replay ? "recompute" : step.unit.unit.forward ? "fwd" : "bwd");
+                            : block_collectives(ctx, step, compute, phase,
+                                                step.runs_backward() ? Parts::kBackward : Parts::kBoth);
     ctx.pending.assign(1, last);
     if (ctx.plan.tp_comm_overlap || split) ctx.pending.push_back(compute);
   }
@@ -91,8 +102,10 @@ class TensorParallelPass final : public LoweringPass {
   }
 
   /// Which collectives of a block a chain runs: with sequence parallelism an all-gather, then a
-  /// reduce-scatter; without it one all-reduce (a reduction).
-  enum class Parts { kBoth, kGathers, kReductions };
+  /// reduce-scatter; without it one all-reduce (a reduction). A backward's block with sequence
+  /// parallelism also re-gathers its column-parallel input (kRegathers: that gather only;
+  /// kBackward: the output gradient's gather, the re-gather, then the reduce-scatter).
+  enum class Parts { kBoth, kBackward, kGathers, kRegathers, kReductions };
 
   /// The MLP's and the attention's collectives of `step` (named after `phase`), one after the
   /// other, the first after `first_deps`; each reduce-scatter moves `scatter_fraction` of the
@@ -110,12 +123,17 @@ class TensorParallelPass final : public LoweringPass {
                               CollectiveAlgorithm::kAuto);
         continue;
       }
-      if (parts != Parts::kReductions) {
+      if (parts != Parts::kReductions && parts != Parts::kRegathers) {
         last = ctx.collective(group, CollectiveKind::kAllGather, bytes, "tp allgather ", what, std::move(deps),
                               CollectiveAlgorithm::kRing);
         deps = {last};
       }
-      if (parts != Parts::kGathers)
+      if (parts == Parts::kBackward || parts == Parts::kRegathers) {
+        last = ctx.collective(group, CollectiveKind::kAllGather, bytes, "tp regather ", what, std::move(deps),
+                              CollectiveAlgorithm::kRing);
+        deps = {last};
+      }
+      if (parts != Parts::kGathers && parts != Parts::kRegathers)
         last = ctx.collective(group, CollectiveKind::kReduceScatter, bytes * scatter_fraction, "tp reducescatter ", what,
                               std::move(deps), CollectiveAlgorithm::kRing);
     }
@@ -139,13 +157,15 @@ class TensorParallelPass final : public LoweringPass {
     return chain(ctx, step, "bwd", deps_of(ctx, wgrad), Parts::kReductions);
   }
 
-  /// The attention and MLP blocks' collectives after `compute` (overlapped: with it, after what
-  /// it waits for, and each reduce-scatter's last chunk after it); returns the last.
-  static OpId block_collectives(RankContext& ctx, const LayerStep& step, OpId compute, std::string_view phase) {
+  /// The attention and MLP blocks' collectives (`parts`: kBoth or kBackward) after `compute`
+  /// (overlapped: with it, after what it waits for, and each reduce-scatter's last chunk after
+  /// it); returns the last.
+  static OpId block_collectives(RankContext& ctx, const LayerStep& step, OpId compute, std::string_view phase,
+                                Parts parts) {
     const bool overlap = ctx.plan.tp_comm_overlap;
     const double t = ctx.plan.tensor_parallel();
-    OpId last = chain(ctx, step, phase, overlap ? deps_of(ctx, compute) : std::vector<OpId>{compute}, Parts::kBoth,
-                      overlap ? (t - 1) / t : 1.0);
+    OpId last = chain(ctx, step, phase, overlap ? deps_of(ctx, compute) : std::vector<OpId>{compute},
+                      parts, overlap ? (t - 1) / t : 1.0);
     if (overlap)  // the reduce-scatters' last chunks, after the GEMMs that produce them
       for (int block = 0; block < 2; ++block)
         last = ctx.collective(ctx.tensor_group(), CollectiveKind::kReduceScatter,

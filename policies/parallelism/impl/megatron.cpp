@@ -314,7 +314,9 @@ core::PluginInfo megatron_parallelism_info() {
       int_param("context_parallel_size", 1, 1, 1024,
                 "c: GPUs sharing each sequence (s/c tokens each; K/V all-gathered per layer, gradients reduced over d × c)"),
       int_param("virtual_pipeline_model_parallel_size", 1, 1, 64, "v: model chunks per pipeline rank (interleaved 1F1B)"),
-      ParamSpec{"sequence_parallel", ParamType::kBoolean, {}, false, 0, 1, {}, "shard norms/dropout over t (reduce-scatter + all-gather)"},
+      ParamSpec{"sequence_parallel", ParamType::kBoolean, {}, false, 0, 1, {},
+                "shard norms/dropout over t (all-gather + reduce-scatter around each block; the backward re-gathers "
+                "each column-parallel input for its weight gradient)"},
       choice_param("schedule", "1f1b", {"1f1b", "gpipe"}, "pipeline schedule (1f1b becomes interleaved when v > 1)"),
       int_param("zero_stage", 0, 0, 3,
                 "ZeRO stage over the data-parallel group (1: optimizer, Megatron's distributed optimizer; 2: + gradients; 3: + weights)"),
