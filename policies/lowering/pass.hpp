@@ -38,6 +38,11 @@ struct LayerStep {
   std::optional<Keep> keep;
   bool runs_forward() const { return unit.unit.forward || replay; }
   bool runs_backward() const { return !unit.unit.forward && !replay; }
+  /// A backward that first replays the layer's whole forward (Layer::recompute kFull): the memory
+  /// pass emits the recompute op, the communication passes the forward's collectives after it.
+  bool replays_full_forward() const {
+    return runs_backward() && layer.recompute == workloads::Recompute::kFull;
+  }
 };
 
 /// Hooks, each called for every pass in pass order. Passes append ops through the context;

@@ -58,6 +58,7 @@ Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSp
     int layer_collectives = 0;   // of them, the transformer layers' (what tp_comm_overlap overlaps)
     int split_layers = 0;        // layers whose backward reduces beside its weight gradients
     double weight_gradient_s = 0;  // their column-parallel weight gradients, per micro-batch
+    double split_rest_s = 0;       // the rest of their backward, per micro-batch
   };
   std::map<std::tuple<const platforms::GpuSpec*, int, std::int64_t>, StageCost> stage_costs;
   const auto stage_cost = [&](const platforms::GpuSpec& gpu, int stage, std::int64_t b) -> const StageCost& {
@@ -67,7 +68,8 @@ Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSp
     for (const int l : policies::pipeline_rank_layers(plan, stage, static_cast<int>(chain.layers.size()))) {
       const workloads::Layer& layer = chain.layers[static_cast<std::size_t>(l)];
       c.compute_s += cost::layer_seconds(layer, b, gpu, setup.precision);
-      c.backward_s += cost::layer_pass_seconds(layer, b, gpu, setup.precision).backward_s;
+      const double backward_s = cost::layer_pass_seconds(layer, b, gpu, setup.precision).backward_s;
+      c.backward_s += backward_s;
       c.parameters += layer.parameters;
       c.largest_layer_parameters = std::max(c.largest_layer_parameters, layer.parameters);
       c.activation_bytes += layer.activation_bytes * static_cast<double>(b);
@@ -75,13 +77,16 @@ Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSp
       if (layer.kind == workloads::LayerKind::kTransformer) {
         // Forward, backward (and replay); sequence parallelism's backward re-gathers the two
         // column-parallel inputs: two all-gathers, one all-reduce's worth.
-        const int collectives = (layer.recompute == workloads::Recompute::kFull ? 6 : 4) + (plan.shard.sequence_parallel ? 1 : 0);
+        const int collectives =
+            (layer.recompute == workloads::Recompute::kFull ? 6 : 4) + (plan.shard.sequence_parallel ? 1 : 0);
         c.tensor_collectives += collectives;
         c.layer_collectives += collectives;
         if (plan.splits_weight_gradients(layer)) {
           ++c.split_layers;
-          c.weight_gradient_s += cost::compute_seconds(
+          const double weight_gradient_s = cost::compute_seconds(
               cost::split_weight_gradients(layer, cost::backward_op(layer, b)).weight_gradients, gpu, setup.precision);
+          c.weight_gradient_s += weight_gradient_s;
+          c.split_rest_s += std::max(0.0, backward_s - weight_gradient_s);
         }
       } else
         c.tensor_collectives += 1;  // the vocabulary-parallel embedding's and head's all-reduce
@@ -119,7 +124,7 @@ Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSp
         // sequence parallelism its two output-gradient all-gathers (one all-reduce's worth) before,
         // and its re-gathers (one more) beside the rest of the backward.
         const double wgrad_s = c.weight_gradient_s / c.split_layers;
-        const double rest_s = std::max(0.0, c.backward_s - c.weight_gradient_s) / c.split_layers;
+        const double rest_s = c.split_rest_s / c.split_layers;
         const double exposed_s = plan.shard.sequence_parallel ? all_reduce_s + std::max(0.0, all_reduce_s - rest_s) +
                                                                     std::max(0.0, all_reduce_s - wgrad_s)
                                                               : std::max(0.0, 2 * all_reduce_s - wgrad_s);

@@ -25,12 +25,10 @@ class ContextParallelPass final : public LoweringPass {
   /// recompute op (the memory pass emits it first) and before the layer's backward, as the
   /// tensor-parallel pass replays its collectives.
   void before_layer(RankContext& ctx, const LayerStep& step, std::vector<OpId>& compute_deps) override {
-    if (!applies(ctx, step)) return;
-    const bool replayed = step.runs_backward() && step.layer.recompute == workloads::Recompute::kFull;
-    if (!step.runs_forward() && !replayed) return;
+    if (!applies(ctx, step) || !(step.runs_forward() || step.replays_full_forward())) return;
     std::vector<OpId> deps;
     if (ctx.computes > 0) deps.push_back(ctx.last_compute);
-    const std::string name = what(step, replayed || step.replay ? " recompute " : " fwd ");
+    const std::string name = what(step, step.unit.unit.forward ? " fwd " : " recompute ");
     compute_deps.push_back(ctx.collective(ctx.context_group(), CollectiveKind::kAllGather, kv_bytes(ctx, step),
                                           "cp allgather kv ", name, std::move(deps), CollectiveAlgorithm::kRing));
   }

@@ -7,9 +7,10 @@
 // stream (with ZeRO ≥ 2 streamed bucket by bucket during every backward by the gradient_sync
 // pass, else in one copy after the last), the step runs on the node's CPU (host stream, its 12
 // FLOPs per parameter at the CPU's speed), the updated weights come back host → device, and the
-// next iteration's compute waits for them. ZeRO-Infinity (kNvme): before the step the shard's optimizer state is read from the
-// NVMe into a host buffer (on the copy stream, beside the gradients' copy down), after it written
-// back to the NVMe while the weights go up; the host buffer is freed once both are done.
+// next iteration's compute waits for them. ZeRO-Infinity (kNvme): before the step the shard's
+// optimizer state is read from the NVMe into a host buffer (on the copy stream, beside the
+// gradients' copy down), after it written back to the NVMe while the weights go up; the host
+// buffer is freed once both are done.
 #include "policies/lowering/pass.hpp"
 
 namespace frugal::policies::lowering {

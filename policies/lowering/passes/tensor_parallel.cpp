@@ -56,12 +56,12 @@ class TensorParallelPass final : public LoweringPass {
 
   void before_layer(RankContext& ctx, const LayerStep& step, std::vector<OpId>& compute_deps) override {
     if (!applies(ctx, step) || step.unit.unit.forward) return;
-    if (step.layer.recompute == workloads::Recompute::kFull)
-      compute_deps.push_back(block_collectives(ctx, step, ctx.last_compute, "recompute", Parts::kBoth));
+    if (step.replays_full_forward())
+      compute_deps.push_back(block_collectives(ctx, step, ctx.last_compute, "recompute", kForwardParts));
     if (step.runs_backward() && ctx.plan.splits_weight_gradients(step.layer) && ctx.plan.shard.sequence_parallel) {
       const OpId gathers = output_gradient_gathers(ctx, step, compute_deps);
       compute_deps.push_back(gathers);
-      ctx.weight_gradient_deps.push_back(chain(ctx, step, "bwd", {gathers}, Parts::kRegathers));
+      ctx.weight_gradient_deps.push_back(chain(ctx, step, "bwd", {gathers}, kRegather));
     }
   }
 
@@ -71,7 +71,7 @@ class TensorParallelPass final : public LoweringPass {
     const std::string_view phase = step.replay ? "recompute" : step.unit.unit.forward ? "fwd" : "bwd";
     const OpId last = split ? input_gradient_reductions(ctx, step, compute)
                             : block_collectives(ctx, step, compute, phase,
-                                                step.runs_backward() ? Parts::kBackward : Parts::kBoth);
+                                                step.runs_backward() ? kBackwardParts : kForwardParts);
     ctx.pending.assign(1, last);
     if (ctx.plan.tp_comm_overlap || split) ctx.pending.push_back(compute);
   }
@@ -101,17 +101,19 @@ class TensorParallelPass final : public LoweringPass {
     return ctx.program().ops.at(static_cast<std::size_t>(op.value)).deps;
   }
 
-  /// Which collectives of a block a chain runs: with sequence parallelism an all-gather, then a
-  /// reduce-scatter; without it one all-reduce (a reduction). A backward's block with sequence
-  /// parallelism also re-gathers its column-parallel input (kRegathers: that gather only;
-  /// kBackward: the output gradient's gather, the re-gather, then the reduce-scatter).
-  enum class Parts { kBoth, kBackward, kGathers, kRegathers, kReductions };
+  /// Which collectives of a block a chain runs (a set of these bits), in this order: with
+  /// sequence parallelism the all-gather of its input (forward) or output gradient (backward),
+  /// the re-gather of its column-parallel input for the weight gradient (backward), the
+  /// reduce-scatter; without it one all-reduce, the reduction.
+  enum Part : unsigned { kGather = 1, kRegather = 2, kReduce = 4 };
+  static constexpr unsigned kForwardParts = kGather | kReduce;
+  static constexpr unsigned kBackwardParts = kGather | kRegather | kReduce;
 
   /// The MLP's and the attention's collectives of `step` (named after `phase`), one after the
   /// other, the first after `first_deps`; each reduce-scatter moves `scatter_fraction` of the
   /// s·b·h activation. Returns the last.
   static OpId chain(RankContext& ctx, const LayerStep& step, std::string_view phase, std::vector<OpId> first_deps,
-                    Parts parts, double scatter_fraction = 1.0) {
+                    unsigned parts, double scatter_fraction = 1.0) {
     const int group = ctx.tensor_group();
     const double bytes = activation_bytes(ctx, static_cast<double>(step.unit.samples));
     const std::string what = label(step, phase);
@@ -123,17 +125,17 @@ class TensorParallelPass final : public LoweringPass {
                               CollectiveAlgorithm::kAuto);
         continue;
       }
-      if (parts != Parts::kReductions && parts != Parts::kRegathers) {
+      if (parts & kGather) {
         last = ctx.collective(group, CollectiveKind::kAllGather, bytes, "tp allgather ", what, std::move(deps),
                               CollectiveAlgorithm::kRing);
         deps = {last};
       }
-      if (parts == Parts::kBackward || parts == Parts::kRegathers) {
+      if (parts & kRegather) {
         last = ctx.collective(group, CollectiveKind::kAllGather, bytes, "tp regather ", what, std::move(deps),
                               CollectiveAlgorithm::kRing);
         deps = {last};
       }
-      if (parts != Parts::kGathers && parts != Parts::kRegathers)
+      if (parts & kReduce)
         last = ctx.collective(group, CollectiveKind::kReduceScatter, bytes * scatter_fraction, "tp reducescatter ", what,
                               std::move(deps), CollectiveAlgorithm::kRing);
     }
@@ -147,21 +149,21 @@ class TensorParallelPass final : public LoweringPass {
     std::vector<OpId> first_deps = deps;
     first_deps.insert(first_deps.end(), ctx.pending.begin(), ctx.pending.end());
     if (ctx.computes > 0) first_deps.push_back(ctx.last_compute);
-    return chain(ctx, step, "bwd", std::move(first_deps), Parts::kGathers);
+    return chain(ctx, step, "bwd", std::move(first_deps), kGather);
   }
 
   /// Split backward: the column-parallel weights' input-gradient all-reduces (reduce-scatters
   /// with sequence parallelism), MLP then attention, after the rest of the backward (what the
   /// weight-gradient op `wgrad` waits for) and beside `wgrad`; returns the last.
   static OpId input_gradient_reductions(RankContext& ctx, const LayerStep& step, OpId wgrad) {
-    return chain(ctx, step, "bwd", deps_of(ctx, wgrad), Parts::kReductions);
+    return chain(ctx, step, "bwd", deps_of(ctx, wgrad), kReduce);
   }
 
-  /// The attention and MLP blocks' collectives (`parts`: kBoth or kBackward) after `compute`
-  /// (overlapped: with it, after what it waits for, and each reduce-scatter's last chunk after
-  /// it); returns the last.
+  /// The attention and MLP blocks' collectives (`parts`: kForwardParts or kBackwardParts) after
+  /// `compute` (overlapped: with it, after what it waits for, and each reduce-scatter's last chunk
+  /// after it); returns the last.
   static OpId block_collectives(RankContext& ctx, const LayerStep& step, OpId compute, std::string_view phase,
-                                Parts parts) {
+                                unsigned parts) {
     const bool overlap = ctx.plan.tp_comm_overlap;
     const double t = ctx.plan.tensor_parallel();
     OpId last = chain(ctx, step, phase, overlap ? deps_of(ctx, compute) : std::vector<OpId>{compute},
