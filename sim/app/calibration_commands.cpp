@@ -13,6 +13,7 @@
 #include "sim/calibration/input_files.hpp"
 #include "sim/calibration/nccl_tests.hpp"
 #include "sim/core/build_info.hpp"
+#include "sim/cost/collective_algorithms.hpp"
 #include "sim/engine/simulation.hpp"
 #include "sim/program/rank_classes.hpp"
 
@@ -26,12 +27,16 @@ using core::Json;
 
 int cmd_calibrate(const std::vector<std::string>& args) {
   std::vector<std::string> benches;
-  std::string platform, output, node_type, precision = "fp32";
+  std::string platform, output, node_type, precision = "fp32", all_reduce = "ring";
   po::options_description opts("calibrate options");
   opts.add_options()("platform", po::value(&platform)->required(), "cluster file or name to calibrate")(
       "output,o", po::value(&output)->required(), "calibrated cluster file to write")(
       "node-type", po::value(&node_type), "only this node type (default: all)")(
-      "precision", po::value(&precision), "precision the GEMMs were measured in (efficiency is relative to its peak)");
+      "precision", po::value(&precision), "precision the GEMMs were measured in (efficiency is relative to its peak)")(
+      "all-reduce-algorithm", po::value(&all_reduce),
+      "algorithm the measured all-reduces ran: ring (default) or nvls (NVLink SHARP, NCCL's choice for large sizes "
+      "on NVSwitch nodes from H100 on; measure with NCCL_ALGO set so that every size ran it): nvls fits the "
+      "node's nvls_bandwidth instead of its link");
   if (!parse_command_line(args, "frugalsim calibrate BENCH.json|NCCL_TESTS.txt... --platform P.json -o P_CAL.json", opts,
                           {"bench", po::value(&benches), -1}))
     return 0;
@@ -63,7 +68,12 @@ int cmd_calibrate(const std::vector<std::string>& args) {
   } catch (const std::invalid_argument& e) {
     throw core::ConfigError("--precision", "", e.what());
   }
-  const calibration::Fit fit = calibration::fit_benches(loaded, benches, peak_flops_per_s);
+  calibration::Fit fit;
+  try {
+    fit = calibration::fit_benches(loaded, benches, peak_flops_per_s, cost::parse_algorithm(all_reduce));
+  } catch (const std::invalid_argument& e) {
+    throw core::ConfigError("--all-reduce-algorithm", "", e.what());
+  }
   const Json calibrated = calibration::apply_fit(doc, fit, benches, node_type);
   // The result must read back as a cluster before it is written.
   (void)platforms::read_cluster(calibrated, output, "", platforms::GpuCatalogue::shipped());
@@ -73,6 +83,8 @@ int cmd_calibrate(const std::vector<std::string>& args) {
               fit.matmul_efficiency, fit.gemm_efficiency.size(), fit.memory_bandwidth_bytes_per_s / 1e9,
               fit.link.alpha_s * 1e6, fit.link.beta_bytes_per_s / 1e9,
               fit.link.from_extremes ? "through the extreme sizes" : ("R2 " + std::to_string(fit.link.r2)).c_str());
+  if (fit.nvls.beta_bytes_per_s > 0)
+    std::printf("NVLS all-reduce alpha %.2f us beta %.3f GB/s\n", fit.nvls.alpha_s * 1e6, fit.nvls.beta_bytes_per_s / 1e9);
   if (fit.host_link.beta_bytes_per_s > 0)
     std::printf("host link alpha %.2f us beta %.3f GB/s (pinned copies)\n", fit.host_link.alpha_s * 1e6,
                 fit.host_link.beta_bytes_per_s / 1e9);

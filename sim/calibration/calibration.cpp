@@ -136,12 +136,18 @@ double predicted_collective_s(program::CollectiveKind kind, double bytes, int n,
   return cost::phases_time_s(cost::phases(kind, algorithm, bytes, shape), step);
 }
 
-Fit fit_benches(const std::vector<Json>& benches, const std::vector<std::string>& files, double peak_flops_per_s) {
+Fit fit_benches(const std::vector<Json>& benches, const std::vector<std::string>& files, double peak_flops_per_s,
+                program::CollectiveAlgorithm all_reduce) {
+  using program::CollectiveAlgorithm;
+  if (all_reduce != CollectiveAlgorithm::kRing && all_reduce != CollectiveAlgorithm::kNvls)
+    throw std::invalid_argument("the measured all-reduces must have run \"ring\" or \"nvls\", not \"" +
+                                program::to_string(all_reduce) + "\"");
+  const bool nvls = all_reduce == CollectiveAlgorithm::kNvls;
   Fit fit;
   std::map<double, std::vector<double>> efficiency;  // GEMM FLOPs → efficiencies seen
   // Point-to-point (S, T) and ring all-reduce steps (S/n, T/(2(n−1))): each a route's α + bytes/β,
   // bytes being one message.
-  std::vector<std::pair<double, double>> p2p, ring_steps;
+  std::vector<std::pair<double, double>> p2p, ring_steps, nvls_points;
   struct Measured {
     program::CollectiveKind kind;
     int n;
@@ -167,6 +173,9 @@ Fit fit_benches(const std::vector<Json>& benches, const std::vector<std::string>
       const auto point = std::make_pair(c.at("bytes").get<double>(), c.at("time_s").at("median").get<double>());
       if (c.at("collective") == "send_recv") {
         p2p.push_back(point);
+      } else if (c.at("collective") == "all_reduce" && c.at("group_size") >= 2 && nvls) {
+        // NVLink SHARP: every member sends S to the switch and gets the sum back, T = α + S/β.
+        nvls_points.push_back(point);
       } else if (c.at("collective") == "all_reduce" && c.at("group_size") >= 2) {
         // A ring all-reduce over n: 2(n−1) steps of S/n bytes, T = 2(n−1)·(α + S/(nβ)).
         const double n = c.at("group_size").get<double>();
@@ -255,6 +264,7 @@ Fit fit_benches(const std::vector<Json>& benches, const std::vector<std::string>
   const auto& link_points = p2p.empty() ? ring_steps : p2p;
   fit.link = fit_link(link_points);
   fit.link_factors = fit_size_factors(link_points, fit.link);
+  if (!nvls_points.empty()) fit.nvls = fit_link(nvls_points);
   // Collective overheads: the residual of the latency-bound sizes, per kind.
   constexpr double kLatencyBoundBytes = 64 * 1024;
   const auto& kinds = program::enum_names<program::CollectiveKind>();
@@ -262,7 +272,12 @@ Fit fit_benches(const std::vector<Json>& benches, const std::vector<std::string>
     std::vector<double> small, all;
     for (const Measured& m : collectives) {
       if (static_cast<std::size_t>(m.kind) != k || m.n < 2) continue;
-      const double residual = m.seconds - predicted_collective_s(m.kind, m.bytes, m.n, fit.link, fit.link_factors);
+      const bool switch_reduced = nvls && m.kind == program::CollectiveKind::kAllReduce;
+      // The switch's route (to it and back: a route inside the node) is the link's α.
+      if (switch_reduced && !(fit.link.beta_bytes_per_s > 0 && fit.nvls.beta_bytes_per_s > 0)) continue;
+      const double residual =
+          m.seconds - (switch_reduced ? fit.link.alpha_s + m.bytes / fit.nvls.beta_bytes_per_s
+                                      : predicted_collective_s(m.kind, m.bytes, m.n, fit.link, fit.link_factors));
       all.push_back(residual);
       if (m.bytes <= kLatencyBoundBytes) small.push_back(residual);
     }
@@ -298,6 +313,10 @@ Json apply_fit(const Json& cluster_doc, const Fit& fit, const std::vector<std::s
                                     : "R2 " + shown(fit.link.r2))
          << ", " << fit.link.points
          << " sizes, " << fit.link_factors.size() << " size factors)";
+  if (fit.nvls.beta_bytes_per_s > 0)
+    note << ", NVLS all-reduce alpha " << shown(fit.nvls.alpha_s * 1e6) << " us beta "
+         << shown(fit.nvls.beta_bytes_per_s / 1e9) << " GB/s (R2 " << shown(fit.nvls.r2) << ", " << fit.nvls.points
+         << " sizes)";
   if (fit.host_link.beta_bytes_per_s > 0)
     note << ", host link alpha " << shown(fit.host_link.alpha_s * 1e6) << " us beta "
          << shown(fit.host_link.beta_bytes_per_s / 1e9) << " GB/s (pinned copies, beta of the largest)";
@@ -341,6 +360,15 @@ Json apply_fit(const Json& cluster_doc, const Fit& fit, const std::vector<std::s
       link["latency_s"] = fit.link.alpha_s / 2;  // two links per route inside a node
       link.erase("factors");
       if (!fit.link_factors.empty()) link["factors"] = platforms::to_json(fit.link_factors);
+    }
+    if (fit.nvls.beta_bytes_per_s > 0) {
+      Json& link = t.at("intra_node");
+      if (link.value("kind", "") != "nvlink")
+        throw ConfigError("--all-reduce-algorithm", "",
+                          "nvls: node type \"" + it.key() + "\" has no NVLink (intra_node kind \"" +
+                              link.value("kind", "") + "\"), so no NVLink SHARP all-reduce");
+      link.erase("nvls_bandwidth");
+      link["nvls_bandwidth_bytes_per_s"] = fit.nvls.beta_bytes_per_s;
     }
     if (fit.host_link.beta_bytes_per_s > 0) {
       Json& link = t["host_link"];

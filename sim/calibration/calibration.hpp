@@ -58,6 +58,10 @@ struct Fit {
   /// Bytes one op moves → bandwidth (median over the benches), every size measured, sorted.
   std::vector<std::pair<double, double>> memory_bandwidth_by_size;
   AlphaBeta link;                 ///< point-to-point between two ranks of one node
+  /// The NVLink SHARP all-reduce of one node, when the all-reduces measured ran it: fit_link
+  /// through (S, T); β is the switch's all-reduce bandwidth (nvls_bandwidth; algbw at large
+  /// sizes). Unfitted (β = 0) otherwise.
+  AlphaBeta nvls;
   std::vector<platforms::SizeFactor> link_factors;  ///< deviation of the measurements from `link`
   /// By program::CollectiveKind index: the median, over the latency-bound sizes measured (at
   /// most 64 KiB, or all when none is), of measured − predicted time, where the prediction runs
@@ -91,13 +95,20 @@ double predicted_collective_s(program::CollectiveKind kind, double bytes, int n,
 /// without point-to-point or, failing those, all-reduce figures (fitted through their ring
 /// steps, (S/n, T/(2(n−1))), on any number of ranks). Throws ConfigError(file, pointer, ...) for files that are
 /// not benches or miss a field (check_bench_file), and when no file has a GEMM or a collective.
-Fit fit_benches(const std::vector<core::Json>& benches, const std::vector<std::string>& files, double peak_flops_per_s);
+/// `all_reduce`: the algorithm the measured all-reduces ran (NCCL_ALGO), ring or nvls (NCCL's
+/// choice for large sizes on an NVSwitch node with NVLink SHARP, H100 and later). NVLS
+/// all-reduces fit `nvls` instead of the link, and their overhead is their residual over
+/// link.alpha_s + S/nvls.beta (none without a link fit). Throws std::invalid_argument for another
+/// algorithm.
+Fit fit_benches(const std::vector<core::Json>& benches, const std::vector<std::string>& files, double peak_flops_per_s,
+                program::CollectiveAlgorithm all_reduce = program::CollectiveAlgorithm::kRing);
 
 /// Writes the fit into a cluster document (every node type, or the one named): the GPU inlined
 /// with its GEMM efficiency table, matmul efficiency, memory bandwidth (out of cache, and by
 /// size); the intra-node link's bandwidth and latency (a route inside a node crosses two such
 /// links) and its size factors; the host link's bandwidth and latency (a copy crosses one) and
-/// the CPU's speed, where measured. Provenance (files, fitted values, R²) goes into the `source`
+/// the CPU's speed, where measured; the NVLS all-reduce bandwidth (intra_node.nvls_bandwidth),
+/// where fitted (ConfigError for a node type whose intra-node link is not NVLink). Provenance (files, fitted values, R²) goes into the `source`
 /// strings. Returns the new document.
 core::Json apply_fit(const core::Json& cluster_doc, const Fit& fit, const std::vector<std::string>& files,
                      const std::string& node_type = "");

@@ -59,6 +59,9 @@ Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSp
     int split_layers = 0;        // layers whose backward reduces beside its weight gradients
     double weight_gradient_s = 0;  // their column-parallel weight gradients, per micro-batch
     double split_rest_s = 0;       // the rest of their backward, per micro-batch
+    int kv_gathers = 0;            // context parallelism: K/V all-gathers per micro-batch (forward, replay)
+    int kv_reductions = 0;         // and K/V gradient reduce-scatters (backward)
+    double kv_bytes = 0;           // one layer's K/V of all c ranks' tokens, per sample
   };
   std::map<std::tuple<const platforms::GpuSpec*, int, std::int64_t>, StageCost> stage_costs;
   const auto stage_cost = [&](const platforms::GpuSpec& gpu, int stage, std::int64_t b) -> const StageCost& {
@@ -81,6 +84,9 @@ Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSp
             (layer.recompute == workloads::Recompute::kFull ? 6 : 4) + (plan.shard.sequence_parallel ? 1 : 0);
         c.tensor_collectives += collectives;
         c.layer_collectives += collectives;
+        c.kv_gathers += layer.recompute == workloads::Recompute::kFull ? 2 : 1;
+        ++c.kv_reductions;
+        c.kv_bytes = layer.kv_bytes * plan.context_parallel();  // the same for every transformer layer
         if (plan.splits_weight_gradients(layer)) {
           ++c.split_layers;
           const double weight_gradient_s = cost::compute_seconds(
@@ -130,6 +136,15 @@ Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSp
                                                               : std::max(0.0, 2 * all_reduce_s - wgrad_s);
         per_micro_batch_s += c.split_layers * (exposed_s - (plan.shard.sequence_parallel ? 3 : 2) * all_reduce_s);
       }
+    }
+    if (plan.context_parallel() > 1) {
+      // Each gather waits for the previous compute op and the layer for it; the next compute op
+      // waits for each reduce-scatter: all exposed.
+      const auto cp = gpus_of(plan, plan.layout.group({Dim::kContext}, r.rank));
+      const double bytes = c.kv_bytes * static_cast<double>(b);
+      per_micro_batch_s +=
+          c.kv_gathers * collective_s(cluster, CollectiveKind::kAllGather, CollectiveAlgorithm::kRing, bytes, cp) +
+          c.kv_reductions * collective_s(cluster, CollectiveKind::kReduceScatter, CollectiveAlgorithm::kRing, bytes, cp);
     }
     if (p > 1) {
       policies::Coord next = at;

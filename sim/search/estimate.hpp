@@ -31,7 +31,9 @@ struct Estimate {
 ///   elements, 6 under full recomputation; none with tp_comm_overlap; with
 ///   Plan::splits_weight_gradients the backward's two exposed only beyond the layer's
 ///   column-parallel weight gradients, its output-gradient all-gathers under sequence parallelism
-///   in full) + the two activation transfers to its pipeline neighbours (1/t of them and an
+///   in full) + with context parallelism (c ≥ 2) each transformer layer's K/V all-gather (two
+///   under full recomputation) and K/V gradient reduce-scatter over the context group, of
+///   c · kv_bytes · b each, in full (the lowering exposes them) + the two activation transfers to its pipeline neighbours (1/t of them and an
 ///   all-gather over the tensor-parallel group under Plan::scatters_pipeline_tensors);
 /// - pipeline: (m + (p − 1)/v) · max_s T_s with m micro-batches per replica;
 /// - data parallelism: the gradient all-reduce (ZeRO 2: reduce-scatter) of the rank's gradients,

@@ -1,11 +1,13 @@
 // The layout search's closed-form estimate (sim/search/estimate.hpp) against its own formulas
 // at 1e-9: one GPU (micro-batches × the layers' cost + the optimizer's pass over the state), a
 // two-stage pipeline ((m + p − 1) × the slowest stage, activations sent both ways), and the
-// memory of 1F1B (the first stage holds p micro-batches).
+// memory of 1F1B (the first stage holds p micro-batches), context parallelism's K/V gathers and
+// gradient reduce-scatters.
 #include <gtest/gtest.h>
 
 #include "policies/model_state.hpp"
 #include "policies/parallelism/parallelism_policy.hpp"
+#include "sim/cost/collective_algorithms.hpp"
 #include "sim/cost/compute_cost.hpp"
 #include "sim/cost/path.hpp"
 #include "sim/search/estimate.hpp"
@@ -123,4 +125,44 @@ TEST(SearchEstimate, ZeroThreeHoldsTheGatheredLayerAndItsPrefetchWindow) {
   // ZeRO-2 → ZeRO-3: half the weights go, one gathered layer comes (prefetch_layers 0).
   EXPECT_NEAR(peak(3, 0) - peak(2, 1), sharded(3) - sharded(2) + largest * state.weights, 1e-9 * peak(2, 1));
   EXPECT_NEAR(peak(3, 2) - peak(3, 0), 2 * largest * state.weights, 1e-9 * peak(3, 0));
+}
+
+TEST(SearchEstimate, ContextParallelismExposesEachLayersKeyValueGatherAndReduction) {
+  // c = 2 on two GPUs: every micro-batch pays, per transformer layer, the all-gather of K and V
+  // of both ranks' tokens and the reduce-scatter of their gradients (ring, over the context
+  // group); the gradients of the two ranks (one data × context group) are all-reduced after the
+  // backward (overlap_grad_reduce off).
+  const auto model = workloads::load_model("gpt3-125m");
+  const auto c = cluster(2);
+  const auto s = setup(8);  // one replica: 4 micro-batches of 2
+  const nlohmann::json spec = {{"impl", "megatron"}, {"context_parallel_size", 2}, {"overlap_grad_reduce", false}};
+  const auto plan = policies::parallelism_policies().create(spec, "<test>", "/parallelism")->plan(model, c, s);
+  ASSERT_EQ(plan.context_parallel(), 2);
+  const auto e = search::estimate_iteration(plan, model, c, s);
+  const auto chain = workloads::build_layer_chain(model, s.seq_length, s.precision, plan.shard);
+  const auto& gpu = c.gpu_spec(0);
+  const cost::GroupShape pair = cost::group_shape(c, {0, 1});
+  const auto collective = [&](program::CollectiveKind kind, program::CollectiveAlgorithm algorithm, double bytes) {
+    return cost::collective_time_s(kind, algorithm, bytes, pair, pair.intra, pair.inter,
+                                   c.network.collective_overhead(static_cast<int>(kind)));
+  };
+  double per_micro_batch = 0, parameters = 0;
+  int layers = 0;
+  for (const auto& l : chain.layers) {
+    per_micro_batch += cost::layer_seconds(l, 2, gpu, s.precision);
+    parameters += l.parameters;
+    if (l.kind != workloads::LayerKind::kTransformer) continue;
+    ++layers;
+    const double kv = l.kv_bytes * 2 * 2;  // c ranks' tokens, 2 samples
+    ASSERT_GT(kv, 0);
+    per_micro_batch += collective(program::CollectiveKind::kAllGather, program::CollectiveAlgorithm::kRing, kv) +
+                       collective(program::CollectiveKind::kReduceScatter, program::CollectiveAlgorithm::kRing, kv);
+  }
+  EXPECT_EQ(layers, model.num_hidden_layers);
+  const auto state = policies::model_state_bytes(s.precision, plan.state_convention);
+  const double sync =
+      collective(program::CollectiveKind::kAllReduce, plan.gradient_algorithm, parameters * state.gradients) +
+      policies::optimizer_step_bytes(s.precision, state, parameters, plan.zero_stage, plan.gradient_replicas()) /
+          gpu.hbm_bandwidth_bytes_per_s;
+  EXPECT_NEAR(e.iteration_time_s, 4 * per_micro_batch + sync, 1e-9 * e.iteration_time_s);
 }
