@@ -116,6 +116,7 @@ core::Json Plan::to_json() const {
                     {"tp_comm_overlap", tp_comm_overlap},
                     {"async_tensor_model_parallel_allreduce", async_tensor_model_parallel_allreduce},
                     {"scatter_gather_tensors_in_pipeline", scatter_gather_tensors_in_pipeline},
+                    {"overlap_p2p_comm", overlap_p2p_comm},
                     {"offload_optimizer", tier_name(optimizer_state)},
                     {"offload_param", tier_name(parameter_state)},
                     {"gradient_algorithm", program::to_string(gradient_algorithm)}};

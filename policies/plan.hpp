@@ -113,6 +113,11 @@ struct Plan {
   /// --no-scatter-gather-tensors-in-pipeline turns it off): a boundary tensor every
   /// tensor-parallel rank holds whole goes as t slices over t NICs, all-gathered on arrival.
   bool scatter_gather_tensors_in_pipeline = true;
+  /// Megatron-Core's overlap_p2p_comm (interleaved schedule only, v ≥ 2; false otherwise): a
+  /// unit's receive is posted once the previous unit of the same direction has computed (the
+  /// first backward's, once the last warm-up forward has), so the transfer overlaps the unit in
+  /// between; false: each receive is made when the unit that needs it starts.
+  bool overlap_p2p_comm = false;
   /// Where the optimizer state of the rank's partition lives. kHost (ZeRO-Offload): after the
   /// gradient reduction its gradients go device → host, the Adam step runs on the node's CPU and
   /// the updated weights come back host → device; kNvme (ZeRO-Infinity): the same, the state

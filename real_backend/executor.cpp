@@ -13,6 +13,7 @@
 #include <exception>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "sim/core/error.hpp"
@@ -136,6 +137,9 @@ struct Executor::Impl {
   std::condition_variable done_cv;
   std::vector<int> done;  // per op: iterations completed in this phase
   bool aborted = false;
+  // Receives posted ahead (PointToPoint::posted_ahead) are made when the first op that needs them
+  // runs, on their own stream: per op, the iterations in which one was claimed.
+  std::vector<int> claimed;
 
   Impl(const program::Program& p, int r, Device& d, Communicator& c, ExecutorOptions o)
       : program(p), rp(p.ranks.at(static_cast<std::size_t>(r))), rank(r), device(d), comm(c), options(std::move(o)),
@@ -379,28 +383,75 @@ struct Executor::Impl {
   /// Sends complete in the background when one thread runs every op on a synchronous device.
   bool background_sends() const { return options.schedule == Schedule::kSerial && !device.asynchronous(); }
 
+  /// A receive posted ahead: this backend makes it when the first op that needs it runs (its
+  /// transfer does not overlap the ops in between; each library's receive would block the
+  /// stream it is posted on, and the ops queued behind it).
+  bool deferred(std::size_t idx) const {
+    const program::Op& op = rp.ops[idx];
+    return op.kind == OpKind::kRecv && op.runs_detached();
+  }
+
+  /// Runs op `idx` of iteration `it` between its markers.
+  void run_op(std::size_t idx, int it, int first_iteration, bool warmup) {
+    const Stream s = rp.ops[idx].stream;
+    start_marker[slot(it, idx)] = device.mark(s);
+    execute(idx, first_iteration + it, warmup);
+    end_marker[slot(it, idx)] = device.mark(s);
+  }
+
+  /// Makes receive `idx` (posted ahead) in iteration `it` unless an op made it already (or another
+  /// stream's thread is making it).
+  void receive_once(std::size_t idx, int it, int first_iteration, bool warmup) {
+    {
+      std::lock_guard lock(done_mutex);
+      if (claimed[idx] > it) return;
+      claimed[idx] = it + 1;
+    }
+    run_op(idx, it, first_iteration, warmup);
+    {
+      std::lock_guard lock(done_mutex);
+      done[idx] = it + 1;
+    }
+    done_cv.notify_all();
+  }
+
+  /// Makes the receives posted ahead that op `idx` needs.
+  void receive_deferred(std::size_t idx, int it, int first_iteration, bool warmup) {
+    for (const core::OpId d : rp.ops[idx].deps)
+      if (deferred(static_cast<std::size_t>(d.value))) receive_once(static_cast<std::size_t>(d.value), it, first_iteration, warmup);
+  }
+
   void run_serial(int iterations, int first_iteration, bool warmup) {
     const bool async = device.asynchronous();
     for (int it = 0; it < iterations; ++it) {
       for (std::size_t idx = 0; idx < rp.ops.size(); ++idx) {
         const program::Op& op = rp.ops[idx];
+        if (deferred(idx)) continue;
+        receive_deferred(idx, it, first_iteration, warmup);
         if (async)
           for (const core::OpId d : op.deps)
             if (rp.ops[static_cast<std::size_t>(d.value)].stream != op.stream)
               device.wait(op.stream, end_marker[slot(it, static_cast<std::size_t>(d.value))]);
-        start_marker[slot(it, idx)] = device.mark(op.stream);
-        execute(idx, first_iteration + it, warmup);
-        end_marker[slot(it, idx)] = device.mark(op.stream);
+        run_op(idx, it, first_iteration, warmup);
       }
+      receive_unclaimed(std::nullopt, it, first_iteration, warmup);
       if (background_sends()) comm.complete_sends();  // the iteration ends with its sends
     }
   }
 
+  /// At the end of iteration `it`: the receives posted ahead (on `stream`, or any) that no op
+  /// needed.
+  void receive_unclaimed(std::optional<Stream> stream, int it, int first_iteration, bool warmup) {
+    for (std::size_t idx = 0; idx < rp.ops.size(); ++idx)
+      if (deferred(idx) && (!stream || rp.ops[idx].stream == *stream)) receive_once(idx, it, first_iteration, warmup);
+  }
+
   void run_stream(Stream stream, int iterations, int first_iteration, bool warmup) {
-    for (int it = 0; it < iterations; ++it)
+    for (int it = 0; it < iterations; ++it) {
       for (std::size_t idx = 0; idx < rp.ops.size(); ++idx) {
         const program::Op& op = rp.ops[idx];
-        if (op.stream != stream) continue;
+        if (op.stream != stream || deferred(idx)) continue;
+        receive_deferred(idx, it, first_iteration, warmup);
         {
           std::unique_lock lock(done_mutex);
           done_cv.wait(lock, [&] {
@@ -411,15 +462,15 @@ struct Executor::Impl {
           });
           if (aborted) return;
         }
-        start_marker[slot(it, idx)] = device.mark(op.stream);
-        execute(idx, first_iteration + it, warmup);
-        end_marker[slot(it, idx)] = device.mark(op.stream);
+        run_op(idx, it, first_iteration, warmup);
         {
           std::lock_guard lock(done_mutex);
           done[idx] = it + 1;
         }
         done_cv.notify_all();
       }
+      receive_unclaimed(stream, it, first_iteration, warmup);
+    }
   }
 
   void run_streams(int iterations, int first_iteration, bool warmup) {
@@ -450,6 +501,8 @@ struct Executor::Impl {
   }
 
   void run_phase(int iterations, int first_iteration, bool warmup) {
+    claimed.assign(rp.ops.size(), 0);
+    done.assign(rp.ops.size(), 0);
     start_marker.assign(static_cast<std::size_t>(iterations) * rp.ops.size(), -1);
     end_marker.assign(start_marker.size(), -1);
     if (options.schedule == Schedule::kStreams) run_streams(iterations, first_iteration, warmup);

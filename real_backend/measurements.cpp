@@ -140,9 +140,10 @@ Json make_measurements(const program::Program& program, const std::vector<RankRu
       } else if (w.bytes > 0) {
         args["bytes"] = w.bytes;
       }
-      // Times on the trace grid; a send that overlaps later ops of its stream gets a lane of its own.
+      // Times on the trace grid; a send (or a receive posted ahead) that overlaps later ops of its
+      // stream gets a lane of its own.
       trace.slice(pid, static_cast<int>(op.stream), op.name, program::to_string(op.kind), t.start_s, t.end_s, args,
-                  op.kind == program::OpKind::kSend);
+                  op.runs_detached());
       durations[static_cast<std::size_t>(t.op)].push_back(t.end_s - t.start_s);
     }
     for (std::size_t i = 0; i < rp.ops.size(); ++i) {

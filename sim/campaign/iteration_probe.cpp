@@ -50,7 +50,7 @@ Json to_json(const engine::SimulationResult& r) {
   Json timeline = Json::array();
   for (const auto& e : r.timeline)
     timeline.push_back({e.rank, static_cast<int>(e.stream), e.name, e.category, e.iteration, e.start_s, e.end_s, e.bytes,
-                        e.flops, e.memory_location, e.memory_bytes});
+                        e.flops, e.memory_location, e.memory_bytes, e.background});
   return Json{{"makespan_s", r.makespan_s},   {"iterations", r.iterations},
               {"ranks", ranks},               {"timeline", timeline},
               {"collective_busy_s", r.collective_busy_s}, {"activities", r.activities},
@@ -85,6 +85,7 @@ engine::SimulationResult simulation_result_from_json(const Json& j) {
     e.flops = x.at(8).get<double>();
     e.memory_location = x.at(9).get<int>();
     e.memory_bytes = x.at(10).get<double>();
+    e.background = x.at(11).get<bool>();
     r.timeline.push_back(std::move(e));
   }
   r.collective_busy_s = j.at("collective_busy_s").get<std::map<std::string, double>>();

@@ -111,7 +111,7 @@ struct Executor::Impl {
     std::vector<Interval> communication;
     std::vector<Interval> copies;  ///< copy ops (device ↔ host ↔ NVMe), also in `communication`
     double finish_s = 0;
-    int sends_in_flight = 0;  ///< started sends not yet delivered (isend semantics)
+    int detached_in_flight = 0;  ///< started detached ops (sends, receives posted ahead) not yet delivered
     bool serial = false;      ///< the GPU has serial_streams: one actor runs every op
     /// Quiet GPU links (quiet_links.hpp), else empty: per op, the closed-form time of a
     /// collapsed collective inside the node (negative: run it).
@@ -209,7 +209,7 @@ struct Executor::Impl {
                                         ", which is not an earlier op");
           if (actor_of(rr, rp.ops[d.value]) != actor_of(rr, op)) rr.waited_elsewhere[d.value] = 1;
         }
-        if (op.kind == OpKind::kSend) rr.waited_elsewhere[i] = 1;
+        if (op.runs_detached()) rr.waited_elsewhere[i] = 1;
         const bool uses_nvme =
             (op.kind == OpKind::kCopy && (program::copy_source(op.copy().direction) == program::Location::kNvme ||
                                           program::copy_destination(op.copy().direction) == program::Location::kNvme)) ||
@@ -332,8 +332,8 @@ struct Executor::Impl {
         st.waiting_deps = true;
         wait_for_deps(rr, ops[idx], it);
         st.waiting_deps = false;
-        if (ops[idx].kind == OpKind::kSend) {
-          start_detached_send(rr, ops[idx], idx, it);
+        if (ops[idx].runs_detached()) {
+          start_detached(rr, ops[idx], idx, it);
           continue;
         }
         if (!rr.closed_form_s.empty() && rr.closed_form_s[idx] >= 0) {
@@ -393,11 +393,12 @@ struct Executor::Impl {
     }
   }
 
-  /// Sends behave like MPI_Isend: the stream moves on at once and a small actor posts the send
-  /// and completes the op (dependencies, metrics, timeline) when the data is delivered. The
-  /// actor owns the communication (SimGrid cancels the pending comms of an actor that ends).
-  /// Blocking sends would let a pipeline's sends hold up the collectives queued behind them.
-  void start_detached_send(RankRuntime& rr, const program::Op& op, int idx, int iteration) {
+  /// Sends behave like MPI_Isend, receives posted ahead like MPI_Irecv: the stream moves on at
+  /// once and a small actor posts the transfer and completes the op (dependencies, metrics,
+  /// timeline) when the data is delivered. The actor owns the communication (SimGrid cancels the
+  /// pending comms of an actor that ends). Blocking sends would let a pipeline's sends hold up the
+  /// collectives queued behind them.
+  void start_detached(RankRuntime& rr, const program::Op& op, int idx, int iteration) {
     const double start_s = sg4::Engine::get_clock();
     invariants::check_op_times(rr.last_end_s[actor_of(rr, op)], start_s, start_s,
                                [&] { return describe_op(rr, idx, iteration); });
@@ -406,14 +407,16 @@ struct Executor::Impl {
       mark_done(rr, idx);
       return;
     }
-    ++rr.sends_in_flight;
+    ++rr.detached_in_flight;
     ++running;
     const program::Stream stream = op.stream;  // the op's own stream, also on a serial device
     helper_pool(rr.rank).run([this, &rr, &op, idx, iteration, start_s, stream]() {
       try {
-        const double matched_s = run_send(ctx, rr.rank, op.p2p(), idx);  // its receiver checks the bytes
+        // A receive checks the bytes; waiting for the peer to post is idle time, not communication.
+        const double matched_s = op.kind == OpKind::kSend ? run_send(ctx, rr.rank, op.p2p(), idx)
+                                                          : run_recv(ctx, rr.rank, op.p2p(), idx);
         record(rr, stream, op, iteration, start_s, sg4::Engine::get_clock(), op.p2p().bytes, 0, matched_s);
-        --rr.sends_in_flight;
+        --rr.detached_in_flight;
         mark_done(rr, idx);
       } catch (const std::exception&) {
         if (!deadlocked && !error) error = std::current_exception();
@@ -539,8 +542,8 @@ struct Executor::Impl {
   /// sender before data moves.
   void record(RankRuntime& rr, program::Stream stream, const program::Op& op, int iteration, double start_s,
               double end_s, double bytes, double flops, double busy_from_s = -1) {
-    // A detached send ends in the background: its stream moved on (its start was checked).
-    const bool ordered = op.kind != OpKind::kSend;
+    // A detached op ends in the background: its stream moved on (its start was checked).
+    const bool ordered = !op.runs_detached();
     double& last_end_s = rr.last_end_s[actor_of(rr, op)];
     invariants::check_op_times(ordered ? last_end_s : start_s, start_s, end_s, [&] {
       return describe_op(rr, static_cast<int>(&op - rr.program->ops.data()), iteration);
@@ -566,6 +569,7 @@ struct Executor::Impl {
       e.stream = stream;
       e.name = op.name;
       e.category = program::to_string(op.kind);
+      e.background = op.runs_detached();
       e.iteration = iteration;
       e.start_s = start_s;
       e.end_s = end_s;
@@ -628,10 +632,10 @@ struct Executor::Impl {
         rank_stuck = true;
         if (st.current >= 0) stuck.push_back(describe(rr, st));
       }
-      if (rr.sends_in_flight > 0) {
+      if (rr.detached_in_flight > 0) {
         rank_stuck = true;
-        stuck.push_back("rank " + std::to_string(rr.rank) + ": " + std::to_string(rr.sends_in_flight) +
-                        " send(s) never received");
+        stuck.push_back("rank " + std::to_string(rr.rank) + ": " + std::to_string(rr.detached_in_flight) +
+                        " send(s) or receive(s) posted ahead never matched");
       }
       stuck_ranks += rank_stuck ? 1 : 0;
     }

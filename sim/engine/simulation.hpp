@@ -91,6 +91,9 @@ struct TimelineEvent {
   double end_s = 0;
   double bytes = 0;      ///< communication/copy bytes, 0 for compute
   double flops = 0;
+  /// The op completed while its stream moved on (a send, a receive posted ahead): the timeline
+  /// draws it on a lane of its own.
+  bool background = false;
   /// Alloc and free ops: the location they change and the rank's bytes allocated there
   /// afterwards, resident buffers included (timeline memory counters).
   int memory_location = -1;  ///< static_cast<int>(program::Location), -1: not a memory event

@@ -42,9 +42,9 @@ void add_iteration(program::TraceBuilder& trace, const study::Study& study, cons
     Json args = {{"iteration", e.iteration}};
     if (e.flops > 0) args["flops"] = e.flops;
     if (e.bytes > 0) args["bytes"] = e.bytes;
-    // A send completes in the background while its stream moves on (isend).
+    // A send or a receive posted ahead completes in the background while its stream moves on.
     trace.slice(e.rank, static_cast<int>(e.stream), e.name, e.category, offset_s + e.start_s, offset_s + e.end_s,
-                std::move(args), e.category == "send");
+                std::move(args), e.background);
   }
 }
 

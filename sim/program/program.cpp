@@ -414,6 +414,7 @@ void validate(const Program& program, const std::string& file) {
             fail(op_path(r, i) + "/peer",
                  "peer " + std::to_string(p.peer.value) + " is not another rank of the program");
           const bool send = op.kind == OpKind::kSend;
+          if (send && p.posted_ahead) fail(op_path(r, i) + "/posted_ahead", "only a receive is posted ahead");
           const P2pKey key = send ? P2pKey{r, p.peer.value, p.tag} : P2pKey{p.peer.value, r, p.tag};
           P2pSeen& entry = p2p[key];
           entry.balance += send ? 1 : -1;

@@ -96,10 +96,16 @@ struct Collective {
   bool operator==(const Collective&) const = default;
 };
 
-struct PointToPoint {  ///< payload of kSend and kRecv
+/// Payload of kSend and kRecv. A send is posted when its stream reaches it and completes in the
+/// background while its stream moves on (isend). A receive blocks its stream until the data has
+/// arrived, unless `posted_ahead`: then it is posted when its stream reaches it (irecv), its
+/// stream moves on, and the ops that depend on it wait for the data (Megatron-Core's
+/// overlap_p2p_comm: the transfer overlaps the compute in between).
+struct PointToPoint {
   RankId peer;
   std::int64_t tag = 0;  ///< a send matches the recv at `peer` with the same tag
   double bytes = 0;
+  bool posted_ahead = false;  ///< receives only
   bool operator==(const PointToPoint&) const = default;
 };
 
@@ -149,6 +155,10 @@ struct Op {
   const Copy& copy() const { return std::get<Copy>(payload); }
   const Memory& memory() const { return std::get<Memory>(payload); }
   const CheckpointWrite& checkpoint() const { return std::get<CheckpointWrite>(payload); }
+  /// Completes in the background while its stream moves on: a send, a receive posted ahead.
+  bool runs_detached() const {
+    return kind == OpKind::kSend || (kind == OpKind::kRecv && std::get<PointToPoint>(payload).posted_ahead);
+  }
   bool operator==(const Op&) const = default;
 };
 

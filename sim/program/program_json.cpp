@@ -73,6 +73,7 @@ Json op_to_json(const Op& op) {
           j["peer"] = p.peer.value;
           j["tag"] = p.tag;
           j["bytes"] = p.bytes;
+          if (p.posted_ahead) j["posted_ahead"] = true;  // omitted otherwise: older files keep their meaning
         } else if constexpr (std::is_same_v<T, Copy>) {
           j["direction"] = to_string(p.direction);
           j["bytes"] = p.bytes;
@@ -154,7 +155,8 @@ Op read_op(const Json& value, const std::string& file, const std::string& pointe
     }
     case OpKind::kSend:
     case OpKind::kRecv:
-      op.payload = PointToPoint{RankId(r.integer("peer", 0)), r.integer("tag"), r.number("bytes", 0)};
+      op.payload = PointToPoint{RankId(r.integer("peer", 0)), r.integer("tag"), r.number("bytes", 0),
+                                r.boolean_or("posted_ahead", false)};
       break;
     case OpKind::kCopy:
       op.payload = Copy{read_enum<CopyDirection>(r, "direction"), r.number("bytes", 0), r.string_or("src", ""),

@@ -146,18 +146,23 @@ Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSp
           c.kv_gathers * collective_s(cluster, CollectiveKind::kAllGather, CollectiveAlgorithm::kRing, bytes, cp) +
           c.kv_reductions * collective_s(cluster, CollectiveKind::kReduceScatter, CollectiveAlgorithm::kRing, bytes, cp);
     }
+    double transfers_s = 0;  // a micro-batch's 2v receives (and their gathers)
     if (p > 1) {
       policies::Coord next = at;
       next[Dim::kPipeline] = (stage + 1) % p;
       const int peer = plan.ranks[static_cast<std::size_t>(plan.layout.rank(next).value)].gpu;
       const bool sliced = plan.shard.sequence_parallel || plan.scatters_pipeline_tensors();
       const double bytes = hidden_bytes * static_cast<double>(b);
-      per_micro_batch_s += 2.0 * v * cost::gpu_path(cluster, r.gpu, peer).seconds(sliced ? bytes / plan.tensor_parallel() : bytes);
+      transfers_s += 2.0 * v * cost::gpu_path(cluster, r.gpu, peer).seconds(sliced ? bytes / plan.tensor_parallel() : bytes);
       if (plan.scatters_pipeline_tensors())  // the receiver gathers the slices
-        per_micro_batch_s += 2.0 * v * collective_s(cluster, CollectiveKind::kAllGather, CollectiveAlgorithm::kRing, bytes,
-                                                    gpus_of(plan, plan.layout.group({Dim::kTensor}, r.rank)));
+        transfers_s += 2.0 * v * collective_s(cluster, CollectiveKind::kAllGather, CollectiveAlgorithm::kRing, bytes,
+                                              gpus_of(plan, plan.layout.group({Dim::kTensor}, r.rank)));
     }
-    const double pipeline_s = (static_cast<double>(m) + static_cast<double>(p - 1) / v) * per_micro_batch_s;
+    // Receives posted ahead (overlap_p2p_comm) run during the unit in between: in the steady
+    // state only what outlasts the micro-batch's compute is exposed; the fill pays them whole.
+    const double steady_transfers_s = plan.overlap_p2p_comm ? std::max(0.0, transfers_s - c.compute_s) : transfers_s;
+    const double pipeline_s = static_cast<double>(m) * (per_micro_batch_s + steady_transfers_s) +
+                              static_cast<double>(p - 1) / v * (per_micro_batch_s + transfers_s);
     double& replica = replica_time[at[Dim::kData]];
     replica = std::max(replica, pipeline_s);
 

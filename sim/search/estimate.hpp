@@ -35,7 +35,9 @@ struct Estimate {
 ///   under full recomputation) and K/V gradient reduce-scatter over the context group, of
 ///   c · kv_bytes · b each, in full (the lowering exposes them) + the two activation transfers to its pipeline neighbours (1/t of them and an
 ///   all-gather over the tensor-parallel group under Plan::scatters_pipeline_tensors);
-/// - pipeline: (m + (p − 1)/v) · max_s T_s with m micro-batches per replica;
+/// - pipeline: (m + (p − 1)/v) · max_s T_s with m micro-batches per replica; with
+///   overlap_p2p_comm the m steady-state micro-batches pay their transfers only beyond their
+///   compute (max(0, transfers − compute)), the fill's whole;
 /// - data parallelism: the gradient all-reduce (ZeRO 2: reduce-scatter) of the rank's gradients,
 ///   exposed beyond one micro-batch's backward with overlap_grad_reduce, whole without; the
 ///   distributed optimizer's weight all-gather unless overlap_param_gather; ZeRO-3's per-layer

@@ -45,6 +45,35 @@ TEST(PointToPoint, SendRecvAcrossNodesAfterLatePost) {
   EXPECT_EQ(r.activities, 2u);  // one exec, one communication
 }
 
+TEST(PointToPoint, AReceivePostedAheadLetsItsStreamMoveOnAndItsConsumerWaitsForTheData) {
+  // Ranks 0 and 3 (two nodes) each post their receive ahead on the comm stream, compute 5 ms,
+  // send on the same stream and then compute 1 ms on what they received. The comm stream moves
+  // past the posted receive, so each send leaves at 5 ms (a receive that blocked the stream would
+  // hold the send behind it: both ranks would wait for each other); each consumer starts when
+  // its data has arrived, α + S/β later.
+  program::Program p = testing::make_program(4);
+  const double bytes = 64 * kMiB;
+  for (const int r : {0, 3}) {
+    const int peer = 3 - r;
+    program::RankBuilder b(p.ranks[static_cast<std::size_t>(r)]);
+    const auto in = b.add(program::OpKind::kRecv, program::Stream::kComm, "recv ahead", {},
+                          program::PointToPoint{core::RankId(peer), peer, bytes, true});
+    const auto c = b.compute("c", testing::compute_op(0.5e12));
+    testing::add_send(p.ranks[static_cast<std::size_t>(r)], peer, r, bytes, {c});
+    program::RankBuilder(p.ranks[static_cast<std::size_t>(r)]).compute("use", testing::compute_op(0.1e12), {in});
+  }
+  program::validate(p);
+  const platforms::Cluster cluster = testing::make_cluster(shape());
+  const engine::SimulationResult r = engine::simulate(cluster, p, {});
+  const double t = engine::gpu_path(cluster, 0, 3).latency_s + bytes / 25e9;
+  EXPECT_NEAR(r.makespan_s, 0.005 + t + 0.001, 1e-9);
+  for (const int rank : {0, 3}) {
+    EXPECT_NEAR(r.ranks[static_cast<std::size_t>(rank)].finish_s, 0.005 + t + 0.001, 1e-9);
+    // Waiting for the sender is idle time: the two transfers run at once.
+    EXPECT_NEAR(r.ranks[static_cast<std::size_t>(rank)].communication_busy_s, t, 1e-9);
+  }
+}
+
 TEST(PointToPoint, TagsMatchSendsToTheirRecvs) {
   program::Program p = testing::make_program(4);
   // Rank 0 posts both sends at t = 0 on two streams; rank 1 receives tag 2 first, then tag 1.

@@ -166,3 +166,21 @@ TEST(SearchEstimate, ContextParallelismExposesEachLayersKeyValueGatherAndReducti
           gpu.hbm_bandwidth_bytes_per_s;
   EXPECT_NEAR(e.iteration_time_s, 4 * per_micro_batch + sync, 1e-9 * e.iteration_time_s);
 }
+
+TEST(SearchEstimate, ReceivesPostedAheadHideTheSteadyStateTransfersBehindTheCompute) {
+  // p = 2, v = 2, 8 micro-batches: with overlap_p2p_comm each steady-state micro-batch's 2v
+  // transfers (far shorter than its compute) are hidden; the fill's (p − 1)/v stay.
+  const auto model = workloads::load_model("gpt3-125m");
+  const auto c = cluster(2);
+  const auto s = setup(16);
+  const auto estimate = [&](bool overlap) {
+    const nlohmann::json spec = {{"impl", "megatron"}, {"pipeline_model_parallel_size", 2},
+                                 {"virtual_pipeline_model_parallel_size", 2}, {"overlap_p2p_comm", overlap}};
+    const auto plan = policies::parallelism_policies().create(spec, "<test>", "/parallelism")->plan(model, c, s);
+    EXPECT_EQ(plan.overlap_p2p_comm, overlap);
+    return search::estimate_iteration(plan, model, c, s).iteration_time_s;
+  };
+  const double hop = cost::gpu_path(c, 0, 1).seconds(512.0 * model.hidden_size * 2 * 2);
+  const double off = estimate(false), on = estimate(true);
+  EXPECT_NEAR(off - on, 8 * 2 * 2 * hop, 1e-9 * off);
+}

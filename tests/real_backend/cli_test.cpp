@@ -126,6 +126,42 @@ TEST(Cli, OneFOneBPipelineWithRendezvousSizedMessagesRunsSerially) {
   EXPECT_GT(m.at("iterations").at("median_s").get<double>(), 0.0);
 }
 
+TEST(Cli, ReceivesPostedAheadAreMadeWhenNeededInBothSchedules) {
+  // Both ranks post their receive ahead of their send on the comm stream, as the previous test's
+  // program orders them: the backend makes each receive when the compute that needs it runs, so
+  // the sends go first and neither rank waits for the other.
+  Program p;
+  const Gemm g{64, 64, 64, 1};
+  for (int r = 0; r < 2; ++r) {
+    RankProgram rp = rank_on_gpu(r);
+    RankBuilder b(rp);
+    const OpId in = b.add(OpKind::kRecv, Stream::kComm, "recv ahead", {}, PointToPoint{core::RankId(1 - r), 1, 1 << 20, true});
+    b.add(OpKind::kSend, Stream::kComm, "send", {}, PointToPoint{core::RankId(1 - r), 1, 1 << 20});
+    b.compute("use", {Phase::kForward, "use", 2.0 * 64 * 64 * 64, 0, {g}}, {in});
+    p.ranks.push_back(rp);
+  }
+  program::validate(p);
+  const ScratchDir dir("posted-ahead");
+  save_program(p, dir / "ahead.json");
+  for (const std::string schedule : {"serial", "streams"}) {
+    const CommandResult r =
+        run_command(mpirun(2) + " run ahead.json -o m.json --iterations 2 --timeout 60 --schedule " + schedule, dir);
+    ASSERT_EQ(r.code, 0) << schedule << ": " << r.err;
+    const core::Json m = core::Json::parse(read_file(dir / "m.json"));
+    double recv_end = -1, use_start = -1;  // rank 0, iteration 0: the compute waits for its data
+    for (const auto& e : m.at("traceEvents")) {
+      if (e.at("ph") != "X" || e.at("pid") != 0 || e.at("args").at("iteration") != 0) continue;
+      const double start = e.at("ts"), end = start + e.at("dur").get<double>();
+      if (e.at("name") == "recv ahead") recv_end = end;
+      if (e.at("name") == "use") use_start = start;
+    }
+    ASSERT_GE(recv_end, 0) << schedule;
+    EXPECT_GE(use_start, recv_end) << schedule;
+    const auto problems = test_support::trace_problems(m);
+    EXPECT_TRUE(problems.empty()) << schedule << ": " << (problems.empty() ? "" : problems[0]);
+  }
+}
+
 TEST(Cli, IncompatibleTransferOrderTimesOutWithAMessage) {
   // Both ranks receive first: each waits for a send its peer never reaches (sends complete in
   // the background, so sending first on both sides would run).

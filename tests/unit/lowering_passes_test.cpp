@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include "policies/lowering/lowering.hpp"
 #include "policies/model_state.hpp"
+#include "policies/schedule.hpp"
 #include "sim/program/memory_ledger.hpp"
 #include "tests/support/programs.hpp"
 #include "workloads/layer_chain.hpp"
@@ -79,8 +81,9 @@ TEST(PipelinePass, ScatterGatherSendsSlicesAndGathersThemOnArrival) {
       const auto& ops = c.prog.ranks[0].ops;
       int recvs = 0, gathers = 0;
       for (const auto& op : ops) {
-        if (op.kind == OpKind::kSend || op.kind == OpKind::kRecv)
+        if (op.kind == OpKind::kSend || op.kind == OpKind::kRecv) {
           EXPECT_DOUBLE_EQ(op.p2p().bytes, sliced || sp ? whole / 2 : whole) << op.name;
+        }
         if (op.kind == OpKind::kRecv) ++recvs;
         if (op.kind == OpKind::kCollective && op.name.rfind("pp allgather ", 0) == 0) {
           ++gathers;
@@ -93,6 +96,75 @@ TEST(PipelinePass, ScatterGatherSendsSlicesAndGathersThemOnArrival) {
       EXPECT_GT(recvs, 0);
       EXPECT_EQ(gathers, sliced ? recvs : 0);
     }
+  }
+}
+
+TEST(PipelinePass, OverlapP2pCommPostsEachReceiveAfterThePreviousUnitOfItsDirection) {
+  // Interleaved (p = 2, v = 2, 4 micro-batches per replica): Megatron-Core posts a unit's receive
+  // with the previous same-direction unit's send (the first backward's after the last warm-up
+  // forward); the unit's first compute op waits for it. A unit with no such predecessor (a
+  // stage's first forward) receives on the compute stream as without the flag.
+  const Case c(core::Json{{"pipeline_model_parallel_size", 2}, {"virtual_pipeline_model_parallel_size", 2},
+                          {"overlap_p2p_comm", true}},
+               1, "none", 8);
+  ASSERT_TRUE(c.plan.overlap_p2p_comm);
+  const auto chain = workloads::build_layer_chain(c.model, c.setup.seq_length, c.setup.precision, c.plan.shard);
+  const int n_layers = static_cast<int>(chain.layers.size()), p = 2, v = 2;
+  for (const int stage : {0, 1}) {
+    int r = 0;
+    while (c.plan.stage_of(core::RankId(r)) != stage) ++r;
+    const auto& ops = c.prog.ranks[static_cast<std::size_t>(r)].ops;
+    const int m = static_cast<int>(c.plan.ranks[static_cast<std::size_t>(r)].micro_batches.size());
+    ASSERT_EQ(m, 4);
+    const auto units = policies::pipeline_schedule(c.plan.schedule, stage, p, m, v);
+    const auto find = [&](const std::string& name) -> const program::Op* {
+      for (const auto& op : ops)
+        if (op.name == name) return &op;
+      return nullptr;
+    };
+    // A unit's first and last compute op: its first and last layer in the direction it runs.
+    const auto compute_name = [&](const policies::ScheduleUnit& u, bool last) {
+      const auto [first, end] = policies::stage_layers(c.plan, u.chunk * p + stage, n_layers);
+      const int layer = u.forward == last ? end - 1 : first;
+      return std::string(u.forward ? "fwd " : "bwd ") + chain.layers[static_cast<std::size_t>(layer)].name + " mb" +
+             std::to_string(u.micro_batch);
+    };
+    int posted = 0, blocking = 0;
+    for (std::size_t i = 0; i < units.size(); ++i) {
+      const auto& u = units[i];
+      const int vs = u.chunk * p + stage;
+      if ((u.forward && vs == 0) || (!u.forward && vs == p * v - 1)) continue;  // nothing to receive
+      const std::int64_t tag = ((static_cast<std::int64_t>(u.micro_batch) * p * v + vs) * 2) + (u.forward ? 0 : 1);
+      const program::Op* recv = nullptr;
+      for (const auto& op : ops)
+        if (op.kind == OpKind::kRecv && op.p2p().tag == tag) recv = &op;
+      ASSERT_NE(recv, nullptr) << "rank " << r << " unit " << i;
+      const bool same = i >= 1 && units[i - 1].forward == u.forward;
+      if (!same && i < 2) {
+        ++blocking;
+        EXPECT_EQ(recv->stream, program::Stream::kCompute) << recv->name;
+        EXPECT_FALSE(recv->p2p().posted_ahead) << recv->name;
+        continue;
+      }
+      ++posted;
+      EXPECT_EQ(recv->stream, program::Stream::kComm) << recv->name;
+      EXPECT_TRUE(recv->p2p().posted_ahead) << recv->name;
+      const program::Op* after = find(compute_name(units[i - (same ? 1 : 2)], true));
+      ASSERT_NE(after, nullptr);
+      ASSERT_EQ(recv->deps.size(), 1u) << recv->name;
+      EXPECT_EQ(recv->deps[0], after->id) << recv->name << " posted after " << ops[recv->deps[0].value].name;
+      const program::Op* consumer = find(compute_name(u, false));
+      ASSERT_NE(consumer, nullptr);
+      EXPECT_NE(std::find(consumer->deps.begin(), consumer->deps.end(), recv->id), consumer->deps.end()) << consumer->name;
+    }
+    EXPECT_EQ(blocking, stage) << "rank " << r;  // stage 1's first forward
+    EXPECT_EQ(posted, 2 * m * v - m - blocking) << "rank " << r;  // every unit receives but m
+  }
+  // Megatron-Core posts ahead in its interleaved schedule only: with v = 1 the flag is off.
+  const Case plain(core::Json{{"pipeline_model_parallel_size", 2}, {"overlap_p2p_comm", true}});
+  EXPECT_FALSE(plain.plan.overlap_p2p_comm);
+  for (const auto& op : plain.prog.ranks[0].ops) {
+    if (op.kind == OpKind::kRecv) { EXPECT_EQ(op.stream, program::Stream::kCompute); }
   }
 }
 

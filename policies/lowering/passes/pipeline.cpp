@@ -7,6 +7,14 @@
 // (t ≥ 2 without sequence parallelism) travels as t slices, each rank sending 1/t to its peer of
 // the next stage (each over its own NIC), and the receiver all-gathers the slices over its
 // tensor-parallel group (NVLink) before computing on them.
+// With Plan::overlap_p2p_comm (Megatron-Core's interleaved schedule) a unit's receive is posted
+// ahead on the comm stream (program::PointToPoint::posted_ahead) right after the compute of the
+// unit that precedes it in the rank's schedule if that one runs the same direction, else of the one
+// before it (as Megatron-Core posts the next forward's receive with this forward's send, the
+// next backward's with this backward's, and the first backward's after the last warm-up
+// forward), and the unit's compute waits for the data.
+#include <map>
+
 #include "policies/lowering/pass.hpp"
 
 namespace frugal::policies::lowering {
@@ -20,17 +28,70 @@ class PipelinePass final : public LoweringPass {
  public:
   std::string name() const override { return "pipeline"; }
 
+  void begin_rank(RankContext& ctx) override {
+    unit_ = 0;
+    schedule_.clear();
+    posted_.clear();
+    posts_after_.clear();
+    const int m = static_cast<int>(ctx.rank().micro_batches.size());
+    if (!ctx.plan.overlap_p2p_comm || m == 0) return;
+    schedule_ = pipeline_schedule(ctx.plan.schedule, ctx.stage(), ctx.plan.pipeline_parallel(), m, ctx.plan.virtual_pipeline);
+    // Unit i's receive goes after unit i − 1 if it runs the same direction, else after unit i − 2.
+    for (std::size_t i = 1; i < schedule_.size(); ++i) {
+      const bool same = schedule_[i - 1].forward == schedule_[i].forward;
+      if (same || i >= 2) posts_after_[static_cast<int>(i) - (same ? 1 : 2)].push_back(static_cast<int>(i));
+    }
+  }
+
   void before_unit(RankContext& ctx, const UnitStep& u) override {
-    const int vs = u.virtual_stage;
-    if (u.unit.forward && vs > 0)
-      receive(ctx, vs - 1, tag(ctx, u.unit.micro_batch, vs, true), boundary_bytes(ctx, vs - 1, u.samples),
-              join({"activations ", u.mb}));
-    if (!u.unit.forward && vs < u.virtual_stages - 1)
-      receive(ctx, vs + 1, tag(ctx, u.unit.micro_batch, vs, false), boundary_bytes(ctx, vs, u.samples),
-              join({"gradients ", u.mb}));
+    const auto posted = posted_.find(unit_++);
+    if (posted != posted_.end()) {  // the data of a receive posted ahead
+      wait_for(ctx, posted->second.recv, posted->second.bytes, posted->second.what, true);
+      posted_.erase(posted);
+      return;
+    }
+    if (const auto in = incoming(ctx, u.unit)) receive(ctx, *in, false);
   }
 
   void after_unit(RankContext& ctx, const UnitStep& u) override {
+    send(ctx, u);
+    const auto next = posts_after_.find(unit_ - 1);
+    if (next == posts_after_.end()) return;
+    for (const int i : next->second)
+      if (const auto in = incoming(ctx, schedule_[static_cast<std::size_t>(i)])) posted_[i] = receive(ctx, *in, true);
+  }
+
+ private:
+  /// What a unit receives before it runs: from the previous virtual stage (forward) or the next
+  /// one (backward).
+  struct Incoming {
+    int peer_stage = 0;
+    std::int64_t tag = 0;
+    double bytes = 0;  ///< the whole boundary tensor
+    std::string what;
+  };
+  std::optional<Incoming> incoming(const RankContext& ctx, const ScheduleUnit& u) const {
+    const int p = ctx.plan.pipeline_parallel();
+    const int vs = u.chunk * p + ctx.stage(), stages = p * ctx.plan.virtual_pipeline;
+    const std::int64_t samples = ctx.rank().micro_batches[static_cast<std::size_t>(u.micro_batch)];
+    const std::string mb = join({"mb", Decimal(u.micro_batch)});
+    if (u.forward && vs > 0)
+      return Incoming{vs - 1, tag(ctx, u.micro_batch, vs, true), boundary_bytes(ctx, vs - 1, samples),
+                      join({"activations ", mb})};
+    if (!u.forward && vs < stages - 1)
+      return Incoming{vs + 1, tag(ctx, u.micro_batch, vs, false), boundary_bytes(ctx, vs, samples),
+                      join({"gradients ", mb})};
+    return std::nullopt;
+  }
+
+  /// A receive posted ahead, waiting for the unit that needs it.
+  struct Posted {
+    OpId recv;
+    double bytes = 0;
+    std::string what;
+  };
+
+  void send(RankContext& ctx, const UnitStep& u) {
     const int vs = u.virtual_stage;
     if (u.unit.forward && vs < u.virtual_stages - 1)
       p2p(ctx, OpKind::kSend, vs + 1, tag(ctx, u.unit.micro_batch, vs + 1, true),
@@ -56,25 +117,42 @@ class PipelinePass final : public LoweringPass {
   /// Slices a boundary tensor travels in: t under the scatter/gather optimization, else 1.
   static int slices(const RankContext& ctx) { return ctx.plan.scatters_pipeline_tensors() ? ctx.plan.tensor_parallel() : 1; }
 
-  /// Receives `bytes` from `peer_stage` (its slice of them, then the all-gather of the slices,
-  /// which the next compute op waits for).
-  static void receive(RankContext& ctx, int peer_stage, std::int64_t t, double bytes, const std::string& what) {
-    const OpId recv = p2p(ctx, OpKind::kRecv, peer_stage, t, bytes / slices(ctx), "recv " + what);
+  /// Receives `in` (its slice of it under scatter/gather): on the compute stream, blocking it,
+  /// and waited for at once; or posted ahead on the comm stream once the last compute op is done,
+  /// and waited for by the unit that needs it (wait_for).
+  static Posted receive(RankContext& ctx, const Incoming& in, bool ahead) {
+    const OpId recv = p2p(ctx, OpKind::kRecv, in.peer_stage, in.tag, in.bytes / slices(ctx), "recv " + in.what, ahead);
+    if (!ahead) wait_for(ctx, recv, in.bytes, in.what, false);
+    return Posted{recv, in.bytes, in.what};
+  }
+
+  /// The next compute op waits for `recv` (its all-gather of the slices under scatter/gather; a
+  /// receive on the compute stream, by stream order).
+  static void wait_for(RankContext& ctx, OpId recv, double bytes, const std::string& what, bool ahead) {
     if (slices(ctx) > 1)
       ctx.pending.push_back(ctx.collective(ctx.tensor_group(), program::CollectiveKind::kAllGather, bytes,
                                            "pp allgather ", what, {recv}, program::CollectiveAlgorithm::kRing));
+    else if (ahead)
+      ctx.pending.push_back(recv);
   }
 
-  static OpId p2p(RankContext& ctx, OpKind kind, int peer_stage, std::int64_t t, double bytes, std::string name) {
+  static OpId p2p(RankContext& ctx, OpKind kind, int peer_stage, std::int64_t t, double bytes, std::string name,
+                  bool ahead = false) {
     std::vector<OpId> deps;
     if (kind == OpKind::kSend) {
       deps.reserve(ctx.pending.size() + 1);
       deps = ctx.pending;
-      if (ctx.computes > 0) deps.push_back(ctx.last_compute);
     }
-    return ctx.builder().add(kind, kind == OpKind::kRecv ? Stream::kCompute : Stream::kComm, std::move(name),
-                             std::move(deps), program::PointToPoint{ctx.rank_of_stage(peer_stage), t, bytes});
+    if ((kind == OpKind::kSend || ahead) && ctx.computes > 0) deps.push_back(ctx.last_compute);
+    const Stream stream = kind == OpKind::kRecv && !ahead ? Stream::kCompute : Stream::kComm;
+    return ctx.builder().add(kind, stream, std::move(name), std::move(deps),
+                             program::PointToPoint{ctx.rank_of_stage(peer_stage), t, bytes, ahead});
   }
+
+  int unit_ = 0;                                   ///< index in the rank's schedule of the next unit
+  std::vector<ScheduleUnit> schedule_;             ///< the rank's schedule (overlap_p2p_comm only)
+  std::map<int, std::vector<int>> posts_after_;    ///< unit → later units whose receives it posts
+  std::map<int, Posted> posted_;                   ///< unit → its receive, posted ahead
 };
 
 }  // namespace

@@ -46,6 +46,7 @@ class Megatron final : public ParallelismPolicy {
         tp_comm_overlap_(p.boolean("tp_comm_overlap")),
         async_tp_allreduce_(p.boolean("async_tensor_model_parallel_allreduce")),
         scatter_gather_(p.boolean("scatter_gather_tensors_in_pipeline")),
+        overlap_p2p_(p.boolean("overlap_p2p_comm")),
         prefetch_layers_(static_cast<int>(p.integer("prefetch_layers"))),
         optimizer_state_(p.string("offload_optimizer") == "cpu"    ? program::Location::kHost
                          : p.string("offload_optimizer") == "nvme" ? program::Location::kNvme
@@ -89,6 +90,7 @@ class Megatron final : public ParallelismPolicy {
     plan.tp_comm_overlap = tp_comm_overlap_;
     plan.async_tensor_model_parallel_allreduce = async_tp_allreduce_;
     plan.scatter_gather_tensors_in_pipeline = scatter_gather_;
+    plan.overlap_p2p_comm = overlap_p2p_ && plan.virtual_pipeline >= 2;  // as Megatron-Core, interleaved only
     plan.optimizer_state = optimizer_state_;
     plan.parameter_state = parameter_state_;
 
@@ -288,7 +290,8 @@ class Megatron final : public ParallelismPolicy {
   StateConvention state_convention_;
   bool balanced_, proportional_;
   double bucket_bytes_;
-  bool overlap_grad_reduce_, overlap_param_gather_, tp_comm_overlap_, async_tp_allreduce_, scatter_gather_;
+  bool overlap_grad_reduce_, overlap_param_gather_, tp_comm_overlap_, async_tp_allreduce_, scatter_gather_,
+      overlap_p2p_;
   int prefetch_layers_;
   program::Location optimizer_state_, parameter_state_;
   std::string algorithm_, rank_order_;
@@ -357,6 +360,11 @@ core::PluginInfo megatron_parallelism_info() {
                 "as t slices, one per rank and NIC, all-gathered over the tensor-parallel group on arrival (Megatron-LM's "
                 "scatter/gather optimization, Narayanan et al. SC'21 sec. 4.1; false: "
                 "--no-scatter-gather-tensors-in-pipeline)"},
+      ParamSpec{"overlap_p2p_comm", ParamType::kBoolean, {}, false, 0, 1, {},
+                "interleaved schedule (virtual_pipeline_model_parallel_size >= 2; ignored otherwise, as Megatron-Core "
+                "does): post each pipeline receive once the previous unit of the same direction has computed, so the "
+                "transfer overlaps the unit in between (Megatron-Core's overlap_p2p_comm, set with batch_p2p_comm false "
+                "in NeMo's interleaved recipes); false: receive when the unit that needs the data starts"},
       choice_param("offload_optimizer", "none", {"none", "cpu", "nvme"},
                    "cpu: ZeRO-Offload (Ren et al., ATC'21; DeepSpeed's offload_optimizer): the optimizer state of the rank's "
                    "ZeRO partition lives in host memory, its gradients go device -> host (zero_stage 1: in one copy "
