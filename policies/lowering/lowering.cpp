@@ -60,9 +60,13 @@ class ScheduleWalk {
     const int m = static_cast<int>(rp.micro_batches.size());
     const int p = plan_.pipeline_parallel();
     if (m > 0) {
-      for (const ScheduleUnit& u : pipeline_schedule(plan_.schedule, ctx_.stage(), p, m, plan_.virtual_pipeline)) {
+      const std::vector<ScheduleUnit> schedule = pipeline_schedule(plan_.schedule, ctx_.stage(), p, m, plan_.virtual_pipeline);
+      for (std::size_t i = 0; i < schedule.size(); ++i) {
+        const ScheduleUnit& u = schedule[i];
         lw::UnitStep step;
         step.unit = u;
+        step.schedule = &schedule;
+        step.index = static_cast<int>(i);
         step.virtual_stage = u.chunk * p + ctx_.stage();
         step.virtual_stages = p * plan_.virtual_pipeline;
         step.samples = rp.micro_batches[static_cast<std::size_t>(u.micro_batch)];

@@ -18,6 +18,9 @@ namespace frugal::policies::lowering {
 /// One forward or backward unit of the schedule: a micro-batch through one model chunk.
 struct UnitStep {
   ScheduleUnit unit;
+  /// The rank's whole schedule and this unit's index in it.
+  const std::vector<ScheduleUnit>* schedule = nullptr;
+  int index = 0;
   int virtual_stage = 0;     ///< chunk × p + pipeline rank
   int virtual_stages = 1;    ///< p × v
   std::int64_t samples = 0;  ///< sequences in the micro-batch

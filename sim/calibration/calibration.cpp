@@ -123,7 +123,8 @@ std::vector<platforms::SizeFactor> fit_size_factors(const std::vector<std::pair<
 }
 
 double predicted_collective_s(program::CollectiveKind kind, double bytes, int n, const AlphaBeta& link,
-                              const std::vector<platforms::SizeFactor>& factors, program::CollectiveAlgorithm algorithm) {
+                              const std::vector<platforms::SizeFactor>& factors, program::CollectiveAlgorithm algorithm,
+                              double nvls_bytes_per_s) {
   if (n < 2 || !(bytes > 0) || !(link.beta_bytes_per_s > 0)) return 0;
   platforms::LinkSpec spec{link.beta_bytes_per_s, link.alpha_s};
   spec.factors = factors;
@@ -131,6 +132,10 @@ double predicted_collective_s(program::CollectiveKind kind, double bytes, int n,
     const platforms::SizeFactor* f = spec.factor_for(message);
     return link.alpha_s * (f ? f->latency : 1.0) + message / (link.beta_bytes_per_s * (f ? f->bandwidth : 1.0));
   };
+  // NVLink SHARP: one trip to the switch and back, as cost::nvls_path prices it for the engine.
+  if (algorithm == program::CollectiveAlgorithm::kNvls && kind == program::CollectiveKind::kAllReduce &&
+      nvls_bytes_per_s > 0)
+    return cost::Path{link.alpha_s, std::min(link.beta_bytes_per_s, nvls_bytes_per_s)}.seconds(bytes);
   cost::GroupShape shape;  // the benchmarked ranks share one node
   shape.members = n;
   return cost::phases_time_s(cost::phases(kind, algorithm, bytes, shape), step);
@@ -273,11 +278,11 @@ Fit fit_benches(const std::vector<Json>& benches, const std::vector<std::string>
     for (const Measured& m : collectives) {
       if (static_cast<std::size_t>(m.kind) != k || m.n < 2) continue;
       const bool switch_reduced = nvls && m.kind == program::CollectiveKind::kAllReduce;
-      // The switch's route (to it and back: a route inside the node) is the link's α.
       if (switch_reduced && !(fit.link.beta_bytes_per_s > 0 && fit.nvls.beta_bytes_per_s > 0)) continue;
       const double residual =
-          m.seconds - (switch_reduced ? fit.link.alpha_s + m.bytes / fit.nvls.beta_bytes_per_s
-                                      : predicted_collective_s(m.kind, m.bytes, m.n, fit.link, fit.link_factors));
+          m.seconds - predicted_collective_s(m.kind, m.bytes, m.n, fit.link, fit.link_factors,
+                                             switch_reduced ? CollectiveAlgorithm::kNvls : CollectiveAlgorithm::kRing,
+                                             fit.nvls.beta_bytes_per_s);
       all.push_back(residual);
       if (m.bytes <= kLatencyBoundBytes) small.push_back(residual);
     }

@@ -83,10 +83,13 @@ struct Fit {
 /// Time of one collective of `bytes` (program conventions) over `n` members of one node joined by
 /// routes of `link` bent by `factors`: the phases of `algorithm` (cost::phases, the ones the
 /// engine runs; a one-node group runs hierarchical as ring), each step's message getting its own
-/// size factor: Σ_phases steps · (α·latency factor + step bytes/(β·bandwidth factor)).
+/// size factor: Σ_phases steps · (α·latency factor + step bytes/(β·bandwidth factor)). With
+/// `nvls_bytes_per_s` > 0 the nvls all-reduce is one trip through the node's NVSwitch: α + S/min(β,
+/// nvls_bytes_per_s), as cost::nvls_path prices it.
 double predicted_collective_s(program::CollectiveKind kind, double bytes, int n, const AlphaBeta& link,
                               const std::vector<platforms::SizeFactor>& factors,
-                              program::CollectiveAlgorithm algorithm = program::CollectiveAlgorithm::kRing);
+                              program::CollectiveAlgorithm algorithm = program::CollectiveAlgorithm::kRing,
+                              double nvls_bytes_per_s = 0);
 
 /// Fits from bench files (format frugal-real-bench, or nccl-tests output read by
 /// read_nccl_tests). `peak_flops_per_s` is the nominal peak the efficiencies are relative to.

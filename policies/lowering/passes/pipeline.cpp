@@ -28,23 +28,10 @@ class PipelinePass final : public LoweringPass {
  public:
   std::string name() const override { return "pipeline"; }
 
-  void begin_rank(RankContext& ctx) override {
-    unit_ = 0;
-    schedule_.clear();
-    posted_.clear();
-    posts_after_.clear();
-    const int m = static_cast<int>(ctx.rank().micro_batches.size());
-    if (!ctx.plan.overlap_p2p_comm || m == 0) return;
-    schedule_ = pipeline_schedule(ctx.plan.schedule, ctx.stage(), ctx.plan.pipeline_parallel(), m, ctx.plan.virtual_pipeline);
-    // Unit i's receive goes after unit i − 1 if it runs the same direction, else after unit i − 2.
-    for (std::size_t i = 1; i < schedule_.size(); ++i) {
-      const bool same = schedule_[i - 1].forward == schedule_[i].forward;
-      if (same || i >= 2) posts_after_[static_cast<int>(i) - (same ? 1 : 2)].push_back(static_cast<int>(i));
-    }
-  }
+  void begin_rank(RankContext&) override { posted_.clear(); }
 
   void before_unit(RankContext& ctx, const UnitStep& u) override {
-    const auto posted = posted_.find(unit_++);
+    const auto posted = posted_.find(u.index);
     if (posted != posted_.end()) {  // the data of a receive posted ahead
       wait_for(ctx, posted->second.recv, posted->second.bytes, posted->second.what, true);
       posted_.erase(posted);
@@ -55,10 +42,14 @@ class PipelinePass final : public LoweringPass {
 
   void after_unit(RankContext& ctx, const UnitStep& u) override {
     send(ctx, u);
-    const auto next = posts_after_.find(unit_ - 1);
-    if (next == posts_after_.end()) return;
-    for (const int i : next->second)
-      if (const auto in = incoming(ctx, schedule_[static_cast<std::size_t>(i)])) posted_[i] = receive(ctx, *in, true);
+    if (!ctx.plan.overlap_p2p_comm) return;
+    // Unit i's receive goes after unit i − 1 if that runs the same direction, else after unit i − 2.
+    const auto& units = *u.schedule;
+    const auto same = [&](std::size_t a, std::size_t b) { return units[a].forward == units[b].forward; };
+    const auto k = static_cast<std::size_t>(u.index);
+    for (std::size_t i = k + 1; i <= k + 2 && i < units.size(); ++i)
+      if (i == k + 1 ? same(k, i) : !same(i - 1, i))
+        if (const auto in = incoming(ctx, units[i])) posted_[static_cast<int>(i)] = receive(ctx, *in, true);
   }
 
  private:
@@ -149,10 +140,7 @@ class PipelinePass final : public LoweringPass {
                              program::PointToPoint{ctx.rank_of_stage(peer_stage), t, bytes, ahead});
   }
 
-  int unit_ = 0;                                   ///< index in the rank's schedule of the next unit
-  std::vector<ScheduleUnit> schedule_;             ///< the rank's schedule (overlap_p2p_comm only)
-  std::map<int, std::vector<int>> posts_after_;    ///< unit → later units whose receives it posts
-  std::map<int, Posted> posted_;                   ///< unit → its receive, posted ahead
+  std::map<int, Posted> posted_;  ///< unit index → its receive, posted ahead
 };
 
 }  // namespace
