@@ -219,6 +219,7 @@ GpuSpec read_gpu(ObjectReader& reader, const std::string& name) {
   gpu.memory_bandwidth_by_size = read_table(reader, "memory_bandwidth_by_size", std::numeric_limits<double>::max(),
                                             "[bytes one op moves, bytes per second > 0] with increasing bytes");
   gpu.kernel_launch_s = reader.quantity_or("kernel_launch", Dimension::kTime, 0.0);
+  gpu.overlap_slowdown = reader.number_or("overlap_slowdown", 0.0, 0.0, 10.0);
   gpu.serial_streams = reader.boolean_or("serial_streams", false);
   finish_declared(reader, PlatformObject::kGpu);
   return gpu;
@@ -253,6 +254,7 @@ core::Json to_json(const GpuSpec& gpu) {
   }
   if (!gpu.memory_bandwidth_by_size.empty()) out["memory_bandwidth_by_size"] = table_json(gpu.memory_bandwidth_by_size);
   if (gpu.kernel_launch_s > 0) out["kernel_launch_s"] = gpu.kernel_launch_s;
+  if (gpu.overlap_slowdown > 0) out["overlap_slowdown"] = gpu.overlap_slowdown;
   if (gpu.serial_streams) out["serial_streams"] = true;
   return out;
 }

@@ -69,6 +69,10 @@ struct GpuSpec {
   /// even when the host runs ahead), paid once per kernel of every compute op
   /// (program::Compute::kernels). `frugalsim calibrate` fits it from the smallest GEMMs.
   double kernel_launch_s = 0;
+  /// How much longer a compute kernel takes, as a fraction, while a collective of its GPU runs on
+  /// a communication stream: NCCL's kernels take SMs and HBM bandwidth from it (compute runs at
+  /// 1/(1 + overlap_slowdown) of its speed meanwhile). 0: overlapped communication is free.
+  double overlap_slowdown = 0;
   /// The device runs one op at a time in program order, whatever the op's stream: a CPU core
   /// that computes and also drives its own communication cannot overlap the two. False for
   /// GPUs, whose compute and communication streams run concurrently.

@@ -177,6 +177,11 @@ std::map<PlatformObject, SectionInfo> declare() {
                 "fixed cost of one kernel (launch, ramp-up, tail), paid per kernel of every compute op; fitted by "
                 "`frugalsim calibrate` from the smallest GEMMs",
                 0.0),
+       number("overlap_slowdown",
+              "how much longer a compute kernel takes, as a fraction, while a collective of its GPU runs on a "
+              "communication stream (NCCL's kernels take SMs and memory bandwidth): compute runs at 1/(1 + "
+              "overlap_slowdown) of its speed meanwhile",
+              0.0, 0.0, 10),
        boolean("serial_streams", "the device runs one op at a time whatever its stream (a CPU core that also "
                                  "drives its own communication)",
                false)}};

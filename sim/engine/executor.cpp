@@ -113,6 +113,8 @@ struct Executor::Impl {
     double finish_s = 0;
     int detached_in_flight = 0;  ///< started detached ops (sends, receives posted ahead) not yet delivered
     bool serial = false;      ///< the GPU has serial_streams: one actor runs every op
+    /// Its GPU computes slower while a collective runs on a communication stream (GpuSpec::overlap_slowdown).
+    bool overlap_slows = false;
     /// Quiet GPU links (quiet_links.hpp), else empty: per op, the closed-form time of a
     /// collapsed collective inside the node (negative: run it).
     std::vector<double> closed_form_s;
@@ -138,6 +140,8 @@ struct Executor::Impl {
   std::array<bool, kCollectiveKinds> collective_seen{};
   std::vector<std::unique_ptr<HelperPool>> helpers;  ///< by rank: simulated ranks' helper actors
   int running = 0;  ///< stream actors not finished + sends in flight: at 0 the pools close
+  /// Per GPU: collectives running on a communication stream (the GPU is in kOverlappedPstate while > 0).
+  std::vector<int> gpu_collectives;
   bool deadlocked = false;
   std::exception_ptr error;
   CollectiveModel collective_model = CollectiveModel::kStepByStep;  ///< resolved (never kAuto)
@@ -168,6 +172,7 @@ struct Executor::Impl {
                        : coarse                                    ? CollectiveModel::kAggregate
                                                                    : CollectiveModel::kStepByStep;
     ranks.resize(n_ranks);
+    gpu_collectives.assign(platform.gpu_hosts.size(), 0);
     ctx.rank_gpu.resize(n_ranks);
     ctx.rank_cpu.resize(n_ranks);
     std::vector<int> rank_node(n_ranks);
@@ -194,6 +199,7 @@ struct Executor::Impl {
       rr.speed_flops_per_s = rr.gpu->get_speed();
       rr.hbm_bytes_per_s = c.gpu_spec(rp.gpu).hbm_bandwidth_bytes_per_s;
       rr.serial = c.gpu_spec(rp.gpu).serial_streams;
+      rr.overlap_slows = rr.gpu->get_pstate_count() > kOverlappedPstate;
       ctx.rank_gpu_index[r] = rp.gpu;
       if (runs) rr.done.assign(rp.ops.size(), 0);
       if (runs) rr.waited_elsewhere.assign(rp.ops.size(), 0);
@@ -491,10 +497,18 @@ struct Executor::Impl {
         }
         break;
       }
-      case OpKind::kCollective:
+      case OpKind::kCollective: {
         bytes = op.collective().bytes;
+        // NCCL's kernels share the GPU with the compute kernels they overlap: while any collective
+        // of the GPU runs off the compute stream, its compute runs at the overlapped speed (the
+        // power state changes the rate of running execs too). A collective that fails ends the run.
+        const bool slows = rr.overlap_slows && op.stream != program::Stream::kCompute;
+        int& overlapping = gpu_collectives[static_cast<std::size_t>(rr.program->gpu)];
+        if (slows && overlapping++ == 0) rr.gpu->set_pstate(kOverlappedPstate);
         run_collective(ctx, rr.rank, op.collective(), idx, iteration);
+        if (slows && --overlapping == 0) rr.gpu->set_pstate(0);
         break;
+      }
       case OpKind::kSend:
         bytes = op.p2p().bytes;
         run_send(ctx, rr.rank, op.p2p(), idx);

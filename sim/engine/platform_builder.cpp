@@ -29,10 +29,12 @@ std::string number(double v) {
   return out.str();
 }
 
-// The energy plugin reads "idle:max" (2 values: epsilon = idle, so P = idle + (max − idle)·load
-// while anything runs, idle otherwise) and must see it before Host::seal().
-void set_wattage(sg4::Host* host, double idle_w, double max_w) {
-  host->set_property("wattage_per_state", number(idle_w) + ":" + number(max_w));
+// The energy plugin reads "idle:max" per power state (2 values: epsilon = idle, so P = idle +
+// (max − idle)·load while anything runs, idle otherwise) and must see it before Host::seal().
+void set_wattage(sg4::Host* host, double idle_w, double max_w, int pstates = 1) {
+  std::string states;
+  for (int i = 0; i < pstates; ++i) states += (i > 0 ? "," : "") + number(idle_w) + ":" + number(max_w);
+  host->set_property("wattage_per_state", states);
   host->set_property("wattage_off", "0");
 }
 
@@ -168,8 +170,11 @@ BuiltPlatform build_platform(const platforms::Cluster& cluster, core::Precision 
     // All vertices first: a full zone sizes its routing table at the first add_route().
     std::vector<sg4::Host*> gpus(n_gpus);
     for (int j = 0; j < n_gpus; ++j) {
-      gpus[j] = zone->create_host(prefix + "-gpu" + std::to_string(j), speed);
-      set_wattage(gpus[j], type.gpu.idle_power_w, type.gpu.max_power_w);
+      // Power state 1: the speed left to compute while a collective runs (kOverlappedPstate).
+      std::vector<double> speeds{speed};
+      if (type.gpu.overlap_slowdown > 0 && !type.gpu.serial_streams) speeds.push_back(speed / (1 + type.gpu.overlap_slowdown));
+      gpus[j] = zone->create_host(prefix + "-gpu" + std::to_string(j), speeds);
+      set_wattage(gpus[j], type.gpu.idle_power_w, type.gpu.max_power_w, static_cast<int>(speeds.size()));
       if (speed_profile != nullptr) gpus[j]->set_speed_profile(speed_profile);
       gpus[j]->seal();
     }

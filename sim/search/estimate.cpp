@@ -112,6 +112,9 @@ Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSp
     const std::int64_t b = m > 0 ? *std::max_element(r.micro_batches.begin(), r.micro_batches.end()) : 0;
     if (m == 0) continue;
     const StageCost& c = stage_cost(gpu, stage, b);
+    // Compute that a collective overlaps runs 1 + s times as long meanwhile: s/(1 + s) of the
+    // overlapped collective's time comes on top (the closed form of one compute op beside it).
+    const double overlap_stretch = gpu.overlap_slowdown / (1 + gpu.overlap_slowdown);
 
     // Per micro-batch: compute, tensor-parallel collectives, pipeline transfers.
     double per_micro_batch_s = c.compute_s;
@@ -121,10 +124,11 @@ Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSp
       const double bytes = hidden_bytes * static_cast<double>(b);
       const int overlapped = plan.tp_comm_overlap ? c.layer_collectives : 0;
       const double all_reduce_s = collective_s(cluster, CollectiveKind::kAllReduce, CollectiveAlgorithm::kAuto, bytes, tp);
-      per_micro_batch_s +=
-          (c.tensor_collectives - overlapped) * all_reduce_s +
-          overlapped * collective_s(cluster, CollectiveKind::kReduceScatter, CollectiveAlgorithm::kRing,
-                                    bytes / plan.tensor_parallel(), tp);
+      const double last_chunk_s =
+          collective_s(cluster, CollectiveKind::kReduceScatter, CollectiveAlgorithm::kRing, bytes / plan.tensor_parallel(), tp);
+      const double whole_s = collective_s(cluster, CollectiveKind::kReduceScatter, CollectiveAlgorithm::kRing, bytes, tp);
+      per_micro_batch_s += (c.tensor_collectives - overlapped) * all_reduce_s + overlapped * last_chunk_s +
+                           overlap_stretch * overlapped * std::max(0.0, whole_s - last_chunk_s);
       if (c.split_layers > 0) {
         // Asynchronous backward: a layer's two reductions beside its weight gradients; with
         // sequence parallelism its two output-gradient all-gathers (one all-reduce's worth) before,
@@ -169,19 +173,22 @@ Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSp
     // Data parallelism and the optimizer.
     const auto dp = gpus_of(plan, plan.layout.group({Dim::kData, Dim::kContext}, r.rank));
     const double gradient_bytes = c.parameters * state.gradients, weight_bytes = c.parameters * state.weights;
-    double exposed_s = 0;
+    double exposed_s = 0, overlapped_s = 0;  // the data-parallel collectives' time beyond / beside the compute
     if (dp.size() > 1) {
       const double reduce_s = collective_s(
           cluster, plan.zero_stage >= 2 ? CollectiveKind::kReduceScatter : CollectiveKind::kAllReduce,
           plan.zero_stage >= 2 ? CollectiveAlgorithm::kRing : plan.gradient_algorithm, gradient_bytes, dp);
       if (plan.overlap_grad_reduce) {
         const double last_bucket_s = reduce_s * std::min(1.0, plan.bucket_bytes / std::max(gradient_bytes, 1.0));
-        exposed_s += std::max(last_bucket_s, reduce_s - c.backward_s);
+        const double reduce_exposed_s = std::max(last_bucket_s, reduce_s - c.backward_s);
+        exposed_s += reduce_exposed_s;
+        overlapped_s += reduce_s - reduce_exposed_s;
       } else {
         exposed_s += reduce_s;
       }
-      if ((plan.zero_stage == 1 || plan.zero_stage == 2) && !plan.overlap_param_gather)
-        exposed_s += collective_s(cluster, CollectiveKind::kAllGather, CollectiveAlgorithm::kRing, weight_bytes, dp);
+      if (plan.zero_stage == 1 || plan.zero_stage == 2)
+        (plan.overlap_param_gather ? overlapped_s : exposed_s) +=
+            collective_s(cluster, CollectiveKind::kAllGather, CollectiveAlgorithm::kRing, weight_bytes, dp);
       if (plan.zero_stage == 3) {
         const double gathers_s =
             2.0 * static_cast<double>(m) * collective_s(cluster, CollectiveKind::kAllGather, CollectiveAlgorithm::kRing, weight_bytes, dp);
@@ -192,7 +199,7 @@ Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSp
     const double optimizer_s =
         policies::optimizer_step_bytes(setup.precision, state, c.parameters, plan.zero_stage, plan.gradient_replicas()) /
         gpu.hbm_bandwidth_bytes_per_s;
-    sync_s = std::max(sync_s, exposed_s + optimizer_s);
+    sync_s = std::max(sync_s, exposed_s + overlap_stretch * overlapped_s + optimizer_s);
     rank_compute_s[static_cast<std::size_t>(r.rank.value)] = static_cast<double>(m) * c.compute_s + optimizer_s;
     busiest_compute_s = std::max(busiest_compute_s, rank_compute_s[static_cast<std::size_t>(r.rank.value)]);
 

@@ -42,7 +42,10 @@ struct Estimate {
 ///   exposed beyond one micro-batch's backward with overlap_grad_reduce, whole without; the
 ///   distributed optimizer's weight all-gather unless overlap_param_gather; ZeRO-3's per-layer
 ///   gathers exposed beyond the compute they overlap (all of them with prefetch_layers 0);
-/// - the optimizer step streams the rank's model state through HBM once.
+/// - the optimizer step streams the rank's model state through HBM once;
+/// - on a GPU with overlap_slowdown s, each collective that runs beside the compute (the
+///   overlapped tensor-parallel collectives but their last chunk, the gradient reduction's hidden
+///   part, the overlapped parameter all-gather) adds s/(1 + s) of its time.
 Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSpec& model,
                             const platforms::Cluster& cluster, const policies::TrainingSetup& setup);
 

@@ -75,6 +75,34 @@ TEST(Streams, OverlapHidesCommunication) {
   }
 }
 
+// As above with a GPU whose compute slows by s = 0.25 while a collective runs on a comm stream:
+// B runs at 1/(1 + s) of its speed during the all-reduce (t_ar < B), so it ends t_ar·s/(1 + s)
+// later; A, before the all-reduce, and the all-reduce itself are unchanged.
+TEST(Streams, ComputeSlowsWhileACollectiveOverlapsIt) {
+  testing::ClusterShape shape;
+  shape.gpus_per_node = 2;
+  shape.gpu_link = kGpuLink;
+  shape.gpu.overlap_slowdown = 0.25;
+  const double bytes = 0.5e9;
+  program::Program p = testing::make_program(2);
+  const int world = testing::add_world_group(p);
+  for (auto& rp : p.ranks) {
+    program::RankBuilder b(rp);
+    const auto a = b.compute("A", testing::compute_op(1e12));
+    b.collective("ar", testing::collective(CollectiveKind::kAllReduce, world, 0, bytes), {a});
+    b.compute("B", testing::compute_op(1e12));
+  }
+  const engine::SimulationResult r = engine::simulate(testing::make_cluster(shape), p, {});
+  const double t_ar = all_reduce_s(bytes), s = 0.25;
+  std::printf("slowed overlap: makespan %.9g s (free overlap %.9g s)\n", r.makespan_s, 0.020);
+  EXPECT_NEAR(r.makespan_s, 0.020 + t_ar * s / (1 + s), 1e-9);
+  for (int rank = 0; rank < 2; ++rank) {
+    EXPECT_NEAR(event(r, rank, "A").end_s, 0.010, 1e-9);
+    EXPECT_NEAR(event(r, rank, "ar").end_s, 0.010 + t_ar, 1e-9);
+    EXPECT_NEAR(event(r, rank, "B").end_s, 0.020 + t_ar * s / (1 + s), 1e-9);
+  }
+}
+
 TEST(Streams, IterationsOfASerialChainScaleLinearly) {
   program::Program p = testing::make_program(2);
   const int world = testing::add_world_group(p);

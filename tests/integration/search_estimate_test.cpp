@@ -2,7 +2,7 @@
 // at 1e-9: one GPU (micro-batches × the layers' cost + the optimizer's pass over the state), a
 // two-stage pipeline ((m + p − 1) × the slowest stage, activations sent both ways), and the
 // memory of 1F1B (the first stage holds p micro-batches), context parallelism's K/V gathers and
-// gradient reduce-scatters.
+// gradient reduce-scatters, the compute slowed by the collectives it overlaps.
 #include <gtest/gtest.h>
 
 #include "policies/model_state.hpp"
@@ -183,4 +183,26 @@ TEST(SearchEstimate, ReceivesPostedAheadHideTheSteadyStateTransfersBehindTheComp
   const double hop = cost::gpu_path(c, 0, 1).seconds(512.0 * model.hidden_size * 2 * 2);
   const double off = estimate(false), on = estimate(true);
   EXPECT_NEAR(off - on, 8 * 2 * 2 * hop, 1e-9 * off);
+}
+
+TEST(SearchEstimate, ACollectiveBesideTheComputeSlowsItByTheGpusOverlapSlowdown) {
+  // Two data-parallel ranks with the distributed optimizer: its parameter all-gather (X) is
+  // exposed whole without overlap_param_gather; with it, it runs beside the compute, which takes
+  // s/(1 + s)·X longer on a GPU with overlap_slowdown s (0 on the shipped GPU: X is saved
+  // whole). So the saving is X/(1 + s).
+  const auto model = workloads::load_model("gpt3-125m");
+  const auto s = setup(8);
+  const auto saving = [&](double slowdown) {
+    auto c = cluster(2);
+    for (auto& type : c.node_types) type.gpu.overlap_slowdown = slowdown;
+    const auto estimate = [&](bool overlap) {
+      const nlohmann::json spec = {{"impl", "megatron"}, {"zero_stage", 1}, {"overlap_param_gather", overlap}};
+      const auto plan = policies::parallelism_policies().create(spec, "<test>", "/parallelism")->plan(model, c, s);
+      return search::estimate_iteration(plan, model, c, s).iteration_time_s;
+    };
+    return estimate(false) - estimate(true);
+  };
+  const double free = saving(0), slowed = saving(0.25);
+  EXPECT_GT(free, 0);
+  EXPECT_NEAR(free / slowed, 1.25, 1e-9);
 }

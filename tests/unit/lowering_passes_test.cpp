@@ -102,8 +102,9 @@ TEST(PipelinePass, ScatterGatherSendsSlicesAndGathersThemOnArrival) {
 TEST(PipelinePass, OverlapP2pCommPostsEachReceiveAfterThePreviousUnitOfItsDirection) {
   // Interleaved (p = 2, v = 2, 4 micro-batches per replica): Megatron-Core posts a unit's receive
   // with the previous same-direction unit's send (the first backward's after the last warm-up
-  // forward); the unit's first compute op waits for it. A unit with no such predecessor (a
-  // stage's first forward) receives on the compute stream as without the flag.
+  // forward); the unit's first compute op waits for it and for the previous same-direction unit's
+  // send. A unit with no such predecessor (a stage's first forward) receives on the compute stream
+  // as without the flag.
   const Case c(core::Json{{"pipeline_model_parallel_size", 2}, {"virtual_pipeline_model_parallel_size", 2},
                           {"overlap_p2p_comm", true}},
                1, "none", 8);
@@ -159,6 +160,28 @@ TEST(PipelinePass, OverlapP2pCommPostsEachReceiveAfterThePreviousUnitOfItsDirect
     }
     EXPECT_EQ(blocking, stage) << "rank " << r;  // stage 1's first forward
     EXPECT_EQ(posted, 2 * m * v - m - blocking) << "rank " << r;  // every unit receives but m
+    // Each unit's compute also waits for the send of the previous unit of its direction.
+    int waits = 0;
+    for (std::size_t i = 1; i < units.size(); ++i) {
+      std::size_t j = i;
+      while (j > 0 && units[j - 1].forward != units[i].forward) --j;
+      if (j == 0) continue;
+      const auto& prev = units[j - 1];
+      const int vs = prev.chunk * p + stage, to = prev.forward ? vs + 1 : vs - 1;
+      if (to < 0 || to >= p * v) continue;  // the last (first) virtual stage sends no activations (gradients)
+      const std::int64_t tag = ((static_cast<std::int64_t>(prev.micro_batch) * p * v + to) * 2) + (prev.forward ? 0 : 1);
+      const program::Op* send = nullptr;
+      for (const auto& op : ops)
+        if (op.kind == OpKind::kSend && op.p2p().tag == tag) send = &op;
+      ASSERT_NE(send, nullptr) << "rank " << r << " unit " << j - 1;
+      const program::Op* consumer = find(compute_name(units[i], false));
+      ASSERT_NE(consumer, nullptr);
+      EXPECT_NE(std::find(consumer->deps.begin(), consumer->deps.end(), send->id), consumer->deps.end())
+          << consumer->name << " does not wait for " << send->name;
+      ++waits;
+    }
+    // Every unit sends but m; here exactly one direction's last unit sends, and nothing waits for that.
+    EXPECT_EQ(waits, 2 * m * v - m - 1) << "rank " << r;
   }
   // Megatron-Core posts ahead in its interleaved schedule only: with v = 1 the flag is off.
   const Case plain(core::Json{{"pipeline_model_parallel_size", 2}, {"overlap_p2p_comm", true}});

@@ -27,7 +27,7 @@ Json full_cluster() {
                "memory": "16 GB", "hbm_bandwidth": "1 TB/s", "idle_power": "30 W", "max_power": "300 W",
                "matmul_efficiency": 0.6, "matmul_efficiency_fp8": 0.5, "gemm_efficiency": [[1e6, 0.2], [1e12, 0.8]],
                "memory_bandwidth_by_size": [[1e3, 1e12], [1e9, 9e11]], "serial_streams": false,
-               "kernel_launch": "3 us",
+               "kernel_launch": "3 us", "overlap_slowdown": 0.1,
                "gemm_shape": {"sms": 8, "tiles": [[128, 128, 1.0]], "k_overhead": 64, "max_split_k": 2} },
       "gpus_per_node": 2,
       "intra_node": {"kind": "nvlink", "bandwidth": "300 GB/s", "latency": "1 us", "nvls_bandwidth": "200 GB/s",

@@ -12,7 +12,11 @@
 // unit that precedes it in the rank's schedule if that one runs the same direction, else of the one
 // before it (as Megatron-Core posts the next forward's receive with this forward's send, the
 // next backward's with this backward's, and the first backward's after the last warm-up
-// forward), and the unit's compute waits for the data.
+// forward), and the unit's compute waits for the data. As in Megatron-Core, whose next unit of a
+// direction waits for every handle of the previous one's send_*_recv_* (its send as well as the
+// receive), a unit's compute also waits until the send of the previous unit of its direction has
+// been delivered.
+#include <array>
 #include <map>
 
 #include "policies/lowering/pass.hpp"
@@ -28,9 +32,16 @@ class PipelinePass final : public LoweringPass {
  public:
   std::string name() const override { return "pipeline"; }
 
-  void begin_rank(RankContext&) override { posted_.clear(); }
+  void begin_rank(RankContext&) override {
+    posted_.clear();
+    last_send_ = {};
+  }
 
   void before_unit(RankContext& ctx, const UnitStep& u) override {
+    if (auto& sent = last_send_[u.unit.forward ? 1 : 0]) {  // set only under overlap_p2p_comm
+      ctx.pending.push_back(*sent);
+      sent.reset();
+    }
     const auto posted = posted_.find(u.index);
     if (posted != posted_.end()) {  // the data of a receive posted ahead
       wait_for(ctx, posted->second.recv, posted->second.bytes, posted->second.what, true);
@@ -82,14 +93,17 @@ class PipelinePass final : public LoweringPass {
     std::string what;
   };
 
+  /// Sends the unit's result on; under overlap_p2p_comm the next unit of its direction waits for it.
   void send(RankContext& ctx, const UnitStep& u) {
     const int vs = u.virtual_stage;
+    std::optional<OpId> sent;
     if (u.unit.forward && vs < u.virtual_stages - 1)
-      p2p(ctx, OpKind::kSend, vs + 1, tag(ctx, u.unit.micro_batch, vs + 1, true),
-          boundary_bytes(ctx, vs, u.samples) / slices(ctx), join({"send activations ", u.mb}));
+      sent = p2p(ctx, OpKind::kSend, vs + 1, tag(ctx, u.unit.micro_batch, vs + 1, true),
+                 boundary_bytes(ctx, vs, u.samples) / slices(ctx), join({"send activations ", u.mb}));
     if (!u.unit.forward && vs > 0)
-      p2p(ctx, OpKind::kSend, vs - 1, tag(ctx, u.unit.micro_batch, vs - 1, false),
-          boundary_bytes(ctx, vs - 1, u.samples) / slices(ctx), join({"send gradients ", u.mb}));
+      sent = p2p(ctx, OpKind::kSend, vs - 1, tag(ctx, u.unit.micro_batch, vs - 1, false),
+                 boundary_bytes(ctx, vs - 1, u.samples) / slices(ctx), join({"send gradients ", u.mb}));
+    if (ctx.plan.overlap_p2p_comm) last_send_[u.unit.forward ? 1 : 0] = sent;
   }
 
  private:
@@ -141,6 +155,7 @@ class PipelinePass final : public LoweringPass {
   }
 
   std::map<int, Posted> posted_;  ///< unit index → its receive, posted ahead
+  std::array<std::optional<OpId>, 2> last_send_;  ///< per direction (backward, forward): the send the next unit waits for
 };
 
 }  // namespace
