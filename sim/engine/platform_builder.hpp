@@ -18,11 +18,11 @@ class Host;
 
 namespace frugal::engine {
 
-/// Platform built by build_platform(). Pointers are owned by the SimGrid Engine.
 /// A GPU host's power state while a collective of its runs on a communication stream (present
 /// when its GpuSpec::overlap_slowdown > 0): speed / (1 + overlap_slowdown), same power range.
 inline constexpr int kOverlappedPstate = 1;
 
+/// Platform built by build_platform(). Pointers are owned by the SimGrid Engine.
 struct BuiltPlatform {
   std::vector<simgrid::s4u::Host*> gpu_hosts;  ///< global GPU index (Cluster::gpus order) → host
   std::vector<simgrid::s4u::Host*> cpu_hosts;  ///< node id → the node's CPU host

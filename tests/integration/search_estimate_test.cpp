@@ -188,8 +188,8 @@ TEST(SearchEstimate, ReceivesPostedAheadHideTheSteadyStateTransfersBehindTheComp
 TEST(SearchEstimate, ACollectiveBesideTheComputeSlowsItByTheGpusOverlapSlowdown) {
   // Two data-parallel ranks with the distributed optimizer: its parameter all-gather (X) is
   // exposed whole without overlap_param_gather; with it, it runs beside the compute, which takes
-  // s/(1 + s)·X longer on a GPU with overlap_slowdown s (0 on the shipped GPU: X is saved
-  // whole). So the saving is X/(1 + s).
+  // s/(1 + s)·X longer on a GPU with overlap_slowdown s (with s = 0, X is saved whole). So the
+  // saving is X/(1 + s).
   const auto model = workloads::load_model("gpt3-125m");
   const auto s = setup(8);
   const auto saving = [&](double slowdown) {
