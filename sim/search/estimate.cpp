@@ -126,9 +126,12 @@ Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSp
       const double all_reduce_s = collective_s(cluster, CollectiveKind::kAllReduce, CollectiveAlgorithm::kAuto, bytes, tp);
       const double last_chunk_s =
           collective_s(cluster, CollectiveKind::kReduceScatter, CollectiveAlgorithm::kRing, bytes / plan.tensor_parallel(), tp);
-      const double whole_s = collective_s(cluster, CollectiveKind::kReduceScatter, CollectiveAlgorithm::kRing, bytes, tp);
-      per_micro_batch_s += (c.tensor_collectives - overlapped) * all_reduce_s + overlapped * last_chunk_s +
-                           overlap_stretch * overlapped * std::max(0.0, whole_s - last_chunk_s);
+      per_micro_batch_s += (c.tensor_collectives - overlapped) * all_reduce_s + overlapped * last_chunk_s;
+      if (overlapped > 0 && overlap_stretch > 0)  // the hidden part of each, beside the layer's GEMMs
+        per_micro_batch_s +=
+            overlap_stretch * overlapped *
+            std::max(0.0, collective_s(cluster, CollectiveKind::kReduceScatter, CollectiveAlgorithm::kRing, bytes, tp) -
+                              last_chunk_s);
       if (c.split_layers > 0) {
         // Asynchronous backward: a layer's two reductions beside its weight gradients; with
         // sequence parallelism its two output-gradient all-gathers (one all-reduce's worth) before,

@@ -130,15 +130,20 @@ TEST(PipelinePass, OverlapP2pCommPostsEachReceiveAfterThePreviousUnitOfItsDirect
       return std::string(u.forward ? "fwd " : "bwd ") + chain.layers[static_cast<std::size_t>(layer)].name + " mb" +
              std::to_string(u.micro_batch);
     };
+    // The message that arrives at virtual stage `vs` for micro-batch `mb` (the pass's tags), and this rank's op of `kind` carrying it.
+    const auto message = [&](OpKind kind, int mb, int vs, bool forward) -> const program::Op* {
+      const std::int64_t tag = ((static_cast<std::int64_t>(mb) * p * v + vs) * 2) + (forward ? 0 : 1);
+      const program::Op* found = nullptr;
+      for (const auto& op : ops)
+        if (op.kind == kind && op.p2p().tag == tag) found = &op;
+      return found;
+    };
     int posted = 0, blocking = 0;
     for (std::size_t i = 0; i < units.size(); ++i) {
       const auto& u = units[i];
       const int vs = u.chunk * p + stage;
       if ((u.forward && vs == 0) || (!u.forward && vs == p * v - 1)) continue;  // nothing to receive
-      const std::int64_t tag = ((static_cast<std::int64_t>(u.micro_batch) * p * v + vs) * 2) + (u.forward ? 0 : 1);
-      const program::Op* recv = nullptr;
-      for (const auto& op : ops)
-        if (op.kind == OpKind::kRecv && op.p2p().tag == tag) recv = &op;
+      const program::Op* recv = message(OpKind::kRecv, u.micro_batch, vs, u.forward);
       ASSERT_NE(recv, nullptr) << "rank " << r << " unit " << i;
       const bool same = i >= 1 && units[i - 1].forward == u.forward;
       if (!same && i < 2) {
@@ -169,10 +174,7 @@ TEST(PipelinePass, OverlapP2pCommPostsEachReceiveAfterThePreviousUnitOfItsDirect
       const auto& prev = units[j - 1];
       const int vs = prev.chunk * p + stage, to = prev.forward ? vs + 1 : vs - 1;
       if (to < 0 || to >= p * v) continue;  // the last (first) virtual stage sends no activations (gradients)
-      const std::int64_t tag = ((static_cast<std::int64_t>(prev.micro_batch) * p * v + to) * 2) + (prev.forward ? 0 : 1);
-      const program::Op* send = nullptr;
-      for (const auto& op : ops)
-        if (op.kind == OpKind::kSend && op.p2p().tag == tag) send = &op;
+      const program::Op* send = message(OpKind::kSend, prev.micro_batch, to, prev.forward);
       ASSERT_NE(send, nullptr) << "rank " << r << " unit " << j - 1;
       const program::Op* consumer = find(compute_name(units[i], false));
       ASSERT_NE(consumer, nullptr);
