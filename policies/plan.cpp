@@ -5,10 +5,25 @@
 #include <algorithm>
 #include <map>
 #include <numeric>
+#include <stdexcept>
 
 #include "sim/core/error.hpp"
 
 namespace frugal::policies {
+
+const std::vector<std::string>& amax_reduction_names() {
+  static const std::vector<std::string> names = {"data", "tensor", "none"};
+  return names;
+}
+
+std::string to_string(AmaxReduction a) { return amax_reduction_names()[static_cast<std::size_t>(a)]; }
+
+AmaxReduction parse_amax_reduction(const std::string& name) {
+  const auto& names = amax_reduction_names();
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (names[i] == name) return static_cast<AmaxReduction>(i);
+  throw std::invalid_argument("unknown amax reduction \"" + name + "\"");
+}
 
 std::int64_t RankPlan::samples() const {
   return std::accumulate(micro_batches.begin(), micro_batches.end(), std::int64_t{0});

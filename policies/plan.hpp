@@ -19,6 +19,15 @@
 
 namespace frugal::policies {
 
+/// Which ranks an fp8 job reduces its delayed-scaling amaxes over (Transformer Engine's
+/// DelayedScaling with reduce_amax, over the group Megatron-Core's get_amax_reduction_group gives
+/// it): kData, the pipeline stage's tensor × data × context ranks (the default); kTensor, its
+/// tensor × context ranks (tp_only_amax_red); kNone, no reduction (each rank scales alone).
+enum class AmaxReduction { kData, kTensor, kNone };
+const std::vector<std::string>& amax_reduction_names();  ///< "data", "tensor", "none", in enum order
+std::string to_string(AmaxReduction a);
+AmaxReduction parse_amax_reduction(const std::string& name);  ///< std::invalid_argument if unknown
+
 /// What the study asks for, independent of policy.
 struct TrainingSetup {
   std::int64_t global_batch_size = 0;  ///< sequences per iteration (B)
@@ -29,6 +38,9 @@ struct TrainingSetup {
   /// Attention kernel of every transformer layer (a study resolves its "auto" with
   /// platforms::GpuSpec::runs_fused_attention); policies copy it into Plan::shard.
   workloads::AttentionKernel attention = workloads::AttentionKernel::kNaive;
+  /// fp8 only: the group of the blocking amax all-reduce after each model chunk's forward and
+  /// backward of a micro-batch (lowering pass `fp8_scaling`).
+  AmaxReduction fp8_amax_reduction = AmaxReduction::kData;
 };
 
 /// One rank: where it runs and which micro-batches it processes. Its coordinates on the

@@ -29,6 +29,7 @@ class ScheduleWalk {
     // collectives that overlap that backward (tp_comm_overlap, the split backward), not ahead.
     passes_.push_back(lw::make_tensor_parallel_pass());
     passes_.push_back(lw::make_context_parallel_pass());
+    passes_.push_back(lw::make_fp8_scaling_pass());
     passes_.push_back(lw::make_gradient_sync_pass());
     passes_.push_back(lw::make_pipeline_pass());
     passes_.push_back(lw::make_optimizer_pass());
@@ -180,7 +181,7 @@ std::vector<program::RankClass> rank_classes(const Plan& plan, const lw::Groups&
       const auto mi = static_cast<std::size_t>(m.value);
       program::RankClass::Member member;
       member.rank = m;
-      for (const auto* kind : {&groups.tensor, &groups.data, &groups.embedding, &groups.context})
+      for (const auto* kind : {&groups.tensor, &groups.data, &groups.embedding, &groups.context, &groups.amax})
         if ((*kind)[r] >= 0) member.groups.emplace_back((*kind)[r], (*kind)[mi]);
       for (int q = 0; q < p; ++q)
         if (q != plan.stage_of(rep))
@@ -198,7 +199,7 @@ struct Lowering {
   Lowering(const Plan& plan, const workloads::ModelSpec& model, const TrainingSetup& setup)
       : chain((plan.check(), workloads::build_layer_chain(model, setup.seq_length, setup.precision, plan.shard))),
         tied_params(tied_embedding_params(plan, model)),
-        groups(lw::build_groups(plan, tied_params > 0, prog)),
+        groups(lw::build_groups(plan, setup, tied_params > 0, prog)),
         ctx(plan, chain, setup, groups, tied_params, model.hidden_size),
         walk(plan, ctx) {}
   const workloads::LayerChain chain;

@@ -75,6 +75,7 @@ std::unique_ptr<LoweringPass> make_pipeline_pass();          ///< activation/gra
 std::unique_ptr<LoweringPass> make_zero_pass();              ///< ZeRO-3 weight gathers, ZeRO 1–2 weight all-gather
 std::unique_ptr<LoweringPass> make_tensor_parallel_pass();   ///< Megatron TP/SP collectives after each layer
 std::unique_ptr<LoweringPass> make_context_parallel_pass();  ///< K/V all-gather and gradient reduce-scatter (CP)
+std::unique_ptr<LoweringPass> make_fp8_scaling_pass();       ///< fp8 amax all-reduce after each chunk's forward and backward
 std::unique_ptr<LoweringPass> make_gradient_sync_pass();     ///< bucketed DP gradient reduction, tied embeddings
 std::unique_ptr<LoweringPass> make_optimizer_pass();         ///< the optimizer step
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "policies/fp8_scaling.hpp"
 #include "policies/lowering/lowering.hpp"
 
 namespace frugal::policies::lowering {
@@ -23,13 +24,13 @@ std::string join(std::initializer_list<std::string_view> parts) {
   return out;
 }
 
-Groups build_groups(const Plan& plan, bool tied, program::Program& program) {
+Groups build_groups(const Plan& plan, const TrainingSetup& setup, bool tied, program::Program& program) {
   const Layout& layout = plan.layout;
   const int t = plan.tensor_parallel(), p = plan.pipeline_parallel(), d = plan.data_parallel();
   const int cp = plan.context_parallel();
   const auto world = static_cast<std::size_t>(layout.world());
   Groups g{std::vector<int>(world, -1), std::vector<int>(world, -1), std::vector<int>(world, -1),
-           std::vector<int>(world, -1)};
+           std::vector<int>(world, -1), std::vector<int>(world, -1)};
   auto at = [&](int tp, int pp, int dp, int c = 0) {
     Coord coord;
     coord[Dim::kTensor] = tp;
@@ -70,6 +71,17 @@ Groups build_groups(const Plan& plan, bool tied, program::Program& program) {
         for (int pp = 0; pp < p; ++pp)
           add(join({"cp/tp", Decimal(tp), "/dp", Decimal(dp), "/pp", Decimal(pp)}), layout.group({Dim::kContext}, at(tp, pp, dp)),
               g.context);
+  for (std::size_t r = 0; r < world; ++r) {
+    if (g.amax[r] >= 0) continue;
+    const core::RankId rank(static_cast<std::int64_t>(r));
+    auto ranks = amax_reduction_group(plan, setup, rank);
+    if (ranks.empty()) continue;
+    const auto pp = Decimal(layout.coord(rank)[Dim::kPipeline]);
+    add(setup.fp8_amax_reduction == AmaxReduction::kData
+            ? join({"amax/pp", pp})
+            : join({"amax/dp", Decimal(layout.coord(rank)[Dim::kData]), "/pp", pp}),
+        std::move(ranks), g.amax);
+  }
   return g;
 }
 
@@ -117,10 +129,12 @@ bool RankContext::streams_gradients_to_host() const {
 int RankContext::tensor_group() const { return groups_.tensor[static_cast<std::size_t>(rp_->rank.value)]; }
 int RankContext::data_group() const { return groups_.data[static_cast<std::size_t>(rp_->rank.value)]; }
 int RankContext::context_group() const { return groups_.context[static_cast<std::size_t>(rp_->rank.value)]; }
+int RankContext::amax_group() const { return groups_.amax[static_cast<std::size_t>(rp_->rank.value)]; }
 int RankContext::embedding_group() const { return groups_.embedding[static_cast<std::size_t>(rp_->rank.value)]; }
 
 program::Stream RankContext::stream_of(int group) const {
-  return group == data_group() || group == embedding_group() ? program::Stream::kDataComm : program::Stream::kComm;
+  if (group == data_group() || group == embedding_group()) return program::Stream::kDataComm;
+  return group == amax_group() ? program::Stream::kCompute : program::Stream::kComm;
 }
 
 core::RankId RankContext::rank_of_stage(int virtual_stage) const {

@@ -26,6 +26,7 @@ struct Groups {
   std::vector<int> data;       ///< data-parallel group (data × context parallel: same parameters)
   std::vector<int> context;    ///< context-parallel group (c ≥ 2)
   std::vector<int> embedding;  ///< first + last pipeline rank holding the tied word embeddings
+  std::vector<int> amax;       ///< fp8 amax reduction group (setup.fp8_amax_reduction, ≥ 2 ranks)
 };
 
 /// Builds the groups of `plan` into `program.groups` (order and names are part of the IR's
@@ -33,8 +34,10 @@ struct Groups {
 /// pairs "embedding/tp<t>/dp<d>"; members ascending). `tied` adds the embedding pairs. With
 /// context parallelism (c ≥ 2) every name gains "/cp<c>" where the group has one context
 /// coordinate, data groups span data × context ("dp" or "dpcp/tp<t>/pp<p>"), and context
-/// groups "cp/tp<t>/dp<d>/pp<p>" come last.
-Groups build_groups(const Plan& plan, bool tied, program::Program& program);
+/// groups "cp/tp<t>/dp<d>/pp<p>" come after them. An fp8 job whose setup reduces amaxes adds its
+/// amax groups last: "amax/pp<p>" (a stage's tensor × data × context ranks) or, reduced over the
+/// tensor ranks only, "amax/dp<d>/pp<p>" (tensor × context), where they hold 2 ranks or more.
+Groups build_groups(const Plan& plan, const TrainingSetup& setup, bool tied, program::Program& program);
 
 /// Decimal form of an integer in a stack buffer (as std::to_string writes it).
 class Decimal {
@@ -75,8 +78,10 @@ class RankContext {
   int tensor_group() const;
   int data_group() const;
   int context_group() const;
+  int amax_group() const;
   /// The stream of `group`'s communicator: the data-parallel ones (gradients, ZeRO, tied
-  /// embeddings) have their own, `data_comm`; the others share `comm`. Buffers a group's
+  /// embeddings) have their own, `data_comm`; the amax reduction blocks the compute stream, as
+  /// Transformer Engine calls it there; the others share `comm`. Buffers a group's
   /// collectives use are allocated and freed on the same stream.
   program::Stream stream_of(int group) const;
   /// Tokens of one sequence this rank holds (seq_length / context parallel size).

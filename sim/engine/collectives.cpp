@@ -325,6 +325,14 @@ void run_collective(CommContext& ctx, int rank, const program::Collective& c, in
   // alone; a group whose members are all simulated injects its copies from its first member.
   if (ctx.representatives != nullptr && g.simulated_members == 1) {
     inject_collective_copies(ctx, rank, op_index, g, c);
+    if (g.nodes > 1 && c.bytes <= kLatencyBoundBytes) {
+      // Latency-bound (fp8's amax reductions): its pieces load no link measurably, while a tree
+      // over many nodes would inject thousands of flows per call. Its uncontended closed form.
+      ++ctx.activities;
+      sg4::this_actor::sleep_for(cost::collective_time_s(c.kind, algorithm_of(g, c), c.bytes, g.shape, g.shape.intra,
+                                                         g.shape.inter));
+      return;
+    }
     run_collective_collapsed(ctx, rank, g, c);
     return;
   }

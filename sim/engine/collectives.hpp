@@ -157,6 +157,10 @@ using cost::kMaxBroadcastChunks;
 /// That is the step-by-step model. With CommContext::aggregate, or when representatives stand
 /// for identical ranks, coarse_collectives.hpp runs it instead. `op_index` (the op in the
 /// rank's program) finds the copies' ops; `iteration` tells the program's iterations apart.
+/// A collective of a group spanning nodes, run by its representative alone (coarse mode), that
+/// carries at most this many bytes takes its closed form (cost::collective_time_s) instead of
+/// injecting its flows.
+inline constexpr double kLatencyBoundBytes = 64 * 1024;
 void run_collective(CommContext& ctx, int rank, const program::Collective& c, int op_index = -1, int iteration = 0);
 
 /// Point-to-point: mailbox per (src, dst, tag); send and recv each return when the transfer is

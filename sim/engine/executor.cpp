@@ -376,7 +376,9 @@ struct Executor::Impl {
     }
     double start_s = sg4::Engine::get_clock();
     ++ctx.activities;
+    const bool counted = enter_overlap(rr, ops[first]);  // one stream's collectives back to back
     sg4::this_actor::sleep_for(total_s);
+    leave_overlap(rr, counted);
     const double end_s = sg4::Engine::get_clock();
     for (std::size_t i = k; i < end; ++i) {
       const int idx = st.ops[i];
@@ -386,6 +388,19 @@ struct Executor::Impl {
       start_s = op_end_s;
     }
     return end;
+  }
+
+  /// NCCL's kernels share the GPU with the compute kernels they overlap: while any collective of
+  /// the GPU runs off the compute stream, its compute runs at the overlapped speed (the power
+  /// state changes the rate of running execs too). Every way a collective runs (transfers or a
+  /// closed form) enters before it and leaves after it; returns whether `op` counts.
+  bool enter_overlap(RankRuntime& rr, const program::Op& op) {
+    if (!rr.overlap_slows || op.stream == program::Stream::kCompute) return false;
+    if (gpu_collectives[static_cast<std::size_t>(rr.program->gpu)]++ == 0) rr.gpu->set_pstate(kOverlappedPstate);
+    return true;
+  }
+  void leave_overlap(RankRuntime& rr, bool counted) {
+    if (counted && --gpu_collectives[static_cast<std::size_t>(rr.program->gpu)] == 0) rr.gpu->set_pstate(0);
   }
 
   void mark_done(RankRuntime& rr, int idx) {
@@ -499,14 +514,9 @@ struct Executor::Impl {
       }
       case OpKind::kCollective: {
         bytes = op.collective().bytes;
-        // NCCL's kernels share the GPU with the compute kernels they overlap: while any collective
-        // of the GPU runs off the compute stream, its compute runs at the overlapped speed (the
-        // power state changes the rate of running execs too). A collective that fails ends the run.
-        const bool slows = rr.overlap_slows && op.stream != program::Stream::kCompute;
-        int& overlapping = gpu_collectives[static_cast<std::size_t>(rr.program->gpu)];
-        if (slows && overlapping++ == 0) rr.gpu->set_pstate(kOverlappedPstate);
+        const bool counted = enter_overlap(rr, op);  // a collective that fails ends the run
         run_collective(ctx, rr.rank, op.collective(), idx, iteration);
-        if (slows && --overlapping == 0) rr.gpu->set_pstate(0);
+        leave_overlap(rr, counted);
         break;
       }
       case OpKind::kSend:

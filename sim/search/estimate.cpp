@@ -5,6 +5,7 @@
 #include <map>
 #include <tuple>
 
+#include "policies/fp8_scaling.hpp"
 #include "policies/lowering/lowering.hpp"
 #include "policies/memory/stage_schedules.hpp"
 #include "policies/model_state.hpp"
@@ -62,6 +63,7 @@ Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSp
     int kv_gathers = 0;            // context parallelism: K/V all-gathers per micro-batch (forward, replay)
     int kv_reductions = 0;         // and K/V gradient reduce-scatters (backward)
     double kv_bytes = 0;           // one layer's K/V of all c ranks' tokens, per sample
+    int fp8_gemms = 0;             // fp8 GEMMs of the rank's layers (each records amaxes)
   };
   std::map<std::tuple<const platforms::GpuSpec*, int, std::int64_t>, StageCost> stage_costs;
   const auto stage_cost = [&](const platforms::GpuSpec& gpu, int stage, std::int64_t b) -> const StageCost& {
@@ -74,6 +76,7 @@ Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSp
       const double backward_s = cost::layer_pass_seconds(layer, b, gpu, setup.precision).backward_s;
       c.backward_s += backward_s;
       c.parameters += layer.parameters;
+      c.fp8_gemms += policies::fp8_gemms(layer);
       c.largest_layer_parameters = std::max(c.largest_layer_parameters, layer.parameters);
       c.activation_bytes += layer.activation_bytes * static_cast<double>(b);
       c.transient_bytes = std::max(c.transient_bytes, layer.transient_bytes * static_cast<double>(b));
@@ -152,6 +155,14 @@ Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSp
       per_micro_batch_s +=
           c.kv_gathers * collective_s(cluster, CollectiveKind::kAllGather, CollectiveAlgorithm::kRing, bytes, cp) +
           c.kv_reductions * collective_s(cluster, CollectiveKind::kReduceScatter, CollectiveAlgorithm::kRing, bytes, cp);
+    }
+    if (const auto amax = gpus_of(plan, policies::amax_reduction_group(plan, setup, r.rank)); !amax.empty() && c.fp8_gemms > 0) {
+      // fp8: each chunk's forward and backward end with a blocking amax all-reduce over the stage.
+      const int gemms = c.fp8_gemms / v;  // per chunk (the stage's layers split evenly)
+      per_micro_batch_s += v * (collective_s(cluster, CollectiveKind::kAllReduce, CollectiveAlgorithm::kAuto,
+                                             policies::amax_bytes(gemms, true), amax) +
+                                collective_s(cluster, CollectiveKind::kAllReduce, CollectiveAlgorithm::kAuto,
+                                             policies::amax_bytes(gemms, false), amax));
     }
     double transfers_s = 0;  // a micro-batch's 2v receives (and their gathers)
     if (p > 1) {

@@ -92,6 +92,11 @@ const core::SectionInfo& training_section() {
        ParamSpec{"attention", ParamType::kChoice, {}, "auto", -kNone, kNone, {"auto", "naive", "flash"},
                  "attention kernel: naive (scores, softmax and dropout through HBM, s² stored), flash (fused, "
                  "FlashAttention-2), auto: flash when every GPU runs it (16-bit job, Ampere or later), else naive"},
+       ParamSpec{"fp8_amax_reduction", ParamType::kChoice, {}, "data", -kNone, kNone, policies::amax_reduction_names(),
+                 "fp8 only (Transformer Engine's delayed scaling): after each model chunk's forward and backward of a "
+                 "micro-batch, a blocking max all-reduce of its amaxes on the compute stream over the pipeline "
+                 "stage's tensor × data × context ranks (data: Megatron-Core's amax reduction group), its tensor × "
+                 "context ranks (tensor: tp_only_amax_red), or none"},
        ParamSpec{"iterations", ParamType::kInteger, {}, 2, 1, 100000, {}, "iterations simulated op by op"}}};
   return section;
 }
@@ -283,6 +288,7 @@ Study read_study(const Json& document, const std::string& file, const std::files
     }
   }
   s.training.attention = resolve_attention(training.string("attention"), s.cluster, s.training.precision);
+  s.training.fp8_amax_reduction = policies::parse_amax_reduction(training.string("fp8_amax_reduction"));
 
   const Json parallelism = r.has("parallelism") ? r.value("parallelism") : Json{{"impl", "data_parallel"}};
   s.parallelism = policies::parallelism_policies().create(parallelism, file, r.pointer_of("parallelism"),
@@ -349,6 +355,7 @@ Json Study::resolved() const {
                         {"precision", core::to_string(training.precision)},
                         {"reserved_memory_bytes", training.reserved_memory_bytes},
                         {"attention", workloads::to_string(training.attention)},
+                        {"fp8_amax_reduction", policies::to_string(training.fp8_amax_reduction)},
                         {"iterations", iterations}};
   Json out = Json{{"name", name},
                   {"seed", seed},

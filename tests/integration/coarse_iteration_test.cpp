@@ -29,6 +29,7 @@ struct Layout {
   int nics_per_node = 1;
   double backbone_bytes_per_s = 0;
   double nvls_bytes_per_s = 0;  ///< the nodes' NVLink SHARP bandwidth (0: none)
+  double overlap_slowdown = 0;  ///< the GPUs' (GpuSpec::overlap_slowdown)
   core::Json parallelism;  ///< megatron parameters
   std::int64_t global_batch = 8;
 };
@@ -48,6 +49,7 @@ Case make_case(const Layout& layout) {
   shape.gpus_per_node = layout.gpus_per_node;
   shape.nics_per_node = layout.nics_per_node;
   shape.gpu = testing::test_gpu(100e12, 2e12);
+  shape.gpu.overlap_slowdown = layout.overlap_slowdown;
   shape.gpu_link = {300e9, 1e-6};
   shape.nic = {25e9, 5e-6};
   shape.switch_latency_s = 1e-6;
@@ -264,6 +266,26 @@ TEST(CoarseIteration, ClosedFormCollectivesOnQuietNodesMatchTheirTransfers) {
   std::printf("closed form: %.0f activities, transfers: %.0f\n", closed[1], transfers[1]);
   expect_same_figures(closed, transfers);
   EXPECT_LT(closed[1], 0.6 * transfers[1]);
+}
+
+/// As above on GPUs whose compute slows while a collective overlaps it (overlap_slowdown): a
+/// collective priced in closed form slows the compute beside it as its transfers do.
+TEST(CoarseIteration, ClosedFormCollectivesSlowTheComputeTheyOverlapAsTheirTransfersDo) {
+  Layout l = quiet_nodes_layout();
+  l.parallelism["tp_comm_overlap"] = true;
+  const Case fast = make_case(l);
+  l.overlap_slowdown = 0.25;
+  const Case c = make_case(l);
+  const std::vector<double> transfers = testing::run_forked([&c] {
+    return figures(run(c, CollectiveModel::kAggregate, IdenticalRanks::kRepresentatives, true, false));
+  });
+  const std::vector<double> unslowed = testing::run_forked([&fast] {
+    return figures(run(fast, CollectiveModel::kAggregate, IdenticalRanks::kRepresentatives, true));
+  });
+  const std::vector<double> closed = figures(run(c, CollectiveModel::kAggregate, IdenticalRanks::kRepresentatives, true));
+  std::printf("closed form %.9g s, transfers %.9g s, without the slowdown %.9g s\n", closed[0], transfers[0], unslowed[0]);
+  expect_same_figures(closed, transfers);
+  EXPECT_GT(closed[3], unslowed[3] * 1.001);  // rank 0's compute busy time
 }
 
 /// Copies' transfers on NICs that carry no modelled traffic are not injected (the node uplinks

@@ -75,24 +75,29 @@ TEST(Streams, OverlapHidesCommunication) {
   }
 }
 
-// As above with a GPU whose compute slows by s = 0.25 while a collective runs on a comm stream:
-// B runs at 1/(1 + s) of its speed during the all-reduce (t_ar < B), so it ends t_ar·s/(1 + s)
-// later; A, before the all-reduce, and the all-reduce itself are unchanged.
-TEST(Streams, ComputeSlowsWhileACollectiveOverlapsIt) {
+/// A (10 ms), then an all-reduce of `bytes` after it on `stream` and B (10 ms), on 2 GPUs whose
+/// compute slows by s = 0.25 while a collective runs off their compute stream.
+engine::SimulationResult all_reduce_beside_b(program::Stream stream, double bytes) {
   testing::ClusterShape shape;
   shape.gpus_per_node = 2;
   shape.gpu_link = kGpuLink;
   shape.gpu.overlap_slowdown = 0.25;
-  const double bytes = 0.5e9;
   program::Program p = testing::make_program(2);
   const int world = testing::add_world_group(p);
   for (auto& rp : p.ranks) {
     program::RankBuilder b(rp);
     const auto a = b.compute("A", testing::compute_op(1e12));
-    b.collective("ar", testing::collective(CollectiveKind::kAllReduce, world, 0, bytes), {a});
+    b.collective("ar", testing::collective(CollectiveKind::kAllReduce, world, 0, bytes), {a}, stream);
     b.compute("B", testing::compute_op(1e12));
   }
-  const engine::SimulationResult r = engine::simulate(testing::make_cluster(shape), p, {});
+  return engine::simulate(testing::make_cluster(shape), p, {});
+}
+
+// As above with the slowdown: B runs at 1/(1 + s) of its speed during the all-reduce (t_ar < B),
+// so it ends t_ar·s/(1 + s) later; A, before the all-reduce, and the all-reduce itself are unchanged.
+TEST(Streams, ComputeSlowsWhileACollectiveOverlapsIt) {
+  const double bytes = 0.5e9;
+  const engine::SimulationResult r = all_reduce_beside_b(program::Stream::kComm, bytes);
   const double t_ar = all_reduce_s(bytes), s = 0.25;
   std::printf("slowed overlap: makespan %.9g s (free overlap %.9g s)\n", r.makespan_s, 0.020);
   EXPECT_NEAR(r.makespan_s, 0.020 + t_ar * s / (1 + s), 1e-9);
@@ -100,6 +105,19 @@ TEST(Streams, ComputeSlowsWhileACollectiveOverlapsIt) {
     EXPECT_NEAR(event(r, rank, "A").end_s, 0.010, 1e-9);
     EXPECT_NEAR(event(r, rank, "ar").end_s, 0.010 + t_ar, 1e-9);
     EXPECT_NEAR(event(r, rank, "B").end_s, 0.020 + t_ar * s / (1 + s), 1e-9);
+  }
+}
+
+// A collective on the compute stream (fp8's amax all-reduce) holds it: B starts when the
+// all-reduce ends, and the GPU's overlap slowdown does not apply (nothing runs beside it).
+TEST(Streams, ACollectiveOnTheComputeStreamHoldsIt) {
+  const double bytes = 0.5e9;
+  const engine::SimulationResult r = all_reduce_beside_b(program::Stream::kCompute, bytes);
+  const double t_ar = all_reduce_s(bytes);
+  EXPECT_NEAR(r.makespan_s, 0.020 + t_ar, 1e-9);
+  for (int rank = 0; rank < 2; ++rank) {
+    EXPECT_EQ(event(r, rank, "ar").stream, program::Stream::kCompute);
+    EXPECT_NEAR(event(r, rank, "B").start_s, 0.010 + t_ar, 1e-9);
   }
 }
 

@@ -2,7 +2,8 @@
 // at 1e-9: one GPU (micro-batches × the layers' cost + the optimizer's pass over the state), a
 // two-stage pipeline ((m + p − 1) × the slowest stage, activations sent both ways), and the
 // memory of 1F1B (the first stage holds p micro-batches), context parallelism's K/V gathers and
-// gradient reduce-scatters, the compute slowed by the collectives it overlaps.
+// gradient reduce-scatters, the compute slowed by the collectives it overlaps, fp8's amax
+// all-reduces.
 #include <gtest/gtest.h>
 
 #include "policies/model_state.hpp"
@@ -205,4 +206,31 @@ TEST(SearchEstimate, ACollectiveBesideTheComputeSlowsItByTheGpusOverlapSlowdown)
   const double free = saving(0), slowed = saving(0.25);
   EXPECT_GT(free, 0);
   EXPECT_NEAR(free / slowed, 1.25, 1e-9);
+}
+
+TEST(SearchEstimate, Fp8ReducesItsAmaxesAfterEveryForwardAndBackwardOverTheStage) {
+  // Two data-parallel ranks, fp8: every micro-batch's forward and backward end with a blocking
+  // all-reduce over both ranks of 4 B per tensor of GPT-3 125M's 12 layers × 4 fp8 GEMMs (3
+  // tensors each forward, 2 backward); 2 micro-batches per replica. Without reduction, none.
+  const auto model = workloads::load_model("gpt3-125m");
+  auto spec = small_cluster(1, 2);
+  spec["node_types"]["n"]["gpu"] = "H100-SXM";
+  const auto c = platforms::read_cluster(spec, "<test>", "", platforms::GpuCatalogue::shipped());
+  auto s = setup(8);
+  s.precision = core::Precision::kFp8;
+  const auto estimate = [&](policies::AmaxReduction reduction) {
+    s.fp8_amax_reduction = reduction;
+    const auto plan = megatron(model, c, s, 1);
+    return search::estimate_iteration(plan, model, c, s).iteration_time_s;
+  };
+  const auto shape = cost::group_shape(c, {0, 1});
+  const auto all_reduce = [&](double bytes) {
+    return cost::collective_time_s(program::CollectiveKind::kAllReduce, program::CollectiveAlgorithm::kAuto, bytes, shape,
+                                   shape.intra, shape.inter,
+                                   c.network.collective_overhead(static_cast<int>(program::CollectiveKind::kAllReduce)));
+  };
+  const double reduced = estimate(policies::AmaxReduction::kData), alone = estimate(policies::AmaxReduction::kNone);
+  EXPECT_NEAR(reduced - alone, 2 * (all_reduce(4.0 * 3 * 48) + all_reduce(4.0 * 2 * 48)), 1e-9 * reduced);
+  EXPECT_GT(reduced - alone, 0);
+  EXPECT_DOUBLE_EQ(estimate(policies::AmaxReduction::kTensor), alone);  // t = 1: a group of one
 }

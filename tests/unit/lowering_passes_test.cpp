@@ -22,8 +22,10 @@ struct Case {
   policies::TrainingSetup setup = test_support::tiny_setup(16, 1);
   policies::Plan plan;
   program::Program prog;
-  Case(core::Json params, int nodes = 1, const std::string& memory = "none", int layers = 4) {
+  Case(core::Json params, int nodes = 1, const std::string& memory = "none", int layers = 4,
+       policies::TrainingSetup training = test_support::tiny_setup(16, 1)) {
     model.num_hidden_layers = layers;
+    setup = training;
     plan = test_support::megatron_plan(model, test_support::dgx_nodes(nodes), setup, std::move(params), memory);
     prog = policies::lower(plan, model, setup);
     program::validate(prog);
@@ -487,4 +489,59 @@ TEST(ContextParallelPass, KeyValueGradientsQueueBehindTheOverlappedTensorParalle
     }
     EXPECT_GT(checked, 0);
   }
+}
+
+// fp8 with delayed scaling: after each unit (a micro-batch through a model chunk) one blocking max
+// all-reduce of the chunk's amaxes on the compute stream, over the stage's t × d ranks (or its t
+// ranks), which the next compute op and the unit's send wait for. The tiny model's layer has 4
+// fp8 GEMMs (QKV, attention output, MLP up and down); each stage holds 2 of the 4 layers: 4 B ×
+// 3 tensors × 4 GEMMs × 2 layers forward, 4 B × 2 × 4 × 2 backward.
+TEST(Fp8ScalingPass, EachChunkReducesItsAmaxesOverTheStageAfterItsForwardAndItsBackward) {
+  const core::Json layout{{"tensor_model_parallel_size", 2}, {"pipeline_model_parallel_size", 2}};  // d = 2
+  auto fp8 = [](policies::AmaxReduction reduction) {
+    policies::TrainingSetup s = test_support::tiny_setup(16, 1);
+    s.precision = core::Precision::kFp8;
+    s.fp8_amax_reduction = reduction;
+    return s;
+  };
+  const Case c(layout, 1, "none", 4, fp8(policies::AmaxReduction::kData));
+  const int m = static_cast<int>(c.plan.ranks[0].micro_batches.size());
+  for (int r = 0; r < 8; ++r) {
+    const auto& ops = c.prog.ranks[static_cast<std::size_t>(r)].ops;
+    const auto amax = c.collectives(r, "amax/");
+    ASSERT_EQ(static_cast<int>(amax.size()), 2 * m) << "rank " << r;
+    int forward = 0;
+    for (const auto* op : amax) {
+      const auto& group = c.group_of(*op);
+      EXPECT_EQ(group.name, "amax/pp" + std::to_string(c.plan.stage_of(core::RankId(r))));
+      ASSERT_EQ(group.ranks.size(), 4u);
+      for (const auto member : group.ranks) EXPECT_EQ(c.plan.stage_of(member), c.plan.stage_of(core::RankId(r)));
+      EXPECT_EQ(op->stream, program::Stream::kCompute);
+      EXPECT_EQ(op->collective().kind, CollectiveKind::kAllReduce);
+      const bool fwd = op->name.find(" fwd ") != std::string::npos;
+      forward += fwd ? 1 : 0;
+      EXPECT_DOUBLE_EQ(op->collective().bytes, 4.0 * (fwd ? 3 : 2) * 4 * 2) << op->name;
+      // The unit's send (if it sends), posted before the next compute op, and that op wait for it.
+      for (std::size_t i = static_cast<std::size_t>(op->id.value) + 1; i < ops.size(); ++i) {
+        const bool waits = std::find(ops[i].deps.begin(), ops[i].deps.end(), op->id) != ops[i].deps.end();
+        if (ops[i].kind == OpKind::kSend) {
+          EXPECT_TRUE(waits) << ops[i].name << " after " << op->name;
+        }
+        if (ops[i].kind != OpKind::kCompute) continue;
+        EXPECT_TRUE(waits) << ops[i].name << " after " << op->name;
+        break;
+      }
+    }
+    EXPECT_EQ(forward, m);
+  }
+  // Over the tensor-parallel ranks only (tp_only_amax_red): groups of t.
+  const Case tensor(layout, 1, "none", 4, fp8(policies::AmaxReduction::kTensor));
+  const auto amax = tensor.collectives(0, "amax/");
+  ASSERT_EQ(static_cast<int>(amax.size()), 2 * m);
+  EXPECT_EQ(tensor.group_of(*amax.front()).ranks, tensor.plan.layout.group({policies::Dim::kTensor}, core::RankId(0)));
+  // No reduction: asked for none, a 16-bit job, or a stage of one rank.
+  EXPECT_TRUE(Case(layout, 1, "none", 4, fp8(policies::AmaxReduction::kNone)).collectives(0, "amax/").empty());
+  EXPECT_TRUE(Case(layout).collectives(0, "amax/").empty());
+  const Case alone(core::Json{{"pipeline_model_parallel_size", 8}}, 1, "none", 8, fp8(policies::AmaxReduction::kData));
+  EXPECT_TRUE(alone.collectives(0, "amax/").empty());
 }
