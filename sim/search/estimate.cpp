@@ -105,6 +105,7 @@ Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSp
 
   Estimate e;
   std::map<int, double> replica_time;  // data-parallel index → pipeline time
+  std::map<std::pair<int, int>, double> amax_s;  // (stage, data index or −1) → fp8 amax reductions per micro-batch
   double sync_s = 0, busiest_compute_s = 0;
   std::vector<double> rank_compute_s(plan.ranks.size(), 0.0);
   for (const policies::RankPlan& r : plan.ranks) {
@@ -156,13 +157,21 @@ Estimate estimate_iteration(const policies::Plan& plan, const workloads::ModelSp
           c.kv_gathers * collective_s(cluster, CollectiveKind::kAllGather, CollectiveAlgorithm::kRing, bytes, cp) +
           c.kv_reductions * collective_s(cluster, CollectiveKind::kReduceScatter, CollectiveAlgorithm::kRing, bytes, cp);
     }
-    if (const auto amax = gpus_of(plan, policies::amax_reduction_group(plan, setup, r.rank)); !amax.empty() && c.fp8_gemms > 0) {
-      // fp8: each chunk's forward and backward end with a blocking amax all-reduce over the stage.
-      const int gemms = c.fp8_gemms / v;  // per chunk (the stage's layers split evenly)
-      per_micro_batch_s += v * (collective_s(cluster, CollectiveKind::kAllReduce, CollectiveAlgorithm::kAuto,
-                                             policies::amax_bytes(gemms, true), amax) +
-                                collective_s(cluster, CollectiveKind::kAllReduce, CollectiveAlgorithm::kAuto,
-                                             policies::amax_bytes(gemms, false), amax));
+    if (c.fp8_gemms > 0 && setup.precision == core::Precision::kFp8 &&
+        setup.fp8_amax_reduction != policies::AmaxReduction::kNone) {
+      // fp8: each chunk's forward and backward end with a blocking amax all-reduce over the stage
+      // (or its tensor ranks: one group per data index), priced once per group.
+      const int group = setup.fp8_amax_reduction == policies::AmaxReduction::kTensor ? at[Dim::kData] : -1;
+      const auto [it, fresh] = amax_s.try_emplace({stage, group}, 0.0);
+      if (fresh) {
+        const auto amax = gpus_of(plan, policies::amax_reduction_group(plan, setup, r.rank));
+        const int gemms = c.fp8_gemms / v;  // per chunk (the stage's layers split evenly)
+        it->second = v * (collective_s(cluster, CollectiveKind::kAllReduce, CollectiveAlgorithm::kAuto,
+                                       policies::amax_bytes(gemms, true), amax) +
+                          collective_s(cluster, CollectiveKind::kAllReduce, CollectiveAlgorithm::kAuto,
+                                       policies::amax_bytes(gemms, false), amax));
+      }
+      per_micro_batch_s += it->second;
     }
     double transfers_s = 0;  // a micro-batch's 2v receives (and their gathers)
     if (p > 1) {
